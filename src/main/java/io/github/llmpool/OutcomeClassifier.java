@@ -1,0 +1,36 @@
+package io.github.llmpool;
+
+import java.io.IOException;
+
+/**
+ * Decides the {@link Outcome} of an attempt. Pluggable through
+ * {@code ProviderPool.Builder.classifier(...)}; {@link #defaults()} implements the documented
+ * table (2xx success; 429 rate limited, or quota exhausted when the error's {@code code} or
+ * {@code type} says so; 408 and 5xx server error; other 4xx the caller's fault; timeouts; every
+ * other {@link IOException} a connection failure). Implementations must be thread-safe and fast.
+ */
+public interface OutcomeClassifier {
+
+  /** Classifies a response by status; {@code response} gives headers and, on demand, a bounded error body. */
+  Outcome classify(int status, ResponseInfo response);
+
+  /** Classifies an exception thrown before a response arrived (the call was not cancelled). */
+  Outcome classify(IOException failure);
+
+  /** The default classifier. */
+  static OutcomeClassifier defaults() {
+    return DefaultOutcomeClassifier.INSTANCE;
+  }
+
+  /** What a classifier may read of a response. */
+  interface ResponseInfo {
+    /** The value of a response header, or null. */
+    String header(String name);
+
+    /**
+     * The first bytes (at most 16 KiB) of the error body as UTF-8, read without consuming the body
+     * the caller will see. Only read it for statuses that need it: it costs a copy.
+     */
+    String errorBody();
+  }
+}

@@ -1,0 +1,324 @@
+package io.github.llmpool;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An immutable description of one OpenAI-compatible endpoint: a unique name, a base URL with its
+ * path prefix, an optional credential, an optional model override, a weight and extra headers.
+ *
+ * <pre>{@code
+ * Provider mini = Provider.builder("mini")
+ *     .baseUrl("https://api.openai.com/v1")
+ *     .apiKey(System.getenv("OPENAI_API_KEY"))
+ *     .model("gpt-4o-mini")
+ *     .weight(80)
+ *     .build();
+ * }</pre>
+ *
+ * <p>Thread-safe (immutable). {@link #toString()} never shows the API key.
+ */
+public final class Provider {
+
+  /** Default weight: 1. */
+  public static final int DEFAULT_WEIGHT = 1;
+
+  /** Default credential header: {@code Authorization}, sent as {@code Bearer <key>}. */
+  public static final String DEFAULT_API_KEY_HEADER = "Authorization";
+
+  private final String name;
+  private final URI baseUrl;
+  private final String apiKey; // never printed
+  private final String apiKeyHeader;
+  private final String model;
+  private final int weight;
+  private final Map<String, String> headers;
+  private final boolean includeUsage;
+
+  private Provider(Builder b, URI baseUrl) {
+    this.name = b.name;
+    this.baseUrl = baseUrl;
+    this.apiKey = b.apiKey;
+    this.apiKeyHeader = b.apiKeyHeader;
+    this.model = b.model;
+    this.weight = b.weight;
+    this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this.includeUsage = b.includeUsage;
+  }
+
+  /** Starts a builder for a provider with this unique, non-blank name. */
+  public static Builder builder(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("name must not be blank but was '" + name + "'");
+    }
+    return new Builder(name);
+  }
+
+  /** The provider's unique name within its pool. */
+  public String name() {
+    return name;
+  }
+
+  /** The base URL, e.g. {@code https://api.openai.com/v1}, without a trailing slash. */
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  /** Whether a credential is configured (the key itself is not exposed). */
+  public boolean hasApiKey() {
+    return apiKey != null;
+  }
+
+  /** The header that carries the credential: {@code Authorization} (Bearer) or e.g. {@code api-key}. */
+  public String apiKeyHeader() {
+    return apiKeyHeader;
+  }
+
+  /** The model that replaces the request body's top-level {@code model}, if any. */
+  public Optional<String> model() {
+    return Optional.ofNullable(model);
+  }
+
+  /** The weight within its tier; 0 takes no traffic. */
+  public int weight() {
+    return weight;
+  }
+
+  /** Extra headers set on every request to this provider (values are not secret-checked). */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  /** Whether streaming requests get {@code stream_options.include_usage} added (default true). */
+  public boolean includeUsage() {
+    return includeUsage;
+  }
+
+  /** The credential as it is sent; package-private so it never leaves the library. */
+  String credentialValue() {
+    if (apiKey == null) {
+      return null;
+    }
+    return apiKeyHeader.equalsIgnoreCase(DEFAULT_API_KEY_HEADER) ? "Bearer " + apiKey : apiKey;
+  }
+
+  /** A copy of this provider with another weight (used by runtime reconfiguration). */
+  public Provider withWeight(int newWeight) {
+    Builder b = toBuilder();
+    b.weight(newWeight);
+    return b.build();
+  }
+
+  /** A builder initialised with this provider's settings, the key included. */
+  public Builder toBuilder() {
+    Builder b = new Builder(name);
+    b.baseUrl = baseUrl.toString();
+    b.apiKey = apiKey;
+    b.apiKeyHeader = apiKeyHeader;
+    b.model = model;
+    b.weight = weight;
+    b.headers.putAll(headers);
+    b.includeUsage = includeUsage;
+    b.allowPlaintextKey = true;
+    return b;
+  }
+
+  @Override
+  public String toString() {
+    return "Provider{name=" + name + ", baseUrl=" + baseUrl
+        + ", apiKey=" + (apiKey == null ? "none" : "****") + (apiKey == null ? "" : " in " + apiKeyHeader)
+        + ", model=" + (model == null ? "as requested" : model)
+        + ", weight=" + weight
+        + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
+        + (includeUsage ? "" : ", includeUsage=false") + "}";
+  }
+
+  /**
+   * A mutable, not thread-safe builder. {@link #build()} validates and returns an immutable
+   * {@link Provider}.
+   */
+  public static final class Builder {
+    private final String name;
+    private String baseUrl;
+    private String apiKey;
+    private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
+    private String model;
+    private int weight = DEFAULT_WEIGHT;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private boolean includeUsage = true;
+    private boolean allowPlaintextKey;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * Required. The endpoint's base URL, http or https, with its path prefix:
+     * {@code https://api.openai.com/v1}, {@code https://generativelanguage.googleapis.com/v1beta/openai},
+     * {@code http://localhost:8090/v1}. A query or fragment is not allowed.
+     */
+    public Builder baseUrl(String baseUrl) {
+      this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+      return this;
+    }
+
+    /**
+     * The API key. Default: none (no credential header is sent). Sent as
+     * {@code Authorization: Bearer <key>} unless {@link #apiKeyHeader(String)} names another
+     * header, where the raw key is sent. Must not be blank. Never printed.
+     */
+    public Builder apiKey(String apiKey) {
+      Objects.requireNonNull(apiKey, "apiKey");
+      if (apiKey.isBlank()) {
+        throw new IllegalArgumentException("apiKey of provider '" + name + "' must not be blank");
+      }
+      this.apiKey = apiKey;
+      return this;
+    }
+
+    /**
+     * The header that carries the key. Default {@value #DEFAULT_API_KEY_HEADER_NAME} (as a Bearer
+     * token); Azure OpenAI uses {@code api-key}, which gets the raw key.
+     */
+    public Builder apiKeyHeader(String headerName) {
+      Objects.requireNonNull(headerName, "apiKeyHeader");
+      if (!isToken(headerName)) {
+        throw new IllegalArgumentException("apiKeyHeader must be a header name but was '" + headerName + "'");
+      }
+      this.apiKeyHeader = headerName;
+      return this;
+    }
+
+    private static final String DEFAULT_API_KEY_HEADER_NAME = DEFAULT_API_KEY_HEADER;
+
+    /** The model that replaces the request's top-level {@code model}. Default: none (sent as requested). */
+    public Builder model(String model) {
+      Objects.requireNonNull(model, "model");
+      if (model.isBlank()) {
+        throw new IllegalArgumentException("model of provider '" + name + "' must not be blank");
+      }
+      this.model = model;
+      return this;
+    }
+
+    /** Weight within the tier, {@code >= 0}. Default {@value Provider#DEFAULT_WEIGHT}; 0 takes no traffic. */
+    public Builder weight(int weight) {
+      if (weight < 0) {
+        throw new IllegalArgumentException("weight must be >= 0 but was " + weight + " (provider '" + name + "')");
+      }
+      this.weight = weight;
+      return this;
+    }
+
+    /** An extra header set on every request to this provider, replacing an inbound one. Default: none. */
+    public Builder header(String headerName, String value) {
+      Objects.requireNonNull(headerName, "headerName");
+      Objects.requireNonNull(value, "value");
+      if (!isToken(headerName)) {
+        throw new IllegalArgumentException("header name must be a token but was '" + headerName + "'");
+      }
+      headers.put(headerName, value);
+      return this;
+    }
+
+    /**
+     * Whether a streaming request without {@code stream_options} gets
+     * {@code "stream_options":{"include_usage":true}} added. Default true; turn it off for servers
+     * that reject the field. A caller's own {@code stream_options} is never changed.
+     */
+    public Builder includeUsage(boolean includeUsage) {
+      this.includeUsage = includeUsage;
+      return this;
+    }
+
+    /**
+     * Allow sending the API key over plain http to a host that is not loopback. Default false:
+     * {@link #build()} refuses such a provider, because the key would cross the network in clear
+     * text.
+     */
+    public Builder allowPlaintextKey(boolean allow) {
+      this.allowPlaintextKey = allow;
+      return this;
+    }
+
+    /** Validates and returns the immutable provider. */
+    public Provider build() {
+      if (baseUrl == null) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' is required");
+      }
+      URI uri = parseBaseUrl(name, baseUrl);
+      if (apiKey != null && "http".equals(uri.getScheme()) && !allowPlaintextKey && !isLoopback(uri.getHost())) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' is plain http to a non-loopback host ("
+            + uri.getHost() + ") and would send the API key in clear text; use https or allowPlaintextKey(true)");
+      }
+      return new Provider(this, uri);
+    }
+
+    private static URI parseBaseUrl(String name, String raw) {
+      URI uri;
+      try {
+        uri = new URI(raw.trim());
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' is malformed: '" + raw + "'", e);
+      }
+      String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!"http".equals(scheme) && !"https".equals(scheme)) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' must be http or https but was '" + raw + "'");
+      }
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' has no host: '" + raw + "'");
+      }
+      if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name
+            + "' must not have a query, fragment or user info but was '" + raw + "'");
+      }
+      String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+      while (path.endsWith("/")) {
+        path = path.substring(0, path.length() - 1);
+      }
+      try {
+        return new URI(scheme + "://" + uri.getRawAuthority() + path);
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("baseUrl of provider '" + name + "' is malformed: '" + raw + "'", e);
+      }
+    }
+
+    private static boolean isLoopback(String host) {
+      String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+      if (h.equalsIgnoreCase("localhost")) {
+        return true;
+      }
+      // Only literals are resolved, so this never performs a DNS lookup.
+      if (h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (h.indexOf(':') >= 0 && h.matches("[0-9a-fA-F:.]+"))) {
+        try {
+          return InetAddress.getByName(h).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+          return false;
+        }
+      }
+      return false;
+    }
+
+    private static boolean isToken(String s) {
+      if (s.isEmpty()) {
+        return false;
+      }
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}

@@ -1,0 +1,360 @@
+package io.github.llmpool;
+
+import io.github.llmpool.health.Health;
+import io.github.llmpool.health.LatencyModel;
+import io.github.llmpool.internal.Endpoint;
+import io.github.llmpool.internal.PoolCore;
+import io.github.llmpool.okhttp.PoolInterceptor;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A pool of OpenAI-compatible providers in priority tiers, and the OkHttp interceptor that spreads
+ * requests over them.
+ *
+ * <pre>{@code
+ * ProviderPool pool = ProviderPool.builder()
+ *     .tier(Provider.builder("mini").baseUrl("https://api.openai.com/v1")
+ *               .apiKey(System.getenv("OPENAI_API_KEY")).model("gpt-4o-mini").weight(80).build(),
+ *           Provider.builder("big").baseUrl("https://api.openai.com/v1")
+ *               .apiKey(System.getenv("OPENAI_API_KEY")).model("gpt-4o").weight(20).build())
+ *     .tier(Provider.builder("local").baseUrl("http://localhost:8090/v1").build())
+ *     .strategy(Strategy.POWER_OF_TWO_CHOICES)
+ *     .onUsage(u -> System.out.println(u.provider() + " " + u.totalTokens()))
+ *     .build();
+ * OkHttpClient http = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
+ * Request req = new Request.Builder()
+ *     .url(pool.baseUrl().resolve("chat/completions").toString())
+ *     .post(RequestBody.create(json, MediaType.get("application/json")))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Thread-safe. The routing snapshot is immutable and replaced atomically by {@link #update}.
+ */
+public final class ProviderPool {
+
+  /** Default virtual host: {@value}. A reserved name (RFC 2606), so a client without the interceptor fails fast. */
+  public static final String DEFAULT_VIRTUAL_HOST = "llmpool.invalid";
+  /** Default decay time constant of latency estimates: 10 s. */
+  public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
+  /** Default latency estimate of a provider with no sample yet: 1 s. */
+  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofSeconds(1);
+  /** Default strategy: power of two choices. */
+  public static final Strategy DEFAULT_STRATEGY = Strategy.POWER_OF_TWO_CHOICES;
+  /** Default all-evicted policy: fail open. */
+  public static final AllEvictedPolicy DEFAULT_ALL_EVICTED_POLICY = AllEvictedPolicy.FAIL_OPEN;
+
+  private static final String VIRTUAL_PREFIX = "/v1";
+
+  private final PoolCore core;
+  private final PoolInterceptor interceptor;
+  private final URI baseUrl;
+  private volatile List<List<Provider>> tiers;
+
+  private ProviderPool(Builder b) {
+    this.tiers = b.copyTiers();
+    Health health = new Health(b.eviction, b.latencyModel(), b.random);
+    PoolCore.Settings settings = new PoolCore.Settings(b.ticker, b.random, health, b.retry, b.classifier,
+        b.allEvictedPolicy, b.latencyModel(), b.usageListener, b.poolListener, b.failOnTruncatedStream,
+        b.virtualHost, VIRTUAL_PREFIX);
+    this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers));
+    this.interceptor = new PoolInterceptor(core);
+    this.baseUrl = URI.create("http://" + b.virtualHost + VIRTUAL_PREFIX + "/");
+  }
+
+  /** A new, empty builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
+  public PoolInterceptor interceptor() {
+    return interceptor;
+  }
+
+  /**
+   * The virtual base URL to address requests to, {@code http://llmpool.invalid/v1/} by default:
+   * {@code pool.baseUrl().resolve("chat/completions").toString()}. A {@link URI} rather than
+   * OkHttp's {@code HttpUrl} so that the API package does not depend on OkHttp.
+   */
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  /** An immutable view of every provider: tier, weight, state, in-flight, estimate, counters, tokens. */
+  public PoolSnapshot snapshot() {
+    return core.snapshot();
+  }
+
+  /** The providers in force, tier by tier. */
+  public List<List<Provider>> tiers() {
+    return tiers;
+  }
+
+  /** The strategy in force. */
+  public Strategy strategy() {
+    return core.router().strategy();
+  }
+
+  /**
+   * Replaces the tiers atomically without a restart: change weights, add or remove providers,
+   * reorder tiers. Validated like {@link Builder#build()}. Providers whose name stays keep their
+   * health, estimates, counters and in-flight requests; requests in flight finish on the provider
+   * they started on.
+   */
+  public void update(List<List<Provider>> newTiers) {
+    update(strategy(), newTiers);
+  }
+
+  /** As {@link #update(List)}, changing the strategy too. */
+  public void update(Strategy strategy, List<List<Provider>> newTiers) {
+    Objects.requireNonNull(strategy, "strategy");
+    Objects.requireNonNull(newTiers, "tiers");
+    List<List<Provider>> copy = new ArrayList<>();
+    for (List<Provider> t : newTiers) {
+      copy.add(List.copyOf(Objects.requireNonNull(t, "tier")));
+    }
+    validate(copy);
+    synchronized (this) {
+      core.reconfigure(strategy, endpoints(copy), weights(copy));
+      this.tiers = List.copyOf(copy);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ProviderPool{" + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
+  }
+
+  static void validate(List<List<Provider>> tiers) {
+    if (tiers.isEmpty()) {
+      throw new IllegalArgumentException("tiers must hold at least one provider but the pool has none");
+    }
+    Set<String> names = new HashSet<>();
+    for (int t = 0; t < tiers.size(); t++) {
+      List<Provider> tier = tiers.get(t);
+      if (tier.isEmpty()) {
+        throw new IllegalArgumentException("tier " + t + " must hold at least one provider but was empty");
+      }
+      long sum = 0;
+      for (Provider p : tier) {
+        Objects.requireNonNull(p, "provider");
+        if (!names.add(p.name())) {
+          throw new IllegalArgumentException("provider names must be unique but '" + p.name() + "' appears twice");
+        }
+        sum += p.weight();
+      }
+      if (sum == 0) {
+        throw new IllegalArgumentException("weights of tier " + t + " must not all be 0 but were "
+            + tier.stream().map(p -> p.name() + "=0").toList());
+      }
+      if (sum > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("sum of weights of tier " + t + " must be <= " + Integer.MAX_VALUE
+            + " but was " + sum);
+      }
+    }
+  }
+
+  private static List<List<Endpoint>> endpoints(List<List<Provider>> tiers) {
+    List<List<Endpoint>> out = new ArrayList<>();
+    for (List<Provider> tier : tiers) {
+      List<Endpoint> eps = new ArrayList<>();
+      for (Provider p : tier) {
+        URI u = p.baseUrl();
+        String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+        int port = u.getPort() != -1 ? u.getPort() : ("https".equals(scheme) ? 443 : 80);
+        String host = u.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+          host = host.substring(1, host.length() - 1);
+        }
+        List<Map.Entry<String, String>> headers = new ArrayList<>(p.headers().entrySet());
+        eps.add(new Endpoint(p.name(), scheme, host, port, u.getRawPath() == null ? "" : u.getRawPath(),
+            p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage()));
+      }
+      out.add(eps);
+    }
+    return out;
+  }
+
+  private static List<List<Integer>> weights(List<List<Provider>> tiers) {
+    return tiers.stream().map(t -> t.stream().map(Provider::weight).toList()).toList();
+  }
+
+  /**
+   * A mutable, not thread-safe builder. {@link #build()} validates the whole configuration, copies
+   * it and returns an immutable, thread-safe pool.
+   */
+  public static final class Builder {
+    private final List<List<Provider>> tiers = new ArrayList<>();
+    private Strategy strategy = DEFAULT_STRATEGY;
+    private EvictionPolicy eviction = EvictionPolicy.defaults();
+    private RetryPolicy retry = RetryPolicy.defaults();
+    private OutcomeClassifier classifier = OutcomeClassifier.defaults();
+    private AllEvictedPolicy allEvictedPolicy = DEFAULT_ALL_EVICTED_POLICY;
+    private UsageListener usageListener;
+    private PoolListener poolListener;
+    private Ticker ticker = Ticker.system();
+    private RandomSource random = RandomSource.threadLocal();
+    private Duration latencyDecay = DEFAULT_LATENCY_DECAY;
+    private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
+    private boolean llmAwareLatency = true;
+    private boolean failOnTruncatedStream = true;
+    private String virtualHost = DEFAULT_VIRTUAL_HOST;
+
+    private Builder() {}
+
+    /** Adds the next priority tier (the first call is tier 0, served first). */
+    public Builder tier(Provider... providers) {
+      Objects.requireNonNull(providers, "providers");
+      return tier(Arrays.asList(providers));
+    }
+
+    /** Adds the next priority tier. */
+    public Builder tier(List<Provider> providers) {
+      Objects.requireNonNull(providers, "providers");
+      for (Provider p : providers) {
+        Objects.requireNonNull(p, "provider");
+      }
+      tiers.add(new ArrayList<>(providers));
+      return this;
+    }
+
+    /** Selection within a tier. Default {@link Strategy#POWER_OF_TWO_CHOICES}. */
+    public Builder strategy(Strategy strategy) {
+      this.strategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** Eviction settings. Default {@link EvictionPolicy#defaults()}. */
+    public Builder eviction(EvictionPolicy eviction) {
+      this.eviction = Objects.requireNonNull(eviction, "eviction");
+      return this;
+    }
+
+    /** Failover settings. Default {@link RetryPolicy#defaults()} (3 attempts, 20% budget). */
+    public Builder retry(RetryPolicy retry) {
+      this.retry = Objects.requireNonNull(retry, "retry");
+      return this;
+    }
+
+    /** Outcome classification. Default {@link OutcomeClassifier#defaults()}. */
+    public Builder classifier(OutcomeClassifier classifier) {
+      this.classifier = Objects.requireNonNull(classifier, "classifier");
+      return this;
+    }
+
+    /** What to do when every provider is evicted. Default {@link AllEvictedPolicy#FAIL_OPEN}. */
+    public Builder whenAllEvicted(AllEvictedPolicy policy) {
+      this.allEvictedPolicy = Objects.requireNonNull(policy, "whenAllEvicted");
+      return this;
+    }
+
+    /** Receives one {@link TokenUsage} per attempt. Default: none. Several calls chain the listeners. */
+    public Builder onUsage(UsageListener listener) {
+      Objects.requireNonNull(listener, "onUsage");
+      UsageListener prev = usageListener;
+      usageListener = prev == null ? listener : u -> {
+        prev.onUsage(u);
+        listener.onUsage(u);
+      };
+      return this;
+    }
+
+    /** Receives {@link PoolEvent}s. Default: none. Several calls chain the listeners. */
+    public Builder listener(PoolListener listener) {
+      Objects.requireNonNull(listener, "listener");
+      PoolListener prev = poolListener;
+      poolListener = prev == null ? listener : e -> {
+        prev.onEvent(e);
+        listener.onEvent(e);
+      };
+      return this;
+    }
+
+    /** The clock. Default {@link Ticker#system()}. Inject a fake in tests. */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** The randomness. Default {@link RandomSource#threadLocal()}. Inject a seeded one in tests. */
+    public Builder random(RandomSource random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** Time constant of the latency estimates' decay. Default 10 s; 100 ms .. 1 h. */
+    public Builder latencyDecay(Duration tau) {
+      this.latencyDecay = range("latencyDecay", tau, Duration.ofMillis(100), Duration.ofHours(1));
+      return this;
+    }
+
+    /** Latency estimate of a provider with no sample yet. Default 1 s; 1 ms .. 10 min. */
+    public Builder initialLatency(Duration estimate) {
+      this.initialLatency = range("initialLatency", estimate, Duration.ofMillis(1), Duration.ofMinutes(10));
+      return this;
+    }
+
+    /**
+     * Whether P2C uses the LLM-aware latency signal (time to first token for streams, latency
+     * normalised by output tokens otherwise) rather than the whole latency. Default true.
+     */
+    public Builder llmAwareLatency(boolean enabled) {
+      this.llmAwareLatency = enabled;
+      return this;
+    }
+
+    /**
+     * Whether a stream that ends without its terminal event fails the caller's read with
+     * {@link TruncatedStreamException} (it is always flagged in its {@link TokenUsage}). Default
+     * true: a cut answer should not look like a complete one.
+     */
+    public Builder failOnTruncatedStream(boolean enabled) {
+      this.failOnTruncatedStream = enabled;
+      return this;
+    }
+
+    /**
+     * The virtual host requests are addressed to. Default {@value ProviderPool#DEFAULT_VIRTUAL_HOST};
+     * use distinct names (e.g. {@code fast.llmpool.invalid}) for several pools on one client.
+     */
+    public Builder virtualHost(String host) {
+      Objects.requireNonNull(host, "virtualHost");
+      if (!host.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+        throw new IllegalArgumentException("virtualHost must be a host name but was '" + host + "'");
+      }
+      this.virtualHost = host.toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /** Validates and builds the pool. */
+    public ProviderPool build() {
+      validate(tiers);
+      return new ProviderPool(this);
+    }
+
+    LatencyModel latencyModel() {
+      return new LatencyModel(latencyDecay.toNanos(), initialLatency.toNanos(), llmAwareLatency);
+    }
+
+    List<List<Provider>> copyTiers() {
+      return tiers.stream().map(List::copyOf).toList();
+    }
+
+    private static Duration range(String name, Duration d, Duration min, Duration max) {
+      Objects.requireNonNull(d, name);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "] but was " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package io.github.llmpool.health;
+
+import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.RandomSource;
+
+/**
+ * Turns attempt outcomes into eviction decisions for a {@link ProviderState}, following an
+ * {@link EvictionPolicy}. Stateless apart from its configuration; thread-safe. Knows nothing of
+ * HTTP: the caller passes the outcome and the server's suggested delay.
+ */
+public final class Health {
+
+  /**
+   * An eviction in force after a failure.
+   *
+   * @param untilNanos the deadline in force (ticker time), never earlier than a previous one
+   * @param durationNanos time from now to that deadline
+   * @param serverHint whether this failure's duration came from the response
+   * @param ejections consecutive ejections, this one included
+   */
+  public record Eviction(long untilNanos, long durationNanos, boolean serverHint, int ejections) {}
+
+  private final EvictionPolicy policy;
+  private final LatencyModel model;
+  private final RandomSource random;
+  private final long baseNanos;
+  private final long maxNanos;
+  private final long quotaNanos;
+
+  public Health(EvictionPolicy policy, LatencyModel model, RandomSource random) {
+    this.policy = policy;
+    this.model = model;
+    this.random = random;
+    this.baseNanos = policy.baseDuration().toNanos();
+    this.maxNanos = policy.maxDuration().toNanos();
+    this.quotaNanos = policy.quotaDuration().toNanos();
+  }
+
+  public EvictionPolicy policy() {
+    return policy;
+  }
+
+  public LatencyModel latencyModel() {
+    return model;
+  }
+
+  /**
+   * Records a retryable failure. Returns the eviction in force if this failure evicted (or
+   * re-evicted) the provider, else null.
+   *
+   * @param hintNanos the delay the response asked for, or -1
+   * @param probe whether this attempt was the provider's probe
+   * @param mayEvict false when the tier's max-ejection share is reached (a probe or an evicted
+   *     provider is re-evicted regardless)
+   */
+  public Eviction onFailure(ProviderState s, Outcome outcome, long hintNanos, long now, boolean probe, boolean mayEvict) {
+    s.noteFailureScore(now, model);
+    boolean rateLimit = outcome == Outcome.RATE_LIMITED || outcome == Outcome.QUOTA_EXHAUSTED;
+    int consecutive = s.incrementFailures(rateLimit);
+    int threshold = rateLimit ? policy.rateLimitThreshold() : policy.failureThreshold();
+    boolean evict = probe || outcome == Outcome.QUOTA_EXHAUSTED || hintNanos >= 0 || consecutive >= threshold;
+    if (!evict || (!mayEvict && !probe && !s.evicted())) {
+      if (probe) {
+        s.releaseProbe();
+      }
+      return null;
+    }
+    long duration;
+    boolean fromHint = false;
+    if (outcome == Outcome.QUOTA_EXHAUSTED) {
+      duration = quotaNanos;
+    } else if (hintNanos >= 0) {
+      duration = Math.min(hintNanos, maxNanos);
+      fromHint = true;
+    } else {
+      duration = backoff(s.ejections());
+    }
+    long deadline = s.evictUntil(now, now + duration, true);
+    if (probe) {
+      s.releaseProbe();
+    }
+    return new Eviction(deadline, deadline - now, fromHint, s.ejections());
+  }
+
+  /** {@code base x 2^ejections}, capped at max, plus up to {@code jitter} of itself (still capped). */
+  long backoff(int previousEjections) {
+    int shift = Math.min(previousEjections, 30);
+    long d = baseNanos;
+    for (int i = 0; i < shift && d < maxNanos; i++) {
+      d <<= 1;
+    }
+    d = Math.min(d, maxNanos);
+    if (policy.jitter() > 0) {
+      d += (long) (d * policy.jitter() * random.nextDouble());
+    }
+    return Math.min(d, Math.max(maxNanos, baseNanos));
+  }
+
+  /**
+   * Records an answer that proves the provider is up (2xx, or a 4xx that is the caller's fault).
+   * Returns true if it restored an evicted provider.
+   */
+  public boolean onHealthy(ProviderState s) {
+    return s.needsHealthyReset() && s.recordHealthy();
+  }
+
+  /** Ends an attempt without a verdict (cancelled): frees the probe if this attempt held it. */
+  public void onNeutral(ProviderState s, boolean probe) {
+    if (probe) {
+      s.releaseProbe();
+    }
+  }
+}

@@ -1,0 +1,297 @@
+package io.github.llmpool.health;
+
+import io.github.llmpool.internal.PaddedLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The live state of one provider: in-flight count, peak-EWMA latency estimate, recent-failure
+ * score, eviction deadline and probe flag, cumulative counters. It outlives routing snapshots: a
+ * reconfiguration that keeps a provider's name keeps its state.
+ *
+ * <p>Thread-safe. The read side used by selection ({@link #isAvailable}, {@link #cost}) takes no
+ * lock and allocates nothing; writers of the estimate and of the eviction synchronise on this
+ * object (they run once per attempt, off the pick path). Knows nothing of HTTP.
+ */
+public final class ProviderState {
+
+  /** {@link #claim} result: the provider may not take this request. */
+  public static final int REFUSED = 0;
+  /** {@link #claim} result: ordinary traffic. */
+  public static final int NORMAL = 1;
+  /** {@link #claim} result: this request is the single probe after an eviction. */
+  public static final int PROBE = 2;
+
+  private final String name;
+  private final PaddedLong inFlight = new PaddedLong();
+
+  // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
+  private volatile long estimateNanos = -1;
+  private volatile long lastSampleAt;
+  private volatile double failScore;
+  private volatile long failScoreAt;
+
+  // Eviction.
+  private volatile boolean evicted;
+  private volatile long evictedUntil;
+  private final AtomicBoolean probeInFlight = new AtomicBoolean();
+  private int consecutiveRateLimits; // guarded by this
+  private int consecutiveFailures; // guarded by this
+  private volatile int ejections; // written under this
+
+  // Counters.
+  final LongAdder requests = new LongAdder();
+  final LongAdder successes = new LongAdder();
+  final LongAdder clientErrors = new LongAdder();
+  final LongAdder failures = new LongAdder();
+  final LongAdder promptTokens = new LongAdder();
+  final LongAdder completionTokens = new LongAdder();
+  final LongAdder totalTokens = new LongAdder();
+  final LongAdder cachedTokens = new LongAdder();
+  final LongAdder reasoningTokens = new LongAdder();
+
+  public ProviderState(String name) {
+    this.name = name;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  // ---------------------------------------------------------------- selection (lock-free reads)
+
+  /** Whether the provider may be picked now: not evicted, or past its deadline with no probe in flight. */
+  public boolean isAvailable(long now) {
+    return !evicted || (now - evictedUntil >= 0 && !probeInFlight.get());
+  }
+
+  /**
+   * The P2C cost: decayed latency estimate x (in-flight + 1) x (1 + decayed failure score). The
+   * read-side decay uses {@code tau / (tau + dt)} (no {@code exp} on the pick path), so a provider
+   * that stopped getting samples drifts back into consideration.
+   */
+  public double cost(long now, LatencyModel model) {
+    long est = estimateNanos;
+    double latency;
+    if (est < 0) {
+      latency = model.defaultEstimateNanos();
+    } else {
+      long dt = now - lastSampleAt;
+      latency = dt <= 0 ? est : est * (model.tauNanos() / (double) (model.tauNanos() + dt));
+    }
+    double fail = failScore;
+    if (fail > 0) {
+      long dt = now - failScoreAt;
+      if (dt > 0) {
+        fail *= model.tauNanos() / (double) (model.tauNanos() + dt);
+      }
+    }
+    return latency * (inFlight.get() + 1) * (1 + fail);
+  }
+
+  /**
+   * Claims the provider for one attempt. Past an eviction deadline exactly one caller wins the
+   * probe; the others are refused until the probe ends.
+   */
+  public int claim(long now) {
+    if (!evicted) {
+      return NORMAL;
+    }
+    if (now - evictedUntil < 0) {
+      return REFUSED;
+    }
+    return probeInFlight.compareAndSet(false, true) ? PROBE : REFUSED;
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  /** +1 in flight and +1 request, at dispatch. Pair with exactly one {@link #release}. */
+  public void dispatch() {
+    inFlight.incrementAndGet();
+    requests.increment();
+  }
+
+  /** -1 in flight; never below zero (a double release is a bug and is refused). */
+  public void release() {
+    long v;
+    do {
+      v = inFlight.get();
+      if (v <= 0) {
+        throw new IllegalStateException("in-flight of " + name + " would go negative");
+      }
+    } while (!inFlight.compareAndSet(v, v - 1));
+  }
+
+  /** Counts the end of an attempt: success, client error or failure. */
+  public void count(boolean success, boolean clientError) {
+    if (success) {
+      successes.increment();
+    } else if (clientError) {
+      clientErrors.increment();
+    } else {
+      failures.increment();
+    }
+  }
+
+  /** Adds reported tokens to the cumulative counters. */
+  public void addTokens(long prompt, long completion, long total, long cached, long reasoning) {
+    promptTokens.add(prompt);
+    completionTokens.add(completion);
+    totalTokens.add(total);
+    cachedTokens.add(cached);
+    reasoningTokens.add(reasoning);
+  }
+
+  /**
+   * A latency sample (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
+   * toward it with weight {@code 1 - exp(-dt/tau)}.
+   */
+  public synchronized void sample(long now, long signalNanos, LatencyModel model) {
+    long est = estimateNanos;
+    if (est < 0 || signalNanos > est) {
+      estimateNanos = signalNanos;
+    } else {
+      long dt = Math.max(0, now - lastSampleAt);
+      double w = Math.exp(-(double) dt / model.tauNanos());
+      estimateNanos = (long) (est * w + signalNanos * (1 - w));
+    }
+    lastSampleAt = now;
+  }
+
+  /** The current (decayed) estimate in nanoseconds; the default when there is no sample. */
+  public long latencyEstimate(long now, LatencyModel model) {
+    long est = estimateNanos;
+    if (est < 0) {
+      return model.defaultEstimateNanos();
+    }
+    long dt = now - lastSampleAt;
+    return dt <= 0 ? est : (long) (est * (model.tauNanos() / (double) (model.tauNanos() + dt)));
+  }
+
+  // ---------------------------------------------------------------- health (called by Health)
+
+  synchronized void noteFailureScore(long now, LatencyModel model) {
+    double fail = failScore;
+    long dt = now - failScoreAt;
+    if (fail > 0 && dt > 0) {
+      fail *= model.tauNanos() / (double) (model.tauNanos() + dt);
+    }
+    failScore = fail + 1;
+    failScoreAt = now;
+  }
+
+  synchronized int incrementFailures(boolean rateLimit) {
+    if (rateLimit) {
+      consecutiveFailures = 0;
+      return ++consecutiveRateLimits;
+    }
+    consecutiveRateLimits = 0;
+    return ++consecutiveFailures;
+  }
+
+  /** Sets the deadline to the later of the current and {@code until}; returns the deadline in force. */
+  synchronized long evictUntil(long now, long until, boolean countEjection) {
+    if (!evicted || until - evictedUntil > 0) {
+      evictedUntil = evicted ? Math.max(evictedUntil, until) : until;
+    }
+    evicted = true;
+    if (countEjection) {
+      ejections++;
+    }
+    consecutiveFailures = 0;
+    consecutiveRateLimits = 0;
+    return evictedUntil;
+  }
+
+  /** Ends the probe (if this attempt held it) without a verdict. */
+  void releaseProbe() {
+    probeInFlight.set(false);
+  }
+
+  /** A healthy answer: resets the failure counts and, if evicted, restores. Returns true if it restored. */
+  synchronized boolean recordHealthy() {
+    consecutiveFailures = 0;
+    consecutiveRateLimits = 0;
+    ejections = 0;
+    if (evicted) {
+      evicted = false;
+      evictedUntil = 0;
+      probeInFlight.set(false);
+      return true;
+    }
+    return false;
+  }
+
+  /** Cheap check for the success path: is there anything to reset? */
+  boolean needsHealthyReset() {
+    return evicted || ejections != 0 || consecutiveFailuresVolatileHint();
+  }
+
+  private boolean consecutiveFailuresVolatileHint() {
+    // consecutive counts are guarded by the lock; a racy read only decides whether to take it.
+    return consecutiveFailures != 0 || consecutiveRateLimits != 0;
+  }
+
+  // ---------------------------------------------------------------- snapshot reads
+
+  public boolean evicted() {
+    return evicted;
+  }
+
+  public long evictedUntil() {
+    return evictedUntil;
+  }
+
+  public boolean probeInFlight() {
+    return probeInFlight.get();
+  }
+
+  public int ejections() {
+    return ejections;
+  }
+
+  public long inFlight() {
+    return inFlight.get();
+  }
+
+  public long requests() {
+    return requests.sum();
+  }
+
+  public long successes() {
+    return successes.sum();
+  }
+
+  public long clientErrors() {
+    return clientErrors.sum();
+  }
+
+  public long failures() {
+    return failures.sum();
+  }
+
+  public long promptTokens() {
+    return promptTokens.sum();
+  }
+
+  public long completionTokens() {
+    return completionTokens.sum();
+  }
+
+  public long totalTokens() {
+    return totalTokens.sum();
+  }
+
+  public long cachedTokens() {
+    return cachedTokens.sum();
+  }
+
+  public long reasoningTokens() {
+    return reasoningTokens.sum();
+  }
+
+  @Override
+  public String toString() {
+    return "ProviderState{" + name + ", inFlight=" + inFlight.get() + ", evicted=" + evicted + "}";
+  }
+}

@@ -1,0 +1,50 @@
+package io.github.llmpool.internal;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A provider resolved for routing: where to send a request and how to sign it. Built by the pool
+ * from a {@code Provider}; immutable. {@link #toString()} never shows the credential.
+ */
+public final class Endpoint {
+  public final String name;
+  public final String scheme;
+  public final String host;
+  public final int port;
+  /** The encoded path prefix without a trailing slash, e.g. {@code /v1} or {@code ""}. */
+  public final String pathPrefix;
+  /** The credential header's name, or null when the provider has no key. */
+  public final String credentialHeader;
+  private final String credentialValue;
+  /** The model override, or null. */
+  public final String model;
+  /** Extra headers as name/value pairs. */
+  public final List<Map.Entry<String, String>> headers;
+  public final boolean includeUsage;
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage) {
+    this.name = name;
+    this.scheme = scheme;
+    this.host = host;
+    this.port = port;
+    this.pathPrefix = pathPrefix;
+    this.credentialHeader = credentialValue == null ? null : credentialHeader;
+    this.credentialValue = credentialValue;
+    this.model = model;
+    this.headers = List.copyOf(headers);
+    this.includeUsage = includeUsage;
+  }
+
+  /** The exact header value to send (e.g. {@code Bearer sk-...}); never log it. */
+  public String credentialValue() {
+    return credentialValue;
+  }
+
+  @Override
+  public String toString() {
+    return "Endpoint{" + name + " " + scheme + "://" + host + ":" + port + pathPrefix
+        + (credentialHeader == null ? "" : ", credential in " + credentialHeader + "=****") + "}";
+  }
+}

@@ -1,0 +1,193 @@
+package io.github.llmpool.internal;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * What the pool needs to know of a JSON request body, found in one streaming pass without building
+ * a tree: the top-level {@code model} (value and byte span), {@code stream}, whether
+ * {@code stream_options} is present, the {@code user} and {@code prompt_cache_key} fields, and
+ * where the root object closes. {@link #rewrite} splices a new model and/or
+ * {@code stream_options} into the original bytes, leaving every other byte as it was.
+ * Immutable; thread-safe.
+ */
+public final class JsonRequest {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[] INCLUDE_USAGE = "\"stream_options\":{\"include_usage\":true}".getBytes(StandardCharsets.US_ASCII);
+
+  private final byte[] bytes;
+  private final String model;
+  private final int modelStart;
+  private final int modelEnd;
+  private final boolean stream;
+  private final boolean hasStreamOptions;
+  private final boolean emptyObject;
+  private final int rootEnd; // offset of the root object's closing brace
+  private final String user;
+  private final String promptCacheKey;
+
+  private JsonRequest(byte[] bytes, String model, int modelStart, int modelEnd, boolean stream,
+      boolean hasStreamOptions, boolean emptyObject, int rootEnd, String user, String promptCacheKey) {
+    this.bytes = bytes;
+    this.model = model;
+    this.modelStart = modelStart;
+    this.modelEnd = modelEnd;
+    this.stream = stream;
+    this.hasStreamOptions = hasStreamOptions;
+    this.emptyObject = emptyObject;
+    this.rootEnd = rootEnd;
+    this.user = user;
+    this.promptCacheKey = promptCacheKey;
+  }
+
+  /** Parses a body; null when it is not one well-formed JSON object. */
+  public static JsonRequest parse(byte[] bytes) {
+    try (JsonParser p = JSON.createParser(bytes)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      String model = null;
+      int modelStart = -1;
+      int modelEnd = -1;
+      boolean stream = false;
+      boolean streamOptions = false;
+      boolean empty = true;
+      String user = null;
+      String cacheKey = null;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        empty = false;
+        String name = p.currentName();
+        JsonToken v = p.nextToken();
+        switch (name) {
+          case "model" -> {
+            modelStart = (int) p.currentTokenLocation().getByteOffset();
+            if (v == JsonToken.VALUE_STRING) {
+              model = p.getText();
+            } else if (v.isStructStart()) {
+              p.skipChildren();
+            }
+            modelEnd = (int) p.currentLocation().getByteOffset();
+          }
+          case "stream" -> stream = v == JsonToken.VALUE_TRUE;
+          case "stream_options" -> {
+            streamOptions = true;
+            p.skipChildren();
+          }
+          case "user" -> {
+            if (v == JsonToken.VALUE_STRING) {
+              user = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+          case "prompt_cache_key" -> {
+            if (v == JsonToken.VALUE_STRING) {
+              cacheKey = p.getText();
+            } else {
+              p.skipChildren();
+            }
+          }
+          default -> p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        return null;
+      }
+      int rootEnd = (int) p.currentTokenLocation().getByteOffset();
+      if (p.nextToken() != null) {
+        return null; // trailing content
+      }
+      return new JsonRequest(bytes, model, modelStart, modelEnd, stream, streamOptions, empty, rootEnd, user, cacheKey);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The top-level {@code model} string, or null. */
+  public String model() {
+    return model;
+  }
+
+  /** Whether {@code "stream": true}. */
+  public boolean stream() {
+    return stream;
+  }
+
+  public boolean hasStreamOptions() {
+    return hasStreamOptions;
+  }
+
+  public String user() {
+    return user;
+  }
+
+  public String promptCacheKey() {
+    return promptCacheKey;
+  }
+
+  /** The original bytes (not a copy: do not modify). */
+  public byte[] bytes() {
+    return bytes;
+  }
+
+  /** Whether {@link #rewrite} would change anything. */
+  public boolean needsRewrite(String newModel, boolean includeUsage) {
+    return (newModel != null && !newModel.equals(model)) || (includeUsage && stream && !hasStreamOptions);
+  }
+
+  /**
+   * The body with {@code model} set to {@code newModel} (when not null; added if absent) and, when
+   * {@code includeUsage} and the request streams without {@code stream_options},
+   * {@code "stream_options":{"include_usage":true}} added before the root's closing brace. Every
+   * other byte is unchanged.
+   */
+  public byte[] rewrite(String newModel, boolean includeUsage) {
+    if (!needsRewrite(newModel, includeUsage)) {
+      return bytes;
+    }
+    boolean setModel = newModel != null && !newModel.equals(model);
+    boolean addOptions = includeUsage && stream && !hasStreamOptions;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length + 64);
+    byte[] quoted = setModel ? quote(newModel) : null;
+    int pos = 0;
+    boolean empty = emptyObject;
+    if (setModel && modelStart >= 0) {
+      out.write(bytes, 0, modelStart);
+      out.write(quoted, 0, quoted.length);
+      pos = modelEnd;
+    }
+    out.write(bytes, pos, rootEnd - pos);
+    if (setModel && modelStart < 0) {
+      if (!empty) {
+        out.write(',');
+      }
+      byte[] field = "\"model\":".getBytes(StandardCharsets.US_ASCII);
+      out.write(field, 0, field.length);
+      out.write(quoted, 0, quoted.length);
+      empty = false;
+    }
+    if (addOptions) {
+      if (!empty) {
+        out.write(',');
+      }
+      out.write(INCLUDE_USAGE, 0, INCLUDE_USAGE.length);
+    }
+    out.write(bytes, rootEnd, bytes.length - rootEnd);
+    return out.toByteArray();
+  }
+
+  private static byte[] quote(String s) {
+    byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(s);
+    byte[] q = new byte[inner.length + 2];
+    q[0] = '"';
+    System.arraycopy(inner, 0, q, 1, inner.length);
+    q[q.length - 1] = '"';
+    return q;
+  }
+}

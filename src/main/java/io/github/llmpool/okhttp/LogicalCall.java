@@ -1,0 +1,217 @@
+package io.github.llmpool.okhttp;
+
+import io.github.llmpool.Attempt;
+import io.github.llmpool.AttemptsExhaustedException;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.OutcomeClassifier;
+import io.github.llmpool.PoolEvent;
+import io.github.llmpool.health.RetryHints;
+import io.github.llmpool.internal.AttemptLease;
+import io.github.llmpool.internal.PoolCore;
+import io.github.llmpool.internal.Slot;
+import io.github.llmpool.select.Exclusion;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import okhttp3.Call;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/**
+ * One logical request: the bounded failover loop. Each attempt goes to a provider this request has
+ * not tried yet (same tier first, then the next); a retryable failure whose response has not
+ * reached the caller is closed and retried at once, within {@code RetryPolicy.maxAttempts}, the
+ * pool's retry budget and the call's own timeout (OkHttp cancels the call when it expires, which
+ * ends the loop). A one-shot or duplex body is never replayed. When attempts run out, the last
+ * upstream response is returned as is (marked {@code x-should-retry: false} so SDKs above do not
+ * multiply attempts), or, if the last attempt was an exception, an
+ * {@link AttemptsExhaustedException} lists every attempt. Every response not returned is closed
+ * before the next {@code proceed}. Not thread-safe: it lives on the call's thread.
+ */
+final class LogicalCall implements Exclusion {
+  /** Error bodies read to classify a 429 are cut here. */
+  static final int MAX_ERROR_BODY = 16 * 1024;
+  static final String SHOULD_RETRY = "x-should-retry";
+
+  private final PoolCore core;
+  private final Interceptor.Chain chain;
+  private final Call call;
+  private final List<Attempt> attempts = new ArrayList<>(2);
+  private final List<Slot> tried = new ArrayList<>(2);
+  private final boolean[] probe = new boolean[1];
+
+  LogicalCall(PoolCore core, Interceptor.Chain chain) {
+    this.core = core;
+    this.chain = chain;
+    this.call = chain.call();
+  }
+
+  @Override
+  public boolean excludes(Slot slot) {
+    for (int i = 0; i < tried.size(); i++) {
+      if (tried.get(i).state == slot.state) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Response execute() throws IOException {
+    RequestPlan plan = RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+    int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
+    core.budget().onRequest(core.now());
+
+    Response pending = null; // the last failed response, returned if nothing better comes
+    AttemptLease pendingLease = null;
+    List<IOException> errors = new ArrayList<>(1);
+    Slot previous = null;
+
+    // Bounded: each pass dispatches one attempt on a provider not tried before, at most maxAttempts.
+    for (int n = 1; ; n++) {
+      long now = core.now();
+      Slot slot = null;
+      String stop;
+      if (n > maxAttempts) {
+        stop = plan.replayable ? "maxAttempts (" + maxAttempts + ") reached" : "the request body cannot be replayed";
+      } else if (call.isCanceled()) {
+        closeQuietly(pending, pendingLease, now);
+        throw new IOException("Canceled");
+      } else {
+        probe[0] = false;
+        slot = core.choose(now, this, probe);
+        if (slot == null && n == 1) {
+          slot = core.failOpen(now, this);
+        }
+        stop = slot == null ? "no untried provider is available" : null;
+        if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+          core.onNeutral(slot, probe[0]);
+          slot = null;
+          stop = "the pool's retry budget is spent";
+        }
+      }
+      if (slot == null) {
+        return finish(pending, pendingLease, errors, stop, now);
+      }
+      if (pending != null) {
+        closeQuietly(pending, pendingLease, now);
+        pending = null;
+        pendingLease = null;
+      }
+      if (previous != null && previous.tier != slot.tier) {
+        Slot from = previous;
+        Slot to = slot;
+        int attemptNo = n;
+        core.emit(() -> new PoolEvent.FailedOver(to.name(), to.tier, from.name(), from.tier, attemptNo));
+      }
+      previous = slot;
+      tried.add(slot);
+
+      Request out = plan.forEndpoint(slot.endpoint);
+      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());
+      Response response;
+      try {
+        response = chain.proceed(out);
+      } catch (IOException e) {
+        long end = core.now();
+        boolean canceled = call.isCanceled();
+        Outcome outcome = canceled ? null : core.settings().classifier().classify(e);
+        lease.failedBeforeResponse(outcome, end);
+        attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
+            describe(e), Duration.ofNanos(end - now)));
+        if (canceled) {
+          throw e;
+        }
+        errors.add(e);
+        retried(slot, n, outcome, -1, maxAttempts);
+        continue;
+      } catch (RuntimeException | Error e) {
+        lease.failedBeforeResponse(null, core.now());
+        throw e;
+      }
+
+      long headersAt = core.now();
+      lease.headers(headersAt, response.code());
+      Outcome outcome;
+      try {
+        outcome = classify(response);
+      } catch (RuntimeException e) {
+        outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
+      }
+      attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
+      if (!outcome.retryable()) {
+        core.onHealthy(slot);
+        return UsageTap.wrap(response, lease, call);
+      }
+      Response failed = response;
+      long hint = RetryHints.delayNanos(failed::header, core.settings().ticker().wallMillis());
+      core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.probe());
+      retried(slot, n, outcome, response.code(), maxAttempts);
+      pending = response;
+      pendingLease = lease;
+    }
+  }
+
+  private Outcome classify(Response response) {
+    OutcomeClassifier classifier = core.settings().classifier();
+    return classifier.classify(response.code(), new OutcomeClassifier.ResponseInfo() {
+      @Override
+      public String header(String name) {
+        return response.header(name);
+      }
+
+      @Override
+      public String errorBody() {
+        try {
+          return new String(response.peekBody(MAX_ERROR_BODY).bytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          return "";
+        }
+      }
+    });
+  }
+
+  private void retried(Slot slot, int n, Outcome outcome, int status, int maxAttempts) {
+    if (n < maxAttempts) {
+      core.emit(() -> new PoolEvent.Retried(slot.name(), slot.tier, n, outcome, status));
+    }
+  }
+
+  /** Ends the logical request: the last failed response, or an exception listing every attempt. */
+  private Response finish(Response pending, AttemptLease pendingLease, List<IOException> errors, String stop, long now)
+      throws IOException {
+    if (pending != null) {
+      Attempt last = attempts.get(attempts.size() - 1);
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
+      Response marked = pending.newBuilder().header(SHOULD_RETRY, "false").build();
+      return UsageTap.wrap(marked, pendingLease, call);
+    }
+    if (!errors.isEmpty()) {
+      Attempt last = attempts.get(attempts.size() - 1);
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), -1, stop));
+      IOException cause = errors.get(errors.size() - 1);
+      AttemptsExhaustedException e = new AttemptsExhaustedException(
+          "all " + attempts.size() + " attempts failed (" + stop + ")", attempts, cause);
+      for (int i = 0; i < errors.size() - 1; i++) {
+        e.addSuppressed(errors.get(i));
+      }
+      throw e;
+    }
+    throw core.noProvider(now, attempts, this);
+  }
+
+  private static void closeQuietly(Response response, AttemptLease lease, long now) {
+    if (response == null) {
+      return;
+    }
+    lease.discard(now);
+    response.close();
+  }
+
+  private static String describe(IOException e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+}

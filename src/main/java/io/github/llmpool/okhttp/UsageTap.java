@@ -1,0 +1,140 @@
+package io.github.llmpool.okhttp;
+
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.TruncatedStreamException;
+import io.github.llmpool.internal.AttemptLease;
+import io.github.llmpool.usage.UsageParser;
+import io.github.llmpool.usage.UsageResult;
+import java.io.IOException;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
+import okio.Source;
+
+/**
+ * A response body that passes every byte to the caller unchanged while a {@link UsageParser} reads
+ * the same bytes (JSON or server-sent events) for token usage. When the body ends, is closed, or
+ * fails, exactly once, it finishes the attempt's {@link AttemptLease}: in-flight released, counters
+ * and latency updated, one {@link TokenUsage} delivered. A stream that ends without its terminal
+ * event is reported as truncated and, when the pool is so configured (the default), read fails
+ * with {@link TruncatedStreamException} instead of returning a clean end of stream.
+ *
+ * <p>Not thread-safe, like any OkHttp response body; the finish is safe against a concurrent
+ * close.
+ */
+final class UsageTap extends ResponseBody {
+  private final ResponseBody delegate;
+  private final AttemptLease lease;
+  private final Call call;
+  private final UsageParser parser;
+  private final BufferedSource source;
+
+  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call) {
+    this.delegate = delegate;
+    this.lease = lease;
+    this.call = call;
+    MediaType type = delegate.contentType();
+    this.parser = UsageParser.forContentType(type == null ? null : type.toString());
+    this.source = Okio.buffer(new TapSource(delegate.source()));
+  }
+
+  /** The response with its body tapped. */
+  static Response wrap(Response response, AttemptLease lease, Call call) {
+    ResponseBody body = response.body();
+    return response.newBuilder().body(new UsageTap(body, lease, call)).build();
+  }
+
+  @Override
+  public MediaType contentType() {
+    return delegate.contentType();
+  }
+
+  @Override
+  public long contentLength() {
+    return delegate.contentLength();
+  }
+
+  @Override
+  public BufferedSource source() {
+    return source;
+  }
+
+  private final class TapSource extends ForwardingSource {
+    private final Buffer.UnsafeCursor cursor = new Buffer.UnsafeCursor();
+    private long ttftAt = -1;
+    private boolean finished;
+
+    TapSource(Source delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public long read(Buffer sink, long byteCount) throws IOException {
+      long n;
+      try {
+        n = super.read(sink, byteCount);
+      } catch (IOException | RuntimeException e) {
+        end(TokenUsage.End.FAILED);
+        throw e;
+      }
+      if (n == -1) {
+        UsageResult r = parser.result();
+        boolean truncated = r.streamed() && !r.terminated();
+        end(truncated ? TokenUsage.End.TRUNCATED : TokenUsage.End.COMPLETE);
+        if (truncated && lease.core().settings().failOnTruncatedStream()) {
+          throw new TruncatedStreamException("stream from provider '" + lease.slot().name()
+              + "' ended without its terminal event ([DONE], a finish_reason or response.completed)");
+        }
+        return -1;
+      }
+      if (n > 0 && !finished) {
+        feed(sink, sink.size() - n, n);
+      }
+      return n;
+    }
+
+    private void feed(Buffer sink, long from, long count) {
+      sink.readUnsafe(cursor);
+      try {
+        long offset = from;
+        long left = count;
+        cursor.seek(offset);
+        while (left > 0 && cursor.data != null) {
+          int len = (int) Math.min(left, cursor.end - cursor.start);
+          parser.accept(cursor.data, cursor.start, len);
+          left -= len;
+          if (left > 0 && cursor.next() == -1) {
+            break;
+          }
+        }
+      } finally {
+        cursor.close();
+      }
+      if (ttftAt < 0 && parser.firstTokenSeen()) {
+        ttftAt = lease.core().now();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        super.close();
+      } finally {
+        end(TokenUsage.End.CLOSED_EARLY);
+      }
+    }
+
+    private void end(TokenUsage.End end) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      lease.finish(parser.result(), end, ttftAt, lease.core().now(), end == TokenUsage.End.FAILED && call.isCanceled());
+    }
+  }
+}

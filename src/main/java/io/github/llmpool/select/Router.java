@@ -1,0 +1,97 @@
+package io.github.llmpool.select;
+
+import io.github.llmpool.RandomSource;
+import io.github.llmpool.Strategy;
+import io.github.llmpool.health.LatencyModel;
+import io.github.llmpool.internal.Slot;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One immutable routing snapshot: the tiers in priority order, each with its picker. The first
+ * tier that has an eligible provider serves; a tier with none spills to the next at once, and
+ * traffic returns as soon as a provider of a higher tier is eligible again. Published through a
+ * volatile reference by the pool and replaced whole on reconfiguration. Thread-safe.
+ */
+public final class Router {
+  private final Strategy strategy;
+  private final TierPicker[] tiers;
+  private final Slot[] all;
+
+  public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model) {
+    this.strategy = strategy;
+    this.tiers = new TierPicker[tiers.size()];
+    List<Slot> flat = new ArrayList<>();
+    for (int t = 0; t < tiers.size(); t++) {
+      Slot[] slots = tiers.get(t).toArray(new Slot[0]);
+      this.tiers[t] = switch (strategy) {
+        case WEIGHTED -> new WeightedPicker(slots, random);
+        case ROUND_ROBIN -> new RoundRobinPicker(slots, random);
+        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model);
+      };
+      Collections.addAll(flat, slots);
+    }
+    this.all = flat.toArray(new Slot[0]);
+  }
+
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The chosen provider of the first tier with an eligible one, or null when none is eligible. */
+  public Slot pick(long now, Exclusion exclusion) {
+    for (TierPicker tier : tiers) {
+      int i = tier.pick(now, exclusion);
+      if (i >= 0) {
+        return tier.slot(i);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * For the fail-open policy: the non-excluded provider (weight > 0) whose eviction ends first,
+   * higher tiers first on a tie; null if every provider is excluded.
+   */
+  public Slot pickLeastEvicted(long now, Exclusion exclusion) {
+    Slot best = null;
+    long bestLeft = Long.MAX_VALUE;
+    for (Slot s : all) {
+      if (s.weight == 0 || (exclusion != null && exclusion.excludes(s))) {
+        continue;
+      }
+      long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      if (best == null || left < bestLeft) {
+        best = s;
+        bestLeft = left;
+      }
+    }
+    return best;
+  }
+
+  /** Every slot, tier by tier. */
+  public Slot[] slots() {
+    return all.clone();
+  }
+
+  public int tierCount() {
+    return tiers.length;
+  }
+
+  /** Providers of {@code tier} evicted now (deadline in force or probing), and the tier's size. */
+  public int evictedIn(int tier) {
+    TierPicker p = tiers[tier];
+    int n = 0;
+    for (int i = 0; i < p.size(); i++) {
+      if (p.slot(i).state.evicted()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  public int tierSize(int tier) {
+    return tiers[tier].size();
+  }
+}
