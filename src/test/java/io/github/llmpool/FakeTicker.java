@@ -1,0 +1,37 @@
+package io.github.llmpool;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A ticker tests move by hand: monotonic nanos and wall millis advance together. Thread-safe. */
+public final class FakeTicker implements Ticker {
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+  private final AtomicLong wall = new AtomicLong(1_790_000_000_000L); // 2026-09-21T..Z
+
+  @Override
+  public long read() {
+    return nanos.get();
+  }
+
+  @Override
+  public long wallMillis() {
+    return wall.get();
+  }
+
+  public FakeTicker advance(Duration d) {
+    nanos.addAndGet(d.toNanos());
+    wall.addAndGet(d.toMillis());
+    return this;
+  }
+
+  public FakeTicker advanceNanos(long n) {
+    nanos.addAndGet(n);
+    wall.addAndGet(n / 1_000_000);
+    return this;
+  }
+
+  public FakeTicker setWallMillis(long millis) {
+    wall.set(millis);
+    return this;
+  }
+}
