@@ -45,8 +45,13 @@ public final class ProviderPool {
   public static final String DEFAULT_VIRTUAL_HOST = "llmpool.invalid";
   /** Default decay time constant of latency estimates: 10 s. */
   public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
-  /** Default latency estimate of a provider with no sample yet: 1 s. */
-  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofSeconds(1);
+  /**
+   * Default latency estimate of a provider with no sample yet: 100 ms. Below typical LLM latencies,
+   * so a new provider is tried at once; the in-flight factor of the cost keeps it from being
+   * flooded before its first answers arrive. It decays from the provider's creation like any
+   * estimate.
+   */
+  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofMillis(100);
   /** Default strategy: power of two choices. */
   public static final Strategy DEFAULT_STRATEGY = Strategy.POWER_OF_TWO_CHOICES;
   /** Default all-evicted policy: fail open. */
@@ -297,7 +302,7 @@ public final class ProviderPool {
       return this;
     }
 
-    /** Latency estimate of a provider with no sample yet. Default 1 s; 1 ms .. 10 min. */
+    /** Latency estimate of a provider with no sample yet. Default 100 ms; 1 ms .. 10 min. */
     public Builder initialLatency(Duration estimate) {
       this.initialLatency = range("initialLatency", estimate, Duration.ofMillis(1), Duration.ofMinutes(10));
       return this;

@@ -41,6 +41,7 @@ public final class Upstreams implements AutoCloseable {
         return answer.apply(request);
       }
     });
+    server.setServerSocketFactory(new NoDelayServerSocketFactory());
     try {
       server.start();
     } catch (IOException e) {
@@ -93,6 +94,39 @@ public final class Upstreams implements AutoCloseable {
   public static String[] call(OkHttpClient client, Request request) throws IOException {
     try (Response r = client.newCall(request).execute()) {
       return new String[] {String.valueOf(r.code()), r.body().string()};
+    }
+  }
+
+  /**
+   * Accepted sockets get TCP_NODELAY: MockWebServer writes a delayed response's headers and body
+   * separately, and Nagle's algorithm against the client's delayed ACK would add ~40 ms to each.
+   */
+  static final class NoDelayServerSocketFactory extends javax.net.ServerSocketFactory {
+    @Override
+    public java.net.ServerSocket createServerSocket() throws IOException {
+      return new java.net.ServerSocket() {
+        @Override
+        public java.net.Socket accept() throws IOException {
+          java.net.Socket s = super.accept();
+          s.setTcpNoDelay(true);
+          return s;
+        }
+      };
+    }
+
+    @Override
+    public java.net.ServerSocket createServerSocket(int port) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.ServerSocket createServerSocket(int port, int backlog) throws IOException {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.ServerSocket createServerSocket(int port, int backlog, java.net.InetAddress ifAddress) throws IOException {
+      throw new UnsupportedOperationException();
     }
   }
 

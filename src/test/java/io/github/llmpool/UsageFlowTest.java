@@ -183,6 +183,24 @@ class UsageFlowTest {
   }
 
   @Test
+  void jsonParsedToItsEndThenClosedIsCompleteAndFeedsTheEstimate() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    MockWebServer s = up.start(r -> {
+      ticker.advance(java.time.Duration.ofMillis(300));
+      return Fixtures.json("openai-chat.json");
+    });
+    ProviderPool pool = ProviderPool.builder().ticker(ticker).onUsage(usages::add)
+        .tier(Provider.builder("p").baseUrl(Upstreams.baseUrl(s)).build()).build();
+    try (Response r = up.client(pool).newCall(Upstreams.chat(pool)).execute()) {
+      // what an SDK does: parse the JSON document, then close without reading to end of stream
+      new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body().byteStream());
+    }
+    assertEquals(TokenUsage.End.COMPLETE, only().end());
+    // 300 ms for 57 output tokens: 300 x 32 / (57 + 32) = 107.9 ms
+    assertEquals(107, pool.snapshot().provider("p").orElseThrow().latencyEstimate().toMillis());
+  }
+
+  @Test
   void connectionCutMidStreamReportsOnceAsFailed() throws Exception {
     MockWebServer s = up.start(r -> new MockResponse.Builder().addHeader("content-type", "text/event-stream")
         .body(bigStream(20_000)).onResponseBody(new SocketEffect.CloseSocket()).build());

@@ -23,6 +23,7 @@ public final class ProviderState {
   public static final int PROBE = 2;
 
   private final String name;
+  private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
 
   // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
@@ -51,7 +52,17 @@ public final class ProviderState {
   final LongAdder reasoningTokens = new LongAdder();
 
   public ProviderState(String name) {
+    this(name, 0);
+  }
+
+  /**
+   * @param createdAt ticker time of creation: a provider without samples starts from the default
+   *     estimate at this time and decays like any other estimate, so it is tried soon
+   */
+  public ProviderState(String name, long createdAt) {
     this.name = name;
+    this.createdAt = createdAt;
+    this.lastSampleAt = createdAt;
   }
 
   public String name() {
@@ -72,18 +83,16 @@ public final class ProviderState {
    */
   public double cost(long now, LatencyModel model) {
     long est = estimateNanos;
-    double latency;
     if (est < 0) {
-      latency = model.defaultEstimateNanos();
-    } else {
-      long dt = now - lastSampleAt;
-      latency = dt <= 0 ? est : est * (model.tauNanos() / (double) (model.tauNanos() + dt));
+      est = model.defaultEstimateNanos(); // decays from the provider's creation
     }
+    long dt = now - lastSampleAt;
+    double latency = dt <= 0 ? est : est * (model.tauNanos() / (double) (model.tauNanos() + dt));
     double fail = failScore;
     if (fail > 0) {
-      long dt = now - failScoreAt;
-      if (dt > 0) {
-        fail *= model.tauNanos() / (double) (model.tauNanos() + dt);
+      long since = now - failScoreAt;
+      if (since > 0) {
+        fail *= model.tauNanos() / (double) (model.tauNanos() + since);
       }
     }
     return latency * (inFlight.get() + 1) * (1 + fail);
@@ -158,11 +167,11 @@ public final class ProviderState {
     lastSampleAt = now;
   }
 
-  /** The current (decayed) estimate in nanoseconds; the default when there is no sample. */
+  /** The current (decayed) estimate in nanoseconds; the (decayed) default when there is no sample. */
   public long latencyEstimate(long now, LatencyModel model) {
     long est = estimateNanos;
     if (est < 0) {
-      return model.defaultEstimateNanos();
+      est = model.defaultEstimateNanos();
     }
     long dt = now - lastSampleAt;
     return dt <= 0 ? est : (long) (est * (model.tauNanos() / (double) (model.tauNanos() + dt)));

@@ -98,7 +98,7 @@ public final class PoolCore {
           Endpoint e = tiers.get(t).get(i);
           ProviderState state = states.get(e.name);
           if (state == null) {
-            state = new ProviderState(e.name);
+            state = new ProviderState(e.name, settings.ticker().read());
           }
           next.put(e.name, state);
           slots.add(new Slot(e, state, t, weights.get(t).get(i)));

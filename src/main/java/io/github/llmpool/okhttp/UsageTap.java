@@ -125,7 +125,9 @@ final class UsageTap extends ResponseBody {
       try {
         super.close();
       } finally {
-        end(TokenUsage.End.CLOSED_EARLY);
+        // SDKs parse a JSON answer (or a stream up to its terminal event) and close without
+        // reading to end of stream: that answer is complete.
+        end(parser.result().terminated() ? TokenUsage.End.COMPLETE : TokenUsage.End.CLOSED_EARLY);
       }
     }
 

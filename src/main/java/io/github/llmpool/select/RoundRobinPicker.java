@@ -10,7 +10,8 @@ import io.github.llmpool.internal.Slot;
  * picks on different threads do not write one shared counter (Ribbon's round robin slows down 12x
  * on two threads for that reason). A position is advanced with a plain write: two threads that
  * share a stripe may occasionally pick the same step, which only perturbs the order, never the
- * safety. Evicted or excluded providers are skipped by walking the schedule forward.
+ * safety. When the scheduled provider is evicted or excluded, its turn goes to an eligible provider
+ * drawn by weight, so an eviction spreads its share proportionally.
  * Thread-safe, lock-free, allocation-free.
  */
 public final class RoundRobinPicker extends TierPicker {
@@ -99,15 +100,14 @@ public final class RoundRobinPicker extends TierPicker {
       pos = 0;
     }
     positions[at] = pos + 1 == len ? 0 : pos + 1;
-    int p = (int) pos;
-    for (int step = 0; step < len; step++) {
-      int i = schedule[p];
-      if (eligible(i, now, exclusion)) {
-        return i;
-      }
-      p = p + 1 == len ? 0 : p + 1;
+    int i = schedule[(int) pos];
+    if (eligible(i, now, exclusion)) {
+      return i;
     }
-    return -1;
+    // The scheduled provider is out: spread its turn over the eligible ones by weight (walking to
+    // the next scheduled provider instead would hand its whole share to its successor).
+    long sum = eligibleWeight(now, exclusion, -1);
+    return sum == 0 ? -1 : drawEligible(now, exclusion, -1, sum);
   }
 
   /** The precomputed schedule (slot indices), for tests. */

