@@ -1,0 +1,144 @@
+package io.github.llmpool.samples;
+
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.UsageListener;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import okhttp3.OkHttpClient;
+
+/**
+ * LangChain4j through llmpool. LangChain4j has no OkHttp HTTP-client module, so
+ * {@link LangChain4jOkHttpClient} implements its HTTP client SPI over an OkHttpClient that carries
+ * {@code pool.interceptor()}, and the models get it through {@code httpClientBuilder(...)}.
+ * {@code maxRetries(0)} on the chat model: llmpool owns retries (the streaming model has none).
+ *
+ * <pre>
+ * mvn -q -B -f samples/pom.xml compile exec:java -Dexec.mainClass=io.github.llmpool.samples.LangChain4jSample
+ * </pre>
+ */
+public final class LangChain4jSample {
+
+  private LangChain4jSample() {}
+
+  /** A pool over fake providers {@code a} and {@code b}, equal weights in one tier. */
+  public static ProviderPool pool(FakeProviders fakes, UsageListener onUsage) {
+    return ProviderPool.builder()
+        .tier(provider(fakes, "a"), provider(fakes, "b"))
+        .onUsage(onUsage)
+        .build();
+  }
+
+  private static Provider provider(FakeProviders fakes, String name) {
+    return Provider.builder(name)
+        .baseUrl(fakes.get(name).baseUrl())
+        .apiKey("key-" + name)
+        .model("model-" + name)
+        .build();
+  }
+
+  /** A chat model whose requests go through {@code okHttp} (carrying the pool's interceptor). */
+  public static OpenAiChatModel chatModel(ProviderPool pool, OkHttpClient okHttp) {
+    return OpenAiChatModel.builder()
+        .httpClientBuilder(LangChain4jOkHttpClient.builder().okHttpClient(okHttp))
+        .baseUrl(pool.baseUrl().toString())
+        .apiKey("unused-the-pool-sets-auth")
+        .modelName("gpt-4o-mini")
+        .maxRetries(0) // llmpool owns retries and failover
+        .build();
+  }
+
+  /** A streaming chat model over the same pooled client. */
+  public static OpenAiStreamingChatModel streamingModel(ProviderPool pool, OkHttpClient okHttp) {
+    return OpenAiStreamingChatModel.builder()
+        .httpClientBuilder(LangChain4jOkHttpClient.builder().okHttpClient(okHttp))
+        .baseUrl(pool.baseUrl().toString())
+        .apiKey("unused-the-pool-sets-auth")
+        .modelName("gpt-4o-mini")
+        .build();
+  }
+
+  /** What one streaming call gave the caller. */
+  public record Streamed(List<String> parts, ChatResponse response) {}
+
+  /** Streams one answer and waits for it (up to 30 s). */
+  public static Streamed stream(OpenAiStreamingChatModel model, String prompt) {
+    List<String> parts = new CopyOnWriteArrayList<>();
+    CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+    model.chat(prompt, new StreamingChatResponseHandler() {
+      @Override
+      public void onPartialResponse(String partial) {
+        parts.add(partial);
+      }
+
+      @Override
+      public void onCompleteResponse(ChatResponse response) {
+        done.complete(response);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        done.completeExceptionally(error);
+      }
+    });
+    try {
+      ChatResponse response = done.get(30, TimeUnit.SECONDS);
+      return new Streamed(List.copyOf(parts), response);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("streaming failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("no answer in 30 s", e);
+    }
+  }
+
+  public static void main(String[] args) {
+    List<TokenUsage> usages = new CopyOnWriteArrayList<>();
+    try (FakeProviders fakes = FakeProviders.start("a", "b")) {
+      ProviderPool pool = pool(fakes, usages::add);
+      OkHttpClient okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
+      try {
+        ChatResponse chat = chatModel(pool, okHttp)
+            .chat(ChatRequest.builder().messages(UserMessage.from("Say hello")).build());
+        System.out.println("chat:      " + chat.aiMessage().text() + "   (" + tokens(chat) + ")");
+        printLast(usages);
+
+        Streamed streamed = stream(streamingModel(pool, okHttp), "Say hello, streaming");
+        System.out.println("streaming: " + streamed.response().aiMessage().text() + "   (parts " + streamed.parts()
+            + ", " + tokens(streamed.response()) + ")");
+        printLast(usages);
+      } finally {
+        okHttp.dispatcher().executorService().shutdown();
+        okHttp.connectionPool().evictAll();
+      }
+    }
+  }
+
+  private static String tokens(ChatResponse response) {
+    var u = response.tokenUsage();
+    return u == null ? "no usage"
+        : "input " + u.inputTokenCount() + " + output " + u.outputTokenCount() + " = " + u.totalTokenCount() + " tokens";
+  }
+
+  private static void printLast(List<TokenUsage> usages) {
+    if (!usages.isEmpty()) {
+      TokenUsage u = usages.get(usages.size() - 1);
+      System.out.printf(Locale.ROOT, "           onUsage: provider=%s prompt=%d completion=%d total=%d streamed=%s%n",
+          u.provider(), u.promptTokens(), u.completionTokens(), u.totalTokens(), u.streamed());
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.github.llmpool.samples;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.OpenAIClientImpl;
+import com.openai.core.ClientOptions;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.completions.CompletionUsage;
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.UsageListener;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.OkHttpClient;
+
+/**
+ * The official OpenAI Java SDK through llmpool. The SDK takes no OkHttp interceptor of ours, but
+ * it takes any {@link com.openai.core.http.HttpClient}: {@link LlmPoolHttpClient} is one over an
+ * OkHttpClient that carries {@code pool.interceptor()}. The SDK then talks to
+ * {@code pool.baseUrl()} with a dummy key; the pool picks a provider, rewrites URL, auth and
+ * {@code model}, and fails over.
+ *
+ * <p>SDK retries are off ({@code maxRetries(0)}): llmpool owns retries, and the SDK's own would
+ * multiply attempts (each SDK retry is a new logical request to the pool).
+ *
+ * <pre>
+ * mvn -q -B -f samples/pom.xml compile exec:java -Dexec.mainClass=io.github.llmpool.samples.OpenAiSdkSample
+ * </pre>
+ */
+public final class OpenAiSdkSample {
+
+  private OpenAiSdkSample() {}
+
+  /**
+   * An SDK client whose every request goes through {@code okHttp} (which must carry
+   * {@code pool.interceptor()}) to {@code pool.baseUrl()}.
+   */
+  public static OpenAIClient client(ProviderPool pool, OkHttpClient okHttp) {
+    return new OpenAIClientImpl(ClientOptions.builder()
+        .httpClient(LlmPoolHttpClient.borrowing(okHttp))
+        .baseUrl(pool.baseUrl().toString())
+        .apiKey("unused-the-pool-sets-auth")
+        .maxRetries(0) // llmpool owns retries and failover
+        .build());
+  }
+
+  /** A pool over fake providers {@code a} and {@code b}: two priority tiers, a first, b as fallback. */
+  public static ProviderPool pool(FakeProviders fakes, UsageListener onUsage) {
+    return ProviderPool.builder()
+        .tier(provider(fakes, "a"))
+        .tier(provider(fakes, "b"))
+        .onUsage(onUsage)
+        .build();
+  }
+
+  private static Provider provider(FakeProviders fakes, String name) {
+    return Provider.builder(name)
+        .baseUrl(fakes.get(name).baseUrl())
+        .apiKey("key-" + name)
+        .model("model-" + name)
+        .build();
+  }
+
+  /** The chat request of the sample. */
+  public static ChatCompletionCreateParams.Builder chatRequest(String prompt) {
+    return ChatCompletionCreateParams.builder().model("gpt-4o-mini").addUserMessage(prompt);
+  }
+
+  /** What one streaming call gave the caller. */
+  public record Streamed(String text, CompletionUsage usage, int chunks) {}
+
+  /** One streaming chat completion, with {@code stream_options.include_usage}. */
+  public static Streamed stream(OpenAIClient client, String prompt) {
+    StringBuilder text = new StringBuilder();
+    AtomicReference<CompletionUsage> usage = new AtomicReference<>();
+    int[] chunks = {0};
+    ChatCompletionCreateParams params = chatRequest(prompt)
+        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+        .build();
+    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+      stream.stream().forEach(chunk -> {
+        chunks[0]++;
+        chunk.choices().forEach(choice -> choice.delta().content().ifPresent(text::append));
+        chunk.usage().ifPresent(usage::set);
+      });
+    }
+    return new Streamed(text.toString(), usage.get(), chunks[0]);
+  }
+
+  public static void main(String[] args) {
+    List<TokenUsage> usages = new CopyOnWriteArrayList<>();
+    try (FakeProviders fakes = FakeProviders.start("a", "b")) {
+      ProviderPool pool = pool(fakes, usages::add);
+      OkHttpClient okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
+      OpenAIClient client = client(pool, okHttp);
+      PrintStream out = System.out;
+      try {
+        ChatCompletion chat = client.chat().completions().create(chatRequest("Say hello").build());
+        out.println("chat:      " + chat.choices().get(0).message().content().orElse("")
+            + "   (model " + chat.model() + ", " + usageText(chat.usage().orElse(null)) + ")");
+        printLast(out, usages);
+
+        Streamed streamed = stream(client, "Say hello, streaming");
+        out.println("streaming: " + streamed.text() + "   (" + streamed.chunks() + " chunks, "
+            + usageText(streamed.usage()) + ")");
+        printLast(out, usages);
+
+        fakes.get("a").rateLimitAll(true);
+        ChatCompletion failedOver = client.chat().completions().create(chatRequest("Say hello again").build());
+        out.println("failover:  " + failedOver.choices().get(0).message().content().orElse("")
+            + "   (a answered 429 with retry-after: 2; the pool moved on, the SDK retried nothing)");
+        out.println("upstream requests: " + fakes.requestCounts() + ", pool attempts: "
+            + pool.snapshot().providers().stream().map(p -> p.name() + "=" + p.requests()).toList());
+      } finally {
+        client.close();
+        okHttp.dispatcher().executorService().shutdown();
+        okHttp.connectionPool().evictAll();
+      }
+    }
+  }
+
+  private static void printLast(PrintStream out, List<TokenUsage> usages) {
+    if (!usages.isEmpty()) {
+      TokenUsage u = usages.get(usages.size() - 1);
+      out.printf(Locale.ROOT, "           onUsage: provider=%s tier=%d prompt=%d completion=%d total=%d streamed=%s attempt=%d%n",
+          u.provider(), u.tier(), u.promptTokens(), u.completionTokens(), u.totalTokens(), u.streamed(), u.attempt());
+    }
+  }
+
+  private static String usageText(CompletionUsage usage) {
+    return usage == null ? "no usage"
+        : "prompt " + usage.promptTokens() + " + completion " + usage.completionTokens() + " = "
+            + usage.totalTokens() + " tokens";
+  }
+}
