@@ -5,6 +5,7 @@ import io.github.llmpool.health.LatencyModel;
 import io.github.llmpool.internal.Endpoint;
 import io.github.llmpool.internal.PoolCore;
 import io.github.llmpool.okhttp.PoolInterceptor;
+import io.github.llmpool.okhttp.RedirectGuard;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,6 +84,16 @@ public final class ProviderPool {
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
   public PoolInterceptor interceptor() {
     return interceptor;
+  }
+
+  /**
+   * A network interceptor that strips the provider's credential and extra headers from any
+   * redirect hop to another host (OkHttp itself strips only {@code Authorization}). Add it with
+   * {@code addNetworkInterceptor(pool.redirectGuard())}, or build the client with
+   * {@code followRedirects(false)}.
+   */
+  public RedirectGuard redirectGuard() {
+    return RedirectGuard.get();
   }
 
   /**

@@ -1,0 +1,53 @@
+package io.github.llmpool.okhttp;
+
+import io.github.llmpool.internal.Endpoint;
+import java.io.IOException;
+import java.util.Map;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/**
+ * A <em>network</em> interceptor ({@code addNetworkInterceptor}) that keeps a provider's
+ * credential on the provider's own host. OkHttp follows redirects below the pool's application
+ * interceptor and, on a redirect to another host, strips only {@code Authorization}: a key sent in
+ * {@code api-key} (Azure) or another header would follow the redirect. This guard sees every hop
+ * and removes the provider's credential header and extra headers from any hop whose host or port
+ * is not the provider's. Requests that did not come from a pool pass untouched.
+ *
+ * <p>Alternatively build the pool's client with {@code followRedirects(false)}: OpenAI-compatible
+ * APIs do not redirect. Stateless and thread-safe.
+ */
+public final class RedirectGuard implements Interceptor {
+  static final RedirectGuard INSTANCE = new RedirectGuard();
+
+  private RedirectGuard() {}
+
+  /** The shared instance. */
+  public static RedirectGuard get() {
+    return INSTANCE;
+  }
+
+  @Override
+  public Response intercept(Chain chain) throws IOException {
+    Request request = chain.request();
+    Endpoint e = request.tag(Endpoint.class);
+    if (e == null || (request.url().host().equalsIgnoreCase(e.host) && request.url().port() == e.port
+        && request.url().scheme().equals(e.scheme))) {
+      return chain.proceed(request);
+    }
+    Request.Builder b = request.newBuilder();
+    if (e.credentialHeader != null) {
+      b.removeHeader(e.credentialHeader);
+    }
+    for (Map.Entry<String, String> h : e.headers) {
+      b.removeHeader(h.getKey());
+    }
+    return chain.proceed(b.build());
+  }
+
+  @Override
+  public String toString() {
+    return "RedirectGuard";
+  }
+}
