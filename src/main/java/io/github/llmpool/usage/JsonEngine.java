@@ -10,6 +10,8 @@ import com.fasterxml.jackson.core.async.ByteArrayFeeder;
  * unreadable usage count.
  */
 final class JsonEngine extends Engine {
+  private static final byte[] EMPTY = new byte[0];
+
   private final Acc acc = new Acc();
   private final UsageWalker walker = new UsageWalker(false, false);
   private JsonParser parser;
@@ -32,10 +34,15 @@ final class JsonEngine extends Engine {
         feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
         walker.reset(acc);
       }
-      // The feeder references `data` until its bytes are consumed: drain every token now.
+      // The feeder references `data` until its bytes are consumed: drain every token now, then
+      // hand it an empty array so that no reference to the caller's array is kept.
       feeder.feedInput(data, off, off + len);
-      JsonToken t;
-      while ((t = parser.nextToken()) != JsonToken.NOT_AVAILABLE) {
+      while (true) {
+        JsonToken t = parser.nextToken();
+        if (t == JsonToken.NOT_AVAILABLE) {
+          feeder.feedInput(EMPTY, 0, 0);
+          return;
+        }
         if (t == null) {
           finish();
           return;

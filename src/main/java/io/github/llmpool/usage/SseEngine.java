@@ -7,7 +7,9 @@ import com.fasterxml.jackson.core.JsonToken;
  * {@code text/event-stream} body: splits lines over raw bytes (LF, CR or CRLF, any split point),
  * buffers only the current event's data (joined with LF, capped at {@link #MAX_EVENT}), and on
  * dispatch parses the event's JSON only when it can matter: the first JSON event (for the model)
- * and afterwards events that a byte scan ({@link ChunkScan}) flags.
+ * and afterwards events that a byte scan ({@link ChunkScan}) flags. A single-line {@code data:}
+ * event that arrives whole within one {@code accept} call (the common case) is read in place,
+ * without being copied.
  */
 final class SseEngine extends Engine {
   /** Largest event data kept; a larger event is dropped (counted, and marked malformed). */
@@ -86,6 +88,13 @@ final class SseEngine extends Engine {
       switch (state) {
         case S_LINE_START: {
           byte c = d[i];
+          if (c == 'd' && dataLines == 0) {
+            int next = wholeEvent(d, i, end);
+            if (next >= 0) {
+              i = next;
+              break;
+            }
+          }
           if (c == '\n' || c == '\r') {
             i++;
             lineEnd(c);
@@ -133,14 +142,7 @@ final class SseEngine extends Engine {
           break;
         }
         case S_VALUE: {
-          int j = i;
-          while (j < end) {
-            byte c = d[j];
-            if (c == '\n' || c == '\r') {
-              break;
-            }
-            j++;
-          }
+          int j = ChunkScan.indexOfEol(d, i, end);
           if (j > i) {
             value(d, i, j);
           }
@@ -153,14 +155,7 @@ final class SseEngine extends Engine {
           break;
         }
         default: { // S_IGNORE
-          int j = i;
-          while (j < end) {
-            byte c = d[j];
-            if (c == '\n' || c == '\r') {
-              break;
-            }
-            j++;
-          }
+          int j = ChunkScan.indexOfEol(d, i, end);
           if (j < end) {
             lineEnd(d[j]);
             j++;
@@ -254,10 +249,53 @@ final class SseEngine extends Engine {
     buf = java.util.Arrays.copyOf(buf, cap);
   }
 
+  /**
+   * Fast path for the common case: a single-line {@code data:} event whose line and blank line
+   * are both inside {@code d[i, end)}. It is interpreted in place, without copying. Returns the
+   * index after the blank line, or -1 to let the general state machine handle it.
+   */
+  private int wholeEvent(byte[] d, int i, int end) {
+    if (end - i < 7 || d[i + 1] != 'a' || d[i + 2] != 't' || d[i + 3] != 'a' || d[i + 4] != ':') {
+      return -1;
+    }
+    int vs = i + 5;
+    if (d[vs] == ' ') {
+      vs++;
+    }
+    int eol = ChunkScan.indexOfEol(d, vs, end);
+    int k = eol + 1;
+    if (k >= end) {
+      return -1;
+    }
+    if (d[eol] == '\r' && d[k] == '\n') {
+      k++;
+      if (k >= end) {
+        return -1;
+      }
+    }
+    byte blank = d[k];
+    if (blank != '\n' && blank != '\r') {
+      return -1; // another field follows: multi-line event
+    }
+    if (eol - vs > MAX_EVENT) {
+      dropped(acc);
+    } else {
+      process(acc, d, vs, eol, false);
+    }
+    if (blank == '\r') {
+      skipLf = true;
+    }
+    return k + 1;
+  }
+
   /** Blank line: dispatch the event (if it has data) and start the next. */
   private void dispatch() {
     if (dataLines > 0) {
-      process(acc, false);
+      if (overflow) {
+        dropped(acc);
+      } else {
+        process(acc, buf, 0, len, false);
+      }
     }
     len = 0;
     dataLines = 0;
@@ -269,20 +307,21 @@ final class SseEngine extends Engine {
     }
   }
 
+  /** An event over {@link #MAX_EVENT}: counted, not read, and the result marked malformed. */
+  private static void dropped(Acc a) {
+    a.events++;
+    a.malformed = true;
+  }
+
   /**
-   * Interprets the buffered event into {@code a}. {@code tentative}: the event has no blank line
-   * after it yet (end of input, or a mid-stream {@link #result()}); if it looks incomplete (a
-   * prefix of {@code [DONE]}, or JSON that fails to parse) it is left out and this returns false.
+   * Interprets one event's data {@code b[from, to)} into {@code a}. {@code tentative}: the event
+   * has no blank line after it yet (end of input, or a mid-stream {@link #result()}); if it looks
+   * incomplete (a prefix of {@code [DONE]}, or JSON that fails to parse) it is left out and this
+   * returns false.
    */
-  private boolean process(Acc a, boolean tentative) {
-    if (overflow) {
-      a.events++;
-      a.malformed = true;
-      return true;
-    }
-    byte[] b = buf;
-    int s = 0;
-    int e = len;
+  private boolean process(Acc a, byte[] b, int from, int to, boolean tentative) {
+    int s = from;
+    int e = to;
     while (s < e && isWs(b[s])) {
       s++;
     }
@@ -304,7 +343,8 @@ final class SseEngine extends Engine {
       return true; // not JSON (or parsing stopped): only counted
     }
     // A tentative event is always parsed: only JSON that parses shows it is all here.
-    boolean parse = tentative || !a.firstParsed || ChunkScan.interesting(b, s, e, a.model == null);
+    boolean parse =
+        tentative || !a.firstParsed || ChunkScan.interesting(b, s, e, a.model == null);
     a.firstParsed = true;
     if (!parse) {
       return true;
@@ -352,7 +392,11 @@ final class SseEngine extends Engine {
       // so this stays repeatable and more input may still follow.
       try {
         Acc c = acc.copy();
-        if (process(c, true)) {
+        if (overflow) {
+          dropped(c);
+          return c.toResult(true);
+        }
+        if (process(c, buf, 0, len, true)) {
           return c.toResult(true);
         }
       } catch (RuntimeException e) {

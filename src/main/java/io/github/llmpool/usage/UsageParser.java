@@ -20,8 +20,10 @@ import java.util.Locale;
  *   <li>SSE bodies are split into events over raw bytes; only the current event's data is
  *       buffered (at most 1 MiB; a larger event is dropped and marks the result malformed, the
  *       stream goes on). An event's JSON is parsed only if it can matter: the first JSON event
- *       (for the model) and then events whose bytes show a non-null {@code usage},
- *       {@code error} or {@code finish_reason}, or a terminal Responses event type.
+ *       (for the model; later ones too while no model was seen) and then events whose bytes
+ *       show a non-null {@code usage}, {@code error} or {@code finish_reason} member, or a
+ *       {@code type} of {@code error} or a terminal Responses event. Trailing commas are
+ *       tolerated (see the note in the result's {@code malformed}).
  *   <li>Invalid input never throws: parsing stops, {@link UsageResult#malformed()} is set, and a
  *       usage object read completely before the damage is still reported. In a stream, a data
  *       event that is not valid JSON stops JSON parsing for the rest of the stream (SSE framing,

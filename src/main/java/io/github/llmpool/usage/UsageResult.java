@@ -34,7 +34,10 @@ package io.github.llmpool.usage;
  *                         (also in the objects of a root array, as Gemini sends it)
  * @param malformed        the input was not valid JSON, a usage count was not a non-negative
  *                         integer fitting a {@code long}, or a limit was hit (nesting depth,
- *                         number length, an SSE event over 1 MiB); see {@link UsageParser}
+ *                         number length, an SSE event over 1 MiB); see {@link UsageParser}.
+ *                         Trailing commas ({@code {"a":1,}}) are accepted, not malformed:
+ *                         Jackson's non-blocking parser lets them through at some split
+ *                         points, and accepting them always keeps results chunking-independent
  * @param events           SSE data events seen, not counting {@code [DONE]} or blank data;
  *                         {@code 0} for JSON
  */
