@@ -2,11 +2,15 @@ package io.github.llmpool;
 
 import io.github.llmpool.health.Health;
 import io.github.llmpool.health.LatencyModel;
+import io.github.llmpool.internal.AffinityTable;
 import io.github.llmpool.internal.Endpoint;
 import io.github.llmpool.internal.PoolCore;
 import io.github.llmpool.okhttp.PoolInterceptor;
 import io.github.llmpool.okhttp.RedirectGuard;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +19,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A pool of OpenAI-compatible providers in priority tiers, and the OkHttp interceptor that spreads
@@ -71,7 +77,8 @@ public final class ProviderPool {
     PoolCore.Settings settings = new PoolCore.Settings(b.ticker, b.random, health, b.retry, b.classifier,
         b.allEvictedPolicy, b.latencyModel(), b.usageListener, b.poolListener, b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX);
-    this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers));
+    this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
+        b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
     this.interceptor = new PoolInterceptor(core);
     this.baseUrl = URI.create("http://" + b.virtualHost + VIRTUAL_PREFIX + "/");
   }
@@ -79,6 +86,32 @@ public final class ProviderPool {
   /** A new, empty builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A pool from a JSON configuration file (format: {@link PoolConfig}); {@code ${VAR}} references
+   * resolve through the environment. For listeners and other code-only settings use
+   * {@code PoolConfig.fromJson(path).toPoolBuilder()}.
+   *
+   * @throws IllegalArgumentException naming the JSONPath of the first error in the file
+   */
+  public static ProviderPool fromJson(Path path) throws IOException {
+    return PoolConfig.fromJson(path).toPoolBuilder().build();
+  }
+
+  /** As {@link #fromJson(Path)}, resolving {@code ${VAR}} through {@code env} (null: not set). */
+  public static ProviderPool fromJson(Path path, Function<String, String> env) throws IOException {
+    return PoolConfig.fromJson(path, env).toPoolBuilder().build();
+  }
+
+  /** As {@link #fromJson(Path)}, reading a stream (not closed). */
+  public static ProviderPool fromJson(InputStream in) throws IOException {
+    return PoolConfig.fromJson(in).toPoolBuilder().build();
+  }
+
+  /** As {@link #fromJson(Path, Function)}, reading a stream (not closed). */
+  public static ProviderPool fromJson(InputStream in, Function<String, String> env) throws IOException {
+    return PoolConfig.fromJson(in, env).toPoolBuilder().build();
   }
 
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
@@ -115,6 +148,12 @@ public final class ProviderPool {
     return tiers;
   }
 
+  /** Session affinity, if configured. */
+  public Optional<Affinity> affinity() {
+    AffinityTable t = core.affinity();
+    return t == null ? Optional.empty() : Optional.of(t.spec());
+  }
+
   /** The strategy in force. */
   public Strategy strategy() {
     return core.router().strategy();
@@ -143,6 +182,44 @@ public final class ProviderPool {
       core.reconfigure(strategy, endpoints(copy), weights(copy));
       this.tiers = List.copyOf(copy);
     }
+  }
+
+  /**
+   * Re-reads the configuration file and applies it at runtime, atomically, keeping every surviving
+   * provider's state: see {@link #update(PoolConfig)}. {@code ${VAR}} references resolve through
+   * the environment. Call it from your own trigger (an admin endpoint, a signal, a file watcher).
+   *
+   * @throws IllegalArgumentException if the file is invalid or changes a setting that cannot
+   *     change at runtime; the pool is then left as it was
+   */
+  public void reload(Path path) throws IOException {
+    update(PoolConfig.fromJson(path));
+  }
+
+  /** As {@link #reload(Path)}, resolving {@code ${VAR}} through {@code env} (null: not set). */
+  public void reload(Path path, Function<String, String> env) throws IOException {
+    update(PoolConfig.fromJson(path, env));
+  }
+
+  /**
+   * Applies a configuration at runtime: its tiers (providers, weights, order) and, if it states
+   * one, its strategy, atomically through {@link #update(Strategy, List)}; providers whose name
+   * stays keep their health, evictions, estimates and counters. Settings fixed at build time
+   * (virtual host, eviction, retry, all-evicted policy, affinity) are compared where the config
+   * states them: any difference refuses the whole update with an {@link IllegalArgumentException}
+   * listing each one ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}) and
+   * changes nothing. Settings the config does not state, and code-only settings (listeners,
+   * classifier, ticker, random, latency model), are kept.
+   */
+  public synchronized void update(PoolConfig config) {
+    Objects.requireNonNull(config, "config");
+    config.requireCompatible(core);
+    update(config.states("strategy") ? config.strategy() : strategy(), config.tiers());
+  }
+
+  /** The engine, for the package's router. */
+  PoolCore core() {
+    return core;
   }
 
   @Override
@@ -224,6 +301,7 @@ public final class ProviderPool {
     private boolean llmAwareLatency = true;
     private boolean failOnTruncatedStream = true;
     private String virtualHost = DEFAULT_VIRTUAL_HOST;
+    private Affinity affinity;
 
     private Builder() {}
 
@@ -348,6 +426,16 @@ public final class ProviderPool {
         throw new IllegalArgumentException("virtualHost must be a host name but was '" + host + "'");
       }
       this.virtualHost = host.toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /**
+     * Session affinity: requests with the same key (a header, the body's {@code user} or
+     * {@code prompt_cache_key}, or a function) go to the same provider while it is available.
+     * Default: none. See {@link Affinity}.
+     */
+    public Builder affinity(Affinity affinity) {
+      this.affinity = Objects.requireNonNull(affinity, "affinity");
       return this;
     }
 

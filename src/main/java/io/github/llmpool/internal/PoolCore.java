@@ -57,11 +57,19 @@ public final class PoolCore {
   private final Settings settings;
   private final RetryBudget budget;
   private final Object reconfigureLock = new Object();
+  private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
 
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
+    this(settings, strategy, tiers, weights, null);
+  }
+
+  /** As above, with session affinity ({@code affinity} may be null: none). */
+  public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
+      AffinityTable affinity) {
     this.settings = settings;
+    this.affinity = affinity;
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
     reconfigure(strategy, tiers, weights);
@@ -73,6 +81,11 @@ public final class PoolCore {
 
   public Router router() {
     return router;
+  }
+
+  /** The sticky table, or null when the pool has no session affinity. */
+  public AffinityTable affinity() {
+    return affinity;
   }
 
   public RetryBudget budget() {
@@ -140,6 +153,31 @@ public final class PoolCore {
       }
     }
     return null;
+  }
+
+  /**
+   * The provider named {@code name} (a session's sticky provider), claimed, if it may take this
+   * attempt: weight above 0, available, not excluded, claimable (past an eviction: the single
+   * probe), and in the tier that serves now (no earlier tier has an eligible provider). Null
+   * otherwise; the caller then chooses as usual.
+   */
+  public Slot chooseSticky(long now, String name, Exclusion exclusion, boolean[] probeOut) {
+    Router r = router;
+    Slot s = r.slot(name);
+    if (s == null || s.weight == 0 || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
+        || r.eligibleBefore(s.tier, now, exclusion)) {
+      return null;
+    }
+    int claim = s.state.claim(now);
+    if (claim == ProviderState.REFUSED) {
+      return null;
+    }
+    probeOut[0] = claim == ProviderState.PROBE;
+    if (probeOut[0]) {
+      log.debug("llmpool provider {} probing after eviction", s.name());
+      emit(() -> new PoolEvent.Probing(s.name(), s.tier));
+    }
+    return s;
   }
 
   /** The fail-open choice when every tier is out, or null under {@link AllEvictedPolicy#FAIL_FAST}. */

@@ -6,6 +6,7 @@ import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.health.RetryHints;
+import io.github.llmpool.internal.AffinityTable;
 import io.github.llmpool.internal.AttemptLease;
 import io.github.llmpool.internal.PoolCore;
 import io.github.llmpool.internal.Slot;
@@ -42,11 +43,18 @@ final class LogicalCall implements Exclusion {
   private final List<Attempt> attempts = new ArrayList<>(2);
   private final List<Slot> tried = new ArrayList<>(2);
   private final boolean[] probe = new boolean[1];
+  private final RequestPlan prepared; // when the caller (a ModelRouter) already read the request
 
   LogicalCall(PoolCore core, Interceptor.Chain chain) {
+    this(core, chain, null);
+  }
+
+  /** With the request already read into {@code plan} (null: read {@code chain.request()}). */
+  LogicalCall(PoolCore core, Interceptor.Chain chain, RequestPlan plan) {
     this.core = core;
     this.chain = chain;
     this.call = chain.call();
+    this.prepared = plan;
   }
 
   @Override
@@ -60,7 +68,11 @@ final class LogicalCall implements Exclusion {
   }
 
   Response execute() throws IOException {
-    RequestPlan plan = RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+    RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+    // Session affinity: the first attempt goes to the key's remembered provider if it is eligible.
+    AffinityTable sticky = core.affinity();
+    String key = sticky == null ? null : AffinityView.key(sticky.spec(), plan);
+    String stickyProvider = key == null ? null : sticky.provider(key);
     int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
     core.budget().onRequest(core.now());
 
@@ -81,7 +93,10 @@ final class LogicalCall implements Exclusion {
         throw new IOException("Canceled");
       } else {
         probe[0] = false;
-        slot = core.choose(now, this, probe);
+        slot = n == 1 && stickyProvider != null ? core.chooseSticky(now, stickyProvider, this, probe) : null;
+        if (slot == null) {
+          slot = core.choose(now, this, probe);
+        }
         if (slot == null && n == 1) {
           slot = core.failOpen(now, this);
         }
@@ -108,6 +123,10 @@ final class LogicalCall implements Exclusion {
       }
       previous = slot;
       tried.add(slot);
+      if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
+        sticky.remember(key, slot.name(), stickyProvider);
+        stickyProvider = slot.name();
+      }
 
       Request out = plan.forEndpoint(slot.endpoint);
       AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());

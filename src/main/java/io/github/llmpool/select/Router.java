@@ -6,7 +6,9 @@ import io.github.llmpool.health.LatencyModel;
 import io.github.llmpool.internal.Slot;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One immutable routing snapshot: the tiers in priority order, each with its picker. The first
@@ -18,6 +20,7 @@ public final class Router {
   private final Strategy strategy;
   private final TierPicker[] tiers;
   private final Slot[] all;
+  private final Map<String, Slot> byName;
 
   public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model) {
     this.strategy = strategy;
@@ -33,6 +36,11 @@ public final class Router {
       Collections.addAll(flat, slots);
     }
     this.all = flat.toArray(new Slot[0]);
+    Map<String, Slot> names = new HashMap<>();
+    for (Slot s : all) {
+      names.put(s.name(), s);
+    }
+    this.byName = names;
   }
 
   public Strategy strategy() {
@@ -73,6 +81,27 @@ public final class Router {
   /** Every slot, tier by tier. */
   public Slot[] slots() {
     return all.clone();
+  }
+
+  /** The slot of the provider named {@code name}, or null. Takes no lock, allocates nothing. */
+  public Slot slot(String name) {
+    return byName.get(name);
+  }
+
+  /**
+   * Whether a tier before {@code tier} has an eligible provider now (weight above 0, available,
+   * not excluded): then that tier serves, not {@code tier}.
+   */
+  public boolean eligibleBefore(int tier, long now, Exclusion exclusion) {
+    for (int t = 0; t < tier && t < tiers.length; t++) {
+      TierPicker p = tiers[t];
+      for (int i = 0; i < p.size(); i++) {
+        if (p.eligible(i, now, exclusion)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   public int tierCount() {
