@@ -42,6 +42,7 @@ public final class Provider {
   private final int weight;
   private final Map<String, String> headers;
   private final boolean includeUsage;
+  private final boolean allowPlaintextKey;
 
   private Provider(Builder b, URI baseUrl) {
     this.name = b.name;
@@ -52,6 +53,7 @@ public final class Provider {
     this.weight = b.weight;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
     this.includeUsage = b.includeUsage;
+    this.allowPlaintextKey = b.allowPlaintextKey;
   }
 
   /** Starts a builder for a provider with this unique, non-blank name. */
@@ -128,7 +130,7 @@ public final class Provider {
     b.weight = weight;
     b.headers.putAll(headers);
     b.includeUsage = includeUsage;
-    b.allowPlaintextKey = true;
+    b.allowPlaintextKey = allowPlaintextKey;
     return b;
   }
 
@@ -181,6 +183,7 @@ public final class Provider {
       if (apiKey.isBlank()) {
         throw new IllegalArgumentException("apiKey of provider '" + name + "' must not be blank");
       }
+      requireHeaderSafe("apiKey", apiKey);
       this.apiKey = apiKey;
       return this;
     }
@@ -226,6 +229,7 @@ public final class Provider {
       if (!isToken(headerName)) {
         throw new IllegalArgumentException("header name must be a token but was '" + headerName + "'");
       }
+      requireHeaderSafe("value of header '" + headerName + "'", value);
       headers.put(headerName, value);
       return this;
     }
@@ -306,6 +310,17 @@ public final class Provider {
         }
       }
       return false;
+    }
+
+    /** OkHttp sends only tab and visible ASCII in a header value; the value itself is never shown. */
+    private void requireHeaderSafe(String what, String value) {
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c != '\t' && (c < 0x20 || c > 0x7e)) {
+          throw new IllegalArgumentException(what + " of provider '" + name + "' contains a character not allowed in"
+              + " an HTTP header (0x" + Integer.toHexString(c) + " at index " + i + "); the value is not shown");
+        }
+      }
     }
 
     private static boolean isToken(String s) {

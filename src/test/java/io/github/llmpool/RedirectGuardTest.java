@@ -50,4 +50,22 @@ class RedirectGuardTest {
     provider.takeRequest(5, TimeUnit.SECONDS);
     assertEquals("azure-secret", provider.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("api-key"));
   }
+
+  @Test
+  void poolWarnsOnceWhenAClientFollowsRedirectsWithoutTheGuard() throws Exception {
+    MockWebServer provider = up.startChat();
+    ProviderPool azure = ProviderPool.builder().tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(provider))
+        .apiKey("azure-secret").apiKeyHeader("api-key").build()).build();
+    Upstreams.call(up.client(azure, new OkHttpClient.Builder().addNetworkInterceptor(azure.redirectGuard())), Upstreams.chat(azure));
+    assertEquals(false, azure.core().warnedUnguardedRedirects()); // guarded
+    Upstreams.call(up.client(azure, new OkHttpClient.Builder().followRedirects(false)), Upstreams.chat(azure));
+    assertEquals(false, azure.core().warnedUnguardedRedirects()); // redirects off
+    Upstreams.call(up.client(azure), Upstreams.chat(azure));
+    assertEquals(true, azure.core().warnedUnguardedRedirects()); // default client: warned
+
+    ProviderPool bearer = ProviderPool.builder().tier(Provider.builder("openai").baseUrl(Upstreams.baseUrl(provider))
+        .apiKey("sk-secret").build()).build();
+    Upstreams.call(up.client(bearer), Upstreams.chat(bearer));
+    assertEquals(false, bearer.core().warnedUnguardedRedirects()); // OkHttp strips Authorization itself
+  }
 }

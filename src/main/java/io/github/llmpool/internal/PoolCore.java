@@ -261,6 +261,26 @@ public final class PoolCore {
     settings.health().onNeutral(slot.state, probe);
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean unguardedRedirectsWarned =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Logs once per pool that a client follows redirects without the redirect guard while a
+   * provider sends a credential OkHttp would not strip on a cross-host redirect.
+   */
+  public void warnUnguardedRedirects(String provider) {
+    if (unguardedRedirectsWarned.compareAndSet(false, true)) {
+      log.warn("llmpool provider {} sends a credential in a header other than Authorization (or extra headers), and"
+          + " this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would carry"
+          + " them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", provider);
+    }
+  }
+
+  /** Whether {@link #warnUnguardedRedirects} has fired. */
+  public boolean warnedUnguardedRedirects() {
+    return unguardedRedirectsWarned.get();
+  }
+
   // ------------------------------------------------------------------ events and usage
 
   public boolean hasPoolListener() {

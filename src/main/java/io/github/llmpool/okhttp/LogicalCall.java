@@ -88,9 +88,9 @@ final class LogicalCall implements Exclusion {
       String stop;
       if (n > maxAttempts) {
         stop = plan.replayable ? "maxAttempts (" + maxAttempts + ") reached" : "the request body cannot be replayed";
-      } else if (call.isCanceled()) {
+      } else if (call.isCanceled() || Thread.currentThread().isInterrupted()) {
         closeQuietly(pending, pendingLease, now);
-        throw new IOException("Canceled");
+        throw call.isCanceled() ? new IOException("Canceled") : new java.io.InterruptedIOException("interrupted");
       } else {
         probe[0] = false;
         slot = n == 1 && stickyProvider != null ? core.chooseSticky(now, stickyProvider, this, probe) : null;
@@ -135,7 +135,8 @@ final class LogicalCall implements Exclusion {
         response = chain.proceed(out);
       } catch (IOException e) {
         long end = core.now();
-        boolean canceled = call.isCanceled();
+        // An interrupted caller thread (Okio: InterruptedIOException("interrupted")) gave up, like a cancel.
+        boolean canceled = call.isCanceled() || Thread.currentThread().isInterrupted();
         Outcome outcome = canceled ? null : core.settings().classifier().classify(e);
         lease.failedBeforeResponse(outcome, end);
         attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
@@ -146,13 +147,17 @@ final class LogicalCall implements Exclusion {
         errors.add(e);
         retried(slot, n, outcome, -1, maxAttempts);
         continue;
-      } catch (RuntimeException | Error e) {
+      } catch (Throwable e) { // also a checked exception OkHttp throws undeclared (InterruptedException)
         lease.failedBeforeResponse(null, core.now());
-        throw e;
+        throw e; // precise rethrow: only IOException is declared
       }
 
       long headersAt = core.now();
       lease.headers(headersAt, response.code());
+      RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
+      if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
+        core.warnUnguardedRedirects(slot.name());
+      }
       Outcome outcome;
       try {
         outcome = classify(response);
@@ -162,7 +167,7 @@ final class LogicalCall implements Exclusion {
       attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
       if (!outcome.retryable()) {
         core.onHealthy(slot);
-        return UsageTap.wrap(response, lease, call);
+        return UsageTap.wrap(withoutCredentials(response, slot.endpoint), lease, call);
       }
       Response failed = response;
       long hint = RetryHints.delayNanos(failed::header, core.settings().ticker().wallMillis());
@@ -204,7 +209,8 @@ final class LogicalCall implements Exclusion {
     if (pending != null) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
-      Response marked = pending.newBuilder().header(SHOULD_RETRY, "false").build();
+      Response marked = withoutCredentials(pending, pendingLease.slot().endpoint).newBuilder()
+          .header(SHOULD_RETRY, "false").build();
       return UsageTap.wrap(marked, pendingLease, call);
     }
     if (!errors.isEmpty()) {
@@ -219,6 +225,18 @@ final class LogicalCall implements Exclusion {
       throw e;
     }
     throw core.noProvider(now, attempts, this);
+  }
+
+  /** The response with the provider's credential and extra headers removed from the request it names. */
+  static Response withoutCredentials(Response r, io.github.llmpool.internal.Endpoint e) {
+    Request.Builder b = r.request().newBuilder();
+    if (e.credentialHeader != null) {
+      b.removeHeader(e.credentialHeader);
+    }
+    for (var h : e.headers) {
+      b.removeHeader(h.getKey());
+    }
+    return r.newBuilder().request(b.build()).build();
   }
 
   private static void closeQuietly(Response response, AttemptLease lease, long now) {

@@ -28,9 +28,26 @@ public final class RedirectGuard implements Interceptor {
     return INSTANCE;
   }
 
+  /**
+   * Set on a pool request whose provider sends a credential OkHttp would not strip on a redirect;
+   * the guard marks it, so the pool can warn when a client follows redirects without the guard.
+   */
+  static final class Seen {
+    volatile boolean byGuard;
+  }
+
+  /** Whether OkHttp would leave this endpoint's credential on a cross-host redirect. */
+  static boolean needsGuard(Endpoint e) {
+    return (e.credentialHeader != null && !e.credentialHeader.equalsIgnoreCase("Authorization")) || !e.headers.isEmpty();
+  }
+
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
+    Seen seen = request.tag(Seen.class);
+    if (seen != null) {
+      seen.byGuard = true;
+    }
     Endpoint e = request.tag(Endpoint.class);
     if (e == null || (request.url().host().equalsIgnoreCase(e.host) && request.url().port() == e.port
         && request.url().scheme().equals(e.scheme))) {

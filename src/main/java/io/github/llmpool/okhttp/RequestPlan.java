@@ -106,6 +106,9 @@ final class RequestPlan {
     }
     // Lets the redirect guard recognise the provider's host and credential header.
     b.tag(Endpoint.class, e);
+    if (RedirectGuard.needsGuard(e)) {
+      b.tag(RedirectGuard.Seen.class, new RedirectGuard.Seen());
+    }
     return b.build();
   }
 }

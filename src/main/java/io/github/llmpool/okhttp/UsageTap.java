@@ -78,7 +78,7 @@ final class UsageTap extends ResponseBody {
       long n;
       try {
         n = super.read(sink, byteCount);
-      } catch (IOException | RuntimeException e) {
+      } catch (Throwable e) { // also a checked exception thrown undeclared
         end(TokenUsage.End.FAILED);
         throw e;
       }
@@ -136,7 +136,8 @@ final class UsageTap extends ResponseBody {
         return;
       }
       finished = true;
-      lease.finish(parser.result(), end, ttftAt, lease.core().now(), end == TokenUsage.End.FAILED && call.isCanceled());
+      lease.finish(parser.result(), end, ttftAt, lease.core().now(), end == TokenUsage.End.FAILED
+          && (call.isCanceled() || Thread.currentThread().isInterrupted()));
     }
   }
 }
