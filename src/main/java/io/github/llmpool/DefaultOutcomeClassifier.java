@@ -28,6 +28,9 @@ enum DefaultOutcomeClassifier implements OutcomeClassifier {
     if (status == 429) {
       return isQuotaExhausted(response.errorBody()) ? Outcome.QUOTA_EXHAUSTED : Outcome.RATE_LIMITED;
     }
+    if ((status == 401 || status == 403) && response.signedByPool()) {
+      return Outcome.UNAUTHORIZED;
+    }
     if (status == 408 || status >= 500) {
       return Outcome.SERVER_ERROR;
     }

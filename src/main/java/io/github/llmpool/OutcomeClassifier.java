@@ -6,7 +6,7 @@ import java.io.IOException;
  * Decides the {@link Outcome} of an attempt. Pluggable through
  * {@code ProviderPool.Builder.classifier(...)}; {@link #defaults()} implements the documented
  * table (2xx success; 429 rate limited, or quota exhausted when the error's {@code code} or
- * {@code type} says so; 408 and 5xx server error; other 4xx the caller's fault; timeouts; every
+ * {@code type} says so; 401/403 on a request the pool signed unauthorized; 408 and 5xx server error; other 4xx the caller's fault; timeouts; every
  * other {@link IOException} a connection failure). Implementations must be thread-safe and fast.
  */
 public interface OutcomeClassifier {
@@ -32,5 +32,10 @@ public interface OutcomeClassifier {
      * the caller will see. Only read it for statuses that need it: it costs a copy.
      */
     String errorBody();
+
+    /** Whether the pool signed this request with the provider's own credential. */
+    default boolean signedByPool() {
+      return false;
+    }
   }
 }

@@ -224,4 +224,29 @@ class FailoverTest {
     assertEquals(20, up.count(backup));
     assertTrue(events.stream().anyMatch(e -> e instanceof PoolEvent.Restored r && r.provider().equals("primary")));
   }
+
+  @Test
+  void unauthorizedOnASignedRequestEvictsForLongAndFailsOver() throws Exception {
+    MockWebServer revoked = up.start(r -> new MockResponse.Builder().code(401)
+        .body("{\"error\":{\"message\":\"Incorrect API key provided\",\"code\":\"invalid_api_key\"}}").build());
+    MockWebServer good = up.startChat();
+    ProviderPool pool = pool(Strategy.ROUND_ROBIN)
+        .tier(Provider.builder("revoked").baseUrl(Upstreams.baseUrl(revoked)).apiKey("old-key").build())
+        .tier(provider("good", good)).build();
+    assertEquals("200", Upstreams.call(up.client(pool), Upstreams.chat(pool))[0]);
+    ProviderSnapshot s = pool.snapshot().provider("revoked").orElseThrow();
+    assertEquals(Duration.ofMinutes(10), s.evictedFor()); // the quota duration: no wait fixes a key
+    assertEquals(1, s.failures());
+    assertEquals(0, s.clientErrors());
+  }
+
+  @Test
+  void unauthorizedOnAnUnsignedRequestIsTheCallersFault() throws Exception {
+    MockWebServer open = up.start(r -> new MockResponse.Builder().code(401).body("{}").build());
+    MockWebServer good = up.startChat();
+    ProviderPool pool = pool(Strategy.ROUND_ROBIN).tier(provider("open", open)).tier(provider("good", good)).build();
+    assertEquals("401", Upstreams.call(up.client(pool), Upstreams.chat(pool))[0]);
+    assertEquals(0, up.count(good));
+    assertEquals(1, pool.snapshot().provider("open").orElseThrow().clientErrors());
+  }
 }

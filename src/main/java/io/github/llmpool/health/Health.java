@@ -59,7 +59,8 @@ public final class Health {
     boolean rateLimit = outcome == Outcome.RATE_LIMITED || outcome == Outcome.QUOTA_EXHAUSTED;
     int consecutive = s.incrementFailures(rateLimit);
     int threshold = rateLimit ? policy.rateLimitThreshold() : policy.failureThreshold();
-    boolean evict = probe || outcome == Outcome.QUOTA_EXHAUSTED || hintNanos >= 0 || consecutive >= threshold;
+    boolean longLived = outcome == Outcome.QUOTA_EXHAUSTED || outcome == Outcome.UNAUTHORIZED;
+    boolean evict = probe || longLived || hintNanos >= 0 || consecutive >= threshold;
     if (!evict || (!mayEvict && !probe && !s.evicted())) {
       if (probe) {
         s.releaseProbe();
@@ -68,7 +69,7 @@ public final class Health {
     }
     long duration;
     boolean fromHint = false;
-    if (outcome == Outcome.QUOTA_EXHAUSTED) {
+    if (longLived) {
       duration = quotaNanos;
     } else if (hintNanos >= 0) {
       duration = Math.min(hintNanos, maxNanos);

@@ -25,6 +25,7 @@ public final class AttemptLease {
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile long headersAt = -1;
   private volatile int status = -1;
+  private volatile Outcome outcome;
 
   private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel) {
     this.core = core;
@@ -57,10 +58,11 @@ public final class AttemptLease {
     return core;
   }
 
-  /** The response headers arrived with this status. */
-  public void headers(long now, int status) {
+  /** The response headers arrived with this status, classified as {@code outcome}. */
+  public void headers(long now, int status, Outcome outcome) {
     this.headersAt = now;
     this.status = status;
+    this.outcome = outcome;
   }
 
   /**
@@ -96,7 +98,7 @@ public final class AttemptLease {
     int code = status;
     boolean ok2xx = code >= 200 && code < 300;
     boolean bodyFailed = end == TokenUsage.End.FAILED || end == TokenUsage.End.TRUNCATED;
-    boolean clientError = code >= 400 && code < 500 && code != 408 && code != 429;
+    boolean clientError = outcome == Outcome.CLIENT_ERROR;
     slot.state.release();
     slot.state.count(ok2xx && !bodyFailed, clientError && !bodyFailed);
     if (usage.reported()) {

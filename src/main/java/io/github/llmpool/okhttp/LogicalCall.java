@@ -67,6 +67,14 @@ final class LogicalCall implements Exclusion {
     return false;
   }
 
+  /** Real time at entry, only to tell OkHttp's call timeout from a caller's cancel. */
+  private final long enteredAt = System.nanoTime();
+
+  private boolean callTimeoutExpired() {
+    long timeout = call.timeout().timeoutNanos();
+    return timeout > 0 && System.nanoTime() - enteredAt >= timeout - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+  }
+
   Response execute() throws IOException {
     RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
     // Session affinity: the first attempt goes to the key's remembered provider if it is eligible.
@@ -137,7 +145,10 @@ final class LogicalCall implements Exclusion {
         long end = core.now();
         // An interrupted caller thread (Okio: InterruptedIOException("interrupted")) gave up, like a cancel.
         boolean canceled = call.isCanceled() || Thread.currentThread().isInterrupted();
-        Outcome outcome = canceled ? null : core.settings().classifier().classify(e);
+        // The call's own timeout (OkHttp's callTimeout, real time) cancels it: the provider did not
+        // answer in time, which counts against it; no retry is possible.
+        boolean callTimedOut = canceled && callTimeoutExpired();
+        Outcome outcome = callTimedOut ? Outcome.TIMEOUT : canceled ? null : core.settings().classifier().classify(e);
         lease.failedBeforeResponse(outcome, end);
         attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
             describe(e), Duration.ofNanos(end - now)));
@@ -153,17 +164,17 @@ final class LogicalCall implements Exclusion {
       }
 
       long headersAt = core.now();
-      lease.headers(headersAt, response.code());
       RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
       if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
         core.warnUnguardedRedirects(slot.name());
       }
       Outcome outcome;
       try {
-        outcome = classify(response);
+        outcome = classify(response, slot.endpoint.credentialHeader != null);
       } catch (RuntimeException e) {
         outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
       }
+      lease.headers(headersAt, response.code(), outcome);
       attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
       if (!outcome.retryable()) {
         core.onHealthy(slot);
@@ -178,7 +189,7 @@ final class LogicalCall implements Exclusion {
     }
   }
 
-  private Outcome classify(Response response) {
+  private Outcome classify(Response response, boolean signed) {
     OutcomeClassifier classifier = core.settings().classifier();
     return classifier.classify(response.code(), new OutcomeClassifier.ResponseInfo() {
       @Override
@@ -193,6 +204,11 @@ final class LogicalCall implements Exclusion {
         } catch (IOException e) {
           return "";
         }
+      }
+
+      @Override
+      public boolean signedByPool() {
+        return signed;
       }
     });
   }

@@ -170,9 +170,9 @@ class CallerAbortTest {
 
   /**
    * OkHttp's {@code callTimeout} cancels the call when it expires. The provider that made the
-   * caller wait that long gets no verdict: it is neither counted as slow nor evicted, so a provider
-   * that hangs before its headers keeps its share of traffic under WEIGHTED and ROUND_ROBIN when
-   * callers rely on the call timeout rather than a read timeout.
+   * caller wait that long gets a TIMEOUT verdict (evicted here, threshold 1), so a provider that
+   * hangs before its headers loses its traffic even when callers rely on the call timeout rather
+   * than a read timeout. There is no failover: the call's deadline is gone.
    */
   @Test
   void callTimeoutWhileWaitingForHeaders() throws Exception {
@@ -186,7 +186,8 @@ class CallerAbortTest {
     assertEquals(0, up.count(other), "the call's deadline is gone: no failover");
     ProviderSnapshot h = pool.snapshot().provider("p0").orElseThrow();
     assertEquals(0, h.inFlight());
-    System.out.println("CallerAbortTest: a call timeout on a hanging provider leaves it " + h.status()
-        + " with " + h.failures() + " failure(s) counted and " + h.ejections() + " ejection(s)");
+    assertEquals(1, h.failures());
+    assertEquals(ProviderSnapshot.Status.EVICTED, h.status());
+    assertEquals(EvictionPolicy.DEFAULT_BASE_DURATION, h.evictedFor());
   }
 }

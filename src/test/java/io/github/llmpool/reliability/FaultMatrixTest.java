@@ -87,10 +87,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * 200 JSON / SSE, odd bodies (malformed     200 from faulty, usage as parsed,       same                                 none
  *   JSON, not JSON, no content type, 10 MB, COMPLETE
  *   gzip, error object then [DONE])
- * 400 401 404 413                         status returned as is, COMPLETE, no     same                                 none
+ * 400 404 413                             status returned as is, COMPLETE, no     same                                 none
  *                                         retry, counted as client error
  * 408 (OkHttp repeats it once itself)     failover: 200 from healthy; faulty      the 408, x-should-retry: false       5 s
  * 500 502 503 504 529                     record DISCARDED                        the status, x-should-retry: false    5 s
+ * 401 (the pool signed it: bad key)         "                                       "                                  10 min (quota)
  * 503 Retry-After date a month ahead        "                                       "                                  5 min (cap)
  * 429 no header / remaining not 0           "                                       "                                  5 s
  * 429 retry-after 3 / HTTP date +7 s        "                                       "                                  3 s / 7 s
@@ -309,7 +310,9 @@ class FaultMatrixTest {
     f.add(fault("200 chat completion", t -> json(200, CHAT), Expect.ok(200, true, 80)));
     f.add(streamFault("200 chat stream", t -> sse(CHAT_SSE), Expect.ok(200, true, 21)));
     f.add(fault("400 bad request", t -> Fixtures.http("openai-400.http"), Expect.ok(400, false, 0)));
-    f.add(fault("401 invalid key", t -> error(401, "invalid_api_key"), Expect.ok(401, false, 0)));
+    // The pool signed the request with the provider's own key: a 401 means that key is bad.
+    f.add(fault("401 invalid key on a signed request", t -> error(401, "invalid_api_key"),
+        Expect.retryable(401, Outcome.UNAUTHORIZED, EvictionPolicy.DEFAULT_QUOTA_DURATION, false)));
     f.add(fault("404 model not found", t -> error(404, "model_not_found"), Expect.ok(404, false, 0)));
     f.add(fault("413 request too large", t -> error(413, "request_too_large"), Expect.ok(413, false, 0)));
     // Retryable statuses.
