@@ -137,7 +137,7 @@ public final class PoolCore {
     Router r = router;
     // Each refused claim means another request holds that provider's probe, which makes it
     // ineligible for the next pick, so this loop ends within (providers + 1) rounds.
-    for (int round = 0; round <= r.slots().length; round++) {
+    for (int round = 0; round <= r.size(); round++) {
       Slot s = r.pick(now, exclusion);
       if (s == null) {
         return null;

@@ -78,6 +78,11 @@ public final class Router {
     return best;
   }
 
+  /** Number of slots over all tiers (no copy, unlike {@link #slots()}). */
+  public int size() {
+    return all.length;
+  }
+
   /** Every slot, tier by tier. */
   public Slot[] slots() {
     return all.clone();
