@@ -200,11 +200,7 @@ public final class ModelRouter {
 
     /** The router's virtual host. Default {@value ModelRouter#DEFAULT_VIRTUAL_HOST}. */
     public Builder virtualHost(String host) {
-      Objects.requireNonNull(host, "virtualHost");
-      if (!host.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
-        throw new IllegalArgumentException("virtualHost must be a host name but was '" + host + "'");
-      }
-      this.virtualHost = host.toLowerCase(Locale.ROOT);
+      this.virtualHost = ProviderPool.checkVirtualHost(host);
       return this;
     }
 

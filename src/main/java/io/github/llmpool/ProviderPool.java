@@ -227,6 +227,15 @@ public final class ProviderPool {
     return "ProviderPool{" + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
   }
 
+  /** Validates a virtual host name (shared by pools and routers) and returns it in lower case. */
+  static String checkVirtualHost(String host) {
+    Objects.requireNonNull(host, "virtualHost");
+    if (!host.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+      throw new IllegalArgumentException("virtualHost must be a host name but was '" + host + "'");
+    }
+    return host.toLowerCase(Locale.ROOT);
+  }
+
   static void validate(List<List<Provider>> tiers) {
     if (tiers.isEmpty()) {
       throw new IllegalArgumentException("tiers must hold at least one provider but the pool has none");
@@ -421,11 +430,7 @@ public final class ProviderPool {
      * use distinct names (e.g. {@code fast.llmpool.invalid}) for several pools on one client.
      */
     public Builder virtualHost(String host) {
-      Objects.requireNonNull(host, "virtualHost");
-      if (!host.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
-        throw new IllegalArgumentException("virtualHost must be a host name but was '" + host + "'");
-      }
-      this.virtualHost = host.toLowerCase(Locale.ROOT);
+      this.virtualHost = ProviderPool.checkVirtualHost(host);
       return this;
     }
 
