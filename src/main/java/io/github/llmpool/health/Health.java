@@ -55,7 +55,20 @@ public final class Health {
    *     provider is re-evicted regardless)
    */
   public Eviction onFailure(ProviderState s, Outcome outcome, long hintNanos, long now, boolean probe, boolean mayEvict) {
+    return onFailure(s, outcome, hintNanos, now, now, probe, mayEvict);
+  }
+
+  /**
+   * As above, for an attempt dispatched at {@code dispatchedAt}: an attempt that started before the
+   * eviction in force (and is not the probe) only raises the failure score; the eviction already
+   * accounts for it, so it neither escalates nor extends it.
+   */
+  public Eviction onFailure(ProviderState s, Outcome outcome, long hintNanos, long now, long dispatchedAt,
+      boolean probe, boolean mayEvict) {
     s.noteFailureScore(now, model);
+    if (!probe && s.predatesEviction(dispatchedAt)) {
+      return null;
+    }
     boolean rateLimit = outcome == Outcome.RATE_LIMITED || outcome == Outcome.QUOTA_EXHAUSTED;
     int consecutive = s.incrementFailures(rateLimit);
     int threshold = rateLimit ? policy.rateLimitThreshold() : policy.failureThreshold();
@@ -104,6 +117,17 @@ public final class Health {
    */
   public boolean onHealthy(ProviderState s) {
     return s.needsHealthyReset() && s.recordHealthy();
+  }
+
+  /**
+   * As above, for an attempt dispatched at {@code dispatchedAt}: a success that started before the
+   * eviction in force says nothing about the provider now and does not restore it.
+   */
+  public boolean onHealthy(ProviderState s, long dispatchedAt) {
+    if (s.predatesEviction(dispatchedAt)) {
+      return false;
+    }
+    return onHealthy(s);
   }
 
   /** Ends an attempt without a verdict (cancelled): frees the probe if this attempt held it. */

@@ -35,6 +35,7 @@ public final class ProviderState {
   // Eviction.
   private volatile boolean evicted;
   private volatile long evictedUntil;
+  private volatile long evictedAt; // when the eviction in force began (or was renewed by a probe)
   private final AtomicBoolean probeInFlight = new AtomicBoolean();
   private int consecutiveRateLimits; // guarded by this
   private int consecutiveFailures; // guarded by this
@@ -200,6 +201,9 @@ public final class ProviderState {
 
   /** Sets the deadline to the later of the current and {@code until}; returns the deadline in force. */
   synchronized long evictUntil(long now, long until, boolean countEjection) {
+    if (!evicted || now - evictedUntil >= 0) {
+      evictedAt = now; // a new eviction, or a renewal after the deadline (a failed probe)
+    }
     if (!evicted || until - evictedUntil > 0) {
       evictedUntil = evicted ? Math.max(evictedUntil, until) : until;
     }
@@ -249,6 +253,20 @@ public final class ProviderState {
 
   public long evictedUntil() {
     return evictedUntil;
+  }
+
+  /** When the eviction in force began; meaningful while {@link #evicted()}. */
+  public long evictedAt() {
+    return evictedAt;
+  }
+
+  /**
+   * Whether an attempt dispatched at {@code dispatchedAt} started before the eviction in force:
+   * its outcome describes the provider before the eviction and must not change it (a late failure
+   * must not escalate it, a late success must not end it).
+   */
+  public boolean predatesEviction(long dispatchedAt) {
+    return evicted && dispatchedAt - evictedAt < 0;
   }
 
   public boolean probeInFlight() {

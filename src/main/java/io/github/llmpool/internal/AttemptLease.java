@@ -78,7 +78,7 @@ public final class AttemptLease {
     if (outcome == null) {
       core.onNeutral(slot, probe);
     } else {
-      core.onFailure(slot, outcome, -1, -1, now, probe);
+      core.onFailure(slot, outcome, -1, -1, now, start, probe);
     }
   }
 
@@ -109,7 +109,7 @@ public final class AttemptLease {
     long ttft = usage.streamed() ? (ttftAt >= 0 ? ttftAt - start : -1) : (headersAt >= 0 ? headersAt - start : -1);
     if (ok2xx) {
       if (bodyFailed && !cancelled) {
-        core.onFailure(slot, Outcome.CONNECTION_FAILURE, code, -1, now, false);
+        core.onFailure(slot, Outcome.CONNECTION_FAILURE, code, -1, now, start, false);
       } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());

@@ -226,7 +226,12 @@ public final class PoolCore {
 
   /** An answer that proves the provider is up. */
   public void onHealthy(Slot slot) {
-    if (settings.health().onHealthy(slot.state)) {
+    onHealthy(slot, now());
+  }
+
+  /** As above, for an attempt dispatched at {@code dispatchedAt} (a success that predates the eviction does not restore). */
+  public void onHealthy(Slot slot, long dispatchedAt) {
+    if (settings.health().onHealthy(slot.state, dispatchedAt)) {
       log.info("llmpool provider {} restored", slot.name());
       emit(() -> new PoolEvent.Restored(slot.name(), slot.tier));
     }
@@ -234,6 +239,12 @@ public final class PoolCore {
 
   /** A retryable failure: may evict (never shortening an eviction in force). */
   public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, boolean probe) {
+    onFailure(slot, outcome, status, hintNanos, now, now, probe);
+  }
+
+  /** As above, for an attempt dispatched at {@code dispatchedAt} (one that predates the eviction does not change it). */
+  public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, long dispatchedAt,
+      boolean probe) {
     Router r = router;
     boolean mayEvict = true;
     int pct = settings.health().policy().maxEjectionPercent();
@@ -243,7 +254,7 @@ public final class PoolCore {
       mayEvict = evicted == 0 || (evicted + 1) * 100 <= pct * size;
     }
     boolean wasEvicted = slot.state.evicted();
-    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, probe, mayEvict);
+    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
     if (e != null) {
       if (!wasEvicted || probe) {
         log.warn("llmpool provider {} evicted for {} ms after {}{} (ejection {})", slot.name(),

@@ -177,12 +177,12 @@ final class LogicalCall implements Exclusion {
       lease.headers(headersAt, response.code(), outcome);
       attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
       if (!outcome.retryable()) {
-        core.onHealthy(slot);
+        core.onHealthy(slot, lease.start());
         return UsageTap.wrap(withoutCredentials(response, slot.endpoint), lease, call);
       }
       Response failed = response;
       long hint = RetryHints.delayNanos(failed::header, core.settings().ticker().wallMillis());
-      core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.probe());
+      core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
       retried(slot, n, outcome, response.code(), maxAttempts);
       pending = response;
       pendingLease = lease;

@@ -153,4 +153,27 @@ class EvictionTimingTest {
     // the window slides: 11 s later the old retries no longer count
     assertTrue(floor.tryRetry(11 * S));
   }
+
+  @Test
+  void attemptsDispatchedBeforeTheEvictionNeitherEscalateNorEndIt() {
+    Health h = health(EvictionPolicy.builder().jitter(0).failureThreshold(1).build());
+    ProviderState s = new ProviderState("a");
+    // five requests in flight at t=0..4 ms; the first failure (t=10 ms) evicts for 5 s
+    Health.Eviction first = h.onFailure(s, Outcome.CONNECTION_FAILURE, -1, 10_000_000L, 0, false, true);
+    assertEquals(5 * S, first.durationNanos());
+    for (int i = 1; i < 5; i++) { // the other four fail late: the same outage, no escalation
+      assertNull(h.onFailure(s, Outcome.CONNECTION_FAILURE, -1, 20_000_000L, i * 1_000_000L, false, true));
+    }
+    assertEquals(1, s.ejections());
+    assertEquals(10_000_000L + 5 * S, s.evictedUntil());
+    // a late success of a request sent before the eviction does not restore it
+    assertFalse(h.onHealthy(s, 3_000_000L));
+    assertTrue(s.evicted());
+    // the probe after the deadline counts: its failure escalates to 10 s
+    long deadline = s.evictedUntil();
+    assertEquals(ProviderState.PROBE, s.claim(deadline));
+    assertEquals(10 * S, h.onFailure(s, Outcome.CONNECTION_FAILURE, -1, deadline, deadline, true, true).durationNanos());
+    // a request sent during that eviction (fail-open) that succeeds does restore it
+    assertTrue(h.onHealthy(s, deadline + S));
+  }
 }
