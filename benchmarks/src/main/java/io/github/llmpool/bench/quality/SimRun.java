@@ -1,0 +1,606 @@
+package io.github.llmpool.bench.quality;
+
+import io.github.llmpool.AllEvictedPolicy;
+import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.OutcomeClassifier;
+import io.github.llmpool.RandomSource;
+import io.github.llmpool.RetryPolicy;
+import io.github.llmpool.Ticker;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.health.Health;
+import io.github.llmpool.health.LatencyModel;
+import io.github.llmpool.health.RetryHints;
+import io.github.llmpool.internal.AttemptLease;
+import io.github.llmpool.internal.Endpoint;
+import io.github.llmpool.internal.PoolCore;
+import io.github.llmpool.internal.Slot;
+import io.github.llmpool.select.Exclusion;
+import io.github.llmpool.usage.UsageResult;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * One discrete-event run of the scale simulation: {@code instances} independent application
+ * instances, each with its own pool, sharing one {@link SimFleet}, in virtual time. Each instance's
+ * pool is the library's real engine ({@link PoolCore}: the {@code Router} and its pickers,
+ * {@code ProviderState}, {@code Health}, {@code RetryBudget}, {@link AttemptLease}), built over a
+ * virtual {@link Ticker} and a seeded {@link RandomSource}; responses are classified by the
+ * library's default {@link OutcomeClassifier} and their {@code Retry-After} read by
+ * {@link RetryHints}. The failover loop mirrors the interceptor's ({@code LogicalCall}) step for
+ * step: pick, fail open on a first attempt, retry budget, dispatch, classify, evict, fail over,
+ * discard the failed response after the next pick.
+ *
+ * <p>Single-threaded and deterministic for a seed.
+ */
+final class SimRun {
+  private static final long NS = 1_000_000_000L;
+  private static final LatencyModel LLM_AWARE = new LatencyModel(10 * NS, 100_000_000L, true);
+  private static final LatencyModel PLAIN = new LatencyModel(10 * NS, 100_000_000L, false);
+
+  final SimFleet fleet;
+  final Contender contender;
+  final double utilization;
+  final int instances;
+  final long durationNanos;
+  final long warmupNanos;
+  final long seed;
+
+  private final Clock clock = new Clock();
+  private final PriorityQueue<Ev> queue = new PriorityQueue<>();
+  private long seq;
+  private final SplittableRandom random;
+  private Prov[] provs;
+  private PoolCore[] pools;
+  private final OutcomeClassifier classifier = OutcomeClassifier.defaults();
+
+  // Metrics (requests arriving after the warm-up).
+  private final List<Double> latency = new ArrayList<>();
+  private final List<Double> ttft = new ArrayList<>();
+  private long logical;
+  private long succeeded;
+  private long attempts;
+  private long rateLimitedAttempts;
+  private long retriedRequests;
+  private long failedRequests;
+  private final List<Double> instantImbalance = new ArrayList<>();
+  private final List<Double> arrivalImbalance = new ArrayList<>();
+  private final List<double[]> timeline = new ArrayList<>(); // t, max/mean load, p0 share
+
+  SimRun(SimFleet fleet, Contender contender, double utilization, int instances, double durationSec, double warmupSec,
+      long seed) {
+    this.fleet = fleet;
+    this.contender = contender;
+    this.utilization = utilization;
+    this.instances = instances;
+    this.durationNanos = (long) (durationSec * NS);
+    this.warmupNanos = (long) (warmupSec * NS);
+    this.seed = seed;
+    this.random = new SplittableRandom(seed);
+  }
+
+  // ------------------------------------------------------------------ the virtual world
+
+  /** The virtual clock every pool reads. */
+  static final class Clock implements Ticker {
+    long now;
+
+    @Override
+    public long read() {
+      return now;
+    }
+
+    @Override
+    public long wallMillis() {
+      return 1_700_000_000_000L + now / 1_000_000L;
+    }
+  }
+
+  /** A seeded random source (single-threaded use). */
+  static final class Seeded implements RandomSource {
+    private final SplittableRandom r;
+
+    Seeded(long seed) {
+      this.r = new SplittableRandom(seed);
+    }
+
+    @Override
+    public int nextInt(int bound) {
+      return r.nextInt(bound);
+    }
+
+    @Override
+    public double nextDouble() {
+      return r.nextDouble();
+    }
+  }
+
+  private record Ev(long t, long seq, Runnable action) implements Comparable<Ev> {
+    @Override
+    public int compareTo(Ev o) {
+      int c = Long.compare(t, o.t);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  private void at(long t, Runnable action) {
+    queue.add(new Ev(t, seq++, action));
+  }
+
+  /** One shared provider: generation slots, FIFO queue, token-bucket rate limit, counters. */
+  private final class Prov {
+    final int index;
+    final int capacity;
+    final double rate; // requests per second
+    final double burst;
+    double tokens;
+    long refilledAt;
+    int busy;
+    final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
+    // Load integral (busy + waiting) over time, after the warm-up.
+    double loadIntegral;
+    long loadAt;
+    long admitted;
+    long limited;
+    long windowArrivals;
+    // Per-second arrival counts after the warm-up: sum, sum of squares, windows.
+    double arrSum;
+    double arrSumSq;
+    int arrWindows;
+
+    Prov(int index, int capacity) {
+      this.index = index;
+      this.capacity = capacity;
+      this.rate = SimFleet.RATE_FACTOR * capacity / SimFleet.meanServiceSec();
+      this.burst = Math.max(1, rate * SimFleet.BURST_SEC);
+      this.tokens = burst;
+    }
+
+    void accountLoad(long now) {
+      long from = Math.max(loadAt, warmupNanos);
+      if (now > from) {
+        loadIntegral += (busy + waiting.size()) * (double) (now - from);
+      }
+      loadAt = now;
+    }
+
+    double slowdown(long now) {
+      if (!fleet.hasSpell() || index != 0) {
+        return 1;
+      }
+      double f = now / (double) durationNanos;
+      return f >= fleet.spellFromFrac() && f < fleet.spellToFrac() ? fleet.spellFactor() : 1;
+    }
+
+    /** An attempt reaches the provider. */
+    void arrive(Attempt a) {
+      long now = clock.now;
+      tokens = Math.min(burst, tokens + (now - refilledAt) / (double) NS * rate);
+      refilledAt = now;
+      windowArrivals++;
+      if (tokens < 1) {
+        limited++;
+        long retryAfterSec = Math.max(1, (long) Math.ceil((1 - tokens) / rate));
+        at(now + rtt() / 2, () -> a.rateLimited(retryAfterSec));
+        return;
+      }
+      tokens -= 1;
+      admitted++;
+      accountLoad(now);
+      if (busy < capacity) {
+        start(a);
+      } else {
+        waiting.add(a);
+      }
+    }
+
+    void start(Attempt a) {
+      long now = clock.now;
+      busy++;
+      double slow = slowdown(now);
+      long ttftNanos = (long) (SimFleet.TTFT_SEC * Math.exp(SimFleet.TTFT_SIGMA * a.jitter) * slow * NS);
+      long decode = (long) (a.req.tokens * SimFleet.PER_TOKEN_SEC * slow * NS);
+      long firstToken = now + ttftNanos;
+      long end = firstToken + decode;
+      long half = rtt() / 2;
+      if (a.req.stream) {
+        at(now + half, a::headers);
+      } else {
+        at(end + half, a::headers);
+      }
+      at(end + half, () -> a.end(firstToken + half));
+      at(end, this::free);
+    }
+
+    void free() {
+      accountLoad(clock.now);
+      busy--;
+      Attempt next = waiting.poll();
+      if (next != null) {
+        start(next);
+      }
+    }
+  }
+
+  private static long rtt() {
+    return (long) (SimFleet.RTT_SEC * NS);
+  }
+
+  /** One logical request. */
+  private static final class Req {
+    final int instance;
+    final long arrival;
+    final boolean stream;
+    final int tokens;
+    final boolean measured;
+    final List<Slot> tried = new ArrayList<>(2);
+    final Exclusion exclusion = slot -> {
+      for (Slot s : tried) {
+        if (s.state == slot.state) {
+          return true;
+        }
+      }
+      return false;
+    };
+    Attempt pending; // the last failed attempt, discarded once the next one is dispatched
+    int attempts;
+
+    Req(int instance, long arrival, boolean stream, int tokens, boolean measured) {
+      this.instance = instance;
+      this.arrival = arrival;
+      this.stream = stream;
+      this.tokens = tokens;
+      this.measured = measured;
+    }
+  }
+
+  /** One attempt of a logical request on one provider. */
+  private final class Attempt {
+    final Req req;
+    final Slot slot;
+    final AttemptLease lease;
+    final double jitter;
+
+    Attempt(Req req, Slot slot, AttemptLease lease) {
+      this.req = req;
+      this.slot = slot;
+      this.lease = lease;
+      this.jitter = random.nextGaussian();
+    }
+
+    PoolCore core() {
+      return pools[req.instance];
+    }
+
+    void rateLimited(long retryAfterSec) {
+      long now = clock.now;
+      Map<String, String> headers = Map.of("retry-after", Long.toString(retryAfterSec));
+      Outcome outcome = classifier.classify(429, new OutcomeClassifier.ResponseInfo() {
+        @Override
+        public String header(String name) {
+          return headers.get(name);
+        }
+
+        @Override
+        public String errorBody() {
+          return "{\"error\":{\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}";
+        }
+      });
+      lease.headers(now, 429, outcome);
+      long hint = RetryHints.delayNanos(headers::get, clock.wallMillis());
+      core().onFailure(slot, outcome, 429, hint, now, lease.probe());
+      if (req.measured) {
+        rateLimitedAttempts++;
+      }
+      req.pending = this;
+      attempt(req);
+    }
+
+    void headers() {
+      lease.headers(clock.now, 200, Outcome.SUCCESS);
+      core().onHealthy(slot);
+    }
+
+    void end(long firstTokenAt) {
+      long now = clock.now;
+      UsageResult usage = new UsageResult(true, 40, req.tokens, 40 + req.tokens, 0, 0, "sim", req.stream, true, false,
+          false, req.stream ? req.tokens : 0);
+      lease.finish(usage, TokenUsage.End.COMPLETE, req.stream ? firstTokenAt : -1, now, false);
+      if (req.measured) {
+        succeeded++;
+        latency.add((now - req.arrival) / 1e9);
+        if (req.stream) {
+          ttft.add((firstTokenAt - req.arrival) / 1e9);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the failover loop
+
+  /** The next attempt of {@code req}, as the interceptor's loop makes it. */
+  private void attempt(Req req) {
+    long now = clock.now;
+    PoolCore core = pools[req.instance];
+    int n = req.attempts + 1;
+    Slot slot = null;
+    if (n <= core.settings().retry().maxAttempts()) {
+      boolean[] probe = new boolean[1];
+      slot = core.choose(now, req.exclusion, probe);
+      if (slot == null && n == 1) {
+        slot = core.failOpen(now, req.exclusion);
+      }
+      if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+        core.onNeutral(slot, probe[0]);
+        slot = null;
+      }
+      if (slot != null) {
+        if (req.pending != null) {
+          req.pending.lease.discard(now);
+          req.pending = null;
+        }
+        req.attempts = n;
+        req.tried.add(slot);
+        if (req.measured) {
+          attempts++;
+          if (n == 2) {
+            retriedRequests++;
+          }
+        }
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null);
+        Attempt a = new Attempt(req, slot, lease);
+        Prov p = provs[Integer.parseInt(slot.name().substring(1))];
+        at(now + rtt() / 2, () -> p.arrive(a));
+        return;
+      }
+    }
+    // Nothing more to try: the caller gets the last failure.
+    if (req.pending != null) {
+      req.pending.lease.discard(now);
+      req.pending = null;
+    }
+    if (req.measured) {
+      failedRequests++;
+    }
+  }
+
+  // ------------------------------------------------------------------ the run
+
+  Map<String, Object> run() {
+    int k = fleet.size();
+    provs = new Prov[k];
+    List<Endpoint> endpoints = new ArrayList<>();
+    List<Integer> weights = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      provs[i] = new Prov(i, fleet.capacities()[i]);
+      endpoints.add(new Endpoint("p" + i, "https", "p" + i + ".llm.example", 443, "/v1", "Authorization",
+          "Bearer sim", null, List.of(), true));
+      weights.add(fleet.weights()[i]);
+    }
+    LatencyModel model = contender.llmAware ? LLM_AWARE : PLAIN;
+    pools = new PoolCore[instances];
+    for (int i = 0; i < instances; i++) {
+      RandomSource r = new Seeded(seed * 7919 + i);
+      PoolCore.Settings settings = new PoolCore.Settings(clock, r, new Health(EvictionPolicy.defaults(), model, r),
+          RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN, model, null, null, true, "llmpool.invalid",
+          "/v1");
+      pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
+      contender.install(pools[i]);
+    }
+
+    double capacityRate = fleet.totalCapacity() / SimFleet.meanServiceSec();
+    double lambda = utilization * capacityRate;
+    // Arrivals: one merged Poisson stream, each request to a uniformly drawn instance.
+    scheduleArrival(0, lambda);
+    // Samples of the instantaneous load spread, once a second.
+    for (long t = warmupNanos; t <= durationNanos; t += NS) {
+      long st = t;
+      at(st, () -> sample(st));
+    }
+    while (!queue.isEmpty()) {
+      Ev e = queue.poll();
+      clock.now = e.t;
+      e.action.run();
+    }
+    return summary(lambda, capacityRate);
+  }
+
+  private void scheduleArrival(long t, double lambda) {
+    long next = t + (long) (-Math.log(1 - random.nextDouble()) / lambda * NS);
+    if (next >= durationNanos) {
+      return;
+    }
+    at(next, () -> {
+      int inst = random.nextInt(instances);
+      boolean stream = random.nextDouble() < 0.5;
+      int tokens = (int) Math.min(SimFleet.TOKENS_MAX,
+          Math.max(1, Math.round(SimFleet.TOKENS_MEDIAN * Math.exp(SimFleet.TOKENS_SIGMA * random.nextGaussian()))));
+      boolean measured = next >= warmupNanos;
+      if (measured) {
+        logical++;
+      }
+      Req req = new Req(inst, next, stream, tokens, measured);
+      pools[inst].budget().onRequest(next);
+      attempt(req);
+      scheduleArrival(next, lambda);
+    });
+  }
+
+  private void sample(long t) {
+    if (t == warmupNanos) {
+      for (Prov p : provs) {
+        p.windowArrivals = 0; // the first window starts at the end of the warm-up
+      }
+      return;
+    }
+    int k = provs.length;
+    double sum = 0;
+    double max = 0;
+    double arrSum = 0;
+    double arrMaxRatio = 0;
+    double capTotal = fleet.totalCapacity();
+    double weightTotal = 0;
+    for (int w : fleet.weights()) {
+      weightTotal += w;
+    }
+    long arrivalsTotal = 0;
+    for (Prov p : provs) {
+      arrivalsTotal += p.windowArrivals;
+    }
+    for (Prov p : provs) {
+      double load = (p.busy + p.waiting.size()) / (double) p.capacity;
+      sum += load;
+      max = Math.max(max, load);
+      if (arrivalsTotal > 0) {
+        // Arrivals in the last second relative to the provider's share of capacity.
+        double share = p.windowArrivals / (double) arrivalsTotal;
+        arrMaxRatio = Math.max(arrMaxRatio, share / (p.capacity / capTotal));
+      }
+      arrSum += p.windowArrivals;
+    }
+    double mean = sum / k;
+    if (mean > 0) {
+      instantImbalance.add(max / mean);
+    }
+    if (arrivalsTotal > 0) {
+      arrivalImbalance.add(arrMaxRatio);
+    }
+    double p0Share = arrivalsTotal == 0 ? 0 : provs[0].windowArrivals / (double) arrivalsTotal;
+    timeline.add(new double[] {t / 1e9, mean > 0 ? max / mean : 0, p0Share, mean});
+    for (Prov p : provs) {
+      p.arrSum += p.windowArrivals;
+      p.arrSumSq += (double) p.windowArrivals * p.windowArrivals;
+      p.arrWindows++;
+      p.windowArrivals = 0;
+    }
+  }
+
+  private Map<String, Object> summary(double lambda, double capacityRate) {
+    for (Prov p : provs) {
+      p.accountLoad(durationNanos);
+    }
+    Map<String, Object> m = Json.obj();
+    m.put("fleet", fleet.name());
+    m.put("strategy", contender.label);
+    m.put("utilization", utilization);
+    m.put("offeredPerSec", Stats.round(lambda, 2));
+    m.put("capacityPerSec", Stats.round(capacityRate, 2));
+    m.put("requests", logical);
+    m.put("successRate", logical == 0 ? Double.NaN : Stats.round(succeeded / (double) logical, 6));
+    m.put("failed", failedRequests);
+    m.put("attemptsPerRequest", logical == 0 ? Double.NaN : Stats.round(attempts / (double) logical, 4));
+    m.put("retriedShare", logical == 0 ? Double.NaN : Stats.round(retriedRequests / (double) logical, 5));
+    m.put("rateLimited", rateLimitedAttempts);
+    m.put("rateLimitedPer1000", logical == 0 ? Double.NaN : Stats.round(1000.0 * rateLimitedAttempts / logical, 3));
+    double[] lat = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double[] tt = ttft.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    m.put("latencySec", Map.of("p50", Stats.round(Stats.sorted(lat, 50), 3), "p99", Stats.round(Stats.sorted(lat, 99), 3)));
+    Map<String, Object> t = Json.obj();
+    t.put("p50", Stats.round(Stats.sorted(tt, 50), 3));
+    t.put("p99", Stats.round(Stats.sorted(tt, 99), 3));
+    t.put("p999", Stats.round(Stats.sorted(tt, 99.9), 3));
+    m.put("ttftSec", t);
+
+    // Load per provider: time-average of (generating + queued) / capacity after the warm-up.
+    double span = durationNanos - warmupNanos;
+    double[] load = new double[provs.length];
+    long[] admitted = new long[provs.length];
+    long[] limited = new long[provs.length];
+    double sum = 0;
+    double max = 0;
+    for (int i = 0; i < provs.length; i++) {
+      load[i] = Stats.round(provs[i].loadIntegral / span / provs[i].capacity, 4);
+      admitted[i] = provs[i].admitted;
+      limited[i] = provs[i].limited;
+      sum += load[i];
+      max = Math.max(max, load[i]);
+    }
+    double mean = sum / provs.length;
+    m.put("loadPerProvider", load);
+    m.put("maxOverMeanLoad", Stats.round(max / mean, 4));
+    m.put("admittedPerProvider", admitted);
+    m.put("rateLimitedPerProvider", limited);
+    double[] ii = instantImbalance.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    Map<String, Object> herd = Json.obj();
+    herd.put("p50", Stats.round(Stats.sorted(ii, 50), 3));
+    herd.put("p99", Stats.round(Stats.sorted(ii, 99), 3));
+    herd.put("max", Stats.round(ii.length == 0 ? Double.NaN : ii[ii.length - 1], 3));
+    m.put("instantMaxOverMeanLoad", herd);
+    double[] ai = arrivalImbalance.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    Map<String, Object> arr = Json.obj();
+    arr.put("p50", Stats.round(Stats.sorted(ai, 50), 3));
+    arr.put("p99", Stats.round(Stats.sorted(ai, 99), 3));
+    arr.put("max", Stats.round(ai.length == 0 ? Double.NaN : ai[ai.length - 1], 3));
+    m.put("perSecondArrivalOverFairShare", arr);
+    // Index of dispersion (variance / mean) of each provider's arrivals per second: 1 for the
+    // Poisson stream independent random choices give; above 1 when instances move together.
+    double disp = 0;
+    for (Prov p : provs) {
+      double mu = p.arrSum / p.arrWindows;
+      double var = p.arrSumSq / p.arrWindows - mu * mu;
+      disp += mu > 0 ? var / mu : 0;
+    }
+    m.put("arrivalDispersion", Stats.round(disp / provs.length, 3));
+    if (fleet.hasSpell()) {
+      m.put("spell", spell());
+    }
+    // Thinned timeline (every 5 s) for charts.
+    List<Object> tl = new ArrayList<>();
+    for (int i = 0; i < timeline.size(); i += 5) {
+      double[] row = timeline.get(i);
+      tl.add(new double[] {row[0], Stats.round(row[1], 3), Stats.round(row[2], 4), Stats.round(row[3], 4)});
+    }
+    m.put("timeline", tl);
+    return m;
+  }
+
+  /** p0's share of arrivals before, during and after its slow spell, and the overshoot after it. */
+  private Map<String, Object> spell() {
+    double from = fleet.spellFromFrac() * durationNanos / 1e9;
+    double to = fleet.spellToFrac() * durationNanos / 1e9;
+    double fair = provs[0].capacity / (double) fleet.totalCapacity();
+    double before = 0;
+    int nb = 0;
+    double during = 0;
+    int nd = 0;
+    double after = 0;
+    int na = 0;
+    double peakAfter = 0;
+    // 5-second windows after the spell, to see an overshoot (instances herding back).
+    for (double[] row : timeline) {
+      double t = row[0];
+      if (t < from) {
+        before += row[2];
+        nb++;
+      } else if (t < to) {
+        during += row[2];
+        nd++;
+      } else {
+        after += row[2];
+        na++;
+      }
+    }
+    for (int i = 0; i + 5 <= timeline.size(); i++) {
+      if (timeline.get(i)[0] < to) {
+        continue;
+      }
+      double w = 0;
+      for (int j = i; j < i + 5; j++) {
+        w += timeline.get(j)[2];
+      }
+      peakAfter = Math.max(peakAfter, w / 5);
+    }
+    Map<String, Object> s = Json.obj();
+    s.put("fairShare", Stats.round(fair, 4));
+    s.put("shareBefore", nb == 0 ? Double.NaN : Stats.round(before / nb, 4));
+    s.put("shareDuring", nd == 0 ? Double.NaN : Stats.round(during / nd, 4));
+    s.put("shareAfter", na == 0 ? Double.NaN : Stats.round(after / na, 4));
+    s.put("peak5sShareAfter", Stats.round(peakAfter, 4));
+    s.put("peakOverFair", Stats.round(peakAfter / fair, 3));
+    return s;
+  }
+}
