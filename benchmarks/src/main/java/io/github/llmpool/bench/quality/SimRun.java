@@ -292,7 +292,7 @@ final class SimRun {
       });
       lease.headers(now, 429, outcome);
       long hint = RetryHints.delayNanos(headers::get, clock.wallMillis());
-      core().onFailure(slot, outcome, 429, hint, now, lease.probe());
+      core().onFailure(slot, outcome, 429, hint, now, lease.start(), lease.probe());
       if (req.measured) {
         rateLimitedAttempts++;
       }
@@ -302,7 +302,7 @@ final class SimRun {
 
     void headers() {
       lease.headers(clock.now, 200, Outcome.SUCCESS);
-      core().onHealthy(slot);
+      core().onHealthy(slot, lease.start());
     }
 
     void end(long firstTokenAt) {

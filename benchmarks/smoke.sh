@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Smoke pass for CI: builds target/benchmarks.jar and runs one short iteration of one benchmark
+# per class (plus the Ribbon peer, whose setup is the most fragile), with the setup checks each
+# benchmark makes (every router picks, Ribbon sees all servers up and has response-time weights,
+# direct and pooled requests are identical and usage is reported, the tap extracts usage).
+# Exits non-zero if the build, a setup check or a benchmark fails. Takes well under two minutes.
+#
+#   benchmarks/smoke.sh                         # installs the library from ../ first
+#   SKIP_LIBRARY_INSTALL=1 benchmarks/smoke.sh  # uses the llmpool snapshot already in ~/.m2
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
+  (cd .. && mvn -q -B install -DskipTests)
+fi
+mvn -q -B package
+
+out=target/smoke.json
+rm -f "$out"
+# -foe: fail on error (a failing setup check or benchmark makes java exit non-zero).
+timeout 150 java -jar target/benchmarks.jar \
+  'SelectorBenchmark\.(p2c|ribbonAvailabilityFiltering)$' \
+  'MixedBenchmark\.busy$' \
+  'InterceptorBenchmark\.poolChat$' \
+  'UsageTapBenchmark\.tapped$' \
+  -p providers=8 -p strategy=POWER_OF_TWO_CHOICES -p readSize=8192 \
+  -f 1 -wi 0 -i 1 -r 200ms -foe true -rf json -rff "$out"
+
+python3 - "$out" <<'PY'
+import json, math, sys
+runs = json.load(open(sys.argv[1]))
+names = sorted(r["benchmark"].rsplit(".", 1)[-1] for r in runs)
+want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped"])
+bad = [r["benchmark"] for r in runs if not math.isfinite(r["primaryMetric"]["score"]) or r["primaryMetric"]["score"] <= 0]
+if names != want or bad:
+    sys.exit(f"smoke: expected results for {want}, got {names}; bad scores: {bad}")
+print("smoke: ok (" + ", ".join(names) + ")")
+PY
