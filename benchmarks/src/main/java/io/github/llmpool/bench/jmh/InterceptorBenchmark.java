@@ -19,8 +19,10 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import okhttp3.Interceptor;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
@@ -53,6 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code directChat} / {@code poolChat}: a ~1 KB chat completion with usage (JSON).</li>
+ *   <li>{@code directCanned} / {@code poolCanned}: the chat call without any network: a last
+ *       application interceptor answers with the same completion. The difference is the pool's own
+ *       CPU time and allocation per call, free of loopback and server noise.</li>
  *   <li>{@code directStream} / {@code poolStream}: a 4 MiB {@code chat.completion.chunk} stream
  *       ({@link Fixtures#sseStream}), chunked transfer encoding, usage in the last chunk: the usage
  *       tap's throughput over a real socket. {@code directStreamForwarded}: the direct call read
@@ -83,6 +88,7 @@ public class InterceptorBenchmark {
   static final String MODEL = "gpt-4o-mini-2024-07-18";
   static final int STREAM_BYTES = 4 << 20;
   private static final MediaType JSON = MediaType.get("application/json");
+  private static final byte[] CHAT_BYTES = Fixtures.CHAT_RESPONSE.getBytes(StandardCharsets.UTF_8);
 
   private MockWebServer server;
   private OkHttpClient direct;
@@ -92,6 +98,9 @@ public class InterceptorBenchmark {
   private Request poolChat;
   private Request directStream;
   private Request poolStream;
+  private OkHttpClient cannedDirect;
+  private OkHttpClient cannedPooled;
+  private Request cannedDirectChat;
   final LongAdder tokens = new LongAdder();
   final LongAdder records = new LongAdder();
   final AtomicReference<TokenUsage> last = new AtomicReference<>();
@@ -142,6 +151,19 @@ public class InterceptorBenchmark {
     pooled = new OkHttpClient.Builder().socketFactory(new NoDelaySocketFactory())
         .addInterceptor(pool.interceptor()).build();
 
+    // No network: a last application interceptor answers every request itself.
+    Interceptor canned = chain -> new Response.Builder()
+        .request(chain.request())
+        .protocol(Protocol.HTTP_1_1)
+        .code(200)
+        .message("OK")
+        .header("Content-Type", "application/json")
+        .header("x-request-id", "req_6a2b5c9d0e1f")
+        .body(ResponseBody.create(CHAT_BYTES, JSON))
+        .build();
+    cannedDirect = new OkHttpClient.Builder().addInterceptor(canned).build();
+    cannedPooled = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).addInterceptor(canned).build();
+
     String chatBody = Fixtures.CHAT_REQUEST;
     String streamBody = chatBody.substring(0, chatBody.length() - 1)
         + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
@@ -154,6 +176,7 @@ public class InterceptorBenchmark {
     directStream = new Request.Builder().url(directUrl).header("Authorization", "Bearer " + KEY)
         .header("x-bench-stream", "1").post(RequestBody.create(directStreamBody, JSON)).build();
     poolChat = new Request.Builder().url(poolUrl).post(RequestBody.create(chatBody, JSON)).build();
+    cannedDirectChat = directChat;
     poolStream = new Request.Builder().url(poolUrl).header("x-bench-stream", "1")
         .post(RequestBody.create(streamBody, JSON)).build();
     check();
@@ -175,6 +198,12 @@ public class InterceptorBenchmark {
     TokenUsage u = last.get();
     if (u == null || u.totalTokens() != 137 || !u.reported()) {
       throw new IllegalStateException("usage not reported: " + u);
+    }
+    long records0 = records.sum();
+    expect(directCanned(), size, "directCanned");
+    expect(poolCanned(), size, "poolCanned");
+    if (records.sum() != records0 + 1 || last.get().totalTokens() != 137) {
+      throw new IllegalStateException("canned pooled call reported no usage: " + last.get());
     }
     expect(directStream(), stream.length, "directStream");
     expect(poolStream(), stream.length, "poolStream");
@@ -205,6 +234,8 @@ public class InterceptorBenchmark {
     direct.connectionPool().evictAll();
     pooled.dispatcher().executorService().shutdown();
     pooled.connectionPool().evictAll();
+    cannedDirect.dispatcher().executorService().shutdown();
+    cannedPooled.dispatcher().executorService().shutdown();
     server.close();
     if (records.sum() == 0 || tokens.sum() == 0) {
       throw new IllegalStateException("the usage listener saw nothing");
@@ -313,6 +344,22 @@ public class InterceptorBenchmark {
   @Benchmark
   public long poolChat() throws IOException {
     try (Response r = pooled.newCall(poolChat).execute()) {
+      return read(r);
+    }
+  }
+
+  /** {@code directChat} without the network: the response comes from an interceptor. */
+  @Benchmark
+  public long directCanned() throws IOException {
+    try (Response r = cannedDirect.newCall(cannedDirectChat).execute()) {
+      return read(r);
+    }
+  }
+
+  /** {@code poolChat} without the network: the pool's own CPU time and allocation per call. */
+  @Benchmark
+  public long poolCanned() throws IOException {
+    try (Response r = cannedPooled.newCall(poolChat).execute()) {
       return read(r);
     }
   }

@@ -58,7 +58,6 @@ public class SelectorBenchmark {
     Router p2cSpill;
     /** A whole pool's selection step (pick + claim), as the interceptor calls it per attempt. */
     PoolCore core;
-    final boolean[] probe = new boolean[1];
     Slot[] slots;
     long now;
 
@@ -88,7 +87,7 @@ public class SelectorBenchmark {
         }
       }
       for (int k = 0; k < 1000; k++) {
-        if (core.choose(now, null, probe) == null) {
+        if (core.choose(now, null, new boolean[1]) == null) {
           throw new IllegalStateException("the pool chose nothing");
         }
         Slot s = p2cSpill.pick(now, null);
@@ -165,8 +164,14 @@ public class SelectorBenchmark {
    * every attempt, on a pool built by {@code ProviderPool.builder()} over the same fleet.
    */
   @Benchmark
-  public Slot p2cPoolChoose(Pools p) {
-    return p.core.choose(p.now, null, p.probe);
+  public Slot p2cPoolChoose(Pools p, ProbeOut out) {
+    return p.core.choose(p.now, null, out.probe);
+  }
+
+  /** The probe flag {@code choose} writes: one per thread, as each logical call has its own. */
+  @State(Scope.Thread)
+  public static class ProbeOut {
+    final boolean[] probe = new boolean[1];
   }
 
   // ------------------------------------------------------------------ Ribbon
