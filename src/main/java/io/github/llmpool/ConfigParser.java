@@ -31,7 +31,7 @@ final class ConfigParser {
       List.of("virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
-      "headers", "includeUsage", "allowPlaintextKey");
+      "concurrency", "headers", "includeUsage", "allowPlaintextKey");
   static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
       "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
@@ -210,6 +210,11 @@ final class ConfigParser {
     if (weight.present()) {
       int v = weight.integer();
       set(weight, "weight", name, () -> pb.weight(v));
+    }
+    ConfigNode concurrency = p.get("concurrency");
+    if (concurrency.present()) {
+      int v = concurrency.integer();
+      set(concurrency, "concurrency", name, () -> pb.concurrency(v));
     }
     ConfigNode headers = p.get("headers");
     if (headers.present()) {

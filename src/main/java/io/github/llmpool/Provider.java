@@ -31,6 +31,9 @@ public final class Provider {
   /** Default weight: 1. */
   public static final int DEFAULT_WEIGHT = 1;
 
+  /** Default concurrency: 1 (every request in flight counts as one more latency to wait for). */
+  public static final int DEFAULT_CONCURRENCY = 1;
+
   /** Default credential header: {@code Authorization}, sent as {@code Bearer <key>}. */
   public static final String DEFAULT_API_KEY_HEADER = "Authorization";
 
@@ -40,6 +43,7 @@ public final class Provider {
   private final String apiKeyHeader;
   private final String model;
   private final int weight;
+  private final int concurrency;
   private final Map<String, String> headers;
   private final boolean includeUsage;
   private final boolean allowPlaintextKey;
@@ -51,6 +55,7 @@ public final class Provider {
     this.apiKeyHeader = b.apiKeyHeader;
     this.model = b.model;
     this.weight = b.weight;
+    this.concurrency = b.concurrency;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
     this.includeUsage = b.includeUsage;
     this.allowPlaintextKey = b.allowPlaintextKey;
@@ -95,6 +100,11 @@ public final class Provider {
     return weight;
   }
 
+  /** How many requests the provider answers in parallel without slowing down (P2C's load term). */
+  public int concurrency() {
+    return concurrency;
+  }
+
   /** Extra headers set on every request to this provider (values are not secret-checked). */
   public Map<String, String> headers() {
     return headers;
@@ -128,6 +138,7 @@ public final class Provider {
     b.apiKeyHeader = apiKeyHeader;
     b.model = model;
     b.weight = weight;
+    b.concurrency = concurrency;
     b.headers.putAll(headers);
     b.includeUsage = includeUsage;
     b.allowPlaintextKey = allowPlaintextKey;
@@ -140,6 +151,7 @@ public final class Provider {
         + ", apiKey=" + (apiKey == null ? "none" : "****") + (apiKey == null ? "" : " in " + apiKeyHeader)
         + ", model=" + (model == null ? "as requested" : model)
         + ", weight=" + weight
+        + (concurrency == DEFAULT_CONCURRENCY ? "" : ", concurrency=" + concurrency)
         + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
         + (includeUsage ? "" : ", includeUsage=false") + "}";
   }
@@ -155,6 +167,7 @@ public final class Provider {
     private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
     private String model;
     private int weight = DEFAULT_WEIGHT;
+    private int concurrency = DEFAULT_CONCURRENCY;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private boolean includeUsage = true;
     private boolean allowPlaintextKey;
@@ -219,6 +232,24 @@ public final class Provider {
         throw new IllegalArgumentException("weight must be >= 0 but was " + weight + " (provider '" + name + "')");
       }
       this.weight = weight;
+      return this;
+    }
+
+    /**
+     * How many requests this provider answers in parallel without slowing down, {@code >= 1}.
+     * Default {@value Provider#DEFAULT_CONCURRENCY}. Power of two choices costs a provider as
+     * {@code latency estimate x (1 + in-flight / concurrency)}: with 1, every request the pool has in
+     * flight with it counts as one more latency to wait for (right for a self-hosted server that
+     * queues); a hosted API that serves your requests in parallel is better described by a larger
+     * value (e.g. 8 to 32), which stops a few requests in flight from making a fast provider look as
+     * expensive as a slow idle one. Only {@link Strategy#POWER_OF_TWO_CHOICES} uses it.
+     */
+    public Builder concurrency(int concurrency) {
+      if (concurrency < 1) {
+        throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name
+            + "')");
+      }
+      this.concurrency = concurrency;
       return this;
     }
 

@@ -279,7 +279,7 @@ public final class ProviderPool {
         }
         List<Map.Entry<String, String>> headers = new ArrayList<>(p.headers().entrySet());
         eps.add(new Endpoint(p.name(), scheme, host, port, u.getRawPath() == null ? "" : u.getRawPath(),
-            p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage()));
+            p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage(), p.concurrency()));
       }
       out.add(eps);
     }

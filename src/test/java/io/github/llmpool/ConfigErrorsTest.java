@@ -39,6 +39,11 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void concurrencyBelowOne() {
+    assertEquals("$.tiers[0].providers[0].concurrency must be >= 1 but was 0", error(file("", provider("\"concurrency\":0"))));
+  }
+
+  @Test
   void weightNotAnInteger() {
     assertEquals("$.tiers[0].providers[0].weight must be an integer but was \"ten\"", error(file("", provider("\"weight\":\"ten\""))));
   }
@@ -51,7 +56,7 @@ class ConfigErrorsTest {
   @Test
   void unknownProviderField() {
     assertEquals("$.tiers[0].providers[0].wieght is not a known setting; known: name, baseUrl, apiKey, apiKeyHeader, "
-        + "model, weight, headers, includeUsage, allowPlaintextKey", error(file("", provider("\"wieght\":1"))));
+        + "model, weight, concurrency, headers, includeUsage, allowPlaintextKey", error(file("", provider("\"wieght\":1"))));
   }
 
   @Test

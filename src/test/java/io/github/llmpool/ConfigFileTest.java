@@ -97,6 +97,14 @@ class ConfigFileTest {
   }
 
   @Test
+  void concurrencyIsReadPerProvider() throws Exception {
+    PoolConfig c = PoolConfig.fromJson(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\",\"baseUrl\":\"http://127.0.0.1:9/v1\","
+        + "\"concurrency\":16},{\"name\":\"b\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
+    assertEquals(16, c.tiers().get(0).get(0).concurrency());
+    assertEquals(1, c.tiers().get(0).get(1).concurrency());
+  }
+
+  @Test
   void omittedSettingsTakeTheBuilderDefaults() throws Exception {
     PoolConfig c = PoolConfig.fromJson(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"),
         ENV::get);
@@ -110,6 +118,7 @@ class ConfigFileTest {
     assertTrue(c.states("tiers"));
     Provider p = c.tiers().get(0).get(0);
     assertEquals(Provider.DEFAULT_WEIGHT, p.weight());
+    assertEquals(Provider.DEFAULT_CONCURRENCY, p.concurrency());
     assertFalse(p.hasApiKey());
     assertTrue(p.model().isEmpty());
     assertTrue(p.includeUsage());

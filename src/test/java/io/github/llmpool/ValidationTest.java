@@ -146,6 +146,17 @@ class ValidationTest {
   }
 
   @Test
+  void concurrencyMustBeAtLeastOne() {
+    assertEquals("concurrency must be >= 1 but was 0 (provider 'a')", iae(() -> Provider.builder("a").concurrency(0)));
+    assertEquals("concurrency must be >= 1 but was -3 (provider 'a')", iae(() -> Provider.builder("a").concurrency(-3)));
+    Provider p = Provider.builder("a").baseUrl("http://127.0.0.1:9/v1").concurrency(16).build();
+    assertEquals(16, p.concurrency());
+    assertEquals(16, p.toBuilder().build().concurrency());
+    assertTrue(p.toString().contains("concurrency=16"), p.toString());
+    assertEquals(Provider.DEFAULT_CONCURRENCY, Provider.builder("b").baseUrl("http://127.0.0.1:9/v1").build().concurrency());
+  }
+
+  @Test
   void toStringNeverShowsTheKey() {
     Provider p = Provider.builder("a").baseUrl("https://api.example.com/v1").apiKey("sk-very-secret-123").build();
     assertFalse(p.toString().contains("sk-very-secret-123"), p.toString());

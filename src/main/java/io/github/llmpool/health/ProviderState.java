@@ -1,6 +1,8 @@
 package io.github.llmpool.health;
 
 import io.github.llmpool.internal.PaddedLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,6 +24,16 @@ public final class ProviderState {
   /** {@link #claim} result: this request is the single probe after an eviction. */
   public static final int PROBE = 2;
 
+  private static final VarHandle UNSAMPLED_SINCE;
+
+  static {
+    try {
+      UNSAMPLED_SINCE = MethodHandles.lookup().findVarHandle(ProviderState.class, "unsampledSince", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
@@ -31,6 +43,10 @@ public final class ProviderState {
   private volatile long lastSampleAt;
   private volatile double failScore;
   private volatile long failScoreAt;
+  // Cold start: dispatch time of the oldest attempt that may still be in flight while the provider
+  // has no sample yet (NO_PENDING otherwise). A heuristic: see cost().
+  private static final long NO_PENDING = Long.MIN_VALUE;
+  private volatile long unsampledSince = NO_PENDING;
 
   // Eviction.
   private volatile boolean evicted;
@@ -78,17 +94,25 @@ public final class ProviderState {
   }
 
   /**
-   * The P2C cost: decayed latency estimate x (in-flight + 1) x (1 + decayed failure score). The
-   * read-side decay uses {@code tau / (tau + dt)} (no {@code exp} on the pick path), so a provider
-   * that stopped getting samples drifts back into consideration.
+   * The P2C cost with today's defaults: no tier reference (the estimate decays toward zero) and a
+   * concurrency of 1. See {@link #cost(long, LatencyModel, double, int)}.
    */
   public double cost(long now, LatencyModel model) {
-    long est = estimateNanos;
-    if (est < 0) {
-      est = model.defaultEstimateNanos(); // decays from the provider's creation
-    }
-    long dt = now - lastSampleAt;
-    double latency = dt <= 0 ? est : est * (model.tauNanos() / (double) (model.tauNanos() + dt));
+    return cost(now, model, -1, 1);
+  }
+
+  /**
+   * The P2C cost: {@linkplain #latencyEstimate(long, LatencyModel, double) latency estimate} x
+   * (1 + in-flight / concurrency) x (1 + decayed failure score). Decays use {@code tau / (tau + dt)}
+   * (no {@code exp} on the pick path).
+   *
+   * @param reference the tier's reference estimate in nanoseconds (the weighted mean of its
+   *     sampled providers' estimates), or a negative value when there is none
+   * @param concurrency how many requests the provider answers in parallel without slowing down
+   *     ({@code >= 1}); 1 counts every request in flight as one more latency to wait for
+   */
+  public double cost(long now, LatencyModel model, double reference, int concurrency) {
+    double latency = latencyEstimate(now, model, reference);
     double fail = failScore;
     if (fail > 0) {
       long since = now - failScoreAt;
@@ -96,7 +120,53 @@ public final class ProviderState {
         fail *= model.tauNanos() / (double) (model.tauNanos() + since);
       }
     }
-    return latency * (inFlight.get() + 1) * (1 + fail);
+    long n = inFlight.get();
+    double load = concurrency == 1 ? n + 1 : 1 + n / (double) concurrency;
+    return latency * load * (1 + fail);
+  }
+
+  /**
+   * The latency estimate P2C compares, in nanoseconds (not rounded):
+   * <ul>
+   *   <li>the peak-EWMA estimate, or the model's default for a provider without a sample (from the
+   *       provider's creation);</li>
+   *   <li>decayed by {@code k = tau / (tau + dt)} since its last sample toward the tier's
+   *       {@code reference}: {@code reference + (estimate - reference) x k}; toward zero when there
+   *       is no reference. A provider that stopped getting samples drifts back into consideration,
+   *       but no further than the tier's average: a rarely picked provider (small weight) does not
+   *       look faster than the rest just because its estimate is old;</li>
+   *   <li>for a provider without a sample that has attempts in flight: at least the age of the
+   *       oldest of them (cold start). A provider that has not answered yet is at least as slow as
+   *       the request it has kept waiting the longest, so a slow newcomer prices itself out after
+   *       one healthy latency, not after its own.</li>
+   * </ul>
+   */
+  public double latencyEstimate(long now, LatencyModel model, double reference) {
+    long est = estimateNanos;
+    boolean sampled = est >= 0;
+    if (!sampled) {
+      est = model.defaultEstimateNanos(); // decays from the provider's creation
+    }
+    long dt = now - lastSampleAt;
+    double latency;
+    if (dt <= 0) {
+      latency = est;
+    } else {
+      double k = model.tauNanos() / (double) (model.tauNanos() + dt);
+      latency = reference < 0 ? est * k : reference + (est - reference) * k;
+    }
+    if (!sampled) {
+      long since = unsampledSince;
+      if (since != NO_PENDING && inFlight.get() > 0 && now - since > latency) {
+        latency = now - since;
+      }
+    }
+    return latency;
+  }
+
+  /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */
+  public long rawEstimate() {
+    return estimateNanos;
   }
 
   /**
@@ -115,10 +185,13 @@ public final class ProviderState {
 
   // ---------------------------------------------------------------- attempts
 
-  /** +1 in flight and +1 request, at dispatch. Pair with exactly one {@link #release}. */
-  public void dispatch() {
+  /** +1 in flight and +1 request, at dispatch ({@code now}). Pair with exactly one {@link #release}. */
+  public void dispatch(long now) {
     inFlight.incrementAndGet();
     requests.increment();
+    if (estimateNanos < 0 && unsampledSince == NO_PENDING) {
+      UNSAMPLED_SINCE.compareAndSet(this, NO_PENDING, now);
+    }
   }
 
   /** -1 in flight; never below zero (a double release is a bug and is refused). */
@@ -130,6 +203,11 @@ public final class ProviderState {
         throw new IllegalStateException("in-flight of " + name + " would go negative");
       }
     } while (!inFlight.compareAndSet(v, v - 1));
+    if (v == 1 && estimateNanos < 0) {
+      // Nothing of this provider in flight and still no sample (its attempts failed): the next
+      // dispatch starts the cold-start clock again. A dispatch racing this reset only loses the floor.
+      unsampledSince = NO_PENDING;
+    }
   }
 
   /** Counts the end of an attempt: success, client error or failure. */
@@ -168,14 +246,9 @@ public final class ProviderState {
     lastSampleAt = now;
   }
 
-  /** The current (decayed) estimate in nanoseconds; the (decayed) default when there is no sample. */
+  /** The current estimate in nanoseconds without a tier reference (decayed toward zero). */
   public long latencyEstimate(long now, LatencyModel model) {
-    long est = estimateNanos;
-    if (est < 0) {
-      est = model.defaultEstimateNanos();
-    }
-    long dt = now - lastSampleAt;
-    return dt <= 0 ? est : (long) (est * (model.tauNanos() / (double) (model.tauNanos() + dt)));
+    return (long) latencyEstimate(now, model, -1);
   }
 
   // ---------------------------------------------------------------- health (called by Health)

@@ -38,7 +38,7 @@ public final class AttemptLease {
 
   /** Dispatches an attempt: +1 in flight, +1 request. */
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now, String requestedModel) {
-    slot.state.dispatch();
+    slot.state.dispatch(now);
     return new AttemptLease(core, slot, attempt, probe, now, requestedModel);
   }
 

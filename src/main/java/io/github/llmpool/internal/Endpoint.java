@@ -22,9 +22,21 @@ public final class Endpoint {
   /** Extra headers as name/value pairs. */
   public final List<Map.Entry<String, String>> headers;
   public final boolean includeUsage;
+  /** Requests the provider answers in parallel without slowing down (P2C cost), at least 1. */
+  public final int concurrency;
 
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage, 1);
+  }
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
+    }
+    this.concurrency = concurrency;
     this.name = name;
     this.scheme = scheme;
     this.host = host;

@@ -339,6 +339,10 @@ public final class PoolCore {
     Router r = router;
     long now = now();
     List<ProviderSnapshot> out = new ArrayList<>();
+    double[] refs = new double[r.tierCount()];
+    for (int t = 0; t < refs.length; t++) {
+      refs[t] = r.tierReference(t);
+    }
     for (Slot s : r.slots()) {
       ProviderState st = s.state;
       ProviderSnapshot.Status status;
@@ -352,7 +356,7 @@ public final class PoolCore {
         status = ProviderSnapshot.Status.PROBING;
       }
       out.add(new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
-          st.inFlight(), Duration.ofNanos(st.latencyEstimate(now, settings.latency())), st.requests(),
+          st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), refs[s.tier])), st.requests(),
           st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
           st.totalTokens(), st.cachedTokens(), st.reasoningTokens()));
     }

@@ -10,13 +10,58 @@ import io.github.llmpool.internal.Slot;
  * io.github.llmpool.health.ProviderState#cost cost} wins, a tie is broken by one more random bit.
  * When a drawn provider is evicted or excluded, both draws are redone over the eligible providers
  * only. Thread-safe, lock-free, allocation-free.
+ *
+ * <p>Costs use the tier's <em>reference</em> estimate: the weight-averaged raw estimate of the
+ * tier's sampled, non-evicted providers, toward which every estimate decays. It is recomputed (one
+ * pass over the tier) when a pick finds it older than {@code tau / 64}, so the pick stays O(1)
+ * amortised; concurrent refreshes are benign (each writes a valid value).
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
+  private final long refreshNanos;
+  private volatile double reference = -1;
+  private volatile long referenceAt;
+  private volatile boolean referenceSet;
 
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
     super(slots, random);
     this.model = model;
+    this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
+  }
+
+  /** The tier's reference estimate at {@code now} (cached for {@code tau / 64}), or -1 without samples. */
+  public double reference(long now) {
+    if (referenceSet && now - referenceAt < refreshNanos && now - referenceAt >= 0) {
+      return reference;
+    }
+    double r = reference(slots);
+    reference = r;
+    referenceAt = now;
+    referenceSet = true;
+    return r;
+  }
+
+  /**
+   * The weight-averaged raw estimate of the sampled, non-evicted providers among {@code slots}
+   * (weight above 0), or -1 when none has a sample. One pass, no allocation.
+   */
+  public static double reference(Slot[] slots) {
+    double sum = 0;
+    long weights = 0;
+    for (Slot s : slots) {
+      long raw = s.state.rawEstimate();
+      if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
+        sum += raw * (double) s.weight;
+        weights += s.weight;
+      }
+    }
+    return weights == 0 ? -1 : sum / weights;
+  }
+
+  /** The cost P2C compares for the slot at {@code index} (see {@code ProviderState.cost}). */
+  public double cost(int index, long now) {
+    Slot s = slots[index];
+    return s.state.cost(now, model, reference(now), s.endpoint.concurrency);
   }
 
   @Override
@@ -56,8 +101,9 @@ public final class P2cPicker extends TierPicker {
   }
 
   private int better(int a, int b, long now) {
-    double ca = slots[a].state.cost(now, model);
-    double cb = slots[b].state.cost(now, model);
+    double ref = reference(now);
+    double ca = slots[a].state.cost(now, model, ref, slots[a].endpoint.concurrency);
+    double cb = slots[b].state.cost(now, model, ref, slots[b].endpoint.concurrency);
     if (ca < cb) {
       return a;
     }

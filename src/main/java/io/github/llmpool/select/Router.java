@@ -125,6 +125,11 @@ public final class Router {
     return n;
   }
 
+  /** The tier's reference estimate now (see {@link P2cPicker#reference(Slot[])}), or -1. */
+  public double tierReference(int tier) {
+    return P2cPicker.reference(tiers[tier].slots);
+  }
+
   public int tierSize(int tier) {
     return tiers[tier].size();
   }

@@ -38,8 +38,8 @@ class P2cPickerTest {
     a.state.sample(0, 100 * MS, MODEL);
     b.state.sample(0, 250 * MS, MODEL);
     assertEquals(100.0 * MS, a.state.cost(0, MODEL), 1);
-    a.state.dispatch();
-    a.state.dispatch();
+    a.state.dispatch(0);
+    a.state.dispatch(0);
     assertEquals(300.0 * MS, a.state.cost(0, MODEL), 1); // 100 ms x (2 + 1)
     Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), new ScriptedRandom(1, 0, 0), MODEL);
     assertEquals("b", router.pick(0, null).name()); // 250 < 300

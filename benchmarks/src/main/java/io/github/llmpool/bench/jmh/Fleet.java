@@ -70,7 +70,7 @@ final class Fleet {
         s.sample(now - TimeUnit.SECONDS.toNanos(SAMPLES - k), sampleNanos[i][k], MODEL);
       }
       for (int f = 0; f < inFlight[i]; f++) {
-        s.dispatch();
+        s.dispatch(now);
       }
       states[i] = s;
     }
@@ -131,7 +131,7 @@ final class Fleet {
         s.state.sample(now - TimeUnit.SECONDS.toNanos(SAMPLES - k), fleet.sampleNanos[i][k], MODEL);
       }
       for (int f = 0; f < fleet.inFlight[i]; f++) {
-        s.state.dispatch();
+        s.state.dispatch(now);
       }
     }
     return core;
