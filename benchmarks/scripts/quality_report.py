@@ -17,14 +17,14 @@ import os
 import re
 import sys
 
-STRATEGY_ORDER = ["round-robin", "weighted", "p2c-latency", "llmpool", "llmpool-proposed", "healthy-only"]
-PROPOSED = "llmpool-proposed"
+STRATEGY_ORDER = ["round-robin", "weighted", "p2c-latency", "llmpool", "llmpool-concurrency-8", "healthy-only"]
+VARIANT = "llmpool-concurrency-8"
 COLORS = {
     "round-robin": "#d62728",
     "weighted": "#ff7f0e",
     "p2c-latency": "#1f77b4",
     "llmpool": "#2ca02c",
-    "llmpool-proposed": "#9467bd",
+    "llmpool-concurrency-8": "#9467bd",
     "healthy-only": "#7f7f7f",
 }
 LABELS = {
@@ -32,7 +32,7 @@ LABELS = {
     "weighted": "weighted random",
     "p2c-latency": "P2C, plain latency EWMA",
     "llmpool": "llmpool (LLM-aware P2C)",
-    "llmpool-proposed": "llmpool + proposed fix (not the library)",
+    "llmpool-concurrency-8": "llmpool, concurrency(8)",
     "healthy-only": "healthy providers only",
 }
 
@@ -337,7 +337,7 @@ def experiment_charts(exp, charts, rel):
                            hline=(fair, f"fair share {fair:.0%}") if fair else None,
                            note="attempts dispatched by the pool (its snapshot), moving window of 7 bins "
                                 f"(~{7 * runs[keys[0]]['series']['binSec']:.0f} world s)",
-                           dashed=(PROPOSED,))
+                           dashed=(VARIANT,))
                 text += ["", f"![traffic share over time, {name}]({rel}/{f3})"]
         blocks[f"scenario-{name}"] = "\n".join(text)
     return blocks
@@ -363,7 +363,10 @@ def targets(exp, sim):
                      f"llmpool p99 {fmt(p)} ms = {p / h:.2f}x healthy-only ({fmt(h)} ms); round robin {fmt(rr)} ms "
                      f"({rr / h:.1f}x). After the first {fmt(s['llmpool']['steadyAfterSec'], 0)} s: "
                      f"{fmt(ps)} ms = {ps / hs:.2f}x. Share of attempts sent to p11: {pct(share)} "
-                     f"(round robin {pct(s['round-robin']['bad']['shareWhileBad'])})",
+                     f"(round robin {pct(s['round-robin']['bad']['shareWhileBad'])})"
+                     + (f". With concurrency(8): p99 {fmt(s[VARIANT]['latencyMs']['p99'])} ms = "
+                        f"{s[VARIANT]['latencyMs']['p99'] / h:.2f}x, share {pct(s[VARIANT]['bad']['shareWhileBad'])}"
+                        if VARIANT in s else ""),
                      status(p <= 1.3 * h)])
     # 2. rate-limited-all
     s = scen.get("rate-limited-all")
@@ -401,7 +404,10 @@ def targets(exp, sim):
         rows.append(["Answer lengths varying 100x: LLM-aware P2C beats plain-latency P2C on p99 TTFT "
                      "(by more than 5%, the run-to-run noise)",
                      f"TTFT p99 {fmt(a['p99'])} ms (LLM-aware) vs {fmt(b['p99'])} ms (plain latency); p90 "
-                     f"{fmt(a['p90'])} vs {fmt(b['p90'])} ms; share sent to the slow starter {pct(sa)} vs {pct(sb)}",
+                     f"{fmt(a['p90'])} vs {fmt(b['p90'])} ms; share sent to the slow starter {pct(sa)} vs {pct(sb)}"
+                     + (f". With concurrency(8): TTFT p99 {fmt(s[VARIANT]['ttftMs']['p99'])} ms, p90 "
+                        f"{fmt(s[VARIANT]['ttftMs']['p90'])} ms, share {pct(s[VARIANT]['bad']['shareWhileBad'])}"
+                        if VARIANT in s else ""),
                      status(a["p99"] < 0.95 * b["p99"])])
     # 5. simulation
     if sim:
@@ -496,7 +502,7 @@ def simulation_blocks(sim, charts, rel):
                 series.append((s, LABELS[s], pts))
         f = f"sim-429-{fl}.svg"
         line_chart(os.path.join(charts, f), f"Simulation, {fl}: 429s per 1000 requests", series,
-                   "utilisation (% of fleet capacity)", "429s per 1000 requests", dashed=(PROPOSED,),
+                   "utilisation (% of fleet capacity)", "429s per 1000 requests", dashed=(VARIANT,),
                    note=f"{sim['meta']['instances']} instances x {len(fr[0]['loadPerProvider'])} providers, "
                         f"{sim['meta']['durationSec']:g} s virtual")
         chart_lines.append(f"![429s per 1000 requests, {fl}]({rel}/{f})")
@@ -527,7 +533,7 @@ def simulation_blocks(sim, charts, rel):
         f = "sim-spell-share.svg"
         line_chart(os.path.join(charts, f), "Simulation, uniform-spell at 70%: p0's share of arrivals", series,
                    "virtual time (s)", "share of arrivals to p0", shade=(0.4 * d, 0.6 * d, "p0 3x slower"),
-                   dashed=(PROPOSED,),
+                   dashed=(VARIANT,),
                    ymax=0.25, hline=(0.1, "fair share 10%"), note="1-second windows, every 5th shown")
         chart_lines.append(f"![p0 share over time, uniform-spell]({rel}/{f})")
     blocks["simulation-charts"] = "\n\n".join(chart_lines)

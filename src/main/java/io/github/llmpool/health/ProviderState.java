@@ -94,8 +94,8 @@ public final class ProviderState {
   }
 
   /**
-   * The P2C cost with today's defaults: no tier reference (the estimate decays toward zero) and a
-   * concurrency of 1. See {@link #cost(long, LatencyModel, double, int)}.
+   * The P2C cost without a tier reference (the estimate decays toward zero) and with every request
+   * in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
    */
   public double cost(long now, LatencyModel model) {
     return cost(now, model, -1, 1);
@@ -103,15 +103,15 @@ public final class ProviderState {
 
   /**
    * The P2C cost: {@linkplain #latencyEstimate(long, LatencyModel, double) latency estimate} x
-   * (1 + in-flight / concurrency) x (1 + decayed failure score). Decays use {@code tau / (tau + dt)}
+   * (1 + in-flight / capacity) x (1 + decayed failure score). Decays use {@code tau / (tau + dt)}
    * (no {@code exp} on the pick path).
    *
    * @param reference the tier's reference estimate in nanoseconds (the weighted mean of its
    *     sampled providers' estimates), or a negative value when there is none
-   * @param concurrency how many requests the provider answers in parallel without slowing down
-   *     ({@code >= 1}); 1 counts every request in flight as one more latency to wait for
+   * @param capacity how many requests in flight make one more latency to wait for ({@code > 0}):
+   *     the provider's concurrency x its weight / the tier's mean weight (see {@code P2cPicker})
    */
-  public double cost(long now, LatencyModel model, double reference, int concurrency) {
+  public double cost(long now, LatencyModel model, double reference, double capacity) {
     double latency = latencyEstimate(now, model, reference);
     double fail = failScore;
     if (fail > 0) {
@@ -121,7 +121,7 @@ public final class ProviderState {
       }
     }
     long n = inFlight.get();
-    double load = concurrency == 1 ? n + 1 : 1 + n / (double) concurrency;
+    double load = capacity == 1 ? n + 1 : 1 + n / capacity;
     return latency * load * (1 + fail);
   }
 

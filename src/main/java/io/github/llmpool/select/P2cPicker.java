@@ -11,6 +11,13 @@ import io.github.llmpool.internal.Slot;
  * When a drawn provider is evicted or excluded, both draws are redone over the eligible providers
  * only. Thread-safe, lock-free, allocation-free.
  *
+ * <p>Requests in flight count relative to what the provider is meant to carry: each slot's capacity
+ * is its {@code concurrency} x its weight / the tier's mean weight, and the cost grows by one
+ * latency per capacity's worth of requests in flight. With equal weights and concurrency 1 that is
+ * the classic {@code estimate x (in-flight + 1)}; with weights, a provider of twice the mean weight
+ * is expected to hold twice the requests (as Envoy's weighted least-request normalises by weight),
+ * so the comparison no longer pulls traffic away from the providers the weights favour.
+ *
  * <p>Costs use the tier's <em>reference</em> estimate: the weight-averaged raw estimate of the
  * tier's sampled, non-evicted providers, toward which every estimate decays. It is recomputed (one
  * pass over the tier) when a pick finds it older than {@code tau / 64}, so the pick stays O(1)
@@ -19,6 +26,8 @@ import io.github.llmpool.internal.Slot;
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
   private final long refreshNanos;
+  /** Per slot: requests in flight that count as one more latency. */
+  private final double[] capacity;
   private volatile double reference = -1;
   private volatile long referenceAt;
   private volatile boolean referenceSet;
@@ -27,6 +36,21 @@ public final class P2cPicker extends TierPicker {
     super(slots, random);
     this.model = model;
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
+    this.capacity = new double[slots.length];
+    int positive = 0;
+    for (Slot s : slots) {
+      positive += s.weight > 0 ? 1 : 0;
+    }
+    double meanWeight = positive == 0 ? 1 : totalWeight / (double) positive;
+    for (int i = 0; i < slots.length; i++) {
+      double c = slots[i].endpoint.concurrency * (slots[i].weight / meanWeight);
+      capacity[i] = slots[i].weight == 0 ? 1 : (Math.abs(c - 1) < 1e-12 ? 1 : c);
+    }
+  }
+
+  /** Requests in flight that count as one more latency for the slot at {@code index}. */
+  public double capacity(int index) {
+    return capacity[index];
   }
 
   /** The tier's reference estimate at {@code now} (cached for {@code tau / 64}), or -1 without samples. */
@@ -60,8 +84,7 @@ public final class P2cPicker extends TierPicker {
 
   /** The cost P2C compares for the slot at {@code index} (see {@code ProviderState.cost}). */
   public double cost(int index, long now) {
-    Slot s = slots[index];
-    return s.state.cost(now, model, reference(now), s.endpoint.concurrency);
+    return slots[index].state.cost(now, model, reference(now), capacity[index]);
   }
 
   @Override
@@ -102,8 +125,8 @@ public final class P2cPicker extends TierPicker {
 
   private int better(int a, int b, long now) {
     double ref = reference(now);
-    double ca = slots[a].state.cost(now, model, ref, slots[a].endpoint.concurrency);
-    double cb = slots[b].state.cost(now, model, ref, slots[b].endpoint.concurrency);
+    double ca = slots[a].state.cost(now, model, ref, capacity[a]);
+    double cb = slots[b].state.cost(now, model, ref, capacity[b]);
     if (ca < cb) {
       return a;
     }

@@ -162,6 +162,42 @@ class P2cReferenceTest {
   }
 
   @Test
+  void capacityIsConcurrencyTimesWeightOverTheTierMeanWeight() {
+    Slot a = slot("a", 1, 1);
+    Slot b = slot("b", 3, 8);
+    Slot off = slot("off", 0, 4);
+    P2cPicker p = new P2cPicker(new Slot[] {a, b, off}, new ScriptedRandom(1), MODEL);
+    assertEquals(0.5, p.capacity(0), 1e-12); // mean weight of the weighted slots: 2
+    assertEquals(8 * 1.5, p.capacity(1), 1e-12);
+    assertEquals(1, p.capacity(2), 1e-12); // weight 0 takes no traffic; its capacity is never used
+    P2cPicker equal = new P2cPicker(new Slot[] {slot("x", 5, 1), slot("y", 5, 1)}, new ScriptedRandom(1), MODEL);
+    assertEquals(1, equal.capacity(0), 0); // equal weights, concurrency 1: the classic in-flight + 1
+  }
+
+  @Test
+  void inFlightCountsRelativeToWeightSoTheFavouredProviderKeepsItsShare() {
+    // Weights 3:1 mean "send three times as much": at that split, the weight-3 provider holds three
+    // times the requests. Counted per unit of weight, 2 in flight there (of 3 expected) cost less
+    // than 1 in flight on the weight-1 provider; counted raw, the comparison pulled traffic away
+    // from the provider the weights favour (in the simulation: the big providers idled while the
+    // small ones hit their rate limits).
+    Slot big = slot("big", 3, 1);
+    Slot small = slot("small", 1, 1);
+    big.state.sample(0, 100 * MS, MODEL);
+    small.state.sample(0, 100 * MS, MODEL);
+    big.state.dispatch(0);
+    big.state.dispatch(0);
+    small.state.dispatch(0);
+    P2cPicker p = new P2cPicker(new Slot[] {big, small}, new ScriptedRandom(1), MODEL);
+    assertEquals(100 * (1 + 2 / 1.5), p.cost(0, 0) / MS, 1e-6);
+    assertEquals(100 * (1 + 1 / 0.5), p.cost(1, 0) / MS, 1e-6);
+    assertEquals(300, big.state.cost(0, MODEL) / MS, 1e-6); // raw: 100 x (2 + 1) > small's 200
+    Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(List.of(big, small)),
+        new ScriptedRandom(1, 3, 0), MODEL);
+    assertEquals("big", router.pick(0, null).name());
+  }
+
+  @Test
   void aHostedApiWithRequestsInFlightStillBeatsASlowIdleProvider() {
     Slot hosted = slot("hosted", 1, 8);
     Slot queueing = slot("queueing", 1, 1);

@@ -17,35 +17,30 @@ enum Contender {
   /** llmpool's default: power of two choices on the LLM-aware latency signal. */
   LLMPOOL("llmpool", Strategy.POWER_OF_TWO_CHOICES, true),
   /**
-   * NOT the library as it is: llmpool with the P2C cost this report proposes ({@link ProposedP2c}),
-   * to measure a library change before it is made.
+   * llmpool's default strategy with every provider configured as a hosted API that answers
+   * requests in parallel: {@code Provider.Builder.concurrency(8)}, so eight requests in flight
+   * double a provider's cost instead of multiplying it by nine.
    */
-  PROPOSED("llmpool-proposed", Strategy.POWER_OF_TWO_CHOICES, true);
+  LLMPOOL_CONCURRENCY_8("llmpool-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8);
 
   final String label;
   final Strategy strategy;
   final boolean llmAware;
+  /** {@code Provider.Builder.concurrency} of every provider. */
+  final int concurrency;
 
   Contender(String label, Strategy strategy, boolean llmAware) {
+    this(label, strategy, llmAware, 1);
+  }
+
+  Contender(String label, Strategy strategy, boolean llmAware, int concurrency) {
     this.label = label;
     this.strategy = strategy;
     this.llmAware = llmAware;
+    this.concurrency = concurrency;
   }
 
   void configure(ProviderPool.Builder b) {
     b.strategy(strategy).llmAwareLatency(llmAware);
-  }
-
-  /** After {@code build()}: swaps in the proposed picker for {@link #PROPOSED}. */
-  void install(ProviderPool pool) {
-    if (this == PROPOSED) {
-      ProposedP2c.install(pool);
-    }
-  }
-
-  void install(io.github.llmpool.internal.PoolCore core) {
-    if (this == PROPOSED) {
-      ProposedP2c.install(core);
-    }
   }
 }

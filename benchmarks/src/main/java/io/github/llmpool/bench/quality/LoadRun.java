@@ -156,12 +156,11 @@ final class LoadRun {
       List<Provider> ps = new ArrayList<>();
       for (Scenario.Spec spec : tier) {
         ps.add(Provider.builder(spec.name()).baseUrl(fakes.get(spec.name()).baseUrl()).apiKey("sk-quality-fake")
-            .weight(spec.weight()).build());
+            .weight(spec.weight()).concurrency(contender.concurrency).build());
       }
       b.tier(ps);
     }
     ProviderPool pool = b.build();
-    contender.install(pool);
 
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(1024);

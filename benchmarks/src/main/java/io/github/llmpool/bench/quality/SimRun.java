@@ -378,7 +378,7 @@ final class SimRun {
     for (int i = 0; i < k; i++) {
       provs[i] = new Prov(i, fleet.capacities()[i]);
       endpoints.add(new Endpoint("p" + i, "https", "p" + i + ".llm.example", 443, "/v1", "Authorization",
-          "Bearer sim", null, List.of(), true));
+          "Bearer sim", null, List.of(), true, contender.concurrency));
       weights.add(fleet.weights()[i]);
     }
     LatencyModel model = contender.llmAware ? LLM_AWARE : PLAIN;
@@ -389,7 +389,6 @@ final class SimRun {
           RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN, model, null, null, true, "llmpool.invalid",
           "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
-      contender.install(pools[i]);
     }
 
     double capacityRate = fleet.totalCapacity() / SimFleet.meanServiceSec();
