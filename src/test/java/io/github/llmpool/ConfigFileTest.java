@@ -74,7 +74,7 @@ class ConfigFileTest {
         .tier(Provider.builder("openai-mini").baseUrl("https://api.openai.com/v1").apiKey("sk-test-openai")
                 .model("gpt-4o-mini").weight(80).header("OpenAI-Project", "proj_test").build(),
             Provider.builder("azure-mini").baseUrl("https://example.openai.azure.com/openai/deployments/gpt-4o-mini")
-                .apiKey("azure-test-key").apiKeyHeader("api-key").model("gpt-4o-mini").weight(20).build())
+                .apiKey("azure-test-key").apiKeyHeader("api-key").model("gpt-4o-mini").weight(20).concurrency(8).build())
         .tier(Provider.builder("local").baseUrl("http://localhost:8090/v1").model("llama-3.1-8b-instruct")
             .includeUsage(false).build())
         .build();
