@@ -13,6 +13,15 @@ public abstract class TierPicker {
   /** cumulative[i] = weight of slots 0..i. */
   protected final int[] cumulative;
   protected final int totalWeight;
+  /**
+   * Guide table (Chen and Asau's indexed search) over the cumulative weights: bucket {@code b} of
+   * {@code [0, totalWeight)} starts at slot {@code guide[b]}, so {@link #indexOf} finds a draw's
+   * slot from its bucket in one or two comparisons instead of a binary search. {@code guide[G]} is
+   * the last slot.
+   */
+  private final int[] guide;
+  /** bucket(r) = (r x bucketMul) >>> 32, a monotone map of [0, totalWeight) onto [0, G). */
+  private final long bucketMul;
 
   protected TierPicker(Slot[] slots, RandomSource random) {
     this.slots = slots;
@@ -27,6 +36,43 @@ public abstract class TierPicker {
       cumulative[i] = (int) sum;
     }
     this.totalWeight = (int) sum;
+    int n = slots.length;
+    if (sum == 0 || n == 0) {
+      this.guide = new int[] {0, 0};
+      this.bucketMul = 0;
+      return;
+    }
+    int buckets = Integer.highestOneBit(Math.max(1, n - 1)) << 2; // 2n..4n buckets
+    this.bucketMul = ((long) buckets << 32) / sum;
+    this.guide = new int[buckets + 1];
+    int slot = 0;
+    for (int b = 0; b < buckets; b++) {
+      long first = firstOfBucket(b, sum);
+      if (first >= sum) {
+        guide[b] = n - 1;
+        continue;
+      }
+      while (cumulative[slot] <= first) {
+        slot++;
+      }
+      guide[b] = slot;
+    }
+    guide[buckets] = n - 1;
+  }
+
+  /** The smallest r in [0, total) with bucket(r) >= b (or >= total when there is none). */
+  private long firstOfBucket(int b, long total) {
+    if (bucketMul == 0) {
+      return b == 0 ? 0 : total;
+    }
+    long r = (((long) b << 32) + bucketMul - 1) / bucketMul;
+    while (r > 0 && (((r - 1) * bucketMul) >>> 32) >= b) {
+      r--;
+    }
+    while (r < total && ((r * bucketMul) >>> 32) < b) {
+      r++;
+    }
+    return r;
   }
 
   /** The index of the chosen slot in this tier, or -1 when no slot is eligible. */
@@ -39,15 +85,23 @@ public abstract class TierPicker {
 
   /** The slot index whose cumulative range holds {@code r} in {@code [0, totalWeight)}. */
   protected final int indexOf(int r) {
-    int lo = 0;
-    int hi = cumulative.length - 1;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (cumulative[mid] > r) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
+    int b = (int) ((r * bucketMul) >>> 32);
+    int lo = guide[b];
+    int hi = guide[b + 1];
+    if (hi - lo > 8) {
+      // many slots share this bucket (very uneven weights): binary search between the guides
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (cumulative[mid] > r) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
       }
+      return lo;
+    }
+    while (cumulative[lo] <= r) {
+      lo++;
     }
     return lo;
   }
