@@ -20,6 +20,7 @@ import io.github.llmpool.health.LatencyModel;
 import io.github.llmpool.health.ProviderState;
 import io.github.llmpool.health.RetryBudget;
 import io.github.llmpool.select.Exclusion;
+import io.github.llmpool.select.P2cPicker;
 import io.github.llmpool.select.Router;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -339,11 +340,15 @@ public final class PoolCore {
     Router r = router;
     long now = now();
     List<ProviderSnapshot> out = new ArrayList<>();
-    double[] refs = new double[r.tierCount()];
+    P2cPicker.Reference[] refs = new P2cPicker.Reference[r.tierCount()];
     for (int t = 0; t < refs.length; t++) {
-      refs[t] = r.tierReference(t);
+      refs[t] = r.tierReference(t, now);
     }
+    int tier = -1;
+    int inTier = 0;
     for (Slot s : r.slots()) {
+      inTier = s.tier == tier ? inTier + 1 : 0;
+      tier = s.tier;
       ProviderState st = s.state;
       ProviderSnapshot.Status status;
       long left = 0;
@@ -356,7 +361,7 @@ public final class PoolCore {
         status = ProviderSnapshot.Status.PROBING;
       }
       out.add(new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
-          st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), refs[s.tier])), st.requests(),
+          st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), refs[s.tier].forSlot(inTier))), st.requests(),
           st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
           st.totalTokens(), st.cachedTokens(), st.reasoningTokens()));
     }

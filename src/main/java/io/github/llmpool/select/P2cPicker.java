@@ -18,19 +18,18 @@ import io.github.llmpool.internal.Slot;
  * is expected to hold twice the requests (as Envoy's weighted least-request normalises by weight),
  * so the comparison no longer pulls traffic away from the providers the weights favour.
  *
- * <p>Costs use the tier's <em>reference</em> estimate: the weight-averaged raw estimate of the
- * tier's sampled, non-evicted providers, toward which every estimate decays. It is recomputed (one
- * pass over the tier) when a pick finds it older than {@code tau / 64}, so the pick stays O(1)
- * amortised; concurrent refreshes are benign (each writes a valid value).
+ * <p>Costs use a <em>reference</em> estimate toward which every estimate decays: the
+ * weight-averaged raw estimate of the tier's other sampled, non-evicted providers. The tier's
+ * estimates are read again (one pass, one small array) when a pick finds them older than
+ * {@code tau / 64}, so the pick stays O(1) amortised; concurrent refreshes are benign (each
+ * publishes a complete, immutable {@link Reference}).
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
   private final long refreshNanos;
   /** Per slot: requests in flight that count as one more latency. */
   private final double[] capacity;
-  private volatile double reference = -1;
-  private volatile long referenceAt;
-  private volatile boolean referenceSet;
+  private volatile Reference cached;
 
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
     super(slots, random);
@@ -53,38 +52,79 @@ public final class P2cPicker extends TierPicker {
     return capacity[index];
   }
 
-  /** The tier's reference estimate at {@code now} (cached for {@code tau / 64}), or -1 without samples. */
-  public double reference(long now) {
-    if (referenceSet && now - referenceAt < refreshNanos && now - referenceAt >= 0) {
-      return reference;
+  /**
+   * The reference estimate for the slot at {@code index} at {@code now} (the tier's sums are cached
+   * for {@code tau / 64}), or -1 when no other provider of the tier has a sample.
+   */
+  public double reference(int index, long now) {
+    return tierReference(now).forSlot(index);
+  }
+
+  private Reference tierReference(long now) {
+    Reference r = cached;
+    if (r != null && now - r.at < refreshNanos && now - r.at >= 0) {
+      return r;
     }
-    double r = reference(slots);
-    reference = r;
-    referenceAt = now;
-    referenceSet = true;
+    r = reference(slots, now);
+    cached = r;
     return r;
   }
 
   /**
-   * The weight-averaged raw estimate of the sampled, non-evicted providers among {@code slots}
-   * (weight above 0), or -1 when none has a sample. One pass, no allocation.
+   * Each slot's reference at {@code now}: the weighted mean of the raw estimates of the tier's
+   * other sampled, non-evicted providers (weight above 0). Two passes; one small array.
    */
-  public static double reference(Slot[] slots) {
+  public static Reference reference(Slot[] slots, long now) {
     double sum = 0;
     long weights = 0;
     for (Slot s : slots) {
-      long raw = s.state.rawEstimate();
-      if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
-        sum += raw * (double) s.weight;
+      if (counts(s)) {
+        sum += s.state.rawEstimate() * (double) s.weight;
         weights += s.weight;
       }
     }
-    return weights == 0 ? -1 : sum / weights;
+    double all = weights == 0 ? -1 : sum / weights;
+    double[] perSlot = new double[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      Slot s = slots[i];
+      long raw = s.state.rawEstimate();
+      if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
+        long rest = weights - s.weight;
+        perSlot[i] = rest <= 0 ? -1 : (sum - raw * (double) s.weight) / rest;
+      } else {
+        perSlot[i] = all;
+      }
+    }
+    return new Reference(now, perSlot);
+  }
+
+  private static boolean counts(Slot s) {
+    return s.weight > 0 && s.state.rawEstimate() >= 0 && !s.state.evicted();
+  }
+
+  /** Each slot's reference estimate at one moment. Immutable. */
+  public static final class Reference {
+    final long at;
+    private final double[] perSlot;
+
+    Reference(long at, double[] perSlot) {
+      this.at = at;
+      this.perSlot = perSlot;
+    }
+
+    /**
+     * The weighted mean of the <em>other</em> sampled providers' estimates (leave one out), or -1
+     * when no other provider has a sample: a provider whose own estimate is a stale peak does not
+     * hold up the reference it decays toward, so in a pool of two it is still explored again.
+     */
+    public double forSlot(int index) {
+      return perSlot[index];
+    }
   }
 
   /** The cost P2C compares for the slot at {@code index} (see {@code ProviderState.cost}). */
   public double cost(int index, long now) {
-    return slots[index].state.cost(now, model, reference(now), capacity[index]);
+    return slots[index].state.cost(now, model, reference(index, now), capacity[index]);
   }
 
   @Override
@@ -124,9 +164,9 @@ public final class P2cPicker extends TierPicker {
   }
 
   private int better(int a, int b, long now) {
-    double ref = reference(now);
-    double ca = slots[a].state.cost(now, model, ref, capacity[a]);
-    double cb = slots[b].state.cost(now, model, ref, capacity[b]);
+    Reference ref = tierReference(now);
+    double ca = slots[a].state.cost(now, model, ref.forSlot(a), capacity[a]);
+    double cb = slots[b].state.cost(now, model, ref.forSlot(b), capacity[b]);
     if (ca < cb) {
       return a;
     }

@@ -125,9 +125,9 @@ public final class Router {
     return n;
   }
 
-  /** The tier's reference estimate now (see {@link P2cPicker#reference(Slot[])}), or -1. */
-  public double tierReference(int tier) {
-    return P2cPicker.reference(tiers[tier].slots);
+  /** The tier's estimates now (see {@link P2cPicker#reference(Slot[], long)}). */
+  public P2cPicker.Reference tierReference(int tier, long now) {
+    return P2cPicker.reference(tiers[tier].slots, now);
   }
 
   public int tierSize(int tier) {

@@ -52,7 +52,7 @@ class P2cReferenceTest {
   }
 
   @Test
-  void referenceIsTheWeightedMeanOfSampledAvailableProviders() {
+  void referenceIsTheWeightedMeanOfTheOtherSampledAvailableProviders() {
     Slot a = slot("a", 1, 1);
     Slot b = slot("b", 3, 1);
     Slot unsampled = slot("c", 5, 1);
@@ -63,25 +63,50 @@ class P2cReferenceTest {
     evicted.state.sample(0, 5_000 * MS, MODEL);
     weightless.state.sample(0, 9_000 * MS, MODEL);
     Slot[] tier = {a, b, unsampled, evicted, weightless};
-    assertEquals((100 + 3 * 300 + 5_000) / 5.0, P2cPicker.reference(tier) / MS, 1e-6);
+    P2cPicker.Reference ref = P2cPicker.reference(tier, 0);
+    assertEquals((3 * 300 + 5_000) / 4.0, ref.forSlot(0) / MS, 1e-6); // a: the others
+    assertEquals((100 + 5_000) / 2.0, ref.forSlot(1) / MS, 1e-6); // b: the others
+    assertEquals((100 + 3 * 300 + 5_000) / 5.0, ref.forSlot(2) / MS, 1e-6); // unsampled: all of them
     Health health = new Health(EvictionPolicy.defaults(), MODEL, new ScriptedRandom(1));
     assertNotNull(health.onFailure(evicted.state, Outcome.RATE_LIMITED, -1, 0, false, true));
-    assertEquals((100 + 3 * 300) / 4.0, P2cPicker.reference(tier) / MS, 1e-6);
-    assertEquals(-1, P2cPicker.reference(new Slot[] {unsampled, weightless}));
+    ref = P2cPicker.reference(tier, 0);
+    assertEquals((100 + 3 * 300) / 4.0, ref.forSlot(2) / MS, 1e-6);
+    assertEquals((100 + 3 * 300) / 4.0, ref.forSlot(3) / MS, 1e-6); // the evicted one is not counted
+    assertEquals(-1, P2cPicker.reference(new Slot[] {unsampled, weightless}, 0).forSlot(0));
+    assertEquals(-1, P2cPicker.reference(new Slot[] {a, unsampled}, 0).forSlot(0)); // nobody else
   }
 
   @Test
-  void theCachedReferenceIsRefreshedAfterTauOver64() {
+  void theCachedEstimatesAreReadAgainAfterTauOver64() {
     Slot a = slot("a", 1, 1);
     Slot b = slot("b", 1, 1);
+    Slot c = slot("c", 1, 1);
     a.state.sample(0, 100 * MS, MODEL);
     b.state.sample(0, 300 * MS, MODEL);
-    P2cPicker p = new P2cPicker(new Slot[] {a, b}, new ScriptedRandom(1), MODEL);
-    assertEquals(200, p.reference(0) / MS, 1e-6);
+    P2cPicker p = new P2cPicker(new Slot[] {a, b, c}, new ScriptedRandom(1), MODEL);
+    assertEquals(200, p.reference(2, 0) / MS, 1e-6);
     b.state.sample(1, 700 * MS, MODEL); // a peak: b's raw estimate is 700 ms now
     long refresh = TAU / 64;
-    assertEquals(200, p.reference(refresh - 1) / MS, 1e-6); // still the cached value
-    assertEquals(400, p.reference(refresh) / MS, 1e-6);
+    assertEquals(200, p.reference(2, refresh - 1) / MS, 1e-6); // still the cached value
+    assertEquals(400, p.reference(2, refresh) / MS, 1e-6);
+  }
+
+  @Test
+  void aStalePeakDoesNotHoldUpItsOwnReference() {
+    // Two providers, light traffic: b was slow once (1 s) and got nothing since. Decaying toward a
+    // mean that includes its own stale peak (550 ms) it would never be tried again while a holds
+    // fewer than 5 requests; toward the others' mean (a's 100 ms) it is, as with decay toward zero.
+    Slot a = slot("a", 1, 1);
+    Slot b = slot("b", 1, 1);
+    b.state.sample(0, 1_000 * MS, MODEL);
+    long now = 20 * TAU;
+    a.state.sample(now, 100 * MS, MODEL);
+    a.state.dispatch(now);
+    P2cPicker p = new P2cPicker(new Slot[] {a, b}, new ScriptedRandom(1), MODEL);
+    assertEquals(100 + 900 / 21.0, p.cost(1, now) / MS, 1e-6);
+    assertEquals(200, p.cost(0, now) / MS, 1e-6);
+    Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(List.of(a, b)), new ScriptedRandom(1, 0, 0), MODEL);
+    assertEquals("b", router.pick(now, null).name());
   }
 
   @Test

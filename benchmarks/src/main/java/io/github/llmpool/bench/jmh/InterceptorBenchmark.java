@@ -4,17 +4,13 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.bench.NoDelay;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import javax.net.ServerSocketFactory;
-import javax.net.SocketFactory;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -125,7 +121,7 @@ public class InterceptorBenchmark {
         .chunkedBody(new Buffer().write(stream), 8192)
         .build();
     server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSocketFactory());
+    server.setServerSocketFactory(NoDelay.server());
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -134,7 +130,7 @@ public class InterceptorBenchmark {
     });
     server.start(InetAddress.getLoopbackAddress(), 0);
 
-    direct = new OkHttpClient.Builder().socketFactory(new NoDelaySocketFactory()).build();
+    direct = new OkHttpClient.Builder().socketFactory(NoDelay.client()).build();
     pool = ProviderPool.builder()
         .tier(Provider.builder("local")
             .baseUrl(server.url("/v1").toString())
@@ -148,7 +144,7 @@ public class InterceptorBenchmark {
           last.set(u);
         })
         .build();
-    pooled = new OkHttpClient.Builder().socketFactory(new NoDelaySocketFactory())
+    pooled = new OkHttpClient.Builder().socketFactory(NoDelay.client())
         .addInterceptor(pool.interceptor()).build();
 
     // No network: a last application interceptor answers every request itself.
@@ -239,83 +235,6 @@ public class InterceptorBenchmark {
     server.close();
     if (records.sum() == 0 || tokens.sum() == 0) {
       throw new IllegalStateException("the usage listener saw nothing");
-    }
-  }
-
-  /** Client sockets with Nagle's algorithm off. */
-  static final class NoDelaySocketFactory extends SocketFactory {
-    private final SocketFactory delegate = SocketFactory.getDefault();
-
-    private static Socket noDelay(Socket s) throws IOException {
-      s.setTcpNoDelay(true);
-      return s;
-    }
-
-    @Override
-    public Socket createSocket() throws IOException {
-      return noDelay(delegate.createSocket());
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) throws IOException {
-      return noDelay(delegate.createSocket(host, port));
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress local, int localPort) throws IOException {
-      return noDelay(delegate.createSocket(host, port, local, localPort));
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) throws IOException {
-      return noDelay(delegate.createSocket(host, port));
-    }
-
-    @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress local, int localPort) throws IOException {
-      return noDelay(delegate.createSocket(address, port, local, localPort));
-    }
-  }
-
-  /** A server socket whose accepted connections have Nagle's algorithm off. */
-  static final class NoDelayServerSocketFactory extends ServerSocketFactory {
-    private static final class NoDelayServerSocket extends ServerSocket {
-      NoDelayServerSocket() throws IOException {
-        super();
-      }
-
-      @Override
-      public Socket accept() throws IOException {
-        Socket s = super.accept();
-        s.setTcpNoDelay(true);
-        return s;
-      }
-    }
-
-    @Override
-    public ServerSocket createServerSocket() throws IOException {
-      return new NoDelayServerSocket();
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port) throws IOException {
-      ServerSocket s = createServerSocket();
-      s.bind(new InetSocketAddress(port));
-      return s;
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog) throws IOException {
-      ServerSocket s = createServerSocket();
-      s.bind(new InetSocketAddress(port), backlog);
-      return s;
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
-      ServerSocket s = createServerSocket();
-      s.bind(new InetSocketAddress(address, port), backlog);
-      return s;
     }
   }
 

@@ -34,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       draws), with the tier's total weight as bound (what the pickers draw: a non-power-of-two
  *       bound costs an integer division), and with Lemire's multiply-shift instead of the
  *       division.</li>
- *   <li>{@code cumulativeSearch}: the pickers' binary search over cumulative weights for a
- *       random point (a copy of {@code TierPicker.indexOf}, after {@code randomWeightTotal});
+ *   <li>{@code cumulativeSearch}: a binary search over cumulative weights for a random point (what
+ *       {@code TierPicker.indexOf} did before its guide table, after {@code randomWeightTotal});
  *       {@code aliasDraw}: an O(1) Walker/Vose alias-table draw from one 64-bit random.</li>
  *   <li>{@code costPair}: {@code ProviderState.cost} of two providers and the comparison, for
  *       pre-drawn random pairs (no random number generated in the timed code).</li>

@@ -1,5 +1,6 @@
 package io.github.llmpool.bench.quality;
 
+import io.github.llmpool.bench.NoDelay;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.List;

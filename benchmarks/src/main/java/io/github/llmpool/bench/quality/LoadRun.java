@@ -1,5 +1,6 @@
 package io.github.llmpool.bench.quality;
 
+import io.github.llmpool.bench.NoDelay;
 import io.github.llmpool.LlmPoolException;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolSnapshot;

@@ -1,4 +1,4 @@
-package io.github.llmpool.bench.quality;
+package io.github.llmpool.bench;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,16 +10,18 @@ import javax.net.SocketFactory;
 /**
  * Socket factories with Nagle's algorithm off on both ends, as production servers and proxies
  * run: with it on, a response written in two segments waits for the peer's delayed ACK (~40 ms on
- * Linux loopback) and the experiment would measure the kernel's timer instead of the routing.
+ * Linux loopback) and a benchmark would measure the kernel's timer instead of the library. Shared
+ * by the JMH benchmarks and the quality experiment. Server sockets always reuse their address, so a
+ * fake provider taken off its port can come back on it.
  */
-final class NoDelay {
+public final class NoDelay {
   private NoDelay() {}
 
-  static SocketFactory client() {
+  public static SocketFactory client() {
     return new Client();
   }
 
-  static ServerSocketFactory server() {
+  public static ServerSocketFactory server() {
     return new Server();
   }
 
