@@ -126,6 +126,22 @@ public final class ProviderState {
   }
 
   /**
+   * {@link #cost(long, LatencyModel, double, double)} with the capacity given as its reciprocal, so
+   * the pick path multiplies instead of dividing (P2C precomputes {@code 1 / capacity} per slot).
+   */
+  public double costPerInverse(long now, LatencyModel model, double reference, double inverseCapacity) {
+    double latency = latencyEstimate(now, model, reference);
+    double fail = failScore;
+    if (fail > 0) {
+      long since = now - failScoreAt;
+      if (since > 0) {
+        fail *= model.tauNanos() / (double) (model.tauNanos() + since);
+      }
+    }
+    return latency * (1 + inFlight.get() * inverseCapacity) * (1 + fail);
+  }
+
+  /**
    * The latency estimate P2C compares, in nanoseconds (not rounded):
    * <ul>
    *   <li>the peak-EWMA estimate, or the model's default for a provider without a sample (from the

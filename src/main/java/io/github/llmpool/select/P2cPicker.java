@@ -29,6 +29,8 @@ public final class P2cPicker extends TierPicker {
   private final long refreshNanos;
   /** Per slot: requests in flight that count as one more latency. */
   private final double[] capacity;
+  /** 1 / capacity, for the pick path. */
+  private final double[] inverseCapacity;
   private volatile Reference cached;
 
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
@@ -36,6 +38,7 @@ public final class P2cPicker extends TierPicker {
     this.model = model;
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
     this.capacity = new double[slots.length];
+    this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
       positive += s.weight > 0 ? 1 : 0;
@@ -44,6 +47,7 @@ public final class P2cPicker extends TierPicker {
     for (int i = 0; i < slots.length; i++) {
       double c = slots[i].endpoint.concurrency * (slots[i].weight / meanWeight);
       capacity[i] = slots[i].weight == 0 ? 1 : (Math.abs(c - 1) < 1e-12 ? 1 : c);
+      inverseCapacity[i] = 1 / capacity[i];
     }
   }
 
@@ -165,8 +169,8 @@ public final class P2cPicker extends TierPicker {
 
   private int better(int a, int b, long now) {
     Reference ref = tierReference(now);
-    double ca = slots[a].state.cost(now, model, ref.forSlot(a), capacity[a]);
-    double cb = slots[b].state.cost(now, model, ref.forSlot(b), capacity[b]);
+    double ca = slots[a].state.costPerInverse(now, model, ref.forSlot(a), inverseCapacity[a]);
+    double cb = slots[b].state.costPerInverse(now, model, ref.forSlot(b), inverseCapacity[b]);
     if (ca < cb) {
       return a;
     }
