@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -18,6 +17,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class JsonRequest {
   private static final JsonFactory JSON = new JsonFactory();
+  private static final byte[] MODEL_FIELD = "\"model\":".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] INCLUDE_USAGE = "\"stream_options\":{\"include_usage\":true}".getBytes(StandardCharsets.US_ASCII);
 
   private final byte[] bytes;
@@ -153,33 +153,54 @@ public final class JsonRequest {
     }
     boolean setModel = newModel != null && !newModel.equals(model);
     boolean addOptions = includeUsage && stream && !hasStreamOptions;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length + 64);
     byte[] quoted = setModel ? quote(newModel) : null;
-    int pos = 0;
+    boolean replaceModel = setModel && modelStart >= 0;
+    boolean appendModel = setModel && modelStart < 0;
+    // the exact size, so the body is written once into its final array
+    int size = bytes.length;
     boolean empty = emptyObject;
-    if (setModel && modelStart >= 0) {
-      out.write(bytes, 0, modelStart);
-      out.write(quoted, 0, quoted.length);
+    if (replaceModel) {
+      size += quoted.length - (modelEnd - modelStart);
+    }
+    if (appendModel) {
+      size += (empty ? 0 : 1) + MODEL_FIELD.length + quoted.length;
+      empty = false;
+    }
+    if (addOptions) {
+      size += (empty ? 0 : 1) + INCLUDE_USAGE.length;
+    }
+    byte[] out = new byte[size];
+    int o = 0;
+    int pos = 0;
+    empty = emptyObject;
+    if (replaceModel) {
+      System.arraycopy(bytes, 0, out, 0, modelStart);
+      o = modelStart;
+      System.arraycopy(quoted, 0, out, o, quoted.length);
+      o += quoted.length;
       pos = modelEnd;
     }
-    out.write(bytes, pos, rootEnd - pos);
-    if (setModel && modelStart < 0) {
+    System.arraycopy(bytes, pos, out, o, rootEnd - pos);
+    o += rootEnd - pos;
+    if (appendModel) {
       if (!empty) {
-        out.write(',');
+        out[o++] = ',';
       }
-      byte[] field = "\"model\":".getBytes(StandardCharsets.US_ASCII);
-      out.write(field, 0, field.length);
-      out.write(quoted, 0, quoted.length);
+      System.arraycopy(MODEL_FIELD, 0, out, o, MODEL_FIELD.length);
+      o += MODEL_FIELD.length;
+      System.arraycopy(quoted, 0, out, o, quoted.length);
+      o += quoted.length;
       empty = false;
     }
     if (addOptions) {
       if (!empty) {
-        out.write(',');
+        out[o++] = ',';
       }
-      out.write(INCLUDE_USAGE, 0, INCLUDE_USAGE.length);
+      System.arraycopy(INCLUDE_USAGE, 0, out, o, INCLUDE_USAGE.length);
+      o += INCLUDE_USAGE.length;
     }
-    out.write(bytes, rootEnd, bytes.length - rootEnd);
-    return out.toByteArray();
+    System.arraycopy(bytes, rootEnd, out, o, bytes.length - rootEnd);
+    return out;
   }
 
   private static byte[] quote(String s) {

@@ -178,7 +178,7 @@ final class LogicalCall implements Exclusion {
       attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
       if (!outcome.retryable()) {
         core.onHealthy(slot, lease.start());
-        return UsageTap.wrap(withoutCredentials(response, slot.endpoint), lease, call);
+        return forCaller(response, slot.endpoint, lease, false);
       }
       Response failed = response;
       long hint = RetryHints.delayNanos(failed::header, core.settings().ticker().wallMillis());
@@ -225,9 +225,7 @@ final class LogicalCall implements Exclusion {
     if (pending != null) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
-      Response marked = withoutCredentials(pending, pendingLease.slot().endpoint).newBuilder()
-          .header(SHOULD_RETRY, "false").build();
-      return UsageTap.wrap(marked, pendingLease, call);
+      return forCaller(pending, pendingLease.slot().endpoint, pendingLease, true);
     }
     if (!errors.isEmpty()) {
       Attempt last = attempts.get(attempts.size() - 1);
@@ -243,16 +241,33 @@ final class LogicalCall implements Exclusion {
     throw core.noProvider(now, attempts, this);
   }
 
-  /** The response with the provider's credential and extra headers removed from the request it names. */
-  static Response withoutCredentials(Response r, io.github.llmpool.internal.Endpoint e) {
-    Request.Builder b = r.request().newBuilder();
+  /**
+   * The response the caller gets, rebuilt once: the request it names without the provider's
+   * credential and extra headers, the body tapped, and {@code x-should-retry: false} when the pool
+   * gave up on it.
+   */
+  private Response forCaller(Response r, io.github.llmpool.internal.Endpoint e, AttemptLease lease, boolean noRetry) {
+    Response.Builder b = r.newBuilder().request(withoutCredentials(r.request(), e))
+        .body(UsageTap.tap(r.body(), lease, call));
+    if (noRetry) {
+      b.header(SHOULD_RETRY, "false");
+    }
+    return b.build();
+  }
+
+  /** The request without the provider's credential and extra headers (itself when it has none). */
+  static Request withoutCredentials(Request request, io.github.llmpool.internal.Endpoint e) {
+    if (e.credentialHeader == null && e.headers.isEmpty()) {
+      return request;
+    }
+    Request.Builder b = request.newBuilder();
     if (e.credentialHeader != null) {
       b.removeHeader(e.credentialHeader);
     }
     for (var h : e.headers) {
       b.removeHeader(h.getKey());
     }
-    return r.newBuilder().request(b.build()).build();
+    return b.build();
   }
 
   private static void closeQuietly(Response response, AttemptLease lease, long now) {

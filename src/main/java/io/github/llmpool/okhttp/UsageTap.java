@@ -8,7 +8,6 @@ import io.github.llmpool.usage.UsageResult;
 import java.io.IOException;
 import okhttp3.Call;
 import okhttp3.MediaType;
-import okhttp3.Response;
 import okhttp3.ResponseBody;
 import okio.Buffer;
 import okio.BufferedSource;
@@ -43,10 +42,9 @@ final class UsageTap extends ResponseBody {
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
 
-  /** The response with its body tapped. */
-  static Response wrap(Response response, AttemptLease lease, Call call) {
-    ResponseBody body = response.body();
-    return response.newBuilder().body(new UsageTap(body, lease, call)).build();
+  /** The body, tapped: usage parsed as the bytes pass, the attempt finished at its end. */
+  static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call) {
+    return new UsageTap(body, lease, call);
   }
 
   @Override

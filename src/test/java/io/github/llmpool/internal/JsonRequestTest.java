@@ -1,0 +1,57 @@
+package io.github.llmpool.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The request-body splice: exact bytes for every combination of model override and include_usage. */
+class JsonRequestTest {
+
+  static String rewrite(String body, String model, boolean includeUsage) {
+    JsonRequest r = JsonRequest.parse(body.getBytes(StandardCharsets.UTF_8));
+    return new String(r.rewrite(model, includeUsage), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void replacesTheModelAndKeepsEveryOtherByte() {
+    assertEquals("{ \"model\" : \"b\" ,\n \"x\":[1, 2] }", rewrite("{ \"model\" : \"a-long-name\" ,\n \"x\":[1, 2] }", "b", true));
+    assertEquals("{\"x\":1,\"model\":\"a-much-longer-model-name\"}", rewrite("{\"x\":1,\"model\":\"m\"}", "a-much-longer-model-name", false));
+  }
+
+  @Test
+  void replacesAndAddsStreamOptionsTogether() {
+    assertEquals("{\"model\":\"n\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+        rewrite("{\"model\":\"m\",\"stream\":true}", "n", true));
+  }
+
+  @Test
+  void appendsAModelWhenAbsent() {
+    assertEquals("{\"input\":\"x\",\"model\":\"m\\\"x\"}", rewrite("{\"input\":\"x\"}", "m\"x", true));
+    assertEquals("{\"stream\":true,\"model\":\"m\",\"stream_options\":{\"include_usage\":true}}",
+        rewrite("{\"stream\":true}", "m", true));
+  }
+
+  @Test
+  void anEmptyObjectGetsNoLeadingComma() {
+    assertEquals("{\"model\":\"m\"}", rewrite("{}", "m", true));
+    assertEquals("{ \"model\":\"m\"}", rewrite("{ }", "m", false));
+  }
+
+  @Test
+  void nothingToChangeReturnsTheSameArray() {
+    byte[] body = "{\"model\":\"m\",\"stream\":true,\"stream_options\":{}}".getBytes(StandardCharsets.UTF_8);
+    JsonRequest r = JsonRequest.parse(body);
+    assertSame(body, r.rewrite("m", true));
+    assertSame(body, r.rewrite(null, true));
+  }
+
+  @Test
+  void notOneObjectIsNotParsed() {
+    assertNull(JsonRequest.parse("[1]".getBytes(StandardCharsets.UTF_8)));
+    assertNull(JsonRequest.parse("{\"a\":1} {}".getBytes(StandardCharsets.UTF_8)));
+    assertNull(JsonRequest.parse("{\"a\":".getBytes(StandardCharsets.UTF_8)));
+  }
+}
