@@ -55,7 +55,8 @@ public final class ProviderPool {
   /**
    * Default latency estimate of a provider with no sample yet: 100 ms. Below typical LLM latencies,
    * so a new provider is tried at once; the in-flight factor of the cost keeps it from being
-   * flooded before its first answers arrive. It decays from the provider's creation like any
+   * flooded before its first answers arrive, and while it has attempts in flight its estimate is
+   * at least the age of the oldest of them. It decays from the provider's creation like any
    * estimate.
    */
   public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofMillis(100);

@@ -9,10 +9,15 @@ public enum Strategy {
   /**
    * Power of two choices (the default): two distinct providers are drawn with probability
    * proportional to weight and the one with the lower cost wins. Cost = latency estimate x
-   * (in-flight + 1) x (1 + recent-failure score). The latency estimate is a peak EWMA of an
-   * LLM-aware signal (time to first token for streams; latency normalised by output tokens for
-   * non-streaming answers). Pick it for real traffic: it steers away from slow or failing
-   * providers within seconds while keeping weights as the long-run prior.
+   * (1 + in-flight / capacity) x (1 + recent-failure score), capacity = the provider's
+   * {@linkplain Provider.Builder#concurrency concurrency} x its weight / the tier's mean weight
+   * (equal weights and the default concurrency: in-flight + 1). The latency estimate is a peak
+   * EWMA of an LLM-aware signal (time to first token for streams; latency normalised by output
+   * tokens for non-streaming answers) that decays, while a provider gets no samples, toward the
+   * average of the tier's other providers. Pick it for real traffic: it steers away from slow or
+   * failing providers within seconds while keeping weights as the long-run prior. With correct
+   * weights and many instances sharing providers near their rate limits, {@link #WEIGHTED}
+   * provokes slightly fewer 429s (benchmarks/QUALITY.md).
    */
   POWER_OF_TWO_CHOICES,
 
