@@ -106,23 +106,13 @@ public final class ProviderState {
    * (1 + in-flight / capacity) x (1 + decayed failure score). Decays use {@code tau / (tau + dt)}
    * (no {@code exp} on the pick path).
    *
-   * @param reference the tier's reference estimate in nanoseconds (the weighted mean of its
-   *     sampled providers' estimates), or a negative value when there is none
+   * @param reference the reference estimate in nanoseconds (the weighted mean of the estimates of
+   *     the tier's other sampled providers), or a negative value when there is none
    * @param capacity how many requests in flight make one more latency to wait for ({@code > 0}):
    *     the provider's concurrency x its weight / the tier's mean weight (see {@code P2cPicker})
    */
   public double cost(long now, LatencyModel model, double reference, double capacity) {
-    double latency = latencyEstimate(now, model, reference);
-    double fail = failScore;
-    if (fail > 0) {
-      long since = now - failScoreAt;
-      if (since > 0) {
-        fail *= model.tauNanos() / (double) (model.tauNanos() + since);
-      }
-    }
-    long n = inFlight.get();
-    double load = capacity == 1 ? n + 1 : 1 + n / capacity;
-    return latency * load * (1 + fail);
+    return costPerInverse(now, model, reference, 1 / capacity);
   }
 
   /**
@@ -146,11 +136,11 @@ public final class ProviderState {
    * <ul>
    *   <li>the peak-EWMA estimate, or the model's default for a provider without a sample (from the
    *       provider's creation);</li>
-   *   <li>decayed by {@code k = tau / (tau + dt)} since its last sample toward the tier's
-   *       {@code reference}: {@code reference + (estimate - reference) x k}; toward zero when there
-   *       is no reference. A provider that stopped getting samples drifts back into consideration,
-   *       but no further than the tier's average: a rarely picked provider (small weight) does not
-   *       look faster than the rest just because its estimate is old;</li>
+   *   <li>decayed by {@code k = tau / (tau + dt)} since its last sample toward {@code reference}
+   *       (the other providers' average): {@code reference + (estimate - reference) x k}; toward
+   *       zero when there is no reference. A provider that stopped getting samples drifts back into
+   *       consideration, but no further than the others' average: a rarely picked provider (small
+   *       weight) does not look faster than the rest just because its estimate is old;</li>
    *   <li>for a provider without a sample that has attempts in flight: at least the age of the
    *       oldest of them (cold start). A provider that has not answered yet is at least as slow as
    *       the request it has kept waiting the longest, so a slow newcomer prices itself out after

@@ -340,31 +340,30 @@ public final class PoolCore {
     Router r = router;
     long now = now();
     List<ProviderSnapshot> out = new ArrayList<>();
-    P2cPicker.Reference[] refs = new P2cPicker.Reference[r.tierCount()];
-    for (int t = 0; t < refs.length; t++) {
-      refs[t] = r.tierReference(t, now);
-    }
-    int tier = -1;
-    int inTier = 0;
-    for (Slot s : r.slots()) {
-      inTier = s.tier == tier ? inTier + 1 : 0;
-      tier = s.tier;
-      ProviderState st = s.state;
-      ProviderSnapshot.Status status;
-      long left = 0;
-      if (!st.evicted()) {
-        status = ProviderSnapshot.Status.AVAILABLE;
-      } else if (now - st.evictedUntil() < 0) {
-        status = ProviderSnapshot.Status.EVICTED;
-        left = st.evictedUntil() - now;
-      } else {
-        status = ProviderSnapshot.Status.PROBING;
+    for (int t = 0; t < r.tierCount(); t++) {
+      P2cPicker.Reference ref = r.tierReference(t, now);
+      for (int i = 0; i < r.tierSize(t); i++) {
+        out.add(snapshot(r.slot(t, i), now, ref.forSlot(i)));
       }
-      out.add(new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
-          st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), refs[s.tier].forSlot(inTier))), st.requests(),
-          st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
-          st.totalTokens(), st.cachedTokens(), st.reasoningTokens()));
     }
     return new PoolSnapshot(r.strategy(), out);
+  }
+
+  private ProviderSnapshot snapshot(Slot s, long now, double reference) {
+    ProviderState st = s.state;
+    ProviderSnapshot.Status status;
+    long left = 0;
+    if (!st.evicted()) {
+      status = ProviderSnapshot.Status.AVAILABLE;
+    } else if (now - st.evictedUntil() < 0) {
+      status = ProviderSnapshot.Status.EVICTED;
+      left = st.evictedUntil() - now;
+    } else {
+      status = ProviderSnapshot.Status.PROBING;
+    }
+    return new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
+        st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), reference)), st.requests(),
+        st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
+        st.totalTokens(), st.cachedTokens(), st.reasoningTokens());
   }
 }

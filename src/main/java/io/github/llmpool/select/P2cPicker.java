@@ -79,31 +79,33 @@ public final class P2cPicker extends TierPicker {
    * other sampled, non-evicted providers (weight above 0). Two passes; one small array.
    */
   public static Reference reference(Slot[] slots, long now) {
+    // Pass 1 reads each estimate once (into perSlot, NaN when the slot does not count), so pass 2
+    // works on the same values even if samples or evictions land in between.
+    double[] perSlot = new double[slots.length];
     double sum = 0;
     long weights = 0;
-    for (Slot s : slots) {
-      if (counts(s)) {
-        sum += s.state.rawEstimate() * (double) s.weight;
-        weights += s.weight;
-      }
-    }
-    double all = weights == 0 ? -1 : sum / weights;
-    double[] perSlot = new double[slots.length];
     for (int i = 0; i < slots.length; i++) {
       Slot s = slots[i];
       long raw = s.state.rawEstimate();
       if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
-        long rest = weights - s.weight;
-        perSlot[i] = rest <= 0 ? -1 : (sum - raw * (double) s.weight) / rest;
+        perSlot[i] = raw;
+        sum += raw * (double) s.weight;
+        weights += s.weight;
       } else {
+        perSlot[i] = Double.NaN;
+      }
+    }
+    double all = weights == 0 ? -1 : sum / weights;
+    for (int i = 0; i < slots.length; i++) {
+      double raw = perSlot[i];
+      if (Double.isNaN(raw)) {
         perSlot[i] = all;
+      } else {
+        long rest = weights - slots[i].weight;
+        perSlot[i] = rest <= 0 ? -1 : Math.max(0, (sum - raw * slots[i].weight) / rest);
       }
     }
     return new Reference(now, perSlot);
-  }
-
-  private static boolean counts(Slot s) {
-    return s.weight > 0 && s.state.rawEstimate() >= 0 && !s.state.evicted();
   }
 
   /** Each slot's reference estimate at one moment. Immutable. */
@@ -128,7 +130,7 @@ public final class P2cPicker extends TierPicker {
 
   /** The cost P2C compares for the slot at {@code index} (see {@code ProviderState.cost}). */
   public double cost(int index, long now) {
-    return slots[index].state.cost(now, model, reference(index, now), capacity[index]);
+    return slots[index].state.costPerInverse(now, model, reference(index, now), inverseCapacity[index]);
   }
 
   @Override
@@ -168,9 +170,8 @@ public final class P2cPicker extends TierPicker {
   }
 
   private int better(int a, int b, long now) {
-    Reference ref = tierReference(now);
-    double ca = slots[a].state.costPerInverse(now, model, ref.forSlot(a), inverseCapacity[a]);
-    double cb = slots[b].state.costPerInverse(now, model, ref.forSlot(b), inverseCapacity[b]);
+    double ca = cost(a, now);
+    double cb = cost(b, now);
     if (ca < cb) {
       return a;
     }

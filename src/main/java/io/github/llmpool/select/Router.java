@@ -125,6 +125,11 @@ public final class Router {
     return n;
   }
 
+  /** The slot at {@code index} of {@code tier}. */
+  public Slot slot(int tier, int index) {
+    return tiers[tier].slot(index);
+  }
+
   /** The tier's estimates now (see {@link P2cPicker#reference(Slot[], long)}). */
   public P2cPicker.Reference tierReference(int tier, long now) {
     return P2cPicker.reference(tiers[tier].slots, now);
