@@ -1,9 +1,8 @@
 package io.github.llmpool.health;
 
 import io.github.llmpool.internal.PaddedLong;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -24,16 +23,6 @@ public final class ProviderState {
   /** {@link #claim} result: this request is the single probe after an eviction. */
   public static final int PROBE = 2;
 
-  private static final VarHandle UNSAMPLED_SINCE;
-
-  static {
-    try {
-      UNSAMPLED_SINCE = MethodHandles.lookup().findVarHandle(ProviderState.class, "unsampledSince", long.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
@@ -46,7 +35,7 @@ public final class ProviderState {
   // Cold start: dispatch time of the oldest attempt that may still be in flight while the provider
   // has no sample yet (NO_PENDING otherwise). A heuristic: see cost().
   private static final long NO_PENDING = Long.MIN_VALUE;
-  private volatile long unsampledSince = NO_PENDING;
+  private final AtomicLong unsampledSince = new AtomicLong(NO_PENDING);
 
   // Eviction.
   private volatile boolean evicted;
@@ -162,7 +151,7 @@ public final class ProviderState {
       latency = reference < 0 ? est * k : reference + (est - reference) * k;
     }
     if (!sampled) {
-      long since = unsampledSince;
+      long since = unsampledSince.get();
       if (since != NO_PENDING && inFlight.get() > 0 && now - since > latency) {
         latency = now - since;
       }
@@ -195,8 +184,8 @@ public final class ProviderState {
   public void dispatch(long now) {
     inFlight.incrementAndGet();
     requests.increment();
-    if (estimateNanos < 0 && unsampledSince == NO_PENDING) {
-      UNSAMPLED_SINCE.compareAndSet(this, NO_PENDING, now);
+    if (estimateNanos < 0 && unsampledSince.get() == NO_PENDING) {
+      unsampledSince.compareAndSet(NO_PENDING, now);
     }
   }
 
@@ -212,7 +201,7 @@ public final class ProviderState {
     if (v == 1 && estimateNanos < 0) {
       // Nothing of this provider in flight and still no sample (its attempts failed): the next
       // dispatch starts the cold-start clock again. A dispatch racing this reset only loses the floor.
-      unsampledSince = NO_PENDING;
+      unsampledSince.set(NO_PENDING);
     }
   }
 
