@@ -27,9 +27,7 @@ import io.github.llmpool.internal.Slot;
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
   private final long refreshNanos;
-  /** Per slot: requests in flight that count as one more latency. */
-  private final double[] capacity;
-  /** 1 / capacity, for the pick path. */
+  /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
   private volatile Reference cached;
 
@@ -37,7 +35,6 @@ public final class P2cPicker extends TierPicker {
     super(slots, random);
     this.model = model;
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
-    this.capacity = new double[slots.length];
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
@@ -46,14 +43,13 @@ public final class P2cPicker extends TierPicker {
     double meanWeight = positive == 0 ? 1 : totalWeight / (double) positive;
     for (int i = 0; i < slots.length; i++) {
       double c = slots[i].endpoint.concurrency * (slots[i].weight / meanWeight);
-      capacity[i] = slots[i].weight == 0 ? 1 : (Math.abs(c - 1) < 1e-12 ? 1 : c);
-      inverseCapacity[i] = 1 / capacity[i];
+      inverseCapacity[i] = slots[i].weight == 0 || Math.abs(c - 1) < 1e-12 ? 1 : 1 / c;
     }
   }
 
   /** Requests in flight that count as one more latency for the slot at {@code index}. */
   public double capacity(int index) {
-    return capacity[index];
+    return 1 / inverseCapacity[index];
   }
 
   /**

@@ -60,11 +60,11 @@ public abstract class TierPicker {
     guide[buckets] = n - 1;
   }
 
-  /** The smallest r in [0, total) with bucket(r) >= b (or >= total when there is none). */
+  /**
+   * The smallest r in [0, total) with bucket(r) >= b (or >= total when there is none). bucketMul is
+   * at least 8 here: buckets >= 4 and total < 2^31.
+   */
   private long firstOfBucket(int b, long total) {
-    if (bucketMul == 0) {
-      return b == 0 ? 0 : total;
-    }
     long r = (((long) b << 32) + bucketMul - 1) / bucketMul;
     while (r > 0 && (((r - 1) * bucketMul) >>> 32) >= b) {
       r--;
