@@ -65,6 +65,16 @@ public final class Health {
    */
   public Eviction onFailure(ProviderState s, Outcome outcome, long hintNanos, long now, long dispatchedAt,
       boolean probe, boolean mayEvict) {
+    // One failure is decided under the provider's one lock: "did this attempt predate the eviction
+    // in force?", the consecutive count, the deadline and the ejection count are read and written
+    // together, so a burst of simultaneous failures of attempts already in flight is one ejection.
+    synchronized (s) {
+      return decideFailure(s, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
+    }
+  }
+
+  private Eviction decideFailure(ProviderState s, Outcome outcome, long hintNanos, long now, long dispatchedAt,
+      boolean probe, boolean mayEvict) {
     s.noteFailureScore(now, model);
     if (!probe && s.predatesEviction(dispatchedAt)) {
       return null;
@@ -124,10 +134,15 @@ public final class Health {
    * eviction in force says nothing about the provider now and does not restore it.
    */
   public boolean onHealthy(ProviderState s, long dispatchedAt) {
-    if (s.predatesEviction(dispatchedAt)) {
-      return false;
+    if (!s.needsHealthyReset()) {
+      return false; // the common case, lock-free: nothing to reset
     }
-    return onHealthy(s);
+    synchronized (s) { // decided with the eviction it might end, like a failure
+      if (s.predatesEviction(dispatchedAt)) {
+        return false;
+      }
+      return s.recordHealthy();
+    }
   }
 
   /** Ends an attempt without a verdict (cancelled): frees the probe if this attempt held it. */

@@ -269,6 +269,11 @@ public final class ProviderState {
 
   /** Sets the deadline to the later of the current and {@code until}; returns the deadline in force. */
   synchronized long evictUntil(long now, long until, boolean countEjection) {
+    if (!evicted) {
+      // A new eviction: no probe of it can be in flight yet. A probe flag left by an attempt of an
+      // earlier eviction that was ended by another request must not keep this one out for good.
+      probeInFlight.set(false);
+    }
     if (!evicted || now - evictedUntil >= 0) {
       evictedAt = now; // a new eviction, or a renewal after the deadline (a failed probe)
     }
@@ -294,10 +299,11 @@ public final class ProviderState {
     consecutiveFailures = 0;
     consecutiveRateLimits = 0;
     ejections = 0;
+    probeInFlight.set(false);
     if (evicted) {
+      // evictedUntil keeps its value: a lock-free reader that still sees evicted == true must not
+      // pair it with a zero deadline (it would claim a probe of a provider that is back).
       evicted = false;
-      evictedUntil = 0;
-      probeInFlight.set(false);
       return true;
     }
     return false;
@@ -305,7 +311,7 @@ public final class ProviderState {
 
   /** Cheap check for the success path: is there anything to reset? */
   boolean needsHealthyReset() {
-    return evicted || ejections != 0 || consecutiveFailuresVolatileHint();
+    return evicted || ejections != 0 || probeInFlight.get() || consecutiveFailuresVolatileHint();
   }
 
   private boolean consecutiveFailuresVolatileHint() {

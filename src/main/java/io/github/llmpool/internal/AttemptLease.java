@@ -92,6 +92,14 @@ public final class AttemptLease {
    * token arrived (-1 if none); {@code cancelled} suppresses a health verdict for a failed read.
    */
   public void finish(UsageResult usage, TokenUsage.End end, long ttftAt, long now, boolean cancelled) {
+    finish(usage, end, ttftAt, now, cancelled ? null : Outcome.CONNECTION_FAILURE);
+  }
+
+  /**
+   * As above; a failed or truncated body of a 2xx answer counts as {@code bodyFailure} against the
+   * provider ({@code null}: the caller gave up, no verdict).
+   */
+  public void finish(UsageResult usage, TokenUsage.End end, long ttftAt, long now, Outcome bodyFailure) {
     if (!done.compareAndSet(false, true)) {
       return;
     }
@@ -108,8 +116,8 @@ public final class AttemptLease {
     long duration = now - start;
     long ttft = usage.streamed() ? (ttftAt >= 0 ? ttftAt - start : -1) : (headersAt >= 0 ? headersAt - start : -1);
     if (ok2xx) {
-      if (bodyFailed && !cancelled) {
-        core.onFailure(slot, Outcome.CONNECTION_FAILURE, code, -1, now, start, false);
+      if (bodyFailed && bodyFailure != null) {
+        core.onFailure(slot, bodyFailure, code, -1, now, start, false);
       } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());

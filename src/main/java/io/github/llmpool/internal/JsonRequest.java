@@ -5,6 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,6 +17,11 @@ import java.nio.charset.StandardCharsets;
  * {@code stream_options} is present, the {@code user} and {@code prompt_cache_key} fields, and
  * where the root object closes. {@link #rewrite} splices a new model and/or
  * {@code stream_options} into the original bytes, leaving every other byte as it was.
+ *
+ * <p>A body in UTF-16 or UTF-32 (told apart by its byte-order mark or by the zero bytes of its
+ * first characters, as RFC 4627 section 3 describes) is transcoded to UTF-8 first: the splice works
+ * on UTF-8 byte offsets, and {@link #bytes()} and {@link #rewrite} then return UTF-8
+ * ({@link #transcoded()} says so, so the caller labels the body {@code charset=utf-8}).
  * Immutable; thread-safe.
  */
 public final class JsonRequest {
@@ -30,9 +39,12 @@ public final class JsonRequest {
   private final int rootEnd; // offset of the root object's closing brace
   private final String user;
   private final String promptCacheKey;
+  private final boolean transcoded;
 
   private JsonRequest(byte[] bytes, String model, int modelStart, int modelEnd, boolean stream,
-      boolean hasStreamOptions, boolean emptyObject, int rootEnd, String user, String promptCacheKey) {
+      boolean hasStreamOptions, boolean emptyObject, int rootEnd, String user, String promptCacheKey,
+      boolean transcoded) {
+    this.transcoded = transcoded;
     this.bytes = bytes;
     this.model = model;
     this.modelStart = modelStart;
@@ -47,6 +59,60 @@ public final class JsonRequest {
 
   /** Parses a body; null when it is not one well-formed JSON object. */
   public static JsonRequest parse(byte[] bytes) {
+    Charset wide = wideEncoding(bytes);
+    if (wide == null) {
+      return parse(bytes, false);
+    }
+    byte[] utf8;
+    try {
+      utf8 = wide.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString()
+          .getBytes(StandardCharsets.UTF_8);
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+    return parse(utf8, true);
+  }
+
+  /**
+   * UTF-16 or UTF-32 (big or little endian) when the body starts with that encoding's byte-order
+   * mark or, without one, with the zero-byte pattern of an ASCII first character (RFC 4627, 3);
+   * null for UTF-8 (with or without a BOM) and anything else.
+   */
+  static Charset wideEncoding(byte[] b) {
+    int n = b.length;
+    int b0 = n > 0 ? b[0] & 0xff : -1;
+    int b1 = n > 1 ? b[1] & 0xff : -1;
+    int b2 = n > 2 ? b[2] & 0xff : -1;
+    int b3 = n > 3 ? b[3] & 0xff : -1;
+    if (n >= 4 && b0 == 0 && b1 == 0 && b2 == 0xFE && b3 == 0xFF) {
+      return Charset.forName("UTF-32BE");
+    }
+    if (n >= 4 && b0 == 0xFF && b1 == 0xFE && b2 == 0 && b3 == 0) {
+      return Charset.forName("UTF-32LE");
+    }
+    if (n >= 2 && b0 == 0xFE && b1 == 0xFF) {
+      return StandardCharsets.UTF_16; // consumes the BOM
+    }
+    if (n >= 2 && b0 == 0xFF && b1 == 0xFE) {
+      return StandardCharsets.UTF_16; // consumes the BOM, little endian
+    }
+    if (n >= 4 && b0 == 0 && b1 == 0 && b2 == 0 && b3 != 0) {
+      return Charset.forName("UTF-32BE");
+    }
+    if (n >= 4 && b0 != 0 && b1 == 0 && b2 == 0 && b3 == 0) {
+      return Charset.forName("UTF-32LE");
+    }
+    if (n >= 2 && b0 == 0 && b1 != 0) {
+      return StandardCharsets.UTF_16BE;
+    }
+    if (n >= 2 && b0 != 0 && b1 == 0) {
+      return StandardCharsets.UTF_16LE;
+    }
+    return null;
+  }
+
+  private static JsonRequest parse(byte[] bytes, boolean transcoded) {
     try (JsonParser p = JSON.createParser(bytes)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -103,7 +169,11 @@ public final class JsonRequest {
       if (p.nextToken() != null) {
         return null; // trailing content
       }
-      return new JsonRequest(bytes, model, modelStart, modelEnd, stream, streamOptions, empty, rootEnd, user, cacheKey);
+      if (rootEnd < 0 || (modelStart >= 0) != (modelEnd >= 0)) {
+        return null; // no byte offsets (a character-based source): nothing can be spliced
+      }
+      return new JsonRequest(bytes, model, modelStart, modelEnd, stream, streamOptions, empty, rootEnd, user, cacheKey,
+          transcoded);
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -131,7 +201,12 @@ public final class JsonRequest {
     return promptCacheKey;
   }
 
-  /** The original bytes (not a copy: do not modify). */
+  /** Whether the body arrived in UTF-16 or UTF-32 and {@link #bytes()} holds its UTF-8 transcoding. */
+  public boolean transcoded() {
+    return transcoded;
+  }
+
+  /** The original bytes, in UTF-8 when {@link #transcoded()} (not a copy: do not modify). */
   public byte[] bytes() {
     return bytes;
   }

@@ -67,15 +67,26 @@ final class LogicalCall implements Exclusion {
     return false;
   }
 
-  /** Real time at entry, only to tell OkHttp's call timeout from a caller's cancel. */
-  private final long enteredAt = System.nanoTime();
+  /** Tells OkHttp's call timeout from a caller's cancel (real time since entry). */
+  private final CallDeadline deadline = new CallDeadline();
 
-  private boolean callTimeoutExpired() {
-    long timeout = call.timeout().timeoutNanos();
-    return timeout > 0 && System.nanoTime() - enteredAt >= timeout - java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
-  }
+  /** The failed response kept for the caller while the next attempt is tried, and its lease. */
+  private Response pending;
+  private AttemptLease pendingLease;
 
   Response execute() throws IOException {
+    try {
+      return loop();
+    } catch (Throwable t) {
+      // Whatever escapes the loop (a bug, an Error, a caller's cancel): the response held for the
+      // caller is closed and its attempt finished, so no counter stays unbalanced and no
+      // connection leaks.
+      dropPending(core.now());
+      throw t;
+    }
+  }
+
+  private Response loop() throws IOException {
     RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
     // Session affinity: the first attempt goes to the key's remembered provider if it is eligible.
     AffinityTable sticky = core.affinity();
@@ -84,8 +95,6 @@ final class LogicalCall implements Exclusion {
     int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
     core.budget().onRequest(core.now());
 
-    Response pending = null; // the last failed response, returned if nothing better comes
-    AttemptLease pendingLease = null;
     List<IOException> errors = new ArrayList<>(1);
     Slot previous = null;
 
@@ -97,17 +106,10 @@ final class LogicalCall implements Exclusion {
       if (n > maxAttempts) {
         stop = plan.replayable ? "maxAttempts (" + maxAttempts + ") reached" : "the request body cannot be replayed";
       } else if (call.isCanceled() || Thread.currentThread().isInterrupted()) {
-        closeQuietly(pending, pendingLease, now);
+        dropPending(now);
         throw call.isCanceled() ? new IOException("Canceled") : new java.io.InterruptedIOException("interrupted");
       } else {
-        probe[0] = false;
-        slot = n == 1 && stickyProvider != null ? core.chooseSticky(now, stickyProvider, this, probe) : null;
-        if (slot == null) {
-          slot = core.choose(now, this, probe);
-        }
-        if (slot == null && n == 1) {
-          slot = core.failOpen(now, this);
-        }
+        slot = claim(n, now, stickyProvider);
         stop = slot == null ? "no untried provider is available" : null;
         if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
           core.onNeutral(slot, probe[0]);
@@ -118,75 +120,134 @@ final class LogicalCall implements Exclusion {
       if (slot == null) {
         return finish(pending, pendingLease, errors, stop, now);
       }
-      if (pending != null) {
-        closeQuietly(pending, pendingLease, now);
-        pending = null;
-        pendingLease = null;
-      }
-      if (previous != null && previous.tier != slot.tier) {
-        Slot from = previous;
-        Slot to = slot;
-        int attemptNo = n;
-        core.emit(() -> new PoolEvent.FailedOver(to.name(), to.tier, from.name(), from.tier, attemptNo));
-      }
-      previous = slot;
-      tried.add(slot);
-      if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
-        sticky.remember(key, slot.name(), stickyProvider);
-        stickyProvider = slot.name();
-      }
-
-      Request out = plan.forEndpoint(slot.endpoint);
-      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());
-      Response response;
+      // From here the slot is claimed (perhaps as its probe): it is released on every path.
+      Request out;
       try {
-        response = chain.proceed(out);
-      } catch (IOException e) {
-        long end = core.now();
-        // An interrupted caller thread (Okio: InterruptedIOException("interrupted")) gave up, like a cancel.
-        boolean canceled = call.isCanceled() || Thread.currentThread().isInterrupted();
-        // The call's own timeout (OkHttp's callTimeout, real time) cancels it: the provider did not
-        // answer in time, which counts against it; no retry is possible.
-        boolean callTimedOut = canceled && callTimeoutExpired();
-        Outcome outcome = callTimedOut ? Outcome.TIMEOUT : canceled ? null : core.settings().classifier().classify(e);
-        lease.failedBeforeResponse(outcome, end);
-        attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
-            describe(e), Duration.ofNanos(end - now)));
-        if (canceled) {
-          throw e;
+        dropPending(now);
+        if (previous != null && previous.tier != slot.tier) {
+          Slot from = previous;
+          Slot to = slot;
+          int attemptNo = n;
+          core.emit(() -> new PoolEvent.FailedOver(to.name(), to.tier, from.name(), from.tier, attemptNo));
         }
-        errors.add(e);
-        retried(slot, n, outcome, -1, maxAttempts);
-        continue;
-      } catch (Throwable e) { // also a checked exception OkHttp throws undeclared (InterruptedException)
-        lease.failedBeforeResponse(null, core.now());
-        throw e; // precise rethrow: only IOException is declared
+        previous = slot;
+        tried.add(slot);
+        if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
+          sticky.remember(key, slot.name(), stickyProvider);
+          stickyProvider = slot.name();
+        }
+        out = plan.forEndpoint(slot.endpoint);
+      } catch (RuntimeException e) {
+        core.onNeutral(slot, probe[0]);
+        throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
+            + e.getClass().getName(), e);
+      } catch (Throwable e) {
+        core.onNeutral(slot, probe[0]);
+        throw e;
       }
 
-      long headersAt = core.now();
-      RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
-      if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
-        core.warnUnguardedRedirects(slot.name());
+      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());
+      Response response = attempt(out, lease, slot, n, now, maxAttempts, errors);
+      if (response == null) {
+        continue; // failed before a response; recorded
       }
-      Outcome outcome;
-      try {
-        outcome = classify(response, slot.endpoint.credentialHeader != null);
-      } catch (RuntimeException e) {
-        outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
+      Response kept = judge(response, out, lease, slot, n, now, maxAttempts);
+      if (kept != null) {
+        return kept;
       }
-      lease.headers(headersAt, response.code(), outcome);
-      attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
-      if (!outcome.retryable()) {
-        core.onHealthy(slot, lease.start());
-        return forCaller(response, slot.endpoint, lease, false);
-      }
-      Response failed = response;
-      long hint = RetryHints.delayNanos(failed::header, core.settings().ticker().wallMillis());
-      core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
-      retried(slot, n, outcome, response.code(), maxAttempts);
-      pending = response;
-      pendingLease = lease;
     }
+  }
+
+  /** Chooses and claims the provider for attempt {@code n} (sets {@link #probe}); null when none. */
+  private Slot claim(int n, long now, String stickyProvider) {
+    probe[0] = false;
+    Slot slot = n == 1 && stickyProvider != null ? core.chooseSticky(now, stickyProvider, this, probe) : null;
+    if (slot == null) {
+      slot = core.choose(now, this, probe);
+    }
+    if (slot == null && n == 1) {
+      slot = core.failOpen(now, this);
+    }
+    return slot;
+  }
+
+  /**
+   * Sends one attempt. Returns its response, or null when it failed before a response (the
+   * failure is recorded with health and in {@code errors}); throws when the caller gave up or on
+   * an {@link Error}. Every failure inside {@code proceed} is this attempt's: an exception OkHttp
+   * itself throws below the pool (for example {@code NumberFormatException} from its own
+   * {@code Retry-After} parsing) counts against the provider and fails over like an I/O error.
+   */
+  private Response attempt(Request out, AttemptLease lease, Slot slot, int n, long now, int maxAttempts,
+      List<IOException> errors) throws IOException {
+    IOException failure;
+    try {
+      return chain.proceed(out);
+    } catch (IOException e) {
+      failure = e;
+    } catch (RuntimeException e) {
+      failure = new IOException("OkHttp failed inside the attempt: " + e.getClass().getName(), e);
+    } catch (Throwable e) { // an Error, or a checked exception OkHttp throws undeclared (InterruptedException)
+      lease.failedBeforeResponse(null, core.now());
+      throw e; // precise rethrow: only IOException is declared
+    }
+    long end = core.now();
+    // An interrupted caller thread (Okio: InterruptedIOException("interrupted")) gave up, like a cancel.
+    boolean canceled = call.isCanceled() || Thread.currentThread().isInterrupted();
+    // The call's own timeout (OkHttp's callTimeout, real time) cancels it: the provider did not
+    // answer in time, which counts against it; no retry is possible.
+    boolean callTimedOut = canceled && deadline.expired(call);
+    Outcome outcome = callTimedOut ? Outcome.TIMEOUT : canceled ? null : core.settings().classifier().classify(failure);
+    lease.failedBeforeResponse(outcome, end);
+    attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
+        describe(failure), Duration.ofNanos(end - now)));
+    if (canceled) {
+      throw failure;
+    }
+    errors.add(failure);
+    retried(slot, n, outcome, -1, maxAttempts);
+    return null;
+  }
+
+  /**
+   * Classifies a response and records the verdict. Returns it (tapped) for the caller when it is
+   * final, or null after keeping it as {@link #pending} when the next attempt should be tried.
+   */
+  private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
+      int maxAttempts) {
+    long headersAt = core.now();
+    RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
+    if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
+      core.warnUnguardedRedirects(slot.name());
+    }
+    Outcome outcome;
+    try {
+      outcome = classify(response, slot.endpoint.credentialHeader != null);
+    } catch (RuntimeException e) {
+      outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
+    }
+    lease.headers(headersAt, response.code(), outcome);
+    attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
+    if (!outcome.retryable()) {
+      core.onHealthy(slot, lease.start());
+      return forCaller(response, slot.endpoint, lease, false);
+    }
+    // Kept first, so that anything thrown below still closes it (execute's catch).
+    pending = response;
+    pendingLease = lease;
+    long hint = RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis());
+    core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
+    retried(slot, n, outcome, response.code(), maxAttempts);
+    return null;
+  }
+
+  /** Closes the response kept for the caller, if any, finishing its attempt as discarded. */
+  private void dropPending(long now) {
+    Response r = pending;
+    AttemptLease l = pendingLease;
+    pending = null;
+    pendingLease = null;
+    closeQuietly(r, l, now);
   }
 
   private Outcome classify(Response response, boolean signed) {
@@ -225,7 +286,10 @@ final class LogicalCall implements Exclusion {
     if (pending != null) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
-      return forCaller(pending, pendingLease.slot().endpoint, pendingLease, true);
+      Response forCaller = forCaller(pending, pendingLease.slot().endpoint, pendingLease, true);
+      this.pending = null; // the caller owns it now
+      this.pendingLease = null;
+      return forCaller;
     }
     if (!errors.isEmpty()) {
       Attempt last = attempts.get(attempts.size() - 1);
@@ -248,7 +312,7 @@ final class LogicalCall implements Exclusion {
    */
   private Response forCaller(Response r, io.github.llmpool.internal.Endpoint e, AttemptLease lease, boolean noRetry) {
     Response.Builder b = r.newBuilder().request(withoutCredentials(r.request(), e))
-        .body(UsageTap.tap(r.body(), lease, call));
+        .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding")));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
     }

@@ -70,6 +70,14 @@ final class RequestPlan {
         : new RequestPlan(request, rest, copy, parsed, type, true);
   }
 
+  /** The type of a rewritten body: the caller's, labelled UTF-8 when the body was transcoded to it. */
+  private MediaType rewrittenType() {
+    if (!json.transcoded() || contentType == null) {
+      return contentType;
+    }
+    return MediaType.get(contentType.type() + "/" + contentType.subtype() + "; charset=utf-8");
+  }
+
   /** The top-level {@code model} of the caller's JSON body, or null. */
   String requestedModel() {
     return json == null ? null : json.model();
@@ -80,13 +88,17 @@ final class RequestPlan {
     return json != null && json.stream();
   }
 
-  /** The request as it goes to {@code e}. */
+  /**
+   * The request as it goes to {@code e}. A request for exactly the virtual base URL to a provider
+   * whose base URL has no path goes to {@code /} (a URL's path is never empty).
+   */
   Request forEndpoint(Endpoint e) {
+    String path = e.pathPrefix + restPath;
     HttpUrl url = new HttpUrl.Builder()
         .scheme(e.scheme)
         .host(e.host)
         .port(e.port)
-        .encodedPath(e.pathPrefix + (restPath.isEmpty() ? "" : restPath))
+        .encodedPath(path.isEmpty() ? "/" : path)
         .encodedQuery(original.url().encodedQuery())
         .build();
     Request.Builder b = original.newBuilder().url(url);
@@ -100,7 +112,7 @@ final class RequestPlan {
       b.header(h.getKey(), h.getValue());
     }
     if (json != null && json.needsRewrite(e.model, e.includeUsage)) {
-      b.method(original.method(), RequestBody.create(json.rewrite(e.model, e.includeUsage), contentType));
+      b.method(original.method(), RequestBody.create(json.rewrite(e.model, e.includeUsage), rewrittenType()));
     } else if (passthroughBody != null) {
       b.method(original.method(), passthroughBody);
     }

@@ -1,5 +1,6 @@
 package io.github.llmpool.okhttp;
 
+import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.TruncatedStreamException;
 import io.github.llmpool.internal.AttemptLease;
@@ -33,18 +34,29 @@ final class UsageTap extends ResponseBody {
   private final UsageParser parser;
   private final BufferedSource source;
 
-  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call) {
+  private final CallDeadline deadline;
+
+  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call, CallDeadline deadline, boolean readable) {
     this.delegate = delegate;
     this.lease = lease;
     this.call = call;
+    this.deadline = deadline;
     MediaType type = delegate.contentType();
-    this.parser = UsageParser.forContentType(type == null ? null : type.toString());
+    this.parser = readable ? UsageParser.forContentType(type == null ? null : type.toString()) : UsageParser.none();
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
 
-  /** The body, tapped: usage parsed as the bytes pass, the attempt finished at its end. */
-  static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call) {
-    return new UsageTap(body, lease, call);
+  /**
+   * The body, tapped: usage parsed as the bytes pass, the attempt finished at its end. A body that
+   * still carries a {@code Content-Encoding} (OkHttp leaves it compressed when the caller asked
+   * for an encoding itself) cannot be read by the tap: its bytes pass untouched and its usage is
+   * reported as not reported, never as a truncated stream or a failure of the provider.
+   */
+  static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call, CallDeadline deadline,
+      String contentEncoding) {
+    boolean readable = contentEncoding == null || contentEncoding.isBlank()
+        || contentEncoding.trim().equalsIgnoreCase("identity");
+    return new UsageTap(body, lease, call, deadline, readable);
   }
 
   @Override
@@ -77,7 +89,7 @@ final class UsageTap extends ResponseBody {
       try {
         n = super.read(sink, byteCount);
       } catch (Throwable e) { // also a checked exception thrown undeclared
-        end(TokenUsage.End.FAILED);
+        failed(e);
         throw e;
       }
       if (n == -1) {
@@ -129,13 +141,35 @@ final class UsageTap extends ResponseBody {
       }
     }
 
+    /**
+     * The read failed. The provider is blamed unless the caller gave up: a cancel or an interrupt is
+     * neutral, but OkHttp's own call timeout (which also cancels the call) expiring mid-body is a
+     * timeout of the provider, as it is before the headers.
+     */
+    private void failed(Throwable e) {
+      boolean canceled = call.isCanceled();
+      Outcome blame;
+      if (canceled && deadline.timedOut(call, e)) {
+        blame = Outcome.TIMEOUT;
+      } else if (canceled || Thread.currentThread().isInterrupted()) {
+        blame = null;
+      } else {
+        blame = Outcome.CONNECTION_FAILURE;
+      }
+      finish(TokenUsage.End.FAILED, blame);
+    }
+
+    /** The body ended or was closed; a truncated stream counts against the provider. */
     private void end(TokenUsage.End end) {
+      finish(end, Outcome.CONNECTION_FAILURE);
+    }
+
+    private void finish(TokenUsage.End end, Outcome bodyFailure) {
       if (finished) {
         return;
       }
       finished = true;
-      lease.finish(parser.result(), end, ttftAt, lease.core().now(), end == TokenUsage.End.FAILED
-          && (call.isCanceled() || Thread.currentThread().isInterrupted()));
+      lease.finish(parser.result(), end, ttftAt, lease.core().now(), bodyFailure);
     }
   }
 }

@@ -157,6 +157,9 @@ public final class P2cPicker extends TierPicker {
       return -1;
     }
     int a = drawEligible(now, exclusion, -1, sum);
+    if (a < 0) {
+      return -1; // the last eligible provider went out between the count and the draw
+    }
     long rest = sum - slots[a].weight;
     if (rest <= 0) {
       return a;

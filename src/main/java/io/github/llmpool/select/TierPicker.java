@@ -117,9 +117,15 @@ public abstract class TierPicker {
     return sum;
   }
 
-  /** A weighted draw among eligible slots (skipping {@code skip}) whose weights sum to {@code sum > 0}. */
+  /**
+   * A weighted draw among eligible slots (skipping {@code skip}) whose weights summed to {@code sum
+   * > 0} when they were counted. Total under concurrency: eligibility may change between the count
+   * and this scan (another thread evicts a provider or claims its probe), so the draw lands on the
+   * last slot still eligible, or returns -1 ("nothing eligible") when none is left; never an index
+   * outside the tier.
+   */
   protected final int drawEligible(long now, Exclusion exclusion, int skip, long sum) {
-    int r = random.nextInt((int) sum);
+    int r = random.nextInt((int) Math.min(sum, Integer.MAX_VALUE));
     int last = -1;
     for (int i = 0; i < slots.length; i++) {
       if (i != skip && eligible(i, now, exclusion)) {
@@ -130,7 +136,7 @@ public abstract class TierPicker {
         }
       }
     }
-    return last; // only if eligibility changed during the scan
+    return last; // only if eligibility changed since the count: the last eligible slot, or -1
   }
 
   public Slot slot(int index) {
