@@ -190,4 +190,36 @@ class CallerAbortTest {
     assertEquals(ProviderSnapshot.Status.EVICTED, h.status());
     assertEquals(EvictionPolicy.DEFAULT_BASE_DURATION, h.evictedFor());
   }
+  /**
+   * The same call timeout expiring while the body streams is the provider's fault too: the
+   * provider started answering, then did not finish in time. OkHttp cancels the call in both
+   * cases; the tap tells its own timeout from a caller's cancel and gives the provider a TIMEOUT
+   * verdict (evicted here, threshold 1), with the attempt's usage record ending FAILED.
+   */
+  @Test
+  void callTimeoutWhileTheBodyStreamsCountsAgainstTheProvider() throws Exception {
+    StringBuilder sse = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok").append(i).append("\"}}]}\n\n");
+    }
+    // the first 256 bytes come at once, the rest 256 bytes per second: far past the deadline
+    MockWebServer slowBody = up.start(r -> new MockResponse.Builder().addHeader("Content-Type", "text/event-stream")
+        .body(sse.toString()).throttleBody(256, 1, TimeUnit.SECONDS).build());
+    ProviderPool pool = pool(slowBody);
+    OkHttpClient client = up.client(pool).newBuilder().callTimeout(Duration.ofMillis(300)).build();
+    try (Response r = client.newCall(Upstreams.chat(pool)).execute()) {
+      assertEquals(200, r.code());
+      IOException e = assertThrows(IOException.class, () -> r.body().string());
+      assertInstanceOf(InterruptedIOException.class, e, e::toString);
+    }
+    ProviderSnapshot h = pool.snapshot().provider("p0").orElseThrow();
+    assertEquals(0, h.inFlight());
+    assertEquals(1, h.failures(), h::toString);
+    assertEquals(ProviderSnapshot.Status.EVICTED, h.status());
+    PoolEvent.Evicted ev = (PoolEvent.Evicted) events.stream().filter(x -> x instanceof PoolEvent.Evicted)
+        .findFirst().orElseThrow();
+    assertEquals(io.github.llmpool.Outcome.TIMEOUT, ev.cause());
+    assertEquals(1, usages.size());
+    assertEquals(TokenUsage.End.FAILED, usages.get(0).end());
+  }
 }
