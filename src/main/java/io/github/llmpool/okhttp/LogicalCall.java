@@ -242,30 +242,59 @@ final class LogicalCall implements Exclusion {
   }
 
   /**
-   * The response the caller gets, rebuilt once: the request it names without the provider's
-   * credential and extra headers, the body tapped, and {@code x-should-retry: false} when the pool
-   * gave up on it.
+   * The response the caller gets, rebuilt once: every request it names, its own and those of its
+   * network, cache and prior responses all the way down the chain OkHttp built (redirects, its own
+   * retries), without the provider's credential, extra headers or the pool's tags; the body
+   * tapped; and {@code x-should-retry: false} when the pool gave up on it.
    */
   private Response forCaller(Response r, io.github.llmpool.internal.Endpoint e, AttemptLease lease, boolean noRetry) {
-    Response.Builder b = r.newBuilder().request(withoutCredentials(r.request(), e))
-        .body(UsageTap.tap(r.body(), lease, call));
+    Response.Builder b = callerView(r, e).body(UsageTap.tap(r.body(), lease, call));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
     }
     return b.build();
   }
 
-  /** The request without the provider's credential and extra headers (itself when it has none). */
+  /**
+   * A builder of {@code r} in which no request, at any link of the response chain, carries
+   * {@code e}'s credential, extra headers or the pool's tags. OkHttp links at most 21 responses
+   * (20 follow-ups), so the recursion is bounded.
+   */
+  static Response.Builder callerView(Response r, io.github.llmpool.internal.Endpoint e) {
+    Response.Builder b = r.newBuilder();
+    if (e.scope == null) { // neither a credential nor extra headers, hence no pool tag either
+      return b;
+    }
+    b.request(withoutCredentials(r.request(), e));
+    Response network = r.networkResponse();
+    if (network != null) {
+      b.networkResponse(callerView(network, e).build());
+    }
+    Response cached = r.cacheResponse();
+    if (cached != null) {
+      b.cacheResponse(callerView(cached, e).build());
+    }
+    Response prior = r.priorResponse();
+    if (prior != null) {
+      b.priorResponse(callerView(prior, e).build());
+    }
+    return b;
+  }
+
+  /**
+   * The request without the provider's credential and extra headers and without the pool's tags
+   * (itself when the provider sets none); the caller's own headers and tags stay.
+   */
   static Request withoutCredentials(Request request, io.github.llmpool.internal.Endpoint e) {
-    if (e.credentialHeader == null && e.headers.isEmpty()) {
+    io.github.llmpool.internal.CredentialScope scope = e.scope;
+    if (scope == null) {
       return request;
     }
-    Request.Builder b = request.newBuilder();
-    if (e.credentialHeader != null) {
-      b.removeHeader(e.credentialHeader);
-    }
-    for (var h : e.headers) {
-      b.removeHeader(h.getKey());
+    Request.Builder b = request.newBuilder()
+        .tag(io.github.llmpool.internal.CredentialScope.class, null)
+        .tag(RedirectGuard.Seen.class, null);
+    for (String name : scope.headerNames) {
+      b.removeHeader(name);
     }
     return b.build();
   }
