@@ -61,6 +61,8 @@ public final class PoolCore {
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
+  private volatile Secrets secrets = Secrets.NONE;
 
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
     this(settings, strategy, tiers, weights, null);
@@ -93,6 +95,16 @@ public final class PoolCore {
     return budget;
   }
 
+  /**
+   * The credential values of every provider this pool has had, those replaced or removed by a
+   * reconfiguration included (an upstream may still echo an old key), as fingerprints: for
+   * redacting text the pool did not write (OkHttp's exception messages, an upstream's reason
+   * phrase or headers) before a caller sees it.
+   */
+  public Secrets secrets() {
+    return secrets;
+  }
+
   public long now() {
     return settings.ticker().read();
   }
@@ -120,6 +132,9 @@ public final class PoolCore {
         slotTiers.add(slots);
       }
       boolean first = router == null;
+      List<Endpoint> all = new ArrayList<>();
+      tiers.forEach(all::addAll);
+      secrets = secrets.plus(Secrets.of(all)); // before the router: no request reaches a provider unredacted
       states = next;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency());
       if (!first) {

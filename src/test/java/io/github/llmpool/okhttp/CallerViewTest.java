@@ -145,6 +145,42 @@ class CallerViewTest {
     assertEquals(0, w.cut());
   }
 
+  @Test
+  void failureTextsNamingACredentialAreRedactedInTheException() {
+    List<String> sent = new ArrayList<>();
+    IOException e = assertThrows(IOException.class, () -> pool(2).interceptor().intercept(chain(callerRequest(),
+        out -> {
+          String credential = out.header("api-key") != null ? out.header("api-key") : out.header("Authorization");
+          sent.add(credential);
+          throw sneaky(new ProtocolException("Unexpected status line: HTTP/1.1 2OO " + credential + " / " + EXTRA));
+        })));
+    assertEquals(2, sent.size());
+    AttemptsExhaustedException x = assertInstanceOf(AttemptsExhaustedException.class, e);
+    SecretWalk.lookingFor(SECRETS).walk("exception", x).assertClean("the exception");
+    assertInstanceOf(ProtocolException.class, x.getCause(), "the class stays");
+    assertTrue(x.getCause().getMessage().startsWith("Unexpected status line: HTTP/1.1 2OO "), "the text stays");
+    assertTrue(x.getCause().getStackTrace()[0].getClassName().contains("CallerViewTest"), "the stack trace stays");
+    assertEquals(1, x.getSuppressed().length);
+  }
+
+  @Test
+  void aBodyReadFailureNamingACredentialIsRedacted() throws Exception {
+    Response back = pool(1).interceptor().intercept(chain(callerRequest(), out -> answer(out, 200)
+        .body(failingBody("expected chunk size but was \"5" + KEY + "\"")).build()));
+    IOException e = assertThrows(IOException.class, () -> back.body().string());
+    SecretWalk.lookingFor(SECRETS).walk("read failure", e).assertClean("the read failure");
+    assertInstanceOf(ProtocolException.class, e);
+    assertTrue(e.getMessage().startsWith("expected chunk size but was \"5"), e.getMessage().replace(KEY, "<key>"));
+  }
+
+  @Test
+  void aCleanFailureReachesTheCallerAsItWas() throws Exception {
+    ProtocolException clean = new ProtocolException("unexpected end of stream");
+    Response back = pool(1).interceptor().intercept(chain(callerRequest(), out -> answer(out, 200)
+        .body(failingBody(clean)).build()));
+    assertSame(clean, assertThrows(IOException.class, () -> back.body().string()));
+  }
+
   private static ResponseBody failingBody(String message) {
     return failingBody(new ProtocolException(message));
   }

@@ -273,6 +273,110 @@ class SecretReachabilityTest {
     return "HTTP/1.1 2OO " + credential(headers) + "\r\nContent-Length: 0\r\n\r\n";
   }
 
+  @Test
+  void malformedStatusLineEchoingTheKeyLeavesNoKeyInTheException() throws Exception {
+    RawUpstream bearerEcho = raw(SecretReachabilityTest::malformedStatusLine);
+    RawUpstream azureEcho = raw(SecretReachabilityTest::malformedStatusLine);
+    ProviderPool pool = pool().retry(RetryPolicy.builder().maxAttempts(2).build())
+        .tier(bearer("openai", bearerEcho.baseUrl())).tier(azure("azure", azureEcho.baseUrl())).build();
+    SecretWalk walk = walk();
+    AttemptsExhaustedException e = assertThrows(AttemptsExhaustedException.class,
+        () -> exchange(guarded(pool), Upstreams.chat(pool), walk));
+    assertEquals(1, bearerEcho.requests());
+    assertEquals(1, azureEcho.requests());
+    assertEquals(2, e.attempts().size());
+    assertNotNull(e.getCause());
+    assertEquals(1, e.getSuppressed().length);
+    // What happened is still said: the exception's class, OkHttp's text, where it was thrown.
+    for (Throwable t : List.of(e.getCause(), e.getSuppressed()[0])) {
+      assertTrue(t.toString().startsWith("java.net.ProtocolException: Unexpected status line: HTTP/1.1 2OO "),
+          t.toString().replace(KEY_A, "<A>").replace(KEY_B, "<B>"));
+      assertTrue(t.getStackTrace().length > 0);
+      assertTrue(t.getStackTrace()[0].getClassName().startsWith("okhttp3."), t.getStackTrace()[0].toString());
+    }
+    for (var a : e.attempts()) {
+      assertTrue(a.error().startsWith("ProtocolException: Unexpected status line: HTTP/1.1 2OO "), a.provider());
+    }
+    assertTrue(e.getMessage().contains("Unexpected status line"), "the message lists the attempts");
+    assertNoSecretReachable("a malformed status line", pool, walk, e);
+  }
+
+  @Test
+  void exhaustedCallEndingInAnExceptionCarriesNoKey() throws Exception {
+    MockWebServer reset = up.start(r -> new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket())
+        .build());
+    RawUpstream echo = raw(SecretReachabilityTest::malformedStatusLine);
+    ProviderPool pool = pool().retry(RetryPolicy.builder().maxAttempts(3).build())
+        .tier(anthropic("reset", Upstreams.baseUrl(reset)))
+        .tier(azure("echo", echo.baseUrl()))
+        .tier(bearer("dead", deadUrl())).build();
+    SecretWalk walk = walk();
+    AttemptsExhaustedException e = assertThrows(AttemptsExhaustedException.class,
+        () -> exchange(guarded(pool), Upstreams.chat(pool), walk));
+    assertEquals(List.of("reset", "echo", "dead"), e.attempts().stream().map(a -> a.provider()).toList());
+    assertEquals(2, e.getSuppressed().length);
+    assertTrue(events.stream().anyMatch(ev -> ev instanceof PoolEvent.Exhausted), events::toString);
+    assertNoSecretReachable("an exhausted call", pool, walk, e);
+  }
+
+  /** A well-formed status line whose reason phrase is the credential, and a header that echoes it. */
+  @Test
+  void reasonPhraseAndHeaderEchoingTheKeyAreNotHandedBack() throws Exception {
+    String chat = Fixtures.text("openai-chat.json");
+    RawUpstream echo = raw(h -> "HTTP/1.1 200 " + credential(h) + "\r\nContent-Type: application/json\r\n"
+        + "X-Echo: " + credential(h) + "\r\nX-Extra-Echo: " + h.get("x-goog-api-key") + "\r\nContent-Length: "
+        + chat.length() + "\r\n\r\n" + chat);
+    ProviderPool pool = pool().tier(azure("azure", echo.baseUrl())).tier(bearer("openai", echo.baseUrl())).build();
+    SecretWalk walk = walk();
+    Response r = exchange(guarded(pool), Upstreams.chat(pool), walk);
+    assertEquals(200, r.code());
+    assertNotNull(r.header("X-Echo"), "the header is still there, without the key");
+    assertNoSecretReachable("an echoed reason phrase", pool, walk, r);
+    assertEquals(1, usages.size());
+    assertTrue(usages.get(0).reported(), "the body passed unchanged");
+  }
+
+  /** A chunk extension that echoes the credential: the caller's read fails with OkHttp's ProtocolException. */
+  @Test
+  void bodyReadFailureEchoingTheKeyCarriesNoKey() throws Exception {
+    RawUpstream echo = raw(h -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + "\r\n1\r\n{\r\n5 " + credential(h) + "\r\n");
+    ProviderPool pool = pool().tier(azure("azure", echo.baseUrl())).build();
+    SecretWalk walk = walk();
+    AtomicReference<Response> got = new AtomicReference<>();
+    IOException e = assertThrows(IOException.class, () -> {
+      try (Response r = guarded(pool).newCall(Upstreams.chat(pool)).execute()) {
+        got.set(r);
+        r.body().string();
+      }
+    });
+    assertEquals(200, got.get().code());
+    assertTrue(e.toString().startsWith("java.net.ProtocolException: expected chunk size"), e.getClass().getName());
+    assertNoSecretReachable("a failed body read", pool, walk, e, got.get());
+    assertEquals(TokenUsage.End.FAILED, usages.get(0).end());
+  }
+
+  /** A key replaced by {@code update()} is still a key: an upstream that remembers it cannot surface it. */
+  @Test
+  void aKeyReplacedByAnUpdateIsStillKeptOutOfExceptions() throws Exception {
+    AtomicReference<String> firstSeen = new AtomicReference<>();
+    String chat = Fixtures.text("openai-chat.json");
+    RawUpstream echo = raw(h -> firstSeen.compareAndSet(null, credential(h))
+        ? "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + chat.length() + "\r\n\r\n" + chat
+        : "HTTP/1.1 2OO " + firstSeen.get() + "\r\n\r\n");
+    ProviderPool pool = pool().retry(RetryPolicy.builder().maxAttempts(1).build())
+        .tier(Provider.builder("p").baseUrl(echo.baseUrl()).apiKey(KEY_OLD).build()).build();
+    OkHttpClient client = up.client(pool);
+    SecretWalk walk = walk();
+    assertEquals(200, exchange(client, Upstreams.chat(pool), walk).code());
+    assertEquals("Bearer " + KEY_OLD, firstSeen.get());
+    pool.update(List.of(List.of(bearer("p", echo.baseUrl()))));
+    AttemptsExhaustedException e = assertThrows(AttemptsExhaustedException.class,
+        () -> exchange(client, Upstreams.chat(pool), walk));
+    assertInstanceOf(java.net.ProtocolException.class, e.getCause());
+    assertNoSecretReachable("a rotated-out key", pool, walk, e);
+  }
+
   // ------------------------------------------------------------------ logs
 
   private static String deadUrl() throws IOException {

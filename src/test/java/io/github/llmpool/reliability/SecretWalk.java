@@ -246,6 +246,9 @@ public final class SecretWalk {
       return;
     }
     if (c.isArray()) {
+      if (c.getComponentType().isPrimitive()) {
+        return; // numbers and booleans; byte[] and char[] were read as text above
+      }
       Object[] a = (Object[]) o;
       for (int i = 0; i < a.length; i++) {
         visit(path + "[" + i + "]", a[i], depth + 1);

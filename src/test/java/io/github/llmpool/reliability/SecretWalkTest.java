@@ -86,6 +86,7 @@ class SecretWalkTest {
     assertFound(response(clean, response(signed, null, null), null), "root.networkResponse.request.headers[api-key]");
     assertFound(response(clean, null, response(clean, null, response(signed, null, null))),
         "root.priorResponse.priorResponse.request.headers[api-key]");
+    assertEquals(List.of(), found(new Holder(new long[] {1, 2})), "a primitive array is walked past");
     List<String> none = found(response(clean, response(clean, null, null), response(clean, null, null)));
     assertEquals(List.of(), none);
   }
