@@ -20,12 +20,21 @@ final class AffinityView implements Affinity.RequestView {
 
   /**
    * The request's affinity key, or null (no key, or the key function threw: the request is then
-   * routed without affinity and the failure logged without the key).
+   * routed without affinity and the failure logged without the key). Whatever the function
+   * throws counts, an {@link Error} or a checked exception thrown undeclared included (an
+   * {@link InterruptedException} gets the thread's interrupt back), except a
+   * {@link VirtualMachineError}, which is the JVM's and is rethrown.
    */
   static String key(Affinity spec, RequestPlan plan) {
     try {
       return spec.keyOf(new AffinityView(plan));
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // a key function is caller code: anything may come out of it
+      if (e instanceof VirtualMachineError) {
+        throw (VirtualMachineError) e;
+      }
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
       log.warn("llmpool affinity key function threw {}; request routed without affinity", e.getClass().getName(), e);
       return null;
     }
