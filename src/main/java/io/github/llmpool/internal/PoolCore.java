@@ -314,7 +314,10 @@ public final class PoolCore {
     return settings.poolListener() != null;
   }
 
-  /** Builds and delivers an event only if someone listens; a throwing listener is logged. */
+  /**
+   * Builds and delivers an event only if someone listens; a throwing listener is logged by class
+   * and origin ({@link Failures#describe}), never by its message.
+   */
   public void emit(Supplier<PoolEvent> event) {
     PoolListener l = settings.poolListener();
     if (l == null) {
@@ -326,7 +329,7 @@ public final class PoolCore {
       if (e instanceof VirtualMachineError) {
         throw e;
       }
-      log.warn("llmpool PoolListener threw {}; ignored", e.getClass().getName(), e);
+      log.warn("llmpool PoolListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 
@@ -334,6 +337,10 @@ public final class PoolCore {
     return settings.usageListener() != null;
   }
 
+  /**
+   * Delivers a usage record; a throwing listener is logged by class and origin, never by its
+   * message (which may quote the record's requested model, the caller's own text).
+   */
   public void deliver(TokenUsage usage) {
     UsageListener l = settings.usageListener();
     if (l == null) {
@@ -345,7 +352,7 @@ public final class PoolCore {
       if (e instanceof VirtualMachineError) {
         throw e;
       }
-      log.warn("llmpool UsageListener threw {}; ignored", e.getClass().getName(), e);
+      log.warn("llmpool UsageListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 

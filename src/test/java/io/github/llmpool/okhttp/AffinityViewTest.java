@@ -73,8 +73,34 @@ class AffinityViewTest {
     }));
   }
 
+  /**
+   * The test JVM's slf4j-simple logs WARN to {@code System.err}, looked up at each line, so the
+   * line can be captured here; {@code SecretReachabilityTest}'s child JVM checks every level.
+   */
+  @Test
+  void theLogLineNamesTheFailureButNotItsMessage() throws Exception {
+    String logged = capturingStderr(() -> assertNull(key(r -> UUID.fromString(r.header("X-Session-Id")).toString())));
+    assertTrue(logged.contains("affinity key function threw java.lang.IllegalArgumentException"), logged);
+    assertTrue(logged.contains("at java.util.UUID.fromString"), "where it was thrown from: " + logged);
+    assertFalse(logged.contains(SESSION), logged);
+    assertFalse(logged.contains("Invalid UUID string"), logged);
+    assertFalse(logged.contains("\tat "), "no stack trace: " + logged);
+  }
+
   interface Action {
     void run() throws Exception;
+  }
+
+  private static String capturingStderr(Action action) throws Exception {
+    PrintStream original = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      action.run();
+    } finally {
+      System.setErr(original);
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   @SuppressWarnings("unchecked")

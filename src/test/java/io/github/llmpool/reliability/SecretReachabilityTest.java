@@ -379,6 +379,50 @@ class SecretReachabilityTest {
 
   // ------------------------------------------------------------------ logs
 
+  /**
+   * Runs {@link SessionLogScenario} in a child JVM whose slf4j-simple logs at TRACE to a file (the
+   * level and target are fixed at SLF4J's first use, long past in this JVM): a key function that
+   * rejects a malformed session id with {@code UUID.fromString}, one that throws an {@code Error}
+   * quoting it, a usage listener that throws quoting the request's model. The log names each
+   * failure by class and origin, and holds neither the session id nor the model.
+   */
+  @Test
+  void aSessionIdNeverReachesTheLog(@TempDir Path dir) throws Exception {
+    String session = "user-42-session-" + UUID.randomUUID().toString().substring(24); // <= 36 chars: quoted
+    String model = "model-marker-" + UUID.randomUUID();
+    Path log = dir.resolve("slf4j.log");
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx128m", "-XX:TieredStopAtLevel=1",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=trace",
+        "-Dorg.slf4j.simpleLogger.logFile=" + log,
+        "-cp", System.getProperty("java.class.path"),
+        SessionLogScenario.class.getName(), session, model);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile())
+        .start();
+    boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+    if (!ended) {
+      p.destroyForcibly();
+    }
+    String out = java.nio.file.Files.readString(dir.resolve("out.txt"));
+    String logged = java.nio.file.Files.readString(log);
+    String shown = logged.replace(session, "<SESSION>").replace(model, "<MODEL>");
+    assertTrue(ended, "the scenario did not end in 60 s: " + out);
+    assertEquals(0, p.exitValue(), "the scenario failed:\n" + out);
+    assertFalse(logged.contains(session), "the log holds the session id:\n" + shown);
+    assertFalse(logged.contains("user-42-session"), "the log holds part of the session id:\n" + shown);
+    assertFalse(logged.contains(model), "the log holds the request's model:\n" + shown);
+    assertFalse(logged.contains("Invalid UUID string"), "the log holds an exception's message:\n" + shown);
+    assertTrue(logged.contains("affinity key function threw java.lang.IllegalArgumentException at java.util.UUID."),
+        shown);
+    assertTrue(logged.contains("affinity key function threw java.lang.AssertionError at "
+        + SessionLogScenario.class.getName()), shown);
+    assertTrue(logged.contains("UsageListener threw java.lang.IllegalStateException at "), shown);
+    assertFalse(out.contains(session) || out.contains(model), out);
+    assertEquals(List.of("status 200", "status 200"), out.lines().filter(l -> l.startsWith("status ")).toList(),
+        "both calls were routed without affinity:\n" + out);
+    assertEquals(List.of(), out.lines().filter(l -> l.startsWith("finding ")).toList());
+  }
+
   private static String deadUrl() throws IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return "http://127.0.0.1:" + s.getLocalPort() + "/v1";
