@@ -37,17 +37,20 @@ class AffinityViewTest {
   }
 
   @Test
-  void aKeyFunctionIsAsked() throws Exception {
+  void anErrorFromTheKeyFunctionRoutesWithoutAffinityButAVirtualMachineErrorIsNotSwallowed() throws Exception {
     assertEquals(SESSION, key(r -> r.header("X-Session-Id")));
-  }
-
-  @Test
-  void anErrorFromTheKeyFunctionRoutesWithoutAffinity() throws Exception {
     assertNull(key(r -> {
       throw new AssertionError("session " + r.header("X-Session-Id") + " is not a UUID");
     }));
     assertNull(key(r -> {
       throw new NoClassDefFoundError("com/example/Sessions");
+    }));
+    // The JVM's own errors are not the function's verdict.
+    assertThrows(StackOverflowError.class, () -> key(r -> {
+      throw new StackOverflowError();
+    }));
+    assertThrows(OutOfMemoryError.class, () -> key(r -> {
+      throw new OutOfMemoryError("test");
     }));
   }
 
@@ -61,16 +64,6 @@ class AffinityViewTest {
     } finally {
       Thread.interrupted();
     }
-  }
-
-  @Test
-  void aVirtualMachineErrorIsNotSwallowed() {
-    assertThrows(StackOverflowError.class, () -> key(r -> {
-      throw new StackOverflowError();
-    }));
-    assertThrows(OutOfMemoryError.class, () -> key(r -> {
-      throw new OutOfMemoryError("test");
-    }));
   }
 
   /**
