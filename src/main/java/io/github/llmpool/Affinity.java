@@ -119,8 +119,10 @@ public final class Affinity {
 
   /**
    * Keys from a function of the request; it returns null (or an empty string) for "no key". It
-   * runs on the caller's thread for every request, so keep it cheap; if it throws, the request is
-   * routed without affinity and the exception is logged.
+   * runs on the caller's thread for every request, so keep it cheap; if it throws (anything but a
+   * {@link VirtualMachineError}, which reaches the caller), the request is routed without affinity
+   * and the failure is logged by its class and where it was thrown from, never by its message,
+   * which may quote the request.
    *
    * <pre>{@code
    * Affinity.key(r -> r.header("X-Tenant") + "/" + r.user())

@@ -9,7 +9,8 @@ import java.time.Duration;
  * @param tier its tier
  * @param status the HTTP status, or -1 when the attempt ended with an exception
  * @param outcome the classification
- * @param error the exception's class and message, or null
+ * @param error the exception's class and message, or null; every credential value the pool has been
+ *     configured with is masked ({@code ****}) in it, an upstream may echo one back
  * @param duration from dispatch to the outcome
  */
 public record Attempt(String provider, int tier, int status, Outcome outcome, String error, Duration duration) {

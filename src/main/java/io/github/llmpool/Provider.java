@@ -253,7 +253,12 @@ public final class Provider {
       return this;
     }
 
-    /** An extra header set on every request to this provider, replacing an inbound one. Default: none. */
+    /**
+     * An extra header set on every request to this provider, replacing an inbound one. Default: none.
+     * Like the key, it is removed from the requests handed back to the caller and from redirects
+     * to another host (with {@code pool.redirectGuard()}), and a value of 8 characters or more is
+     * masked in any text the pool hands back (exception messages, an upstream's echo).
+     */
     public Builder header(String headerName, String value) {
       Objects.requireNonNull(headerName, "headerName");
       Objects.requireNonNull(value, "value");

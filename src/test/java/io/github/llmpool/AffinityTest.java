@@ -277,6 +277,34 @@ class AffinityTest {
     assertEquals(0, tableSize(pool));
   }
 
+  /**
+   * README: "If it throws, the request is routed without affinity": an Error included. A
+   * VirtualMachineError is not the key function's verdict: it reaches the caller, nothing is
+   * dispatched.
+   */
+  @Test
+  void keyFunctionThatThrowsAnErrorRoutesWithoutAffinity() throws Exception {
+    MockWebServer a = server("a");
+    ProviderPool pool = ProviderPool.builder().ticker(ticker)
+        .affinity(Affinity.key(r -> {
+          throw new AssertionError("no session in " + r.header(SESSION));
+        })).tier(p("a", a)).build();
+    OkHttpClient client = up.client(pool);
+    assertEquals("a", served(client, keyed(pool, "s1")));
+    assertEquals("a", served(client, keyed(pool, "s2")));
+    assertEquals(2, up.count(a));
+    assertEquals(0, tableSize(pool));
+    assertEquals(0, pool.snapshot().inFlight());
+
+    ProviderPool vm = ProviderPool.builder().ticker(ticker)
+        .affinity(Affinity.key(r -> {
+          throw new StackOverflowError();
+        })).tier(p("a", a)).build();
+    assertThrows(StackOverflowError.class, () -> served(up.client(vm), keyed(vm, "s1")));
+    assertEquals(2, up.count(a), "nothing dispatched");
+    assertEquals(0, vm.snapshot().inFlight());
+  }
+
   @Test
   void requestsWithoutAKeyRememberNothing() throws Exception {
     MockWebServer a = server("a");

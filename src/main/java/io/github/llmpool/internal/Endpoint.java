@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * A provider resolved for routing: where to send a request and how to sign it. Built by the pool
- * from a {@code Provider}; immutable. {@link #toString()} never shows the credential.
+ * from a {@code Provider}; immutable. {@link #toString()} never shows the credential. It holds the
+ * credential, so it never rides on a request (as a tag) or on anything else handed to a caller:
+ * {@link #scope} is what may.
  */
 public final class Endpoint {
   public final String name;
@@ -24,6 +26,11 @@ public final class Endpoint {
   public final boolean includeUsage;
   /** Requests the provider answers in parallel without slowing down (P2C cost), at least 1. */
   public final int concurrency;
+  /**
+   * Host, port and the names of the headers that carry the credential and the extra headers,
+   * without their values; null when the provider sets neither.
+   */
+  public final CredentialScope scope;
 
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage) {
@@ -47,9 +54,14 @@ public final class Endpoint {
     this.model = model;
     this.headers = List.copyOf(headers);
     this.includeUsage = includeUsage;
+    this.scope = this.credentialHeader == null && this.headers.isEmpty()
+        ? null : new CredentialScope(scheme, host, port, this.credentialHeader, this.headers);
   }
 
-  /** The exact header value to send (e.g. {@code Bearer sk-...}); never log it. */
+  /**
+   * The exact header value to send (e.g. {@code Bearer sk-...}), for signing the provider's
+   * request only; never log it, never put it on anything a caller gets back.
+   */
   public String credentialValue() {
     return credentialValue;
   }

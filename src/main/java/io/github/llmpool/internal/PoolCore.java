@@ -61,6 +61,8 @@ public final class PoolCore {
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
+  private volatile Secrets secrets = Secrets.NONE;
 
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
     this(settings, strategy, tiers, weights, null);
@@ -93,6 +95,16 @@ public final class PoolCore {
     return budget;
   }
 
+  /**
+   * The credential values of every provider this pool has had, those replaced or removed by a
+   * reconfiguration included (an upstream may still echo an old key), as fingerprints: for
+   * redacting text the pool did not write (OkHttp's exception messages, an upstream's reason
+   * phrase or headers) before a caller sees it.
+   */
+  public Secrets secrets() {
+    return secrets;
+  }
+
   public long now() {
     return settings.ticker().read();
   }
@@ -120,6 +132,9 @@ public final class PoolCore {
         slotTiers.add(slots);
       }
       boolean first = router == null;
+      List<Endpoint> all = new ArrayList<>();
+      tiers.forEach(all::addAll);
+      secrets = secrets.plus(Secrets.of(all)); // before the router: no request reaches a provider unredacted
       states = next;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency());
       if (!first) {
@@ -299,7 +314,10 @@ public final class PoolCore {
     return settings.poolListener() != null;
   }
 
-  /** Builds and delivers an event only if someone listens; a throwing listener is logged. */
+  /**
+   * Builds and delivers an event only if someone listens; a throwing listener is logged by class
+   * and origin ({@link Failures#describe}), never by its message.
+   */
   public void emit(Supplier<PoolEvent> event) {
     PoolListener l = settings.poolListener();
     if (l == null) {
@@ -311,7 +329,7 @@ public final class PoolCore {
       if (e instanceof VirtualMachineError) {
         throw e;
       }
-      log.warn("llmpool PoolListener threw {}; ignored", e.getClass().getName(), e);
+      log.warn("llmpool PoolListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 
@@ -319,6 +337,10 @@ public final class PoolCore {
     return settings.usageListener() != null;
   }
 
+  /**
+   * Delivers a usage record; a throwing listener is logged by class and origin, never by its
+   * message (which may quote the record's requested model, the caller's own text).
+   */
   public void deliver(TokenUsage usage) {
     UsageListener l = settings.usageListener();
     if (l == null) {
@@ -330,7 +352,7 @@ public final class PoolCore {
       if (e instanceof VirtualMachineError) {
         throw e;
       }
-      log.warn("llmpool UsageListener threw {}; ignored", e.getClass().getName(), e);
+      log.warn("llmpool UsageListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 

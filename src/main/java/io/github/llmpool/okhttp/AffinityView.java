@@ -1,6 +1,7 @@
 package io.github.llmpool.okhttp;
 
 import io.github.llmpool.Affinity;
+import io.github.llmpool.internal.Failures;
 import io.github.llmpool.internal.JsonRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,14 +20,25 @@ final class AffinityView implements Affinity.RequestView {
   }
 
   /**
-   * The request's affinity key, or null (no key, or the key function threw: the request is then
-   * routed without affinity and the failure logged without the key).
+   * The request's affinity key, or null: no key, or the key function threw, and the request is
+   * then routed without affinity. Whatever the function throws counts, an {@link Error} or a
+   * checked exception thrown undeclared included (an {@link InterruptedException} gives the thread
+   * its interrupt back), except a {@link VirtualMachineError}, which is the JVM's and is rethrown.
+   * The failure is logged by class and origin only ({@link Failures#describe}): its message may
+   * quote the key or what the key is derived from.
    */
   static String key(Affinity spec, RequestPlan plan) {
     try {
       return spec.keyOf(new AffinityView(plan));
-    } catch (RuntimeException e) {
-      log.warn("llmpool affinity key function threw {}; request routed without affinity", e.getClass().getName(), e);
+    } catch (Throwable e) { // a key function is caller code: anything may come out of it
+      if (e instanceof VirtualMachineError) {
+        throw (VirtualMachineError) e;
+      }
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      // Never the message nor the stack trace: they may quote the request (the session id itself).
+      log.warn("llmpool affinity key function threw {}; request routed without affinity", Failures.describe(e));
       return null;
     }
   }

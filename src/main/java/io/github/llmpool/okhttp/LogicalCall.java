@@ -202,7 +202,7 @@ final class LogicalCall implements Exclusion {
     attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
         describe(failure), Duration.ofNanos(end - now)));
     if (canceled) {
-      throw failure;
+      throw core.secrets().redact(failure);
     }
     errors.add(failure);
     retried(slot, n, outcome, -1, maxAttempts);
@@ -294,11 +294,13 @@ final class LogicalCall implements Exclusion {
     if (!errors.isEmpty()) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), -1, stop));
-      IOException cause = errors.get(errors.size() - 1);
+      // OkHttp's texts may quote what an upstream sent (a malformed status line echoing the key):
+      // the caller gets the chain with every configured credential value masked.
+      IOException cause = core.secrets().redact(errors.get(errors.size() - 1));
       AttemptsExhaustedException e = new AttemptsExhaustedException(
           "all " + attempts.size() + " attempts failed (" + stop + ")", attempts, cause);
       for (int i = 0; i < errors.size() - 1; i++) {
-        e.addSuppressed(errors.get(i));
+        e.addSuppressed(core.secrets().redact(errors.get(i)));
       }
       throw e;
     }
@@ -306,30 +308,80 @@ final class LogicalCall implements Exclusion {
   }
 
   /**
-   * The response the caller gets, rebuilt once: the request it names without the provider's
-   * credential and extra headers, the body tapped, and {@code x-should-retry: false} when the pool
-   * gave up on it.
+   * The response the caller gets, rebuilt once: every request it names, its own and those of its
+   * network, cache and prior responses all the way down the chain OkHttp built (redirects, its own
+   * retries), without the provider's credential, extra headers or the pool's tags; every reason
+   * phrase and header value with the pool's credential values masked (an upstream may echo them);
+   * the body tapped, its read failures redacted the same way, its bytes unchanged; and
+   * {@code x-should-retry: false} when the pool gave up on it.
    */
   private Response forCaller(Response r, io.github.llmpool.internal.Endpoint e, AttemptLease lease, boolean noRetry) {
-    Response.Builder b = r.newBuilder().request(withoutCredentials(r.request(), e))
-        .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding")));
+    io.github.llmpool.internal.Secrets secrets = core.secrets();
+    Response.Builder b = callerView(r, e, secrets)
+        .body(UsageTap.tap(RedactingBody.wrap(r.body(), secrets), lease, call, deadline, r.header("Content-Encoding")));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
     }
     return b.build();
   }
 
-  /** The request without the provider's credential and extra headers (itself when it has none). */
+  /**
+   * A builder of {@code r} in which no request, at any link of the response chain, carries
+   * {@code e}'s credential, extra headers or the pool's tags, and no reason phrase or header value
+   * holds one of {@code secrets}. OkHttp links at most 21 responses (20 follow-ups), so the
+   * recursion is bounded.
+   */
+  static Response.Builder callerView(Response r, io.github.llmpool.internal.Endpoint e,
+      io.github.llmpool.internal.Secrets secrets) {
+    Response.Builder b = r.newBuilder();
+    if (e.scope == null && secrets.isEmpty()) { // no credential, no extra header, no pool tag
+      return b;
+    }
+    b.request(withoutCredentials(r.request(), e));
+    String message = secrets.redact(r.message());
+    if (message != r.message()) {
+      b.message(message);
+    }
+    okhttp3.Headers headers = r.headers();
+    for (int i = 0; i < headers.size(); i++) {
+      if (secrets.appearsIn(headers.value(i))) {
+        okhttp3.Headers.Builder h = new okhttp3.Headers.Builder();
+        for (int j = 0; j < headers.size(); j++) {
+          h.addUnsafeNonAscii(headers.name(j), secrets.redact(headers.value(j)));
+        }
+        b.headers(h.build());
+        break;
+      }
+    }
+    Response network = r.networkResponse();
+    if (network != null) {
+      b.networkResponse(callerView(network, e, secrets).build());
+    }
+    Response cached = r.cacheResponse();
+    if (cached != null) {
+      b.cacheResponse(callerView(cached, e, secrets).build());
+    }
+    Response prior = r.priorResponse();
+    if (prior != null) {
+      b.priorResponse(callerView(prior, e, secrets).build());
+    }
+    return b;
+  }
+
+  /**
+   * The request without the provider's credential and extra headers and without the pool's tags
+   * (itself when the provider sets none); the caller's own headers and tags stay.
+   */
   static Request withoutCredentials(Request request, io.github.llmpool.internal.Endpoint e) {
-    if (e.credentialHeader == null && e.headers.isEmpty()) {
+    io.github.llmpool.internal.CredentialScope scope = e.scope;
+    if (scope == null) {
       return request;
     }
-    Request.Builder b = request.newBuilder();
-    if (e.credentialHeader != null) {
-      b.removeHeader(e.credentialHeader);
-    }
-    for (var h : e.headers) {
-      b.removeHeader(h.getKey());
+    Request.Builder b = request.newBuilder()
+        .tag(io.github.llmpool.internal.CredentialScope.class, null)
+        .tag(RedirectGuard.Seen.class, null);
+    for (String name : scope.headerNames) {
+      b.removeHeader(name);
     }
     return b.build();
   }
@@ -342,8 +394,9 @@ final class LogicalCall implements Exclusion {
     response.close();
   }
 
-  private static String describe(IOException e) {
+  /** The attempt's error text: class and message, with every configured credential value masked. */
+  private String describe(IOException e) {
     String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    return core.secrets().redact(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
   }
 }

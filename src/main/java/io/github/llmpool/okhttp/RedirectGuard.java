@@ -1,8 +1,8 @@
 package io.github.llmpool.okhttp;
 
+import io.github.llmpool.internal.CredentialScope;
 import io.github.llmpool.internal.Endpoint;
 import java.io.IOException;
-import java.util.Map;
 import okhttp3.Interceptor;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -12,8 +12,10 @@ import okhttp3.Response;
  * credential on the provider's own host. OkHttp follows redirects below the pool's application
  * interceptor and, on a redirect to another host, strips only {@code Authorization}: a key sent in
  * {@code api-key} (Azure) or another header would follow the redirect. This guard sees every hop
- * and removes the provider's credential header and extra headers from any hop whose host or port
- * is not the provider's. Requests that did not come from a pool pass untouched.
+ * and removes the provider's credential header and extra headers from any hop whose scheme, host or
+ * port is not the provider's. It recognises a pool's request by its {@link CredentialScope} tag,
+ * which names those headers but holds none of their values. Requests that did not come from a
+ * pool pass untouched.
  *
  * <p>Alternatively build the pool's client with {@code followRedirects(false)}: OpenAI-compatible
  * APIs do not redirect. Stateless and thread-safe.
@@ -48,17 +50,13 @@ public final class RedirectGuard implements Interceptor {
     if (seen != null) {
       seen.byGuard = true;
     }
-    Endpoint e = request.tag(Endpoint.class);
-    if (e == null || (request.url().host().equalsIgnoreCase(e.host) && request.url().port() == e.port
-        && request.url().scheme().equals(e.scheme))) {
+    CredentialScope scope = request.tag(CredentialScope.class);
+    if (scope == null || scope.covers(request.url().scheme(), request.url().host(), request.url().port())) {
       return chain.proceed(request);
     }
     Request.Builder b = request.newBuilder();
-    if (e.credentialHeader != null) {
-      b.removeHeader(e.credentialHeader);
-    }
-    for (Map.Entry<String, String> h : e.headers) {
-      b.removeHeader(h.getKey());
+    for (String name : scope.headerNames) {
+      b.removeHeader(name);
     }
     return chain.proceed(b.build());
   }

@@ -1,5 +1,6 @@
 package io.github.llmpool.okhttp;
 
+import io.github.llmpool.internal.CredentialScope;
 import io.github.llmpool.internal.Endpoint;
 import io.github.llmpool.internal.JsonRequest;
 import java.io.IOException;
@@ -116,8 +117,11 @@ final class RequestPlan {
     } else if (passthroughBody != null) {
       b.method(original.method(), passthroughBody);
     }
-    // Lets the redirect guard recognise the provider's host and credential header.
-    b.tag(Endpoint.class, e);
+    // Lets the redirect guard recognise the provider's host and credential header: names only,
+    // never the Endpoint (it holds the key, and tags ride on everything OkHttp hands back).
+    if (e.scope != null) {
+      b.tag(CredentialScope.class, e.scope);
+    }
     if (RedirectGuard.needsGuard(e)) {
       b.tag(RedirectGuard.Seen.class, new RedirectGuard.Seen());
     }
