@@ -39,7 +39,9 @@ public final class Health {
 
   /**
    * Longest eviction: 2^61 ns (about 73 years). Longer policy durations are clamped to it, so that
-   * doubling, jitter and {@code now + duration} never overflow (and {@code toNanos} never throws).
+   * doubling and jitter never overflow, {@code toNanos} never throws, and a deadline
+   * {@code now + duration} stays within 2^62 of {@code now}: right when compared by difference,
+   * as ticker times are, even where the ticker wraps.
    */
   static final long MAX_EVICTION_NANOS = 1L << 61;
 
