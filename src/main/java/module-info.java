@@ -8,7 +8,6 @@ module io.github.llmpool {
   requires okio;
   requires com.fasterxml.jackson.core;
   requires com.fasterxml.jackson.databind;
-  requires com.github.benmanes.caffeine;
   requires org.slf4j;
 
   exports io.github.llmpool;

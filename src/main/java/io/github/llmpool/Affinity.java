@@ -31,8 +31,10 @@ import java.util.function.Function;
  *   <li>When the remembered provider is not eligible (evicted, weighted 0, removed by
  *       {@link ProviderPool#update}), or an attempt on it fails and the request fails over, the
  *       key moves to the newly chosen provider and stays there.</li>
- *   <li>The table is bounded: at most {@link #maxSize()} keys (least recently used go first) and a
- *       key idle for {@link #idleExpiry()} is forgotten. It runs on the pool's {@link Ticker}.</li>
+ *   <li>The table is bounded: at most {@link #maxSize()} keys, by recency (least recently used go
+ *       first: the {@code maxSize} keys whose requests came last are always kept, however often
+ *       older keys were used), and a key idle for {@link #idleExpiry()} is forgotten. It runs on
+ *       the pool's {@link Ticker}.</li>
  *   <li>Two concurrent first requests of a brand-new key may pick different providers; the last
  *       one wins and later requests agree.</li>
  * </ul>
@@ -135,7 +137,8 @@ public final class Affinity {
 
   /**
    * A copy that remembers at most {@code maxSize} keys, {@code >= 1}; beyond it the least recently
-   * used are forgotten. Default {@value #DEFAULT_MAX_SIZE}.
+   * used are forgotten (a key is used by each request that carries it). Default
+   * {@value #DEFAULT_MAX_SIZE}.
    */
   public Affinity maxSize(long maxSize) {
     if (maxSize < 1) {

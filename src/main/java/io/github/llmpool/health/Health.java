@@ -32,9 +32,21 @@ public final class Health {
     this.policy = policy;
     this.model = model;
     this.random = random;
-    this.baseNanos = policy.baseDuration().toNanos();
-    this.maxNanos = policy.maxDuration().toNanos();
-    this.quotaNanos = policy.quotaDuration().toNanos();
+    this.baseNanos = nanos(policy.baseDuration());
+    this.maxNanos = nanos(policy.maxDuration());
+    this.quotaNanos = nanos(policy.quotaDuration());
+  }
+
+  /**
+   * Longest eviction: 2^61 ns (about 73 years). Longer policy durations are clamped to it, so that
+   * doubling and jitter never overflow, {@code toNanos} never throws, and a deadline
+   * {@code now + duration} stays within 2^62 of {@code now}: right when compared by difference,
+   * as ticker times are, even where the ticker wraps.
+   */
+  static final long MAX_EVICTION_NANOS = 1L << 61;
+
+  private static long nanos(java.time.Duration d) {
+    return d.compareTo(java.time.Duration.ofNanos(MAX_EVICTION_NANOS)) >= 0 ? MAX_EVICTION_NANOS : d.toNanos();
   }
 
   public EvictionPolicy policy() {
@@ -49,7 +61,8 @@ public final class Health {
    * Records a retryable failure. Returns the eviction in force if this failure evicted (or
    * re-evicted) the provider, else null.
    *
-   * @param hintNanos the delay the response asked for, or -1
+   * @param hintNanos the delay the response asked for (any non-negative value; capped at the
+   *     policy's max duration), or -1
    * @param probe whether this attempt was the provider's probe
    * @param mayEvict false when the tier's max-ejection share is reached (a probe or an evicted
    *     provider is re-evicted regardless)

@@ -278,7 +278,7 @@ public final class ProviderState {
       evictedAt = now; // a new eviction, or a renewal after the deadline (a failed probe)
     }
     if (!evicted || until - evictedUntil > 0) {
-      evictedUntil = evicted ? Math.max(evictedUntil, until) : until;
+      evictedUntil = until; // later by the difference, which stays right across a ticker wrap
     }
     evicted = true;
     if (countEjection) {

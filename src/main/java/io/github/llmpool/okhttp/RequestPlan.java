@@ -9,6 +9,10 @@ import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okio.Buffer;
+import okio.BufferedSink;
+import okio.Okio;
+import okio.Sink;
+import okio.Timeout;
 
 /**
  * A caller's request, read once, and how to rewrite it for any provider: the URL (provider scheme,
@@ -18,7 +22,10 @@ import okio.Buffer;
  * untouched). Immutable once built; used by one logical request.
  */
 final class RequestPlan {
-  /** JSON bodies up to this size are read to be rewritten; larger ones pass untouched. */
+  /**
+   * JSON bodies up to this size are read to be rewritten; larger ones (declared or found so while
+   * reading one of unknown length) pass untouched.
+   */
   static final long MAX_REWRITE_BYTES = 64L * 1024 * 1024;
 
   /** Inbound headers that carry a credential or name the virtual host; never forwarded. */
@@ -42,6 +49,19 @@ final class RequestPlan {
     this.replayable = replayable;
   }
 
+  /**
+   * Reads the caller's request once. A JSON body that is replayable and at most
+   * {@link #MAX_REWRITE_BYTES} long is read (to be rewritten per provider and to show its
+   * {@code model}, {@code user}, ...); any other body passes untouched and unread. The bound holds
+   * whatever the body declares: a body of unknown length is stopped soon after the limit (within
+   * one 8 KiB Okio segment and the write in progress), then passes untouched and names no model
+   * (it is replayable, so OkHttp writes it again in full); a body is never read further than its
+   * declared {@code Content-Length} allows.
+   *
+   * @throws java.net.ProtocolException if the body writes more or fewer bytes than its declared
+   *     {@code Content-Length} (OkHttp would fail such a body on the wire; failing here blames no
+   *     provider)
+   */
   static RequestPlan of(Request request, String virtualPrefix) throws IOException {
     String path = request.url().encodedPath();
     String rest = path;
@@ -61,9 +81,14 @@ final class RequestPlan {
     if (!json || length > MAX_REWRITE_BYTES) {
       return new RequestPlan(request, rest, body, null, type, true);
     }
-    Buffer buffer = new Buffer();
-    body.writeTo(buffer);
-    byte[] bytes = buffer.readByteArray();
+    byte[] bytes = readAtMost(body, length >= 0 ? length : MAX_REWRITE_BYTES);
+    if (length >= 0 && (bytes == null || bytes.length != length)) {
+      throw new java.net.ProtocolException("request body declared Content-Length " + length + " but wrote "
+          + (bytes == null ? "more" : String.valueOf(bytes.length)) + " bytes");
+    }
+    if (bytes == null) {
+      return new RequestPlan(request, rest, body, null, type, true); // over the limit: untouched
+    }
     JsonRequest parsed = JsonRequest.parse(bytes);
     RequestBody copy = RequestBody.create(bytes, type);
     return parsed == null
@@ -77,6 +102,73 @@ final class RequestPlan {
       return contentType;
     }
     return MediaType.get(contentType.type() + "/" + contentType.subtype() + "; charset=utf-8");
+  }
+
+  /**
+   * The bytes {@code body} writes, or null if it writes more than {@code max}: it is then stopped
+   * by the first failed write, and nothing read is kept. The limit sits behind Okio's own
+   * buffered sink, which hands on whole 8 KiB segments after each write (the rest at the flush),
+   * so a body is stopped within 8 KiB, plus the bytes of its write in progress, past {@code max}.
+   * (A hand-made {@code BufferedSink} could stop it at the byte, but that interface grows with
+   * Okio releases: a body calling a newer method on it would fail with an
+   * {@code AbstractMethodError}.)
+   */
+  private static byte[] readAtMost(RequestBody body, long max) throws IOException {
+    Buffer kept = new Buffer();
+    LimitSink limit = new LimitSink(kept, max);
+    BufferedSink sink = Okio.buffer(limit);
+    try {
+      body.writeTo(sink);
+      sink.flush();
+    } catch (IOException | RuntimeException e) {
+      if (!limit.exceeded) {
+        throw e; // the body's own failure
+      }
+      // our stop, perhaps wrapped by the body
+    }
+    if (limit.exceeded) {
+      return null;
+    }
+    return kept.readByteArray();
+  }
+
+  /**
+   * Keeps up to {@code max} bytes. A write beyond them drops everything kept, is consumed, and
+   * fails, and so does every later one: a body that swallows the failure and writes on piles up
+   * nothing.
+   */
+  private static final class LimitSink implements Sink {
+    private final Buffer kept;
+    private final long max;
+    boolean exceeded;
+
+    LimitSink(Buffer kept, long max) {
+      this.kept = kept;
+      this.max = max;
+    }
+
+    @Override
+    public void write(Buffer source, long byteCount) throws IOException {
+      if (!exceeded && byteCount <= max - kept.size()) {
+        kept.write(source, byteCount);
+        return;
+      }
+      exceeded = true;
+      kept.clear();
+      source.skip(byteCount);
+      throw new IOException("request body is over " + max + " bytes: not read");
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public Timeout timeout() {
+      return Timeout.NONE;
+    }
+
+    @Override
+    public void close() {}
   }
 
   /** The top-level {@code model} of the caller's JSON body, or null. */

@@ -20,6 +20,8 @@ final class ChunkScan {
   private static final long CRS = 0x0D0D0D0D0D0D0D0DL;
 
   private static final long COLONS = 0x3A3A3A3A3A3A3A3AL;
+  private static final long QUOTES = 0x2222222222222222L;
+  private static final long BACKSLASHES = 0x5C5C5C5C5C5C5C5CL;
 
   // Member names, with their opening quote, as they end just before the closing quote.
   private static final byte[] USAGE = ascii("\"usage");
@@ -117,6 +119,50 @@ final class ChunkScan {
       }
     }
     return -1;
+  }
+
+  /** Index of the first {@code '"'} in {@code b[from, to)}, or {@code to}; eight bytes at a time. */
+  static int indexOfQuote(byte[] b, int from, int to) {
+    int i = from;
+    while (i <= to - 8) {
+      long v = (long) LONGS.get(b, i) ^ QUOTES;
+      long z = (v - ONES) & ~v & HIGHS;
+      if (z != 0) {
+        return i + (Long.numberOfTrailingZeros(z) >>> 3);
+      }
+      i += 8;
+    }
+    for (; i < to; i++) {
+      if (b[i] == '"') {
+        return i;
+      }
+    }
+    return to;
+  }
+
+  /**
+   * Index of the first {@code '"'} or {@code '\'} in {@code b[from, to)}, or {@code to}; eight
+   * bytes at a time.
+   */
+  static int indexOfQuoteOrBackslash(byte[] b, int from, int to) {
+    int i = from;
+    while (i <= to - 8) {
+      long w = (long) LONGS.get(b, i);
+      long q = w ^ QUOTES;
+      long s = w ^ BACKSLASHES;
+      long z = ((q - ONES) & ~q | (s - ONES) & ~s) & HIGHS;
+      if (z != 0) {
+        return i + (Long.numberOfTrailingZeros(z) >>> 3);
+      }
+      i += 8;
+    }
+    for (; i < to; i++) {
+      byte c = b[i];
+      if (c == '"' || c == '\\') {
+        return i;
+      }
+    }
+    return to;
   }
 
   /** Index of the first LF or CR in {@code b[from, to)}, or {@code to}; eight bytes at a time. */

@@ -1,21 +1,15 @@
 package io.github.llmpool.usage;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.async.ByteArrayFeeder;
-
 /**
- * JSON body: Jackson's non-blocking parser consumes every byte as it arrives; nothing is buffered
- * beyond the token in progress. Stops at the end of the root value, on the first error, or on an
- * unreadable usage count.
+ * JSON body: every byte goes to a {@link JsonFeed} as it arrives (Jackson's non-blocking parser,
+ * long strings shortened); nothing is buffered beyond the token in progress, at most
+ * {@link JsonFeed#KEEP} bytes of a string. Stops at the end of the root value, on the first
+ * error, or on an unreadable usage count.
  */
 final class JsonEngine extends Engine {
-  private static final byte[] EMPTY = new byte[0];
-
   private final Acc acc = new Acc();
   private final UsageWalker walker = new UsageWalker(false, false);
-  private JsonParser parser;
-  private ByteArrayFeeder feeder;
+  private JsonFeed feed;
   private boolean any;
   private boolean done;
 
@@ -28,56 +22,21 @@ final class JsonEngine extends Engine {
     if (done) {
       return;
     }
-    try {
-      if (parser == null) {
-        parser = UsageWalker.FACTORY.createNonBlockingByteArrayParser();
-        feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
-        walker.reset(acc);
-      }
-      // The feeder references `data` until its bytes are consumed: drain every token now, then
-      // hand it an empty array so that no reference to the caller's array is kept.
-      feeder.feedInput(data, off, off + len);
-      while (true) {
-        JsonToken t = parser.nextToken();
-        if (t == JsonToken.NOT_AVAILABLE) {
-          feeder.feedInput(EMPTY, 0, 0);
-          return;
-        }
-        if (t == null) {
-          finish();
-          return;
-        }
-        int r = walker.token(t, parser);
-        if (r == UsageWalker.DONE) {
-          acc.terminated = true;
-          finish();
-          return;
-        }
-        if (r == UsageWalker.INVALID) {
-          acc.malformed = true;
-          finish();
-          return;
-        }
-      }
-    } catch (Exception e) {
-      // Not JSON, invalid UTF-8, a nesting / number-length limit, or a parser bug: stop here.
+    if (feed == null) {
+      walker.reset(acc);
+      feed = new JsonFeed(walker);
+    }
+    int r = feed.feed(data, off, off + len);
+    if (r == JsonFeed.MORE) {
+      return;
+    }
+    if (r == JsonFeed.DONE) {
+      acc.terminated = true;
+    } else if (r == JsonFeed.INVALID) {
       acc.malformed = true;
-      finish();
     }
-  }
-
-  private void finish() {
     done = true;
-    JsonParser p = parser;
-    parser = null;
-    feeder = null;
-    if (p != null) {
-      try {
-        p.close();
-      } catch (Exception ignored) {
-        // nothing to release that matters
-      }
-    }
+    feed = null;
   }
 
   @Override

@@ -5,14 +5,17 @@ import com.fasterxml.jackson.core.JsonToken;
 
 /**
  * {@code text/event-stream} body: splits lines over raw bytes (LF, CR or CRLF, any split point),
- * buffers only the current event's data (joined with LF, capped at {@link #MAX_EVENT}), and on
- * dispatch parses the event's JSON only when it can matter: the first JSON event (for the model)
- * and afterwards events that a byte scan ({@link ChunkScan}) flags. A single-line {@code data:}
- * event that arrives whole within one {@code accept} call (the common case) is read in place,
- * without being copied.
+ * buffers the current event's data (joined with LF) up to {@link #MAX_EVENT}, and on dispatch
+ * parses the event's JSON only when it can matter: the first JSON event (for the model) and
+ * afterwards events that a byte scan ({@link ChunkScan}) flags. A single-line {@code data:} event
+ * that arrives whole within one {@code accept} call (the common case) is read in place, without
+ * being copied. An event larger than the buffer is parsed as it arrives instead, by a
+ * {@link JsonFeed} (long strings shortened), and always (a Responses API
+ * {@code response.completed} event carries the whole answer along with the usage); one that
+ * arrives whole is handed to it in place, so the result does not depend on how the body is cut.
  */
 final class SseEngine extends Engine {
-  /** Largest event data kept; a larger event is dropped (counted, and marked malformed). */
+  /** Largest event data buffered; a larger event is parsed as it arrives. */
   static final int MAX_EVENT = 1 << 20;
   private static final int INITIAL = 512;
   private static final int SHRINK_ABOVE = 64 * 1024;
@@ -32,6 +35,12 @@ final class SseEngine extends Engine {
   private static final byte[] ERROR = {'e', 'r', 'r', 'o', 'r'};
   private static final byte[] DONE = {'[', 'D', 'O', 'N', 'E', ']'};
   private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+  private static final byte[] LF = {'\n'};
+
+  // What an event that outgrew the buffer turned out to be.
+  private static final int BIG_BLANK = 0; // only whitespace so far
+  private static final int BIG_JSON = 1; // parsed as it arrives
+  private static final int BIG_OTHER = 2; // not JSON (or JSON parsing stopped): only counted
 
   private final Acc acc = new Acc();
   private final UsageWalker walker = new UsageWalker(true, true);
@@ -40,7 +49,14 @@ final class SseEngine extends Engine {
   private byte[] buf = new byte[INITIAL];
   private int len;
   private int dataLines;
+
+  /** The current event outgrew the buffer: its data goes to {@link #big} (or nowhere) instead. */
   private boolean overflow;
+  private int bigKind;
+  private JsonFeed big;
+  /** What the walker of the big event found (its model starts as the stream's). */
+  private Acc bigAcc;
+  private UsageWalker bigWalker;
 
   private final byte[] name = new byte[5];
   private int nameLen;
@@ -216,10 +232,12 @@ final class SseEngine extends Engine {
 
   private void append1(byte c) {
     if (overflow) {
+      bigData(LF, 0, 1);
       return;
     }
     if (len >= MAX_EVENT) {
-      overflow = true;
+      startBig();
+      bigData(LF, 0, 1);
       return;
     }
     if (len == buf.length) {
@@ -230,10 +248,12 @@ final class SseEngine extends Engine {
 
   private void append(byte[] d, int from, int n) {
     if (overflow) {
+      bigData(d, from, from + n);
       return;
     }
     if (n > MAX_EVENT - len) {
-      overflow = true;
+      startBig();
+      bigData(d, from, from + n);
       return;
     }
     int need = len + n;
@@ -247,6 +267,83 @@ final class SseEngine extends Engine {
   private void grow(int need) {
     int cap = Math.max(need, Math.min(buf.length * 2, MAX_EVENT));
     buf = java.util.Arrays.copyOf(buf, cap);
+  }
+
+  /** The event outgrows the buffer: what is buffered goes to the big event, and so does the rest. */
+  private void startBig() {
+    overflow = true;
+    bigKind = BIG_BLANK;
+    bigData(buf, 0, len);
+    len = 0;
+    if (buf.length > SHRINK_ABOVE) {
+      buf = new byte[INITIAL];
+    }
+  }
+
+  /** Data of an event that outgrew the buffer. */
+  private void bigData(byte[] d, int from, int to) {
+    if (bigKind == BIG_BLANK) {
+      while (from < to && isWs(d[from])) {
+        from++;
+      }
+      if (from == to) {
+        return;
+      }
+      if (acc.jsonStopped || (d[from] != '{' && d[from] != '[')) {
+        bigKind = BIG_OTHER;
+        return;
+      }
+      bigKind = BIG_JSON;
+      bigAcc = new Acc();
+      bigAcc.model = acc.model;
+      if (bigWalker == null) {
+        bigWalker = new UsageWalker(true, false);
+      }
+      bigWalker.reset(bigAcc);
+      big = new JsonFeed(bigWalker);
+    }
+    if (bigKind == BIG_JSON) {
+      big.feed(d, from, to);
+    }
+  }
+
+  /**
+   * Takes a big event into {@code a}: counted (unless blank) and, if JSON, what its walker found.
+   * {@code tentative}: no blank line after it yet; its JSON must be complete to count, else this
+   * returns false and {@code a} is untouched.
+   */
+  private boolean finishBig(Acc a, boolean tentative) {
+    if (bigKind == BIG_BLANK) {
+      return true; // blank data: a keep-alive
+    }
+    if (bigKind == BIG_OTHER) {
+      a.events++;
+      return true;
+    }
+    boolean complete = big.status() == JsonFeed.DONE;
+    if (tentative && !complete) {
+      return false;
+    }
+    a.events++;
+    a.firstParsed = true;
+    if (a.model == null) {
+      a.model = bigAcc.model;
+    }
+    a.errorEvent |= bigAcc.errorEvent;
+    a.terminated |= bigAcc.terminated;
+    if (bigAcc.reported) {
+      a.reported = true;
+      a.prompt = bigAcc.prompt;
+      a.completion = bigAcc.completion;
+      a.total = bigAcc.total;
+      a.cached = bigAcc.cached;
+      a.reasoning = bigAcc.reasoning;
+    }
+    if (!complete) {
+      a.malformed = true; // usage read completely before the damage is still reported
+      a.jsonStopped = true;
+    }
+    return true;
   }
 
   /**
@@ -278,9 +375,15 @@ final class SseEngine extends Engine {
       return -1; // another field follows: multi-line event
     }
     if (eol - vs > MAX_EVENT) {
-      dropped(acc);
+      // As if it had come in pieces: a big event is always parsed, by a JsonFeed, so that the
+      // result does not depend on how the body was cut.
+      overflow = true;
+      bigKind = BIG_BLANK;
+      bigData(d, vs, eol);
+      dataLines = 1;
+      dispatch();
     } else {
-      process(acc, d, vs, eol, false);
+      process(acc, d, vs, eol, false); // in place
     }
     if (blank == '\r') {
       skipLf = true;
@@ -292,7 +395,7 @@ final class SseEngine extends Engine {
   private void dispatch() {
     if (dataLines > 0) {
       if (overflow) {
-        dropped(acc);
+        finishBig(acc, false);
       } else {
         process(acc, buf, 0, len, false);
       }
@@ -301,16 +404,12 @@ final class SseEngine extends Engine {
     dataLines = 0;
     if (overflow) {
       overflow = false;
-      if (buf.length > SHRINK_ABOVE) {
-        buf = new byte[INITIAL];
+      if (big != null) {
+        big.close();
       }
+      big = null;
+      bigAcc = null;
     }
-  }
-
-  /** An event over {@link #MAX_EVENT}: counted, not read, and the result marked malformed. */
-  private static void dropped(Acc a) {
-    a.events++;
-    a.malformed = true;
   }
 
   /**
@@ -392,11 +491,7 @@ final class SseEngine extends Engine {
       // so this stays repeatable and more input may still follow.
       try {
         Acc c = acc.copy();
-        if (overflow) {
-          dropped(c);
-          return c.toResult(true);
-        }
-        if (process(c, buf, 0, len, true)) {
+        if (overflow ? finishBig(c, true) : process(c, buf, 0, len, true)) {
           return c.toResult(true);
         }
       } catch (RuntimeException e) {

@@ -16,14 +16,18 @@ import java.util.Locale;
  * <ul>
  *   <li>JSON bodies go through Jackson's non-blocking parser: nothing is buffered beyond the
  *       token in progress, and only the top-level {@code model}, {@code error} and
- *       {@code usage} subtree are looked at.
- *   <li>SSE bodies are split into events over raw bytes; only the current event's data is
- *       buffered (at most 1 MiB; a larger event is dropped and marks the result malformed, the
- *       stream goes on). An event's JSON is parsed only if it can matter: the first JSON event
- *       (for the model; later ones too while no model was seen) and then events whose bytes
- *       show a non-null {@code usage}, {@code error} or {@code finish_reason} member, or a
- *       {@code type} of {@code error} or a terminal Responses event. Trailing commas are
- *       tolerated (see the note in the result's {@code malformed}).
+ *       {@code usage} subtree are looked at. Only the first 8 KiB of each string reach the
+ *       parser (the rest is skipped over raw bytes, not validated), so an answer with a string
+ *       of any length keeps its usage and costs no more memory.
+ *   <li>SSE bodies are split into events over raw bytes; the current event's data is buffered
+ *       up to 1 MiB. A larger event is parsed as it arrives instead, like a JSON body, and
+ *       always (a Responses API {@code response.completed} event carries the whole answer
+ *       before its usage). Otherwise an event's JSON is parsed only if it can matter: the
+ *       first JSON event (for the model; later ones too while no model was seen) and then
+ *       events whose bytes show a non-null {@code usage}, {@code error} or
+ *       {@code finish_reason} member, or a {@code type} of {@code error} or a terminal
+ *       Responses event. Trailing commas are tolerated (see the note in the result's
+ *       {@code malformed}).
  *   <li>Invalid input never throws: parsing stops, {@link UsageResult#malformed()} is set, and a
  *       usage object read completely before the damage is still reported. In a stream, a data
  *       event that is not valid JSON stops JSON parsing for the rest of the stream (SSE framing,

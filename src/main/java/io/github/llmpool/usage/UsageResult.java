@@ -33,8 +33,10 @@ package io.github.llmpool.usage;
  *                         {@code response.failed}). JSON: a non-null top-level {@code error}
  *                         (also in the objects of a root array, as Gemini sends it)
  * @param malformed        the input was not valid JSON, a usage count was not a non-negative
- *                         integer fitting a {@code long}, or a limit was hit (nesting depth,
- *                         number length, an SSE event over 1 MiB); see {@link UsageParser}.
+ *                         integer fitting a {@code long}, or a limit was hit (nesting deeper
+ *                         than 64, a number longer than 1,000 digits; strings have no limit,
+ *                         and past their first 8 KiB are not validated); see
+ *                         {@link UsageParser}.
  *                         Trailing commas ({@code {"a":1,}}) are accepted, not malformed:
  *                         Jackson's non-blocking parser lets them through at some split
  *                         points, and accepting them always keeps results chunking-independent

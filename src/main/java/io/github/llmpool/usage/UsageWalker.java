@@ -16,13 +16,36 @@ import java.io.IOException;
 final class UsageWalker {
 
   /**
-   * Shared factory: nesting limited to 64 (other limits: Jackson's defaults), field names
-   * canonicalized but not interned. Trailing commas are tolerated: Jackson's non-blocking parser
-   * accepts {@code {"a":1,}} when the input happens to be split right after the comma, so
-   * accepting them always keeps results independent of how the body was chunked.
+   * Shared factory. Its read constraints are set for a tap that must not fail on large answers,
+   * each one deliberately (Jackson's defaults would lose the usage of an answer with a string over
+   * 20 M characters):
+   * <ul>
+   *   <li>string and name length: no limit. The tap bounds what it hands Jackson itself: JSON
+   *       bodies and SSE events over {@link SseEngine#MAX_EVENT} go through {@link JsonFeed},
+   *       which passes on at most {@link JsonFeed#KEEP} bytes of any string (so the non-blocking
+   *       parser, which decodes every string, buffers at most that much); smaller events are
+   *       parsed in place by the blocking parser, which skips the strings it is not asked for
+   *       without decoding them.</li>
+   *   <li>document length and token count: no limit; a document is streamed, never held.</li>
+   *   <li>number length: 1,000 digits (Jackson's default). A count needs at most 19; the parser
+   *       buffers a number's digits, and converting a long one costs quadratic time. A longer
+   *       number anywhere makes the body malformed.</li>
+   *   <li>nesting depth: 64. API responses nest a few levels (their free-form parts, such as
+   *       tool arguments, are strings); deeper input is malformed.</li>
+   * </ul>
+   * Field names are canonicalized but not interned. Trailing commas are tolerated: Jackson's
+   * non-blocking parser accepts {@code {"a":1,}} when the input happens to be split right after
+   * the comma, so accepting them always keeps results independent of how the body was chunked.
    */
   static final JsonFactory FACTORY = JsonFactory.builder()
-      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxStringLength(Integer.MAX_VALUE)
+          .maxNameLength(Integer.MAX_VALUE)
+          .maxDocumentLength(-1)
+          .maxTokenCount(-1)
+          .maxNumberLength(1_000)
+          .maxNestingDepth(64)
+          .build())
       .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
       .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
       .build();

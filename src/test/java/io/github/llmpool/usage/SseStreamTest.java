@@ -323,25 +323,40 @@ class SseStreamTest {
   }
 
   @Test
-  void oversizedEventIsDroppedAndStreamGoesOn() {
+  void oversizedEventIsParsedAsItArrives() {
     StringBuilder big = new StringBuilder("{\"choices\":[{\"delta\":{\"content\":\"");
     while (big.length() < SseEngine.MAX_EVENT + 10) {
       big.append("0123456789abcdef");
     }
     big.append("\"},\"finish_reason\":null}],\"usage\":{\"total_tokens\":1}}");
+    // its own usage is read, whether the event arrives whole or cut into pieces
+    String alone = "data: " + C1 + "\n\ndata: " + big + "\n\ndata: [DONE]\n\n";
+    UsageResult own = new UsageResult(true, 0, 0, 1, 0, 0, "m1", true, true, false, false, 2);
+    assertEquals(own, Feed.run(UsageParser::sse, Feed.utf8(alone), Feed.Mode.WHOLE, 0));
+    UsageParser cut = UsageParser.sse();
+    Feed.feedRandom(cut, Feed.utf8(alone), new java.util.Random(1), 8192);
+    assertEquals(own, cut.result());
+    // and a later usage replaces it, as for any event
     String body = "data: " + C1 + "\n\ndata: " + big + "\n\ndata: " + USAGE
         + "\n\ndata: [DONE]\n\n";
     UsageResult r = Feed.run(UsageParser::sse, Feed.utf8(body), Feed.Mode.WHOLE, 0);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, true, 3), r);
+    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 3), r);
     UsageParser p = UsageParser.sse();
     Feed.feedRandom(p, Feed.utf8(body), new java.util.Random(1), 8192);
     assertEquals(r, p.result());
-    // one split over several data lines is capped as a whole
+    // one over several data lines that is not JSON: counted, not parsed
     String lines = ("data: " + "x".repeat(1000) + "\n").repeat(1100);
     UsageResult multi = Feed.run(UsageParser::sse, Feed.utf8(lines + "\ndata: " + USAGE + "\n\n"),
         Feed.Mode.WHOLE, 0);
-    assertTrue(multi.malformed());
-    assertUsage(multi, 5, 7, 12, 3, 4);
+    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), multi);
+    // broken JSON over the buffer stops JSON parsing, like a small broken event
+    String broken = "data: " + big.substring(0, big.length() - 1) + "]\n\ndata: " + USAGE + "\n\n";
+    UsageParser b = UsageParser.sse();
+    Feed.feedRandom(b, Feed.utf8(broken), new java.util.Random(2), 8192);
+    UsageResult br = b.result();
+    assertTrue(br.malformed());
+    assertEquals(2, br.events());
+    assertEquals(1, br.totalTokens()); // read completely before the damage
   }
 
   @Test
