@@ -11,5 +11,5 @@ module io.github.llmpool {
   requires org.slf4j;
 
   exports io.github.llmpool;
-  exports io.github.llmpool.okhttp;
+  exports io.github.llmpool.config;
 }

@@ -1,8 +1,9 @@
 package io.github.llmpool;
 
-import io.github.llmpool.internal.PoolCore;
-import io.github.llmpool.okhttp.RedirectGuard;
-import io.github.llmpool.okhttp.RouterInterceptor;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.okhttp.RedirectGuard;
+import okhttp3.Interceptor;
+import io.github.llmpool.internal.okhttp.RouterInterceptor;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -104,7 +105,7 @@ public final class ModelRouter {
   }
 
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
-  public RouterInterceptor interceptor() {
+  public Interceptor interceptor() {
     return interceptor;
   }
 
@@ -113,7 +114,7 @@ public final class ModelRouter {
    * redirects; the same as {@link ProviderPool#redirectGuard()}:
    * {@code addNetworkInterceptor(router.redirectGuard())}.
    */
-  public RedirectGuard redirectGuard() {
+  public Interceptor redirectGuard() {
     return RedirectGuard.get();
   }
 

@@ -1,12 +1,15 @@
 package io.github.llmpool;
 
-import io.github.llmpool.health.Health;
-import io.github.llmpool.health.LatencyModel;
-import io.github.llmpool.internal.AffinityTable;
-import io.github.llmpool.internal.Endpoint;
-import io.github.llmpool.internal.PoolCore;
-import io.github.llmpool.okhttp.PoolInterceptor;
-import io.github.llmpool.okhttp.RedirectGuard;
+import io.github.llmpool.config.PoolConfig;
+
+import io.github.llmpool.internal.health.Health;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.engine.AffinityTable;
+import io.github.llmpool.internal.route.Endpoint;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.okhttp.PoolInterceptor;
+import io.github.llmpool.internal.okhttp.RedirectGuard;
+import okhttp3.Interceptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -89,34 +92,8 @@ public final class ProviderPool {
     return new Builder();
   }
 
-  /**
-   * A pool from a JSON configuration file (format: {@link PoolConfig}); {@code ${VAR}} references
-   * resolve through the environment. For listeners and other code-only settings use
-   * {@code PoolConfig.fromJson(path).toPoolBuilder()}.
-   *
-   * @throws IllegalArgumentException naming the JSONPath of the first error in the file
-   */
-  public static ProviderPool fromJson(Path path) throws IOException {
-    return PoolConfig.fromJson(path).toPoolBuilder().build();
-  }
-
-  /** As {@link #fromJson(Path)}, resolving {@code ${VAR}} through {@code env} (null: not set). */
-  public static ProviderPool fromJson(Path path, Function<String, String> env) throws IOException {
-    return PoolConfig.fromJson(path, env).toPoolBuilder().build();
-  }
-
-  /** As {@link #fromJson(Path)}, reading a stream (not closed). */
-  public static ProviderPool fromJson(InputStream in) throws IOException {
-    return PoolConfig.fromJson(in).toPoolBuilder().build();
-  }
-
-  /** As {@link #fromJson(Path, Function)}, reading a stream (not closed). */
-  public static ProviderPool fromJson(InputStream in, Function<String, String> env) throws IOException {
-    return PoolConfig.fromJson(in, env).toPoolBuilder().build();
-  }
-
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
-  public PoolInterceptor interceptor() {
+  public Interceptor interceptor() {
     return interceptor;
   }
 
@@ -126,7 +103,7 @@ public final class ProviderPool {
    * {@code addNetworkInterceptor(pool.redirectGuard())}, or build the client with
    * {@code followRedirects(false)}.
    */
-  public RedirectGuard redirectGuard() {
+  public Interceptor redirectGuard() {
     return RedirectGuard.get();
   }
 
@@ -185,37 +162,19 @@ public final class ProviderPool {
     }
   }
 
-  /**
-   * Re-reads the configuration file and applies it at runtime, atomically, keeping every surviving
-   * provider's state: see {@link #update(PoolConfig)}. {@code ${VAR}} references resolve through
-   * the environment. Call it from your own trigger (an admin endpoint, a signal, a file watcher).
-   *
-   * @throws IllegalArgumentException if the file is invalid or changes a setting that cannot
-   *     change at runtime; the pool is then left as it was
-   */
-  public void reload(Path path) throws IOException {
-    update(PoolConfig.fromJson(path));
+  /** The eviction settings in force (fixed at build time). */
+  public EvictionPolicy eviction() {
+    return core.settings().health().policy();
   }
 
-  /** As {@link #reload(Path)}, resolving {@code ${VAR}} through {@code env} (null: not set). */
-  public void reload(Path path, Function<String, String> env) throws IOException {
-    update(PoolConfig.fromJson(path, env));
+  /** The retry settings in force (fixed at build time). */
+  public RetryPolicy retry() {
+    return core.settings().retry();
   }
 
-  /**
-   * Applies a configuration at runtime: its tiers (providers, weights, order) and, if it states
-   * one, its strategy, atomically through {@link #update(Strategy, List)}; providers whose name
-   * stays keep their health, evictions, estimates and counters. Settings fixed at build time
-   * (virtual host, eviction, retry, all-evicted policy, affinity) are compared where the config
-   * states them: any difference refuses the whole update with an {@link IllegalArgumentException}
-   * listing each one ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}) and
-   * changes nothing. Settings the config does not state, and code-only settings (listeners,
-   * classifier, ticker, random, latency model), are kept.
-   */
-  public synchronized void update(PoolConfig config) {
-    Objects.requireNonNull(config, "config");
-    config.requireCompatible(core);
-    update(config.states("strategy") ? config.strategy() : strategy(), config.tiers());
+  /** What a request gets when every provider is out (fixed at build time). */
+  public AllEvictedPolicy whenAllEvicted() {
+    return core.settings().allEvictedPolicy();
   }
 
   /** The engine, for the package's router. */

@@ -166,8 +166,8 @@ class AffinityTest {
 
   @Test
   void tableBoundHoldsUnderManyKeys() {
-    io.github.llmpool.internal.AffinityTable t =
-        new io.github.llmpool.internal.AffinityTable(Affinity.user().maxSize(100), ticker);
+    io.github.llmpool.internal.engine.AffinityTable t =
+        new io.github.llmpool.internal.engine.AffinityTable(Affinity.user().maxSize(100), ticker);
     for (int i = 0; i < 5_000; i++) {
       String k = "k" + i;
       t.remember(k, i % 2 == 0 ? "a" : "b", t.provider(k));

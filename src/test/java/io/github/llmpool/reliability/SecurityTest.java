@@ -449,23 +449,21 @@ class SecurityTest {
             + "{\"name\": \"p\", \"baseUrl\": \"https://b.example.com/v1\", \"apiKey\": \"${KEY}\"}");
     for (String provider : bad) {
       String json = config(provider);
-      Exception e = assertThrows(Exception.class, () -> io.github.llmpool.PoolConfig.fromJson(
-          new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), env::get), json);
+      Exception e = assertThrows(Exception.class, () -> io.github.llmpool.config.PoolConfig.read(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), env::get), json);
       assertNoSecret("config error for " + provider, e.getMessage());
       assertNoSecret("config error stack trace", stackTrace(e));
     }
     // A valid configuration shows no key either.
-    io.github.llmpool.PoolConfig ok = assertDoesNotThrowConfig(config(
+    io.github.llmpool.config.PoolConfig ok = assertDoesNotThrowConfig(config(
         "{\"name\": \"p\", \"baseUrl\": \"https://a.example.com/v1\", \"apiKey\": \"${KEY}\", \"apiKeyHeader\":"
             + " \"api-key\", \"headers\": {\"x-goog-api-key\": \"${EXTRA}\"}}"), env);
     assertNoSecret("PoolConfig", ok.toString());
     assertNoSecret("pool from config", ok.toPoolBuilder().build().toString());
   }
 
-  private static io.github.llmpool.PoolConfig assertDoesNotThrowConfig(String json, java.util.Map<String, String> env) {
+  private static io.github.llmpool.config.PoolConfig assertDoesNotThrowConfig(String json, java.util.Map<String, String> env) {
     try {
-      return io.github.llmpool.PoolConfig.fromJson(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
-          env::get);
+      return io.github.llmpool.config.PoolConfig.read(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), env::get);
     } catch (IOException e) {
       throw new AssertionError(e);
     }

@@ -1,11 +1,11 @@
 package io.github.llmpool.bench.jmh;
 
 import io.github.llmpool.Strategy;
-import io.github.llmpool.health.LatencyModel;
-import io.github.llmpool.health.ProviderState;
-import io.github.llmpool.internal.PaddedLong;
-import io.github.llmpool.internal.Slot;
-import io.github.llmpool.select.Router;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.health.PaddedLong;
+import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.internal.route.Router;
 import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;

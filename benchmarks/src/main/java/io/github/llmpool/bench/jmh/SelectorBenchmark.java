@@ -2,10 +2,10 @@ package io.github.llmpool.bench.jmh;
 
 import com.netflix.loadbalancer.Server;
 import io.github.llmpool.Strategy;
-import io.github.llmpool.health.ProviderState;
-import io.github.llmpool.internal.PoolCore;
-import io.github.llmpool.internal.Slot;
-import io.github.llmpool.select.Router;
+import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.internal.route.Router;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,7 +1,7 @@
 package io.github.llmpool.bench.jmh;
 
-import io.github.llmpool.usage.UsageParser;
-import io.github.llmpool.usage.UsageResult;
+import io.github.llmpool.internal.usage.UsageParser;
+import io.github.llmpool.internal.usage.UsageResult;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import okio.Buffer;

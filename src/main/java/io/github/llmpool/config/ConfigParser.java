@@ -1,0 +1,355 @@
+package io.github.llmpool.config;
+
+import io.github.llmpool.Affinity;
+import io.github.llmpool.AllEvictedPolicy;
+import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.RetryPolicy;
+import io.github.llmpool.Strategy;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a pool configuration file into a {@link PoolConfig}: a Jackson tree walked field by
+ * field, every error naming its JSONPath. Secrets: an API key must be an environment-variable
+ * reference, and neither a key nor a header value is ever put in a message. Not thread-safe; one
+ * per file.
+ */
+final class ConfigParser {
+  static final List<String> ROOT_FIELDS =
+      List.of("virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
+  static final List<String> TIER_FIELDS = List.of("providers");
+  static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
+      "concurrency", "headers", "includeUsage", "allowPlaintextKey");
+  static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
+      "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
+  static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
+  static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
+
+  private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '[^']*'");
+  private static final JsonMapper MAPPER = JsonMapper.builder()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+      .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
+
+  private final Function<String, String> env;
+
+  ConfigParser(Function<String, String> env) {
+    this.env = env;
+  }
+
+  /** Affinity on header {@code name}, or null when {@code name} is not a header name. */
+  private static Affinity headerAffinity(String name) {
+    try {
+      return Affinity.header(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  PoolConfig parse(InputStream in) throws IOException {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(in);
+    } catch (JsonProcessingException e) {
+      // The parser's own message, minus any token it quotes (it could be an unquoted key).
+      String m = UNRECOGNIZED_TOKEN.matcher(e.getOriginalMessage()).replaceAll("Unrecognized token");
+      if (m.startsWith("Trailing token")) {
+        m = "content after the root object";
+      }
+      var loc = e.getLocation();
+      throw new IllegalArgumentException("config is not valid JSON" + (loc == null ? "" : " at line " + loc.getLineNr()
+          + ", column " + loc.getColumnNr()) + ": " + m, null);
+    }
+    if (root == null || root.isMissingNode()) {
+      throw new IllegalArgumentException("config is empty");
+    }
+    ConfigNode r = new ConfigNode(root, "$").object().only(ROOT_FIELDS);
+    Set<String> stated = new HashSet<>();
+    for (String f : ROOT_FIELDS) {
+      if (r.get(f).present()) {
+        stated.add(f);
+      }
+    }
+    String virtualHost = ProviderPool.DEFAULT_VIRTUAL_HOST;
+    ConfigNode vh = r.get("virtualHost");
+    if (vh.present()) {
+      String h = vh.text();
+      set(vh, "virtualHost", null, () -> ProviderPool.builder().virtualHost(h));
+      virtualHost = h.toLowerCase(java.util.Locale.ROOT);
+    }
+    ConfigNode s = r.get("strategy");
+    Strategy strategy = s.present() ? s.enumValue(Strategy.class) : ProviderPool.DEFAULT_STRATEGY;
+    ConfigNode w = r.get("whenAllEvicted");
+    AllEvictedPolicy whenAllEvicted = w.present() ? w.enumValue(AllEvictedPolicy.class)
+        : ProviderPool.DEFAULT_ALL_EVICTED_POLICY;
+    EvictionPolicy eviction = eviction(r.get("eviction"));
+    RetryPolicy retry = retry(r.get("retry"));
+    Affinity affinity = affinity(r.get("affinity"));
+    List<List<Provider>> tiers = tiers(r.get("tiers").required());
+    return new PoolConfig(tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated);
+  }
+
+  // ------------------------------------------------------------------ sections
+
+  private EvictionPolicy eviction(ConfigNode n) {
+    if (!n.present()) {
+      return EvictionPolicy.defaults();
+    }
+    n.object().only(EVICTION_FIELDS);
+    EvictionPolicy.Builder b = EvictionPolicy.builder();
+    duration(n, "baseDuration", b::baseDuration);
+    duration(n, "maxDuration", b::maxDuration);
+    duration(n, "quotaDuration", b::quotaDuration);
+    number(n, "jitter", b::jitter);
+    integer(n, "rateLimitThreshold", b::rateLimitThreshold);
+    integer(n, "failureThreshold", b::failureThreshold);
+    integer(n, "maxEjectionPercent", b::maxEjectionPercent);
+    return built(n, EVICTION_FIELDS, b::build);
+  }
+
+  private RetryPolicy retry(ConfigNode n) {
+    if (!n.present()) {
+      return RetryPolicy.defaults();
+    }
+    n.object().only(RETRY_FIELDS);
+    RetryPolicy.Builder b = RetryPolicy.builder();
+    integer(n, "maxAttempts", b::maxAttempts);
+    number(n, "budgetRatio", b::budgetRatio);
+    integer(n, "minRetriesPerSecond", b::minRetriesPerSecond);
+    duration(n, "budgetWindow", b::budgetWindow);
+    return built(n, RETRY_FIELDS, b::build);
+  }
+
+  private Affinity affinity(ConfigNode n) {
+    if (!n.present()) {
+      return null;
+    }
+    n.object().only(AFFINITY_FIELDS);
+    ConfigNode k = n.get("key").required();
+    String key = k.text();
+    Affinity a;
+    if (key.equals("user")) {
+      a = Affinity.user();
+    } else if (key.equals("prompt_cache_key")) {
+      a = Affinity.promptCacheKey();
+    } else if (key.startsWith("header:") && headerAffinity(key.substring("header:".length())) != null) {
+      a = headerAffinity(key.substring("header:".length()));
+    } else {
+      throw k.bad("\"user\", \"prompt_cache_key\" or \"header:<name>\"");
+    }
+    Affinity[] out = {a};
+    ConfigNode size = n.get("maxSize");
+    if (size.present()) {
+      long v = size.longInteger();
+      set(size, "maxSize", null, () -> out[0] = out[0].maxSize(v));
+    }
+    duration(n, "idleExpiry", d -> out[0] = out[0].idleExpiry(d));
+    return out[0];
+  }
+
+  private List<List<Provider>> tiers(ConfigNode n) {
+    List<ConfigNode> tierNodes = n.array();
+    if (tierNodes.isEmpty()) {
+      throw n.error("must hold at least one tier but was empty");
+    }
+    Set<String> names = new HashSet<>();
+    List<List<Provider>> tiers = new ArrayList<>();
+    for (ConfigNode t : tierNodes) {
+      t.object().only(TIER_FIELDS);
+      ConfigNode ps = t.get("providers").required();
+      List<ConfigNode> providerNodes = ps.array();
+      if (providerNodes.isEmpty()) {
+        throw ps.error("must hold at least one provider but was empty");
+      }
+      List<Provider> tier = new ArrayList<>();
+      long sum = 0;
+      for (ConfigNode p : providerNodes) {
+        Provider provider = provider(p);
+        if (!names.add(provider.name())) {
+          throw p.get("name").error("must be unique but '" + provider.name() + "' appears twice");
+        }
+        tier.add(provider);
+        sum += provider.weight();
+      }
+      if (sum == 0) {
+        throw t.error("weights must not all be 0 but were " + tier.stream().map(x -> x.name() + "=0").toList());
+      }
+      if (sum > Integer.MAX_VALUE) {
+        throw t.error("sum of weights must be <= " + Integer.MAX_VALUE + " but was " + sum);
+      }
+      tiers.add(List.copyOf(tier));
+    }
+    return List.copyOf(tiers);
+  }
+
+  private Provider provider(ConfigNode p) {
+    p.object().only(PROVIDER_FIELDS);
+    ConfigNode nameNode = p.get("name").required();
+    String name = nameNode.text();
+    Provider.Builder[] b = new Provider.Builder[1];
+    set(nameNode, "name", null, () -> b[0] = Provider.builder(name));
+    Provider.Builder pb = b[0];
+    pb.baseUrl(p.get("baseUrl").required().text());
+    ConfigNode key = p.get("apiKey");
+    if (key.present()) {
+      if (!key.node.isTextual()) {
+        throw key.error("must be an environment variable reference such as \"${OPENAI_API_KEY}\" (the value is not shown)");
+      }
+      String resolved = resolve(key, key.node.textValue(), true);
+      set(key, "apiKey", name, () -> pb.apiKey(resolved));
+    }
+    text(p, "apiKeyHeader", name, pb::apiKeyHeader);
+    text(p, "model", name, pb::model);
+    ConfigNode weight = p.get("weight");
+    if (weight.present()) {
+      int v = weight.integer();
+      set(weight, "weight", name, () -> pb.weight(v));
+    }
+    ConfigNode concurrency = p.get("concurrency");
+    if (concurrency.present()) {
+      int v = concurrency.integer();
+      set(concurrency, "concurrency", name, () -> pb.concurrency(v));
+    }
+    ConfigNode headers = p.get("headers");
+    if (headers.present()) {
+      headers.object();
+      for (Map.Entry<String, JsonNode> e : headers.node.properties()) {
+        ConfigNode h = headers.get(e.getKey());
+        if (!h.present() || !h.node.isTextual()) {
+          throw h.error("must be a string (the value is not shown)");
+        }
+        String value = resolve(h, h.node.textValue(), false);
+        set(h, "header", name, () -> pb.header(e.getKey(), value));
+      }
+    }
+    ConfigNode usage = p.get("includeUsage");
+    if (usage.present()) {
+      pb.includeUsage(usage.bool());
+    }
+    ConfigNode plain = p.get("allowPlaintextKey");
+    if (plain.present()) {
+      pb.allowPlaintextKey(plain.bool());
+    }
+    return built(p, PROVIDER_FIELDS, pb::build, name);
+  }
+
+  // ------------------------------------------------------------------ secrets
+
+  /**
+   * Resolves a whole-string {@code ${NAME}} reference through the env lookup. An API key must be
+   * one; a header value may be one or a literal. Messages name the variable, never a value.
+   */
+  private String resolve(ConfigNode n, String raw, boolean mustBeReference) {
+    Matcher m = ENV_REF.matcher(raw.trim());
+    if (!m.matches()) {
+      if (mustBeReference) {
+        throw n.error("must be an environment variable reference such as \"${OPENAI_API_KEY}\", "
+            + "not a literal key (the value is not shown)");
+      }
+      return raw;
+    }
+    String var = m.group(1);
+    String value = env.apply(var);
+    if (value == null) {
+      throw n.error("names environment variable " + var + ", which is not set");
+    }
+    if (value.isBlank()) {
+      throw n.error("names environment variable " + var + ", which is blank");
+    }
+    return value;
+  }
+
+  // ------------------------------------------------------------------ typed setters
+
+  private static void duration(ConfigNode parent, String field, Consumer<Duration> setter) {
+    ConfigNode n = parent.get(field);
+    if (n.present()) {
+      Duration d = n.duration();
+      set(n, field, null, () -> setter.accept(d));
+    }
+  }
+
+  private static void integer(ConfigNode parent, String field, Consumer<Integer> setter) {
+    ConfigNode n = parent.get(field);
+    if (n.present()) {
+      int v = n.integer();
+      set(n, field, null, () -> setter.accept(v));
+    }
+  }
+
+  private static void number(ConfigNode parent, String field, Consumer<Double> setter) {
+    ConfigNode n = parent.get(field);
+    if (n.present()) {
+      double v = n.number();
+      set(n, field, null, () -> setter.accept(v));
+    }
+  }
+
+  private static void text(ConfigNode parent, String field, String provider, Consumer<String> setter) {
+    ConfigNode n = parent.get(field);
+    if (n.present()) {
+      String v = n.text();
+      set(n, field, provider, () -> setter.accept(v));
+    }
+  }
+
+  /** Runs a builder setter; its IllegalArgumentException is re-thrown with the JSON path. */
+  private static void set(ConfigNode n, String setting, String provider, Runnable setter) {
+    try {
+      setter.run();
+    } catch (IllegalArgumentException e) {
+      String m = strip(e.getMessage(), provider);
+      throw new IllegalArgumentException(n.path + (m.startsWith(setting + " ") ? m.substring(setting.length()) : ": " + m));
+    }
+  }
+
+  private static <T> T built(ConfigNode n, List<String> fields, java.util.function.Supplier<T> build) {
+    return built(n, fields, build, null);
+  }
+
+  /** Runs {@code build()}; a cross-field error is re-thrown with the path of the field it starts with. */
+  private static <T> T built(ConfigNode n, List<String> fields, java.util.function.Supplier<T> build, String provider) {
+    try {
+      return build.get();
+    } catch (IllegalArgumentException e) {
+      String m = strip(e.getMessage(), provider);
+      for (String f : fields) {
+        if (m.startsWith(f + " ")) {
+          throw new IllegalArgumentException(n.get(f).path + m.substring(f.length()));
+        }
+      }
+      throw new IllegalArgumentException(n.path + ": " + m);
+    }
+  }
+
+  /** Drops the builder's "of provider 'x'" / "(provider 'x')": the path already says which. */
+  private static String strip(String message, String provider) {
+    if (provider == null || message == null) {
+      return String.valueOf(message);
+    }
+    return message.replace(" of provider '" + provider + "'", "").replace(" (provider '" + provider + "')", "");
+  }
+}

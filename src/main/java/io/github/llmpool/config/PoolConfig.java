@@ -1,0 +1,264 @@
+package io.github.llmpool.config;
+
+import io.github.llmpool.Affinity;
+import io.github.llmpool.AllEvictedPolicy;
+import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.RetryPolicy;
+import io.github.llmpool.Strategy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A pool configuration read from a JSON file: tiers of providers, strategy, eviction, retry,
+ * all-evicted policy, session affinity and virtual host. Build a pool from it
+ * ({@link ProviderPool#fromJson(Path)}, or {@link #toPoolBuilder()} to add listeners and the
+ * like in code), and apply an edited file to a running pool with {@link ProviderPool#reload(Path)}.
+ *
+ * <pre>{@code
+ * // llmpool.json:
+ * // {"strategy": "weighted",
+ * //  "eviction": {"baseDuration": "5s", "maxDuration": "5m"},
+ * //  "tiers": [{"providers": [
+ * //     {"name": "mini", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
+ * //      "model": "gpt-4o-mini", "weight": 80},
+ * //     {"name": "big", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
+ * //      "model": "gpt-4o", "weight": 20}]}]}
+ * PoolConfig config = PoolConfig.fromJson(Path.of("llmpool.json"));
+ * ProviderPool pool = config.toPoolBuilder()
+ *     .onUsage(u -> meter.record(u.provider(), u.totalTokens()))
+ *     .build();
+ * // later, after editing weights in the file:
+ * pool.reload(Path.of("llmpool.json"));
+ * }</pre>
+ *
+ * <p>The format (every field but {@code tiers}, and in a provider {@code name} and
+ * {@code baseUrl}, is optional and defaults as its builder setter does):
+ * <ul>
+ *   <li>root: {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
+ *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
+ *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
+ *       {@code affinity}, {@code tiers}.</li>
+ *   <li>{@code eviction}: {@code baseDuration}, {@code maxDuration}, {@code quotaDuration},
+ *       {@code jitter}, {@code rateLimitThreshold}, {@code failureThreshold},
+ *       {@code maxEjectionPercent}. {@code retry}: {@code maxAttempts}, {@code budgetRatio},
+ *       {@code minRetriesPerSecond}, {@code budgetWindow}. {@code affinity}: {@code key}
+ *       ({@code "user"}, {@code "prompt_cache_key"} or {@code "header:X-Session-Id"}),
+ *       {@code maxSize}, {@code idleExpiry}.</li>
+ *   <li>{@code tiers}: an array of {@code {"providers": [...]}}, first tier first. A provider:
+ *       {@code name}, {@code baseUrl}, {@code apiKey}, {@code apiKeyHeader}, {@code model},
+ *       {@code weight}, {@code concurrency}, {@code headers} (an object of name to value), {@code includeUsage},
+ *       {@code allowPlaintextKey}.</li>
+ *   <li>Durations are strings: ISO-8601 ({@code "PT5S"}) or integer + unit, units {@code ms},
+ *       {@code s}, {@code m}, {@code h}, {@code d}, combinable ({@code "500ms"}, {@code "1m30s"}).
+ *       A bare number is refused: its unit would be a guess.</li>
+ *   <li>Secrets stay out of the file: {@code apiKey} must be a reference {@code "${ENV_VAR}"},
+ *       resolved through the environment (or the lookup given); a literal key is refused. A
+ *       header value may be a literal or a reference. Neither a key nor a header value appears
+ *       in any message.</li>
+ *   <li>Unknown fields are refused; {@code //} and {@code /* *}{@code /} comments are allowed;
+ *       duplicate fields are refused; JSON {@code null} means "not set".</li>
+ * </ul>
+ * Every error is an {@link IllegalArgumentException} naming the JSONPath and the bad value, e.g.
+ * {@code $.tiers[0].providers[1].weight must be >= 0 but was -1}.
+ *
+ * <p>Immutable and thread-safe. {@link #toString()} shows no key.
+ */
+public final class PoolConfig {
+  private final List<List<Provider>> tiers;
+  private final Strategy strategy;
+  private final EvictionPolicy eviction;
+  private final RetryPolicy retry;
+  private final AllEvictedPolicy whenAllEvicted;
+  private final Affinity affinity;
+  private final String virtualHost;
+  private final Set<String> stated;
+
+  PoolConfig(List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated) {
+    this.tiers = tiers;
+    this.strategy = strategy;
+    this.eviction = eviction;
+    this.retry = retry;
+    this.whenAllEvicted = whenAllEvicted;
+    this.affinity = affinity;
+    this.virtualHost = virtualHost;
+    this.stated = Set.copyOf(stated);
+  }
+
+  /**
+   * Reads a configuration file; {@code ${VAR}} references resolve through {@link System#getenv(String)}.
+   *
+   * @throws IllegalArgumentException naming the JSONPath and the bad value of the first error
+   * @throws IOException if the file cannot be read
+   */
+  public static PoolConfig read(Path path) throws IOException {
+    return read(path, System::getenv);
+  }
+
+  /**
+   * Reads a configuration file; {@code ${VAR}} references resolve through {@code env} (a null
+   * answer: not set).
+   *
+   * @throws IllegalArgumentException naming the JSONPath and the bad value of the first error
+   * @throws IOException if the file cannot be read
+   */
+  public static PoolConfig read(Path path, Function<String, String> env) throws IOException {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(env, "env");
+    try (InputStream in = Files.newInputStream(path)) {
+      return read(in, env);
+    }
+  }
+
+  /**
+   * Reads a configuration from a stream (not closed); {@code ${VAR}} references resolve through
+   * {@code env} ({@code System::getenv} for the environment; a null answer: not set).
+   *
+   * @throws IllegalArgumentException naming the JSONPath and the bad value of the first error
+   * @throws IOException if the stream cannot be read
+   */
+  public static PoolConfig read(InputStream in, Function<String, String> env) throws IOException {
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(env, "env");
+    return new ConfigParser(env).parse(in);
+  }
+
+  /** The providers, tier by tier. */
+  public List<List<Provider>> tiers() {
+    return tiers;
+  }
+
+  /** The strategy ({@link ProviderPool#DEFAULT_STRATEGY} when the file states none). */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The eviction settings ({@link EvictionPolicy#defaults()} when the file states none). */
+  public EvictionPolicy eviction() {
+    return eviction;
+  }
+
+  /** The retry settings ({@link RetryPolicy#defaults()} when the file states none). */
+  public RetryPolicy retry() {
+    return retry;
+  }
+
+  /** The all-evicted policy ({@link ProviderPool#DEFAULT_ALL_EVICTED_POLICY} when the file states none). */
+  public AllEvictedPolicy whenAllEvicted() {
+    return whenAllEvicted;
+  }
+
+  /** Session affinity, if the file states it. */
+  public Optional<Affinity> affinity() {
+    return Optional.ofNullable(affinity);
+  }
+
+  /** The virtual host ({@link ProviderPool#DEFAULT_VIRTUAL_HOST} when the file states none). */
+  public String virtualHost() {
+    return virtualHost;
+  }
+
+  /**
+   * Whether the file states the top-level setting {@code name} ({@code "strategy"},
+   * {@code "eviction"}, ...). A reload compares and applies only what the file states.
+   */
+  public boolean states(String name) {
+    return stated.contains(name);
+  }
+
+  /**
+   * A pool builder holding everything in the file; add what only code can give (listeners,
+   * classifier, ticker, a key function for affinity...) and {@code build()}.
+   */
+  public ProviderPool.Builder toPoolBuilder() {
+    ProviderPool.Builder b = ProviderPool.builder().strategy(strategy).eviction(eviction).retry(retry)
+        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost);
+    if (affinity != null) {
+      b.affinity(affinity);
+    }
+    for (List<Provider> tier : tiers) {
+      b.tier(tier);
+    }
+    return b;
+  }
+
+  /**
+   * Applies this configuration to a running pool, atomically: its tiers (providers, weights,
+   * order) and, if it states one, its strategy, through {@link ProviderPool#update(Strategy, List)};
+   * providers whose name stays keep their health, evictions, estimates and counters. Settings fixed
+   * at build time (virtual host, eviction, retry, all-evicted policy, affinity) are compared where
+   * the file states them: any difference refuses the whole update, listing each one
+   * ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}), and nothing changes.
+   * Settings the file does not state, and code-only settings (listeners, classifier, ticker,
+   * random, latency), are kept. A reload is {@code PoolConfig.read(path).applyTo(pool)}, called
+   * from your own trigger (an admin endpoint, a signal, a file watcher).
+   *
+   * @throws IllegalArgumentException if the configuration changes a setting that cannot change at
+   *     runtime, or its tiers are invalid; the pool is then left as it was
+   */
+  public void applyTo(ProviderPool pool) {
+    Objects.requireNonNull(pool, "pool");
+    synchronized (pool) {
+      requireCompatible(pool);
+      pool.update(states("strategy") ? strategy : pool.strategy(), tiers);
+    }
+  }
+
+  private void requireCompatible(ProviderPool pool) {
+    List<String> diffs = new ArrayList<>();
+    if (states("virtualHost")) {
+      diff(diffs, "$.virtualHost", virtualHost, pool.baseUrl().getHost());
+    }
+    if (states("whenAllEvicted")) {
+      diff(diffs, "$.whenAllEvicted", whenAllEvicted, pool.whenAllEvicted());
+    }
+    if (states("eviction")) {
+      EvictionPolicy e = pool.eviction();
+      diff(diffs, "$.eviction.baseDuration", eviction.baseDuration(), e.baseDuration());
+      diff(diffs, "$.eviction.maxDuration", eviction.maxDuration(), e.maxDuration());
+      diff(diffs, "$.eviction.quotaDuration", eviction.quotaDuration(), e.quotaDuration());
+      diff(diffs, "$.eviction.jitter", eviction.jitter(), e.jitter());
+      diff(diffs, "$.eviction.rateLimitThreshold", eviction.rateLimitThreshold(), e.rateLimitThreshold());
+      diff(diffs, "$.eviction.failureThreshold", eviction.failureThreshold(), e.failureThreshold());
+      diff(diffs, "$.eviction.maxEjectionPercent", eviction.maxEjectionPercent(), e.maxEjectionPercent());
+    }
+    if (states("retry")) {
+      RetryPolicy r = pool.retry();
+      diff(diffs, "$.retry.maxAttempts", retry.maxAttempts(), r.maxAttempts());
+      diff(diffs, "$.retry.budgetRatio", retry.budgetRatio(), r.budgetRatio());
+      diff(diffs, "$.retry.minRetriesPerSecond", retry.minRetriesPerSecond(), r.minRetriesPerSecond());
+      diff(diffs, "$.retry.budgetWindow", retry.budgetWindow(), r.budgetWindow());
+    }
+    if (states("affinity")) {
+      diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));
+    }
+    if (!diffs.isEmpty()) {
+      throw new IllegalArgumentException("reload refused, nothing was changed: settings that cannot change at runtime "
+          + "differ from the pool's (restart to apply them): " + String.join("; ", diffs));
+    }
+  }
+
+  private static void diff(List<String> out, String path, Object inFile, Object inForce) {
+    if (!inFile.equals(inForce)) {
+      out.add(path + " is " + inFile + " in the file but " + inForce + " in force");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PoolConfig{strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry + ", whenAllEvicted="
+        + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity) + ", virtualHost=" + virtualHost
+        + ", tiers=" + tiers + "}";
+  }
+}

@@ -1,0 +1,136 @@
+package io.github.llmpool.internal.engine;
+
+import io.github.llmpool.internal.route.Slot;
+
+import io.github.llmpool.Outcome;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.internal.usage.UsageResult;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One attempt on one provider, from dispatch to the end of its response body. Holds the in-flight
+ * slot taken at dispatch and gives it back exactly once, whichever way the attempt ends: an
+ * exception before the response, a response the pool discards to fail over, or the end, early
+ * close or failure of the body the caller reads. At that moment it counts the attempt, adds its
+ * tokens, feeds the latency estimate and delivers the {@link TokenUsage} record. Thread-safe.
+ */
+public final class AttemptLease {
+  private static final UsageResult NONE = new UsageResult(false, 0, 0, 0, 0, 0, null, false, false, false, false, 0);
+
+  private final PoolCore core;
+  private final Slot slot;
+  private final int attempt;
+  private final boolean probe;
+  private final long start;
+  private final String requestedModel;
+  private final AtomicBoolean done = new AtomicBoolean();
+  private volatile long headersAt = -1;
+  private volatile int status = -1;
+  private volatile Outcome outcome;
+
+  private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel) {
+    this.core = core;
+    this.slot = slot;
+    this.attempt = attempt;
+    this.probe = probe;
+    this.start = start;
+    this.requestedModel = requestedModel;
+  }
+
+  /** Dispatches an attempt: +1 in flight, +1 request. */
+  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now, String requestedModel) {
+    slot.state.dispatch(now);
+    return new AttemptLease(core, slot, attempt, probe, now, requestedModel);
+  }
+
+  public Slot slot() {
+    return slot;
+  }
+
+  public boolean probe() {
+    return probe;
+  }
+
+  public long start() {
+    return start;
+  }
+
+  public PoolCore core() {
+    return core;
+  }
+
+  /** The response headers arrived with this status, classified as {@code outcome}. */
+  public void headers(long now, int status, Outcome outcome) {
+    this.headersAt = now;
+    this.status = status;
+    this.outcome = outcome;
+  }
+
+  /**
+   * The attempt failed before a response: releases it and records the failure with health
+   * ({@code outcome == null} means cancelled: no health verdict).
+   */
+  public void failedBeforeResponse(Outcome outcome, long now) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    slot.state.release();
+    slot.state.count(false, false);
+    if (outcome == null) {
+      core.onNeutral(slot, probe);
+    } else {
+      core.onFailure(slot, outcome, -1, -1, now, start, probe);
+    }
+  }
+
+  /** The pool closed this attempt's response to fail over: release and report it as discarded. */
+  public void discard(long now) {
+    finish(NONE, TokenUsage.End.DISCARDED, -1, now, false);
+  }
+
+  /**
+   * The body ended (read to its end, closed early, or failed). {@code ttftAt} is when the first
+   * token arrived (-1 if none); {@code cancelled} suppresses a health verdict for a failed read.
+   */
+  public void finish(UsageResult usage, TokenUsage.End end, long ttftAt, long now, boolean cancelled) {
+    finish(usage, end, ttftAt, now, cancelled ? null : Outcome.CONNECTION_FAILURE);
+  }
+
+  /**
+   * As above; a failed or truncated body of a 2xx answer counts as {@code bodyFailure} against the
+   * provider ({@code null}: the caller gave up, no verdict).
+   */
+  public void finish(UsageResult usage, TokenUsage.End end, long ttftAt, long now, Outcome bodyFailure) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    int code = status;
+    boolean ok2xx = code >= 200 && code < 300;
+    boolean bodyFailed = end == TokenUsage.End.FAILED || end == TokenUsage.End.TRUNCATED;
+    boolean clientError = outcome == Outcome.CLIENT_ERROR;
+    slot.state.release();
+    slot.state.count(ok2xx && !bodyFailed, clientError && !bodyFailed);
+    if (usage.reported()) {
+      slot.state.addTokens(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
+          usage.cachedTokens(), usage.reasoningTokens());
+    }
+    long duration = now - start;
+    long ttft = usage.streamed() ? (ttftAt >= 0 ? ttftAt - start : -1) : (headersAt >= 0 ? headersAt - start : -1);
+    if (ok2xx) {
+      if (bodyFailed && bodyFailure != null) {
+        core.onFailure(slot, bodyFailure, code, -1, now, start, false);
+      } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
+        long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
+            usage.reported());
+        slot.state.sample(now, signal, core.settings().latency());
+      }
+    }
+    if (core.hasUsageListener()) {
+      core.deliver(new TokenUsage(slot.name(), slot.tier, requestedModel, usage.servedModel(), usage.promptTokens(),
+          usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(), usage.reasoningTokens(),
+          usage.reported(), code, usage.streamed(), headersAt >= 0 ? Duration.ofNanos(headersAt - start) : null,
+          ttft >= 0 ? Duration.ofNanos(ttft) : null, Duration.ofNanos(duration), attempt, end, usage.errorEvent()));
+    }
+  }
+}

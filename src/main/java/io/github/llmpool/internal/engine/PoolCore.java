@@ -1,0 +1,394 @@
+package io.github.llmpool.internal.engine;
+
+import io.github.llmpool.internal.route.Endpoint;
+import io.github.llmpool.internal.route.Slot;
+
+import io.github.llmpool.AllEvictedPolicy;
+import io.github.llmpool.Attempt;
+import io.github.llmpool.NoProviderAvailableException;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.OutcomeClassifier;
+import io.github.llmpool.PoolEvent;
+import io.github.llmpool.PoolListener;
+import io.github.llmpool.PoolSnapshot;
+import io.github.llmpool.ProviderSnapshot;
+import io.github.llmpool.RandomSource;
+import io.github.llmpool.RetryPolicy;
+import io.github.llmpool.Strategy;
+import io.github.llmpool.Ticker;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.UsageListener;
+import io.github.llmpool.internal.health.Health;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.health.RetryBudget;
+import io.github.llmpool.internal.route.Exclusion;
+import io.github.llmpool.internal.route.P2cPicker;
+import io.github.llmpool.internal.route.Router;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine behind a {@code ProviderPool}: the current routing snapshot, the live provider states
+ * (kept by name across snapshots), health decisions, the retry budget, events, logs and usage
+ * records. Used by the OkHttp interceptor; never by users. Thread-safe: the snapshot is published
+ * through a volatile field and replaced whole under a lock that only reconfiguration takes.
+ */
+public final class PoolCore {
+  private static final Logger log = LoggerFactory.getLogger("io.github.llmpool");
+
+  /** Everything fixed at build time. */
+  public record Settings(
+      Ticker ticker,
+      RandomSource random,
+      Health health,
+      RetryPolicy retry,
+      OutcomeClassifier classifier,
+      AllEvictedPolicy allEvictedPolicy,
+      LatencyModel latency,
+      UsageListener usageListener,
+      PoolListener poolListener,
+      boolean failOnTruncatedStream,
+      String virtualHost,
+      String virtualPrefix) {}
+
+  private final Settings settings;
+  private final RetryBudget budget;
+  private final Object reconfigureLock = new Object();
+  private final AffinityTable affinity; // null without session affinity
+  private volatile Router router;
+  private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
+  private volatile Secrets secrets = Secrets.NONE;
+
+  public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
+    this(settings, strategy, tiers, weights, null);
+  }
+
+  /** As above, with session affinity ({@code affinity} may be null: none). */
+  public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
+      AffinityTable affinity) {
+    this.settings = settings;
+    this.affinity = affinity;
+    RetryPolicy r = settings.retry();
+    this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
+    reconfigure(strategy, tiers, weights);
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  /** The sticky table, or null when the pool has no session affinity. */
+  public AffinityTable affinity() {
+    return affinity;
+  }
+
+  public RetryBudget budget() {
+    return budget;
+  }
+
+  /**
+   * The credential values of every provider this pool has had, those replaced or removed by a
+   * reconfiguration included (an upstream may still echo an old key), as fingerprints: for
+   * redacting text the pool did not write (OkHttp's exception messages, an upstream's reason
+   * phrase or headers) before a caller sees it.
+   */
+  public Secrets secrets() {
+    return secrets;
+  }
+
+  public long now() {
+    return settings.ticker().read();
+  }
+
+  /**
+   * Replaces the routing snapshot atomically. Providers whose name survives keep their state
+   * (health, estimates, counters, in-flight); requests in flight finish on the provider they
+   * started on.
+   */
+  public void reconfigure(Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
+    synchronized (reconfigureLock) {
+      Map<String, ProviderState> next = new HashMap<>();
+      List<List<Slot>> slotTiers = new ArrayList<>();
+      for (int t = 0; t < tiers.size(); t++) {
+        List<Slot> slots = new ArrayList<>();
+        for (int i = 0; i < tiers.get(t).size(); i++) {
+          Endpoint e = tiers.get(t).get(i);
+          ProviderState state = states.get(e.name);
+          if (state == null) {
+            state = new ProviderState(e.name, settings.ticker().read());
+          }
+          next.put(e.name, state);
+          slots.add(new Slot(e, state, t, weights.get(t).get(i)));
+        }
+        slotTiers.add(slots);
+      }
+      boolean first = router == null;
+      List<Endpoint> all = new ArrayList<>();
+      tiers.forEach(all::addAll);
+      secrets = secrets.plus(Secrets.of(all)); // before the router: no request reaches a provider unredacted
+      states = next;
+      router = new Router(strategy, slotTiers, settings.random(), settings.latency());
+      if (!first) {
+        log.info("llmpool reconfigured: {} providers in {} tiers, strategy {}", next.size(), tiers.size(), strategy);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ selection
+
+  /**
+   * Picks a provider for the next attempt and claims it (a provider past its eviction deadline is
+   * claimed by exactly one request, its probe). Returns null when no provider is eligible.
+   */
+  public Slot choose(long now, Exclusion exclusion, boolean[] probeOut) {
+    Router r = router;
+    // Each refused claim means another request holds that provider's probe, which makes it
+    // ineligible for the next pick, so this loop ends within (providers + 1) rounds.
+    for (int round = 0; round <= r.size(); round++) {
+      Slot s = r.pick(now, exclusion);
+      if (s == null) {
+        return null;
+      }
+      int claim = s.state.claim(now);
+      if (claim != ProviderState.REFUSED) {
+        probeOut[0] = claim == ProviderState.PROBE;
+        if (probeOut[0]) {
+          log.debug("llmpool provider {} probing after eviction", s.name());
+          emit(() -> new PoolEvent.Probing(s.name(), s.tier));
+        }
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The provider named {@code name} (a session's sticky provider), claimed, if it may take this
+   * attempt: weight above 0, available, not excluded, claimable (past an eviction: the single
+   * probe), and in the tier that serves now (no earlier tier has an eligible provider). Null
+   * otherwise; the caller then chooses as usual.
+   */
+  public Slot chooseSticky(long now, String name, Exclusion exclusion, boolean[] probeOut) {
+    Router r = router;
+    Slot s = r.slot(name);
+    if (s == null || s.weight == 0 || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
+        || r.eligibleBefore(s.tier, now, exclusion)) {
+      return null;
+    }
+    int claim = s.state.claim(now);
+    if (claim == ProviderState.REFUSED) {
+      return null;
+    }
+    probeOut[0] = claim == ProviderState.PROBE;
+    if (probeOut[0]) {
+      log.debug("llmpool provider {} probing after eviction", s.name());
+      emit(() -> new PoolEvent.Probing(s.name(), s.tier));
+    }
+    return s;
+  }
+
+  /** The fail-open choice when every tier is out, or null under {@link AllEvictedPolicy#FAIL_FAST}. */
+  public Slot failOpen(long now, Exclusion exclusion) {
+    if (settings.allEvictedPolicy() != AllEvictedPolicy.FAIL_OPEN) {
+      return null;
+    }
+    Slot s = router.pickLeastEvicted(now, exclusion);
+    if (s != null) {
+      log.debug("llmpool every provider is evicted; failing open to {}", s.name());
+    }
+    return s;
+  }
+
+  /** The exception for "nothing to send this request to", naming every provider and when it returns. */
+  public NoProviderAvailableException noProvider(long now, List<Attempt> attempts, Exclusion exclusion) {
+    StringBuilder sb = new StringBuilder("no provider available (policy ")
+        .append(settings.allEvictedPolicy()).append("):");
+    long earliest = Long.MAX_VALUE;
+    for (Slot s : router.slots()) {
+      sb.append(' ').append(s.name()).append(" (tier ").append(s.tier).append(") ");
+      boolean tried = exclusion != null && exclusion.excludes(s);
+      long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      if (s.weight == 0) {
+        sb.append("has weight 0");
+      } else if (s.state.evicted() && left > 0) {
+        sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
+      } else if (s.state.evicted()) {
+        sb.append("probe in flight");
+      } else {
+        sb.append(tried ? "already tried" : "available");
+      }
+      sb.append(tried && s.state.evicted() ? ", already tried;" : ";");
+      if (s.weight > 0 && !tried) {
+        earliest = Math.min(earliest, left);
+      }
+    }
+    if (earliest == Long.MAX_VALUE) {
+      earliest = 0;
+    }
+    sb.append(" earliest return in ").append(Duration.ofNanos(earliest).toMillis()).append(" ms");
+    return new NoProviderAvailableException(sb.toString(), Duration.ofNanos(earliest), attempts);
+  }
+
+  // ------------------------------------------------------------------ health
+
+  /** An answer that proves the provider is up. */
+  public void onHealthy(Slot slot) {
+    onHealthy(slot, now());
+  }
+
+  /** As above, for an attempt dispatched at {@code dispatchedAt} (a success that predates the eviction does not restore). */
+  public void onHealthy(Slot slot, long dispatchedAt) {
+    if (settings.health().onHealthy(slot.state, dispatchedAt)) {
+      log.info("llmpool provider {} restored", slot.name());
+      emit(() -> new PoolEvent.Restored(slot.name(), slot.tier));
+    }
+  }
+
+  /** A retryable failure: may evict (never shortening an eviction in force). */
+  public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, boolean probe) {
+    onFailure(slot, outcome, status, hintNanos, now, now, probe);
+  }
+
+  /** As above, for an attempt dispatched at {@code dispatchedAt} (one that predates the eviction does not change it). */
+  public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, long dispatchedAt,
+      boolean probe) {
+    Router r = router;
+    boolean mayEvict = true;
+    int pct = settings.health().policy().maxEjectionPercent();
+    if (pct < 100 && slot.tier < r.tierCount()) {
+      int size = r.tierSize(slot.tier);
+      int evicted = r.evictedIn(slot.tier);
+      mayEvict = evicted == 0 || (evicted + 1) * 100 <= pct * size;
+    }
+    boolean wasEvicted = slot.state.evicted();
+    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
+    if (e != null) {
+      if (!wasEvicted || probe) {
+        log.warn("llmpool provider {} evicted for {} ms after {}{} (ejection {})", slot.name(),
+            Duration.ofNanos(e.durationNanos()).toMillis(), outcome, status >= 0 ? " " + status : "", e.ejections());
+      } else {
+        log.debug("llmpool provider {} eviction kept until +{} ms", slot.name(), Duration.ofNanos(e.durationNanos()).toMillis());
+      }
+      emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
+          e.serverHint(), e.ejections()));
+    }
+  }
+
+  /** An attempt that ended without a verdict (cancelled). */
+  public void onNeutral(Slot slot, boolean probe) {
+    settings.health().onNeutral(slot.state, probe);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean unguardedRedirectsWarned =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Logs once per pool that a client follows redirects without the redirect guard while a
+   * provider sends a credential OkHttp would not strip on a cross-host redirect.
+   */
+  public void warnUnguardedRedirects(String provider) {
+    if (unguardedRedirectsWarned.compareAndSet(false, true)) {
+      log.warn("llmpool provider {} sends a credential in a header other than Authorization (or extra headers), and"
+          + " this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would carry"
+          + " them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", provider);
+    }
+  }
+
+  /** Whether {@link #warnUnguardedRedirects} has fired. */
+  public boolean warnedUnguardedRedirects() {
+    return unguardedRedirectsWarned.get();
+  }
+
+  // ------------------------------------------------------------------ events and usage
+
+  public boolean hasPoolListener() {
+    return settings.poolListener() != null;
+  }
+
+  /**
+   * Builds and delivers an event only if someone listens; a throwing listener is logged by class
+   * and origin ({@link Failures#describe}), never by its message.
+   */
+  public void emit(Supplier<PoolEvent> event) {
+    PoolListener l = settings.poolListener();
+    if (l == null) {
+      return;
+    }
+    try {
+      l.onEvent(event.get());
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool PoolListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
+    }
+  }
+
+  public boolean hasUsageListener() {
+    return settings.usageListener() != null;
+  }
+
+  /**
+   * Delivers a usage record; a throwing listener is logged by class and origin, never by its
+   * message (which may quote the record's requested model, the caller's own text).
+   */
+  public void deliver(TokenUsage usage) {
+    UsageListener l = settings.usageListener();
+    if (l == null) {
+      return;
+    }
+    try {
+      l.onUsage(usage);
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool UsageListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
+    }
+  }
+
+  // ------------------------------------------------------------------ snapshot
+
+  public PoolSnapshot snapshot() {
+    Router r = router;
+    long now = now();
+    List<ProviderSnapshot> out = new ArrayList<>();
+    for (int t = 0; t < r.tierCount(); t++) {
+      P2cPicker.Reference ref = r.tierReference(t, now);
+      for (int i = 0; i < r.tierSize(t); i++) {
+        out.add(snapshot(r.slot(t, i), now, ref.forSlot(i)));
+      }
+    }
+    return new PoolSnapshot(r.strategy(), out);
+  }
+
+  private ProviderSnapshot snapshot(Slot s, long now, double reference) {
+    ProviderState st = s.state;
+    ProviderSnapshot.Status status;
+    long left = 0;
+    if (!st.evicted()) {
+      status = ProviderSnapshot.Status.AVAILABLE;
+    } else if (now - st.evictedUntil() < 0) {
+      status = ProviderSnapshot.Status.EVICTED;
+      left = st.evictedUntil() - now;
+    } else {
+      status = ProviderSnapshot.Status.PROBING;
+    }
+    return new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
+        st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), reference)), st.requests(),
+        st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
+        st.totalTokens(), st.cachedTokens(), st.reasoningTokens());
+  }
+}

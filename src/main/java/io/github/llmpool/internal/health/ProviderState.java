@@ -1,0 +1,398 @@
+package io.github.llmpool.internal.health;
+
+import io.github.llmpool.internal.health.PaddedLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The live state of one provider: in-flight count, peak-EWMA latency estimate, recent-failure
+ * score, eviction deadline and probe flag, cumulative counters. It outlives routing snapshots: a
+ * reconfiguration that keeps a provider's name keeps its state.
+ *
+ * <p>Thread-safe. The read side used by selection ({@link #isAvailable}, {@link #cost}) takes no
+ * lock and allocates nothing; writers of the estimate and of the eviction synchronise on this
+ * object (they run once per attempt, off the pick path). Knows nothing of HTTP.
+ */
+public final class ProviderState {
+
+  /** {@link #claim} result: the provider may not take this request. */
+  public static final int REFUSED = 0;
+  /** {@link #claim} result: ordinary traffic. */
+  public static final int NORMAL = 1;
+  /** {@link #claim} result: this request is the single probe after an eviction. */
+  public static final int PROBE = 2;
+
+  private final String name;
+  private final long createdAt;
+  private final PaddedLong inFlight = new PaddedLong();
+
+  // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
+  private volatile long estimateNanos = -1;
+  private volatile long lastSampleAt;
+  private volatile double failScore;
+  private volatile long failScoreAt;
+  // Cold start: dispatch time of the oldest attempt that may still be in flight while the provider
+  // has no sample yet (NO_PENDING otherwise). A heuristic: see cost().
+  private static final long NO_PENDING = Long.MIN_VALUE;
+  private final AtomicLong unsampledSince = new AtomicLong(NO_PENDING);
+
+  // Eviction.
+  private volatile boolean evicted;
+  private volatile long evictedUntil;
+  private volatile long evictedAt; // when the eviction in force began (or was renewed by a probe)
+  private final AtomicBoolean probeInFlight = new AtomicBoolean();
+  private int consecutiveRateLimits; // guarded by this
+  private int consecutiveFailures; // guarded by this
+  private volatile int ejections; // written under this
+
+  // Counters.
+  final LongAdder requests = new LongAdder();
+  final LongAdder successes = new LongAdder();
+  final LongAdder clientErrors = new LongAdder();
+  final LongAdder failures = new LongAdder();
+  final LongAdder promptTokens = new LongAdder();
+  final LongAdder completionTokens = new LongAdder();
+  final LongAdder totalTokens = new LongAdder();
+  final LongAdder cachedTokens = new LongAdder();
+  final LongAdder reasoningTokens = new LongAdder();
+
+  public ProviderState(String name) {
+    this(name, 0);
+  }
+
+  /**
+   * @param createdAt ticker time of creation: a provider without samples starts from the default
+   *     estimate at this time and decays like any other estimate, so it is tried soon
+   */
+  public ProviderState(String name, long createdAt) {
+    this.name = name;
+    this.createdAt = createdAt;
+    this.lastSampleAt = createdAt;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  // ---------------------------------------------------------------- selection (lock-free reads)
+
+  /** Whether the provider may be picked now: not evicted, or past its deadline with no probe in flight. */
+  public boolean isAvailable(long now) {
+    return !evicted || (now - evictedUntil >= 0 && !probeInFlight.get());
+  }
+
+  /**
+   * The P2C cost without a tier reference (the estimate decays toward zero) and with every request
+   * in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
+   */
+  public double cost(long now, LatencyModel model) {
+    return cost(now, model, -1, 1);
+  }
+
+  /**
+   * The P2C cost: {@linkplain #latencyEstimate(long, LatencyModel, double) latency estimate} x
+   * (1 + in-flight / capacity) x (1 + decayed failure score). Decays use {@code tau / (tau + dt)}
+   * (no {@code exp} on the pick path).
+   *
+   * @param reference the reference estimate in nanoseconds (the weighted mean of the estimates of
+   *     the tier's other sampled providers), or a negative value when there is none
+   * @param capacity how many requests in flight make one more latency to wait for ({@code > 0}):
+   *     the provider's concurrency x its weight / the tier's mean weight (see {@code P2cPicker})
+   */
+  public double cost(long now, LatencyModel model, double reference, double capacity) {
+    return costPerInverse(now, model, reference, 1 / capacity);
+  }
+
+  /**
+   * {@link #cost(long, LatencyModel, double, double)} with the capacity given as its reciprocal, so
+   * the pick path multiplies instead of dividing (P2C precomputes {@code 1 / capacity} per slot).
+   */
+  public double costPerInverse(long now, LatencyModel model, double reference, double inverseCapacity) {
+    double latency = latencyEstimate(now, model, reference);
+    double fail = failScore;
+    if (fail > 0) {
+      long since = now - failScoreAt;
+      if (since > 0) {
+        fail *= model.tauNanos() / (double) (model.tauNanos() + since);
+      }
+    }
+    return latency * (1 + inFlight.get() * inverseCapacity) * (1 + fail);
+  }
+
+  /**
+   * The latency estimate P2C compares, in nanoseconds (not rounded):
+   * <ul>
+   *   <li>the peak-EWMA estimate, or the model's default for a provider without a sample (from the
+   *       provider's creation);</li>
+   *   <li>decayed by {@code k = tau / (tau + dt)} since its last sample toward {@code reference}
+   *       (the other providers' average): {@code reference + (estimate - reference) x k}; toward
+   *       zero when there is no reference. A provider that stopped getting samples drifts back into
+   *       consideration, but no further than the others' average: a rarely picked provider (small
+   *       weight) does not look faster than the rest just because its estimate is old;</li>
+   *   <li>for a provider without a sample that has attempts in flight: at least the age of the
+   *       oldest of them (cold start). A provider that has not answered yet is at least as slow as
+   *       the request it has kept waiting the longest, so a slow newcomer prices itself out after
+   *       one healthy latency, not after its own.</li>
+   * </ul>
+   */
+  public double latencyEstimate(long now, LatencyModel model, double reference) {
+    long est = estimateNanos;
+    boolean sampled = est >= 0;
+    if (!sampled) {
+      est = model.defaultEstimateNanos(); // decays from the provider's creation
+    }
+    long dt = now - lastSampleAt;
+    double latency;
+    if (dt <= 0) {
+      latency = est;
+    } else {
+      double k = model.tauNanos() / (double) (model.tauNanos() + dt);
+      latency = reference < 0 ? est * k : reference + (est - reference) * k;
+    }
+    if (!sampled) {
+      long since = unsampledSince.get();
+      if (since != NO_PENDING && inFlight.get() > 0 && now - since > latency) {
+        latency = now - since;
+      }
+    }
+    return latency;
+  }
+
+  /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */
+  public long rawEstimate() {
+    return estimateNanos;
+  }
+
+  /**
+   * Claims the provider for one attempt. Past an eviction deadline exactly one caller wins the
+   * probe; the others are refused until the probe ends.
+   */
+  public int claim(long now) {
+    if (!evicted) {
+      return NORMAL;
+    }
+    if (now - evictedUntil < 0) {
+      return REFUSED;
+    }
+    return probeInFlight.compareAndSet(false, true) ? PROBE : REFUSED;
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  /** +1 in flight and +1 request, at dispatch ({@code now}). Pair with exactly one {@link #release}. */
+  public void dispatch(long now) {
+    inFlight.incrementAndGet();
+    requests.increment();
+    if (estimateNanos < 0 && unsampledSince.get() == NO_PENDING) {
+      unsampledSince.compareAndSet(NO_PENDING, now);
+    }
+  }
+
+  /** -1 in flight; never below zero (a double release is a bug and is refused). */
+  public void release() {
+    long v;
+    do {
+      v = inFlight.get();
+      if (v <= 0) {
+        throw new IllegalStateException("in-flight of " + name + " would go negative");
+      }
+    } while (!inFlight.compareAndSet(v, v - 1));
+    if (v == 1 && estimateNanos < 0) {
+      // Nothing of this provider in flight and still no sample (its attempts failed): the next
+      // dispatch starts the cold-start clock again. A dispatch racing this reset only loses the floor.
+      unsampledSince.set(NO_PENDING);
+    }
+  }
+
+  /** Counts the end of an attempt: success, client error or failure. */
+  public void count(boolean success, boolean clientError) {
+    if (success) {
+      successes.increment();
+    } else if (clientError) {
+      clientErrors.increment();
+    } else {
+      failures.increment();
+    }
+  }
+
+  /** Adds reported tokens to the cumulative counters. */
+  public void addTokens(long prompt, long completion, long total, long cached, long reasoning) {
+    promptTokens.add(prompt);
+    completionTokens.add(completion);
+    totalTokens.add(total);
+    cachedTokens.add(cached);
+    reasoningTokens.add(reasoning);
+  }
+
+  /**
+   * A latency sample (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
+   * toward it with weight {@code 1 - exp(-dt/tau)}.
+   */
+  public synchronized void sample(long now, long signalNanos, LatencyModel model) {
+    long est = estimateNanos;
+    if (est < 0 || signalNanos > est) {
+      estimateNanos = signalNanos;
+    } else {
+      long dt = Math.max(0, now - lastSampleAt);
+      double w = Math.exp(-(double) dt / model.tauNanos());
+      estimateNanos = (long) (est * w + signalNanos * (1 - w));
+    }
+    lastSampleAt = now;
+  }
+
+  /** The current estimate in nanoseconds without a tier reference (decayed toward zero). */
+  public long latencyEstimate(long now, LatencyModel model) {
+    return (long) latencyEstimate(now, model, -1);
+  }
+
+  // ---------------------------------------------------------------- health (called by Health)
+
+  synchronized void noteFailureScore(long now, LatencyModel model) {
+    double fail = failScore;
+    long dt = now - failScoreAt;
+    if (fail > 0 && dt > 0) {
+      fail *= model.tauNanos() / (double) (model.tauNanos() + dt);
+    }
+    failScore = fail + 1;
+    failScoreAt = now;
+  }
+
+  synchronized int incrementFailures(boolean rateLimit) {
+    if (rateLimit) {
+      consecutiveFailures = 0;
+      return ++consecutiveRateLimits;
+    }
+    consecutiveRateLimits = 0;
+    return ++consecutiveFailures;
+  }
+
+  /** Sets the deadline to the later of the current and {@code until}; returns the deadline in force. */
+  synchronized long evictUntil(long now, long until, boolean countEjection) {
+    if (!evicted) {
+      // A new eviction: no probe of it can be in flight yet. A probe flag left by an attempt of an
+      // earlier eviction that was ended by another request must not keep this one out for good.
+      probeInFlight.set(false);
+    }
+    if (!evicted || now - evictedUntil >= 0) {
+      evictedAt = now; // a new eviction, or a renewal after the deadline (a failed probe)
+    }
+    if (!evicted || until - evictedUntil > 0) {
+      evictedUntil = until; // later by the difference, which stays right across a ticker wrap
+    }
+    evicted = true;
+    if (countEjection) {
+      ejections++;
+    }
+    consecutiveFailures = 0;
+    consecutiveRateLimits = 0;
+    return evictedUntil;
+  }
+
+  /** Ends the probe (if this attempt held it) without a verdict. */
+  void releaseProbe() {
+    probeInFlight.set(false);
+  }
+
+  /** A healthy answer: resets the failure counts and, if evicted, restores. Returns true if it restored. */
+  synchronized boolean recordHealthy() {
+    consecutiveFailures = 0;
+    consecutiveRateLimits = 0;
+    ejections = 0;
+    probeInFlight.set(false);
+    if (evicted) {
+      // evictedUntil keeps its value: a lock-free reader that still sees evicted == true must not
+      // pair it with a zero deadline (it would claim a probe of a provider that is back).
+      evicted = false;
+      return true;
+    }
+    return false;
+  }
+
+  /** Cheap check for the success path: is there anything to reset? */
+  boolean needsHealthyReset() {
+    return evicted || ejections != 0 || probeInFlight.get() || consecutiveFailuresVolatileHint();
+  }
+
+  private boolean consecutiveFailuresVolatileHint() {
+    // consecutive counts are guarded by the lock; a racy read only decides whether to take it.
+    return consecutiveFailures != 0 || consecutiveRateLimits != 0;
+  }
+
+  // ---------------------------------------------------------------- snapshot reads
+
+  public boolean evicted() {
+    return evicted;
+  }
+
+  public long evictedUntil() {
+    return evictedUntil;
+  }
+
+  /** When the eviction in force began; meaningful while {@link #evicted()}. */
+  public long evictedAt() {
+    return evictedAt;
+  }
+
+  /**
+   * Whether an attempt dispatched at {@code dispatchedAt} started before the eviction in force:
+   * its outcome describes the provider before the eviction and must not change it (a late failure
+   * must not escalate it, a late success must not end it).
+   */
+  public boolean predatesEviction(long dispatchedAt) {
+    return evicted && dispatchedAt - evictedAt < 0;
+  }
+
+  public boolean probeInFlight() {
+    return probeInFlight.get();
+  }
+
+  public int ejections() {
+    return ejections;
+  }
+
+  public long inFlight() {
+    return inFlight.get();
+  }
+
+  public long requests() {
+    return requests.sum();
+  }
+
+  public long successes() {
+    return successes.sum();
+  }
+
+  public long clientErrors() {
+    return clientErrors.sum();
+  }
+
+  public long failures() {
+    return failures.sum();
+  }
+
+  public long promptTokens() {
+    return promptTokens.sum();
+  }
+
+  public long completionTokens() {
+    return completionTokens.sum();
+  }
+
+  public long totalTokens() {
+    return totalTokens.sum();
+  }
+
+  public long cachedTokens() {
+    return cachedTokens.sum();
+  }
+
+  public long reasoningTokens() {
+    return reasoningTokens.sum();
+  }
+
+  @Override
+  public String toString() {
+    return "ProviderState{" + name + ", inFlight=" + inFlight.get() + ", evicted=" + evicted + "}";
+  }
+}

@@ -1,0 +1,402 @@
+package io.github.llmpool.internal.okhttp;
+
+import io.github.llmpool.Attempt;
+import io.github.llmpool.AttemptsExhaustedException;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.OutcomeClassifier;
+import io.github.llmpool.PoolEvent;
+import io.github.llmpool.internal.health.RetryHints;
+import io.github.llmpool.internal.engine.AffinityTable;
+import io.github.llmpool.internal.engine.AttemptLease;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.internal.route.Exclusion;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import okhttp3.Call;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/**
+ * One logical request: the bounded failover loop. Each attempt goes to a provider this request has
+ * not tried yet (same tier first, then the next); a retryable failure whose response has not
+ * reached the caller is closed and retried at once, within {@code RetryPolicy.maxAttempts}, the
+ * pool's retry budget and the call's own timeout (OkHttp cancels the call when it expires, which
+ * ends the loop). A one-shot or duplex body is never replayed. When attempts run out, the last
+ * upstream response is returned as is (marked {@code x-should-retry: false} so SDKs above do not
+ * multiply attempts), or, if the last attempt was an exception, an
+ * {@link AttemptsExhaustedException} lists every attempt. Every response not returned is closed
+ * before the next {@code proceed}. Not thread-safe: it lives on the call's thread.
+ */
+final class LogicalCall implements Exclusion {
+  /** Error bodies read to classify a 429 are cut here. */
+  static final int MAX_ERROR_BODY = 16 * 1024;
+  static final String SHOULD_RETRY = "x-should-retry";
+
+  private final PoolCore core;
+  private final Interceptor.Chain chain;
+  private final Call call;
+  private final List<Attempt> attempts = new ArrayList<>(2);
+  private final List<Slot> tried = new ArrayList<>(2);
+  private final boolean[] probe = new boolean[1];
+  private final RequestPlan prepared; // when the caller (a ModelRouter) already read the request
+
+  LogicalCall(PoolCore core, Interceptor.Chain chain) {
+    this(core, chain, null);
+  }
+
+  /** With the request already read into {@code plan} (null: read {@code chain.request()}). */
+  LogicalCall(PoolCore core, Interceptor.Chain chain, RequestPlan plan) {
+    this.core = core;
+    this.chain = chain;
+    this.call = chain.call();
+    this.prepared = plan;
+  }
+
+  @Override
+  public boolean excludes(Slot slot) {
+    for (int i = 0; i < tried.size(); i++) {
+      if (tried.get(i).state == slot.state) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Tells OkHttp's call timeout from a caller's cancel (real time since entry). */
+  private final CallDeadline deadline = new CallDeadline();
+
+  /** The failed response kept for the caller while the next attempt is tried, and its lease. */
+  private Response pending;
+  private AttemptLease pendingLease;
+
+  Response execute() throws IOException {
+    try {
+      return loop();
+    } catch (Throwable t) {
+      // Whatever escapes the loop (a bug, an Error, a caller's cancel): the response held for the
+      // caller is closed and its attempt finished, so no counter stays unbalanced and no
+      // connection leaks.
+      dropPending(core.now());
+      throw t;
+    }
+  }
+
+  private Response loop() throws IOException {
+    RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+    // Session affinity: the first attempt goes to the key's remembered provider if it is eligible.
+    AffinityTable sticky = core.affinity();
+    String key = sticky == null ? null : AffinityView.key(sticky.spec(), plan);
+    String stickyProvider = key == null ? null : sticky.provider(key);
+    int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
+    core.budget().onRequest(core.now());
+
+    List<IOException> errors = new ArrayList<>(1);
+    Slot previous = null;
+
+    // Bounded: each pass dispatches one attempt on a provider not tried before, at most maxAttempts.
+    for (int n = 1; ; n++) {
+      long now = core.now();
+      Slot slot = null;
+      String stop;
+      if (n > maxAttempts) {
+        stop = plan.replayable ? "maxAttempts (" + maxAttempts + ") reached" : "the request body cannot be replayed";
+      } else if (call.isCanceled() || Thread.currentThread().isInterrupted()) {
+        dropPending(now);
+        throw call.isCanceled() ? new IOException("Canceled") : new java.io.InterruptedIOException("interrupted");
+      } else {
+        slot = claim(n, now, stickyProvider);
+        stop = slot == null ? "no untried provider is available" : null;
+        if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+          core.onNeutral(slot, probe[0]);
+          slot = null;
+          stop = "the pool's retry budget is spent";
+        }
+      }
+      if (slot == null) {
+        return finish(pending, pendingLease, errors, stop, now);
+      }
+      // From here the slot is claimed (perhaps as its probe): it is released on every path.
+      Request out;
+      try {
+        dropPending(now);
+        if (previous != null && previous.tier != slot.tier) {
+          Slot from = previous;
+          Slot to = slot;
+          int attemptNo = n;
+          core.emit(() -> new PoolEvent.FailedOver(to.name(), to.tier, from.name(), from.tier, attemptNo));
+        }
+        previous = slot;
+        tried.add(slot);
+        if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
+          sticky.remember(key, slot.name(), stickyProvider);
+          stickyProvider = slot.name();
+        }
+        out = plan.forEndpoint(slot.endpoint);
+      } catch (RuntimeException e) {
+        core.onNeutral(slot, probe[0]);
+        throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
+            + e.getClass().getName(), e);
+      } catch (Throwable e) {
+        core.onNeutral(slot, probe[0]);
+        throw e;
+      }
+
+      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());
+      Response response = attempt(out, lease, slot, n, now, maxAttempts, errors);
+      if (response == null) {
+        continue; // failed before a response; recorded
+      }
+      Response kept = judge(response, out, lease, slot, n, now, maxAttempts);
+      if (kept != null) {
+        return kept;
+      }
+    }
+  }
+
+  /** Chooses and claims the provider for attempt {@code n} (sets {@link #probe}); null when none. */
+  private Slot claim(int n, long now, String stickyProvider) {
+    probe[0] = false;
+    Slot slot = n == 1 && stickyProvider != null ? core.chooseSticky(now, stickyProvider, this, probe) : null;
+    if (slot == null) {
+      slot = core.choose(now, this, probe);
+    }
+    if (slot == null && n == 1) {
+      slot = core.failOpen(now, this);
+    }
+    return slot;
+  }
+
+  /**
+   * Sends one attempt. Returns its response, or null when it failed before a response (the
+   * failure is recorded with health and in {@code errors}); throws when the caller gave up or on
+   * an {@link Error}. Every failure inside {@code proceed} is this attempt's: an exception OkHttp
+   * itself throws below the pool (for example {@code NumberFormatException} from its own
+   * {@code Retry-After} parsing) counts against the provider and fails over like an I/O error.
+   */
+  private Response attempt(Request out, AttemptLease lease, Slot slot, int n, long now, int maxAttempts,
+      List<IOException> errors) throws IOException {
+    IOException failure;
+    try {
+      return chain.proceed(out);
+    } catch (IOException e) {
+      failure = e;
+    } catch (RuntimeException e) {
+      failure = new IOException("OkHttp failed inside the attempt: " + e.getClass().getName(), e);
+    } catch (Throwable e) { // an Error, or a checked exception OkHttp throws undeclared (InterruptedException)
+      lease.failedBeforeResponse(null, core.now());
+      throw e; // precise rethrow: only IOException is declared
+    }
+    long end = core.now();
+    // An interrupted caller thread (Okio: InterruptedIOException("interrupted")) gave up, like a cancel.
+    boolean canceled = call.isCanceled() || Thread.currentThread().isInterrupted();
+    // The call's own timeout (OkHttp's callTimeout, real time) cancels it: the provider did not
+    // answer in time, which counts against it; no retry is possible.
+    boolean callTimedOut = canceled && deadline.expired(call);
+    Outcome outcome = callTimedOut ? Outcome.TIMEOUT : canceled ? null : core.settings().classifier().classify(failure);
+    lease.failedBeforeResponse(outcome, end);
+    attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
+        describe(failure), Duration.ofNanos(end - now)));
+    if (canceled) {
+      throw core.secrets().redact(failure);
+    }
+    errors.add(failure);
+    retried(slot, n, outcome, -1, maxAttempts);
+    return null;
+  }
+
+  /**
+   * Classifies a response and records the verdict. Returns it (tapped) for the caller when it is
+   * final, or null after keeping it as {@link #pending} when the next attempt should be tried.
+   */
+  private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
+      int maxAttempts) {
+    long headersAt = core.now();
+    RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
+    if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
+      core.warnUnguardedRedirects(slot.name());
+    }
+    Outcome outcome;
+    try {
+      outcome = classify(response, slot.endpoint.credentialHeader != null);
+    } catch (RuntimeException e) {
+      outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
+    }
+    lease.headers(headersAt, response.code(), outcome);
+    attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
+    if (!outcome.retryable()) {
+      core.onHealthy(slot, lease.start());
+      return forCaller(response, slot.endpoint, lease, false);
+    }
+    // Kept first, so that anything thrown below still closes it (execute's catch).
+    pending = response;
+    pendingLease = lease;
+    long hint = RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis());
+    core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
+    retried(slot, n, outcome, response.code(), maxAttempts);
+    return null;
+  }
+
+  /** Closes the response kept for the caller, if any, finishing its attempt as discarded. */
+  private void dropPending(long now) {
+    Response r = pending;
+    AttemptLease l = pendingLease;
+    pending = null;
+    pendingLease = null;
+    closeQuietly(r, l, now);
+  }
+
+  private Outcome classify(Response response, boolean signed) {
+    OutcomeClassifier classifier = core.settings().classifier();
+    return classifier.classify(response.code(), new OutcomeClassifier.ResponseInfo() {
+      @Override
+      public String header(String name) {
+        return response.header(name);
+      }
+
+      @Override
+      public String errorBody() {
+        try {
+          return new String(response.peekBody(MAX_ERROR_BODY).bytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          return "";
+        }
+      }
+
+      @Override
+      public boolean signedByPool() {
+        return signed;
+      }
+    });
+  }
+
+  private void retried(Slot slot, int n, Outcome outcome, int status, int maxAttempts) {
+    if (n < maxAttempts) {
+      core.emit(() -> new PoolEvent.Retried(slot.name(), slot.tier, n, outcome, status));
+    }
+  }
+
+  /** Ends the logical request: the last failed response, or an exception listing every attempt. */
+  private Response finish(Response pending, AttemptLease pendingLease, List<IOException> errors, String stop, long now)
+      throws IOException {
+    if (pending != null) {
+      Attempt last = attempts.get(attempts.size() - 1);
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
+      Response forCaller = forCaller(pending, pendingLease.slot().endpoint, pendingLease, true);
+      this.pending = null; // the caller owns it now
+      this.pendingLease = null;
+      return forCaller;
+    }
+    if (!errors.isEmpty()) {
+      Attempt last = attempts.get(attempts.size() - 1);
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), -1, stop));
+      // OkHttp's texts may quote what an upstream sent (a malformed status line echoing the key):
+      // the caller gets the chain with every configured credential value masked.
+      IOException cause = core.secrets().redact(errors.get(errors.size() - 1));
+      AttemptsExhaustedException e = new AttemptsExhaustedException(
+          "all " + attempts.size() + " attempts failed (" + stop + ")", attempts, cause);
+      for (int i = 0; i < errors.size() - 1; i++) {
+        e.addSuppressed(core.secrets().redact(errors.get(i)));
+      }
+      throw e;
+    }
+    throw core.noProvider(now, attempts, this);
+  }
+
+  /**
+   * The response the caller gets, rebuilt once: every request it names, its own and those of its
+   * network, cache and prior responses all the way down the chain OkHttp built (redirects, its own
+   * retries), without the provider's credential, extra headers or the pool's tags; every reason
+   * phrase and header value with the pool's credential values masked (an upstream may echo them);
+   * the body tapped, its read failures redacted the same way, its bytes unchanged; and
+   * {@code x-should-retry: false} when the pool gave up on it.
+   */
+  private Response forCaller(Response r, io.github.llmpool.internal.route.Endpoint e, AttemptLease lease, boolean noRetry) {
+    io.github.llmpool.internal.engine.Secrets secrets = core.secrets();
+    Response.Builder b = callerView(r, e, secrets)
+        .body(UsageTap.tap(RedactingBody.wrap(r.body(), secrets), lease, call, deadline, r.header("Content-Encoding")));
+    if (noRetry) {
+      b.header(SHOULD_RETRY, "false");
+    }
+    return b.build();
+  }
+
+  /**
+   * A builder of {@code r} in which no request, at any link of the response chain, carries
+   * {@code e}'s credential, extra headers or the pool's tags, and no reason phrase or header value
+   * holds one of {@code secrets}. OkHttp links at most 21 responses (20 follow-ups), so the
+   * recursion is bounded.
+   */
+  static Response.Builder callerView(Response r, io.github.llmpool.internal.route.Endpoint e,
+      io.github.llmpool.internal.engine.Secrets secrets) {
+    Response.Builder b = r.newBuilder();
+    if (e.scope == null && secrets.isEmpty()) { // no credential, no extra header, no pool tag
+      return b;
+    }
+    b.request(withoutCredentials(r.request(), e));
+    String message = secrets.redact(r.message());
+    if (message != r.message()) {
+      b.message(message);
+    }
+    okhttp3.Headers headers = r.headers();
+    for (int i = 0; i < headers.size(); i++) {
+      if (secrets.appearsIn(headers.value(i))) {
+        okhttp3.Headers.Builder h = new okhttp3.Headers.Builder();
+        for (int j = 0; j < headers.size(); j++) {
+          h.addUnsafeNonAscii(headers.name(j), secrets.redact(headers.value(j)));
+        }
+        b.headers(h.build());
+        break;
+      }
+    }
+    Response network = r.networkResponse();
+    if (network != null) {
+      b.networkResponse(callerView(network, e, secrets).build());
+    }
+    Response cached = r.cacheResponse();
+    if (cached != null) {
+      b.cacheResponse(callerView(cached, e, secrets).build());
+    }
+    Response prior = r.priorResponse();
+    if (prior != null) {
+      b.priorResponse(callerView(prior, e, secrets).build());
+    }
+    return b;
+  }
+
+  /**
+   * The request without the provider's credential and extra headers and without the pool's tags
+   * (itself when the provider sets none); the caller's own headers and tags stay.
+   */
+  static Request withoutCredentials(Request request, io.github.llmpool.internal.route.Endpoint e) {
+    io.github.llmpool.internal.route.CredentialScope scope = e.scope;
+    if (scope == null) {
+      return request;
+    }
+    Request.Builder b = request.newBuilder()
+        .tag(io.github.llmpool.internal.route.CredentialScope.class, null)
+        .tag(RedirectGuard.Seen.class, null);
+    for (String name : scope.headerNames) {
+      b.removeHeader(name);
+    }
+    return b.build();
+  }
+
+  private static void closeQuietly(Response response, AttemptLease lease, long now) {
+    if (response == null) {
+      return;
+    }
+    lease.discard(now);
+    response.close();
+  }
+
+  /** The attempt's error text: class and message, with every configured credential value masked. */
+  private String describe(IOException e) {
+    String m = e.getMessage();
+    return core.secrets().redact(e.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+  }
+}

@@ -1,0 +1,175 @@
+package io.github.llmpool.internal.okhttp;
+
+import io.github.llmpool.Outcome;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.TruncatedStreamException;
+import io.github.llmpool.internal.engine.AttemptLease;
+import io.github.llmpool.internal.usage.UsageParser;
+import io.github.llmpool.internal.usage.UsageResult;
+import java.io.IOException;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
+import okio.Source;
+
+/**
+ * A response body that passes every byte to the caller unchanged while a {@link UsageParser} reads
+ * the same bytes (JSON or server-sent events) for token usage. When the body ends, is closed, or
+ * fails, exactly once, it finishes the attempt's {@link AttemptLease}: in-flight released, counters
+ * and latency updated, one {@link TokenUsage} delivered. A stream that ends without its terminal
+ * event is reported as truncated and, when the pool is so configured (the default), read fails
+ * with {@link TruncatedStreamException} instead of returning a clean end of stream.
+ *
+ * <p>Not thread-safe, like any OkHttp response body; the finish is safe against a concurrent
+ * close.
+ */
+final class UsageTap extends ResponseBody {
+  private final ResponseBody delegate;
+  private final AttemptLease lease;
+  private final Call call;
+  private final UsageParser parser;
+  private final BufferedSource source;
+
+  private final CallDeadline deadline;
+
+  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call, CallDeadline deadline, boolean readable) {
+    this.delegate = delegate;
+    this.lease = lease;
+    this.call = call;
+    this.deadline = deadline;
+    MediaType type = delegate.contentType();
+    this.parser = readable ? UsageParser.forContentType(type == null ? null : type.toString()) : UsageParser.none();
+    this.source = Okio.buffer(new TapSource(delegate.source()));
+  }
+
+  /**
+   * The body, tapped: usage parsed as the bytes pass, the attempt finished at its end. A body that
+   * still carries a {@code Content-Encoding} (OkHttp leaves it compressed when the caller asked
+   * for an encoding itself) cannot be read by the tap: its bytes pass untouched and its usage is
+   * reported as not reported, never as a truncated stream or a failure of the provider.
+   */
+  static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call, CallDeadline deadline,
+      String contentEncoding) {
+    boolean readable = contentEncoding == null || contentEncoding.isBlank()
+        || contentEncoding.trim().equalsIgnoreCase("identity");
+    return new UsageTap(body, lease, call, deadline, readable);
+  }
+
+  @Override
+  public MediaType contentType() {
+    return delegate.contentType();
+  }
+
+  @Override
+  public long contentLength() {
+    return delegate.contentLength();
+  }
+
+  @Override
+  public BufferedSource source() {
+    return source;
+  }
+
+  private final class TapSource extends ForwardingSource {
+    private final Buffer.UnsafeCursor cursor = new Buffer.UnsafeCursor();
+    private long ttftAt = -1;
+    private boolean finished;
+
+    TapSource(Source delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public long read(Buffer sink, long byteCount) throws IOException {
+      long n;
+      try {
+        n = super.read(sink, byteCount);
+      } catch (Throwable e) { // also a checked exception thrown undeclared
+        failed(e);
+        throw e;
+      }
+      if (n == -1) {
+        UsageResult r = parser.result();
+        boolean truncated = r.streamed() && !r.terminated();
+        end(truncated ? TokenUsage.End.TRUNCATED : TokenUsage.End.COMPLETE);
+        if (truncated && lease.core().settings().failOnTruncatedStream()) {
+          throw new TruncatedStreamException("stream from provider '" + lease.slot().name()
+              + "' ended without its terminal event ([DONE], a finish_reason or response.completed)");
+        }
+        return -1;
+      }
+      if (n > 0 && !finished) {
+        feed(sink, sink.size() - n, n);
+      }
+      return n;
+    }
+
+    private void feed(Buffer sink, long from, long count) {
+      sink.readUnsafe(cursor);
+      try {
+        long offset = from;
+        long left = count;
+        cursor.seek(offset);
+        while (left > 0 && cursor.data != null) {
+          int len = (int) Math.min(left, cursor.end - cursor.start);
+          parser.accept(cursor.data, cursor.start, len);
+          left -= len;
+          if (left > 0 && cursor.next() == -1) {
+            break;
+          }
+        }
+      } finally {
+        cursor.close();
+      }
+      if (ttftAt < 0 && parser.firstTokenSeen()) {
+        ttftAt = lease.core().now();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        super.close();
+      } finally {
+        // SDKs parse a JSON answer (or a stream up to its terminal event) and close without
+        // reading to end of stream: that answer is complete.
+        end(parser.result().terminated() ? TokenUsage.End.COMPLETE : TokenUsage.End.CLOSED_EARLY);
+      }
+    }
+
+    /**
+     * The read failed. The provider is blamed unless the caller gave up: a cancel or an interrupt is
+     * neutral, but OkHttp's own call timeout (which also cancels the call) expiring mid-body is a
+     * timeout of the provider, as it is before the headers.
+     */
+    private void failed(Throwable e) {
+      boolean canceled = call.isCanceled();
+      Outcome blame;
+      if (canceled && deadline.timedOut(call, e)) {
+        blame = Outcome.TIMEOUT;
+      } else if (canceled || Thread.currentThread().isInterrupted()) {
+        blame = null;
+      } else {
+        blame = Outcome.CONNECTION_FAILURE;
+      }
+      finish(TokenUsage.End.FAILED, blame);
+    }
+
+    /** The body ended or was closed; a truncated stream counts against the provider. */
+    private void end(TokenUsage.End end) {
+      finish(end, Outcome.CONNECTION_FAILURE);
+    }
+
+    private void finish(TokenUsage.End end, Outcome bodyFailure) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      lease.finish(parser.result(), end, ttftAt, lease.core().now(), bodyFailure);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.github.llmpool.internal.route;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A provider resolved for routing: where to send a request and how to sign it. Built by the pool
+ * from a {@code Provider}; immutable. {@link #toString()} never shows the credential. It holds the
+ * credential, so it never rides on a request (as a tag) or on anything else handed to a caller:
+ * {@link #scope} is what may.
+ */
+public final class Endpoint {
+  public final String name;
+  public final String scheme;
+  public final String host;
+  public final int port;
+  /** The encoded path prefix without a trailing slash, e.g. {@code /v1} or {@code ""}. */
+  public final String pathPrefix;
+  /** The credential header's name, or null when the provider has no key. */
+  public final String credentialHeader;
+  private final String credentialValue;
+  /** The model override, or null. */
+  public final String model;
+  /** Extra headers as name/value pairs. */
+  public final List<Map.Entry<String, String>> headers;
+  public final boolean includeUsage;
+  /** Requests the provider answers in parallel without slowing down (P2C cost), at least 1. */
+  public final int concurrency;
+  /**
+   * Host, port and the names of the headers that carry the credential and the extra headers,
+   * without their values; null when the provider sets neither.
+   */
+  public final CredentialScope scope;
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage, 1);
+  }
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
+    }
+    this.concurrency = concurrency;
+    this.name = name;
+    this.scheme = scheme;
+    this.host = host;
+    this.port = port;
+    this.pathPrefix = pathPrefix;
+    this.credentialHeader = credentialValue == null ? null : credentialHeader;
+    this.credentialValue = credentialValue;
+    this.model = model;
+    this.headers = List.copyOf(headers);
+    this.includeUsage = includeUsage;
+    this.scope = this.credentialHeader == null && this.headers.isEmpty()
+        ? null : new CredentialScope(scheme, host, port, this.credentialHeader, this.headers);
+  }
+
+  /**
+   * The exact header value to send (e.g. {@code Bearer sk-...}), for signing the provider's
+   * request only; never log it, never put it on anything a caller gets back.
+   */
+  public String credentialValue() {
+    return credentialValue;
+  }
+
+  @Override
+  public String toString() {
+    return "Endpoint{" + name + " " + scheme + "://" + host + ":" + port + pathPrefix
+        + (credentialHeader == null ? "" : ", credential in " + credentialHeader + "=****") + "}";
+  }
+}

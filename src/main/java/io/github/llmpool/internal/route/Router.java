@@ -1,0 +1,141 @@
+package io.github.llmpool.internal.route;
+
+import io.github.llmpool.RandomSource;
+import io.github.llmpool.Strategy;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.route.Slot;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One immutable routing snapshot: the tiers in priority order, each with its picker. The first
+ * tier that has an eligible provider serves; a tier with none spills to the next at once, and
+ * traffic returns as soon as a provider of a higher tier is eligible again. Published through a
+ * volatile reference by the pool and replaced whole on reconfiguration. Thread-safe.
+ */
+public final class Router {
+  private final Strategy strategy;
+  private final TierPicker[] tiers;
+  private final Slot[] all;
+  private final Map<String, Slot> byName;
+
+  public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model) {
+    this.strategy = strategy;
+    this.tiers = new TierPicker[tiers.size()];
+    List<Slot> flat = new ArrayList<>();
+    for (int t = 0; t < tiers.size(); t++) {
+      Slot[] slots = tiers.get(t).toArray(new Slot[0]);
+      this.tiers[t] = switch (strategy) {
+        case WEIGHTED -> new WeightedPicker(slots, random);
+        case ROUND_ROBIN -> new RoundRobinPicker(slots, random);
+        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model);
+      };
+      Collections.addAll(flat, slots);
+    }
+    this.all = flat.toArray(new Slot[0]);
+    Map<String, Slot> names = new HashMap<>();
+    for (Slot s : all) {
+      names.put(s.name(), s);
+    }
+    this.byName = names;
+  }
+
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The chosen provider of the first tier with an eligible one, or null when none is eligible. */
+  public Slot pick(long now, Exclusion exclusion) {
+    for (TierPicker tier : tiers) {
+      int i = tier.pick(now, exclusion);
+      if (i >= 0) {
+        return tier.slot(i);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * For the fail-open policy: the non-excluded provider (weight > 0) whose eviction ends first,
+   * higher tiers first on a tie; null if every provider is excluded.
+   */
+  public Slot pickLeastEvicted(long now, Exclusion exclusion) {
+    Slot best = null;
+    long bestLeft = Long.MAX_VALUE;
+    for (Slot s : all) {
+      if (s.weight == 0 || (exclusion != null && exclusion.excludes(s))) {
+        continue;
+      }
+      long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      if (best == null || left < bestLeft) {
+        best = s;
+        bestLeft = left;
+      }
+    }
+    return best;
+  }
+
+  /** Number of slots over all tiers (no copy, unlike {@link #slots()}). */
+  public int size() {
+    return all.length;
+  }
+
+  /** Every slot, tier by tier. */
+  public Slot[] slots() {
+    return all.clone();
+  }
+
+  /** The slot of the provider named {@code name}, or null. Takes no lock, allocates nothing. */
+  public Slot slot(String name) {
+    return byName.get(name);
+  }
+
+  /**
+   * Whether a tier before {@code tier} has an eligible provider now (weight above 0, available,
+   * not excluded): then that tier serves, not {@code tier}.
+   */
+  public boolean eligibleBefore(int tier, long now, Exclusion exclusion) {
+    for (int t = 0; t < tier && t < tiers.length; t++) {
+      TierPicker p = tiers[t];
+      for (int i = 0; i < p.size(); i++) {
+        if (p.eligible(i, now, exclusion)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  public int tierCount() {
+    return tiers.length;
+  }
+
+  /** Providers of {@code tier} evicted now (deadline in force or probing), and the tier's size. */
+  public int evictedIn(int tier) {
+    TierPicker p = tiers[tier];
+    int n = 0;
+    for (int i = 0; i < p.size(); i++) {
+      if (p.slot(i).state.evicted()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The slot at {@code index} of {@code tier}. */
+  public Slot slot(int tier, int index) {
+    return tiers[tier].slot(index);
+  }
+
+  /** The tier's estimates now (see {@link P2cPicker#reference(Slot[], long)}). */
+  public P2cPicker.Reference tierReference(int tier, long now) {
+    return P2cPicker.reference(tiers[tier].slots, now);
+  }
+
+  public int tierSize(int tier) {
+    return tiers[tier].size();
+  }
+}

@@ -1,0 +1,30 @@
+package io.github.llmpool.internal.route;
+
+import io.github.llmpool.internal.health.ProviderState;
+
+/**
+ * One provider's place in a routing snapshot: its endpoint, its live state (shared across
+ * snapshots), its tier and weight. Immutable; the state it points to is thread-safe.
+ */
+public final class Slot {
+  public final Endpoint endpoint;
+  public final ProviderState state;
+  public final int tier;
+  public final int weight;
+
+  public Slot(Endpoint endpoint, ProviderState state, int tier, int weight) {
+    this.endpoint = endpoint;
+    this.state = state;
+    this.tier = tier;
+    this.weight = weight;
+  }
+
+  public String name() {
+    return endpoint.name;
+  }
+
+  @Override
+  public String toString() {
+    return "Slot{" + endpoint.name + ", tier=" + tier + ", weight=" + weight + "}";
+  }
+}

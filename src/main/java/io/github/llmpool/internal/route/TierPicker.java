@@ -1,0 +1,149 @@
+package io.github.llmpool.internal.route;
+
+import io.github.llmpool.RandomSource;
+import io.github.llmpool.internal.route.Slot;
+
+/**
+ * Picks one provider of one tier. Built once per routing snapshot over an immutable array of
+ * slots; {@link #pick} takes no lock and allocates nothing. Thread-safe.
+ */
+public abstract class TierPicker {
+  protected final Slot[] slots;
+  protected final RandomSource random;
+  /** cumulative[i] = weight of slots 0..i. */
+  protected final int[] cumulative;
+  protected final int totalWeight;
+  /**
+   * Guide table (Chen and Asau's indexed search) over the cumulative weights: bucket {@code b} of
+   * {@code [0, totalWeight)} starts at slot {@code guide[b]}, so {@link #indexOf} finds a draw's
+   * slot from its bucket in one or two comparisons instead of a binary search. {@code guide[G]} is
+   * the last slot.
+   */
+  private final int[] guide;
+  /** bucket(r) = (r x bucketMul) >>> 32, a monotone map of [0, totalWeight) onto [0, G). */
+  private final long bucketMul;
+
+  protected TierPicker(Slot[] slots, RandomSource random) {
+    this.slots = slots;
+    this.random = random;
+    this.cumulative = new int[slots.length];
+    long sum = 0;
+    for (int i = 0; i < slots.length; i++) {
+      sum += slots[i].weight;
+      if (sum > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("sum of weights in a tier must be <= " + Integer.MAX_VALUE + " but was " + sum);
+      }
+      cumulative[i] = (int) sum;
+    }
+    this.totalWeight = (int) sum;
+    int n = slots.length;
+    if (sum == 0 || n == 0) {
+      this.guide = new int[] {0, 0};
+      this.bucketMul = 0;
+      return;
+    }
+    int buckets = Integer.highestOneBit(Math.max(1, n - 1)) << 2; // 2n..4n buckets
+    this.bucketMul = ((long) buckets << 32) / sum;
+    this.guide = new int[buckets + 1];
+    int slot = 0;
+    for (int b = 0; b < buckets; b++) {
+      long first = firstOfBucket(b, sum);
+      if (first >= sum) {
+        guide[b] = n - 1;
+        continue;
+      }
+      while (cumulative[slot] <= first) {
+        slot++;
+      }
+      guide[b] = slot;
+    }
+    guide[buckets] = n - 1;
+  }
+
+  /**
+   * The smallest r in [0, total) with bucket(r) >= b (or >= total when there is none). bucketMul is
+   * at least 8 here: buckets >= 4 and total < 2^31.
+   */
+  private long firstOfBucket(int b, long total) {
+    long r = (((long) b << 32) + bucketMul - 1) / bucketMul;
+    while (r > 0 && (((r - 1) * bucketMul) >>> 32) >= b) {
+      r--;
+    }
+    while (r < total && ((r * bucketMul) >>> 32) < b) {
+      r++;
+    }
+    return r;
+  }
+
+  /** The index of the chosen slot in this tier, or -1 when no slot is eligible. */
+  public abstract int pick(long now, Exclusion exclusion);
+
+  protected final boolean eligible(int i, long now, Exclusion exclusion) {
+    Slot s = slots[i];
+    return s.weight > 0 && s.state.isAvailable(now) && (exclusion == null || !exclusion.excludes(s));
+  }
+
+  /** The slot index whose cumulative range holds {@code r} in {@code [0, totalWeight)}. */
+  protected final int indexOf(int r) {
+    int b = (int) ((r * bucketMul) >>> 32);
+    int lo = guide[b];
+    int hi = guide[b + 1];
+    if (hi - lo > 8) {
+      // many slots share this bucket (very uneven weights): binary search between the guides
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (cumulative[mid] > r) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      return lo;
+    }
+    while (cumulative[lo] <= r) {
+      lo++;
+    }
+    return lo;
+  }
+
+  /** Sum of the weights of eligible slots, skipping {@code skip} (or -1). */
+  protected final long eligibleWeight(long now, Exclusion exclusion, int skip) {
+    long sum = 0;
+    for (int i = 0; i < slots.length; i++) {
+      if (i != skip && eligible(i, now, exclusion)) {
+        sum += slots[i].weight;
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * A weighted draw among eligible slots (skipping {@code skip}) whose weights summed to {@code sum
+   * > 0} when they were counted. Total under concurrency: eligibility may change between the count
+   * and this scan (another thread evicts a provider or claims its probe), so the draw lands on the
+   * last slot still eligible, or returns -1 ("nothing eligible") when none is left; never an index
+   * outside the tier.
+   */
+  protected final int drawEligible(long now, Exclusion exclusion, int skip, long sum) {
+    int r = random.nextInt((int) Math.min(sum, Integer.MAX_VALUE));
+    int last = -1;
+    for (int i = 0; i < slots.length; i++) {
+      if (i != skip && eligible(i, now, exclusion)) {
+        r -= slots[i].weight;
+        last = i;
+        if (r < 0) {
+          return i;
+        }
+      }
+    }
+    return last; // only if eligibility changed since the count: the last eligible slot, or -1
+  }
+
+  public Slot slot(int index) {
+    return slots[index];
+  }
+
+  public int size() {
+    return slots.length;
+  }
+}

@@ -1,9 +1,0 @@
-package io.github.llmpool.select;
-
-import io.github.llmpool.internal.Slot;
-
-/** Providers a logical request must not be sent to again (those it already tried). */
-@FunctionalInterface
-public interface Exclusion {
-  boolean excludes(Slot slot);
-}
