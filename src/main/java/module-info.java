@@ -1,7 +1,8 @@
 /**
  * llmpool: in-process load balancing of OpenAI-compatible LLM endpoints for OkHttp. Exports the
- * API package and the package of the OkHttp interceptor type; selection, health, usage parsing and
- * internals stay hidden.
+ * API package ({@code io.github.llmpool}) and the configuration file package
+ * ({@code io.github.llmpool.config}); the interceptors, the engine, selection, health and usage
+ * parsing live in {@code io.github.llmpool.internal.*} and stay hidden (see docs/architecture.md).
  */
 module io.github.llmpool {
   requires transitive okhttp3;
