@@ -12,6 +12,8 @@ import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.AttemptsExhaustedException;
 import io.github.llmpool.FakeTicker;
 import io.github.llmpool.Fixtures;
+import io.github.llmpool.LlmPoolException;
+import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.NoProviderAvailableException;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.Provider;
@@ -538,5 +540,41 @@ class SecurityTest {
     assertFalse(everything(r).contains(CALLER_KEY), everything(r));
     assertEquals(List.of("Bearer " + KEY_A), r.getHeaders().values("Authorization"));
     assertInstanceOf(String.class, r.getHeaders().get("Authorization"));
+  }
+
+  /**
+   * A client stack that removes the credential the pool set before it reaches the wire (the OpenAI
+   * Java SDK's own OkHttp transport strips {@code Authorization} in a network interceptor whenever
+   * the wire host differs from the call's URL): the provider's 401 is a configuration error of the
+   * client, not a bad key. The call fails at once with a message naming cause and fix, nothing is
+   * evicted, nothing is retried.
+   */
+  @Test
+  void aCredentialRemovedBelowThePoolFailsTheCallAtOnceAndEvictsNothing() throws Exception {
+    MockWebServer a = up.start(r -> r.getHeaders().get("Authorization") == null
+        ? new MockResponse.Builder().code(401).body("{\"error\":{\"message\":\"Incorrect API key provided\"}}").build()
+        : Fixtures.json("openai-chat.json"));
+    MockWebServer b = up.start(r -> r.getHeaders().get("Authorization") == null
+        ? new MockResponse.Builder().code(401).body("{}").build() : Fixtures.json("openai-chat.json"));
+    List<PoolEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProviderPool pool = ProviderPool.builder().listener(seen::add)
+        .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a)).apiKey("sk-aaaaaaaaaaaa").build(),
+            Provider.builder("b").baseUrl(Upstreams.baseUrl(b)).apiKey("sk-bbbbbbbbbbbb").build())
+        .build();
+    // the network interceptor the SDK's transport installs, in effect
+    OkHttpClient client = up.client(pool, new OkHttpClient.Builder()
+        .addNetworkInterceptor(chain -> chain.proceed(chain.request().newBuilder().removeHeader("Authorization").build())));
+    LlmPoolException e = assertThrows(LlmPoolException.class, () -> Upstreams.call(client, Upstreams.chat(pool)));
+    assertTrue(e.getMessage().contains("without the Authorization header the pool set"), e.getMessage());
+    assertTrue(e.getMessage().contains("not a bad key"), e.getMessage());
+    assertEquals(1, e.attempts().size());
+    assertEquals(1, up.count(a) + up.count(b), "nothing retried");
+    for (ProviderSnapshot p : pool.snapshot().providers()) {
+      assertEquals(ProviderSnapshot.Status.AVAILABLE, p.status(), p::toString);
+      assertEquals(0, p.inFlight());
+    }
+    assertEquals(List.of(), seen.stream().filter(x -> x instanceof PoolEvent.Evicted).toList());
+    // the same pool through a client that keeps the header works
+    assertEquals("200", Upstreams.call(up.client(pool), Upstreams.chat(pool))[0]);
   }
 }

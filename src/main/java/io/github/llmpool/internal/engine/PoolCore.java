@@ -306,6 +306,21 @@ public final class PoolCore {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean credentialRemovedWarned =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Logs once per pool that a credential the pool set was removed before it reached the wire (a
+   * client stack that strips it: see the exception the call fails with).
+   */
+  public void warnCredentialRemoved(String provider, String header) {
+    if (credentialRemovedWarned.compareAndSet(false, true)) {
+      log.warn("llmpool provider {} got a request without the {} header the pool set: a network interceptor of this"
+          + " client removed it (the OpenAI Java SDK's own OkHttp transport does). Calls fail at once and evict"
+          + " nothing; use an HTTP client that keeps the header.", provider, header);
+    }
+  }
+
   /** Whether {@link #warnUnguardedRedirects} has fired. */
   public boolean warnedUnguardedRedirects() {
     return unguardedRedirectsWarned.get();

@@ -2,6 +2,7 @@ package io.github.llmpool.internal.okhttp;
 
 import io.github.llmpool.Attempt;
 import io.github.llmpool.AttemptsExhaustedException;
+import io.github.llmpool.LlmPoolException;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
 import io.github.llmpool.PoolEvent;
@@ -214,15 +215,20 @@ final class LogicalCall implements Exclusion {
    * final, or null after keeping it as {@link #pending} when the next attempt should be tried.
    */
   private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
-      int maxAttempts) {
+      int maxAttempts) throws IOException {
     long headersAt = core.now();
     RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
     if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
       core.warnUnguardedRedirects(slot.name());
     }
+    String credential = slot.endpoint.credentialHeader;
+    if (credential != null && (response.code() == 401 || response.code() == 403)
+        && !reachedTheWire(response, credential)) {
+      throw credentialRemoved(response, lease, slot, now, headersAt, credential);
+    }
     Outcome outcome;
     try {
-      outcome = classify(response, slot.endpoint.credentialHeader != null);
+      outcome = classify(response, credential != null);
     } catch (RuntimeException e) {
       outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
     }
@@ -239,6 +245,41 @@ final class LogicalCall implements Exclusion {
     core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
     retried(slot, n, outcome, response.code(), maxAttempts);
     return null;
+  }
+
+  /**
+   * Whether the wire request behind {@code response} still carried the credential header the pool
+   * set (a response served without a network request, from a cache, is taken as signed).
+   */
+  private static boolean reachedTheWire(Response response, String header) {
+    Response network = response.networkResponse();
+    return network == null || network.request().header(header) != null;
+  }
+
+  /**
+   * A 401/403 to a request whose credential something below the pool removed before it reached the
+   * wire (the OpenAI Java SDK's own OkHttp transport strips {@code Authorization} and
+   * {@code api-key} in a network interceptor whenever the wire host differs from the call's URL,
+   * which the pool's rewrite always makes it). A misconfigured client stack, not a bad key: the
+   * attempt is closed without a verdict (no eviction, a claimed probe released), nothing is
+   * retried (every provider would answer the same), and the call fails at once naming the cause
+   * and the fix.
+   */
+  private LlmPoolException credentialRemoved(Response response, AttemptLease lease, Slot slot, long now, long headersAt,
+      String header) {
+    int code = response.code();
+    lease.headers(headersAt, code, Outcome.CLIENT_ERROR);
+    attempts.add(new Attempt(slot.name(), slot.tier, code, Outcome.CLIENT_ERROR, null, Duration.ofNanos(headersAt - now)));
+    core.onNeutral(slot, lease.probe());
+    closeQuietly(response, lease, headersAt);
+    core.warnCredentialRemoved(slot.name(), header);
+    return new LlmPoolException("provider '" + slot.name() + "' answered " + code + " to a request that reached it"
+        + " without the " + header + " header the pool set: something below the pool's interceptor removed it (the"
+        + " OpenAI Java SDK's own OkHttp transport strips credentials when the wire host differs from the call's"
+        + " URL, which the pool's rewrite always makes it). This is a client configuration error, not a bad key:"
+        + " nothing was evicted or retried. Fix: send the pool's requests through an HTTP client that keeps the"
+        + " header (an OkHttpClient with pool.interceptor() and no network interceptor that drops credentials; for"
+        + " the OpenAI Java SDK, a custom com.openai.core.http.HttpClient over such a client)", attempts, null);
   }
 
   /** Closes the response kept for the caller, if any, finishing its attempt as discarded. */
