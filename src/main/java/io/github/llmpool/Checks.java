@@ -29,4 +29,14 @@ final class Checks {
     }
     return d;
   }
+
+  /** {@code d} in nanoseconds, if not negative and representable; else an IllegalArgumentException naming it. */
+  static long nanos(String name, Duration d) {
+    nonNegative(name, d);
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(name + " must be at most " + Duration.ofNanos(Long.MAX_VALUE) + " but was " + d);
+    }
+  }
 }

@@ -46,9 +46,11 @@ public final class TokenUsage {
   private final boolean reported;
   private final int status;
   private final boolean streamed;
-  private final Duration timeToFirstByte;
-  private final Duration timeToFirstToken; // null: absent
-  private final Duration duration;
+  // Durations are kept as nanoseconds (-1: absent) and made on access: a record costs one object
+  // fewer per Duration, and few listeners read every one.
+  private final long timeToFirstByte;
+  private final long timeToFirstToken;
+  private final long duration;
   private final int attempt;
   private final End end;
   private final boolean errorEvent;
@@ -131,7 +133,7 @@ public final class TokenUsage {
    * attempt that received its response headers.
    */
   public Duration timeToFirstByte() {
-    return timeToFirstByte;
+    return Duration.ofNanos(timeToFirstByte);
   }
 
   /**
@@ -140,12 +142,12 @@ public final class TokenUsage {
    * its first event).
    */
   public Optional<Duration> timeToFirstToken() {
-    return Optional.ofNullable(timeToFirstToken);
+    return timeToFirstToken < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(timeToFirstToken));
   }
 
   /** From dispatch to the end of the body (or to the discard). */
   public Duration duration() {
-    return duration;
+    return Duration.ofNanos(duration);
   }
 
   /** The attempt number within its logical request, from 1. */
@@ -174,8 +176,8 @@ public final class TokenUsage {
     return o instanceof TokenUsage u && provider.equals(u.provider) && tier == u.tier
         && Objects.equals(requestedModel, u.requestedModel) && Objects.equals(servedModel, u.servedModel)
         && tokens.equals(u.tokens) && reported == u.reported && status == u.status && streamed == u.streamed
-        && timeToFirstByte.equals(u.timeToFirstByte) && Objects.equals(timeToFirstToken, u.timeToFirstToken)
-        && duration.equals(u.duration) && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent;
+        && timeToFirstByte == u.timeToFirstByte && timeToFirstToken == u.timeToFirstToken
+        && duration == u.duration && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent;
   }
 
   @Override
@@ -200,11 +202,11 @@ public final class TokenUsage {
     if (servedModel != null) {
       sb.append(", servedModel=").append(servedModel);
     }
-    sb.append(", timeToFirstByte=").append(timeToFirstByte);
-    if (timeToFirstToken != null) {
-      sb.append(", timeToFirstToken=").append(timeToFirstToken);
+    sb.append(", timeToFirstByte=").append(timeToFirstByte());
+    if (timeToFirstToken >= 0) {
+      sb.append(", timeToFirstToken=").append(Duration.ofNanos(timeToFirstToken));
     }
-    return sb.append(", duration=").append(duration).append(", errorEvent=").append(errorEvent).append('}')
+    return sb.append(", duration=").append(duration()).append(", errorEvent=").append(errorEvent).append('}')
         .toString();
   }
 
@@ -221,9 +223,9 @@ public final class TokenUsage {
     private boolean reported;
     private int status = 200;
     private boolean streamed;
-    private Duration timeToFirstByte = Duration.ZERO;
-    private Duration timeToFirstToken;
-    private Duration duration = Duration.ZERO;
+    private long timeToFirstByte;
+    private long timeToFirstToken = -1;
+    private long duration;
     private int attempt = 1;
     private End end = End.COMPLETE;
     private boolean errorEvent;
@@ -291,20 +293,21 @@ public final class TokenUsage {
      * From dispatch to the response headers. Default zero.
      *
      * @throws NullPointerException if {@code d} is null
-     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalArgumentException if {@code d} is negative or too long to count in nanoseconds
+     *     (about 292 years)
      */
     public Builder timeToFirstByte(Duration d) {
-      this.timeToFirstByte = Checks.nonNegative("timeToFirstByte", Objects.requireNonNull(d, "timeToFirstByte"));
+      this.timeToFirstByte = Checks.nanos("timeToFirstByte", Objects.requireNonNull(d, "timeToFirstByte"));
       return this;
     }
 
     /**
      * From dispatch to the first token; null (the default) when none arrived.
      *
-     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalArgumentException if {@code d} is negative or too long to count in nanoseconds
      */
     public Builder timeToFirstToken(Duration d) {
-      this.timeToFirstToken = d == null ? null : Checks.nonNegative("timeToFirstToken", d);
+      this.timeToFirstToken = d == null ? -1 : Checks.nanos("timeToFirstToken", d);
       return this;
     }
 
@@ -312,10 +315,10 @@ public final class TokenUsage {
      * From dispatch to the end of the body. Default zero.
      *
      * @throws NullPointerException if {@code d} is null
-     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalArgumentException if {@code d} is negative or too long to count in nanoseconds
      */
     public Builder duration(Duration d) {
-      this.duration = Checks.nonNegative("duration", Objects.requireNonNull(d, "duration"));
+      this.duration = Checks.nanos("duration", Objects.requireNonNull(d, "duration"));
       return this;
     }
 
