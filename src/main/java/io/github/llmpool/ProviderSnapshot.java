@@ -141,7 +141,11 @@ public final class ProviderSnapshot {
     return failures;
   }
 
-  /** Cumulative token counts reported by this provider's attempts. */
+  /**
+   * Cumulative token counts reported by this provider's attempts. A running sum that overflows
+   * (only absurd reported counts, each near {@link Long#MAX_VALUE}, get there) is no longer exact,
+   * and reads as {@link Long#MAX_VALUE} rather than negative.
+   */
   public TokenCounts tokens() {
     return tokens;
   }
@@ -186,7 +190,7 @@ public final class ProviderSnapshot {
   public static final class Builder {
     private final String name;
     private int tier;
-    private int weight = Provider.DEFAULT_WEIGHT;
+    private int weight = 1; // Provider.DEFAULT_WEIGHT, not named: values do not depend on entry points
     private Status status = Status.AVAILABLE;
     private Duration evictedFor;
     private int ejections;
@@ -213,7 +217,7 @@ public final class ProviderSnapshot {
     }
 
     /**
-     * The weight. Default {@link Provider#DEFAULT_WEIGHT}.
+     * The weight. Default 1 ({@link Provider#DEFAULT_WEIGHT}).
      *
      * @throws IllegalArgumentException if {@code weight} is negative
      */
