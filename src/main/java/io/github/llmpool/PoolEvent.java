@@ -59,7 +59,9 @@ public abstract class PoolEvent {
     return tier;
   }
 
-  // Accessors every event shares go here, after provider and tier.
+  // What every event shares goes here, after provider and tier (the pool's name, pool(), is next):
+  // a field of this class, a parameter of the package-private constructor, and a new constructor
+  // beside each event type's existing one, which stays and supplies a documented default.
 
   /** Whether {@code o} is an event of the same type about the same provider and tier. */
   final boolean sameHead(Object o) {
