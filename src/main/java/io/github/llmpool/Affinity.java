@@ -2,6 +2,7 @@ package io.github.llmpool;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -72,17 +73,17 @@ public final class Affinity {
     /** The path after the pool's virtual prefix, e.g. {@code /chat/completions}. */
     String path();
 
-    /** The first value of a request header, or null. */
-    String header(String name);
+    /** The first value of request header {@code name}; empty when the request has none. */
+    Optional<String> header(String name);
 
-    /** The JSON body's top-level {@code model} string, or null. */
-    String model();
+    /** The JSON body's top-level {@code model} string; empty when absent or not a string. */
+    Optional<String> model();
 
-    /** The JSON body's top-level {@code user} string, or null. */
-    String user();
+    /** The JSON body's top-level {@code user} string; empty when absent or not a string. */
+    Optional<String> user();
 
-    /** The JSON body's top-level {@code prompt_cache_key} string, or null. */
-    String promptCacheKey();
+    /** The JSON body's top-level {@code prompt_cache_key} string; empty when absent or not a string. */
+    Optional<String> promptCacheKey();
   }
 
   private final Source source;
@@ -120,14 +121,15 @@ public final class Affinity {
   }
 
   /**
-   * Keys from a function of the request; it returns null (or an empty string) for "no key". It
+   * Keys from a function of the request; it returns null (or an empty string) for "no key" (a
+   * callback's answer, not an accessor: null is the cheap way to say none on every request). It
    * runs on the caller's thread for every request, so keep it cheap; if it throws (anything but a
    * {@link VirtualMachineError}, which reaches the caller), the request is routed without affinity
    * and the failure is logged by its class and where it was thrown from, never by its message,
    * which may quote the request.
    *
    * <pre>{@code
-   * Affinity.key(r -> r.header("X-Tenant") + "/" + r.user())
+   * Affinity.key(r -> r.header("X-Tenant").orElse("-") + "/" + r.user().orElse("-"))
    * }</pre>
    */
   public static Affinity key(Function<RequestView, String> function) {
@@ -161,9 +163,9 @@ public final class Affinity {
     return source;
   }
 
-  /** The header name for {@link Source#HEADER}, else null. */
-  public String headerName() {
-    return headerName;
+  /** The header name for {@link Source#HEADER}; empty for the other sources. */
+  public Optional<String> headerName() {
+    return Optional.ofNullable(headerName);
   }
 
   /** The bound on remembered keys. */
@@ -176,15 +178,21 @@ public final class Affinity {
     return idleExpiry;
   }
 
-  /** The key of a request, or null when it has none (absent or empty). */
-  public String keyOf(RequestView request) {
-    String k = switch (source) {
+  /**
+   * The key of a request; empty when it has none (its source is absent or empty, or the key
+   * function returned null or an empty string). Whatever the key function throws propagates.
+   *
+   * @throws NullPointerException if {@code request} is null
+   */
+  public Optional<String> keyOf(RequestView request) {
+    Objects.requireNonNull(request, "request");
+    Optional<String> k = switch (source) {
       case HEADER -> request.header(headerName);
       case USER -> request.user();
       case PROMPT_CACHE_KEY -> request.promptCacheKey();
-      case FUNCTION -> function.apply(request);
+      case FUNCTION -> Optional.ofNullable(function.apply(request));
     };
-    return k == null || k.isEmpty() ? null : k;
+    return k.filter(v -> !v.isEmpty());
   }
 
   /** Equal when source, header, function (by identity), size and expiry are equal. */

@@ -1,6 +1,7 @@
 package io.github.llmpool;
 
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * Decides the {@link Outcome} of an attempt. Pluggable through
@@ -24,8 +25,8 @@ public interface OutcomeClassifier {
 
   /** What a classifier may read of a response. */
   interface ResponseInfo {
-    /** The value of a response header, or null. */
-    String header(String name);
+    /** The value of response header {@code name}; empty when the response has none. */
+    Optional<String> header(String name);
 
     /**
      * The first bytes (at most 16 KiB) of the error body as UTF-8, read without consuming the body

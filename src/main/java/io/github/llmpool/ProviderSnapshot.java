@@ -1,52 +1,335 @@
 package io.github.llmpool;
 
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
- * An immutable view of one provider at one instant.
+ * An immutable view of one provider at one instant, one of {@link PoolSnapshot#providers()}.
  *
- * @param name the provider's name
- * @param tier its tier, 0 = first
- * @param weight its weight within the tier
- * @param status available, evicted or probing
- * @param evictedFor time left until the eviction ends (zero when not evicted)
- * @param ejections consecutive ejections (reset by a success)
- * @param inFlight attempts dispatched whose response body has not finished
- * @param latencyEstimate the current (decayed) latency estimate used by P2C
- * @param requests attempts dispatched
- * @param successes attempts that ended well (2xx, body not failed)
- * @param clientErrors attempts answered with the caller's fault (4xx other than 408/429)
- * @param failures attempts that failed (retryable status, exception, body cut)
- * @param promptTokens cumulative prompt/input tokens reported
- * @param completionTokens cumulative completion/output tokens reported
- * @param totalTokens cumulative total tokens reported
- * @param cachedTokens cumulative cached prompt tokens reported
- * @param reasoningTokens cumulative reasoning tokens reported
+ * <pre>{@code
+ * ProviderSnapshot p = pool.snapshot().provider("mini").orElseThrow();
+ * if (p.status() == ProviderSnapshot.Status.EVICTED) {
+ *   log.warn("{} out for {}", p.name(), p.evictedFor().orElseThrow());
+ * }
+ * long spent = p.tokens().total();
+ * }</pre>
+ *
+ * <p>Counters are cumulative since the provider joined the pool (a reconfiguration that keeps its
+ * name keeps them); a count that is "none" is 0. Values that may be absent are {@link Optional}
+ * (see the package documentation).
+ *
+ * <p>Immutable and thread-safe. A final class rather than a record, made by
+ * {@link #builder(String)}, so that a field can be added later without breaking code that builds or
+ * reads snapshots.
  */
-public record ProviderSnapshot(
-    String name,
-    int tier,
-    int weight,
-    Status status,
-    Duration evictedFor,
-    int ejections,
-    long inFlight,
-    Duration latencyEstimate,
-    long requests,
-    long successes,
-    long clientErrors,
-    long failures,
-    long promptTokens,
-    long completionTokens,
-    long totalTokens,
-    long cachedTokens,
-    long reasoningTokens) {
+public final class ProviderSnapshot {
 
-  /** A provider's place in the rotation. */
+  /** A provider's place in the rotation. Switches over it should have a default branch: a state may be added. */
   public enum Status {
+    /** In the rotation. */
     AVAILABLE,
+    /** Out of the rotation until its eviction ends ({@link ProviderSnapshot#evictedFor()}). */
     EVICTED,
     /** The eviction ended; one probe request decides (in flight, or waiting for the next request). */
     PROBING
+  }
+
+  private final String name;
+  private final int tier;
+  private final int weight;
+  private final Status status;
+  private final Duration evictedFor; // null: absent
+  private final int ejections;
+  private final long inFlight;
+  private final Duration latencyEstimate;
+  private final long requests;
+  private final long successes;
+  private final long clientErrors;
+  private final long failures;
+  private final TokenCounts tokens;
+
+  private ProviderSnapshot(Builder b) {
+    this.name = b.name;
+    this.tier = b.tier;
+    this.weight = b.weight;
+    this.status = b.status;
+    this.evictedFor = b.evictedFor;
+    this.ejections = b.ejections;
+    this.inFlight = b.inFlight;
+    this.latencyEstimate = b.latencyEstimate;
+    this.requests = b.requests;
+    this.successes = b.successes;
+    this.clientErrors = b.clientErrors;
+    this.failures = b.failures;
+    this.tokens = b.tokens;
+  }
+
+  /**
+   * A builder for the snapshot of provider {@code name}; every other field has the default its
+   * setter documents. For the pool and for tests.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
+  public static Builder builder(String name) {
+    return new Builder(Objects.requireNonNull(name, "name"));
+  }
+
+  /** The provider's name. */
+  public String name() {
+    return name;
+  }
+
+  /** Its tier, 0 = first. */
+  public int tier() {
+    return tier;
+  }
+
+  /** Its weight within the tier (0 takes no traffic). */
+  public int weight() {
+    return weight;
+  }
+
+  /** Available, evicted or probing. */
+  public Status status() {
+    return status;
+  }
+
+  /**
+   * Time left until the eviction ends: present while the provider is {@link Status#EVICTED}, empty
+   * otherwise (available, or probing: its eviction has ended).
+   */
+  public Optional<Duration> evictedFor() {
+    return Optional.ofNullable(evictedFor);
+  }
+
+  /** Consecutive ejections (reset by a success); 0 when none. */
+  public int ejections() {
+    return ejections;
+  }
+
+  /** Attempts dispatched whose response body has not finished. */
+  public long inFlight() {
+    return inFlight;
+  }
+
+  /**
+   * The current (decayed) latency estimate used by power-of-two-choices; before the first sample,
+   * the pool's initial estimate.
+   */
+  public Duration latencyEstimate() {
+    return latencyEstimate;
+  }
+
+  /** Attempts dispatched. */
+  public long requests() {
+    return requests;
+  }
+
+  /** Attempts that ended well (2xx, body not failed). */
+  public long successes() {
+    return successes;
+  }
+
+  /** Attempts answered with the caller's fault (4xx other than 408/429). */
+  public long clientErrors() {
+    return clientErrors;
+  }
+
+  /** Attempts that failed (retryable status, exception, body cut). */
+  public long failures() {
+    return failures;
+  }
+
+  /**
+   * Cumulative token counts reported by this provider's attempts. A running sum that overflows
+   * (only absurd reported counts, each near {@link Long#MAX_VALUE}, get there) is no longer exact,
+   * and reads as {@link Long#MAX_VALUE} rather than negative.
+   */
+  public TokenCounts tokens() {
+    return tokens;
+  }
+
+  /** Cumulative {@code total_tokens} reported: the same as {@code tokens().total()}. */
+  public long totalTokens() {
+    return tokens.total();
+  }
+
+  /** Equal when every field is equal. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ProviderSnapshot p && name.equals(p.name) && tier == p.tier && weight == p.weight
+        && status == p.status && Objects.equals(evictedFor, p.evictedFor) && ejections == p.ejections
+        && inFlight == p.inFlight && latencyEstimate.equals(p.latencyEstimate) && requests == p.requests
+        && successes == p.successes && clientErrors == p.clientErrors && failures == p.failures
+        && tokens.equals(p.tokens);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, tier, weight, status, evictedFor, ejections, inFlight, latencyEstimate, requests,
+        successes, clientErrors, failures, tokens);
+  }
+
+  /**
+   * Every field, an absent {@code evictedFor} left out, e.g. {@code ProviderSnapshot{name=a, tier=0,
+   * weight=1, status=AVAILABLE, ...}}. A snapshot holds no credential.
+   */
+  @Override
+  public String toString() {
+    return "ProviderSnapshot{name=" + name + ", tier=" + tier + ", weight=" + weight + ", status=" + status
+        + (evictedFor == null ? "" : ", evictedFor=" + evictedFor) + ", ejections=" + ejections + ", inFlight="
+        + inFlight + ", latencyEstimate=" + latencyEstimate + ", requests=" + requests + ", successes=" + successes
+        + ", clientErrors=" + clientErrors + ", failures=" + failures + ", tokens=" + tokens + "}";
+  }
+
+  /**
+   * Builds a {@link ProviderSnapshot}. Setters validate at once; mutable, not thread-safe; reusable
+   * ({@link #build()} copies).
+   */
+  public static final class Builder {
+    private final String name;
+    private int tier;
+    private int weight = 1; // Provider.DEFAULT_WEIGHT, not named: values do not depend on entry points
+    private Status status = Status.AVAILABLE;
+    private Duration evictedFor;
+    private int ejections;
+    private long inFlight;
+    private Duration latencyEstimate = Duration.ZERO;
+    private long requests;
+    private long successes;
+    private long clientErrors;
+    private long failures;
+    private TokenCounts tokens = TokenCounts.ZERO;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * The tier. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code tier} is negative
+     */
+    public Builder tier(int tier) {
+      this.tier = Checks.atLeast("tier", tier, 0);
+      return this;
+    }
+
+    /**
+     * The weight. Default 1 ({@link Provider#DEFAULT_WEIGHT}).
+     *
+     * @throws IllegalArgumentException if {@code weight} is negative
+     */
+    public Builder weight(int weight) {
+      this.weight = Checks.atLeast("weight", weight, 0);
+      return this;
+    }
+
+    /**
+     * The place in the rotation. Default {@link Status#AVAILABLE}.
+     *
+     * @throws NullPointerException if {@code status} is null
+     */
+    public Builder status(Status status) {
+      this.status = Objects.requireNonNull(status, "status");
+      return this;
+    }
+
+    /**
+     * Time left until the eviction ends; null (the default) when not evicted.
+     *
+     * @throws IllegalArgumentException if {@code left} is negative
+     */
+    public Builder evictedFor(Duration left) {
+      this.evictedFor = left == null ? null : Checks.nonNegative("evictedFor", left);
+      return this;
+    }
+
+    /**
+     * Consecutive ejections. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code ejections} is negative
+     */
+    public Builder ejections(int ejections) {
+      this.ejections = Checks.atLeast("ejections", ejections, 0);
+      return this;
+    }
+
+    /**
+     * Attempts in flight. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code inFlight} is negative
+     */
+    public Builder inFlight(long inFlight) {
+      this.inFlight = Checks.atLeast("inFlight", inFlight, 0L);
+      return this;
+    }
+
+    /**
+     * The latency estimate. Default zero.
+     *
+     * @throws NullPointerException if {@code estimate} is null
+     * @throws IllegalArgumentException if {@code estimate} is negative
+     */
+    public Builder latencyEstimate(Duration estimate) {
+      this.latencyEstimate = Checks.nonNegative("latencyEstimate", Objects.requireNonNull(estimate, "latencyEstimate"));
+      return this;
+    }
+
+    /**
+     * Attempts dispatched. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code requests} is negative
+     */
+    public Builder requests(long requests) {
+      this.requests = Checks.atLeast("requests", requests, 0L);
+      return this;
+    }
+
+    /**
+     * Attempts that ended well. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code successes} is negative
+     */
+    public Builder successes(long successes) {
+      this.successes = Checks.atLeast("successes", successes, 0L);
+      return this;
+    }
+
+    /**
+     * Attempts answered with the caller's fault. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code clientErrors} is negative
+     */
+    public Builder clientErrors(long clientErrors) {
+      this.clientErrors = Checks.atLeast("clientErrors", clientErrors, 0L);
+      return this;
+    }
+
+    /**
+     * Attempts that failed. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code failures} is negative
+     */
+    public Builder failures(long failures) {
+      this.failures = Checks.atLeast("failures", failures, 0L);
+      return this;
+    }
+
+    /**
+     * Cumulative token counts. Default {@link TokenCounts#ZERO}.
+     *
+     * @throws NullPointerException if {@code tokens} is null
+     */
+    public Builder tokens(TokenCounts tokens) {
+      this.tokens = Objects.requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /** The immutable snapshot. */
+    public ProviderSnapshot build() {
+      return new ProviderSnapshot(this);
+    }
   }
 }

@@ -243,8 +243,8 @@ class AffinityTest {
 
   @Test
   void functionOfTheRequestIsAKey() throws Exception {
-    Affinity byTenantAndUser = Affinity.key(r -> r.method() + " " + r.path() + " " + r.header("X-Tenant") + "/" + r.user()
-        + "/" + r.model());
+    Affinity byTenantAndUser = Affinity.key(r -> r.method() + " " + r.path() + " " + r.header("X-Tenant").orElse(null) + "/"
+        + r.user().orElse(null) + "/" + r.model().orElse(null));
     assertSticky(byTenantAndUser, "{\"model\":\"m\",\"user\":\"u\"}", "t1");
   }
 

@@ -62,7 +62,7 @@ class FailoverTest {
         // the fake clock did not move during the call: the deadline is exactly Retry-After away
         ProviderSnapshot s = pool.snapshot().provider("bad").orElseThrow();
         assertEquals(ProviderSnapshot.Status.EVICTED, s.status());
-        assertEquals(Duration.ofSeconds(2), s.evictedFor());
+        assertEquals(Duration.ofSeconds(2), s.evictedFor().orElseThrow());
       }
       ticker.advance(Duration.ofMillis(10)); // 1,000 requests span 10 s of pool time
     }
@@ -235,7 +235,7 @@ class FailoverTest {
         .tier(provider("good", good)).build();
     assertEquals("200", Upstreams.call(up.client(pool), Upstreams.chat(pool))[0]);
     ProviderSnapshot s = pool.snapshot().provider("revoked").orElseThrow();
-    assertEquals(Duration.ofMinutes(10), s.evictedFor()); // the quota duration: no wait fixes a key
+    assertEquals(Duration.ofMinutes(10), s.evictedFor().orElseThrow()); // the quota duration: no wait fixes a key
     assertEquals(1, s.failures());
     assertEquals(0, s.clientErrors());
   }

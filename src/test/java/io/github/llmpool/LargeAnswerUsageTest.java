@@ -76,8 +76,8 @@ class LargeAnswerUsageTest {
     TokenUsage u = fetch("application/json", body.getBytes(StandardCharsets.UTF_8), Upstreams.CHAT);
     assertTrue(u.reported(), u.toString());
     assertEquals(List.of(12L, 7000000L, 7000012L, 4L, 100L),
-        List.of(u.promptTokens(), u.completionTokens(), u.totalTokens(), u.cachedTokens(), u.reasoningTokens()));
-    assertEquals("gpt-big-1", u.servedModel());
+        List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.tokens().cached(), u.tokens().reasoning()));
+    assertEquals("gpt-big-1", u.servedModel().orElseThrow());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
   }
 
@@ -97,8 +97,8 @@ class LargeAnswerUsageTest {
     assertTrue(u.reported(), u.toString());
     assertTrue(u.streamed());
     assertEquals(List.of(30L, 7000000L, 7000030L, 0L, 8L),
-        List.of(u.promptTokens(), u.completionTokens(), u.totalTokens(), u.cachedTokens(), u.reasoningTokens()));
-    assertEquals("gpt-big-2", u.servedModel());
+        List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.tokens().cached(), u.tokens().reasoning()));
+    assertEquals("gpt-big-2", u.servedModel().orElseThrow());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
   }
 }

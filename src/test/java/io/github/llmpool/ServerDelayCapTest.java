@@ -53,7 +53,7 @@ class ServerDelayCapTest {
     PoolEvent.Evicted e = (PoolEvent.Evicted) events.stream().filter(x -> x instanceof PoolEvent.Evicted)
         .findFirst().orElseThrow();
     // the fake clock did not move: what is left is the whole eviction
-    assertEquals(e.duration(), s.evictedFor());
+    assertEquals(e.duration(), s.evictedFor().orElseThrow());
     // and it holds until then, not a nanosecond less
     ticker.advance(e.duration().minusNanos(1));
     assertEquals(ProviderSnapshot.Status.EVICTED, pool.snapshot().provider("bad").orElseThrow().status());

@@ -59,10 +59,10 @@ class UsageFlowTest {
   void chatCompletionJson() throws Exception {
     TokenUsage u = fetch(Fixtures.json("openai-chat.json"), Upstreams.CHAT);
     assertEquals(List.of(23L, 57L, 80L, 12L, 40L),
-        List.of(u.promptTokens(), u.completionTokens(), u.totalTokens(), u.cachedTokens(), u.reasoningTokens()));
+        List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.tokens().cached(), u.tokens().reasoning()));
     assertTrue(u.reported());
-    assertEquals("gpt-4o-mini", u.requestedModel());
-    assertEquals("gpt-4o-mini-2024-07-18", u.servedModel());
+    assertEquals("gpt-4o-mini", u.requestedModel().orElseThrow());
+    assertEquals("gpt-4o-mini-2024-07-18", u.servedModel().orElseThrow());
     assertEquals(200, u.status());
     assertFalse(u.streamed());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
@@ -75,11 +75,11 @@ class UsageFlowTest {
   void chatCompletionStreamWithUsageChunk() throws Exception {
     TokenUsage u = fetch(Fixtures.sse("openai-chat-stream-usage.sse"), "{\"model\":\"gpt-4o-mini\",\"stream\":true}");
     assertEquals(List.of(19L, 2L, 21L, 0L, 0L),
-        List.of(u.promptTokens(), u.completionTokens(), u.totalTokens(), u.cachedTokens(), u.reasoningTokens()));
+        List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.tokens().cached(), u.tokens().reasoning()));
     assertTrue(u.streamed());
     assertTrue(u.reported());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
-    assertNotNull(u.timeToFirstToken());
+    assertNotNull(u.timeToFirstToken().orElseThrow());
   }
 
   @Test
@@ -87,24 +87,24 @@ class UsageFlowTest {
     TokenUsage u = fetch(Fixtures.sse("openai-chat-stream-no-usage.sse"), "{\"stream\":true}");
     assertFalse(u.reported());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
-    assertEquals("gpt-4o", u.servedModel());
+    assertEquals("gpt-4o", u.servedModel().orElseThrow());
   }
 
   @Test
   void deepSeekStreamUsageOnTheLastContentChunk() throws Exception {
     TokenUsage u = fetch(Fixtures.sse("deepseek-chat-stream.sse"), "{\"stream\":true}");
-    assertEquals(List.of(10L, 2L, 12L), List.of(u.promptTokens(), u.completionTokens(), u.totalTokens()));
+    assertEquals(List.of(10L, 2L, 12L), List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens()));
     assertEquals(TokenUsage.End.COMPLETE, u.end());
   }
 
   @Test
   void responsesApiJsonAndStreamAgreeOnShape() throws Exception {
     TokenUsage json = fetch(Fixtures.json("responses.json"), "{}");
-    assertEquals(List.of(36L, 87L, 123L), List.of(json.promptTokens(), json.completionTokens(), json.totalTokens()));
+    assertEquals(List.of(36L, 87L, 123L), List.of(json.tokens().prompt(), json.tokens().completion(), json.totalTokens()));
     usages.clear();
     TokenUsage stream = fetch(Fixtures.sse("responses-stream.sse"), "{\"stream\":true}");
-    assertEquals(List.of(37L, 11L, 48L), List.of(stream.promptTokens(), stream.completionTokens(), stream.totalTokens()));
-    assertEquals("gpt-4.1-2025-04-14", stream.servedModel());
+    assertEquals(List.of(37L, 11L, 48L), List.of(stream.tokens().prompt(), stream.tokens().completion(), stream.totalTokens()));
+    assertEquals("gpt-4.1-2025-04-14", stream.servedModel().orElseThrow());
     assertEquals(json.servedModel(), stream.servedModel());
     assertEquals(TokenUsage.End.COMPLETE, stream.end()); // response.completed ends it, no [DONE] needed
   }
@@ -112,7 +112,7 @@ class UsageFlowTest {
   @Test
   void embeddings() throws Exception {
     TokenUsage u = fetch(Fixtures.json("embeddings.json"), "{}");
-    assertEquals(List.of(8L, 0L, 8L), List.of(u.promptTokens(), u.completionTokens(), u.totalTokens()));
+    assertEquals(List.of(8L, 0L, 8L), List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens()));
   }
 
   @Test
@@ -125,7 +125,7 @@ class UsageFlowTest {
     }
     ProviderSnapshot p = pool.snapshot().provider("p0").orElseThrow();
     assertEquals(List.of(69L, 171L, 240L, 36L, 120L, 3L, 3L),
-        List.of(p.promptTokens(), p.completionTokens(), p.totalTokens(), p.cachedTokens(), p.reasoningTokens(),
+        List.of(p.tokens().prompt(), p.tokens().completion(), p.totalTokens(), p.tokens().cached(), p.tokens().reasoning(),
             p.requests(), p.successes()));
   }
 
@@ -161,7 +161,7 @@ class UsageFlowTest {
     }
     assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(served), read.digest());
     TokenUsage u = only();
-    assertEquals(List.of(1234L, 30_000L, 31_234L), List.of(u.promptTokens(), u.completionTokens(), u.totalTokens()));
+    assertEquals(List.of(1234L, 30_000L, 31_234L), List.of(u.tokens().prompt(), u.tokens().completion(), u.totalTokens()));
     assertEquals(TokenUsage.End.COMPLETE, u.end());
   }
 
@@ -177,7 +177,7 @@ class UsageFlowTest {
     TokenUsage u = only();
     assertEquals(TokenUsage.End.CLOSED_EARLY, u.end());
     assertFalse(u.reported());
-    assertEquals("m", u.servedModel());
+    assertEquals("m", u.servedModel().orElseThrow());
     assertEquals(0, pool.snapshot().inFlight());
     assertEquals(1, pool.snapshot().provider("p0").orElseThrow().successes());
   }

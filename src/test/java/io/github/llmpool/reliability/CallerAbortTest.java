@@ -188,7 +188,7 @@ class CallerAbortTest {
     assertEquals(0, h.inFlight());
     assertEquals(1, h.failures());
     assertEquals(ProviderSnapshot.Status.EVICTED, h.status());
-    assertEquals(EvictionPolicy.DEFAULT_BASE_DURATION, h.evictedFor());
+    assertEquals(EvictionPolicy.DEFAULT_BASE_DURATION, h.evictedFor().orElseThrow());
   }
   /**
    * The same call timeout expiring while the body streams is the provider's fault too: the

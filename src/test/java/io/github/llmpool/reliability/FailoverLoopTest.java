@@ -110,7 +110,7 @@ class FailoverLoopTest {
         ProviderSnapshot s = pool.snapshot().provider("bad").orElseThrow();
         assertEquals(1, s.ejections(), "ejections after burst " + bursts);
         // the base duration, not doubled by the burst's other seven failures
-        assertEquals(Duration.ofSeconds(5).minusMillis(0), s.evictedFor(), "eviction after burst " + bursts);
+        assertEquals(Duration.ofSeconds(5).minusMillis(0), s.evictedFor().orElseThrow(), "eviction after burst " + bursts);
         // the provider comes back: past its deadline, one probe succeeds
         burst.set(false);
         ticker.advance(Duration.ofSeconds(6));
@@ -267,7 +267,8 @@ class FailoverLoopTest {
         io.github.llmpool.AttemptsExhaustedException.class, () -> Upstreams.call(client, Upstreams.chat(pool)));
     assertEquals(1, e.attempts().size());
     assertEquals("bad", e.attempts().get(0).provider());
-    assertTrue(e.attempts().get(0).error().contains("NumberFormatException"), e.attempts().get(0).error());
+    assertTrue(e.attempts().get(0).error().orElseThrow().contains("NumberFormatException"),
+        e.attempts().get(0).error().orElseThrow());
     assertEquals(ProviderSnapshot.Status.EVICTED, pool.snapshot().provider("bad").orElseThrow().status());
     assertEquals(0, pool.snapshot().inFlight());
   }

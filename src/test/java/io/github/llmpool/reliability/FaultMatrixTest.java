@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -578,8 +579,8 @@ class FaultMatrixTest {
             assertEquals(1, x.attempts().size(), x.attempts()::toString);
             Attempt a = x.attempts().get(0);
             assertEquals(List.of("faulty", 0, -1, e.outcome()), List.of(a.provider(), a.tier(), a.status(), a.outcome()));
-            assertNotNull(a.error());
-            assertTrue(x.getMessage().contains("faulty (tier 0): " + a.error()), x.getMessage());
+            assertNotNull(a.error().orElseThrow());
+            assertTrue(x.getMessage().contains("faulty (tier 0): " + a.error().orElseThrow()), x.getMessage());
             assertTrue(x.getMessage().contains("no untried provider is available"), x.getMessage());
             assertNotNull(x.getCause());
           }
@@ -628,11 +629,11 @@ class FaultMatrixTest {
           .map(PoolEvent.Evicted.class::cast).toList();
       if (e.eviction() == null) {
         assertEquals(ProviderSnapshot.Status.AVAILABLE, faulty.status());
-        assertEquals(Duration.ZERO, faulty.evictedFor());
+        assertEquals(Optional.empty(), faulty.evictedFor());
         assertEquals(List.of(), evictions);
       } else {
         assertEquals(ProviderSnapshot.Status.EVICTED, faulty.status());
-        assertEquals(e.eviction(), faulty.evictedFor());
+        assertEquals(e.eviction(), faulty.evictedFor().orElseThrow());
         assertEquals(List.of(new PoolEvent.Evicted("faulty", 0, e.evictCause(), e.evictStatus(), e.eviction(), e.hint(), 1)),
             evictions);
       }
@@ -670,7 +671,7 @@ class FaultMatrixTest {
           assertEquals(expected.size(), usages.size());
         }
         assertEquals(faultyHits, faultyServer == null ? 0 : up.count(faultyServer), "an evicted provider was called");
-        assertEquals(e.eviction(), pool.snapshot().provider("faulty").orElseThrow().evictedFor());
+        assertEquals(e.eviction(), pool.snapshot().provider("faulty").orElseThrow().evictedFor().orElseThrow());
         consistent(pool, usages);
         noLeak(client, ports);
       }

@@ -295,7 +295,7 @@ class SecretReachabilityTest {
       assertTrue(t.getStackTrace()[0].getClassName().startsWith("okhttp3."), t.getStackTrace()[0].toString());
     }
     for (var a : e.attempts()) {
-      assertTrue(a.error().startsWith("ProtocolException: Unexpected status line: HTTP/1.1 2OO "), a.provider());
+      assertTrue(a.error().orElseThrow().startsWith("ProtocolException: Unexpected status line: HTTP/1.1 2OO "), a.provider());
     }
     assertTrue(e.getMessage().contains("Unexpected status line"), "the message lists the attempts");
     assertNoSecretReachable("a malformed status line", pool, walk, e);

@@ -41,15 +41,15 @@ public final class SessionLogScenario {
       List<PoolEvent> events = new CopyOnWriteArrayList<>();
       List<TokenUsage> usages = new CopyOnWriteArrayList<>();
       List<Affinity> keyFunctions = List.of(
-          Affinity.key(r -> UUID.fromString(r.header("X-Session-Id")).toString()),
+          Affinity.key(r -> UUID.fromString(r.header("X-Session-Id").orElse(null)).toString()),
           Affinity.key(r -> {
-            throw new AssertionError("session " + r.header("X-Session-Id") + " is not one of ours");
+            throw new AssertionError("session " + r.header("X-Session-Id").orElse(null) + " is not one of ours");
           }));
       List<ProviderPool> pools = new ArrayList<>();
       for (Affinity a : keyFunctions) {
         ProviderPool pool = ProviderPool.builder().affinity(a).listener(events::add).onUsage(usages::add)
             .onUsage(u -> {
-              throw new IllegalStateException("cannot meter model " + u.requestedModel());
+              throw new IllegalStateException("cannot meter model " + u.requestedModel().orElse(null));
             })
             .tier(Provider.builder("p").baseUrl(Upstreams.baseUrl(s)).apiKey("sk-session-scenario").build()).build();
         pools.add(pool);

@@ -138,7 +138,7 @@ public final class LangChain4jSample {
     if (!usages.isEmpty()) {
       TokenUsage u = usages.get(usages.size() - 1);
       System.out.printf(Locale.ROOT, "           onUsage: provider=%s prompt=%d completion=%d total=%d streamed=%s%n",
-          u.provider(), u.promptTokens(), u.completionTokens(), u.totalTokens(), u.streamed());
+          u.provider(), u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.streamed());
     }
   }
 }

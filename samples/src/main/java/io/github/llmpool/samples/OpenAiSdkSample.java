@@ -130,7 +130,7 @@ public final class OpenAiSdkSample {
     if (!usages.isEmpty()) {
       TokenUsage u = usages.get(usages.size() - 1);
       out.printf(Locale.ROOT, "           onUsage: provider=%s tier=%d prompt=%d completion=%d total=%d streamed=%s attempt=%d%n",
-          u.provider(), u.tier(), u.promptTokens(), u.completionTokens(), u.totalTokens(), u.streamed(), u.attempt());
+          u.provider(), u.tier(), u.tokens().prompt(), u.tokens().completion(), u.totalTokens(), u.streamed(), u.attempt());
     }
   }
 

@@ -63,8 +63,8 @@ class LangChain4jSampleTest {
     TokenUsage u = nextUsage();
     assertEquals(provider, u.provider());
     assertEquals(200, u.status());
-    assertEquals(response.tokenUsage().inputTokenCount().longValue(), u.promptTokens());
-    assertEquals(response.tokenUsage().outputTokenCount().longValue(), u.completionTokens());
+    assertEquals(response.tokenUsage().inputTokenCount().longValue(), u.tokens().prompt());
+    assertEquals(response.tokenUsage().outputTokenCount().longValue(), u.tokens().completion());
     assertEquals(response.tokenUsage().totalTokenCount().longValue(), u.totalTokens());
   }
 
@@ -81,7 +81,7 @@ class LangChain4jSampleTest {
     assertEquals(provider, u.provider());
     assertTrue(u.streamed());
     assertEquals(streamed.response().tokenUsage().totalTokenCount().longValue(), u.totalTokens());
-    assertEquals(3, u.completionTokens());
+    assertEquals(3, u.tokens().completion());
   }
 
   @Test

@@ -79,8 +79,8 @@ class OpenAiSdkSampleTest {
     assertEquals(200, u.status());
     assertFalse(u.streamed());
     assertTrue(u.reported());
-    assertEquals(sdkUsage.promptTokens(), u.promptTokens());
-    assertEquals(sdkUsage.completionTokens(), u.completionTokens());
+    assertEquals(sdkUsage.promptTokens(), u.tokens().prompt());
+    assertEquals(sdkUsage.completionTokens(), u.tokens().completion());
     assertEquals(sdkUsage.totalTokens(), u.totalTokens());
 
     ChatCompletion async = client.async().chat().completions()
@@ -103,8 +103,8 @@ class OpenAiSdkSampleTest {
     // The SDK stops at [DONE] and closes the body without reading to EOF, which llmpool
     // currently reports as CLOSED_EARLY rather than COMPLETE; either way the stream was not cut.
     assertTrue(u.end() == TokenUsage.End.COMPLETE || u.end() == TokenUsage.End.CLOSED_EARLY, "end: " + u.end());
-    assertEquals(streamed.usage().promptTokens(), u.promptTokens());
-    assertEquals(streamed.usage().completionTokens(), u.completionTokens());
+    assertEquals(streamed.usage().promptTokens(), u.tokens().prompt());
+    assertEquals(streamed.usage().completionTokens(), u.tokens().completion());
     assertEquals(streamed.usage().totalTokens(), u.totalTokens());
   }
 
@@ -121,7 +121,7 @@ class OpenAiSdkSampleTest {
     TokenUsage u = nextUsage();
     assertTrue(u.streamed());
     assertTrue(u.reported());
-    assertEquals(3, u.completionTokens());
+    assertEquals(3, u.tokens().completion());
   }
 
   @Test

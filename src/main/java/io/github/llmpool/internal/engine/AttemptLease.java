@@ -3,6 +3,7 @@ package io.github.llmpool.internal.engine;
 import io.github.llmpool.internal.route.Slot;
 
 import io.github.llmpool.Outcome;
+import io.github.llmpool.TokenCounts;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.usage.UsageResult;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * slot taken at dispatch and gives it back exactly once, whichever way the attempt ends: an
  * exception before the response, a response the pool discards to fail over, or the end, early
  * close or failure of the body the caller reads. At that moment it counts the attempt, adds its
- * tokens, feeds the latency estimate and delivers the {@link TokenUsage} record. Thread-safe.
+ * tokens, feeds the latency estimate and delivers the {@link TokenUsage}. Thread-safe.
  */
 public final class AttemptLease {
   private static final UsageResult NONE = new UsageResult(false, 0, 0, 0, 0, 0, null, false, false, false, false, 0);
@@ -126,11 +127,27 @@ public final class AttemptLease {
         slot.state.sample(now, signal, core.settings().latency());
       }
     }
-    if (core.hasUsageListener()) {
-      core.deliver(new TokenUsage(slot.name(), slot.tier, requestedModel, usage.servedModel(), usage.promptTokens(),
-          usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(), usage.reasoningTokens(),
-          usage.reported(), code, usage.streamed(), headersAt >= 0 ? Duration.ofNanos(headersAt - start) : null,
-          ttft >= 0 ? Duration.ofNanos(ttft) : null, Duration.ofNanos(duration), attempt, end, usage.errorEvent()));
+    if (core.hasUsageListener()) { // built only for a listener: no allocation otherwise
+      core.deliver(usageRecord(usage, end, code, ttft, duration));
     }
+  }
+
+  /**
+   * The record for the listener. Headers always arrived before a usage is reported (a discard or
+   * a tapped body follows them); durations are clamped at 0 against a non-monotonic ticker.
+   */
+  private TokenUsage usageRecord(UsageResult usage, TokenUsage.End end, int code, long ttft, long duration) {
+    TokenCounts tokens = !usage.reported() ? TokenCounts.ZERO : TokenCounts.builder().prompt(usage.promptTokens())
+        .completion(usage.completionTokens()).total(usage.totalTokens()).cached(usage.cachedTokens())
+        .reasoning(usage.reasoningTokens()).build();
+    return TokenUsage.builder(slot.name()).tier(slot.tier).requestedModel(requestedModel)
+        .servedModel(usage.servedModel()).tokens(tokens).reported(usage.reported()).status(Math.max(0, code))
+        .streamed(usage.streamed()).timeToFirstByte(nanos(headersAt >= 0 ? headersAt - start : duration))
+        .timeToFirstToken(ttft >= 0 ? nanos(ttft) : null).duration(nanos(duration)).attempt(attempt).end(end)
+        .errorEvent(usage.errorEvent()).build();
+  }
+
+  private static Duration nanos(long n) {
+    return Duration.ofNanos(Math.max(0, n));
   }
 }

@@ -16,6 +16,7 @@ import io.github.llmpool.RandomSource;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.Ticker;
+import io.github.llmpool.TokenCounts;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
 import io.github.llmpool.internal.health.Health;
@@ -379,31 +380,42 @@ public final class PoolCore {
   public PoolSnapshot snapshot() {
     Router r = router;
     long now = now();
-    List<ProviderSnapshot> out = new ArrayList<>();
+    PoolSnapshot.Builder out = PoolSnapshot.builder(r.strategy());
     for (int t = 0; t < r.tierCount(); t++) {
       P2cPicker.Reference ref = r.tierReference(t, now);
       for (int i = 0; i < r.tierSize(t); i++) {
-        out.add(snapshot(r.slot(t, i), now, ref.forSlot(i)));
+        out.provider(snapshot(r.slot(t, i), now, ref.forSlot(i)));
       }
     }
-    return new PoolSnapshot(r.strategy(), out);
+    return out.build();
   }
 
   private ProviderSnapshot snapshot(Slot s, long now, double reference) {
     ProviderState st = s.state;
     ProviderSnapshot.Status status;
-    long left = 0;
+    Duration left = null;
     if (!st.evicted()) {
       status = ProviderSnapshot.Status.AVAILABLE;
     } else if (now - st.evictedUntil() < 0) {
       status = ProviderSnapshot.Status.EVICTED;
-      left = st.evictedUntil() - now;
+      left = Duration.ofNanos(st.evictedUntil() - now);
     } else {
       status = ProviderSnapshot.Status.PROBING;
     }
-    return new ProviderSnapshot(s.name(), s.tier, s.weight, status, Duration.ofNanos(left), st.ejections(),
-        st.inFlight(), Duration.ofNanos((long) st.latencyEstimate(now, settings.latency(), reference)), st.requests(),
-        st.successes(), st.clientErrors(), st.failures(), st.promptTokens(), st.completionTokens(),
-        st.totalTokens(), st.cachedTokens(), st.reasoningTokens());
+    TokenCounts tokens = TokenCounts.builder().prompt(count(st.promptTokens())).completion(count(st.completionTokens()))
+        .total(count(st.totalTokens())).cached(count(st.cachedTokens())).reasoning(count(st.reasoningTokens())).build();
+    return ProviderSnapshot.builder(s.name()).tier(s.tier).weight(s.weight).status(status).evictedFor(left)
+        .ejections(st.ejections()).inFlight(st.inFlight())
+        .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
+        .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
+        .failures(count(st.failures())).tokens(tokens).build();
+  }
+
+  /**
+   * A cumulative count for a snapshot: a sum that overflowed (an upstream reporting absurd token
+   * counts, each at most {@link Long#MAX_VALUE}) saturates instead of reading negative.
+   */
+  private static long count(long sum) {
+    return sum < 0 ? Long.MAX_VALUE : sum;
   }
 }

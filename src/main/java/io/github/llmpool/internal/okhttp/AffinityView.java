@@ -3,6 +3,7 @@ package io.github.llmpool.internal.okhttp;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.internal.engine.Failures;
 import io.github.llmpool.internal.okhttp.JsonRequest;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ final class AffinityView implements Affinity.RequestView {
    */
   static String key(Affinity spec, RequestPlan plan) {
     try {
-      return spec.keyOf(new AffinityView(plan));
+      return spec.keyOf(new AffinityView(plan)).orElse(null);
     } catch (Throwable e) { // a key function is caller code: anything may come out of it
       if (e instanceof VirtualMachineError) {
         throw (VirtualMachineError) e;
@@ -54,25 +55,25 @@ final class AffinityView implements Affinity.RequestView {
   }
 
   @Override
-  public String header(String name) {
-    return plan.original.header(name);
+  public Optional<String> header(String name) {
+    return Optional.ofNullable(plan.original.header(name));
   }
 
   @Override
-  public String model() {
+  public Optional<String> model() {
     JsonRequest j = plan.json;
-    return j == null ? null : j.model();
+    return j == null ? Optional.empty() : Optional.ofNullable(j.model());
   }
 
   @Override
-  public String user() {
+  public Optional<String> user() {
     JsonRequest j = plan.json;
-    return j == null ? null : j.user();
+    return j == null ? Optional.empty() : Optional.ofNullable(j.user());
   }
 
   @Override
-  public String promptCacheKey() {
+  public Optional<String> promptCacheKey() {
     JsonRequest j = plan.json;
-    return j == null ? null : j.promptCacheKey();
+    return j == null ? Optional.empty() : Optional.ofNullable(j.promptCacheKey());
   }
 }

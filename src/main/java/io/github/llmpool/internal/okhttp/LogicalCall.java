@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import okhttp3.Call;
 import okhttp3.Interceptor;
 import okhttp3.Request;
@@ -295,8 +296,8 @@ final class LogicalCall implements Exclusion {
     OutcomeClassifier classifier = core.settings().classifier();
     return classifier.classify(response.code(), new OutcomeClassifier.ResponseInfo() {
       @Override
-      public String header(String name) {
-        return response.header(name);
+      public Optional<String> header(String name) {
+        return Optional.ofNullable(response.header(name));
       }
 
       @Override
@@ -326,7 +327,8 @@ final class LogicalCall implements Exclusion {
       throws IOException {
     if (pending != null) {
       Attempt last = attempts.get(attempts.size() - 1);
-      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), last.status(), stop));
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), last.tier(), attempts.size(), last.outcome(), last.status(),
+          stop));
       Response forCaller = forCaller(pending, pendingLease.slot().endpoint, pendingLease, true);
       this.pending = null; // the caller owns it now
       this.pendingLease = null;
@@ -334,7 +336,7 @@ final class LogicalCall implements Exclusion {
     }
     if (!errors.isEmpty()) {
       Attempt last = attempts.get(attempts.size() - 1);
-      core.emit(() -> new PoolEvent.Exhausted(last.provider(), attempts.size(), last.outcome(), -1, stop));
+      core.emit(() -> new PoolEvent.Exhausted(last.provider(), last.tier(), attempts.size(), last.outcome(), -1, stop));
       // OkHttp's texts may quote what an upstream sent (a malformed status line echoing the key):
       // the caller gets the chain with every configured credential value masked.
       IOException cause = core.secrets().redact(errors.get(errors.size() - 1));

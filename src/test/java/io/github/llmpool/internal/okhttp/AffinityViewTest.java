@@ -10,6 +10,8 @@ import io.github.llmpool.Affinity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import okhttp3.MediaType;
@@ -38,9 +40,9 @@ class AffinityViewTest {
 
   @Test
   void anErrorFromTheKeyFunctionRoutesWithoutAffinityButAVirtualMachineErrorIsNotSwallowed() throws Exception {
-    assertEquals(SESSION, key(r -> r.header("X-Session-Id")));
+    assertEquals(SESSION, key(r -> r.header("X-Session-Id").orElse(null)));
     assertNull(key(r -> {
-      throw new AssertionError("session " + r.header("X-Session-Id") + " is not a UUID");
+      throw new AssertionError("session " + r.header("X-Session-Id").orElse(null) + " is not a UUID");
     }));
     assertNull(key(r -> {
       throw new NoClassDefFoundError("com/example/Sessions");
@@ -72,7 +74,7 @@ class AffinityViewTest {
    */
   @Test
   void theLogLineNamesTheFailureButNotItsMessage() throws Exception {
-    String logged = capturingStderr(() -> assertNull(key(r -> UUID.fromString(r.header("X-Session-Id")).toString())));
+    String logged = capturingStderr(() -> assertNull(key(r -> UUID.fromString(r.header("X-Session-Id").orElse(null)).toString())));
     assertTrue(logged.contains("affinity key function threw java.lang.IllegalArgumentException"), logged);
     assertTrue(logged.contains("at java.util.UUID.fromString"), "where it was thrown from: " + logged);
     assertFalse(logged.contains(SESSION), logged);
@@ -99,5 +101,26 @@ class AffinityViewTest {
   @SuppressWarnings("unchecked")
   private static <T extends Throwable> String sneaky(Throwable t) throws T {
     throw (T) t;
+  }
+
+  @Test
+  void theViewsLookupsAreEmptyWhenTheRequestLacksTheValue() throws Exception {
+    Request get = new Request.Builder().url("http://llmpool.invalid/v1/models").build();
+    List<Optional<String>> seen = new java.util.ArrayList<>();
+    AffinityView.key(Affinity.key(r -> {
+      seen.addAll(List.of(r.header("X-Session-Id"), r.model(), r.user(), r.promptCacheKey()));
+      return null;
+    }), RequestPlan.of(get, "/v1"));
+    assertEquals(List.of(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()), seen);
+
+    seen.clear();
+    Request post = new Request.Builder().url("http://llmpool.invalid/v1/chat/completions").header("X-Session-Id", "s")
+        .post(RequestBody.create("{\"model\":\"m\",\"user\":\"u\",\"prompt_cache_key\":\"k\"}",
+            MediaType.get("application/json"))).build();
+    assertEquals("s", AffinityView.key(Affinity.key(r -> {
+      seen.addAll(List.of(r.header("X-Session-Id"), r.model(), r.user(), r.promptCacheKey()));
+      return r.header("X-Session-Id").orElseThrow();
+    }), RequestPlan.of(post, "/v1")));
+    assertEquals(List.of(Optional.of("s"), Optional.of("m"), Optional.of("u"), Optional.of("k")), seen);
   }
 }

@@ -205,7 +205,7 @@ public class InterceptorBenchmark {
     expect(poolStream(), stream.length, "poolStream");
     expect(directStreamForwarded(), stream.length, "directStreamForwarded");
     u = last.get();
-    if (!u.streamed() || u.completionTokens() != Fixtures.sseCompletionTokens(stream)) {
+    if (!u.streamed() || u.tokens().completion() != Fixtures.sseCompletionTokens(stream)) {
       throw new IllegalStateException("stream usage not reported: " + u);
     }
     drain();

@@ -149,7 +149,8 @@ final class LoadRun {
               : e instanceof PoolEvent.Probing ? "probing"
               : e instanceof PoolEvent.Retried ? "retried"
               : e instanceof PoolEvent.FailedOver ? "failed-over"
-              : "exhausted";
+              : e instanceof PoolEvent.Exhausted ? "exhausted"
+              : e.getClass().getSimpleName(); // PoolEvent is open: a newer type is kept under its own name
           events.add(new Ev(System.nanoTime() - t0, type, e.provider()));
         });
     contender.configure(b);

@@ -21,6 +21,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
@@ -281,8 +282,8 @@ final class SimRun {
       Map<String, String> headers = Map.of("retry-after", Long.toString(retryAfterSec));
       Outcome outcome = classifier.classify(429, new OutcomeClassifier.ResponseInfo() {
         @Override
-        public String header(String name) {
-          return headers.get(name);
+        public Optional<String> header(String name) {
+          return Optional.ofNullable(headers.get(name));
         }
 
         @Override
