@@ -1,7 +1,8 @@
 /**
  * llmpool: in-process load balancing of OpenAI-compatible LLM endpoints for OkHttp. Exports the
- * API package and the package of the OkHttp interceptor type; selection, health, usage parsing and
- * internals stay hidden.
+ * API package, the configuration package and the extension points ({@code io.github.llmpool.spi}:
+ * attempt listeners, shared state, the randomness seam); selection, health, usage parsing and the
+ * interceptor's internals stay hidden.
  */
 module io.github.llmpool {
   requires transitive okhttp3;
@@ -12,4 +13,5 @@ module io.github.llmpool {
 
   exports io.github.llmpool;
   exports io.github.llmpool.config;
+  exports io.github.llmpool.spi;
 }

@@ -9,6 +9,7 @@ import io.github.llmpool.internal.route.Endpoint;
 import io.github.llmpool.internal.engine.PoolCore;
 import io.github.llmpool.internal.okhttp.PoolInterceptor;
 import io.github.llmpool.internal.okhttp.RedirectGuard;
+import io.github.llmpool.spi.RandomSource;
 import okhttp3.Interceptor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,16 +54,6 @@ public final class ProviderPool {
 
   /** Default virtual host: {@value}. A reserved name (RFC 2606), so a client without the interceptor fails fast. */
   public static final String DEFAULT_VIRTUAL_HOST = "llmpool.invalid";
-  /** Default decay time constant of latency estimates: 10 s. */
-  public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
-  /**
-   * Default latency estimate of a provider with no sample yet: 100 ms. Below typical LLM latencies,
-   * so a new provider is tried at once; the in-flight factor of the cost keeps it from being
-   * flooded before its first answers arrive, and while it has attempts in flight its estimate is
-   * at least the age of the oldest of them. It decays from the provider's creation like any
-   * estimate.
-   */
-  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofMillis(100);
   /** Default strategy: power of two choices. */
   public static final Strategy DEFAULT_STRATEGY = Strategy.POWER_OF_TWO_CHOICES;
   /** Default all-evicted policy: fail open. */
@@ -73,10 +64,12 @@ public final class ProviderPool {
   private final PoolCore core;
   private final PoolInterceptor interceptor;
   private final URI baseUrl;
+  private final P2cSettings p2c;
   private volatile List<List<Provider>> tiers;
 
   private ProviderPool(Builder b) {
     this.tiers = b.copyTiers();
+    this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
     PoolCore.Settings settings = new PoolCore.Settings(b.ticker, b.random, health, b.retry, b.classifier,
         b.allEvictedPolicy, b.latencyModel(), b.usageListener, b.poolListener, b.failOnTruncatedStream,
@@ -172,6 +165,11 @@ public final class ProviderPool {
     return core.settings().retry();
   }
 
+  /** The settings of P2C's latency estimates in force (fixed at build time). */
+  public P2cSettings p2c() {
+    return p2c;
+  }
+
   /** What a request gets when every provider is out (fixed at build time). */
   public AllEvictedPolicy whenAllEvicted() {
     return core.settings().allEvictedPolicy();
@@ -265,9 +263,7 @@ public final class ProviderPool {
     private PoolListener poolListener;
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
-    private Duration latencyDecay = DEFAULT_LATENCY_DECAY;
-    private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
-    private boolean llmAwareLatency = true;
+    private P2cSettings p2c = P2cSettings.defaults();
     private boolean failOnTruncatedStream = true;
     private String virtualHost = DEFAULT_VIRTUAL_HOST;
     private Affinity affinity;
@@ -354,24 +350,14 @@ public final class ProviderPool {
       return this;
     }
 
-    /** Time constant of the latency estimates' decay. Default 10 s; 100 ms .. 1 h. */
-    public Builder latencyDecay(Duration tau) {
-      this.latencyDecay = range("latencyDecay", tau, Duration.ofMillis(100), Duration.ofHours(1));
-      return this;
-    }
-
-    /** Latency estimate of a provider with no sample yet. Default 100 ms; 1 ms .. 10 min. */
-    public Builder initialLatency(Duration estimate) {
-      this.initialLatency = range("initialLatency", estimate, Duration.ofMillis(1), Duration.ofMinutes(10));
-      return this;
-    }
-
     /**
-     * Whether P2C uses the LLM-aware latency signal (time to first token for streams, latency
-     * normalised by output tokens otherwise) rather than the whole latency. Default true.
+     * The settings of the latency estimates P2C compares (decay, estimate of a new provider, LLM-aware
+     * signal). Default {@link P2cSettings#defaults()}: 10 s, 100 ms, LLM-aware.
+     *
+     * @throws NullPointerException if {@code settings} is null
      */
-    public Builder llmAwareLatency(boolean enabled) {
-      this.llmAwareLatency = enabled;
+    public Builder p2c(P2cSettings settings) {
+      this.p2c = Objects.requireNonNull(settings, "p2c");
       return this;
     }
 
@@ -411,19 +397,11 @@ public final class ProviderPool {
     }
 
     LatencyModel latencyModel() {
-      return new LatencyModel(latencyDecay.toNanos(), initialLatency.toNanos(), llmAwareLatency);
+      return new LatencyModel(p2c.latencyDecay().toNanos(), p2c.initialLatency().toNanos(), p2c.llmAware());
     }
 
     List<List<Provider>> copyTiers() {
       return tiers.stream().map(List::copyOf).toList();
-    }
-
-    private static Duration range(String name, Duration d, Duration min, Duration max) {
-      Objects.requireNonNull(d, name);
-      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "] but was " + d);
-      }
-      return d;
     }
   }
 }

@@ -12,7 +12,7 @@ import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolListener;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.ProviderSnapshot;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.Ticker;

@@ -2,7 +2,7 @@ package io.github.llmpool.internal.health;
 
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 
 /**
  * Turns attempt outcomes into eviction decisions for a {@link ProviderState}, following an

@@ -4,7 +4,7 @@ import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenUsage;
