@@ -52,6 +52,13 @@ import java.util.function.Function;
  */
 public final class ProviderPool {
 
+  /**
+   * Default pool name: {@value}. Name pools distinctly when an application has several: the name
+   * tags their log lines and, through listeners, their metrics.
+   */
+  public static final String DEFAULT_NAME = "default";
+  /** Longest pool name: {@value} characters. */
+  public static final int MAX_NAME_LENGTH = 64;
   /** Default virtual host: {@value}. A reserved name (RFC 2606), so a client without the interceptor fails fast. */
   public static final String DEFAULT_VIRTUAL_HOST = "llmpool.invalid";
   /** Default strategy: power of two choices. */
@@ -71,8 +78,8 @@ public final class ProviderPool {
     this.tiers = b.copyTiers();
     this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
-    PoolCore.Settings settings = new PoolCore.Settings(b.ticker, b.random, health, b.retry, b.classifier,
-        b.allEvictedPolicy, b.latencyModel(), b.usageListener, b.poolListener, b.failOnTruncatedStream,
+    PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
+        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX);
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
@@ -83,6 +90,15 @@ public final class ProviderPool {
   /** A new, empty builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The pool's name ({@value #DEFAULT_NAME} unless {@link Builder#name(String)} set one): it tags
+   * the pool's log lines ({@code llmpool[name] provider ... evicted}), its attempt hooks and, for
+   * metrics, whatever its listeners record.
+   */
+  public String name() {
+    return core.name();
   }
 
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
@@ -182,7 +198,18 @@ public final class ProviderPool {
 
   @Override
   public String toString() {
-    return "ProviderPool{" + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
+    return "ProviderPool{" + name() + ", " + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
+  }
+
+  /** Validates a pool name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit. */
+  static String checkName(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.length() > MAX_NAME_LENGTH || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new IllegalArgumentException("name must be 1 to " + MAX_NAME_LENGTH + " letters, digits, '.', '_' or '-',"
+          + " starting with a letter or digit, but was '" + (name.length() > MAX_NAME_LENGTH
+              ? name.substring(0, MAX_NAME_LENGTH) + "...' (" + name.length() + " characters)" : name + "'"));
+    }
+    return name;
   }
 
   /** Validates a virtual host name (shared by pools and routers) and returns it in lower case. */
@@ -259,8 +286,9 @@ public final class ProviderPool {
     private RetryPolicy retry = RetryPolicy.defaults();
     private OutcomeClassifier classifier = OutcomeClassifier.defaults();
     private AllEvictedPolicy allEvictedPolicy = DEFAULT_ALL_EVICTED_POLICY;
-    private UsageListener usageListener;
-    private PoolListener poolListener;
+    private String name = DEFAULT_NAME;
+    private final List<UsageListener> usageListeners = new ArrayList<>();
+    private final List<PoolListener> poolListeners = new ArrayList<>();
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
     private P2cSettings p2c = P2cSettings.defaults();
@@ -316,25 +344,45 @@ public final class ProviderPool {
       return this;
     }
 
-    /** Receives one {@link TokenUsage} per attempt. Default: none. Several calls chain the listeners. */
-    public Builder onUsage(UsageListener listener) {
-      Objects.requireNonNull(listener, "onUsage");
-      UsageListener prev = usageListener;
-      usageListener = prev == null ? listener : u -> {
-        prev.onUsage(u);
-        listener.onUsage(u);
-      };
+    /**
+     * The pool's name, for metric tags and log lines ({@code llmpool[chat] provider a evicted ...}).
+     * Default {@value ProviderPool#DEFAULT_NAME}; 1 to {@value ProviderPool#MAX_NAME_LENGTH}
+     * letters, digits, {@code .}, {@code _} or {@code -}, starting with a letter or digit. Pools
+     * sharing a {@link #sharedState(SharedState) shared state} share by name.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if it is not such a token ({@code name must be 1 to 64
+     *     letters, digits, '.', '_' or '-', starting with a letter or digit, but was 'my pool'})
+     */
+    public Builder name(String name) {
+      this.name = checkName(name);
       return this;
     }
 
-    /** Receives {@link PoolEvent}s. Default: none. Several calls chain the listeners. */
-    public Builder listener(PoolListener listener) {
-      Objects.requireNonNull(listener, "listener");
-      PoolListener prev = poolListener;
-      poolListener = prev == null ? listener : e -> {
-        prev.onEvent(e);
-        listener.onEvent(e);
-      };
+    /**
+     * Adds a listener that receives one {@link TokenUsage} per attempt that got a response. Default:
+     * none. May be called several times: every listener gets every record, in registration order,
+     * and one that throws is logged (by class and origin, never its message) without keeping the
+     * others from the record.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onUsage(UsageListener listener) {
+      usageListeners.add(Objects.requireNonNull(listener, "onUsage"));
+      return this;
+    }
+
+    /**
+     * Adds a listener that receives the pool's {@link PoolEvent}s (evictions, restorations, probes,
+     * retries, failovers, exhaustion, drains). Default: none; no event is built while none is
+     * registered. May be called several times: every listener gets every event, in registration
+     * order, and one that throws is logged (by class and origin, never its message) without
+     * keeping the others from the event. Replaces {@code listener(PoolListener)}.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onEvent(PoolListener listener) {
+      poolListeners.add(Objects.requireNonNull(listener, "onEvent"));
       return this;
     }
 

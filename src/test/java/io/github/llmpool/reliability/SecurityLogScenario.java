@@ -132,8 +132,8 @@ public final class SecurityLogScenario {
       ProviderPool pool = ProviderPool.builder().ticker(ticker).strategy(Strategy.POWER_OF_TWO_CHOICES)
           .eviction(EvictionPolicy.builder().failureThreshold(1).build())
           .retry(RetryPolicy.builder().maxAttempts(4).build())
-          .listener(events::add)
-          .listener(e -> {
+          .onEvent(events::add)
+          .onEvent(e -> {
             throw new IllegalStateException("listener bug");
           })
           .onUsage(usages::add)
@@ -157,7 +157,7 @@ public final class SecurityLogScenario {
         }
       }
       // Fail open: every provider of a one-provider pool evicted.
-      ProviderPool lonely = ProviderPool.builder().ticker(ticker).listener(events::add).onUsage(usages::add)
+      ProviderPool lonely = ProviderPool.builder().ticker(ticker).onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .build()).build();
       OkHttpClient lonelyClient = up.client(lonely);
@@ -165,14 +165,14 @@ public final class SecurityLogScenario {
         exchange(lonelyClient, Upstreams.chat(lonely), thrown);
       }
       // Exhaustion ending in an exception.
-      ProviderPool exhausted = ProviderPool.builder().ticker(ticker).listener(events::add).onUsage(usages::add)
+      ProviderPool exhausted = ProviderPool.builder().ticker(ticker).onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .header("x-goog-api-key", extra).build())
           .tier(Provider.builder("dead").baseUrl(dead).apiKey(keyA).build()).build();
       exchange(up.client(exhausted), Upstreams.chat(exhausted), thrown);
       // Fail fast.
       ProviderPool failFast = ProviderPool.builder().ticker(ticker).whenAllEvicted(AllEvictedPolicy.FAIL_FAST)
-          .listener(events::add).onUsage(usages::add)
+          .onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .build()).build();
       OkHttpClient ffClient = up.client(failFast);
@@ -180,14 +180,14 @@ public final class SecurityLogScenario {
         exchange(ffClient, Upstreams.chat(failFast), thrown);
       }
       // A truncated stream.
-      ProviderPool streams = ProviderPool.builder().listener(events::add).onUsage(usages::add)
+      ProviderPool streams = ProviderPool.builder().onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("cut").baseUrl(Upstreams.baseUrl(cut)).apiKey(keyA).build()).build();
       exchange(up.client(streams), Upstreams.post(streams, "chat/completions", "{\"stream\":true,\"messages\":[{\""
           + "content\":\"" + requestMarker + "\"}]}"), thrown);
       // A connection reset, then a cross-host redirect through the guard.
       MockWebServer reset = up.start(r -> new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket())
           .build());
-      ProviderPool redirect = ProviderPool.builder().listener(events::add).onUsage(usages::add)
+      ProviderPool redirect = ProviderPool.builder().onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("reset").baseUrl(Upstreams.baseUrl(reset)).apiKey(keyC).apiKeyHeader("x-api-key")
               .build())
           .tier(Provider.builder("redirecting").baseUrl(Upstreams.baseUrl(redirecting)).apiKey(keyB)

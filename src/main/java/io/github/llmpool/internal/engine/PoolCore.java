@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +44,15 @@ import org.slf4j.LoggerFactory;
 public final class PoolCore {
   private static final Logger log = LoggerFactory.getLogger("io.github.llmpool");
 
-  /** Everything fixed at build time. */
+  /**
+   * Everything fixed at build time.
+   *
+   * @param name the pool's name (metric tags, log lines, and what events and usage records carry)
+   * @param usageListeners every usage listener, in registration order (copied)
+   * @param poolListeners every event listener, in registration order (copied)
+   */
   public record Settings(
+      String name,
       Ticker ticker,
       RandomSource random,
       Health health,
@@ -52,13 +60,23 @@ public final class PoolCore {
       OutcomeClassifier classifier,
       AllEvictedPolicy allEvictedPolicy,
       LatencyModel latency,
-      UsageListener usageListener,
-      PoolListener poolListener,
+      List<UsageListener> usageListeners,
+      List<PoolListener> poolListeners,
       boolean failOnTruncatedStream,
       String virtualHost,
-      String virtualPrefix) {}
+      String virtualPrefix) {
+    public Settings {
+      Objects.requireNonNull(name, "name");
+      usageListeners = List.copyOf(usageListeners);
+      poolListeners = List.copyOf(poolListeners);
+    }
+  }
 
   private final Settings settings;
+  private final String name;
+  /** Arrays, not lists: delivery walks them by index (no iterator) on every attempt. */
+  private final UsageListener[] usageListeners;
+  private final PoolListener[] poolListeners;
   private final RetryBudget budget;
   private final Object reconfigureLock = new Object();
   private final AffinityTable affinity; // null without session affinity
@@ -75,6 +93,9 @@ public final class PoolCore {
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
       AffinityTable affinity) {
     this.settings = settings;
+    this.name = settings.name();
+    this.usageListeners = settings.usageListeners().toArray(new UsageListener[0]);
+    this.poolListeners = settings.poolListeners().toArray(new PoolListener[0]);
     this.affinity = affinity;
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
@@ -83,6 +104,11 @@ public final class PoolCore {
 
   public Settings settings() {
     return settings;
+  }
+
+  /** The pool's name: what its log lines, events and usage records name it by. */
+  public String name() {
+    return name;
   }
 
   public Router router() {
@@ -141,7 +167,8 @@ public final class PoolCore {
       states = next;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency());
       if (!first) {
-        log.info("llmpool reconfigured: {} providers in {} tiers, strategy {}", next.size(), tiers.size(), strategy);
+        log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
+            strategy);
       }
     }
   }
@@ -165,7 +192,7 @@ public final class PoolCore {
       if (claim != ProviderState.REFUSED) {
         probeOut[0] = claim == ProviderState.PROBE;
         if (probeOut[0]) {
-          log.debug("llmpool provider {} probing after eviction", s.name());
+          log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
           emit(() -> new PoolEvent.Probing(s.name(), s.tier));
         }
         return s;
@@ -175,14 +202,14 @@ public final class PoolCore {
   }
 
   /**
-   * The provider named {@code name} (a session's sticky provider), claimed, if it may take this
+   * The provider named {@code provider} (a session's sticky provider), claimed, if it may take this
    * attempt: weight above 0, available, not excluded, claimable (past an eviction: the single
    * probe), and in the tier that serves now (no earlier tier has an eligible provider). Null
    * otherwise; the caller then chooses as usual.
    */
-  public Slot chooseSticky(long now, String name, Exclusion exclusion, boolean[] probeOut) {
+  public Slot chooseSticky(long now, String provider, Exclusion exclusion, boolean[] probeOut) {
     Router r = router;
-    Slot s = r.slot(name);
+    Slot s = r.slot(provider);
     if (s == null || s.weight == 0 || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
         || r.eligibleBefore(s.tier, now, exclusion)) {
       return null;
@@ -193,7 +220,7 @@ public final class PoolCore {
     }
     probeOut[0] = claim == ProviderState.PROBE;
     if (probeOut[0]) {
-      log.debug("llmpool provider {} probing after eviction", s.name());
+      log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
       emit(() -> new PoolEvent.Probing(s.name(), s.tier));
     }
     return s;
@@ -206,7 +233,7 @@ public final class PoolCore {
     }
     Slot s = router.pickLeastEvicted(now, exclusion);
     if (s != null) {
-      log.debug("llmpool every provider is evicted; failing open to {}", s.name());
+      log.debug("llmpool[{}] every provider is evicted; failing open to {}", name, s.name());
     }
     return s;
   }
@@ -251,7 +278,7 @@ public final class PoolCore {
   /** As above, for an attempt dispatched at {@code dispatchedAt} (a success that predates the eviction does not restore). */
   public void onHealthy(Slot slot, long dispatchedAt) {
     if (settings.health().onHealthy(slot.state, dispatchedAt)) {
-      log.info("llmpool provider {} restored", slot.name());
+      log.info("llmpool[{}] provider {} restored", name, slot.name());
       emit(() -> new PoolEvent.Restored(slot.name(), slot.tier));
     }
   }
@@ -276,10 +303,11 @@ public final class PoolCore {
     Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
     if (e != null) {
       if (!wasEvicted || probe) {
-        log.warn("llmpool provider {} evicted for {} ms after {}{} (ejection {})", slot.name(),
+        log.warn("llmpool[{}] provider {} evicted for {} ms after {}{} (ejection {})", name, slot.name(),
             Duration.ofNanos(e.durationNanos()).toMillis(), outcome, status >= 0 ? " " + status : "", e.ejections());
       } else {
-        log.debug("llmpool provider {} eviction kept until +{} ms", slot.name(), Duration.ofNanos(e.durationNanos()).toMillis());
+        log.debug("llmpool[{}] provider {} eviction kept until +{} ms", name, slot.name(),
+            Duration.ofNanos(e.durationNanos()).toMillis());
       }
       emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
           e.serverHint(), e.ejections()));
@@ -300,9 +328,9 @@ public final class PoolCore {
    */
   public void warnUnguardedRedirects(String provider) {
     if (unguardedRedirectsWarned.compareAndSet(false, true)) {
-      log.warn("llmpool provider {} sends a credential in a header other than Authorization (or extra headers), and"
-          + " this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would carry"
-          + " them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", provider);
+      log.warn("llmpool[{}] provider {} sends a credential in a header other than Authorization (or extra headers),"
+          + " and this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would"
+          + " carry them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", name, provider);
     }
   }
 
@@ -314,48 +342,56 @@ public final class PoolCore {
   // ------------------------------------------------------------------ events and usage
 
   public boolean hasPoolListener() {
-    return settings.poolListener() != null;
+    return poolListeners.length > 0;
   }
 
   /**
-   * Builds and delivers an event only if someone listens; a throwing listener is logged by class
-   * and origin ({@link Failures#describe}), never by its message.
+   * Builds an event only if someone listens, once, and delivers it to every listener in
+   * registration order. A throwing listener is logged by class and origin
+   * ({@link Failures#describe}), never by its message, and the next listener still gets the event.
    */
   public void emit(Supplier<PoolEvent> event) {
-    PoolListener l = settings.poolListener();
-    if (l == null) {
+    PoolListener[] ls = poolListeners;
+    if (ls.length == 0) {
       return;
     }
-    try {
-      l.onEvent(event.get());
-    } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError) {
-        throw e;
+    PoolEvent e = event.get();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onEvent(e);
+      } catch (RuntimeException | Error t) {
+        if (t instanceof VirtualMachineError) {
+          throw t;
+        }
+        // no message: it may quote the event
+        log.warn("llmpool[{}] PoolListener threw {}; ignored (listener {} of {})", name, Failures.describe(t), i + 1,
+            ls.length);
       }
-      log.warn("llmpool PoolListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 
   public boolean hasUsageListener() {
-    return settings.usageListener() != null;
+    return usageListeners.length > 0;
   }
 
   /**
-   * Delivers a usage record; a throwing listener is logged by class and origin, never by its
-   * message (which may quote the record's requested model, the caller's own text).
+   * Delivers a usage record to every listener in registration order; a throwing listener is
+   * logged by class and origin, never by its message (which may quote the record's requested
+   * model, the caller's own text), and the next listener still gets the record.
    */
   public void deliver(TokenUsage usage) {
-    UsageListener l = settings.usageListener();
-    if (l == null) {
-      return;
-    }
-    try {
-      l.onUsage(usage);
-    } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError) {
-        throw e;
+    UsageListener[] ls = usageListeners;
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onUsage(usage);
+      } catch (RuntimeException | Error t) {
+        if (t instanceof VirtualMachineError) {
+          throw t;
+        }
+        // no message: it may quote the record
+        log.warn("llmpool[{}] UsageListener threw {}; ignored (listener {} of {})", name, Failures.describe(t), i + 1,
+            ls.length);
       }
-      log.warn("llmpool UsageListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 

@@ -385,9 +385,9 @@ final class SimRun {
     pools = new PoolCore[instances];
     for (int i = 0; i < instances; i++) {
       RandomSource r = new Seeded(seed * 7919 + i);
-      PoolCore.Settings settings = new PoolCore.Settings(clock, r, new Health(EvictionPolicy.defaults(), model, r),
-          RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN, model, null, null, true, "llmpool.invalid",
-          "/v1");
+      PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
+          new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN,
+          model, List.of(), List.of(), true, "llmpool.invalid", "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
     }
 
