@@ -38,4 +38,13 @@ public sealed interface PoolEvent {
    * budget ran out, or no provider was left).
    */
   record Exhausted(String provider, int attempts, Outcome lastCause, int lastStatus, String reason) implements PoolEvent {}
+
+  /**
+   * An operator took the provider out of rotation ({@code pool.drain}, {@code drainTier} or
+   * {@code drainAll}): no new attempt goes to it; attempts in flight finish.
+   */
+  record Drained(String provider, int tier) implements PoolEvent {}
+
+  /** The provider is back in rotation after a drain ({@code pool.resume}, {@code resumeTier} or {@code resumeAll}). */
+  record Resumed(String provider, int tier) implements PoolEvent {}
 }

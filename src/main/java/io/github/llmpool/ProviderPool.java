@@ -171,6 +171,77 @@ public final class ProviderPool {
     }
   }
 
+  // ------------------------------------------------------------------ kill switch
+
+  /**
+   * Takes one provider out of rotation at run time: no new attempt goes to it, not even as the
+   * fail-open choice or a probe; requests in flight on it finish normally and are counted. A tier
+   * whose providers are all drained spills to the next, as if they were evicted. Its eviction
+   * state, estimates and counters are kept. Survives {@link #update} while the provider's name
+   * stays; {@link #resume(String)} puts it back. Emits {@link PoolEvent.Drained} (unless it was
+   * already out of rotation) and {@link ProviderSnapshot.Status#DRAINED} shows in the snapshot.
+   * Lock-free for requests: the pick path reads one flag.
+   *
+   * @throws NullPointerException if {@code provider} is null
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   *     ({@code provider must be one of [a, b] but was 'c'})
+   */
+  public void drain(String provider) {
+    core.drain(Objects.requireNonNull(provider, "provider"), true);
+  }
+
+  /**
+   * Puts a provider drained by {@link #drain(String)} or {@link #drainTier(int)} back into
+   * rotation (as it was: an eviction still in force stays in force). Emits
+   * {@link PoolEvent.Resumed} if it was drained. While the whole pool is drained
+   * ({@link #drainAll()}) it stays out until {@link #resumeAll()}.
+   *
+   * @throws NullPointerException if {@code provider} is null
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   */
+  public void resume(String provider) {
+    core.drain(Objects.requireNonNull(provider, "provider"), false);
+  }
+
+  /**
+   * {@link #drain(String)} for every provider of {@code tier} (0 = first) as the tiers are now; a
+   * later {@link #update} that moves one of them to another tier moves its drain with it. Traffic
+   * spills to the next tier at once.
+   *
+   * @throws IllegalArgumentException if there is no such tier ({@code tier must be in [0, 1] but was 2})
+   */
+  public void drainTier(int tier) {
+    core.drainTier(tier, true);
+  }
+
+  /**
+   * {@link #resume(String)} for every provider of {@code tier} (0 = first) as the tiers are now.
+   *
+   * @throws IllegalArgumentException if there is no such tier
+   */
+  public void resumeTier(int tier) {
+    core.drainTier(tier, false);
+  }
+
+  /**
+   * Takes the whole pool out of rotation: every new request is refused at once with a
+   * {@link NoProviderAvailableException} whose message says the pool is drained (no provider is
+   * tried, nothing fails open), providers added later by {@link #update} included; requests in
+   * flight finish normally (but make no further attempt). {@link #resumeAll()} puts it back.
+   * Emits {@link PoolEvent.Drained} for each provider that was still in rotation.
+   */
+  public void drainAll() {
+    core.drainAll(true);
+  }
+
+  /**
+   * Puts everything back into rotation: ends {@link #drainAll()} and every drain of a provider
+   * or tier. Emits {@link PoolEvent.Resumed} for each provider that was out of rotation.
+   */
+  public void resumeAll() {
+    core.drainAll(false);
+  }
+
   /** The eviction settings in force (fixed at build time). */
   public EvictionPolicy eviction() {
     return core.settings().health().policy();

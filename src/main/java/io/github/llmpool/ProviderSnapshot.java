@@ -8,7 +8,7 @@ import java.time.Duration;
  * @param name the provider's name
  * @param tier its tier, 0 = first
  * @param weight its weight within the tier
- * @param status available, evicted or probing
+ * @param status available, evicted, probing or drained
  * @param evictedFor time left until the eviction ends (zero when not evicted)
  * @param ejections consecutive ejections (reset by a success)
  * @param inFlight attempts dispatched whose response body has not finished
@@ -47,6 +47,12 @@ public record ProviderSnapshot(
     AVAILABLE,
     EVICTED,
     /** The eviction ended; one probe request decides (in flight, or waiting for the next request). */
-    PROBING
+    PROBING,
+    /**
+     * Taken out of rotation by {@code pool.drain}, {@code drainTier} or {@code drainAll}: no new
+     * attempt, not even a probe; attempts in flight finish and count. {@code evictedFor} still
+     * shows an eviction in force.
+     */
+    DRAINED
   }
 }

@@ -82,6 +82,8 @@ public final class PoolCore {
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  /** The whole pool is drained (written under reconfigureLock, read lock-free by the pick path). */
+  private volatile boolean drainedAll;
   /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
   private volatile Secrets secrets = Secrets.NONE;
 
@@ -180,6 +182,9 @@ public final class PoolCore {
    * claimed by exactly one request, its probe). Returns null when no provider is eligible.
    */
   public Slot choose(long now, Exclusion exclusion, boolean[] probeOut) {
+    if (drainedAll) {
+      return null;
+    }
     Router r = router;
     // Each refused claim means another request holds that provider's probe, which makes it
     // ineligible for the next pick, so this loop ends within (providers + 1) rounds.
@@ -208,6 +213,9 @@ public final class PoolCore {
    * otherwise; the caller then chooses as usual.
    */
   public Slot chooseSticky(long now, String provider, Exclusion exclusion, boolean[] probeOut) {
+    if (drainedAll) {
+      return null;
+    }
     Router r = router;
     Slot s = r.slot(provider);
     if (s == null || s.weight == 0 || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
@@ -226,9 +234,12 @@ public final class PoolCore {
     return s;
   }
 
-  /** The fail-open choice when every tier is out, or null under {@link AllEvictedPolicy#FAIL_FAST}. */
+  /**
+   * The fail-open choice when every tier is out (never a drained provider), or null under
+   * {@link AllEvictedPolicy#FAIL_FAST} or when the pool is drained.
+   */
   public Slot failOpen(long now, Exclusion exclusion) {
-    if (settings.allEvictedPolicy() != AllEvictedPolicy.FAIL_OPEN) {
+    if (settings.allEvictedPolicy() != AllEvictedPolicy.FAIL_OPEN || drainedAll) {
       return null;
     }
     Slot s = router.pickLeastEvicted(now, exclusion);
@@ -238,17 +249,29 @@ public final class PoolCore {
     return s;
   }
 
-  /** The exception for "nothing to send this request to", naming every provider and when it returns. */
+  /**
+   * The exception for "nothing to send this request to", naming every provider and when it
+   * returns, or saying that the pool is drained.
+   */
   public NoProviderAvailableException noProvider(long now, List<Attempt> attempts, Exclusion exclusion) {
+    Router r = router;
+    if (drainedAll || allDrained(r)) {
+      return new NoProviderAvailableException("no provider available: pool '" + name + "' is drained ("
+          + (drainedAll ? "drainAll" : "every provider") + "; resume puts it back in rotation)", Duration.ZERO,
+          attempts);
+    }
     StringBuilder sb = new StringBuilder("no provider available (policy ")
         .append(settings.allEvictedPolicy()).append("):");
     long earliest = Long.MAX_VALUE;
-    for (Slot s : router.slots()) {
+    for (Slot s : r.slots()) {
       sb.append(' ').append(s.name()).append(" (tier ").append(s.tier).append(") ");
       boolean tried = exclusion != null && exclusion.excludes(s);
+      boolean drained = s.state.drained();
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
       if (s.weight == 0) {
         sb.append("has weight 0");
+      } else if (drained) {
+        sb.append("drained");
       } else if (s.state.evicted() && left > 0) {
         sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else if (s.state.evicted()) {
@@ -256,8 +279,8 @@ public final class PoolCore {
       } else {
         sb.append(tried ? "already tried" : "available");
       }
-      sb.append(tried && s.state.evicted() ? ", already tried;" : ";");
-      if (s.weight > 0 && !tried) {
+      sb.append(tried && (drained || s.state.evicted()) ? ", already tried;" : ";");
+      if (s.weight > 0 && !tried && !drained) {
         earliest = Math.min(earliest, left);
       }
     }
@@ -266,6 +289,122 @@ public final class PoolCore {
     }
     sb.append(" earliest return in ").append(Duration.ofNanos(earliest).toMillis()).append(" ms");
     return new NoProviderAvailableException(sb.toString(), Duration.ofNanos(earliest), attempts);
+  }
+
+  /** Whether every provider that could take traffic (weight above 0) is drained. */
+  private static boolean allDrained(Router r) {
+    boolean any = false;
+    for (int t = 0; t < r.tierCount(); t++) {
+      for (int i = 0; i < r.tierSize(t); i++) {
+        Slot s = r.slot(t, i);
+        if (s.weight > 0) {
+          if (!s.state.drained()) {
+            return false;
+          }
+          any = true;
+        }
+      }
+    }
+    return any;
+  }
+
+  // ------------------------------------------------------------------ drain
+
+  /**
+   * Takes one provider out of rotation ({@code drain}) or puts it back: no new attempt goes to a
+   * drained provider, not even as the fail-open choice or a probe; attempts in flight finish and
+   * count. The flag lives in the provider's state, so it survives a reconfiguration that keeps the
+   * name. An event and a log line for each provider whose place in the rotation changes.
+   *
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   */
+  public void drain(String provider, boolean drain) {
+    List<Slot> changed = new ArrayList<>(1);
+    synchronized (reconfigureLock) {
+      Slot s = router.slot(provider);
+      if (s == null) {
+        throw new IllegalArgumentException("provider must be one of " + names(router) + " but was '" + provider + "'");
+      }
+      if (s.state.drain(drain) != drain && !drainedAll) {
+        changed.add(s);
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /**
+   * {@link #drain(String, boolean)} for every provider of {@code tier} now (a later reconfiguration
+   * that moves a provider takes its drain with it).
+   *
+   * @throws IllegalArgumentException if there is no such tier
+   */
+  public void drainTier(int tier, boolean drain) {
+    List<Slot> changed = new ArrayList<>();
+    synchronized (reconfigureLock) {
+      Router r = router;
+      if (tier < 0 || tier >= r.tierCount()) {
+        throw new IllegalArgumentException("tier must be in [0, " + (r.tierCount() - 1) + "] but was " + tier);
+      }
+      for (int i = 0; i < r.tierSize(tier); i++) {
+        Slot s = r.slot(tier, i);
+        if (s.state.drain(drain) != drain && !drainedAll) {
+          changed.add(s);
+        }
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /**
+   * Drains the whole pool ({@code true}): every request is refused at once with a
+   * {@link NoProviderAvailableException} saying so, providers added later included; or puts
+   * everything back ({@code false}): the pool and every provider drained one by one or by tier.
+   */
+  public void drainAll(boolean drain) {
+    List<Slot> changed = new ArrayList<>();
+    synchronized (reconfigureLock) {
+      if (drain == drainedAll && drain) {
+        return;
+      }
+      boolean was = drainedAll;
+      for (Slot s : router.slots()) {
+        boolean before = was || s.state.drained();
+        if (!drain) {
+          s.state.drain(false);
+        }
+        if (before != drain) {
+          changed.add(s);
+        }
+      }
+      drainedAll = drain;
+      if (drain != was) {
+        log.info("llmpool[{}] pool {}", name, drain ? "drained: every request is refused until resumed" : "resumed");
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /** Whether the whole pool is drained ({@link #drainAll(boolean)}). */
+  public boolean drainedAll() {
+    return drainedAll;
+  }
+
+  private void announce(List<Slot> changed, boolean drained) {
+    for (Slot s : changed) {
+      log.info("llmpool[{}] provider {} {} ({} in flight)", name, s.name(), drained ? "drained" : "resumed",
+          s.state.inFlight());
+      emit(drained ? () -> new PoolEvent.Drained(s.name(), s.tier) : () -> new PoolEvent.Resumed(s.name(), s.tier));
+    }
+  }
+
+  private static List<String> names(Router r) {
+    List<String> out = new ArrayList<>();
+    for (int t = 0; t < r.tierCount(); t++) {
+      for (int i = 0; i < r.tierSize(t); i++) {
+        out.add(r.slot(t, i).name());
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ health
@@ -413,12 +552,14 @@ public final class PoolCore {
   private ProviderSnapshot snapshot(Slot s, long now, double reference) {
     ProviderState st = s.state;
     ProviderSnapshot.Status status;
-    long left = 0;
-    if (!st.evicted()) {
+    boolean inForce = st.evicted() && now - st.evictedUntil() < 0;
+    long left = inForce ? st.evictedUntil() - now : 0;
+    if (drainedAll || st.drained()) {
+      status = ProviderSnapshot.Status.DRAINED;
+    } else if (!st.evicted()) {
       status = ProviderSnapshot.Status.AVAILABLE;
-    } else if (now - st.evictedUntil() < 0) {
+    } else if (inForce) {
       status = ProviderSnapshot.Status.EVICTED;
-      left = st.evictedUntil() - now;
     } else {
       status = ProviderSnapshot.Status.PROBING;
     }
