@@ -9,6 +9,7 @@ import io.github.llmpool.internal.route.Endpoint;
 import io.github.llmpool.internal.engine.PoolCore;
 import io.github.llmpool.internal.okhttp.PoolInterceptor;
 import io.github.llmpool.internal.okhttp.RedirectGuard;
+import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.RandomSource;
 import okhttp3.Interceptor;
 import java.io.IOException;
@@ -79,7 +80,8 @@ public final class ProviderPool {
     this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
     PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
-        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.failOnTruncatedStream,
+        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners,
+        b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX);
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
@@ -360,6 +362,7 @@ public final class ProviderPool {
     private String name = DEFAULT_NAME;
     private final List<UsageListener> usageListeners = new ArrayList<>();
     private final List<PoolListener> poolListeners = new ArrayList<>();
+    private final List<AttemptListener> attemptListeners = new ArrayList<>();
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
     private P2cSettings p2c = P2cSettings.defaults();
@@ -454,6 +457,21 @@ public final class ProviderPool {
      */
     public Builder onEvent(PoolListener listener) {
       poolListeners.add(Objects.requireNonNull(listener, "onEvent"));
+      return this;
+    }
+
+    /**
+     * Adds hooks called when each attempt is dispatched ({@link AttemptListener#onStart}) and when
+     * it ends ({@link AttemptListener#onEnd}), for metrics and tracing without the engine's
+     * internals. Default: none; while none is registered no start or end value is built. May be
+     * called several times: every listener gets every call, in registration order, and one that
+     * throws is logged (by class and origin, never its message) without keeping the others from
+     * it.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onAttempt(AttemptListener listener) {
+      attemptListeners.add(Objects.requireNonNull(listener, "onAttempt"));
       return this;
     }
 

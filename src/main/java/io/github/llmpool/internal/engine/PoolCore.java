@@ -25,6 +25,9 @@ import io.github.llmpool.internal.health.RetryBudget;
 import io.github.llmpool.internal.route.Exclusion;
 import io.github.llmpool.internal.route.P2cPicker;
 import io.github.llmpool.internal.route.Router;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.AttemptStart;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +53,7 @@ public final class PoolCore {
    * @param name the pool's name (metric tags, log lines, and what events and usage records carry)
    * @param usageListeners every usage listener, in registration order (copied)
    * @param poolListeners every event listener, in registration order (copied)
+   * @param attemptListeners every attempt hook, in registration order (copied)
    */
   public record Settings(
       String name,
@@ -62,6 +66,7 @@ public final class PoolCore {
       LatencyModel latency,
       List<UsageListener> usageListeners,
       List<PoolListener> poolListeners,
+      List<AttemptListener> attemptListeners,
       boolean failOnTruncatedStream,
       String virtualHost,
       String virtualPrefix) {
@@ -69,6 +74,7 @@ public final class PoolCore {
       Objects.requireNonNull(name, "name");
       usageListeners = List.copyOf(usageListeners);
       poolListeners = List.copyOf(poolListeners);
+      attemptListeners = List.copyOf(attemptListeners);
     }
   }
 
@@ -77,6 +83,7 @@ public final class PoolCore {
   /** Arrays, not lists: delivery walks them by index (no iterator) on every attempt. */
   private final UsageListener[] usageListeners;
   private final PoolListener[] poolListeners;
+  private final AttemptListener[] attemptListeners;
   private final RetryBudget budget;
   private final Object reconfigureLock = new Object();
   private final AffinityTable affinity; // null without session affinity
@@ -98,6 +105,7 @@ public final class PoolCore {
     this.name = settings.name();
     this.usageListeners = settings.usageListeners().toArray(new UsageListener[0]);
     this.poolListeners = settings.poolListeners().toArray(new PoolListener[0]);
+    this.attemptListeners = settings.attemptListeners().toArray(new AttemptListener[0]);
     this.affinity = affinity;
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
@@ -532,6 +540,67 @@ public final class PoolCore {
             ls.length);
       }
     }
+  }
+
+  // ------------------------------------------------------------------ attempt hooks
+
+  /** Whether an attempt hook is registered (when none is, no start or end value is built). */
+  public boolean hasAttemptListeners() {
+    return attemptListeners.length > 0;
+  }
+
+  /**
+   * Tells every attempt hook that an attempt was dispatched; returns the start value to hand to
+   * {@link #attemptEnded}, or null when no hook is registered (nothing is built).
+   */
+  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, String requestedModel, boolean streaming) {
+    AttemptListener[] ls = attemptListeners;
+    if (ls.length == 0) {
+      return null;
+    }
+    AttemptStart start = AttemptStart.builder().pool(name).provider(slot.name()).tier(slot.tier).attempt(attempt)
+        .probe(probe).requestedModel(requestedModel).streaming(streaming).build();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onStart(start);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "onStart", i, ls.length);
+      }
+    }
+    return start;
+  }
+
+  /**
+   * Tells every attempt hook that the attempt begun with {@code start} ended (nothing when
+   * {@code start} is null). Times in nanoseconds from dispatch; negative: none.
+   */
+  public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
+      long firstTokenNanos, TokenUsage.End bodyEnd) {
+    if (start == null) {
+      return;
+    }
+    AttemptListener[] ls = attemptListeners;
+    AttemptEnd end = AttemptEnd.builder(start).outcome(outcome).status(status)
+        .duration(Duration.ofNanos(Math.max(0, durationNanos)))
+        .timeToHeaders(headersNanos >= 0 ? Duration.ofNanos(headersNanos) : null)
+        .timeToFirstToken(firstTokenNanos >= 0 ? Duration.ofNanos(firstTokenNanos) : null)
+        .bodyEnd(bodyEnd).build();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onEnd(end);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "onEnd", i, ls.length);
+      }
+    }
+  }
+
+  private void hookFailed(Throwable t, String method, int i, int n) {
+    if (t instanceof VirtualMachineError) {
+      throw (VirtualMachineError) t;
+    }
+    // no message: it may quote the requested model
+    log.warn("llmpool[{}] AttemptListener.{} threw {}; ignored (listener {} of {})", name, method, Failures.describe(t),
+        i + 1, n);
   }
 
   // ------------------------------------------------------------------ snapshot

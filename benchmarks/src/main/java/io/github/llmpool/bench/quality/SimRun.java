@@ -351,7 +351,7 @@ final class SimRun {
             retriedRequests++;
           }
         }
-        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null);
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
@@ -387,7 +387,7 @@ final class SimRun {
       RandomSource r = new Seeded(seed * 7919 + i);
       PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
           new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN,
-          model, List.of(), List.of(), true, "llmpool.invalid", "/v1");
+          model, List.of(), List.of(), List.of(), true, "llmpool.invalid", "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
     }
 
