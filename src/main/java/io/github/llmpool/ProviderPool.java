@@ -11,6 +11,7 @@ import io.github.llmpool.internal.okhttp.PoolInterceptor;
 import io.github.llmpool.internal.okhttp.RedirectGuard;
 import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedState;
 import okhttp3.Interceptor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,7 +81,7 @@ public final class ProviderPool {
     this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
     PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
-        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners,
+        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners, b.sharedState,
         b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX);
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
@@ -254,6 +255,11 @@ public final class ProviderPool {
     return core.settings().retry();
   }
 
+  /** What the pool shares with other instances of it (fixed at build time). */
+  public SharedState sharedState() {
+    return core.settings().sharedState();
+  }
+
   /** The settings of P2C's latency estimates in force (fixed at build time). */
   public P2cSettings p2c() {
     return p2c;
@@ -363,6 +369,7 @@ public final class ProviderPool {
     private final List<UsageListener> usageListeners = new ArrayList<>();
     private final List<PoolListener> poolListeners = new ArrayList<>();
     private final List<AttemptListener> attemptListeners = new ArrayList<>();
+    private SharedState sharedState = SharedState.LOCAL_ONLY;
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
     private P2cSettings p2c = P2cSettings.defaults();
@@ -472,6 +479,22 @@ public final class ProviderPool {
      */
     public Builder onAttempt(AttemptListener listener) {
       attemptListeners.add(Objects.requireNonNull(listener, "onAttempt"));
+      return this;
+    }
+
+    /**
+     * What this pool shares with the other instances of it (pools of the same {@link #name(String)
+     * name} in other processes): today the evictions each one decides, so that a provider that
+     * answered one instance with a 429 and {@code Retry-After: 30} is kept out by all. Publishing
+     * never happens on the pick path (once per eviction decided, on the thread that got the
+     * answer); an eviction learned from another instance is applied with the local rule (an
+     * eviction in force is never shortened). Default {@link SharedState#LOCAL_ONLY}: nothing is
+     * shared. {@link SharedState#join} is called once, by {@link #build()}.
+     *
+     * @throws NullPointerException if {@code sharedState} is null
+     */
+    public Builder sharedState(SharedState sharedState) {
+      this.sharedState = Objects.requireNonNull(sharedState, "sharedState");
       return this;
     }
 

@@ -28,6 +28,8 @@ import io.github.llmpool.internal.route.Router;
 import io.github.llmpool.spi.AttemptEnd;
 import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,6 +56,7 @@ public final class PoolCore {
    * @param usageListeners every usage listener, in registration order (copied)
    * @param poolListeners every event listener, in registration order (copied)
    * @param attemptListeners every attempt hook, in registration order (copied)
+   * @param sharedState what the pool shares with other instances of it ({@link SharedState#LOCAL_ONLY}: nothing)
    */
   public record Settings(
       String name,
@@ -67,6 +70,7 @@ public final class PoolCore {
       List<UsageListener> usageListeners,
       List<PoolListener> poolListeners,
       List<AttemptListener> attemptListeners,
+      SharedState sharedState,
       boolean failOnTruncatedStream,
       String virtualHost,
       String virtualPrefix) {
@@ -75,6 +79,7 @@ public final class PoolCore {
       usageListeners = List.copyOf(usageListeners);
       poolListeners = List.copyOf(poolListeners);
       attemptListeners = List.copyOf(attemptListeners);
+      Objects.requireNonNull(sharedState, "sharedState");
     }
   }
 
@@ -91,6 +96,8 @@ public final class PoolCore {
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
   /** The whole pool is drained (written under reconfigureLock, read lock-free by the pick path). */
   private volatile boolean drainedAll;
+  /** Where evictions are published; null when the pool shares nothing (local only). */
+  private final SharedState.Publisher publisher;
   /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
   private volatile Secrets secrets = Secrets.NONE;
 
@@ -110,6 +117,9 @@ public final class PoolCore {
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
     reconfigure(strategy, tiers, weights);
+    // Last: the receiver may be called at once (a shared state replaying the evictions in force).
+    this.publisher = settings.sharedState() == SharedState.LOCAL_ONLY ? null
+        : Objects.requireNonNull(settings.sharedState().join(name, this::applyShared), "SharedState.join returned null");
   }
 
   public Settings settings() {
@@ -438,16 +448,10 @@ public final class PoolCore {
   /** As above, for an attempt dispatched at {@code dispatchedAt} (one that predates the eviction does not change it). */
   public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, long dispatchedAt,
       boolean probe) {
-    Router r = router;
-    boolean mayEvict = true;
-    int pct = settings.health().policy().maxEjectionPercent();
-    if (pct < 100 && slot.tier < r.tierCount()) {
-      int size = r.tierSize(slot.tier);
-      int evicted = r.evictedIn(slot.tier);
-      mayEvict = evicted == 0 || (evicted + 1) * 100 <= pct * size;
-    }
     boolean wasEvicted = slot.state.evicted();
-    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
+    long before = slot.state.evictedUntil();
+    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe,
+        mayEvict(slot));
     if (e != null) {
       if (!wasEvicted || probe) {
         log.warn("llmpool[{}] provider {} evicted for {} ms after {}{} (ejection {})", name, slot.name(),
@@ -458,6 +462,66 @@ public final class PoolCore {
       }
       emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
           e.serverHint(), e.ejections()));
+      if (publisher != null && (!wasEvicted || probe || e.untilNanos() != before)) {
+        publish(slot, outcome, e); // decided now: a new eviction or a later deadline
+      }
+    }
+  }
+
+  /** Whether the tier's max-ejection share still lets {@code slot} be evicted. */
+  private boolean mayEvict(Slot slot) {
+    Router r = router;
+    int pct = settings.health().policy().maxEjectionPercent();
+    if (pct < 100 && slot.tier < r.tierCount()) {
+      int size = r.tierSize(slot.tier);
+      int evicted = r.evictedIn(slot.tier);
+      return evicted == 0 || (evicted + 1) * 100 <= pct * size;
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------ shared state
+
+  /** Publishes an eviction this pool decided; off the pick path, after the decision. */
+  private void publish(Slot slot, Outcome cause, Health.Eviction e) {
+    try {
+      long deadline = settings.ticker().wallMillis() + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(e.durationNanos());
+      publisher.publish(SharedEviction.builder().pool(name).provider(slot.name()).deadlineEpochMillis(Math.max(0, deadline))
+          .cause(cause).serverHint(e.serverHint()).build());
+    } catch (RuntimeException | Error t) {
+      if (t instanceof VirtualMachineError) {
+        throw t;
+      }
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(t));
+    }
+  }
+
+  /**
+   * Applies an eviction another instance decided: the same merge rule as a local one (the later
+   * deadline wins), its epoch-millisecond deadline turned into this pool's ticker time through
+   * {@code ticker.wallMillis()}. Ignored when already past or for a provider this pool does not
+   * have; never published again.
+   */
+  void applyShared(SharedEviction e) {
+    Objects.requireNonNull(e, "eviction");
+    if (!e.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + e.pool() + "'");
+    }
+    Slot slot = router.slot(e.provider());
+    if (slot == null) {
+      log.debug("llmpool[{}] shared eviction of a provider this pool does not have; ignored", name);
+      return;
+    }
+    long now = now();
+    long leftMillis = e.deadlineEpochMillis() - settings.ticker().wallMillis();
+    if (leftMillis <= 0) {
+      return;
+    }
+    long left = leftMillis >= Long.MAX_VALUE / 1_000_000 ? Long.MAX_VALUE : leftMillis * 1_000_000;
+    long deadline = settings.health().applyShared(slot.state, left, now, mayEvict(slot));
+    if (deadline != Long.MIN_VALUE) {
+      log.info("llmpool[{}] provider {} evicted for {} ms as another instance decided ({}{})", name, slot.name(),
+          Duration.ofNanos(deadline - now).toMillis(), e.cause(), e.serverHint() ? ", server hint" : "");
     }
   }
 

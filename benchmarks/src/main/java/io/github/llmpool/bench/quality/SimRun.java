@@ -5,6 +5,7 @@ import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
 import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedState;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenUsage;
@@ -387,7 +388,7 @@ final class SimRun {
       RandomSource r = new Seeded(seed * 7919 + i);
       PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
           new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN,
-          model, List.of(), List.of(), List.of(), true, "llmpool.invalid", "/v1");
+          model, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true, "llmpool.invalid", "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
     }
 
