@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,8 +119,9 @@ public final class PoolCore {
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
     reconfigure(strategy, tiers, weights);
     // Last: the receiver may be called at once (a shared state replaying the evictions in force).
-    this.publisher = settings.sharedState() == SharedState.LOCAL_ONLY ? null
-        : Objects.requireNonNull(settings.sharedState().join(name, this::applyShared), "SharedState.join returned null");
+    SharedState shared = settings.sharedState();
+    this.publisher = shared == SharedState.LOCAL_ONLY ? null
+        : Objects.requireNonNull(shared.join(name, this::applyShared), "SharedState.join returned null");
   }
 
   public Settings settings() {
@@ -485,9 +487,9 @@ public final class PoolCore {
   /** Publishes an eviction this pool decided; off the pick path, after the decision. */
   private void publish(Slot slot, Outcome cause, Health.Eviction e) {
     try {
-      long deadline = settings.ticker().wallMillis() + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(e.durationNanos());
-      publisher.publish(SharedEviction.builder().pool(name).provider(slot.name()).deadlineEpochMillis(Math.max(0, deadline))
-          .cause(cause).serverHint(e.serverHint()).build());
+      long deadline = settings.ticker().wallMillis() + TimeUnit.NANOSECONDS.toMillis(e.durationNanos());
+      publisher.publish(SharedEviction.builder().pool(name).provider(slot.name())
+          .deadlineEpochMillis(Math.max(0, deadline)).cause(cause).serverHint(e.serverHint()).build());
     } catch (RuntimeException | Error t) {
       if (t instanceof VirtualMachineError) {
         throw t;

@@ -387,8 +387,9 @@ final class SimRun {
     for (int i = 0; i < instances; i++) {
       RandomSource r = new Seeded(seed * 7919 + i);
       PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
-          new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN,
-          model, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true, "llmpool.invalid", "/v1");
+          new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier,
+          AllEvictedPolicy.FAIL_OPEN, model, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
+          "llmpool.invalid", "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
     }
 
