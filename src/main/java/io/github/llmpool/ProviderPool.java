@@ -50,6 +50,13 @@ import java.util.function.Function;
  *     .build();
  * }</pre>
  *
+ * <p>At run time: {@link #snapshot()} shows every provider, {@link #update} replaces the tiers,
+ * and the kill switch takes a provider, a tier or the whole pool out of rotation and puts it
+ * back ({@link #drain(String)}, {@link #drainTier(int)}, {@link #drainAll()} and their
+ * {@code resume} counterparts). Metrics and tracing hook in through {@link Builder#onUsage},
+ * {@link Builder#onEvent} and {@link Builder#onAttempt}, tagged with {@link #name()}; instances of
+ * one pool on several machines share evictions through {@link Builder#sharedState}.
+ *
  * <p>Thread-safe. The routing snapshot is immutable and replaced atomically by {@link #update}.
  */
 public final class ProviderPool {
@@ -152,14 +159,22 @@ public final class ProviderPool {
   /**
    * Replaces the tiers atomically without a restart: change weights, add or remove providers,
    * reorder tiers. Validated like {@link Builder#build()}. Providers whose name stays keep their
-   * health, estimates, counters and in-flight requests; requests in flight finish on the provider
-   * they started on.
+   * health, drain, estimates, counters and in-flight requests; requests in flight finish on the
+   * provider they started on.
+   *
+   * @throws NullPointerException if {@code newTiers}, a tier or a provider is null
+   * @throws IllegalArgumentException if the tiers are invalid (as {@link Builder#build()} says)
    */
   public void update(List<List<Provider>> newTiers) {
     update(strategy(), newTiers);
   }
 
-  /** As {@link #update(List)}, changing the strategy too. */
+  /**
+   * As {@link #update(List)}, changing the strategy too.
+   *
+   * @throws NullPointerException if {@code strategy}, {@code newTiers}, a tier or a provider is null
+   * @throws IllegalArgumentException if the tiers are invalid
+   */
   public void update(Strategy strategy, List<List<Provider>> newTiers) {
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(newTiers, "tiers");

@@ -21,25 +21,25 @@ import java.util.function.Function;
 
 /**
  * A pool configuration read from a JSON file: name, tiers of providers, strategy, eviction, retry,
- * all-evicted policy, session affinity and virtual host. Build a pool from it
- * ({@link ProviderPool#fromJson(Path)}, or {@link #toPoolBuilder()} to add listeners and the
- * like in code), and apply an edited file to a running pool with {@link ProviderPool#reload(Path)}.
+ * all-evicted policy, session affinity and virtual host. Build a pool from it with
+ * {@link #toPoolBuilder()} (adding listeners and the like in code), and apply an edited file to a
+ * running pool with {@link #applyTo(ProviderPool)}.
  *
  * <pre>{@code
  * // llmpool.json:
- * // {"strategy": "weighted",
+ * // {"name": "chat", "strategy": "weighted",
  * //  "eviction": {"baseDuration": "5s", "maxDuration": "5m"},
  * //  "tiers": [{"providers": [
  * //     {"name": "mini", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
  * //      "model": "gpt-4o-mini", "weight": 80},
  * //     {"name": "big", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
  * //      "model": "gpt-4o", "weight": 20}]}]}
- * PoolConfig config = PoolConfig.fromJson(Path.of("llmpool.json"));
+ * PoolConfig config = PoolConfig.read(Path.of("llmpool.json"));
  * ProviderPool pool = config.toPoolBuilder()
  *     .onUsage(u -> meter.record(u.provider(), u.totalTokens()))
  *     .build();
  * // later, after editing weights in the file:
- * pool.reload(Path.of("llmpool.json"));
+ * PoolConfig.read(Path.of("llmpool.json")).applyTo(pool);
  * }</pre>
  *
  * <p>The format (every field but {@code tiers}, and in a provider {@code name} and
