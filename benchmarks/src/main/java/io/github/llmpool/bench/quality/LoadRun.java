@@ -316,6 +316,7 @@ final class LoadRun {
             case AVAILABLE -> 'A';
             case EVICTED -> 'E';
             case PROBING -> 'P';
+            case DRAINED -> 'D';
           };
         }
         synchronized (this) {
