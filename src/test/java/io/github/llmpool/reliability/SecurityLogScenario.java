@@ -7,10 +7,15 @@ import io.github.llmpool.Fixtures;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.Upstreams;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.SharedState;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -196,9 +201,49 @@ public final class SecurityLogScenario {
           Upstreams.chat(redirect), thrown);
       // Reconfiguration.
       pool.update(Strategy.ROUND_ROBIN, List.of(List.of(pOpenai.withWeight(3), pAzure), List.of(pAnthropic)));
+      // Two instances of one pool sharing evictions, with attempt hooks; then the kill switch.
+      List<SharedState.Receiver> receivers = new CopyOnWriteArrayList<>();
+      SharedState relay = (poolName, receiver) -> {
+        receivers.add(receiver);
+        return e -> {
+          surface.append("shared ").append(e).append('\n');
+          for (SharedState.Receiver r : receivers) {
+            if (r != receiver) {
+              r.onEviction(e);
+            }
+          }
+        };
+      };
+      AttemptListener hooks = new AttemptListener() {
+        @Override
+        public void onStart(AttemptStart a) {
+          surface.append("start ").append(a).append('\n');
+        }
+
+        @Override
+        public void onEnd(AttemptEnd a) {
+          surface.append("end ").append(a).append('\n');
+        }
+      };
+      ProviderPool[] instances = new ProviderPool[2];
+      for (int i = 0; i < 2; i++) {
+        instances[i] = ProviderPool.builder().name("shared").ticker(ticker).sharedState(relay).onAttempt(hooks)
+            .onEvent(events::add).eviction(EvictionPolicy.builder().failureThreshold(1).build())
+            .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
+                .header("x-goog-api-key", extra).build())
+            .tier(Provider.builder("anthropic").baseUrl(Upstreams.baseUrl(anthropic)).apiKey(keyC).build())
+            .build();
+      }
+      exchange(up.client(instances[0]), Upstreams.chat(instances[0]), thrown); // azure 503: evicted, shared
+      check(instances[1].snapshot().provider("azure").orElseThrow().status() == ProviderSnapshot.Status.EVICTED,
+          "the shared eviction did not arrive");
+      instances[1].drain("anthropic");
+      instances[1].drainAll();
+      exchange(up.client(instances[1]), Upstreams.chat(instances[1]), thrown); // refused: drained
+      instances[1].resumeAll();
 
       // What a user can print.
-      for (ProviderPool p : List.of(pool, lonely, exhausted, failFast, streams, redirect)) {
+      for (ProviderPool p : List.of(pool, lonely, exhausted, failFast, streams, redirect, instances[0], instances[1])) {
         surface.append(p).append('\n').append(p.snapshot()).append('\n').append(p.tiers()).append('\n');
       }
       for (Provider p : List.of(pOpenai, pAzure, pAnthropic, pDead, pAzure.toBuilder().weight(9).build())) {
@@ -220,6 +265,8 @@ public final class SecurityLogScenario {
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.Probing), "no probe");
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.FailedOver), "no failover");
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.Exhausted), "no exhaustion");
+      check(events.stream().anyMatch(e -> e instanceof PoolEvent.Drained), "no drain");
+      check(events.stream().anyMatch(e -> e instanceof PoolEvent.Resumed), "no resume");
       check(up.count(elsewhere) == 1, "the redirect was not followed");
       check(!SecurityTest.everything(elsewhere.takeRequest()).contains(keyB), "the guard let the key through");
     }

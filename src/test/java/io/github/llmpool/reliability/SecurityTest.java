@@ -519,6 +519,15 @@ class SecurityTest {
     assertTrue(logged.contains("restored"), logged);
     assertTrue(logged.contains("reconfigured"), logged);
     assertTrue(logged.contains("UsageListener threw"), logged);
+    assertTrue(logged.contains("WARN io.github.llmpool - llmpool[shared] provider azure evicted for"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider azure evicted for"), logged);
+    assertTrue(logged.contains("as another instance decided (SERVER_ERROR)"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider anthropic drained (0 in flight)"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] pool drained: every request is refused"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider azure resumed"), logged);
+    assertTrue(seen.contains("start AttemptStart{pool=shared, provider=azure") && seen.contains("end AttemptEnd{")
+        && seen.contains("shared SharedEviction{pool=shared, provider=azure"), seen);
+    assertTrue(seen.contains("pool 'shared' is drained"), seen);
     assertTrue(seen.contains("AttemptsExhaustedException") && seen.contains("NoProviderAvailableException")
         && seen.contains("TruncatedStreamException"), seen);
     System.out.println("SecurityTest: " + logged.lines().count() + " log lines at TRACE and " + seen.lines().count()
