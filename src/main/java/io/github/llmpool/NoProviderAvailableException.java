@@ -4,9 +4,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Every provider of every tier is evicted (or was already tried), and the pool's
+ * Every provider of every tier is evicted, drained (or was already tried), and the pool's
  * {@link AllEvictedPolicy} did not send the request anywhere. The message names every provider
- * and when it returns; {@link #earliestReturn()} says when the first one does.
+ * and when it returns; {@link #earliestReturn()} says when the first one does. When the pool is
+ * drained ({@code pool.drainAll()}, or every provider drained one by one) the request is refused
+ * at once and the message says so: {@code no provider available: pool 'chat' is drained (...)}.
  */
 public final class NoProviderAvailableException extends LlmPoolException {
   private static final long serialVersionUID = 1L;
@@ -18,7 +20,10 @@ public final class NoProviderAvailableException extends LlmPoolException {
     this.earliestReturn = earliestReturn;
   }
 
-  /** Time until the first provider's eviction ends (zero when one is waiting for its probe). */
+  /**
+   * Time until the first provider's eviction ends (zero when one is waiting for its probe). A
+   * drain has no deadline: drained providers are left out, and a drained pool says zero.
+   */
   public Duration earliestReturn() {
     return earliestReturn;
   }

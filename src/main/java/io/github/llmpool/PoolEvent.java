@@ -400,4 +400,64 @@ public abstract class PoolEvent {
           .append(", lastStatus=").append(lastStatus).append(", reason=").append(reason).append(']').toString();
     }
   }
+
+  /** An operator took the provider out of rotation ({@code pool.drain}, {@code drainTier} or {@code drainAll}): no new attempt goes to it; attempts in flight finish. */
+  public static final class Drained extends PoolEvent {
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider drained
+     * @param tier its tier
+     * @throws NullPointerException if {@code provider} is null
+     * @throws IllegalArgumentException if {@code tier} is negative
+     */
+    public Drained(String provider, int tier) {
+      super(provider, tier);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(Drained.class.getSimpleName(), provider(), tier());
+    }
+
+    @Override
+    public String toString() {
+      return head().append(']').toString();
+    }
+  }
+
+  /** The provider is back in rotation after a drain ({@code pool.resume}, {@code resumeTier} or {@code resumeAll}). */
+  public static final class Resumed extends PoolEvent {
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider resumed
+     * @param tier its tier
+     * @throws NullPointerException if {@code provider} is null
+     * @throws IllegalArgumentException if {@code tier} is negative
+     */
+    public Resumed(String provider, int tier) {
+      super(provider, tier);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(Resumed.class.getSimpleName(), provider(), tier());
+    }
+
+    @Override
+    public String toString() {
+      return head().append(']').toString();
+    }
+  }
 }

@@ -1,9 +1,12 @@
 package io.github.llmpool;
 
 /**
- * Receives {@link PoolEvent}s: evictions, restorations, probes, retries, failovers, exhaustion.
- * Called synchronously on the request's thread; keep it fast. An exception it throws is caught and
- * logged and never breaks the call. No event is built when no listener is registered.
+ * Receives {@link PoolEvent}s: evictions, restorations, probes, retries, failovers, exhaustion,
+ * drains and resumes. Registered with {@code ProviderPool.Builder.onEvent(...)}, as many as
+ * needed: each gets every event, in registration order. Called synchronously on the thread that
+ * caused the event (a request's, or the one that called {@code drain}); keep it fast. An exception
+ * it throws is caught and logged (by class and origin, never its message) and breaks neither the
+ * call nor the other listeners. No event is built when no listener is registered.
  */
 @FunctionalInterface
 public interface PoolListener {

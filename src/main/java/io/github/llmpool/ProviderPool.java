@@ -9,6 +9,9 @@ import io.github.llmpool.internal.route.Endpoint;
 import io.github.llmpool.internal.engine.PoolCore;
 import io.github.llmpool.internal.okhttp.PoolInterceptor;
 import io.github.llmpool.internal.okhttp.RedirectGuard;
+import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedState;
 import okhttp3.Interceptor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,22 +50,26 @@ import java.util.function.Function;
  *     .build();
  * }</pre>
  *
+ * <p>At run time: {@link #snapshot()} shows every provider, {@link #update} replaces the tiers,
+ * and the kill switch takes a provider, a tier or the whole pool out of rotation and puts it
+ * back ({@link #drain(String)}, {@link #drainTier(int)}, {@link #drainAll()} and their
+ * {@code resume} counterparts). Metrics and tracing hook in through {@link Builder#onUsage},
+ * {@link Builder#onEvent} and {@link Builder#onAttempt}, tagged with {@link #name()}; instances of
+ * one pool on several machines share evictions through {@link Builder#sharedState}.
+ *
  * <p>Thread-safe. The routing snapshot is immutable and replaced atomically by {@link #update}.
  */
 public final class ProviderPool {
 
+  /**
+   * Default pool name: {@value}. Name pools distinctly when an application has several: the name
+   * tags their log lines and, through listeners, their metrics.
+   */
+  public static final String DEFAULT_NAME = "default";
+  /** Longest pool name: {@value} characters. */
+  public static final int MAX_NAME_LENGTH = 64;
   /** Default virtual host: {@value}. A reserved name (RFC 2606), so a client without the interceptor fails fast. */
   public static final String DEFAULT_VIRTUAL_HOST = "llmpool.invalid";
-  /** Default decay time constant of latency estimates: 10 s. */
-  public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
-  /**
-   * Default latency estimate of a provider with no sample yet: 100 ms. Below typical LLM latencies,
-   * so a new provider is tried at once; the in-flight factor of the cost keeps it from being
-   * flooded before its first answers arrive, and while it has attempts in flight its estimate is
-   * at least the age of the oldest of them. It decays from the provider's creation like any
-   * estimate.
-   */
-  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofMillis(100);
   /** Default strategy: power of two choices. */
   public static final Strategy DEFAULT_STRATEGY = Strategy.POWER_OF_TWO_CHOICES;
   /** Default all-evicted policy: fail open. */
@@ -73,13 +80,16 @@ public final class ProviderPool {
   private final PoolCore core;
   private final PoolInterceptor interceptor;
   private final URI baseUrl;
+  private final P2cSettings p2c;
   private volatile List<List<Provider>> tiers;
 
   private ProviderPool(Builder b) {
     this.tiers = b.copyTiers();
+    this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
-    PoolCore.Settings settings = new PoolCore.Settings(b.ticker, b.random, health, b.retry, b.classifier,
-        b.allEvictedPolicy, b.latencyModel(), b.usageListener, b.poolListener, b.failOnTruncatedStream,
+    PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
+        b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners, b.sharedState,
+        b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX);
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
@@ -90,6 +100,15 @@ public final class ProviderPool {
   /** A new, empty builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The pool's name ({@value #DEFAULT_NAME} unless {@link Builder#name(String)} set one): it tags
+   * the pool's log lines ({@code llmpool[name] provider ... evicted}), its attempt hooks and, for
+   * metrics, whatever its listeners record.
+   */
+  public String name() {
+    return core.name();
   }
 
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
@@ -140,14 +159,22 @@ public final class ProviderPool {
   /**
    * Replaces the tiers atomically without a restart: change weights, add or remove providers,
    * reorder tiers. Validated like {@link Builder#build()}. Providers whose name stays keep their
-   * health, estimates, counters and in-flight requests; requests in flight finish on the provider
-   * they started on.
+   * health, drain, estimates, counters and in-flight requests; requests in flight finish on the
+   * provider they started on.
+   *
+   * @throws NullPointerException if {@code newTiers}, a tier or a provider is null
+   * @throws IllegalArgumentException if the tiers are invalid (as {@link Builder#build()} says)
    */
   public void update(List<List<Provider>> newTiers) {
     update(strategy(), newTiers);
   }
 
-  /** As {@link #update(List)}, changing the strategy too. */
+  /**
+   * As {@link #update(List)}, changing the strategy too.
+   *
+   * @throws NullPointerException if {@code strategy}, {@code newTiers}, a tier or a provider is null
+   * @throws IllegalArgumentException if the tiers are invalid
+   */
   public void update(Strategy strategy, List<List<Provider>> newTiers) {
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(newTiers, "tiers");
@@ -162,6 +189,77 @@ public final class ProviderPool {
     }
   }
 
+  // ------------------------------------------------------------------ kill switch
+
+  /**
+   * Takes one provider out of rotation at run time: no new attempt goes to it, not even as the
+   * fail-open choice or a probe; requests in flight on it finish normally and are counted. A tier
+   * whose providers are all drained spills to the next, as if they were evicted. Its eviction
+   * state, estimates and counters are kept. Survives {@link #update} while the provider's name
+   * stays; {@link #resume(String)} puts it back. Emits {@link PoolEvent.Drained} (unless it was
+   * already out of rotation) and {@link ProviderSnapshot.Status#DRAINED} shows in the snapshot.
+   * Lock-free for requests: the pick path reads one flag.
+   *
+   * @throws NullPointerException if {@code provider} is null
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   *     ({@code provider must be one of [a, b] but was 'c'})
+   */
+  public void drain(String provider) {
+    core.drain(Objects.requireNonNull(provider, "provider"), true);
+  }
+
+  /**
+   * Puts a provider drained by {@link #drain(String)} or {@link #drainTier(int)} back into
+   * rotation (as it was: an eviction still in force stays in force). Emits
+   * {@link PoolEvent.Resumed} if it was drained. While the whole pool is drained
+   * ({@link #drainAll()}) it stays out until {@link #resumeAll()}.
+   *
+   * @throws NullPointerException if {@code provider} is null
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   */
+  public void resume(String provider) {
+    core.drain(Objects.requireNonNull(provider, "provider"), false);
+  }
+
+  /**
+   * {@link #drain(String)} for every provider of {@code tier} (0 = first) as the tiers are now; a
+   * later {@link #update} that moves one of them to another tier moves its drain with it. Traffic
+   * spills to the next tier at once.
+   *
+   * @throws IllegalArgumentException if there is no such tier ({@code tier must be in [0, 1] but was 2})
+   */
+  public void drainTier(int tier) {
+    core.drainTier(tier, true);
+  }
+
+  /**
+   * {@link #resume(String)} for every provider of {@code tier} (0 = first) as the tiers are now.
+   *
+   * @throws IllegalArgumentException if there is no such tier
+   */
+  public void resumeTier(int tier) {
+    core.drainTier(tier, false);
+  }
+
+  /**
+   * Takes the whole pool out of rotation: every new request is refused at once with a
+   * {@link NoProviderAvailableException} whose message says the pool is drained (no provider is
+   * tried, nothing fails open), providers added later by {@link #update} included; requests in
+   * flight finish normally (but make no further attempt). {@link #resumeAll()} puts it back.
+   * Emits {@link PoolEvent.Drained} for each provider that was still in rotation.
+   */
+  public void drainAll() {
+    core.drainAll(true);
+  }
+
+  /**
+   * Puts everything back into rotation: ends {@link #drainAll()} and every drain of a provider
+   * or tier. Emits {@link PoolEvent.Resumed} for each provider that was out of rotation.
+   */
+  public void resumeAll() {
+    core.drainAll(false);
+  }
+
   /** The eviction settings in force (fixed at build time). */
   public EvictionPolicy eviction() {
     return core.settings().health().policy();
@@ -170,6 +268,16 @@ public final class ProviderPool {
   /** The retry settings in force (fixed at build time). */
   public RetryPolicy retry() {
     return core.settings().retry();
+  }
+
+  /** What the pool shares with other instances of it (fixed at build time). */
+  public SharedState sharedState() {
+    return core.settings().sharedState();
+  }
+
+  /** The settings of P2C's latency estimates in force (fixed at build time). */
+  public P2cSettings p2c() {
+    return p2c;
   }
 
   /** What a request gets when every provider is out (fixed at build time). */
@@ -184,7 +292,18 @@ public final class ProviderPool {
 
   @Override
   public String toString() {
-    return "ProviderPool{" + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
+    return "ProviderPool{" + name() + ", " + baseUrl + ", strategy=" + strategy() + ", tiers=" + tiers + "}";
+  }
+
+  /** Validates a pool name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit. */
+  static String checkName(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.length() > MAX_NAME_LENGTH || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new IllegalArgumentException("name must be 1 to " + MAX_NAME_LENGTH + " letters, digits, '.', '_' or '-',"
+          + " starting with a letter or digit, but was '" + (name.length() > MAX_NAME_LENGTH
+              ? name.substring(0, MAX_NAME_LENGTH) + "...' (" + name.length() + " characters)" : name + "'"));
+    }
+    return name;
   }
 
   /** Validates a virtual host name (shared by pools and routers) and returns it in lower case. */
@@ -261,13 +380,14 @@ public final class ProviderPool {
     private RetryPolicy retry = RetryPolicy.defaults();
     private OutcomeClassifier classifier = OutcomeClassifier.defaults();
     private AllEvictedPolicy allEvictedPolicy = DEFAULT_ALL_EVICTED_POLICY;
-    private UsageListener usageListener;
-    private PoolListener poolListener;
+    private String name = DEFAULT_NAME;
+    private final List<UsageListener> usageListeners = new ArrayList<>();
+    private final List<PoolListener> poolListeners = new ArrayList<>();
+    private final List<AttemptListener> attemptListeners = new ArrayList<>();
+    private SharedState sharedState = SharedState.LOCAL_ONLY;
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
-    private Duration latencyDecay = DEFAULT_LATENCY_DECAY;
-    private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
-    private boolean llmAwareLatency = true;
+    private P2cSettings p2c = P2cSettings.defaults();
     private boolean failOnTruncatedStream = true;
     private String virtualHost = DEFAULT_VIRTUAL_HOST;
     private Affinity affinity;
@@ -320,25 +440,76 @@ public final class ProviderPool {
       return this;
     }
 
-    /** Receives one {@link TokenUsage} per attempt. Default: none. Several calls chain the listeners. */
-    public Builder onUsage(UsageListener listener) {
-      Objects.requireNonNull(listener, "onUsage");
-      UsageListener prev = usageListener;
-      usageListener = prev == null ? listener : u -> {
-        prev.onUsage(u);
-        listener.onUsage(u);
-      };
+    /**
+     * The pool's name, for metric tags and log lines ({@code llmpool[chat] provider a evicted ...}).
+     * Default {@value ProviderPool#DEFAULT_NAME}; 1 to {@value ProviderPool#MAX_NAME_LENGTH}
+     * letters, digits, {@code .}, {@code _} or {@code -}, starting with a letter or digit. Pools
+     * sharing a {@link #sharedState(SharedState) shared state} share by name.
+     *
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if it is not such a token ({@code name must be 1 to 64
+     *     letters, digits, '.', '_' or '-', starting with a letter or digit, but was 'my pool'})
+     */
+    public Builder name(String name) {
+      this.name = checkName(name);
       return this;
     }
 
-    /** Receives {@link PoolEvent}s. Default: none. Several calls chain the listeners. */
-    public Builder listener(PoolListener listener) {
-      Objects.requireNonNull(listener, "listener");
-      PoolListener prev = poolListener;
-      poolListener = prev == null ? listener : e -> {
-        prev.onEvent(e);
-        listener.onEvent(e);
-      };
+    /**
+     * Adds a listener that receives one {@link TokenUsage} per attempt that got a response. Default:
+     * none. May be called several times: every listener gets every record, in registration order,
+     * and one that throws is logged (by class and origin, never its message) without keeping the
+     * others from the record.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onUsage(UsageListener listener) {
+      usageListeners.add(Objects.requireNonNull(listener, "onUsage"));
+      return this;
+    }
+
+    /**
+     * Adds a listener that receives the pool's {@link PoolEvent}s (evictions, restorations, probes,
+     * retries, failovers, exhaustion, drains). Default: none; no event is built while none is
+     * registered. May be called several times: every listener gets every event, in registration
+     * order, and one that throws is logged (by class and origin, never its message) without
+     * keeping the others from the event. Replaces {@code listener(PoolListener)}.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onEvent(PoolListener listener) {
+      poolListeners.add(Objects.requireNonNull(listener, "onEvent"));
+      return this;
+    }
+
+    /**
+     * Adds hooks called when each attempt is dispatched ({@link AttemptListener#onStart}) and when
+     * it ends ({@link AttemptListener#onEnd}), for metrics and tracing without the engine's
+     * internals. Default: none; while none is registered no start or end value is built. May be
+     * called several times: every listener gets every call, in registration order, and one that
+     * throws is logged (by class and origin, never its message) without keeping the others from
+     * it.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onAttempt(AttemptListener listener) {
+      attemptListeners.add(Objects.requireNonNull(listener, "onAttempt"));
+      return this;
+    }
+
+    /**
+     * What this pool shares with the other instances of it (pools of the same {@link #name(String)
+     * name} in other processes): today the evictions each one decides, so that a provider that
+     * answered one instance with a 429 and {@code Retry-After: 30} is kept out by all. Publishing
+     * never happens on the pick path (once per eviction decided, on the thread that got the
+     * answer); an eviction learned from another instance is applied with the local rule (an
+     * eviction in force is never shortened). Default {@link SharedState#LOCAL_ONLY}: nothing is
+     * shared. {@link SharedState#join} is called once, by {@link #build()}.
+     *
+     * @throws NullPointerException if {@code sharedState} is null
+     */
+    public Builder sharedState(SharedState sharedState) {
+      this.sharedState = Objects.requireNonNull(sharedState, "sharedState");
       return this;
     }
 
@@ -354,24 +525,14 @@ public final class ProviderPool {
       return this;
     }
 
-    /** Time constant of the latency estimates' decay. Default 10 s; 100 ms .. 1 h. */
-    public Builder latencyDecay(Duration tau) {
-      this.latencyDecay = range("latencyDecay", tau, Duration.ofMillis(100), Duration.ofHours(1));
-      return this;
-    }
-
-    /** Latency estimate of a provider with no sample yet. Default 100 ms; 1 ms .. 10 min. */
-    public Builder initialLatency(Duration estimate) {
-      this.initialLatency = range("initialLatency", estimate, Duration.ofMillis(1), Duration.ofMinutes(10));
-      return this;
-    }
-
     /**
-     * Whether P2C uses the LLM-aware latency signal (time to first token for streams, latency
-     * normalised by output tokens otherwise) rather than the whole latency. Default true.
+     * The settings of the latency estimates P2C compares (decay, estimate of a new provider, LLM-aware
+     * signal). Default {@link P2cSettings#defaults()}: 10 s, 100 ms, LLM-aware.
+     *
+     * @throws NullPointerException if {@code settings} is null
      */
-    public Builder llmAwareLatency(boolean enabled) {
-      this.llmAwareLatency = enabled;
+    public Builder p2c(P2cSettings settings) {
+      this.p2c = Objects.requireNonNull(settings, "p2c");
       return this;
     }
 
@@ -411,19 +572,11 @@ public final class ProviderPool {
     }
 
     LatencyModel latencyModel() {
-      return new LatencyModel(latencyDecay.toNanos(), initialLatency.toNanos(), llmAwareLatency);
+      return new LatencyModel(p2c.latencyDecay().toNanos(), p2c.initialLatency().toNanos(), p2c.llmAware());
     }
 
     List<List<Provider>> copyTiers() {
       return tiers.stream().map(List::copyOf).toList();
-    }
-
-    private static Duration range(String name, Duration d, Duration min, Duration max) {
-      Objects.requireNonNull(d, name);
-      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "] but was " + d);
-      }
-      return d;
     }
   }
 }

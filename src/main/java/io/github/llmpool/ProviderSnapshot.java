@@ -32,7 +32,13 @@ public final class ProviderSnapshot {
     /** Out of the rotation until its eviction ends ({@link ProviderSnapshot#evictedFor()}). */
     EVICTED,
     /** The eviction ended; one probe request decides (in flight, or waiting for the next request). */
-    PROBING
+    PROBING,
+    /**
+     * Taken out of rotation by {@code pool.drain}, {@code drainTier} or {@code drainAll}: no new
+     * attempt, not even a probe; attempts in flight finish and count. {@link ProviderSnapshot#evictedFor()}
+     * still shows an eviction in force.
+     */
+    DRAINED
   }
 
   private final String name;
@@ -96,8 +102,9 @@ public final class ProviderSnapshot {
   }
 
   /**
-   * Time left until the eviction ends: present while the provider is {@link Status#EVICTED}, empty
-   * otherwise (available, or probing: its eviction has ended).
+   * Time left until the eviction ends: present while an eviction is in force (status
+   * {@link Status#EVICTED}, or {@link Status#DRAINED} with an eviction pending), empty otherwise
+   * (available, or probing: its eviction has ended).
    */
   public Optional<Duration> evictedFor() {
     return Optional.ofNullable(evictedFor);

@@ -3,7 +3,9 @@ package io.github.llmpool;
 /**
  * Receives one {@link TokenUsage} per attempt, exactly once, on the thread that finished the
  * attempt's body (the caller's reading thread, or the interceptor's thread for discarded attempts).
- * Keep it fast; an exception it throws is caught and logged and never breaks the call.
+ * Registered with {@code ProviderPool.Builder.onUsage(...)}, as many as needed: each gets every
+ * record, in registration order. Keep it fast; an exception it throws is caught and logged (by
+ * class and origin, never its message) and breaks neither the call nor the other listeners.
  */
 @FunctionalInterface
 public interface UsageListener {

@@ -44,7 +44,7 @@ class FailoverTest {
   }
 
   private ProviderPool.Builder pool(Strategy strategy) {
-    return ProviderPool.builder().strategy(strategy).ticker(ticker).random(ScriptedRandom.seeded(11)).listener(events::add);
+    return ProviderPool.builder().strategy(strategy).ticker(ticker).random(ScriptedRandom.seeded(11)).onEvent(events::add);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.github.llmpool;
 
+import io.github.llmpool.spi.RandomSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Random;

@@ -50,7 +50,7 @@ class SelectionLoopbackTest {
       ticker.advance(Duration.ofMillis(400));
       return chat(1000);
     });
-    ProviderPool pool = ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(3)).llmAwareLatency(llmAware)
+    ProviderPool pool = ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(3)).p2c(P2cSettings.builder().llmAware(llmAware).build())
         .tier(Provider.builder("short").baseUrl(Upstreams.baseUrl(shortAnswers)).build(),
             Provider.builder("long").baseUrl(Upstreams.baseUrl(longAnswers)).build())
         .build();
@@ -83,7 +83,7 @@ class SelectionLoopbackTest {
     // Latencies here are 4 and 40 ms, so the decay constant is scaled down with them (10 s suits
     // LLM latencies of seconds): a connection set-up spike in the warm-up must not last the test.
     ProviderPool pool = ProviderPool.builder().strategy(Strategy.POWER_OF_TWO_CHOICES)
-        .latencyDecay(Duration.ofMillis(300))
+        .p2c(P2cSettings.builder().latencyDecay(Duration.ofMillis(300)).build())
         .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a)).build(),
             Provider.builder("b").baseUrl(Upstreams.baseUrl(b)).build(),
             Provider.builder("slow").baseUrl(Upstreams.baseUrl(slow)).build())

@@ -40,7 +40,7 @@ class ServerDelayCapTest {
     MockResponse answer = limited.build();
     MockWebServer bad = up.start(r -> answer);
     MockWebServer good = up.startChat();
-    ProviderPool pool = ProviderPool.builder().ticker(ticker).listener(events::add)
+    ProviderPool pool = ProviderPool.builder().ticker(ticker).onEvent(events::add)
         .eviction(EvictionPolicy.builder().baseDuration(BASE).maxDuration(MAX).jitter(0).build())
         .tier(Provider.builder("bad").baseUrl(Upstreams.baseUrl(bad)).build())
         .tier(Provider.builder("good").baseUrl(Upstreams.baseUrl(good)).build())

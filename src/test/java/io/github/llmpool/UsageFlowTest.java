@@ -243,7 +243,7 @@ class UsageFlowTest {
           calls.incrementAndGet();
           throw new IllegalStateException("listener bug");
         })
-        .listener(e -> {
+        .onEvent(e -> {
           throw new IllegalStateException("listener bug");
         }).build();
     String[] r = Upstreams.call(up.client(pool), Upstreams.chat(pool));

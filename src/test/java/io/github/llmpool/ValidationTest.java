@@ -141,8 +141,39 @@ class ValidationTest {
     assertEquals("maxEjectionPercent must be in [1, 100] but was 0", iae(() -> EvictionPolicy.builder().maxEjectionPercent(0)));
     assertEquals("maxDuration (PT1S) must be >= baseDuration (PT5S)",
         iae(() -> EvictionPolicy.builder().maxDuration(Duration.ofSeconds(1)).build()));
-    assertEquals("latencyDecay must be in [PT0.1S, PT1H] but was PT0S", iae(() -> ProviderPool.builder().latencyDecay(Duration.ZERO)));
     assertEquals("virtualHost must be a host name but was 'a b'", iae(() -> ProviderPool.builder().virtualHost("a b")));
+  }
+
+  @Test
+  void p2cSettingsAreCheckedAndDefaultToTheirConstants() {
+    assertEquals("latencyDecay must be in [PT0.1S, PT1H] but was PT0S",
+        iae(() -> P2cSettings.builder().latencyDecay(Duration.ZERO)));
+    assertEquals("latencyDecay must be in [PT0.1S, PT1H] but was PT1H0.001S",
+        iae(() -> P2cSettings.builder().latencyDecay(Duration.ofHours(1).plusMillis(1))));
+    assertEquals("initialLatency must be in [PT0.001S, PT10M] but was PT0S",
+        iae(() -> P2cSettings.builder().initialLatency(Duration.ZERO)));
+    assertEquals("initialLatency must be in [PT0.001S, PT10M] but was PT10M1S",
+        iae(() -> P2cSettings.builder().initialLatency(Duration.ofSeconds(601))));
+    assertEquals("latencyDecay", npe(() -> P2cSettings.builder().latencyDecay(null)));
+    assertEquals("initialLatency", npe(() -> P2cSettings.builder().initialLatency(null)));
+    assertEquals("p2c", npe(() -> ProviderPool.builder().p2c(null)));
+
+    P2cSettings d = P2cSettings.defaults();
+    assertEquals(P2cSettings.DEFAULT_LATENCY_DECAY, d.latencyDecay());
+    assertEquals(Duration.ofSeconds(10), d.latencyDecay());
+    assertEquals(P2cSettings.DEFAULT_INITIAL_LATENCY, d.initialLatency());
+    assertEquals(Duration.ofMillis(100), d.initialLatency());
+    assertEquals(P2cSettings.DEFAULT_LLM_AWARE, d.llmAware());
+    assertTrue(d.llmAware());
+    assertEquals(d, P2cSettings.builder().build());
+
+    P2cSettings s = P2cSettings.builder().latencyDecay(P2cSettings.MIN_LATENCY_DECAY)
+        .initialLatency(P2cSettings.MAX_INITIAL_LATENCY).llmAware(false).build();
+    assertEquals(s, s.toBuilder().build());
+    assertEquals(s.hashCode(), s.toBuilder().build().hashCode());
+    assertEquals("P2cSettings{latencyDecay=PT0.1S, initialLatency=PT10M, llmAware=false}", s.toString());
+    assertEquals(s, ProviderPool.builder().tier(p("a")).p2c(s).build().p2c());
+    assertEquals(d, ProviderPool.builder().tier(p("a")).build().p2c());
   }
 
   @Test

@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
  */
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
-      List.of("virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
+      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "headers", "includeUsage", "allowPlaintextKey");
@@ -93,6 +93,13 @@ final class ConfigParser {
         stated.add(f);
       }
     }
+    String name = ProviderPool.DEFAULT_NAME;
+    ConfigNode nm = r.get("name");
+    if (nm.present()) {
+      String n = nm.text();
+      set(nm, "name", null, () -> ProviderPool.builder().name(n));
+      name = n;
+    }
     String virtualHost = ProviderPool.DEFAULT_VIRTUAL_HOST;
     ConfigNode vh = r.get("virtualHost");
     if (vh.present()) {
@@ -109,7 +116,7 @@ final class ConfigParser {
     RetryPolicy retry = retry(r.get("retry"));
     Affinity affinity = affinity(r.get("affinity"));
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
-    return new PoolConfig(tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated);
+    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated);
   }
 
   // ------------------------------------------------------------------ sections

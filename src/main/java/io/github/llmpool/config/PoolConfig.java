@@ -20,32 +20,33 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * A pool configuration read from a JSON file: tiers of providers, strategy, eviction, retry,
- * all-evicted policy, session affinity and virtual host. Build a pool from it
- * ({@link ProviderPool#fromJson(Path)}, or {@link #toPoolBuilder()} to add listeners and the
- * like in code), and apply an edited file to a running pool with {@link ProviderPool#reload(Path)}.
+ * A pool configuration read from a JSON file: name, tiers of providers, strategy, eviction, retry,
+ * all-evicted policy, session affinity and virtual host. Build a pool from it with
+ * {@link #toPoolBuilder()} (adding listeners and the like in code), and apply an edited file to a
+ * running pool with {@link #applyTo(ProviderPool)}.
  *
  * <pre>{@code
  * // llmpool.json:
- * // {"strategy": "weighted",
+ * // {"name": "chat", "strategy": "weighted",
  * //  "eviction": {"baseDuration": "5s", "maxDuration": "5m"},
  * //  "tiers": [{"providers": [
  * //     {"name": "mini", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
  * //      "model": "gpt-4o-mini", "weight": 80},
  * //     {"name": "big", "baseUrl": "https://api.openai.com/v1", "apiKey": "${OPENAI_API_KEY}",
  * //      "model": "gpt-4o", "weight": 20}]}]}
- * PoolConfig config = PoolConfig.fromJson(Path.of("llmpool.json"));
+ * PoolConfig config = PoolConfig.read(Path.of("llmpool.json"));
  * ProviderPool pool = config.toPoolBuilder()
  *     .onUsage(u -> meter.record(u.provider(), u.totalTokens()))
  *     .build();
  * // later, after editing weights in the file:
- * pool.reload(Path.of("llmpool.json"));
+ * PoolConfig.read(Path.of("llmpool.json")).applyTo(pool);
  * }</pre>
  *
  * <p>The format (every field but {@code tiers}, and in a provider {@code name} and
  * {@code baseUrl}, is optional and defaults as its builder setter does):
  * <ul>
- *   <li>root: {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
+ *   <li>root: {@code name} (the pool's name, see {@link ProviderPool.Builder#name(String)}),
+ *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
  *       {@code affinity}, {@code tiers}.</li>
@@ -75,6 +76,7 @@ import java.util.function.Function;
  * <p>Immutable and thread-safe. {@link #toString()} shows no key.
  */
 public final class PoolConfig {
+  private final String name;
   private final List<List<Provider>> tiers;
   private final Strategy strategy;
   private final EvictionPolicy eviction;
@@ -84,8 +86,9 @@ public final class PoolConfig {
   private final String virtualHost;
   private final Set<String> stated;
 
-  PoolConfig(List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
+  PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
       AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated) {
+    this.name = name;
     this.tiers = tiers;
     this.strategy = strategy;
     this.eviction = eviction;
@@ -132,6 +135,11 @@ public final class PoolConfig {
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(env, "env");
     return new ConfigParser(env).parse(in);
+  }
+
+  /** The pool's name ({@link ProviderPool#DEFAULT_NAME} when the file states none). */
+  public String name() {
+    return name;
   }
 
   /** The providers, tier by tier. */
@@ -182,7 +190,7 @@ public final class PoolConfig {
    * classifier, ticker, a key function for affinity...) and {@code build()}.
    */
   public ProviderPool.Builder toPoolBuilder() {
-    ProviderPool.Builder b = ProviderPool.builder().strategy(strategy).eviction(eviction).retry(retry)
+    ProviderPool.Builder b = ProviderPool.builder().name(name).strategy(strategy).eviction(eviction).retry(retry)
         .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost);
     if (affinity != null) {
       b.affinity(affinity);
@@ -196,13 +204,14 @@ public final class PoolConfig {
   /**
    * Applies this configuration to a running pool, atomically: its tiers (providers, weights,
    * order) and, if it states one, its strategy, through {@link ProviderPool#update(Strategy, List)};
-   * providers whose name stays keep their health, evictions, estimates and counters. Settings fixed
-   * at build time (virtual host, eviction, retry, all-evicted policy, affinity) are compared where
-   * the file states them: any difference refuses the whole update, listing each one
-   * ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}), and nothing changes.
-   * Settings the file does not state, and code-only settings (listeners, classifier, ticker,
-   * random, latency), are kept. A reload is {@code PoolConfig.read(path).applyTo(pool)}, called
-   * from your own trigger (an admin endpoint, a signal, a file watcher).
+   * providers whose name stays keep their health, evictions, drains, estimates and counters.
+   * Settings fixed at build time (name, virtual host, eviction, retry, all-evicted policy,
+   * affinity) are compared where the file states them: any difference refuses the whole update,
+   * listing each one ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}), and
+   * nothing changes. Settings the file does not state, and code-only settings (listeners, attempt
+   * hooks, shared state, classifier, ticker, random, P2C settings), are kept. A reload is
+   * {@code PoolConfig.read(path).applyTo(pool)}, called from your own trigger (an admin endpoint,
+   * a signal, a file watcher).
    *
    * @throws IllegalArgumentException if the configuration changes a setting that cannot change at
    *     runtime, or its tiers are invalid; the pool is then left as it was
@@ -217,6 +226,9 @@ public final class PoolConfig {
 
   private void requireCompatible(ProviderPool pool) {
     List<String> diffs = new ArrayList<>();
+    if (states("name")) {
+      diff(diffs, "$.name", name, pool.name());
+    }
     if (states("virtualHost")) {
       diff(diffs, "$.virtualHost", virtualHost, pool.baseUrl().getHost());
     }
@@ -257,8 +269,8 @@ public final class PoolConfig {
 
   @Override
   public String toString() {
-    return "PoolConfig{strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry + ", whenAllEvicted="
-        + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity) + ", virtualHost=" + virtualHost
-        + ", tiers=" + tiers + "}";
+    return "PoolConfig{name=" + name + ", strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry
+        + ", whenAllEvicted=" + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity)
+        + ", virtualHost=" + virtualHost + ", tiers=" + tiers + "}";
   }
 }

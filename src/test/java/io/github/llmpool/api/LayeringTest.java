@@ -22,9 +22,12 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  *   API entry points (ProviderPool, ModelRouter, Provider) and config
- *     └─> internal.okhttp ─> internal.engine ─> internal.route ─> internal.health ─> API values
+ *     └─> internal.okhttp ─> internal.engine ─> internal.route ─> internal.health ─> spi ─> API values
  *                 └──────────────┴──> internal.usage (a leaf: knows nothing of pools)
  * </pre>
+ *
+ * The extension points ({@code spi}: attempt listeners, shared state, the randomness seam) name
+ * only API values and the JDK, so any layer may name them and they name none.
  *
  * The root package plays two parts: its <em>values</em> (policies, events, usage records,
  * snapshots, listeners, exceptions, {@code Ticker}) are what every layer may name, and they name
@@ -123,13 +126,16 @@ class LayeringTest {
   void eachLayerNamesOnlyTheLayersBelowIt() {
     Map<String, Set<String>> allowed = Map.of(
         P + " (values)", Set.of(),
+        // the extension points name the API values and the JDK only: implementations depend on
+        // nothing that changes with the engine
+        P + ".spi", Set.of(P + " (values)"),
         P + ".internal.usage", Set.of(),
-        P + ".internal.health", Set.of(P + " (values)"),
-        P + ".internal.route", Set.of(P + ".internal.health", P + " (values)"),
+        P + ".internal.health", Set.of(P + ".spi", P + " (values)"),
+        P + ".internal.route", Set.of(P + ".internal.health", P + ".spi", P + " (values)"),
         P + ".internal.engine", Set.of(P + ".internal.route", P + ".internal.health", P + ".internal.usage",
-            P + " (values)"),
+            P + ".spi", P + " (values)"),
         P + ".internal.okhttp", Set.of(P + ".internal.engine", P + ".internal.route", P + ".internal.health",
-            P + ".internal.usage", P + " (values)"));
+            P + ".internal.usage", P + ".spi", P + " (values)"));
     Set<String> offenders = new TreeSet<>();
     arrows().forEach((from, tos) -> {
       Set<String> ok = allowed.get(from);
@@ -158,6 +164,25 @@ class LayeringTest {
         offenders.add(from);
       }
     });
+    assertEquals(Set.of(), offenders);
+  }
+
+  @Test
+  void theSpiNamesOnlyApiValuesAndTheJdk() {
+    Set<String> offenders = new TreeSet<>();
+    everything.forEach((from, tos) -> {
+      if (!ClassDeps.packageOf(from).equals(P + ".spi")) {
+        return;
+      }
+      for (String to : tos) {
+        String l = to.startsWith(P + ".") ? layer(to) : null;
+        boolean ok = to.startsWith("java.") || (P + ".spi").equals(l) || (P + " (values)").equals(l);
+        if (!ok) {
+          offenders.add(from + " -> " + to);
+        }
+      }
+    });
+    assertTrue(everything.keySet().stream().anyMatch(c -> ClassDeps.packageOf(c).equals(P + ".spi")), "spi classes read");
     assertEquals(Set.of(), offenders);
   }
 

@@ -232,7 +232,7 @@ class ConfigErrorsTest {
 
   @Test
   void unknownRootField() {
-    assertEquals("$.tier is not a known setting; known: virtualHost, strategy, whenAllEvicted, eviction, retry, "
+    assertEquals("$.tier is not a known setting; known: name, virtualHost, strategy, whenAllEvicted, eviction, retry, "
         + "affinity, tiers", error(file("\"tier\":1", A)));
   }
 
@@ -246,6 +246,12 @@ class ConfigErrorsTest {
   void unknownAllEvictedPolicy() {
     assertEquals("$.whenAllEvicted must be one of FAIL_OPEN, FAIL_FAST but was \"panic\"",
         error(file("\"whenAllEvicted\":\"panic\"", A)));
+  }
+
+  @Test
+  void badPoolName() {
+    assertEquals("$.name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, but was"
+        + " 'my pool'", error(file("\"name\":\"my pool\"", A)));
   }
 
   @Test

@@ -121,6 +121,16 @@ class ConfigFileTest {
   }
 
   @Test
+  void thePoolNameIsRead() throws Exception {
+    PoolConfig c = PoolConfig.read(json("{\"name\":\"chat-eu\",\"tiers\":[{\"providers\":[{\"name\":\"a\","
+        + "\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
+    assertEquals("chat-eu", c.name());
+    assertTrue(c.states("name"));
+    assertEquals("chat-eu", c.toPoolBuilder().build().name());
+    assertTrue(c.toString().startsWith("PoolConfig{name=chat-eu, "), c.toString());
+  }
+
+  @Test
   void omittedSettingsTakeTheBuilderDefaults() throws Exception {
     PoolConfig c = PoolConfig.read(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
     assertEquals(ProviderPool.DEFAULT_STRATEGY, c.strategy());
@@ -128,8 +138,11 @@ class ConfigFileTest {
     assertEquals(RetryPolicy.defaults(), c.retry());
     assertEquals(ProviderPool.DEFAULT_ALL_EVICTED_POLICY, c.whenAllEvicted());
     assertEquals(ProviderPool.DEFAULT_VIRTUAL_HOST, c.virtualHost());
+    assertEquals(ProviderPool.DEFAULT_NAME, c.name());
+    assertEquals(ProviderPool.DEFAULT_NAME, c.toPoolBuilder().build().name());
     assertTrue(c.affinity().isEmpty());
     assertFalse(c.states("strategy"));
+    assertFalse(c.states("name"));
     assertTrue(c.states("tiers"));
     Provider p = c.tiers().get(0).get(0);
     assertEquals(Provider.DEFAULT_WEIGHT, p.weight());

@@ -124,17 +124,28 @@ class ConfigReloadTest {
     write("\"eviction\":{\"baseDuration\":\"5s\"},\"retry\":{\"maxAttempts\":3},", provider("b", b, 1));
     ProviderPool pool = pool();
     write("\"strategy\":\"weighted\",\"eviction\":{\"baseDuration\":\"10s\"},\"retry\":{\"maxAttempts\":5},"
-        + "\"whenAllEvicted\":\"fail_fast\",\"virtualHost\":\"other.invalid\",\"affinity\":{\"key\":\"user\"},",
-        provider("b", b, 7));
+        + "\"whenAllEvicted\":\"fail_fast\",\"virtualHost\":\"other.invalid\",\"affinity\":{\"key\":\"user\"},"
+        + "\"name\":\"renamed\",", provider("b", b, 7));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PoolConfig.read(file, ENV).applyTo(pool));
     assertEquals("reload refused, nothing was changed: settings that cannot change at runtime differ from the pool's "
-        + "(restart to apply them): $.virtualHost is other.invalid in the file but llmpool.invalid in force; "
+        + "(restart to apply them): $.name is renamed in the file but default in force; "
+        + "$.virtualHost is other.invalid in the file but llmpool.invalid in force; "
         + "$.whenAllEvicted is FAIL_FAST in the file but FAIL_OPEN in force; "
         + "$.eviction.baseDuration is PT10S in the file but PT5S in force; "
         + "$.retry.maxAttempts is 5 in the file but 3 in force; "
         + "$.affinity is Affinity{body user, maxSize=10000, idleExpiry=PT30M} in the file but none in force", e.getMessage());
     assertEquals(1, pool.tiers().get(0).get(0).weight());
     assertEquals(ProviderPool.DEFAULT_STRATEGY, pool.strategy());
+  }
+
+  @Test
+  void reloadStatingThePoolsOwnNameApplies() throws Exception {
+    write("\"name\":\"chat\",", provider("b", b, 1));
+    ProviderPool pool = pool();
+    assertEquals("chat", pool.name());
+    write("\"name\":\"chat\",", provider("b", b, 4));
+    PoolConfig.read(file, ENV).applyTo(pool);
+    assertEquals(4, pool.tiers().get(0).get(0).weight());
   }
 
   @Test

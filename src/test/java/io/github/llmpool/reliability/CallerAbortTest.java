@@ -48,7 +48,7 @@ class CallerAbortTest {
   private ProviderPool pool(MockWebServer... servers) {
     ProviderPool.Builder b = ProviderPool.builder().strategy(Strategy.ROUND_ROBIN).ticker(ticker)
         .eviction(EvictionPolicy.builder().failureThreshold(1).jitter(0).build())
-        .listener(events::add).onUsage(usages::add);
+        .onEvent(events::add).onUsage(usages::add);
     for (int i = 0; i < servers.length; i++) {
       b.tier(Provider.builder("p" + i).baseUrl(Upstreams.baseUrl(servers[i])).apiKey("sk-" + i).build());
     }

@@ -243,7 +243,7 @@ class FailoverLoopTest {
     // Retry-After on a 503 or 408, out of proceed()
     MockWebServer bad = up.start(r -> status(503, "Retry-After", "99999999999"));
     MockWebServer good = up.startChat();
-    ProviderPool pool = ProviderPool.builder().listener(events::add).onUsage(usage::add)
+    ProviderPool pool = ProviderPool.builder().onEvent(events::add).onUsage(usage::add)
         .eviction(EvictionPolicy.builder().failureThreshold(1).jitter(0).build())
         .tier(provider("bad", bad)).tier(provider("good", good)).build();
     OkHttpClient client = up.client(pool);

@@ -514,7 +514,7 @@ class FaultMatrixTest {
       ProviderPool.Builder b = ProviderPool.builder().strategy(strategy).ticker(ticker)
           .random(ScriptedRandom.seeded(7))
           .eviction(EvictionPolicy.builder().baseDuration(BASE).jitter(0).failureThreshold(1).build())
-          .failOnTruncatedStream(f.failOnTruncated()).onUsage(usages::add).listener(events::add)
+          .failOnTruncatedStream(f.failOnTruncated()).onUsage(usages::add).onEvent(events::add)
           .tier(Provider.builder("faulty").baseUrl(faultyUrl).apiKey("sk-faulty").build());
       MockWebServer healthy = null;
       if (layout == Layout.PAIR) {

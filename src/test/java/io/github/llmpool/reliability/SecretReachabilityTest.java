@@ -84,7 +84,7 @@ class SecretReachabilityTest {
   }
 
   private ProviderPool.Builder pool() {
-    return ProviderPool.builder().ticker(ticker).strategy(Strategy.ROUND_ROBIN).listener(events::add)
+    return ProviderPool.builder().ticker(ticker).strategy(Strategy.ROUND_ROBIN).onEvent(events::add)
         .onUsage(usages::add);
   }
 

@@ -7,10 +7,15 @@ import io.github.llmpool.Fixtures;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.Upstreams;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.SharedState;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -132,8 +137,8 @@ public final class SecurityLogScenario {
       ProviderPool pool = ProviderPool.builder().ticker(ticker).strategy(Strategy.POWER_OF_TWO_CHOICES)
           .eviction(EvictionPolicy.builder().failureThreshold(1).build())
           .retry(RetryPolicy.builder().maxAttempts(4).build())
-          .listener(events::add)
-          .listener(e -> {
+          .onEvent(events::add)
+          .onEvent(e -> {
             throw new IllegalStateException("listener bug");
           })
           .onUsage(usages::add)
@@ -157,7 +162,7 @@ public final class SecurityLogScenario {
         }
       }
       // Fail open: every provider of a one-provider pool evicted.
-      ProviderPool lonely = ProviderPool.builder().ticker(ticker).listener(events::add).onUsage(usages::add)
+      ProviderPool lonely = ProviderPool.builder().ticker(ticker).onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .build()).build();
       OkHttpClient lonelyClient = up.client(lonely);
@@ -165,14 +170,14 @@ public final class SecurityLogScenario {
         exchange(lonelyClient, Upstreams.chat(lonely), thrown);
       }
       // Exhaustion ending in an exception.
-      ProviderPool exhausted = ProviderPool.builder().ticker(ticker).listener(events::add).onUsage(usages::add)
+      ProviderPool exhausted = ProviderPool.builder().ticker(ticker).onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .header("x-goog-api-key", extra).build())
           .tier(Provider.builder("dead").baseUrl(dead).apiKey(keyA).build()).build();
       exchange(up.client(exhausted), Upstreams.chat(exhausted), thrown);
       // Fail fast.
       ProviderPool failFast = ProviderPool.builder().ticker(ticker).whenAllEvicted(AllEvictedPolicy.FAIL_FAST)
-          .listener(events::add).onUsage(usages::add)
+          .onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
               .build()).build();
       OkHttpClient ffClient = up.client(failFast);
@@ -180,14 +185,14 @@ public final class SecurityLogScenario {
         exchange(ffClient, Upstreams.chat(failFast), thrown);
       }
       // A truncated stream.
-      ProviderPool streams = ProviderPool.builder().listener(events::add).onUsage(usages::add)
+      ProviderPool streams = ProviderPool.builder().onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("cut").baseUrl(Upstreams.baseUrl(cut)).apiKey(keyA).build()).build();
       exchange(up.client(streams), Upstreams.post(streams, "chat/completions", "{\"stream\":true,\"messages\":[{\""
           + "content\":\"" + requestMarker + "\"}]}"), thrown);
       // A connection reset, then a cross-host redirect through the guard.
       MockWebServer reset = up.start(r -> new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket())
           .build());
-      ProviderPool redirect = ProviderPool.builder().listener(events::add).onUsage(usages::add)
+      ProviderPool redirect = ProviderPool.builder().onEvent(events::add).onUsage(usages::add)
           .tier(Provider.builder("reset").baseUrl(Upstreams.baseUrl(reset)).apiKey(keyC).apiKeyHeader("x-api-key")
               .build())
           .tier(Provider.builder("redirecting").baseUrl(Upstreams.baseUrl(redirecting)).apiKey(keyB)
@@ -196,9 +201,49 @@ public final class SecurityLogScenario {
           Upstreams.chat(redirect), thrown);
       // Reconfiguration.
       pool.update(Strategy.ROUND_ROBIN, List.of(List.of(pOpenai.withWeight(3), pAzure), List.of(pAnthropic)));
+      // Two instances of one pool sharing evictions, with attempt hooks; then the kill switch.
+      List<SharedState.Receiver> receivers = new CopyOnWriteArrayList<>();
+      SharedState relay = (poolName, receiver) -> {
+        receivers.add(receiver);
+        return e -> {
+          surface.append("shared ").append(e).append('\n');
+          for (SharedState.Receiver r : receivers) {
+            if (r != receiver) {
+              r.onEviction(e);
+            }
+          }
+        };
+      };
+      AttemptListener hooks = new AttemptListener() {
+        @Override
+        public void onStart(AttemptStart a) {
+          surface.append("start ").append(a).append('\n');
+        }
+
+        @Override
+        public void onEnd(AttemptEnd a) {
+          surface.append("end ").append(a).append('\n');
+        }
+      };
+      ProviderPool[] instances = new ProviderPool[2];
+      for (int i = 0; i < 2; i++) {
+        instances[i] = ProviderPool.builder().name("shared").ticker(ticker).sharedState(relay).onAttempt(hooks)
+            .onEvent(events::add).eviction(EvictionPolicy.builder().failureThreshold(1).build())
+            .tier(Provider.builder("azure").baseUrl(Upstreams.baseUrl(azure)).apiKey(keyB).apiKeyHeader("api-key")
+                .header("x-goog-api-key", extra).build())
+            .tier(Provider.builder("anthropic").baseUrl(Upstreams.baseUrl(anthropic)).apiKey(keyC).build())
+            .build();
+      }
+      exchange(up.client(instances[0]), Upstreams.chat(instances[0]), thrown); // azure 503: evicted, shared
+      check(instances[1].snapshot().provider("azure").orElseThrow().status() == ProviderSnapshot.Status.EVICTED,
+          "the shared eviction did not arrive");
+      instances[1].drain("anthropic");
+      instances[1].drainAll();
+      exchange(up.client(instances[1]), Upstreams.chat(instances[1]), thrown); // refused: drained
+      instances[1].resumeAll();
 
       // What a user can print.
-      for (ProviderPool p : List.of(pool, lonely, exhausted, failFast, streams, redirect)) {
+      for (ProviderPool p : List.of(pool, lonely, exhausted, failFast, streams, redirect, instances[0], instances[1])) {
         surface.append(p).append('\n').append(p.snapshot()).append('\n').append(p.tiers()).append('\n');
       }
       for (Provider p : List.of(pOpenai, pAzure, pAnthropic, pDead, pAzure.toBuilder().weight(9).build())) {
@@ -220,6 +265,8 @@ public final class SecurityLogScenario {
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.Probing), "no probe");
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.FailedOver), "no failover");
       check(events.stream().anyMatch(e -> e instanceof PoolEvent.Exhausted), "no exhaustion");
+      check(events.stream().anyMatch(e -> e instanceof PoolEvent.Drained), "no drain");
+      check(events.stream().anyMatch(e -> e instanceof PoolEvent.Resumed), "no resume");
       check(up.count(elsewhere) == 1, "the redirect was not followed");
       check(!SecurityTest.everything(elsewhere.takeRequest()).contains(keyB), "the guard let the key through");
     }

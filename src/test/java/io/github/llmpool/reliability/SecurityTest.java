@@ -135,7 +135,7 @@ class SecurityTest {
         .body("data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}\n\n").build());
     ProviderPool pool = ProviderPool.builder().ticker(ticker).strategy(Strategy.ROUND_ROBIN)
         .retry(RetryPolicy.builder().maxAttempts(5).build())
-        .listener(events::add).onUsage(usages::add)
+        .onEvent(events::add).onUsage(usages::add)
         .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(limited)).apiKey(KEY_A).build())
         .tier(Provider.builder("b").baseUrl(Upstreams.baseUrl(broken)).apiKey(KEY_B).apiKeyHeader("api-key")
             .header("x-goog-api-key", KEY_EXTRA).build())
@@ -148,13 +148,13 @@ class SecurityTest {
     thrown.add(assertThrows(AttemptsExhaustedException.class, () -> Upstreams.call(client, withCallerKey)));
     // Every provider is evicted now; fail fast names them all.
     ProviderPool failFast = ProviderPool.builder().ticker(ticker).whenAllEvicted(AllEvictedPolicy.FAIL_FAST)
-        .listener(events::add).onUsage(usages::add)
+        .onEvent(events::add).onUsage(usages::add)
         .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(limited)).apiKey(KEY_A).build()).build();
     OkHttpClient ff = up.client(failFast);
     assertEquals("429", Upstreams.call(ff, Upstreams.chat(failFast))[0]);
     thrown.add(assertThrows(NoProviderAvailableException.class, () -> Upstreams.call(ff, Upstreams.chat(failFast))));
     // A truncated stream.
-    ProviderPool streams = ProviderPool.builder().listener(events::add).onUsage(usages::add)
+    ProviderPool streams = ProviderPool.builder().onEvent(events::add).onUsage(usages::add)
         .tier(Provider.builder("s").baseUrl(Upstreams.baseUrl(cut)).apiKey(KEY_A).build()).build();
     thrown.add(assertThrows(TruncatedStreamException.class,
         () -> Upstreams.call(up.client(streams), Upstreams.post(streams, "chat/completions", "{\"stream\":true}"))));
@@ -516,11 +516,20 @@ class SecurityTest {
       assertFalse(f[1].contains("REQUEST-MARKER") || f[1].contains("RESPONSE-MARKER"), f[0] + " contains a body");
     }
     // The capture ran at the lowest levels the library logs at, and saw the interesting paths.
-    assertTrue(logged.contains("DEBUG io.github.llmpool - llmpool provider"), logged);
-    assertTrue(logged.contains("WARN io.github.llmpool - llmpool provider"), logged);
+    assertTrue(logged.contains("DEBUG io.github.llmpool - llmpool[default] provider"), logged);
+    assertTrue(logged.contains("WARN io.github.llmpool - llmpool[default] provider"), logged);
     assertTrue(logged.contains("restored"), logged);
     assertTrue(logged.contains("reconfigured"), logged);
     assertTrue(logged.contains("UsageListener threw"), logged);
+    assertTrue(logged.contains("WARN io.github.llmpool - llmpool[shared] provider azure evicted for"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider azure evicted for"), logged);
+    assertTrue(logged.contains("as another instance decided (SERVER_ERROR)"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider anthropic drained (0 in flight)"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] pool drained: every request is refused"), logged);
+    assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider azure resumed"), logged);
+    assertTrue(seen.contains("start AttemptStart{pool=shared, provider=azure") && seen.contains("end AttemptEnd{")
+        && seen.contains("shared SharedEviction{pool=shared, provider=azure"), seen);
+    assertTrue(seen.contains("pool 'shared' is drained"), seen);
     assertTrue(seen.contains("AttemptsExhaustedException") && seen.contains("NoProviderAvailableException")
         && seen.contains("TruncatedStreamException"), seen);
     System.out.println("SecurityTest: " + logged.lines().count() + " log lines at TRACE and " + seen.lines().count()
@@ -557,7 +566,7 @@ class SecurityTest {
     MockWebServer b = up.start(r -> r.getHeaders().get("Authorization") == null
         ? new MockResponse.Builder().code(401).body("{}").build() : Fixtures.json("openai-chat.json"));
     List<PoolEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ProviderPool pool = ProviderPool.builder().listener(seen::add)
+    ProviderPool pool = ProviderPool.builder().onEvent(seen::add)
         .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a)).apiKey("sk-aaaaaaaaaaaa").build(),
             Provider.builder("b").baseUrl(Upstreams.baseUrl(b)).apiKey("sk-bbbbbbbbbbbb").build())
         .build();

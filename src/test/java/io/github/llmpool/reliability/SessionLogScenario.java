@@ -47,7 +47,7 @@ public final class SessionLogScenario {
           }));
       List<ProviderPool> pools = new ArrayList<>();
       for (Affinity a : keyFunctions) {
-        ProviderPool pool = ProviderPool.builder().affinity(a).listener(events::add).onUsage(usages::add)
+        ProviderPool pool = ProviderPool.builder().affinity(a).onEvent(events::add).onUsage(usages::add)
             .onUsage(u -> {
               throw new IllegalStateException("cannot meter model " + u.requestedModel().orElse(null));
             })

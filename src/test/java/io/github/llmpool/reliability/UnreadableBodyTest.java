@@ -65,7 +65,7 @@ class UnreadableBodyTest {
     String type = fixture.endsWith(".sse") ? "text/event-stream" : "application/json";
     MockWebServer s = up.start(r -> new MockResponse.Builder().addHeader("Content-Type", type)
         .addHeader("Content-Encoding", "gzip").body(new Buffer().write(packed)).build());
-    ProviderPool pool = ProviderPool.builder().onUsage(usage::add).listener(events::add)
+    ProviderPool pool = ProviderPool.builder().onUsage(usage::add).onEvent(events::add)
         .eviction(EvictionPolicy.builder().failureThreshold(1).build())
         .tier(Provider.builder("p").baseUrl(Upstreams.baseUrl(s)).build()).build();
     OkHttpClient client = up.client(pool);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;

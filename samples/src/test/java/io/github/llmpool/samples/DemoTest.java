@@ -7,7 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import org.junit.jupiter.api.Test;
 
 class DemoTest {

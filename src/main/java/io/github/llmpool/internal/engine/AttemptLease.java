@@ -6,6 +6,7 @@ import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenCounts;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.usage.UsageResult;
+import io.github.llmpool.spi.AttemptStart;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -29,20 +30,27 @@ public final class AttemptLease {
   private volatile long headersAt = -1;
   private volatile int status = -1;
   private volatile Outcome outcome;
+  /** Attempt hooks: what onStart was given, or null when no hook is registered. */
+  private final AttemptStart started;
 
-  private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel) {
+  private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel,
+      AttemptStart started) {
     this.core = core;
     this.slot = slot;
     this.attempt = attempt;
     this.probe = probe;
     this.start = start;
     this.requestedModel = requestedModel;
+    this.started = started;
   }
 
-  /** Dispatches an attempt: +1 in flight, +1 request. */
-  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now, String requestedModel) {
+  /** Dispatches an attempt: +1 in flight, +1 request; tells the attempt hooks, if any. */
+  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
+      String requestedModel, boolean streaming) {
     slot.state.dispatch(now);
-    return new AttemptLease(core, slot, attempt, probe, now, requestedModel);
+    AttemptStart started = core.hasAttemptListeners()
+        ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming) : null;
+    return new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
   }
 
   public Slot slot() {
@@ -83,6 +91,7 @@ public final class AttemptLease {
     } else {
       core.onFailure(slot, outcome, -1, -1, now, start, probe);
     }
+    core.attemptEnded(started, outcome, -1, now - start, -1, -1, null); // attempt hooks (no-op without)
   }
 
   /** The pool closed this attempt's response to fail over: release and report it as discarded. */
@@ -130,6 +139,9 @@ public final class AttemptLease {
     if (core.hasUsageListener()) { // built only for a listener: no allocation otherwise
       core.deliver(usageRecord(usage, end, code, ttft, duration));
     }
+    // Attempt hooks (no-op without): the verdict is the body's failure for a failed 2xx body, else the headers'.
+    core.attemptEnded(started, ok2xx && bodyFailed ? bodyFailure : outcome, code, duration,
+        headersAt >= 0 ? headersAt - start : -1, ttft, end);
   }
 
   /**

@@ -12,7 +12,7 @@ import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolListener;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.ProviderSnapshot;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.Ticker;
@@ -26,11 +26,18 @@ import io.github.llmpool.internal.health.RetryBudget;
 import io.github.llmpool.internal.route.Exclusion;
 import io.github.llmpool.internal.route.P2cPicker;
 import io.github.llmpool.internal.route.Router;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +51,17 @@ import org.slf4j.LoggerFactory;
 public final class PoolCore {
   private static final Logger log = LoggerFactory.getLogger("io.github.llmpool");
 
-  /** Everything fixed at build time. */
+  /**
+   * Everything fixed at build time.
+   *
+   * @param name the pool's name (metric tags, log lines, and what events and usage records carry)
+   * @param usageListeners every usage listener, in registration order (copied)
+   * @param poolListeners every event listener, in registration order (copied)
+   * @param attemptListeners every attempt hook, in registration order (copied)
+   * @param sharedState what the pool shares with other instances of it ({@link SharedState#LOCAL_ONLY}: nothing)
+   */
   public record Settings(
+      String name,
       Ticker ticker,
       RandomSource random,
       Health health,
@@ -53,18 +69,37 @@ public final class PoolCore {
       OutcomeClassifier classifier,
       AllEvictedPolicy allEvictedPolicy,
       LatencyModel latency,
-      UsageListener usageListener,
-      PoolListener poolListener,
+      List<UsageListener> usageListeners,
+      List<PoolListener> poolListeners,
+      List<AttemptListener> attemptListeners,
+      SharedState sharedState,
       boolean failOnTruncatedStream,
       String virtualHost,
-      String virtualPrefix) {}
+      String virtualPrefix) {
+    public Settings {
+      Objects.requireNonNull(name, "name");
+      usageListeners = List.copyOf(usageListeners);
+      poolListeners = List.copyOf(poolListeners);
+      attemptListeners = List.copyOf(attemptListeners);
+      Objects.requireNonNull(sharedState, "sharedState");
+    }
+  }
 
   private final Settings settings;
+  private final String name;
+  /** Arrays, not lists: delivery walks them by index (no iterator) on every attempt. */
+  private final UsageListener[] usageListeners;
+  private final PoolListener[] poolListeners;
+  private final AttemptListener[] attemptListeners;
   private final RetryBudget budget;
   private final Object reconfigureLock = new Object();
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  /** The whole pool is drained (written under reconfigureLock, read lock-free by the pick path). */
+  private volatile boolean drainedAll;
+  /** Where evictions are published; null when the pool shares nothing (local only). */
+  private final SharedState.Publisher publisher;
   /** Every credential value configured so far, current and replaced; written under reconfigureLock. */
   private volatile Secrets secrets = Secrets.NONE;
 
@@ -76,14 +111,27 @@ public final class PoolCore {
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
       AffinityTable affinity) {
     this.settings = settings;
+    this.name = settings.name();
+    this.usageListeners = settings.usageListeners().toArray(new UsageListener[0]);
+    this.poolListeners = settings.poolListeners().toArray(new PoolListener[0]);
+    this.attemptListeners = settings.attemptListeners().toArray(new AttemptListener[0]);
     this.affinity = affinity;
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
     reconfigure(strategy, tiers, weights);
+    // Last: the receiver may be called at once (a shared state replaying the evictions in force).
+    SharedState shared = settings.sharedState();
+    this.publisher = shared == SharedState.LOCAL_ONLY ? null
+        : Objects.requireNonNull(shared.join(name, this::applyShared), "SharedState.join returned null");
   }
 
   public Settings settings() {
     return settings;
+  }
+
+  /** The pool's name: what its log lines, events and usage records name it by. */
+  public String name() {
+    return name;
   }
 
   public Router router() {
@@ -142,7 +190,8 @@ public final class PoolCore {
       states = next;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency());
       if (!first) {
-        log.info("llmpool reconfigured: {} providers in {} tiers, strategy {}", next.size(), tiers.size(), strategy);
+        log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
+            strategy);
       }
     }
   }
@@ -154,6 +203,9 @@ public final class PoolCore {
    * claimed by exactly one request, its probe). Returns null when no provider is eligible.
    */
   public Slot choose(long now, Exclusion exclusion, boolean[] probeOut) {
+    if (drainedAll) {
+      return null;
+    }
     Router r = router;
     // Each refused claim means another request holds that provider's probe, which makes it
     // ineligible for the next pick, so this loop ends within (providers + 1) rounds.
@@ -166,7 +218,7 @@ public final class PoolCore {
       if (claim != ProviderState.REFUSED) {
         probeOut[0] = claim == ProviderState.PROBE;
         if (probeOut[0]) {
-          log.debug("llmpool provider {} probing after eviction", s.name());
+          log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
           emit(() -> new PoolEvent.Probing(s.name(), s.tier));
         }
         return s;
@@ -176,14 +228,17 @@ public final class PoolCore {
   }
 
   /**
-   * The provider named {@code name} (a session's sticky provider), claimed, if it may take this
+   * The provider named {@code provider} (a session's sticky provider), claimed, if it may take this
    * attempt: weight above 0, available, not excluded, claimable (past an eviction: the single
    * probe), and in the tier that serves now (no earlier tier has an eligible provider). Null
    * otherwise; the caller then chooses as usual.
    */
-  public Slot chooseSticky(long now, String name, Exclusion exclusion, boolean[] probeOut) {
+  public Slot chooseSticky(long now, String provider, Exclusion exclusion, boolean[] probeOut) {
+    if (drainedAll) {
+      return null;
+    }
     Router r = router;
-    Slot s = r.slot(name);
+    Slot s = r.slot(provider);
     if (s == null || s.weight == 0 || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
         || r.eligibleBefore(s.tier, now, exclusion)) {
       return null;
@@ -194,35 +249,50 @@ public final class PoolCore {
     }
     probeOut[0] = claim == ProviderState.PROBE;
     if (probeOut[0]) {
-      log.debug("llmpool provider {} probing after eviction", s.name());
+      log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
       emit(() -> new PoolEvent.Probing(s.name(), s.tier));
     }
     return s;
   }
 
-  /** The fail-open choice when every tier is out, or null under {@link AllEvictedPolicy#FAIL_FAST}. */
+  /**
+   * The fail-open choice when every tier is out (never a drained provider), or null under
+   * {@link AllEvictedPolicy#FAIL_FAST} or when the pool is drained.
+   */
   public Slot failOpen(long now, Exclusion exclusion) {
-    if (settings.allEvictedPolicy() != AllEvictedPolicy.FAIL_OPEN) {
+    if (settings.allEvictedPolicy() != AllEvictedPolicy.FAIL_OPEN || drainedAll) {
       return null;
     }
     Slot s = router.pickLeastEvicted(now, exclusion);
     if (s != null) {
-      log.debug("llmpool every provider is evicted; failing open to {}", s.name());
+      log.debug("llmpool[{}] every provider is evicted; failing open to {}", name, s.name());
     }
     return s;
   }
 
-  /** The exception for "nothing to send this request to", naming every provider and when it returns. */
+  /**
+   * The exception for "nothing to send this request to", naming every provider and when it
+   * returns, or saying that the pool is drained.
+   */
   public NoProviderAvailableException noProvider(long now, List<Attempt> attempts, Exclusion exclusion) {
+    Router r = router;
+    if (drainedAll || allDrained(r)) {
+      return new NoProviderAvailableException("no provider available: pool '" + name + "' is drained ("
+          + (drainedAll ? "drainAll" : "every provider") + "; resume puts it back in rotation)", Duration.ZERO,
+          attempts);
+    }
     StringBuilder sb = new StringBuilder("no provider available (policy ")
         .append(settings.allEvictedPolicy()).append("):");
     long earliest = Long.MAX_VALUE;
-    for (Slot s : router.slots()) {
+    for (Slot s : r.slots()) {
       sb.append(' ').append(s.name()).append(" (tier ").append(s.tier).append(") ");
       boolean tried = exclusion != null && exclusion.excludes(s);
+      boolean drained = s.state.drained();
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
       if (s.weight == 0) {
         sb.append("has weight 0");
+      } else if (drained) {
+        sb.append("drained");
       } else if (s.state.evicted() && left > 0) {
         sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else if (s.state.evicted()) {
@@ -230,8 +300,8 @@ public final class PoolCore {
       } else {
         sb.append(tried ? "already tried" : "available");
       }
-      sb.append(tried && s.state.evicted() ? ", already tried;" : ";");
-      if (s.weight > 0 && !tried) {
+      sb.append(tried && (drained || s.state.evicted()) ? ", already tried;" : ";");
+      if (s.weight > 0 && !tried && !drained) {
         earliest = Math.min(earliest, left);
       }
     }
@@ -240,6 +310,122 @@ public final class PoolCore {
     }
     sb.append(" earliest return in ").append(Duration.ofNanos(earliest).toMillis()).append(" ms");
     return new NoProviderAvailableException(sb.toString(), Duration.ofNanos(earliest), attempts);
+  }
+
+  /** Whether every provider that could take traffic (weight above 0) is drained. */
+  private static boolean allDrained(Router r) {
+    boolean any = false;
+    for (int t = 0; t < r.tierCount(); t++) {
+      for (int i = 0; i < r.tierSize(t); i++) {
+        Slot s = r.slot(t, i);
+        if (s.weight > 0) {
+          if (!s.state.drained()) {
+            return false;
+          }
+          any = true;
+        }
+      }
+    }
+    return any;
+  }
+
+  // ------------------------------------------------------------------ drain
+
+  /**
+   * Takes one provider out of rotation ({@code drain}) or puts it back: no new attempt goes to a
+   * drained provider, not even as the fail-open choice or a probe; attempts in flight finish and
+   * count. The flag lives in the provider's state, so it survives a reconfiguration that keeps the
+   * name. An event and a log line for each provider whose place in the rotation changes.
+   *
+   * @throws IllegalArgumentException if the pool has no provider of that name
+   */
+  public void drain(String provider, boolean drain) {
+    List<Slot> changed = new ArrayList<>(1);
+    synchronized (reconfigureLock) {
+      Slot s = router.slot(provider);
+      if (s == null) {
+        throw new IllegalArgumentException("provider must be one of " + names(router) + " but was '" + provider + "'");
+      }
+      if (s.state.drain(drain) != drain && !drainedAll) {
+        changed.add(s);
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /**
+   * {@link #drain(String, boolean)} for every provider of {@code tier} now (a later reconfiguration
+   * that moves a provider takes its drain with it).
+   *
+   * @throws IllegalArgumentException if there is no such tier
+   */
+  public void drainTier(int tier, boolean drain) {
+    List<Slot> changed = new ArrayList<>();
+    synchronized (reconfigureLock) {
+      Router r = router;
+      if (tier < 0 || tier >= r.tierCount()) {
+        throw new IllegalArgumentException("tier must be in [0, " + (r.tierCount() - 1) + "] but was " + tier);
+      }
+      for (int i = 0; i < r.tierSize(tier); i++) {
+        Slot s = r.slot(tier, i);
+        if (s.state.drain(drain) != drain && !drainedAll) {
+          changed.add(s);
+        }
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /**
+   * Drains the whole pool ({@code true}): every request is refused at once with a
+   * {@link NoProviderAvailableException} saying so, providers added later included; or puts
+   * everything back ({@code false}): the pool and every provider drained one by one or by tier.
+   */
+  public void drainAll(boolean drain) {
+    List<Slot> changed = new ArrayList<>();
+    synchronized (reconfigureLock) {
+      if (drain == drainedAll && drain) {
+        return;
+      }
+      boolean was = drainedAll;
+      for (Slot s : router.slots()) {
+        boolean before = was || s.state.drained();
+        if (!drain) {
+          s.state.drain(false);
+        }
+        if (before != drain) {
+          changed.add(s);
+        }
+      }
+      drainedAll = drain;
+      if (drain != was) {
+        log.info("llmpool[{}] pool {}", name, drain ? "drained: every request is refused until resumed" : "resumed");
+      }
+    }
+    announce(changed, drain);
+  }
+
+  /** Whether the whole pool is drained ({@link #drainAll(boolean)}). */
+  public boolean drainedAll() {
+    return drainedAll;
+  }
+
+  private void announce(List<Slot> changed, boolean drained) {
+    for (Slot s : changed) {
+      log.info("llmpool[{}] provider {} {} ({} in flight)", name, s.name(), drained ? "drained" : "resumed",
+          s.state.inFlight());
+      emit(drained ? () -> new PoolEvent.Drained(s.name(), s.tier) : () -> new PoolEvent.Resumed(s.name(), s.tier));
+    }
+  }
+
+  private static List<String> names(Router r) {
+    List<String> out = new ArrayList<>();
+    for (int t = 0; t < r.tierCount(); t++) {
+      for (int i = 0; i < r.tierSize(t); i++) {
+        out.add(r.slot(t, i).name());
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ health
@@ -252,7 +438,7 @@ public final class PoolCore {
   /** As above, for an attempt dispatched at {@code dispatchedAt} (a success that predates the eviction does not restore). */
   public void onHealthy(Slot slot, long dispatchedAt) {
     if (settings.health().onHealthy(slot.state, dispatchedAt)) {
-      log.info("llmpool provider {} restored", slot.name());
+      log.info("llmpool[{}] provider {} restored", name, slot.name());
       emit(() -> new PoolEvent.Restored(slot.name(), slot.tier));
     }
   }
@@ -265,25 +451,80 @@ public final class PoolCore {
   /** As above, for an attempt dispatched at {@code dispatchedAt} (one that predates the eviction does not change it). */
   public void onFailure(Slot slot, Outcome outcome, int status, long hintNanos, long now, long dispatchedAt,
       boolean probe) {
+    boolean wasEvicted = slot.state.evicted();
+    long before = slot.state.evictedUntil();
+    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe,
+        mayEvict(slot));
+    if (e != null) {
+      if (!wasEvicted || probe) {
+        log.warn("llmpool[{}] provider {} evicted for {} ms after {}{} (ejection {})", name, slot.name(),
+            Duration.ofNanos(e.durationNanos()).toMillis(), outcome, status >= 0 ? " " + status : "", e.ejections());
+      } else {
+        log.debug("llmpool[{}] provider {} eviction kept until +{} ms", name, slot.name(),
+            Duration.ofNanos(e.durationNanos()).toMillis());
+      }
+      emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
+          e.serverHint(), e.ejections()));
+      if (publisher != null && (!wasEvicted || probe || e.untilNanos() != before)) {
+        publish(slot, outcome, e); // decided now: a new eviction or a later deadline
+      }
+    }
+  }
+
+  /** Whether the tier's max-ejection share still lets {@code slot} be evicted. */
+  private boolean mayEvict(Slot slot) {
     Router r = router;
-    boolean mayEvict = true;
     int pct = settings.health().policy().maxEjectionPercent();
     if (pct < 100 && slot.tier < r.tierCount()) {
       int size = r.tierSize(slot.tier);
       int evicted = r.evictedIn(slot.tier);
-      mayEvict = evicted == 0 || (evicted + 1) * 100 <= pct * size;
+      return evicted == 0 || (evicted + 1) * 100 <= pct * size;
     }
-    boolean wasEvicted = slot.state.evicted();
-    Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe, mayEvict);
-    if (e != null) {
-      if (!wasEvicted || probe) {
-        log.warn("llmpool provider {} evicted for {} ms after {}{} (ejection {})", slot.name(),
-            Duration.ofNanos(e.durationNanos()).toMillis(), outcome, status >= 0 ? " " + status : "", e.ejections());
-      } else {
-        log.debug("llmpool provider {} eviction kept until +{} ms", slot.name(), Duration.ofNanos(e.durationNanos()).toMillis());
+    return true;
+  }
+
+  // ------------------------------------------------------------------ shared state
+
+  /** Publishes an eviction this pool decided; off the pick path, after the decision. */
+  private void publish(Slot slot, Outcome cause, Health.Eviction e) {
+    try {
+      long deadline = settings.ticker().wallMillis() + TimeUnit.NANOSECONDS.toMillis(e.durationNanos());
+      publisher.publish(SharedEviction.builder().pool(name).provider(slot.name())
+          .deadlineEpochMillis(Math.max(0, deadline)).cause(cause).serverHint(e.serverHint()).build());
+    } catch (RuntimeException | Error t) {
+      if (t instanceof VirtualMachineError) {
+        throw t;
       }
-      emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
-          e.serverHint(), e.ejections()));
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(t));
+    }
+  }
+
+  /**
+   * Applies an eviction another instance decided: the same merge rule as a local one (the later
+   * deadline wins), its epoch-millisecond deadline turned into this pool's ticker time through
+   * {@code ticker.wallMillis()}. Ignored when already past or for a provider this pool does not
+   * have; never published again.
+   */
+  void applyShared(SharedEviction e) {
+    Objects.requireNonNull(e, "eviction");
+    if (!e.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + e.pool() + "'");
+    }
+    Slot slot = router.slot(e.provider());
+    if (slot == null) {
+      log.debug("llmpool[{}] shared eviction of a provider this pool does not have; ignored", name);
+      return;
+    }
+    long now = now();
+    long leftMillis = e.deadlineEpochMillis() - settings.ticker().wallMillis();
+    if (leftMillis <= 0) {
+      return;
+    }
+    long left = leftMillis >= Long.MAX_VALUE / 1_000_000 ? Long.MAX_VALUE : leftMillis * 1_000_000;
+    long deadline = settings.health().applyShared(slot.state, left, now, mayEvict(slot));
+    if (deadline != Long.MIN_VALUE) {
+      log.info("llmpool[{}] provider {} evicted for {} ms as another instance decided ({}{})", name, slot.name(),
+          Duration.ofNanos(deadline - now).toMillis(), e.cause(), e.serverHint() ? ", server hint" : "");
     }
   }
 
@@ -301,9 +542,9 @@ public final class PoolCore {
    */
   public void warnUnguardedRedirects(String provider) {
     if (unguardedRedirectsWarned.compareAndSet(false, true)) {
-      log.warn("llmpool provider {} sends a credential in a header other than Authorization (or extra headers), and"
-          + " this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would carry"
-          + " them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", provider);
+      log.warn("llmpool[{}] provider {} sends a credential in a header other than Authorization (or extra headers),"
+          + " and this OkHttpClient follows redirects without pool.redirectGuard(): a redirect to another host would"
+          + " carry them. Add addNetworkInterceptor(pool.redirectGuard()) or followRedirects(false).", name, provider);
     }
   }
 
@@ -330,49 +571,118 @@ public final class PoolCore {
   // ------------------------------------------------------------------ events and usage
 
   public boolean hasPoolListener() {
-    return settings.poolListener() != null;
+    return poolListeners.length > 0;
   }
 
   /**
-   * Builds and delivers an event only if someone listens; a throwing listener is logged by class
-   * and origin ({@link Failures#describe}), never by its message.
+   * Builds an event only if someone listens, once, and delivers it to every listener in
+   * registration order. A throwing listener is logged by class and origin
+   * ({@link Failures#describe}), never by its message, and the next listener still gets the event.
    */
   public void emit(Supplier<PoolEvent> event) {
-    PoolListener l = settings.poolListener();
-    if (l == null) {
+    PoolListener[] ls = poolListeners;
+    if (ls.length == 0) {
       return;
     }
-    try {
-      l.onEvent(event.get());
-    } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError) {
-        throw e;
+    PoolEvent e = event.get();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onEvent(e);
+      } catch (RuntimeException | Error t) {
+        if (t instanceof VirtualMachineError) {
+          throw t;
+        }
+        // no message: it may quote the event
+        log.warn("llmpool[{}] PoolListener threw {}; ignored (listener {} of {})", name, Failures.describe(t), i + 1,
+            ls.length);
       }
-      log.warn("llmpool PoolListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
   }
 
   public boolean hasUsageListener() {
-    return settings.usageListener() != null;
+    return usageListeners.length > 0;
   }
 
   /**
-   * Delivers a usage record; a throwing listener is logged by class and origin, never by its
-   * message (which may quote the record's requested model, the caller's own text).
+   * Delivers a usage record to every listener in registration order; a throwing listener is
+   * logged by class and origin, never by its message (which may quote the record's requested
+   * model, the caller's own text), and the next listener still gets the record.
    */
   public void deliver(TokenUsage usage) {
-    UsageListener l = settings.usageListener();
-    if (l == null) {
+    UsageListener[] ls = usageListeners;
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onUsage(usage);
+      } catch (RuntimeException | Error t) {
+        if (t instanceof VirtualMachineError) {
+          throw t;
+        }
+        // no message: it may quote the record
+        log.warn("llmpool[{}] UsageListener threw {}; ignored (listener {} of {})", name, Failures.describe(t), i + 1,
+            ls.length);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ attempt hooks
+
+  /** Whether an attempt hook is registered (when none is, no start or end value is built). */
+  public boolean hasAttemptListeners() {
+    return attemptListeners.length > 0;
+  }
+
+  /**
+   * Tells every attempt hook that an attempt was dispatched; returns the start value to hand to
+   * {@link #attemptEnded}, or null when no hook is registered (nothing is built).
+   */
+  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, String requestedModel, boolean streaming) {
+    AttemptListener[] ls = attemptListeners;
+    if (ls.length == 0) {
+      return null;
+    }
+    AttemptStart start = AttemptStart.builder().pool(name).provider(slot.name()).tier(slot.tier).attempt(attempt)
+        .probe(probe).requestedModel(requestedModel).streaming(streaming).build();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onStart(start);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "onStart", i, ls.length);
+      }
+    }
+    return start;
+  }
+
+  /**
+   * Tells every attempt hook that the attempt begun with {@code start} ended (nothing when
+   * {@code start} is null). Times in nanoseconds from dispatch; negative: none.
+   */
+  public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
+      long firstTokenNanos, TokenUsage.End bodyEnd) {
+    if (start == null) {
       return;
     }
-    try {
-      l.onUsage(usage);
-    } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError) {
-        throw e;
+    AttemptListener[] ls = attemptListeners;
+    AttemptEnd end = AttemptEnd.builder(start).outcome(outcome).status(status)
+        .duration(Duration.ofNanos(Math.max(0, durationNanos)))
+        .timeToHeaders(headersNanos >= 0 ? Duration.ofNanos(headersNanos) : null)
+        .timeToFirstToken(firstTokenNanos >= 0 ? Duration.ofNanos(firstTokenNanos) : null)
+        .bodyEnd(bodyEnd).build();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onEnd(end);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "onEnd", i, ls.length);
       }
-      log.warn("llmpool UsageListener threw {}; ignored", Failures.describe(e)); // no message: it may quote the record
     }
+  }
+
+  private void hookFailed(Throwable t, String method, int i, int n) {
+    if (t instanceof VirtualMachineError) {
+      throw (VirtualMachineError) t;
+    }
+    // no message: it may quote the requested model
+    log.warn("llmpool[{}] AttemptListener.{} threw {}; ignored (listener {} of {})", name, method, Failures.describe(t),
+        i + 1, n);
   }
 
   // ------------------------------------------------------------------ snapshot
@@ -393,12 +703,15 @@ public final class PoolCore {
   private ProviderSnapshot snapshot(Slot s, long now, double reference) {
     ProviderState st = s.state;
     ProviderSnapshot.Status status;
-    Duration left = null;
-    if (!st.evicted()) {
+    boolean inForce = st.evicted() && now - st.evictedUntil() < 0;
+    // present while an eviction is in force (also for a drained provider), absent otherwise
+    Duration left = inForce ? Duration.ofNanos(st.evictedUntil() - now) : null;
+    if (drainedAll || st.drained()) {
+      status = ProviderSnapshot.Status.DRAINED;
+    } else if (!st.evicted()) {
       status = ProviderSnapshot.Status.AVAILABLE;
-    } else if (now - st.evictedUntil() < 0) {
+    } else if (inForce) {
       status = ProviderSnapshot.Status.EVICTED;
-      left = Duration.ofNanos(st.evictedUntil() - now);
     } else {
       status = ProviderSnapshot.Status.PROBING;
     }

@@ -2,7 +2,7 @@ package io.github.llmpool.internal.health;
 
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 
 /**
  * Turns attempt outcomes into eviction decisions for a {@link ProviderState}, following an
@@ -118,6 +118,41 @@ public final class Health {
       s.releaseProbe();
     }
     return new Eviction(deadline, deadline - now, fromHint, s.ejections());
+  }
+
+  /**
+   * Applies an eviction another instance of the pool decided (a shared state's), with the rule of
+   * local ones: the deadline in force is never shortened. It counts no ejection (the instance
+   * that decided it did); {@code durationNanos} is cut to the longest eviction this policy gives (the
+   * larger of its max and quota durations). A probe in flight when it lands now predates the
+   * eviction: the probe flag is freed so that its end, whatever it is, cannot hold the provider
+   * out for good. Returns the deadline in force if this eviction began or extended one, else
+   * {@link Long#MIN_VALUE} (nothing changed).
+   *
+   * @param mayEvict false when the tier's max-ejection share is reached (an evicted provider is
+   *     extended regardless)
+   */
+  public long applyShared(ProviderState s, long durationNanos, long now, boolean mayEvict) {
+    if (durationNanos <= 0) {
+      return Long.MIN_VALUE;
+    }
+    long d = Math.min(durationNanos, Math.max(maxNanos, quotaNanos));
+    synchronized (s) {
+      boolean wasEvicted = s.evicted();
+      if (!wasEvicted && !mayEvict) {
+        return Long.MIN_VALUE;
+      }
+      long before = s.evictedUntil();
+      boolean probing = wasEvicted && now - before >= 0;
+      long deadline = s.evictUntil(now, now + d, false);
+      if (wasEvicted && deadline == before) {
+        return Long.MIN_VALUE; // the eviction in force already ends later
+      }
+      if (probing) {
+        s.releaseProbe();
+      }
+      return deadline;
+    }
   }
 
   /** {@code base x 2^ejections}, capped at max, plus up to {@code jitter} of itself (still capped). */

@@ -46,6 +46,9 @@ public final class ProviderState {
   private int consecutiveFailures; // guarded by this
   private volatile int ejections; // written under this
 
+  // Drain: an operator took the provider out of rotation (no new attempt, not even a probe).
+  private volatile boolean drained;
+
   // Counters.
   final LongAdder requests = new LongAdder();
   final LongAdder successes = new LongAdder();
@@ -77,9 +80,12 @@ public final class ProviderState {
 
   // ---------------------------------------------------------------- selection (lock-free reads)
 
-  /** Whether the provider may be picked now: not evicted, or past its deadline with no probe in flight. */
+  /**
+   * Whether the provider may be picked now: not drained, and not evicted or past its deadline with
+   * no probe in flight.
+   */
   public boolean isAvailable(long now) {
-    return !evicted || (now - evictedUntil >= 0 && !probeInFlight.get());
+    return !drained && (!evicted || (now - evictedUntil >= 0 && !probeInFlight.get()));
   }
 
   /**
@@ -166,9 +172,13 @@ public final class ProviderState {
 
   /**
    * Claims the provider for one attempt. Past an eviction deadline exactly one caller wins the
-   * probe; the others are refused until the probe ends.
+   * probe; the others are refused until the probe ends. A drained provider is always refused (a
+   * drain that lands between a pick and its claim wins).
    */
   public int claim(long now) {
+    if (drained) {
+      return REFUSED;
+    }
     if (!evicted) {
       return NORMAL;
     }
@@ -319,6 +329,24 @@ public final class ProviderState {
     return consecutiveFailures != 0 || consecutiveRateLimits != 0;
   }
 
+  // ---------------------------------------------------------------- drain
+
+  /**
+   * Takes the provider out of rotation ({@code true}) or puts it back; attempts in flight are not
+   * touched. Returns the previous value. Writers serialise on the pool's lock; readers (the pick
+   * path) read the flag lock-free.
+   */
+  public boolean drain(boolean drain) {
+    boolean was = drained;
+    drained = drain;
+    return was;
+  }
+
+  /** Whether an operator took the provider out of rotation. */
+  public boolean drained() {
+    return drained;
+  }
+
   // ---------------------------------------------------------------- snapshot reads
 
   public boolean evicted() {
@@ -393,6 +421,7 @@ public final class ProviderState {
 
   @Override
   public String toString() {
-    return "ProviderState{" + name + ", inFlight=" + inFlight.get() + ", evicted=" + evicted + "}";
+    return "ProviderState{" + name + ", inFlight=" + inFlight.get() + ", evicted=" + evicted
+        + (drained ? ", drained" : "") + "}";
   }
 }

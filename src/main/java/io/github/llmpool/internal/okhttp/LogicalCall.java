@@ -148,7 +148,7 @@ final class LogicalCall implements Exclusion {
         throw e;
       }
 
-      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel());
+      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming());
       Response response = attempt(out, lease, slot, n, now, maxAttempts, errors);
       if (response == null) {
         continue; // failed before a response; recorded

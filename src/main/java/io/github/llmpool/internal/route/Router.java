@@ -1,6 +1,6 @@
 package io.github.llmpool.internal.route;
 
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.route.Slot;
@@ -59,14 +59,14 @@ public final class Router {
   }
 
   /**
-   * For the fail-open policy: the non-excluded provider (weight > 0) whose eviction ends first,
-   * higher tiers first on a tie; null if every provider is excluded.
+   * For the fail-open policy: the non-excluded, non-drained provider (weight > 0) whose eviction
+   * ends first, higher tiers first on a tie; null if every provider is excluded or drained.
    */
   public Slot pickLeastEvicted(long now, Exclusion exclusion) {
     Slot best = null;
     long bestLeft = Long.MAX_VALUE;
     for (Slot s : all) {
-      if (s.weight == 0 || (exclusion != null && exclusion.excludes(s))) {
+      if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))) {
         continue;
       }
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;

@@ -1,6 +1,6 @@
 package io.github.llmpool.internal.route;
 
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.internal.route.Slot;
 
 /**

@@ -8,10 +8,10 @@ import java.util.function.Supplier;
  * {@code com.sun.management.ThreadMXBean}. A single-pick allocation check; JMH's
  * {@code gc.alloc.rate.norm} in benchmarks/ is the real measure.
  */
-final class Allocation {
+public final class Allocation {
   private Allocation() {}
 
-  static long measure(Supplier<?> op) {
+  public static long measure(Supplier<?> op) {
     com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
     Object sink = null;

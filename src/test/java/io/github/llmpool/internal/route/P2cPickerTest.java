@@ -3,7 +3,7 @@ package io.github.llmpool.internal.route;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.ScriptedRandom;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.internal.health.LatencyModel;

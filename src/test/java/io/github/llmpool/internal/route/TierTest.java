@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.ScriptedRandom;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.internal.health.Health;

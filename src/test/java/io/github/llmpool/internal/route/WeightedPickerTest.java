@@ -67,7 +67,7 @@ class WeightedPickerTest {
   @Test
   void pickDoesNotAllocate() {
     List<Slot> t = Slots.tier(0, 5, 3, 2, 1, 1, 1, 1, 1);
-    Router router = new Router(Strategy.WEIGHTED, List.of(t), io.github.llmpool.RandomSource.threadLocal(), MODEL);
+    Router router = new Router(Strategy.WEIGHTED, List.of(t), io.github.llmpool.spi.RandomSource.threadLocal(), MODEL);
     long allocated = Allocation.measure(() -> router.pick(0, null));
     assertTrue(allocated == 0, "bytes allocated per pick: " + allocated);
   }

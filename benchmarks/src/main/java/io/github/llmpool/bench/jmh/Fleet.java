@@ -4,7 +4,7 @@ import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.LatencyModel;

@@ -2,7 +2,7 @@ package io.github.llmpool.bench.jmh;
 
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.ProviderState;

@@ -1,5 +1,6 @@
 package io.github.llmpool.bench.quality;
 
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.Strategy;
 
@@ -40,7 +41,8 @@ enum Contender {
     this.concurrency = concurrency;
   }
 
-  void configure(ProviderPool.Builder b) {
-    b.strategy(strategy).llmAwareLatency(llmAware);
+  void configure(ProviderPool.Builder b, P2cSettings.Builder p2c) {
+    b.strategy(strategy);
+    p2c.llmAware(llmAware);
   }
 }

@@ -2,6 +2,7 @@ package io.github.llmpool.bench.quality;
 
 import io.github.llmpool.bench.NoDelay;
 import io.github.llmpool.LlmPoolException;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.Provider;
@@ -134,8 +135,6 @@ final class LoadRun {
     ProviderPool.Builder b = ProviderPool.builder()
         .eviction(world.eviction())
         .retry(world.retry())
-        .latencyDecay(world.latencyDecay())
-        .initialLatency(world.initialLatency())
         .onUsage(u -> {
           Rec r = CURRENT.get();
           if (r != null && u.attempt() >= r.attempts) {
@@ -143,7 +142,7 @@ final class LoadRun {
             r.provider = u.provider();
           }
         })
-        .listener(e -> {
+        .onEvent(e -> {
           String type = e instanceof PoolEvent.Evicted ? "evicted"
               : e instanceof PoolEvent.Restored ? "restored"
               : e instanceof PoolEvent.Probing ? "probing"
@@ -153,7 +152,10 @@ final class LoadRun {
               : e.getClass().getSimpleName(); // PoolEvent is open: a newer type is kept under its own name
           events.add(new Ev(System.nanoTime() - t0, type, e.provider()));
         });
-    contender.configure(b);
+    P2cSettings.Builder p2c = P2cSettings.builder().latencyDecay(world.latencyDecay())
+        .initialLatency(world.initialLatency());
+    contender.configure(b, p2c);
+    b.p2c(p2c.build());
     for (List<Scenario.Spec> tier : scenario.tiers()) {
       List<Provider> ps = new ArrayList<>();
       for (Scenario.Spec spec : tier) {
@@ -315,6 +317,7 @@ final class LoadRun {
             case AVAILABLE -> 'A';
             case EVICTED -> 'E';
             case PROBING -> 'P';
+            case DRAINED -> 'D';
           };
         }
         synchronized (this) {

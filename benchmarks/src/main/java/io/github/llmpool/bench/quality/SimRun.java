@@ -4,7 +4,8 @@ import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
-import io.github.llmpool.RandomSource;
+import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedState;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenUsage;
@@ -352,7 +353,7 @@ final class SimRun {
             retriedRequests++;
           }
         }
-        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null);
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
@@ -386,9 +387,10 @@ final class SimRun {
     pools = new PoolCore[instances];
     for (int i = 0; i < instances; i++) {
       RandomSource r = new Seeded(seed * 7919 + i);
-      PoolCore.Settings settings = new PoolCore.Settings(clock, r, new Health(EvictionPolicy.defaults(), model, r),
-          RetryPolicy.defaults(), classifier, AllEvictedPolicy.FAIL_OPEN, model, null, null, true, "llmpool.invalid",
-          "/v1");
+      PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
+          new Health(EvictionPolicy.defaults(), model, r), RetryPolicy.defaults(), classifier,
+          AllEvictedPolicy.FAIL_OPEN, model, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
+          "llmpool.invalid", "/v1");
       pools[i] = new PoolCore(settings, contender.strategy, List.of(endpoints), List.of(weights));
     }
 

@@ -1,7 +1,7 @@
 package io.github.llmpool.bench.quality;
 
 import io.github.llmpool.EvictionPolicy;
-import io.github.llmpool.ProviderPool;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.RetryPolicy;
 import java.time.Duration;
 
@@ -64,12 +64,12 @@ record World(double scale) {
   }
 
   Duration latencyDecay() {
-    Duration d = loopback(ProviderPool.DEFAULT_LATENCY_DECAY);
-    return d.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : d;
+    Duration d = loopback(P2cSettings.DEFAULT_LATENCY_DECAY);
+    return d.compareTo(P2cSettings.MIN_LATENCY_DECAY) < 0 ? P2cSettings.MIN_LATENCY_DECAY : d;
   }
 
   Duration initialLatency() {
-    Duration d = loopback(ProviderPool.DEFAULT_INITIAL_LATENCY);
-    return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
+    Duration d = loopback(P2cSettings.DEFAULT_INITIAL_LATENCY);
+    return d.compareTo(P2cSettings.MIN_INITIAL_LATENCY) < 0 ? P2cSettings.MIN_INITIAL_LATENCY : d;
   }
 }

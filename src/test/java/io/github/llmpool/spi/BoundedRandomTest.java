@@ -1,4 +1,4 @@
-package io.github.llmpool;
+package io.github.llmpool.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

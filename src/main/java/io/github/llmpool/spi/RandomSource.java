@@ -1,12 +1,14 @@
-package io.github.llmpool;
+package io.github.llmpool.spi;
 
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
  * The pool's only source of randomness (weighted draws, P2C candidates, tie breaks, eviction
- * jitter). Inject a scripted or seeded source so selection tests are exact. Implementations must
- * be thread-safe and should not allocate.
+ * jitter), set with {@code ProviderPool.Builder.random(...)}. A test seam rather than a setting:
+ * inject a scripted or seeded source so selection tests and simulations are exact; production
+ * code keeps the default, {@link #threadLocal()}. Implementations must be thread-safe and should
+ * not allocate (they are called on the pick path).
  */
 @FunctionalInterface
 public interface RandomSource {

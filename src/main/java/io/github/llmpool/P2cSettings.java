@@ -1,0 +1,160 @@
+package io.github.llmpool;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The settings of the latency estimates that {@link Strategy#POWER_OF_TWO_CHOICES} compares: how
+ * fast an estimate decays, what a provider without a sample is assumed to cost, and which latency
+ * signal is measured. Set with {@code ProviderPool.Builder.p2c(...)}; the other strategies ignore
+ * them (the estimates still show in {@link ProviderSnapshot#latencyEstimate()}).
+ *
+ * <pre>{@code
+ * ProviderPool.builder()
+ *     .p2c(P2cSettings.builder().latencyDecay(Duration.ofSeconds(30)).llmAware(false).build())
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class P2cSettings {
+
+  /** Default decay time constant of latency estimates: 10 s. */
+  public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
+  /** Shortest {@link Builder#latencyDecay(Duration) latencyDecay}: 100 ms. */
+  public static final Duration MIN_LATENCY_DECAY = Duration.ofMillis(100);
+  /** Longest {@link Builder#latencyDecay(Duration) latencyDecay}: 1 h. */
+  public static final Duration MAX_LATENCY_DECAY = Duration.ofHours(1);
+  /**
+   * Default latency estimate of a provider with no sample yet: 100 ms. Below typical LLM latencies,
+   * so a new provider is tried at once; the in-flight factor of the cost keeps it from being
+   * flooded before its first answers arrive, and while it has attempts in flight its estimate is
+   * at least the age of the oldest of them. It decays from the provider's creation like any
+   * estimate.
+   */
+  public static final Duration DEFAULT_INITIAL_LATENCY = Duration.ofMillis(100);
+  /** Smallest {@link Builder#initialLatency(Duration) initialLatency}: 1 ms. */
+  public static final Duration MIN_INITIAL_LATENCY = Duration.ofMillis(1);
+  /** Largest {@link Builder#initialLatency(Duration) initialLatency}: 10 min. */
+  public static final Duration MAX_INITIAL_LATENCY = Duration.ofMinutes(10);
+  /** Default of {@link Builder#llmAware(boolean) llmAware}: true. */
+  public static final boolean DEFAULT_LLM_AWARE = true;
+
+  private static final P2cSettings DEFAULTS = builder().build();
+
+  private final Duration latencyDecay;
+  private final Duration initialLatency;
+  private final boolean llmAware;
+
+  private P2cSettings(Builder b) {
+    this.latencyDecay = b.latencyDecay;
+    this.initialLatency = b.initialLatency;
+    this.llmAware = b.llmAware;
+  }
+
+  /** The defaults: decay 10 s, initial latency 100 ms, LLM-aware signal. */
+  public static P2cSettings defaults() {
+    return DEFAULTS;
+  }
+
+  /** A new builder holding the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The time constant of the estimates' decay. */
+  public Duration latencyDecay() {
+    return latencyDecay;
+  }
+
+  /** The estimate of a provider with no sample yet. */
+  public Duration initialLatency() {
+    return initialLatency;
+  }
+
+  /** Whether the LLM-aware latency signal is measured rather than the whole latency. */
+  public boolean llmAware() {
+    return llmAware;
+  }
+
+  /** A builder holding these settings. */
+  public Builder toBuilder() {
+    return builder().latencyDecay(latencyDecay).initialLatency(initialLatency).llmAware(llmAware);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof P2cSettings p && latencyDecay.equals(p.latencyDecay) && initialLatency.equals(p.initialLatency)
+        && llmAware == p.llmAware;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(latencyDecay, initialLatency, llmAware);
+  }
+
+  @Override
+  public String toString() {
+    return "P2cSettings{latencyDecay=" + latencyDecay + ", initialLatency=" + initialLatency + ", llmAware="
+        + llmAware + "}";
+  }
+
+  /** A mutable, not thread-safe builder; {@link #build()} returns an immutable value. */
+  public static final class Builder {
+    private Duration latencyDecay = DEFAULT_LATENCY_DECAY;
+    private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
+    private boolean llmAware = DEFAULT_LLM_AWARE;
+
+    private Builder() {}
+
+    /**
+     * Time constant of the latency estimates' decay: at pick time an estimate moves toward the
+     * tier's average by {@code tau / (tau + dt)}, and a sample below it weighs
+     * {@code 1 - exp(-dt / tau)}. Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
+     * {@link #MIN_LATENCY_DECAY} (100 ms) to {@link #MAX_LATENCY_DECAY} (1 h).
+     *
+     * @throws NullPointerException if {@code tau} is null
+     * @throws IllegalArgumentException if it is out of range
+     *     ({@code latencyDecay must be in [PT0.1S, PT1H] but was PT0S})
+     */
+    public Builder latencyDecay(Duration tau) {
+      this.latencyDecay = range("latencyDecay", tau, MIN_LATENCY_DECAY, MAX_LATENCY_DECAY);
+      return this;
+    }
+
+    /**
+     * Latency estimate of a provider with no sample yet. Default {@link #DEFAULT_INITIAL_LATENCY}
+     * (100 ms); from {@link #MIN_INITIAL_LATENCY} (1 ms) to {@link #MAX_INITIAL_LATENCY} (10 min).
+     *
+     * @throws NullPointerException if {@code estimate} is null
+     * @throws IllegalArgumentException if it is out of range
+     *     ({@code initialLatency must be in [PT0.001S, PT10M] but was PT0S})
+     */
+    public Builder initialLatency(Duration estimate) {
+      this.initialLatency = range("initialLatency", estimate, MIN_INITIAL_LATENCY, MAX_INITIAL_LATENCY);
+      return this;
+    }
+
+    /**
+     * Whether the LLM-aware latency signal is measured (time to first token for streams, latency
+     * normalised by output tokens otherwise) rather than the whole latency. Default
+     * {@link #DEFAULT_LLM_AWARE} (true).
+     */
+    public Builder llmAware(boolean enabled) {
+      this.llmAware = enabled;
+      return this;
+    }
+
+    /** The settings; every value was checked by its setter. */
+    public P2cSettings build() {
+      return new P2cSettings(this);
+    }
+
+    private static Duration range(String name, Duration d, Duration min, Duration max) {
+      Objects.requireNonNull(d, name);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "] but was " + d);
+      }
+      return d;
+    }
+  }
+}

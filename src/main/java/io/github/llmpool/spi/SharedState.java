@@ -1,0 +1,83 @@
+package io.github.llmpool.spi;
+
+/**
+ * What instances of one pool share about its providers: what one instance learns is published,
+ * what the others learned is applied. Today that is evictions ({@link SharedEviction}): a provider
+ * that answered one instance with a 429 and {@code Retry-After: 30} is kept out of rotation by
+ * every instance, not just the one that was told. Set with
+ * {@code ProviderPool.Builder.sharedState(...)}; the default, {@link #LOCAL_ONLY}, shares nothing.
+ * Instances share by pool name ({@code ProviderPool.Builder.name(...)}), and within a pool by
+ * provider name.
+ *
+ * <p>The contract, for implementations (a Redis or a database module, a test's in-memory one):
+ * <ul>
+ *   <li>{@link #join} is called once per pool, when it is built, with the pool's name and the
+ *       {@link Receiver} through which evictions learned elsewhere are applied; it returns the
+ *       {@link Publisher} the pool publishes its own evictions to. An exception it throws fails
+ *       {@code build()}.</li>
+ *   <li>A pool publishes an eviction once, when it decides it (a new eviction, or a deadline made
+ *       later), never on the pick path: on the thread that got the failing answer, after the
+ *       decision. {@link Publisher#publish} must return at once (queue the I/O on a thread of
+ *       your own); an exception it throws is logged and ignored. Evictions a pool applies from
+ *       the receiver are not published again.</li>
+ *   <li>{@link Receiver#onEviction} may be called from any thread, at any time (during
+ *       {@code join} too, to replay evictions in force). The pool applies an eviction with the
+ *       rule it applies to its own: an eviction in force is never shortened (the later deadline
+ *       wins); a deadline already past, or a provider the pool does not have, is ignored; a
+ *       deadline further than the pool's longest eviction (the larger of
+ *       {@code EvictionPolicy.maxDuration} and {@code quotaDuration}) is cut to it. A remote
+ *       eviction counts no ejection (the instance that decided it counted one), respects
+ *       {@code maxEjectionPercent}, is logged at INFO and emits no {@code PoolEvent}.</li>
+ *   <li>Deadlines travel as wall-clock epoch milliseconds; each pool converts them to its own
+ *       monotonic time with its {@code Ticker} ({@code Ticker.wallMillis()}), so the instances'
+ *       wall clocks should agree to well within an eviction.</li>
+ * </ul>
+ * Implementations must be thread-safe.
+ */
+public interface SharedState {
+
+  /** Shares nothing: every pool decides alone from its own answers. The default. */
+  SharedState LOCAL_ONLY = new SharedState() {
+    @Override
+    public Publisher join(String pool, Receiver receiver) {
+      return eviction -> {};
+    }
+
+    @Override
+    public String toString() {
+      return "SharedState.LOCAL_ONLY";
+    }
+  };
+
+  /**
+   * Connects one pool: remote evictions for {@code pool} go to {@code receiver}; the pool
+   * publishes its own to the publisher returned.
+   *
+   * @param pool the pool's name
+   * @param receiver applies what other instances learned; implemented by the pool
+   * @return where the pool publishes what it learns; never null
+   */
+  Publisher join(String pool, Receiver receiver);
+
+  /** Where a pool publishes what it learned. Implemented by the shared state. */
+  @FunctionalInterface
+  interface Publisher {
+    /**
+     * The pool evicted a provider (or made its eviction longer). Must not block: queue the I/O.
+     * Never called on the pick path.
+     */
+    void publish(SharedEviction eviction);
+  }
+
+  /** How the shared state hands a pool what other instances learned. Implemented by the pool. */
+  interface Receiver {
+    /**
+     * Applies an eviction decided by another instance (never shortening one in force).
+     *
+     * @throws NullPointerException if {@code eviction} is null
+     * @throws IllegalArgumentException if it is for another pool than the one that joined
+     *     ({@code pool must be 'chat' but was 'embed'})
+     */
+    void onEviction(SharedEviction eviction);
+  }
+}
