@@ -1,8 +1,6 @@
 package io.github.llmpool.samples;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.OpenAIClientImpl;
-import com.openai.core.ClientOptions;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -13,19 +11,18 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
+import io.github.llmpool.openai.LlmPoolOpenAI;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import okhttp3.OkHttpClient;
 
 /**
- * The official OpenAI Java SDK through llmpool. The SDK takes no OkHttp interceptor of ours, but
- * it takes any {@link com.openai.core.http.HttpClient}: {@link LlmPoolHttpClient} is one over an
- * OkHttpClient that carries {@code pool.interceptor()}. The SDK then talks to
- * {@code pool.baseUrl()} with a dummy key; the pool picks a provider, rewrites URL, auth and
- * {@code model}, and fails over.
+ * The official OpenAI Java SDK through llmpool, with {@code io.github.llmpool:llmpool-openai-java}:
+ * {@code LlmPoolOpenAI.client(pool)} is an SDK client whose transport is an OkHttp 5 client
+ * carrying {@code pool.interceptor()}. The SDK talks to {@code pool.baseUrl()} with a placeholder
+ * key; the pool picks a provider, rewrites URL, auth and {@code model}, and fails over.
  *
  * <p>SDK retries are off ({@code maxRetries(0)}): llmpool owns retries, and the SDK's own would
  * multiply attempts (each SDK retry is a new logical request to the pool).
@@ -38,17 +35,9 @@ public final class OpenAiSdkSample {
 
   private OpenAiSdkSample() {}
 
-  /**
-   * An SDK client whose every request goes through {@code okHttp} (which must carry
-   * {@code pool.interceptor()}) to {@code pool.baseUrl()}.
-   */
-  public static OpenAIClient client(ProviderPool pool, OkHttpClient okHttp) {
-    return new OpenAIClientImpl(ClientOptions.builder()
-        .httpClient(LlmPoolHttpClient.borrowing(okHttp))
-        .baseUrl(pool.baseUrl().toString())
-        .apiKey("unused-the-pool-sets-auth")
-        .maxRetries(0) // llmpool owns retries and failover
-        .build());
+  /** An SDK client whose every request goes through {@code pool}; closing it frees its OkHttp resources. */
+  public static OpenAIClient client(ProviderPool pool) {
+    return LlmPoolOpenAI.client(pool);
   }
 
   /** A pool over fake providers {@code a} and {@code b}: two priority tiers, a first, b as fallback. */
@@ -98,8 +87,7 @@ public final class OpenAiSdkSample {
     List<TokenUsage> usages = new CopyOnWriteArrayList<>();
     try (FakeProviders fakes = FakeProviders.start("a", "b")) {
       ProviderPool pool = pool(fakes, usages::add);
-      OkHttpClient okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
-      OpenAIClient client = client(pool, okHttp);
+      OpenAIClient client = client(pool);
       PrintStream out = System.out;
       try {
         ChatCompletion chat = client.chat().completions().create(chatRequest("Say hello").build());
@@ -120,8 +108,6 @@ public final class OpenAiSdkSample {
             + pool.snapshot().providers().stream().map(p -> p.name() + "=" + p.requests()).toList());
       } finally {
         client.close();
-        okHttp.dispatcher().executorService().shutdown();
-        okHttp.connectionPool().evictAll();
       }
     }
   }

@@ -21,18 +21,16 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The OpenAI SDK sample: the SDK over {@link LlmPoolHttpClient} over a pooled OkHttpClient. */
+/** The OpenAI SDK sample: the SDK over llmpool-openai-java's {@code LlmPoolOpenAI.client(pool)}. */
 class OpenAiSdkSampleTest {
 
   private FakeProviders fakes;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
-  private OkHttpClient okHttp;
   private OpenAIClient client;
 
   @BeforeEach
@@ -40,15 +38,12 @@ class OpenAiSdkSampleTest {
     fakes = FakeProviders.start("a", "b");
     usages = new LinkedBlockingQueue<>();
     pool = OpenAiSdkSample.pool(fakes, usages::add);
-    okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
-    client = OpenAiSdkSample.client(pool, okHttp);
+    client = OpenAiSdkSample.client(pool);
   }
 
   @AfterEach
   void tearDown() {
     client.close();
-    okHttp.dispatcher().executorService().shutdown();
-    okHttp.connectionPool().evictAll();
     fakes.close();
   }
 

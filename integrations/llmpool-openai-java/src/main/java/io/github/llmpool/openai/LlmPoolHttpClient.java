@@ -1,4 +1,4 @@
-package io.github.llmpool.samples;
+package io.github.llmpool.openai;
 
 import com.openai.core.RequestOptions;
 import com.openai.core.Timeout;
@@ -11,9 +11,11 @@ import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIIoException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -27,45 +29,69 @@ import okio.BufferedSink;
 
 /**
  * The OpenAI Java SDK's transport ({@link com.openai.core.http.HttpClient}) over an
- * {@link okhttp3.OkHttpClient} that carries llmpool's interceptor. It translates the SDK's request
- * (method, base URL + path segments, query parameters, headers, body) into an OkHttp
- * {@link Request}, and OkHttp's {@link Response} back into the SDK's {@link HttpResponse} with the
- * body left as a live stream, so the SDK's SSE streaming reads events as they arrive.
+ * {@link OkHttpClient} (OkHttp 5) that carries llmpool's interceptor. {@link LlmPoolOpenAI} builds
+ * one for a pool; build one yourself only to wire your own OkHttpClient.
  *
- * <pre>{@code
- * OkHttpClient okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
- * OpenAIClient openai = new OpenAIClientImpl(ClientOptions.builder()
- *     .httpClient(LlmPoolHttpClient.borrowing(okHttp))
- *     .baseUrl(pool.baseUrl().toString())
- *     .apiKey("unused")      // the pool replaces auth per provider
- *     .maxRetries(0)         // llmpool owns retries and failover
- *     .build());
- * }</pre>
+ * <p>It turns the SDK's request (method, base URL and path segments, query parameters, headers,
+ * body) into an OkHttp {@link Request} and OkHttp's {@link Response} back into the SDK's
+ * {@link HttpResponse}, the body left a live stream so the SDK's SSE reader gets events as they
+ * arrive. Unlike the SDK's own OkHttp transport it adds no network interceptor: in particular none
+ * that removes {@code Authorization} or {@code api-key} when the wire host differs from the
+ * call's URL, which the pool's rewrite always makes it.
  *
- * <p>Nothing here knows about the pool: the interceptor does the routing. The SDK closes its
- * transport when the SDK client is closed, or when it becomes unreachable; a {@linkplain
- * #borrowing borrowing} adapter then only refuses new calls, an {@linkplain #owning owning} one
- * also shuts the OkHttp dispatcher down and evicts its connections.
+ * <ul>
+ *   <li>SDK JSON bodies are repeatable and stay so, so the pool can read and rewrite {@code model}
+ *       and replay the body on failover; one-shot uploads say they are one-shot.
+ *   <li>The SDK's per-request timeouts ({@link RequestOptions#getTimeout()}: connect, read, write,
+ *       request) apply to each call. A client with other timeouts than the OkHttpClient's is
+ *       derived with {@link OkHttpClient#newBuilder()} (same dispatcher, connections and
+ *       interceptors) and kept for the next call with the same timeouts.
+ *   <li>{@link #executeAsync} enqueues on the OkHttp dispatcher; cancelling the future cancels the
+ *       call.
+ *   <li>The SDK closes its transport when its client is closed or becomes unreachable. A
+ *       {@linkplain #borrowing borrowing} transport then only refuses new calls; an
+ *       {@linkplain #owning owning} one also shuts the dispatcher's threads down and evicts the
+ *       idle connections.
+ *   <li>It is not a {@code com.openai.core.http.WebSocketClient}: the SDK's WebSocket (Realtime)
+ *       calls are not supported through it.
+ * </ul>
+ *
+ * <p>Thread-safe.
  */
 public final class LlmPoolHttpClient implements HttpClient {
 
   private final OkHttpClient okHttp;
   private final boolean ownsClient;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The client last derived for timeouts other than okHttp's, with those timeouts. */
+  private volatile Derived derived;
+
+  private record Derived(Timeout timeout, OkHttpClient client) {}
 
   private LlmPoolHttpClient(OkHttpClient okHttp, boolean ownsClient) {
     this.okHttp = Objects.requireNonNull(okHttp, "okHttp");
     this.ownsClient = ownsClient;
   }
 
-  /** An adapter that leaves {@code okHttp}'s threads and connections alone on {@link #close()}. */
+  /**
+   * A transport over {@code okHttp} that leaves its threads and connections alone when closed.
+   * {@code okHttp} must already carry the pool's interceptor.
+   */
   public static LlmPoolHttpClient borrowing(OkHttpClient okHttp) {
     return new LlmPoolHttpClient(okHttp, false);
   }
 
-  /** An adapter that shuts {@code okHttp}'s dispatcher and connection pool down on {@link #close()}. */
+  /**
+   * A transport over {@code okHttp} that shuts its dispatcher's threads down and evicts its idle
+   * connections when closed. {@code okHttp} must already carry the pool's interceptor.
+   */
   public static LlmPoolHttpClient owning(OkHttpClient okHttp) {
     return new LlmPoolHttpClient(okHttp, true);
+  }
+
+  /** The OkHttpClient calls go through (with the pool's interceptor). */
+  public OkHttpClient okHttpClient() {
+    return okHttp;
   }
 
   @Override
@@ -129,22 +155,46 @@ public final class LlmPoolHttpClient implements HttpClient {
     }
   }
 
+  @Override
+  public String toString() {
+    return "LlmPoolHttpClient{" + (ownsClient ? "owning" : "borrowing") + (closed.get() ? ", closed" : "") + "}";
+  }
+
   private Call newCall(HttpRequest request, RequestOptions requestOptions) {
     if (closed.get()) {
       throw new IllegalStateException("LlmPoolHttpClient is closed");
     }
-    OkHttpClient client = okHttp;
-    Timeout timeout = requestOptions.getTimeout();
-    if (timeout != null) {
-      // newBuilder() shares the dispatcher, connection pool and interceptors (the pool's included).
-      client = okHttp.newBuilder()
-          .connectTimeout(timeout.connect())
-          .readTimeout(timeout.read())
-          .writeTimeout(timeout.write())
-          .callTimeout(timeout.request())
-          .build();
+    return clientFor(requestOptions.getTimeout()).newCall(toOkHttpRequest(request));
+  }
+
+  private OkHttpClient clientFor(Timeout timeout) {
+    if (timeout == null || sameTimeouts(okHttp, timeout)) {
+      return okHttp;
     }
-    return client.newCall(toOkHttpRequest(request));
+    Derived d = derived;
+    if (d != null && d.timeout().equals(timeout)) {
+      return d.client();
+    }
+    // newBuilder() shares the dispatcher, connection pool and interceptors (the pool's included).
+    OkHttpClient client = okHttp.newBuilder()
+        .connectTimeout(timeout.connect())
+        .readTimeout(timeout.read())
+        .writeTimeout(timeout.write())
+        .callTimeout(timeout.request())
+        .build();
+    derived = new Derived(timeout, client);
+    return client;
+  }
+
+  private static boolean sameTimeouts(OkHttpClient c, Timeout t) {
+    return millis(t.connect()) == c.connectTimeoutMillis()
+        && millis(t.read()) == c.readTimeoutMillis()
+        && millis(t.write()) == c.writeTimeoutMillis()
+        && millis(t.request()) == c.callTimeoutMillis();
+  }
+
+  private static long millis(Duration d) {
+    return TimeUnit.NANOSECONDS.toMillis(d.toNanos());
   }
 
   static Request toOkHttpRequest(HttpRequest request) {

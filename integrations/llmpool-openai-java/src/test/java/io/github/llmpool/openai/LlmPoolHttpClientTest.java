@@ -1,4 +1,4 @@
-package io.github.llmpool.samples;
+package io.github.llmpool.openai;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,13 +10,14 @@ import com.openai.core.ClientOptions;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.NotFoundException;
 import com.openai.errors.RateLimitException;
+import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.completions.CompletionUsage;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.embeddings.EmbeddingModel;
-import com.openai.models.completions.CompletionUsage;
 import com.openai.models.models.ModelRetrieveParams;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
@@ -29,24 +30,22 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The SDK adapter on its own: a plain OkHttpClient (no pool) straight at one fake provider, to
- * show that requests, headers, query parameters, bodies, statuses and streamed bodies cross it
- * intact.
+ * The transport on its own: the real SDK over {@link LlmPoolHttpClient} over a plain OkHttpClient
+ * (no pool) straight at one fake provider, to show that requests, headers, query parameters,
+ * bodies, statuses and streamed bodies cross it intact.
  */
-class OpenAiSdkAdapterTest {
+class LlmPoolHttpClientTest {
 
-  private FakeProviders fakes;
-  private OkHttpClient okHttp;
+  private FakeOpenAi direct;
   private OpenAIClient client;
 
   @BeforeEach
   void setUp() {
-    fakes = FakeProviders.start("direct");
-    okHttp = new OkHttpClient();
+    direct = FakeOpenAi.start("direct");
     client = new OpenAIClientImpl(ClientOptions.builder()
-        .httpClient(LlmPoolHttpClient.owning(okHttp))
-        .baseUrl(fakes.get("direct").baseUrl())
-        .apiKey("sk-direct")
+        .httpClient(LlmPoolHttpClient.owning(new OkHttpClient()))
+        .baseUrl(direct.baseUrl())
+        .apiKey(direct.key)
         .maxRetries(0)
         .build());
   }
@@ -54,7 +53,7 @@ class OpenAiSdkAdapterTest {
   @AfterEach
   void tearDown() {
     client.close();
-    fakes.close();
+    direct.close();
   }
 
   private static ChatCompletionCreateParams.Builder chat() {
@@ -62,20 +61,22 @@ class OpenAiSdkAdapterTest {
   }
 
   @Test
-  void chatCompletionCrossesTheAdapter() {
+  void chatCompletionCrossesTheTransport() {
     ChatCompletion completion = client.chat().completions().create(chat().build());
 
-    assertEquals("hello from direct", completion.choices().get(0).message().content().orElseThrow());
+    assertEquals("agentgateway works", completion.choices().get(0).message().content().orElseThrow());
     CompletionUsage usage = completion.usage().orElseThrow();
-    assertEquals(3, usage.completionTokens());
-    assertEquals(usage.promptTokens() + 3, usage.totalTokens());
+    assertEquals(23, usage.promptTokens());
+    assertEquals(57, usage.completionTokens());
+    assertEquals(80, usage.totalTokens());
 
-    RecordedRequest sent = fakes.get("direct").lastRequest();
+    RecordedRequest sent = direct.last();
     assertEquals("POST", sent.getMethod());
     assertEquals("/v1/chat/completions", sent.getUrl().encodedPath());
-    assertEquals("Bearer sk-direct", sent.getHeaders().get("Authorization"));
+    assertEquals("Bearer key-direct", sent.getHeaders().get("Authorization"));
     assertTrue(sent.getHeaders().get("Content-Type").startsWith("application/json"));
-    assertEquals("gpt-4o-mini", fakes.get("direct").lastModel());
+    assertEquals("gpt-4o-mini", FakeOpenAi.body(sent).path("model").asText());
+    assertEquals("Say hello", FakeOpenAi.body(sent).path("messages").path(0).path("content").asText());
   }
 
   @Test
@@ -91,16 +92,16 @@ class OpenAiSdkAdapterTest {
         chunk.usage().ifPresent(usage::set);
       });
     }
-    assertEquals("hello from direct", text.toString());
-    assertEquals(3, usage.get().completionTokens());
-    assertTrue(fakes.get("direct").lastRequestJson().path("stream").asBoolean());
-    assertTrue(fakes.get("direct").lastRequestJson().path("stream_options").path("include_usage").asBoolean());
+    assertEquals("pool ok", text.toString());
+    assertEquals(21, usage.get().totalTokens());
+    assertTrue(FakeOpenAi.body(direct.last()).path("stream").asBoolean());
+    assertTrue(FakeOpenAi.body(direct.last()).path("stream_options").path("include_usage").asBoolean());
   }
 
   @Test
   void asyncChatCompletion() throws Exception {
     ChatCompletion completion = client.async().chat().completions().create(chat().build()).get(30, TimeUnit.SECONDS);
-    assertEquals("hello from direct", completion.choices().get(0).message().content().orElseThrow());
+    assertEquals("agentgateway works", completion.choices().get(0).message().content().orElseThrow());
   }
 
   @Test
@@ -116,20 +117,19 @@ class OpenAiSdkAdapterTest {
         .map(t -> t.text())
         .findFirst()
         .orElseThrow();
-    assertEquals("hello from direct", text);
-    assertEquals(3, response.usage().orElseThrow().outputTokens());
-    assertEquals("/v1/responses", fakes.get("direct").lastRequest().getUrl().encodedPath());
+    assertEquals("Hi there", text);
+    assertEquals(87, response.usage().orElseThrow().outputTokens());
+    assertEquals("/v1/responses", direct.last().getUrl().encodedPath());
   }
 
   @Test
   void queryParametersAndGetWithoutBody() {
-    // The fake answers anything but POST with 405 and unknown paths with 404; what matters here is
-    // the request line the adapter produced.
-    assertThrows(RuntimeException.class, () -> client.models().retrieve(ModelRetrieveParams.builder()
+    // The fake serves POST chat/completions and responses only; what matters is the request line.
+    assertThrows(NotFoundException.class, () -> client.models().retrieve(ModelRetrieveParams.builder()
         .model("gpt-4o-mini")
         .putAdditionalQueryParam("x-probe", "a b&c")
         .build()));
-    RecordedRequest sent = fakes.get("direct").lastRequest();
+    RecordedRequest sent = direct.last();
     assertEquals("GET", sent.getMethod());
     assertEquals("/v1/models/gpt-4o-mini", sent.getUrl().encodedPath());
     assertEquals("a b&c", sent.getUrl().queryParameter("x-probe"));
@@ -137,21 +137,32 @@ class OpenAiSdkAdapterTest {
   }
 
   @Test
-  void errorStatusReachesTheSdkAndNoRetryWithMaxRetriesZero() {
-    fakes.get("direct").rateLimitAll(true);
+  void errorStatusReachesTheSdkAndMaxRetriesZeroSendsOneRequest() {
+    direct.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
     RateLimitException e = assertThrows(RateLimitException.class,
         () -> client.chat().completions().create(chat().build()));
     assertEquals(429, e.statusCode());
-    assertEquals(1, fakes.get("direct").requestCount(), "maxRetries(0): one HTTP request per SDK call");
+    assertEquals("2", e.headers().values("retry-after").get(0), "response headers cross the transport");
+    assertEquals(1, direct.requests(), "maxRetries(0): one HTTP request per SDK call");
   }
 
   @Test
-  void notFoundIsMapped() {
-    // The fake serves chat completions and responses only.
+  void unauthorizedAndNotFoundAreMapped() {
+    OpenAIClient wrongKey = new OpenAIClientImpl(ClientOptions.builder()
+        .httpClient(LlmPoolHttpClient.owning(new OkHttpClient()))
+        .baseUrl(direct.baseUrl())
+        .apiKey("sk-wrong")
+        .maxRetries(0)
+        .build());
+    try {
+      assertThrows(UnauthorizedException.class, () -> wrongKey.chat().completions().create(chat().build()));
+    } finally {
+      wrongKey.close();
+    }
     assertThrows(NotFoundException.class, () -> client.embeddings().create(EmbeddingCreateParams.builder()
         .model(EmbeddingModel.TEXT_EMBEDDING_3_SMALL)
         .input("hello")
         .build()));
-    assertEquals("/v1/embeddings", fakes.get("direct").lastRequest().getUrl().encodedPath());
+    assertEquals("/v1/embeddings", direct.last().getUrl().encodedPath());
   }
 }
