@@ -280,7 +280,7 @@ final class LogicalCall implements Exclusion {
         + " URL, which the pool's rewrite always makes it). This is a client configuration error, not a bad key:"
         + " nothing was evicted or retried. Fix: send the pool's requests through an HTTP client that keeps the"
         + " header (an OkHttpClient with pool.interceptor() and no network interceptor that drops credentials; for"
-        + " the OpenAI Java SDK, a custom com.openai.core.http.HttpClient over such a client)", attempts, null);
+        + " the OpenAI Java SDK, io.github.llmpool:llmpool-openai-java's LlmPoolOpenAI.client(pool))", attempts, null);
   }
 
   /** Closes the response kept for the caller, if any, finishing its attempt as discarded. */

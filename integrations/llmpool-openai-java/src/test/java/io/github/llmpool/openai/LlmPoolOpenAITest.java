@@ -100,8 +100,8 @@ class LlmPoolOpenAITest {
   }
 
   private static void assertTokens(long prompt, long completion, long total, TokenUsage u) {
-    assertEquals(prompt, u.promptTokens(), "prompt tokens");
-    assertEquals(completion, u.completionTokens(), "completion tokens");
+    assertEquals(prompt, u.tokens().prompt(), "prompt tokens");
+    assertEquals(completion, u.tokens().completion(), "completion tokens");
     assertEquals(total, u.totalTokens(), "total tokens");
   }
 
