@@ -14,6 +14,13 @@ import java.util.List;
 public final class AttemptsExhaustedException extends LlmPoolException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * For the pool (and tests): {@code message} and every attempt, {@code cause} the last failure.
+   *
+   * @param message what happened, without any credential
+   * @param attempts every attempt of the logical request, in order (copied)
+   * @param cause the last attempt's failure, or null
+   */
   public AttemptsExhaustedException(String message, List<Attempt> attempts, Throwable cause) {
     super(message, attempts, cause);
   }

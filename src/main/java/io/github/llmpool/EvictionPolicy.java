@@ -64,34 +64,42 @@ public final class EvictionPolicy {
     return DEFAULTS;
   }
 
+  /** A builder with every default of this class's {@code DEFAULT_*} constants. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** The first computed eviction (default {@link #DEFAULT_BASE_DURATION}); doubled per ejection. */
   public Duration baseDuration() {
     return baseDuration;
   }
 
+  /** The cap of computed and server-named evictions (default {@link #DEFAULT_MAX_DURATION}). */
   public Duration maxDuration() {
     return maxDuration;
   }
 
+  /** The eviction after a quota-exhausted 429 or a bad key (default {@link #DEFAULT_QUOTA_DURATION}). */
   public Duration quotaDuration() {
     return quotaDuration;
   }
 
+  /** Up to this fraction of a computed eviction is added at random (default {@link #DEFAULT_JITTER}). */
   public double jitter() {
     return jitter;
   }
 
+  /** Consecutive 429s that evict (default {@link #DEFAULT_RATE_LIMIT_THRESHOLD}). */
   public int rateLimitThreshold() {
     return rateLimitThreshold;
   }
 
+  /** Consecutive failures other than 429 that evict (default {@link #DEFAULT_FAILURE_THRESHOLD}). */
   public int failureThreshold() {
     return failureThreshold;
   }
 
+  /** The largest share of a tier evicted at once, in percent (default {@link #DEFAULT_MAX_EJECTION_PERCENT}). */
   public int maxEjectionPercent() {
     return maxEjectionPercent;
   }
@@ -167,6 +175,11 @@ public final class EvictionPolicy {
       return this;
     }
 
+    /**
+     * The policy; settings were validated as they were set.
+     *
+     * @return an immutable policy
+     */
     public EvictionPolicy build() {
       if (maxDuration.compareTo(baseDuration) < 0) {
         throw new IllegalArgumentException("maxDuration (" + maxDuration + ") must be >= baseDuration (" + baseDuration + ")");

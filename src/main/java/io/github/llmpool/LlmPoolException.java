@@ -12,6 +12,13 @@ public class LlmPoolException extends IOException {
 
   private final transient List<Attempt> attempts;
 
+  /**
+   * {@code message} followed by the list of attempts.
+   *
+   * @param message what happened, without any credential
+   * @param attempts every attempt of the logical request, in order (copied)
+   * @param cause the underlying failure, or null
+   */
   public LlmPoolException(String message, List<Attempt> attempts, Throwable cause) {
     super(message + describe(attempts), cause);
     this.attempts = List.copyOf(attempts);

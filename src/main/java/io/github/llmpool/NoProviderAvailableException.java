@@ -15,6 +15,13 @@ public final class NoProviderAvailableException extends LlmPoolException {
 
   private final Duration earliestReturn;
 
+  /**
+   * For the pool (and tests).
+   *
+   * @param message every provider and why it could not take the request
+   * @param earliestReturn when the first provider returns from its eviction ({@link Duration#ZERO} if unknown)
+   * @param attempts the attempts made before nothing was left, in order (copied)
+   */
   public NoProviderAvailableException(String message, Duration earliestReturn, List<Attempt> attempts) {
     super(message, attempts, null);
     this.earliestReturn = earliestReturn;

@@ -10,5 +10,11 @@ package io.github.llmpool;
  */
 @FunctionalInterface
 public interface PoolListener {
+  /**
+   * Receives one event, on the thread where it happened; keep it short. A listener that throws is
+   * logged and ignored.
+   *
+   * @param event what happened (types may be added: handle unknown ones)
+   */
   void onEvent(PoolEvent event);
 }

@@ -40,10 +40,12 @@ public final class RetryPolicy {
     this.budgetWindow = b.budgetWindow;
   }
 
+  /** Every default: {@link #DEFAULT_MAX_ATTEMPTS} attempts, the budget of the {@code DEFAULT_BUDGET_*} constants. */
   public static RetryPolicy defaults() {
     return DEFAULTS;
   }
 
+  /** A builder with every default of this class's {@code DEFAULT_*} constants. */
   public static Builder builder() {
     return new Builder();
   }
@@ -53,18 +55,22 @@ public final class RetryPolicy {
     return builder().maxAttempts(1).build();
   }
 
+  /** Attempts per logical request, the first included (default {@link #DEFAULT_MAX_ATTEMPTS}). */
   public int maxAttempts() {
     return maxAttempts;
   }
 
+  /** Retries allowed as a fraction of recent requests (default {@link #DEFAULT_BUDGET_RATIO}). */
   public double budgetRatio() {
     return budgetRatio;
   }
 
+  /** Retries always allowed per second, whatever the ratio (default {@link #DEFAULT_MIN_RETRIES_PER_SECOND}). */
   public int minRetriesPerSecond() {
     return minRetriesPerSecond;
   }
 
+  /** The window the budget counts requests and retries over (default {@link #DEFAULT_BUDGET_WINDOW}). */
   public Duration budgetWindow() {
     return budgetWindow;
   }
@@ -121,6 +127,11 @@ public final class RetryPolicy {
       return this;
     }
 
+    /**
+     * The policy; settings were validated as they were set.
+     *
+     * @return an immutable policy
+     */
     public RetryPolicy build() {
       return new RetryPolicy(this);
     }

@@ -11,6 +11,9 @@ import java.io.IOException;
 public final class TruncatedStreamException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * @param message which provider's stream ended without its terminal event
+   */
   public TruncatedStreamException(String message) {
     super(message);
   }

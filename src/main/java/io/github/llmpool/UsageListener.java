@@ -9,5 +9,11 @@ package io.github.llmpool;
  */
 @FunctionalInterface
 public interface UsageListener {
+  /**
+   * Receives the record of one attempt, exactly once, on the thread that ended the attempt's body;
+   * keep it short. A listener that throws is logged and ignored.
+   *
+   * @param usage the attempt's tokens, timings and how its body ended
+   */
   void onUsage(TokenUsage usage);
 }
