@@ -138,6 +138,10 @@ final class LogicalCall implements Exclusion {
   /** Tells OkHttp's call timeout from a caller's cancel (real time since entry). */
   private final CallDeadline deadline = new CallDeadline();
 
+  /** The request of the latest attempt as sent to its provider, and as the caller may see it. */
+  private Request sent;
+  private Request sentUnsigned;
+
   /** Failures before a response, in order (created at the first). */
   private List<IOException> errors;
 
@@ -206,7 +210,11 @@ final class LogicalCall implements Exclusion {
           sticky.remember(key, slot.name(), stickyProvider);
           stickyProvider = slot.name();
         }
-        out = plan.forEndpoint(slot.endpoint);
+        Request.Builder signed = plan.builder(slot.endpoint);
+        out = signed.build();
+        // The caller's view of this request, from the same builder (see forCaller).
+        sentUnsigned = slot.endpoint.scope == null ? out : RequestPlan.unsigned(signed, slot.endpoint);
+        sent = out;
       } catch (RuntimeException e) {
         core.onNeutral(slot, probe[0]);
         throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
@@ -390,7 +398,7 @@ final class LogicalCall implements Exclusion {
    */
   private Response forCaller(Response r, io.github.llmpool.internal.route.Endpoint e, AttemptLease lease, boolean noRetry) {
     io.github.llmpool.internal.engine.Secrets secrets = core.secrets();
-    Response.Builder b = callerView(r, e, secrets)
+    Response.Builder b = callerView(r, e, secrets, r.request() == sent ? sentUnsigned : null)
         .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding"), secrets));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
@@ -406,11 +414,17 @@ final class LogicalCall implements Exclusion {
    */
   static Response.Builder callerView(Response r, io.github.llmpool.internal.route.Endpoint e,
       io.github.llmpool.internal.engine.Secrets secrets) {
+    return callerView(r, e, secrets, null);
+  }
+
+  /** As above; {@code unsigned}, when not null, is {@code withoutCredentials(r.request(), e)}, already built. */
+  private static Response.Builder callerView(Response r, io.github.llmpool.internal.route.Endpoint e,
+      io.github.llmpool.internal.engine.Secrets secrets, Request unsigned) {
     Response.Builder b = r.newBuilder();
     if (e.scope == null && secrets.isEmpty()) { // no credential, no extra header, no pool tag
       return b;
     }
-    b.request(withoutCredentials(r.request(), e));
+    b.request(unsigned != null ? unsigned : withoutCredentials(r.request(), e));
     String message = secrets.redact(r.message());
     if (message != r.message()) {
       b.message(message);
