@@ -660,10 +660,16 @@ public final class JsonRequest {
             if (j + 6 > n) {
               return -1;
             }
+            int u = 0;
             for (int k = j + 2; k < j + 6; k++) {
-              if (Character.digit(b[k], 16) < 0) {
+              int h = Character.digit(b[k], 16);
+              if (h < 0) {
                 return -1;
               }
+              u = u << 4 | h;
+            }
+            if (u >= 0xD800 && u <= 0xDFFF) {
+              return -1; // a surrogate escape (a broken pair may fail Jackson): Jackson decides
             }
             j += 6;
           } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {

@@ -79,7 +79,8 @@ class JsonRequestScanTest {
         agree(mutate(r, body));
       }
     }
-    assertTrue(fastHits > generated / 2, "fast path taken for " + fastHits + " of " + generated);
+    // generated bodies hold escapes of surrogate pairs and keys with escapes, which go to Jackson
+    assertTrue(fastHits > generated / 3, "fast path taken for " + fastHits + " of " + generated);
   }
 
   private static byte[] mutate(Random r, byte[] b) {
