@@ -44,6 +44,8 @@ public final class UsageTap extends ResponseBody {
   private final UsageParser parser;
   private final BufferedSource source;
   private final Secrets secrets;
+  /** The body's type, read once (OkHttp's network body parses its header on every call). */
+  private final MediaType type;
 
   private final CallDeadline deadline;
 
@@ -55,6 +57,7 @@ public final class UsageTap extends ResponseBody {
     this.deadline = deadline;
     this.secrets = secrets;
     MediaType type = delegate.contentType();
+    this.type = type;
     this.parser = readable && type != null ? UsageParser.forMediaType(type.type(), type.subtype()) : UsageParser.none();
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
@@ -85,7 +88,7 @@ public final class UsageTap extends ResponseBody {
 
   @Override
   public MediaType contentType() {
-    return delegate.contentType();
+    return type;
   }
 
   @Override
