@@ -8,7 +8,8 @@ import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.usage.UsageResult;
 import io.github.llmpool.spi.AttemptStart;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One attempt on one provider, from dispatch to the end of its response body. Holds the in-flight
@@ -26,7 +27,17 @@ public final class AttemptLease {
   private final boolean probe;
   private final long start;
   private final String requestedModel;
-  private final AtomicBoolean done = new AtomicBoolean();
+  /** 0 until the attempt ends, then 1: set once by compare-and-set (a field, not an AtomicBoolean). */
+  private volatile int done;
+  private static final VarHandle DONE;
+
+  static {
+    try {
+      DONE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "done", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   private volatile long headersAt = -1;
   private volatile int status = -1;
   private volatile Outcome outcome;
@@ -81,7 +92,7 @@ public final class AttemptLease {
    * ({@code outcome == null} means cancelled: no health verdict).
    */
   public void failedBeforeResponse(Outcome outcome, long now) {
-    if (!done.compareAndSet(false, true)) {
+    if (!DONE.compareAndSet(this, 0, 1)) {
       return;
     }
     slot.state.release();
@@ -112,7 +123,7 @@ public final class AttemptLease {
    * provider ({@code null}: the caller gave up, no verdict).
    */
   public void finish(UsageResult usage, TokenUsage.End end, long ttftAt, long now, Outcome bodyFailure) {
-    if (!done.compareAndSet(false, true)) {
+    if (!DONE.compareAndSet(this, 0, 1)) {
       return;
     }
     int code = status;

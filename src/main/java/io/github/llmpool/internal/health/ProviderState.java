@@ -23,6 +23,16 @@ public final class ProviderState {
   /** {@link #claim} result: this request is the single probe after an eviction. */
   public static final int PROBE = 2;
 
+  /**
+   * Restores: bumped after every change that may make a provider available before its eviction
+   * deadline (an evicted provider restored, a probe flag cleared). A routing hint "every provider
+   * of this tier is out until T" holds while this count is what it was when the hint was made
+   * ({@code TierPicker}); nothing else makes an evicted provider available early (evictions only
+   * start or extend). One count for the JVM: rarely written (restores are rare), so reading it on
+   * the pick path costs a load of a cache line that stays shared.
+   */
+  private static final PaddedLong RESTORES = new PaddedLong();
+
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
@@ -165,6 +175,109 @@ public final class ProviderState {
     return latency;
   }
 
+  /**
+   * The sign of {@code a.costPerInverse(now, model, refA, invA) - b.costPerInverse(now, model,
+   * refB, invB)}, computed without a division (P2C's comparison, on every pick). Each cost is a
+   * fraction: the decayed latency {@code (ref x dt + est x tau) / (tau + dt)} (or
+   * {@code est x tau / (tau + dt)} without a reference; the cold-start floor over 1), times
+   * {@code 1 + in-flight x inverse capacity}, times the decayed failure factor
+   * {@code (tau + dtf + fail x tau) / (tau + dtf)}; the two fractions are compared by
+   * cross-multiplying their (positive) denominators. Every field is read once. Equal to the sign
+   * of the difference of the two costs up to rounding: only costs within a few units in the last
+   * place of each other may compare differently.
+   */
+  public static int compareCost(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, LatencyModel model) {
+    double tau = model.tauNanos();
+    long def = model.defaultEstimateNanos();
+    // a
+    double na;
+    double da;
+    {
+      long est = a.estimateNanos;
+      boolean sampled = est >= 0;
+      if (!sampled) {
+        est = def;
+      }
+      long dt = now - a.lastSampleAt;
+      double nl;
+      double dl;
+      if (dt <= 0) {
+        nl = est;
+        dl = 1;
+      } else {
+        nl = refA < 0 ? est * tau : refA * dt + est * tau;
+        dl = tau + dt;
+      }
+      long flight = a.inFlight.get();
+      if (!sampled && flight > 0) {
+        long since = a.unsampledSince.get();
+        if (since != NO_PENDING && (now - since) * dl > nl) {
+          nl = now - since;
+          dl = 1;
+        }
+      }
+      double fail = a.failScore;
+      double nf = 1;
+      double df = 1;
+      if (fail > 0) {
+        long sf = now - a.failScoreAt;
+        if (sf > 0) {
+          df = tau + sf;
+          nf = df + fail * tau;
+        } else {
+          nf = 1 + fail;
+        }
+      }
+      na = nl * (1 + flight * invA) * nf;
+      da = dl * df;
+    }
+    double nb;
+    double db;
+    {
+      long est = b.estimateNanos;
+      boolean sampled = est >= 0;
+      if (!sampled) {
+        est = def;
+      }
+      long dt = now - b.lastSampleAt;
+      double nl;
+      double dl;
+      if (dt <= 0) {
+        nl = est;
+        dl = 1;
+      } else {
+        nl = refB < 0 ? est * tau : refB * dt + est * tau;
+        dl = tau + dt;
+      }
+      long flight = b.inFlight.get();
+      if (!sampled && flight > 0) {
+        long since = b.unsampledSince.get();
+        if (since != NO_PENDING && (now - since) * dl > nl) {
+          nl = now - since;
+          dl = 1;
+        }
+      }
+      double fail = b.failScore;
+      double nf = 1;
+      double df = 1;
+      if (fail > 0) {
+        long sf = now - b.failScoreAt;
+        if (sf > 0) {
+          df = tau + sf;
+          nf = df + fail * tau;
+        } else {
+          nf = 1 + fail;
+        }
+      }
+      nb = nl * (1 + flight * invB) * nf;
+      db = dl * df;
+    }
+    double left = na * db;
+    double right = nb * da;
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+
   /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */
   public long rawEstimate() {
     return estimateNanos;
@@ -301,7 +414,14 @@ public final class ProviderState {
 
   /** Ends the probe (if this attempt held it) without a verdict. */
   void releaseProbe() {
-    probeInFlight.set(false);
+    if (probeInFlight.getAndSet(false)) {
+      RESTORES.incrementAndGet(); // after the change: a hint made before it is no longer trusted
+    }
+  }
+
+  /** The restore count (see {@link #RESTORES}): compare two reads to learn whether any provider came back early. */
+  public static long restores() {
+    return RESTORES.get();
   }
 
   /** A healthy answer: resets the failure counts and, if evicted, restores. Returns true if it restored. */
@@ -309,12 +429,16 @@ public final class ProviderState {
     consecutiveFailures = 0;
     consecutiveRateLimits = 0;
     ejections = 0;
-    probeInFlight.set(false);
+    boolean probed = probeInFlight.getAndSet(false);
     if (evicted) {
       // evictedUntil keeps its value: a lock-free reader that still sees evicted == true must not
       // pair it with a zero deadline (it would claim a probe of a provider that is back).
       evicted = false;
+      RESTORES.incrementAndGet();
       return true;
+    }
+    if (probed) {
+      RESTORES.incrementAndGet();
     }
     return false;
   }

@@ -1,12 +1,19 @@
 package io.github.llmpool.internal.health;
 
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A pool-wide retry budget over a sliding window (Finagle's RetryBudget idea): retries in the
  * window may not exceed {@code minPerSecond x windowSeconds + ratio x requests in the window}.
  * The window is ten buckets; counts are approximate under races (a bucket reset may lose a few
  * increments), never unbounded. Thread-safe, lock-free; time comes from the caller.
+ *
+ * <p>Every logical request counts itself ({@link #onRequest}), so that increment is striped: each
+ * bucket's request count is a {@link LongAdder}, whose cells are padded against false sharing and
+ * spread concurrent writers over separate cache lines once they collide. The bucket epochs are
+ * only read on that path (written once per bucket period), and retries, counted only when a
+ * request fails over, sit in their own cells too. {@link #tryRetry} sums the ten buckets.
  */
 public final class RetryBudget {
   private static final int BUCKETS = 10;
@@ -15,8 +22,8 @@ public final class RetryBudget {
   private final long floor;
   private final long bucketNanos;
   private final AtomicLongArray epochs = new AtomicLongArray(BUCKETS);
-  private final AtomicLongArray requests = new AtomicLongArray(BUCKETS);
-  private final AtomicLongArray retries = new AtomicLongArray(BUCKETS);
+  private final LongAdder[] requests = new LongAdder[BUCKETS];
+  private final LongAdder[] retries = new LongAdder[BUCKETS];
 
   public RetryBudget(double ratio, int minRetriesPerSecond, long windowNanos) {
     this.ratio = ratio;
@@ -24,12 +31,14 @@ public final class RetryBudget {
     this.bucketNanos = Math.max(1, windowNanos / BUCKETS);
     for (int i = 0; i < BUCKETS; i++) {
       epochs.set(i, Long.MIN_VALUE);
+      requests[i] = new LongAdder();
+      retries[i] = new LongAdder();
     }
   }
 
-  /** Counts one logical request. */
+  /** Counts one logical request. Contention-free across threads (striped, padded cells). */
   public void onRequest(long now) {
-    requests.incrementAndGet(bucket(now));
+    requests[bucket(now)].increment();
   }
 
   /** Takes one retry from the budget if there is one. */
@@ -41,14 +50,14 @@ public final class RetryBudget {
     for (int i = 0; i < BUCKETS; i++) {
       long e = epochs.get(i);
       if (e != Long.MIN_VALUE && epoch - e < BUCKETS) {
-        req += requests.get(i);
-        ret += retries.get(i);
+        req += requests[i].sum();
+        ret += retries[i].sum();
       }
     }
     if (ret >= floor + (long) (ratio * req)) {
       return false;
     }
-    retries.incrementAndGet(b);
+    retries[b].increment();
     return true;
   }
 
@@ -57,8 +66,8 @@ public final class RetryBudget {
     int i = (int) Math.floorMod(epoch, BUCKETS);
     long e = epochs.get(i);
     if (e != epoch && epochs.compareAndSet(i, e, epoch)) {
-      requests.set(i, 0);
-      retries.set(i, 0);
+      requests[i].reset();
+      retries[i].reset();
     }
     return i;
   }

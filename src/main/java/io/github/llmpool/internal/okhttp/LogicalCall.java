@@ -42,8 +42,21 @@ final class LogicalCall implements Exclusion {
   private final PoolCore core;
   private final Interceptor.Chain chain;
   private final Call call;
-  private final List<Attempt> attempts = new ArrayList<>(2);
-  private final List<Slot> tried = new ArrayList<>(2);
+  /**
+   * The attempts that did not end the call, in order, kept as their parts: {@link Attempt} records
+   * (and their {@link Duration}s) are built only when the call ends without a success and lists
+   * them ({@link #attempts()}, events); a call whose first attempt succeeds allocates none of it.
+   */
+  private Slot[] failedSlots;
+  private int[] failedStatus;
+  private Outcome[] failedOutcome;
+  private String[] failedError;
+  private long[] failedNanos;
+  private int failedCount;
+  /** The providers tried, in order: the first in a field, the rest (failover only) in an array. */
+  private Slot firstTried;
+  private Slot[] moreTried;
+  private int triedCount;
   private final boolean[] probe = new boolean[1];
   private final RequestPlan prepared; // when the caller (a ModelRouter) already read the request
 
@@ -61,16 +74,78 @@ final class LogicalCall implements Exclusion {
 
   @Override
   public boolean excludes(Slot slot) {
-    for (int i = 0; i < tried.size(); i++) {
-      if (tried.get(i).state == slot.state) {
+    if (triedCount == 0) {
+      return false;
+    }
+    if (firstTried.state == slot.state) {
+      return true;
+    }
+    for (int i = 0; i < triedCount - 1; i++) {
+      if (moreTried[i].state == slot.state) {
         return true;
       }
     }
     return false;
   }
 
+  private void addTried(Slot slot) {
+    if (triedCount == 0) {
+      firstTried = slot;
+    } else {
+      if (moreTried == null) {
+        moreTried = new Slot[2];
+      } else if (moreTried.length < triedCount) {
+        moreTried = java.util.Arrays.copyOf(moreTried, moreTried.length * 2);
+      }
+      moreTried[triedCount - 1] = slot;
+    }
+    triedCount++;
+  }
+
+  /** Records an attempt that did not end the call (its parts; see {@link #attempts()}). */
+  private void recordFailed(Slot slot, int status, Outcome outcome, String error, long nanos) {
+    if (failedSlots == null) {
+      failedSlots = new Slot[2];
+      failedStatus = new int[2];
+      failedOutcome = new Outcome[2];
+      failedError = new String[2];
+      failedNanos = new long[2];
+    } else if (failedCount == failedSlots.length) {
+      int n = failedCount * 2;
+      failedSlots = java.util.Arrays.copyOf(failedSlots, n);
+      failedStatus = java.util.Arrays.copyOf(failedStatus, n);
+      failedOutcome = java.util.Arrays.copyOf(failedOutcome, n);
+      failedError = java.util.Arrays.copyOf(failedError, n);
+      failedNanos = java.util.Arrays.copyOf(failedNanos, n);
+    }
+    failedSlots[failedCount] = slot;
+    failedStatus[failedCount] = status;
+    failedOutcome[failedCount] = outcome;
+    failedError[failedCount] = error;
+    failedNanos[failedCount] = nanos;
+    failedCount++;
+  }
+
+  /** Every attempt recorded so far, as the exceptions and events list them. */
+  private List<Attempt> attempts() {
+    List<Attempt> list = new ArrayList<>(failedCount);
+    for (int i = 0; i < failedCount; i++) {
+      Slot s = failedSlots[i];
+      list.add(new Attempt(s.name(), s.tier, failedStatus[i], failedOutcome[i], failedError[i],
+          Duration.ofNanos(failedNanos[i])));
+    }
+    return list;
+  }
+
   /** Tells OkHttp's call timeout from a caller's cancel (real time since entry). */
   private final CallDeadline deadline = new CallDeadline();
+
+  /** The request of the latest attempt as sent to its provider, and as the caller may see it. */
+  private Request sent;
+  private Request sentUnsigned;
+
+  /** Failures before a response, in order (created at the first). */
+  private List<IOException> errors;
 
   /** The failed response kept for the caller while the next attempt is tried, and its lease. */
   private Response pending;
@@ -97,7 +172,6 @@ final class LogicalCall implements Exclusion {
     int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
     core.budget().onRequest(core.now());
 
-    List<IOException> errors = new ArrayList<>(1);
     Slot previous = null;
 
     // Bounded: each pass dispatches one attempt on a provider not tried before, at most maxAttempts.
@@ -120,7 +194,7 @@ final class LogicalCall implements Exclusion {
         }
       }
       if (slot == null) {
-        return finish(pending, pendingLease, errors, stop, now);
+        return finish(pending, pendingLease, stop, now);
       }
       // From here the slot is claimed (perhaps as its probe): it is released on every path.
       Request out;
@@ -133,12 +207,16 @@ final class LogicalCall implements Exclusion {
           core.emit(() -> new PoolEvent.FailedOver(to.name(), to.tier, from.name(), from.tier, attemptNo));
         }
         previous = slot;
-        tried.add(slot);
+        addTried(slot);
         if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
           sticky.remember(key, slot.name(), stickyProvider);
           stickyProvider = slot.name();
         }
-        out = plan.forEndpoint(slot.endpoint);
+        Request.Builder signed = plan.builder(slot.endpoint);
+        out = signed.build();
+        // The caller's view of this request, from the same builder (see forCaller).
+        sentUnsigned = slot.endpoint.scope == null ? out : RequestPlan.unsigned(signed, slot.endpoint);
+        sent = out;
       } catch (RuntimeException e) {
         core.onNeutral(slot, probe[0]);
         throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
@@ -149,7 +227,7 @@ final class LogicalCall implements Exclusion {
       }
 
       AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming());
-      Response response = attempt(out, lease, slot, n, now, maxAttempts, errors);
+      Response response = attempt(out, lease, slot, n, now, maxAttempts);
       if (response == null) {
         continue; // failed before a response; recorded
       }
@@ -180,8 +258,8 @@ final class LogicalCall implements Exclusion {
    * itself throws below the pool (for example {@code NumberFormatException} from its own
    * {@code Retry-After} parsing) counts against the provider and fails over like an I/O error.
    */
-  private Response attempt(Request out, AttemptLease lease, Slot slot, int n, long now, int maxAttempts,
-      List<IOException> errors) throws IOException {
+  private Response attempt(Request out, AttemptLease lease, Slot slot, int n, long now, int maxAttempts)
+      throws IOException {
     IOException failure;
     try {
       return chain.proceed(out);
@@ -201,10 +279,12 @@ final class LogicalCall implements Exclusion {
     boolean callTimedOut = canceled && deadline.expired(call);
     Outcome outcome = callTimedOut ? Outcome.TIMEOUT : canceled ? null : core.settings().classifier().classify(failure);
     lease.failedBeforeResponse(outcome, end);
-    attempts.add(new Attempt(slot.name(), slot.tier, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome,
-        describe(failure), Duration.ofNanos(end - now)));
+    recordFailed(slot, -1, outcome == null ? Outcome.CONNECTION_FAILURE : outcome, describe(failure), end - now);
     if (canceled) {
       throw core.secrets().redact(failure);
+    }
+    if (errors == null) {
+      errors = new ArrayList<>(2);
     }
     errors.add(failure);
     retried(slot, n, outcome, -1, maxAttempts);
@@ -234,11 +314,11 @@ final class LogicalCall implements Exclusion {
       outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
     }
     lease.headers(headersAt, response.code(), outcome);
-    attempts.add(new Attempt(slot.name(), slot.tier, response.code(), outcome, null, Duration.ofNanos(headersAt - now)));
-    if (!outcome.retryable()) {
+    if (!outcome.retryable()) { // the call ends here: this attempt is listed nowhere
       core.onHealthy(slot, lease.start());
       return forCaller(response, slot.endpoint, lease, false);
     }
+    recordFailed(slot, response.code(), outcome, null, headersAt - now);
     // Kept first, so that anything thrown below still closes it (execute's catch).
     pending = response;
     pendingLease = lease;
@@ -270,7 +350,7 @@ final class LogicalCall implements Exclusion {
       String header) {
     int code = response.code();
     lease.headers(headersAt, code, Outcome.CLIENT_ERROR);
-    attempts.add(new Attempt(slot.name(), slot.tier, code, Outcome.CLIENT_ERROR, null, Duration.ofNanos(headersAt - now)));
+    recordFailed(slot, code, Outcome.CLIENT_ERROR, null, headersAt - now);
     core.onNeutral(slot, lease.probe());
     closeQuietly(response, lease, headersAt);
     core.warnCredentialRemoved(slot.name(), header);
@@ -280,7 +360,7 @@ final class LogicalCall implements Exclusion {
         + " URL, which the pool's rewrite always makes it). This is a client configuration error, not a bad key:"
         + " nothing was evicted or retried. Fix: send the pool's requests through an HTTP client that keeps the"
         + " header (an OkHttpClient with pool.interceptor() and no network interceptor that drops credentials; for"
-        + " the OpenAI Java SDK, io.github.llmpool:llmpool-openai-java's LlmPoolOpenAI.client(pool))", attempts, null);
+        + " the OpenAI Java SDK, io.github.llmpool:llmpool-openai-java's LlmPoolOpenAI.client(pool))", attempts(), null);
   }
 
   /** Closes the response kept for the caller, if any, finishing its attempt as discarded. */
@@ -323,8 +403,9 @@ final class LogicalCall implements Exclusion {
   }
 
   /** Ends the logical request: the last failed response, or an exception listing every attempt. */
-  private Response finish(Response pending, AttemptLease pendingLease, List<IOException> errors, String stop, long now)
+  private Response finish(Response pending, AttemptLease pendingLease, String stop, long now)
       throws IOException {
+    List<Attempt> attempts = attempts();
     if (pending != null) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), last.tier(), attempts.size(), last.outcome(), last.status(),
@@ -334,7 +415,7 @@ final class LogicalCall implements Exclusion {
       this.pendingLease = null;
       return forCaller;
     }
-    if (!errors.isEmpty()) {
+    if (errors != null && !errors.isEmpty()) {
       Attempt last = attempts.get(attempts.size() - 1);
       core.emit(() -> new PoolEvent.Exhausted(last.provider(), last.tier(), attempts.size(), last.outcome(), -1, stop));
       // OkHttp's texts may quote what an upstream sent (a malformed status line echoing the key):
@@ -360,8 +441,8 @@ final class LogicalCall implements Exclusion {
    */
   private Response forCaller(Response r, io.github.llmpool.internal.route.Endpoint e, AttemptLease lease, boolean noRetry) {
     io.github.llmpool.internal.engine.Secrets secrets = core.secrets();
-    Response.Builder b = callerView(r, e, secrets)
-        .body(UsageTap.tap(RedactingBody.wrap(r.body(), secrets), lease, call, deadline, r.header("Content-Encoding")));
+    Response.Builder b = callerView(r, e, secrets, r.request() == sent ? sentUnsigned : null)
+        .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding"), secrets));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
     }
@@ -376,11 +457,17 @@ final class LogicalCall implements Exclusion {
    */
   static Response.Builder callerView(Response r, io.github.llmpool.internal.route.Endpoint e,
       io.github.llmpool.internal.engine.Secrets secrets) {
+    return callerView(r, e, secrets, null);
+  }
+
+  /** As above; {@code unsigned}, when not null, is {@code withoutCredentials(r.request(), e)}, already built. */
+  private static Response.Builder callerView(Response r, io.github.llmpool.internal.route.Endpoint e,
+      io.github.llmpool.internal.engine.Secrets secrets, Request unsigned) {
     Response.Builder b = r.newBuilder();
     if (e.scope == null && secrets.isEmpty()) { // no credential, no extra header, no pool tag
       return b;
     }
-    b.request(withoutCredentials(r.request(), e));
+    b.request(unsigned != null ? unsigned : withoutCredentials(r.request(), e));
     String message = secrets.redact(r.message());
     if (message != r.message()) {
       b.message(message);

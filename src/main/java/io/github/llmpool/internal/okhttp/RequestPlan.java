@@ -65,7 +65,8 @@ final class RequestPlan {
   static RequestPlan of(Request request, String virtualPrefix) throws IOException {
     String path = request.url().encodedPath();
     String rest = path;
-    if (!virtualPrefix.isEmpty() && (path.equals(virtualPrefix) || path.startsWith(virtualPrefix + "/"))) {
+    int p = virtualPrefix.length();
+    if (p > 0 && path.startsWith(virtualPrefix) && (path.length() == p || path.charAt(p) == '/')) {
       rest = path.substring(virtualPrefix.length());
     }
     RequestBody body = request.body();
@@ -171,6 +172,25 @@ final class RequestPlan {
     public void close() {}
   }
 
+  /**
+   * What {@link #forEndpoint} keeps on an {@link Endpoint} for the next request: the URL it built
+   * for one request path and query (most requests to a provider share them), and the provider's
+   * model quoted as a JSON string. Immutable; holds no credential.
+   */
+  private static final class Memo {
+    final String restPath;
+    final String query;
+    final HttpUrl url;
+    final byte[] quotedModel;
+
+    Memo(String restPath, String query, HttpUrl url, byte[] quotedModel) {
+      this.restPath = restPath;
+      this.query = query;
+      this.url = url;
+      this.quotedModel = quotedModel;
+    }
+  }
+
   /** The top-level {@code model} of the caller's JSON body, or null. */
   String requestedModel() {
     return json == null ? null : json.model();
@@ -186,14 +206,44 @@ final class RequestPlan {
    * whose base URL has no path goes to {@code /} (a URL's path is never empty).
    */
   Request forEndpoint(Endpoint e) {
-    String path = e.pathPrefix + restPath;
-    HttpUrl url = new HttpUrl.Builder()
-        .scheme(e.scheme)
-        .host(e.host)
-        .port(e.port)
-        .encodedPath(path.isEmpty() ? "/" : path)
-        .encodedQuery(original.url().encodedQuery())
-        .build();
+    return builder(e).build();
+  }
+
+  /**
+   * The caller's view of the request {@code signed} (a {@link #builder} for {@code e}) builds:
+   * the same request without the provider's credential, extra headers and the pool's tags, as
+   * {@code LogicalCall.withoutCredentials} makes it from the built request, but from the builder
+   * already at hand (no second copy of the caller's headers). Changes {@code signed}: build the
+   * provider's request first.
+   */
+  static Request unsigned(Request.Builder signed, Endpoint e) {
+    CredentialScope scope = e.scope;
+    signed.tag(CredentialScope.class, null).tag(RedirectGuard.Seen.class, null);
+    for (String name : scope.headerNames) {
+      signed.removeHeader(name);
+    }
+    return signed.build();
+  }
+
+  /** A builder of {@link #forEndpoint}'s request. */
+  Request.Builder builder(Endpoint e) {
+    String query = original.url().encodedQuery();
+    Memo m = e.memo() instanceof Memo x ? x : null;
+    HttpUrl url;
+    if (m != null && m.restPath.equals(restPath) && java.util.Objects.equals(m.query, query)) {
+      url = m.url; // the URL built for the previous request to this provider (HttpUrl is immutable)
+    } else {
+      String path = e.pathPrefix + restPath;
+      url = new HttpUrl.Builder()
+          .scheme(e.scheme)
+          .host(e.host)
+          .port(e.port)
+          .encodedPath(path.isEmpty() ? "/" : path)
+          .encodedQuery(query)
+          .build();
+      m = new Memo(restPath, query, url, m != null ? m.quotedModel : e.model == null ? null : JsonRequest.quote(e.model));
+      e.memo(m);
+    }
     Request.Builder b = original.newBuilder().url(url);
     for (String h : DROPPED) {
       b.removeHeader(h);
@@ -205,7 +255,8 @@ final class RequestPlan {
       b.header(h.getKey(), h.getValue());
     }
     if (json != null && json.needsRewrite(e.model, e.includeUsage)) {
-      b.method(original.method(), RequestBody.create(json.rewrite(e.model, e.includeUsage), rewrittenType()));
+      b.method(original.method(), RequestBody.create(json.rewrite(e.model, m.quotedModel, e.includeUsage),
+          rewrittenType()));
     } else if (passthroughBody != null) {
       b.method(original.method(), passthroughBody);
     }
@@ -217,6 +268,6 @@ final class RequestPlan {
     if (RedirectGuard.needsGuard(e)) {
       b.tag(RedirectGuard.Seen.class, new RedirectGuard.Seen());
     }
-    return b.build();
+    return b;
   }
 }

@@ -4,6 +4,7 @@ import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.TruncatedStreamException;
 import io.github.llmpool.internal.engine.AttemptLease;
+import io.github.llmpool.internal.engine.Secrets;
 import io.github.llmpool.internal.usage.UsageParser;
 import io.github.llmpool.internal.usage.UsageResult;
 import java.io.IOException;
@@ -24,44 +25,70 @@ import okio.Source;
  * event is reported as truncated and, when the pool is so configured (the default), read fails
  * with {@link TruncatedStreamException} instead of returning a clean end of stream.
  *
- * <p>Not thread-safe, like any OkHttp response body; the finish is safe against a concurrent
- * close.
+ * <p>Read and close failures of the upstream body carry no configured credential: OkHttp quotes
+ * what the upstream sent in some of them (a malformed chunk header, for one), so a failure whose
+ * text holds a value is replaced by its {@linkplain Secrets#redact(IOException) redacted copy}
+ * before the tap looks at it or hands it on (what {@link RedactingBody} does as a layer of its own,
+ * done here in the same source: one wrapper per body, not two).
+ *
+ * <p>The usage result is computed once, when the body ends. Not thread-safe, like any OkHttp
+ * response body; the finish is safe against a concurrent close.
+ *
+ * <p>Public (in a package the module does not export) only so that the benchmarks, which run on
+ * the class path, drive this class itself: see {@link #tap(ResponseBody, AttemptLease, Call)}.
  */
-final class UsageTap extends ResponseBody {
+public final class UsageTap extends ResponseBody {
   private final ResponseBody delegate;
   private final AttemptLease lease;
   private final Call call;
   private final UsageParser parser;
   private final BufferedSource source;
+  private final Secrets secrets;
+  /** The body's type, read once (OkHttp's network body parses its header on every call). */
+  private final MediaType type;
 
   private final CallDeadline deadline;
 
-  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call, CallDeadline deadline, boolean readable) {
+  private UsageTap(ResponseBody delegate, AttemptLease lease, Call call, CallDeadline deadline, boolean readable,
+      Secrets secrets) {
     this.delegate = delegate;
     this.lease = lease;
     this.call = call;
     this.deadline = deadline;
+    this.secrets = secrets;
     MediaType type = delegate.contentType();
-    this.parser = readable ? UsageParser.forContentType(type == null ? null : type.toString()) : UsageParser.none();
+    this.type = type;
+    this.parser = readable && type != null ? UsageParser.forMediaType(type.type(), type.subtype()) : UsageParser.none();
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
 
   /**
-   * The body, tapped: usage parsed as the bytes pass, the attempt finished at its end. A body that
-   * still carries a {@code Content-Encoding} (OkHttp leaves it compressed when the caller asked
-   * for an encoding itself) cannot be read by the tap: its bytes pass untouched and its usage is
-   * reported as not reported, never as a truncated stream or a failure of the provider.
+   * The body, tapped: usage parsed as the bytes pass, the attempt finished at its end, read and
+   * close failures redacted of {@code secrets}. A body that still carries a
+   * {@code Content-Encoding} (OkHttp leaves it compressed when the caller asked for an encoding
+   * itself) cannot be read by the tap: its bytes pass untouched and its usage is reported as not
+   * reported, never as a truncated stream or a failure of the provider.
    */
   static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call, CallDeadline deadline,
-      String contentEncoding) {
+      String contentEncoding, Secrets secrets) {
     boolean readable = contentEncoding == null || contentEncoding.isBlank()
         || contentEncoding.trim().equalsIgnoreCase("identity");
-    return new UsageTap(body, lease, call, deadline, readable);
+    return new UsageTap(body, lease, call, deadline, readable, secrets);
+  }
+
+  /**
+   * The tap outside a pooled call, for benchmarks and tools on the class path: {@code body} (no
+   * {@code Content-Encoding}) read for usage into {@code lease}, failures redacted of the lease's
+   * pool's credentials; {@code call} (may be null when the body cannot fail) tells a cancel from a
+   * provider failure, the call's timeout counted from now. Not part of the library's API.
+   */
+  public static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call) {
+    return new UsageTap(body, lease, call, new CallDeadline(), true, lease.core().secrets());
   }
 
   @Override
   public MediaType contentType() {
-    return delegate.contentType();
+    return type;
   }
 
   @Override
@@ -78,6 +105,8 @@ final class UsageTap extends ResponseBody {
     private final Buffer.UnsafeCursor cursor = new Buffer.UnsafeCursor();
     private long ttftAt = -1;
     private boolean finished;
+    /** The result the lease was finished with (null before). */
+    private UsageResult result;
 
     TapSource(Source delegate) {
       super(delegate);
@@ -88,14 +117,19 @@ final class UsageTap extends ResponseBody {
       long n;
       try {
         n = super.read(sink, byteCount);
+      } catch (IOException e) {
+        IOException clean = secrets.redact(e);
+        failed(clean);
+        throw clean;
       } catch (Throwable e) { // also a checked exception thrown undeclared
         failed(e);
         throw e;
       }
       if (n == -1) {
-        UsageResult r = parser.result();
+        // After the finish no byte reaches the parser, so the result kept then is the result now.
+        UsageResult r = result != null ? result : parser.result();
         boolean truncated = r.streamed() && !r.terminated();
-        end(truncated ? TokenUsage.End.TRUNCATED : TokenUsage.End.COMPLETE);
+        finish(r, truncated ? TokenUsage.End.TRUNCATED : TokenUsage.End.COMPLETE, Outcome.CONNECTION_FAILURE);
         if (truncated && lease.core().settings().failOnTruncatedStream()) {
           throw new TruncatedStreamException("stream from provider '" + lease.slot().name()
               + "' ended without its terminal event ([DONE], a finish_reason or response.completed)");
@@ -134,10 +168,15 @@ final class UsageTap extends ResponseBody {
     public void close() throws IOException {
       try {
         super.close();
+      } catch (IOException e) {
+        throw secrets.redact(e);
       } finally {
         // SDKs parse a JSON answer (or a stream up to its terminal event) and close without
         // reading to end of stream: that answer is complete.
-        end(parser.result().terminated() ? TokenUsage.End.COMPLETE : TokenUsage.End.CLOSED_EARLY);
+        if (!finished) {
+          UsageResult r = parser.result();
+          finish(r, r.terminated() ? TokenUsage.End.COMPLETE : TokenUsage.End.CLOSED_EARLY, Outcome.CONNECTION_FAILURE);
+        }
       }
     }
 
@@ -147,7 +186,10 @@ final class UsageTap extends ResponseBody {
      * timeout of the provider, as it is before the headers.
      */
     private void failed(Throwable e) {
-      boolean canceled = call.isCanceled();
+      if (finished) {
+        return;
+      }
+      boolean canceled = call != null && call.isCanceled();
       Outcome blame;
       if (canceled && deadline.timedOut(call, e)) {
         blame = Outcome.TIMEOUT;
@@ -156,20 +198,17 @@ final class UsageTap extends ResponseBody {
       } else {
         blame = Outcome.CONNECTION_FAILURE;
       }
-      finish(TokenUsage.End.FAILED, blame);
+      finish(parser.result(), TokenUsage.End.FAILED, blame);
     }
 
-    /** The body ended or was closed; a truncated stream counts against the provider. */
-    private void end(TokenUsage.End end) {
-      finish(end, Outcome.CONNECTION_FAILURE);
-    }
-
-    private void finish(TokenUsage.End end, Outcome bodyFailure) {
+    /** Finishes the lease once, with the one result computed for it. */
+    private void finish(UsageResult r, TokenUsage.End end, Outcome bodyFailure) {
       if (finished) {
         return;
       }
       finished = true;
-      lease.finish(parser.result(), end, ttftAt, lease.core().now(), bodyFailure);
+      result = r;
+      lease.finish(r, end, ttftAt, lease.core().now(), bodyFailure);
     }
   }
 }

@@ -31,6 +31,12 @@ public final class Endpoint {
    * without their values; null when the provider sets neither.
    */
   public final CredentialScope scope;
+  /**
+   * What the HTTP layer derives from this endpoint and keeps for the next request (the last URL it
+   * built here, the quoted model): any immutable object, published whole, read and replaced
+   * without a lock; never anything holding the credential.
+   */
+  private volatile Object memo;
 
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage) {
@@ -64,6 +70,16 @@ public final class Endpoint {
    */
   public String credentialValue() {
     return credentialValue;
+  }
+
+  /** See {@link #memo(Object)}; null until the HTTP layer set one. */
+  public Object memo() {
+    return memo;
+  }
+
+  /** Replaces the HTTP layer's memo of this endpoint (an immutable object). */
+  public void memo(Object memo) {
+    this.memo = memo;
   }
 
   @Override

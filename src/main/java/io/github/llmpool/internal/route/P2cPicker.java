@@ -168,13 +168,19 @@ public final class P2cPicker extends TierPicker {
     return b < 0 ? a : better(a, b, now);
   }
 
+  /**
+   * The candidate of lower {@linkplain #cost cost}, a random bit on a tie: the tier's reference is
+   * read once for both, and the costs are compared without a division
+   * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}).
+   */
   private int better(int a, int b, long now) {
-    double ca = cost(a, now);
-    double cb = cost(b, now);
-    if (ca < cb) {
+    Reference ref = tierReference(now);
+    int c = io.github.llmpool.internal.health.ProviderState.compareCost(slots[a].state, ref.forSlot(a),
+        inverseCapacity[a], slots[b].state, ref.forSlot(b), inverseCapacity[b], now, model);
+    if (c < 0) {
       return a;
     }
-    if (cb < ca) {
+    if (c > 0) {
       return b;
     }
     return random.nextInt(2) == 0 ? a : b;

@@ -50,10 +50,14 @@ public final class Router {
   /** The chosen provider of the first tier with an eligible one, or null when none is eligible. */
   public Slot pick(long now, Exclusion exclusion) {
     for (TierPicker tier : tiers) {
+      if (tier.knownOut(now)) {
+        continue; // every provider of the tier is out: O(1), not a pass over it
+      }
       int i = tier.pick(now, exclusion);
       if (i >= 0) {
         return tier.slot(i);
       }
+      tier.noteNothingEligible(now);
     }
     return null;
   }
@@ -100,6 +104,9 @@ public final class Router {
   public boolean eligibleBefore(int tier, long now, Exclusion exclusion) {
     for (int t = 0; t < tier && t < tiers.length; t++) {
       TierPicker p = tiers[t];
+      if (p.knownOut(now)) {
+        continue;
+      }
       for (int i = 0; i < p.size(); i++) {
         if (p.eligible(i, now, exclusion)) {
           return true;

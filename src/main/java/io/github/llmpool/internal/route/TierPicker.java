@@ -1,6 +1,7 @@
 package io.github.llmpool.internal.route;
 
 import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.internal.health.ProviderState;
 import io.github.llmpool.internal.route.Slot;
 
 /**
@@ -73,6 +74,69 @@ public abstract class TierPicker {
       r++;
     }
     return r;
+  }
+
+  /**
+   * "Every provider of this tier is out (evicted with a deadline ahead, probing, or of weight 0)
+   * until {@code until}", made when the restore count ({@link ProviderState#restores()}) was
+   * {@code restores}. Immutable; published whole.
+   */
+  private static final class OutHint {
+    final long restores;
+    final long until;
+
+    OutHint(long restores, long until) {
+      this.restores = restores;
+      this.until = until;
+    }
+  }
+
+  /** The latest hint (null: none yet); it may be stale, {@link #knownOut} checks. */
+  private volatile OutHint outHint;
+
+  /** Far enough ahead that it never comes (ticker times compare by difference, within 2^62). */
+  private static final long NEVER = 1L << 62;
+
+  /**
+   * Whether this tier certainly has no eligible provider at {@code now}, in O(1): a hint made by
+   * {@link #noteNothingEligible} says every provider is out until a time still ahead, and no
+   * provider anywhere came back early since (restore count unchanged). False when unknown.
+   */
+  public final boolean knownOut(long now) {
+    OutHint h = outHint;
+    return h != null && now - h.until < 0 && h.restores == ProviderState.restores();
+  }
+
+  /**
+   * After a pick of this tier found nothing: one pass to learn whether every provider is out, and
+   * until when (the earliest deadline ahead), then a hint for {@link #knownOut}. The restore count
+   * is read before the pass, so a restore that the pass does not see invalidates the hint. No hint
+   * when some provider is not out (the pick failed on the request's exclusions, or a provider came
+   * back meanwhile). Allocates one small object per hint made, not per pick.
+   */
+  public final void noteNothingEligible(long now) {
+    long restores = ProviderState.restores();
+    long left = NEVER;
+    for (Slot s : slots) {
+      if (s.weight == 0) {
+        continue; // never eligible
+      }
+      ProviderState st = s.state;
+      if (!st.evicted()) {
+        return;
+      }
+      long l = st.evictedUntil() - now;
+      if (l > 0) {
+        left = Math.min(left, l);
+      } else if (!st.probeInFlight()) {
+        return; // past its deadline with no probe: eligible (for its probe)
+      } // else probing: out until the probe ends, which counts as a restore
+    }
+    OutHint h = outHint;
+    long until = now + left;
+    if (h == null || h.restores != restores || h.until != until) {
+      outHint = new OutHint(restores, until);
+    }
   }
 
   /** The index of the chosen slot in this tier, or -1 when no slot is eligible. */

@@ -78,6 +78,23 @@ public final class UsageParser {
     return none();
   }
 
+  /**
+   * {@link #forContentType(String)} for a media type already split into its lower-case type and
+   * subtype (as {@code okhttp3.MediaType} holds them), without building or cutting strings.
+   */
+  public static UsageParser forMediaType(String type, String subtype) {
+    if (type == null || subtype == null) {
+      return none();
+    }
+    if (type.equals("text") && subtype.equals("event-stream")) {
+      return sse();
+    }
+    if (subtype.equals("json") || subtype.equals("x-json") || subtype.endsWith("+json")) {
+      return json();
+    }
+    return none();
+  }
+
   /** A parser for a single JSON document (chat completion, Responses API, embeddings, error). */
   public static UsageParser json() {
     return new UsageParser(new JsonEngine(), false);

@@ -117,14 +117,7 @@ final class Fleet {
     }
     b.tier(tier);
     ProviderPool pool = b.build();
-    PoolCore core;
-    try {
-      Field f = PoolInterceptor.class.getDeclaredField("core");
-      f.setAccessible(true);
-      core = (PoolCore) f.get(pool.interceptor());
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("PoolInterceptor has no 'core' field any more", e);
-    }
+    PoolCore core = core(pool);
     for (Slot s : core.router().slots()) {
       int i = Integer.parseInt(s.name().substring(1));
       for (int k = 0; k < SAMPLES; k++) {
@@ -135,6 +128,17 @@ final class Fleet {
       }
     }
     return core;
+  }
+
+  /** A pool's engine, taken from its interceptor by reflection (the class path allows it). */
+  static PoolCore core(ProviderPool pool) {
+    try {
+      Field f = PoolInterceptor.class.getDeclaredField("core");
+      f.setAccessible(true);
+      return (PoolCore) f.get(pool.interceptor());
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("PoolInterceptor has no 'core' field any more", e);
+    }
   }
 
   /** Evicts providers {@code [from, to)} for an hour, as a 429 with a one-hour Retry-After would. */

@@ -1,12 +1,22 @@
 package io.github.llmpool.bench.jmh;
 
+import io.github.llmpool.Outcome;
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.internal.engine.AttemptLease;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.okhttp.UsageTap;
+import io.github.llmpool.internal.route.Slot;
 import io.github.llmpool.internal.usage.UsageParser;
 import io.github.llmpool.internal.usage.UsageResult;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.MediaType;
+import okhttp3.ResponseBody;
 import okio.Buffer;
 import okio.BufferedSource;
-import okio.ForwardingSource;
 import okio.Okio;
 import okio.Source;
 import okio.Timeout;
@@ -29,15 +39,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * whole stream.
  *
  * <ul>
- *   <li>{@code raw}: the caller reads the stream through an 8 KiB array from
- *       {@code Okio.buffer(upstream)}, where {@code upstream} hands over {@code readSize} bytes per
- *       read (as a socket would), copying them into okio segments. This is what a response body
- *       costs without the pool.</li>
- *   <li>{@code tapped}: the same, with {@link TapSource} between the two: after each upstream read
- *       it walks the new bytes with a {@code Buffer.UnsafeCursor} and feeds them to
- *       {@link UsageParser#sse()}, exactly as {@code okhttp.UsageTap.TapSource} does (that class
- *       is package-private and needs a live attempt lease, so its read path is reproduced here
- *       line for line).</li>
+ *   <li>{@code raw}: the caller reads the stream through an 8 KiB array from a response body over
+ *       {@code upstream}, which hands over {@code readSize} bytes per read (as a socket would),
+ *       copying them into okio segments. This is what a response body costs without the pool.</li>
+ *   <li>{@code tapped}: the same body handed to the library's own {@code okhttp.UsageTap} (the
+ *       class the interceptor puts around every response, reached on the class path), with a
+ *       live {@link AttemptLease} of a one-provider pool: every read is forwarded, the new bytes
+ *       are walked with a {@code Buffer.UnsafeCursor} and fed to the SSE usage parser, and the
+ *       end of the body finishes the lease (in-flight released, counters, latency sample, one
+ *       usage record to the pool's listener).</li>
  *   <li>{@code parserOnly}: {@code UsageParser.accept} over the byte array in {@code readSize}
  *       slices, no I/O: the parser's own throughput.</li>
  * </ul>
@@ -50,26 +60,43 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 @State(Scope.Thread)
 public class UsageTapBenchmark {
   static final int STREAM_BYTES = 4 << 20;
+  private static final MediaType SSE = MediaType.get("text/event-stream; charset=utf-8");
 
   @Param({"256", "8192"})
   public int readSize;
 
   private byte[] stream;
   private final byte[] sink = new byte[8192];
+  private PoolCore core;
+  private Slot slot;
+  private final AtomicReference<TokenUsage> last = new AtomicReference<>();
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     stream = Fixtures.sseStream(STREAM_BYTES);
     long want = Fixtures.sseCompletionTokens(stream);
-    UsageResult r = (UsageResult) tapped();
-    if (!r.reported() || !r.terminated() || r.completionTokens() != want || r.malformed()) {
-      throw new IllegalStateException("tap did not extract usage: " + r);
+    ProviderPool pool = ProviderPool.builder()
+        .tier(Provider.builder("local").baseUrl("http://127.0.0.1:9/v1").apiKey("sk-bench-not-a-secret").build())
+        .onUsage(last::set)
+        .build();
+    core = Fleet.core(pool);
+    slot = core.router().slots()[0];
+    if (tapped() != stream.length) {
+      throw new IllegalStateException("the tap read a short body");
     }
-    r = parserOnly();
+    TokenUsage u = last.get();
+    if (u == null || !u.reported() || !u.streamed() || u.completionTokens() != want
+        || u.end() != TokenUsage.End.COMPLETE) {
+      throw new IllegalStateException("tap did not extract usage: " + u);
+    }
+    if (slot.state.inFlight() != 0) {
+      throw new IllegalStateException("the lease was not released");
+    }
+    UsageResult r = parserOnly();
     if (!r.reported() || r.completionTokens() != want) {
       throw new IllegalStateException("parser did not extract usage: " + r);
     }
@@ -109,46 +136,9 @@ public class UsageTapBenchmark {
     public void close() {}
   }
 
-  /** {@code UsageTap.TapSource}'s read path: forward the read, then feed the new bytes to the parser. */
-  static final class TapSource extends ForwardingSource {
-    private final Buffer.UnsafeCursor cursor = new Buffer.UnsafeCursor();
-    final UsageParser parser;
-    long ttftAt = -1;
-
-    TapSource(Source delegate, UsageParser parser) {
-      super(delegate);
-      this.parser = parser;
-    }
-
-    @Override
-    public long read(Buffer sink, long byteCount) throws IOException {
-      long n = super.read(sink, byteCount);
-      if (n > 0) {
-        feed(sink, sink.size() - n, n);
-      }
-      return n;
-    }
-
-    private void feed(Buffer sink, long from, long count) {
-      sink.readUnsafe(cursor);
-      try {
-        long left = count;
-        cursor.seek(from);
-        while (left > 0 && cursor.data != null) {
-          int len = (int) Math.min(left, cursor.end - cursor.start);
-          parser.accept(cursor.data, cursor.start, len);
-          left -= len;
-          if (left > 0 && cursor.next() == -1) {
-            break;
-          }
-        }
-      } finally {
-        cursor.close();
-      }
-      if (ttftAt < 0 && parser.firstTokenSeen()) {
-        ttftAt = System.nanoTime();
-      }
-    }
+  /** A response body over the upstream, as OkHttp hands one up (a buffered source). */
+  private ResponseBody body() {
+    return ResponseBody.create(Okio.buffer(new ArraySource(stream, readSize)), SSE, -1);
   }
 
   private long drain(BufferedSource source) throws IOException {
@@ -161,18 +151,20 @@ public class UsageTapBenchmark {
 
   @Benchmark
   public long raw() throws IOException {
-    try (BufferedSource source = Okio.buffer(new ArraySource(stream, readSize))) {
-      return drain(source);
+    try (ResponseBody body = body()) {
+      return drain(body.source());
     }
   }
 
+  /** The real tap: dispatch an attempt, read its body through {@code UsageTap}, finish at the end. */
   @Benchmark
-  public Object tapped() throws IOException {
-    TapSource tap = new TapSource(new ArraySource(stream, readSize), UsageParser.sse());
-    try (BufferedSource source = Okio.buffer(tap)) {
-      drain(source);
+  public long tapped() throws IOException {
+    long now = core.now();
+    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, now, "gpt-4o-mini");
+    lease.headers(now, 200, Outcome.SUCCESS);
+    try (ResponseBody body = UsageTap.tap(body(), lease, null)) {
+      return drain(body.source());
     }
-    return tap.parser.result();
   }
 
   @Benchmark
