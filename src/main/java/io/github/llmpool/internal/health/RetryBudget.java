@@ -63,7 +63,7 @@ public final class RetryBudget {
 
   private int bucket(long now) {
     long epoch = Math.floorDiv(now, bucketNanos);
-    int i = (int) Math.floorMod(epoch, BUCKETS);
+    int i = Math.floorMod(epoch, BUCKETS);
     long e = epochs.get(i);
     if (e != epoch && epochs.compareAndSet(i, e, epoch)) {
       requests[i].reset();
