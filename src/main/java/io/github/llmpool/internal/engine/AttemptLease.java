@@ -80,8 +80,31 @@ public final class AttemptLease {
     return core;
   }
 
-  /** The response headers arrived with this status, classified as {@code outcome}. */
-  public void headers(long now, int status, Outcome outcome) {
+  /**
+   * The response headers arrived with this status, classified as {@code outcome}, and the
+   * provider's health learns it here, like every other verdict of an attempt: a retryable outcome
+   * is a failure (which may evict, for {@code hintNanos} when the response named a delay, else -1),
+   * anything else proves the provider up. The body's own end is reported by {@link #finish}.
+   */
+  public void answered(long now, int status, Outcome outcome, long hintNanos) {
+    headers(now, status, outcome);
+    if (outcome.retryable()) {
+      core.onFailure(slot, outcome, status, hintNanos, now, start, probe);
+    } else {
+      core.onHealthy(slot, start);
+    }
+  }
+
+  /**
+   * The response headers arrived, but they say nothing of the provider (a credential removed below
+   * the pool): counted as the caller's fault, no verdict, a claimed probe released.
+   */
+  public void answeredWithoutVerdict(long now, int status) {
+    headers(now, status, Outcome.CLIENT_ERROR);
+    core.onNeutral(slot, probe);
+  }
+
+  private void headers(long now, int status, Outcome outcome) {
     this.headersAt = now;
     this.status = status;
     this.outcome = outcome;

@@ -313,17 +313,16 @@ final class LogicalCall implements Exclusion {
     } catch (RuntimeException e) {
       outcome = response.isSuccessful() ? Outcome.SUCCESS : Outcome.SERVER_ERROR;
     }
-    lease.headers(headersAt, response.code(), outcome);
     if (!outcome.retryable()) { // the call ends here: this attempt is listed nowhere
-      core.onHealthy(slot, lease.start());
+      lease.answered(headersAt, response.code(), outcome, -1);
       return forCaller(response, slot.endpoint, lease, false);
     }
     recordFailed(slot, response.code(), outcome, null, headersAt - now);
     // Kept first, so that anything thrown below still closes it (execute's catch).
     pending = response;
     pendingLease = lease;
-    long hint = RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis());
-    core.onFailure(slot, outcome, response.code(), hint, headersAt, lease.start(), lease.probe());
+    lease.answered(headersAt, response.code(), outcome,
+        RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()));
     retried(slot, n, outcome, response.code(), maxAttempts);
     return null;
   }
@@ -349,9 +348,8 @@ final class LogicalCall implements Exclusion {
   private LlmPoolException credentialRemoved(Response response, AttemptLease lease, Slot slot, long now, long headersAt,
       String header) {
     int code = response.code();
-    lease.headers(headersAt, code, Outcome.CLIENT_ERROR);
+    lease.answeredWithoutVerdict(headersAt, code);
     recordFailed(slot, code, Outcome.CLIENT_ERROR, null, headersAt - now);
-    core.onNeutral(slot, lease.probe());
     closeQuietly(response, lease, headersAt);
     core.warnCredentialRemoved(slot.name(), header);
     return new LlmPoolException("provider '" + slot.name() + "' answered " + code + " to a request that reached it"

@@ -161,7 +161,7 @@ public class UsageTapBenchmark {
   public long tapped() throws IOException {
     long now = core.now();
     AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, now, "gpt-4o-mini");
-    lease.headers(now, 200, Outcome.SUCCESS);
+    lease.answered(now, 200, Outcome.SUCCESS, -1);
     try (ResponseBody body = UsageTap.tap(body(), lease, null)) {
       return drain(body.source());
     }

@@ -292,9 +292,7 @@ final class SimRun {
           return "{\"error\":{\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}";
         }
       });
-      lease.headers(now, 429, outcome);
-      long hint = RetryHints.delayNanos(headers::get, clock.wallMillis());
-      core().onFailure(slot, outcome, 429, hint, now, lease.start(), lease.probe());
+      lease.answered(now, 429, outcome, RetryHints.delayNanos(headers::get, clock.wallMillis()));
       if (req.measured) {
         rateLimitedAttempts++;
       }
@@ -303,8 +301,7 @@ final class SimRun {
     }
 
     void headers() {
-      lease.headers(clock.now, 200, Outcome.SUCCESS);
-      core().onHealthy(slot, lease.start());
+      lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
     }
 
     void end(long firstTokenAt) {
