@@ -1,7 +1,5 @@
 package io.github.llmpool;
 
-import io.github.llmpool.config.PoolConfig;
-
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.engine.AffinityTable;
