@@ -23,6 +23,7 @@ timeout 150 java -jar target/benchmarks.jar \
   'MixedBenchmark\.busy$' \
   'InterceptorBenchmark\.poolChat$' \
   'UsageTapBenchmark\.tapped$' \
+  'RetryBudgetBenchmark\.onRequest$' \
   -p providers=8 -p strategy=POWER_OF_TWO_CHOICES -p readSize=8192 \
   -f 1 -wi 0 -i 1 -r 200ms -foe true -rf json -rff "$out"
 
@@ -30,9 +31,15 @@ python3 - "$out" <<'PY'
 import json, math, sys
 runs = json.load(open(sys.argv[1]))
 names = sorted(r["benchmark"].rsplit(".", 1)[-1] for r in runs)
-want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped"])
+want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped", "onRequest"])
 bad = [r["benchmark"] for r in runs if not math.isfinite(r["primaryMetric"]["score"]) or r["primaryMetric"]["score"] <= 0]
 if names != want or bad:
     sys.exit(f"smoke: expected results for {want}, got {names}; bad scores: {bad}")
 print("smoke: ok (" + ", ".join(names) + ")")
 PY
+
+# The paired external measurement, a few hundred pairs: it runs, the pool reports usage for each call.
+timeout 60 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp target/benchmarks.jar \
+  io.github.llmpool.bench.PairedLatency 300 300 > target/smoke-paired.txt
+tail -1 target/smoke-paired.txt
+echo "smoke: paired ok"

@@ -50,5 +50,12 @@ echo "load before UsageTapBenchmark: $(cut -d' ' -f1-3 /proc/loadavg)" >> result
 echo "load before PickAnatomyBenchmark: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt
 "${JMH[@]}" 'PickAnatomyBenchmark' "${OPTS[@]}" -rff results/anatomy.json
 
+echo "load before RetryBudgetBenchmark: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt
+"${JMH[@]}" 'RetryBudgetBenchmark' -t 1 "${OPTS[@]}" -rff results/retrybudget-t1.json
+"${JMH[@]}" 'RetryBudgetBenchmark' -t 2 "${OPTS[@]}" -rff results/retrybudget-t2.json
+
+echo "load before the paired measurement: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt
+NO_BASE=1 ROUNDS=1 scripts/paired.sh
+
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> results/machine.txt
 python3 scripts/chart.py results

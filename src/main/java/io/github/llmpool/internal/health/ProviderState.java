@@ -177,105 +177,87 @@ public final class ProviderState {
 
   /**
    * The sign of {@code a.costPerInverse(now, model, refA, invA) - b.costPerInverse(now, model,
-   * refB, invB)}, computed without a division (P2C's comparison, on every pick). Each cost is a
-   * fraction: the decayed latency {@code (ref x dt + est x tau) / (tau + dt)} (or
-   * {@code est x tau / (tau + dt)} without a reference; the cold-start floor over 1), times
-   * {@code 1 + in-flight x inverse capacity}, times the decayed failure factor
-   * {@code (tau + dtf + fail x tau) / (tau + dtf)}; the two fractions are compared by
-   * cross-multiplying their (positive) denominators. Every field is read once. Equal to the sign
-   * of the difference of the two costs up to rounding: only costs within a few units in the last
-   * place of each other may compare differently.
+   * refB, invB)}, computed without a division (P2C's comparison, on every pick): each cost is the
+   * fraction {@link #costNumerator} / {@link #costDenominator}, and the two fractions are compared
+   * by cross-multiplying their positive denominators. Equal to the sign of the difference of the
+   * two costs up to rounding: only costs within a few units in the last place of each other may
+   * compare differently. (Under a concurrent sample or failure the two halves of one provider's
+   * fraction may see different moments: the comparison is then as approximate as the costs it
+   * stands for, never unsafe.)
    */
   public static int compareCost(ProviderState a, double refA, double invA, ProviderState b, double refB,
       double invB, long now, LatencyModel model) {
-    double tau = model.tauNanos();
-    long def = model.defaultEstimateNanos();
-    // a
-    double na;
-    double da;
-    {
-      long est = a.estimateNanos;
-      boolean sampled = est >= 0;
-      if (!sampled) {
-        est = def;
-      }
-      long dt = now - a.lastSampleAt;
-      double nl;
-      double dl;
-      if (dt <= 0) {
-        nl = est;
-        dl = 1;
-      } else {
-        nl = refA < 0 ? est * tau : refA * dt + est * tau;
-        dl = tau + dt;
-      }
-      long flight = a.inFlight.get();
-      if (!sampled && flight > 0) {
-        long since = a.unsampledSince.get();
-        if (since != NO_PENDING && (now - since) * dl > nl) {
-          nl = now - since;
-          dl = 1;
-        }
-      }
-      double fail = a.failScore;
-      double nf = 1;
-      double df = 1;
-      if (fail > 0) {
-        long sf = now - a.failScoreAt;
-        if (sf > 0) {
-          df = tau + sf;
-          nf = df + fail * tau;
-        } else {
-          nf = 1 + fail;
-        }
-      }
-      na = nl * (1 + flight * invA) * nf;
-      da = dl * df;
+    double d = costDelta(a, refA, invA, b, refB, invB, now, model);
+    return d > 0 ? 1 : d < 0 ? -1 : 0;
+  }
+
+  /**
+   * A value whose sign is {@link #compareCost}'s: {@code N(a) x D(b) - N(b) x D(a)}; 0 (or NaN, for
+   * two infinite costs) on a tie. For a caller that selects on its sign bit without a branch.
+   * Small, so that the JIT inlines it and the two halves into the pick.
+   */
+  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, LatencyModel model) {
+    return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos());
+  }
+
+  /** As above, with the model's {@code tau} and default estimate already read (P2C keeps them per picker). */
+  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, double tau, long def) {
+    return a.costNumerator(now, tau, def, refA, invA) * b.costDenominator(now, tau)
+        - b.costNumerator(now, tau, def, refB, invB) * a.costDenominator(now, tau);
+  }
+
+  /**
+   * The numerator of {@link #costPerInverse} over {@link #costDenominator}: the decayed latency
+   * {@code (ref x dt + est x tau)} (or {@code est x tau} without a reference; {@code est} when no
+   * time passed) over {@code tau + dt}, the cold-start floor brought to the same denominator,
+   * times {@code 1 + in-flight x inverse capacity}, times the failure factor's numerator
+   * {@code tau + dtf + fail x tau} over {@code tau + dtf}.
+   */
+  public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity) {
+    long est = estimateNanos;
+    boolean sampled = est >= 0;
+    if (!sampled) {
+      est = defaultEstimate;
     }
-    double nb;
-    double db;
-    {
-      long est = b.estimateNanos;
-      boolean sampled = est >= 0;
-      if (!sampled) {
-        est = def;
-      }
-      long dt = now - b.lastSampleAt;
-      double nl;
-      double dl;
-      if (dt <= 0) {
-        nl = est;
-        dl = 1;
-      } else {
-        nl = refB < 0 ? est * tau : refB * dt + est * tau;
-        dl = tau + dt;
-      }
-      long flight = b.inFlight.get();
-      if (!sampled && flight > 0) {
-        long since = b.unsampledSince.get();
-        if (since != NO_PENDING && (now - since) * dl > nl) {
-          nl = now - since;
-          dl = 1;
-        }
-      }
-      double fail = b.failScore;
-      double nf = 1;
-      double df = 1;
-      if (fail > 0) {
-        long sf = now - b.failScoreAt;
-        if (sf > 0) {
-          df = tau + sf;
-          nf = df + fail * tau;
-        } else {
-          nf = 1 + fail;
-        }
-      }
-      nb = nl * (1 + flight * invB) * nf;
-      db = dl * df;
+    long dt = now - lastSampleAt;
+    double nl;
+    double dl;
+    if (dt <= 0) {
+      nl = est;
+      dl = 1;
+    } else {
+      nl = reference < 0 ? est * tau : reference * dt + est * tau;
+      dl = tau + dt;
     }
-    double left = na * db;
-    double right = nb * da;
-    return left < right ? -1 : left > right ? 1 : 0;
+    long flight = inFlight.get();
+    if (!sampled && flight > 0) {
+      long since = unsampledSince.get();
+      if (since != NO_PENDING && (now - since) * dl > nl) {
+        nl = (now - since) * dl;
+      }
+    }
+    double fail = failScore;
+    double nf = 1;
+    if (fail > 0) {
+      long sf = now - failScoreAt;
+      nf = sf > 0 ? tau + sf + fail * tau : 1 + fail;
+    }
+    return nl * (1 + flight * inverseCapacity) * nf;
+  }
+
+  /** The (positive) denominator of the P2C cost: {@code tau + dt} (1 when no time passed) x {@code tau + dtf}. */
+  public double costDenominator(long now, double tau) {
+    long dt = now - lastSampleAt;
+    double dl = dt <= 0 ? 1 : tau + dt;
+    if (failScore > 0) {
+      long sf = now - failScoreAt;
+      if (sf > 0) {
+        return dl * (tau + sf);
+      }
+    }
+    return dl;
   }
 
   /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */

@@ -26,6 +26,8 @@ import io.github.llmpool.internal.route.Slot;
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
+  private final double tau;
+  private final long defaultEstimate;
   private final long refreshNanos;
   /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
@@ -34,6 +36,8 @@ public final class P2cPicker extends TierPicker {
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
     super(slots, random);
     this.model = model;
+    this.tau = model.tauNanos();
+    this.defaultEstimate = model.defaultEstimateNanos();
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
@@ -129,6 +133,11 @@ public final class P2cPicker extends TierPicker {
     return slots[index].state.costPerInverse(now, model, reference(index, now), inverseCapacity[index]);
   }
 
+  /** One more random bit decides a tie (rare: kept out of the pick's hot code). */
+  private int tie(int a, int b) {
+    return random.nextInt(2) == 0 ? a : b;
+  }
+
   @Override
   public int pick(long now, Exclusion exclusion) {
     int n = slots.length;
@@ -139,11 +148,11 @@ public final class P2cPicker extends TierPicker {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
     int a = indexOf(random.nextInt(totalWeight));
-    int wa = slots[a].weight;
+    int wa = weights[a];
     if (wa < totalWeight) {
-      int start = a == 0 ? 0 : cumulative[a - 1];
+      int start = cumulative[a] - wa; // where a's range starts
       int r = random.nextInt(totalWeight - wa);
-      int b = indexOf(r >= start ? r + wa : r);
+      int b = indexOf(r + (wa & ((start - 1 - r) >> 31))); // r >= start ? r + wa : r, branch-free
       if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
         return better(a, b, now);
       }
@@ -175,14 +184,13 @@ public final class P2cPicker extends TierPicker {
    */
   private int better(int a, int b, long now) {
     Reference ref = tierReference(now);
-    int c = io.github.llmpool.internal.health.ProviderState.compareCost(slots[a].state, ref.forSlot(a),
-        inverseCapacity[a], slots[b].state, ref.forSlot(b), inverseCapacity[b], now, model);
-    if (c < 0) {
-      return a;
+    double d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
+        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate);
+    if (d == 0 || d != d) { // a tie (NaN: both infinite)
+      return tie(a, b);
     }
-    if (c > 0) {
-      return b;
-    }
-    return random.nextInt(2) == 0 ? a : b;
+    // -1 when a costs less (d < 0): the winner is random, so select on the sign bit, no branch
+    int m = (int) (Double.doubleToRawLongBits(d) >> 63);
+    return (a & m) | (b & ~m);
   }
 }

@@ -53,13 +53,28 @@ public final class Router {
       if (tier.knownOut(now)) {
         continue; // every provider of the tier is out: O(1), not a pass over it
       }
-      int i = tier.pick(now, exclusion);
+      int i = pickIn(tier, now, exclusion);
       if (i >= 0) {
         return tier.slot(i);
       }
       tier.noteNothingEligible(now);
     }
     return null;
+  }
+
+  /**
+   * {@code tier.pick}, called on its concrete (final) class: one call site per strategy, each of
+   * a single type, so the JIT binds and inlines it even when one JVM runs pools of several
+   * strategies (a shared virtual call site would see them all and stay a virtual call).
+   */
+  private static int pickIn(TierPicker tier, long now, Exclusion exclusion) {
+    if (tier instanceof P2cPicker p) {
+      return p.pick(now, exclusion);
+    }
+    if (tier instanceof WeightedPicker w) {
+      return w.pick(now, exclusion);
+    }
+    return ((RoundRobinPicker) tier).pick(now, exclusion);
   }
 
   /**

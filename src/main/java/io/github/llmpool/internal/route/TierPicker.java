@@ -10,6 +10,9 @@ import io.github.llmpool.internal.route.Slot;
  */
 public abstract class TierPicker {
   protected final Slot[] slots;
+  /** slots[i].state and slots[i].weight, flat: the pick reads them without going through the slot. */
+  protected final ProviderState[] states;
+  protected final int[] weights;
   protected final RandomSource random;
   /** cumulative[i] = weight of slots 0..i. */
   protected final int[] cumulative;
@@ -23,10 +26,24 @@ public abstract class TierPicker {
   private final int[] guide;
   /** bucket(r) = (r x bucketMul) >>> 32, a monotone map of [0, totalWeight) onto [0, G). */
   private final long bucketMul;
+  /**
+   * Every bucket starts at most one slot before the next one does, so a draw's slot is its
+   * bucket's guide or the one after: {@link #indexOf} takes one branch-free step (the draw is
+   * random, so a loop or branch on it is mispredicted about every other pick).
+   */
+  private final boolean oneStep;
+  /** Largest guide table tried for {@link #oneStep} (ints). */
+  private static final int MAX_ONE_STEP_BUCKETS = 1 << 12;
 
   protected TierPicker(Slot[] slots, RandomSource random) {
     this.slots = slots;
     this.random = random;
+    this.states = new ProviderState[slots.length];
+    this.weights = new int[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      states[i] = slots[i].state;
+      weights[i] = slots[i].weight;
+    }
     this.cumulative = new int[slots.length];
     long sum = 0;
     for (int i = 0; i < slots.length; i++) {
@@ -41,31 +58,70 @@ public abstract class TierPicker {
     if (sum == 0 || n == 0) {
       this.guide = new int[] {0, 0};
       this.bucketMul = 0;
+      this.oneStep = false;
       return;
     }
     int buckets = Integer.highestOneBit(Math.max(1, n - 1)) << 2; // 2n..4n buckets
-    this.bucketMul = ((long) buckets << 32) / sum;
-    this.guide = new int[buckets + 1];
+    // Buckets no wider than the lightest slot, when that stays small: each one then covers at most
+    // two slots, and a draw takes one step from its guide (checked below, not assumed).
+    int lightest = Integer.MAX_VALUE;
+    for (Slot s : slots) {
+      if (s.weight > 0) {
+        lightest = Math.min(lightest, s.weight);
+      }
+    }
+    long fine = Long.highestOneBit(Math.max(1, (sum + lightest - 1) / lightest)) << 1;
+    int[] g = null;
+    long mul = 0;
+    if (fine > buckets && fine <= MAX_ONE_STEP_BUCKETS) {
+      mul = (fine << 32) / sum;
+      g = guideTable((int) fine, mul, sum);
+      if (!spansAtMostOne(g)) {
+        g = null;
+      }
+    }
+    if (g == null) {
+      mul = ((long) buckets << 32) / sum;
+      g = guideTable(buckets, mul, sum);
+    }
+    this.bucketMul = mul;
+    this.guide = g;
+    this.oneStep = spansAtMostOne(g);
+  }
+
+  private int[] guideTable(int buckets, long mul, long sum) {
+    int n = slots.length;
+    int[] g = new int[buckets + 1];
     int slot = 0;
     for (int b = 0; b < buckets; b++) {
-      long first = firstOfBucket(b, sum);
+      long first = firstOfBucket(b, sum, mul);
       if (first >= sum) {
-        guide[b] = n - 1;
+        g[b] = n - 1;
         continue;
       }
       while (cumulative[slot] <= first) {
         slot++;
       }
-      guide[b] = slot;
+      g[b] = slot;
     }
-    guide[buckets] = n - 1;
+    g[buckets] = n - 1;
+    return g;
+  }
+
+  private static boolean spansAtMostOne(int[] g) {
+    for (int b = 0; b + 1 < g.length; b++) {
+      if (g[b + 1] - g[b] > 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
    * The smallest r in [0, total) with bucket(r) >= b (or >= total when there is none). bucketMul is
    * at least 8 here: buckets >= 4 and total < 2^31.
    */
-  private long firstOfBucket(int b, long total) {
+  private static long firstOfBucket(int b, long total, long bucketMul) {
     long r = (((long) b << 32) + bucketMul - 1) / bucketMul;
     while (r > 0 && (((r - 1) * bucketMul) >>> 32) >= b) {
       r--;
@@ -143,14 +199,17 @@ public abstract class TierPicker {
   public abstract int pick(long now, Exclusion exclusion);
 
   protected final boolean eligible(int i, long now, Exclusion exclusion) {
-    Slot s = slots[i];
-    return s.weight > 0 && s.state.isAvailable(now) && (exclusion == null || !exclusion.excludes(s));
+    return weights[i] > 0 && states[i].isAvailable(now) && (exclusion == null || !exclusion.excludes(slots[i]));
   }
 
   /** The slot index whose cumulative range holds {@code r} in {@code [0, totalWeight)}. */
   protected final int indexOf(int r) {
     int b = (int) ((r * bucketMul) >>> 32);
     int lo = guide[b];
+    if (oneStep) {
+      // +1 when cumulative[lo] <= r, without a branch (both are in [0, 2^31))
+      return lo + ((cumulative[lo] - 1 - r) >>> 31);
+    }
     int hi = guide[b + 1];
     if (hi - lo > 8) {
       // many slots share this bucket (very uneven weights): binary search between the guides
