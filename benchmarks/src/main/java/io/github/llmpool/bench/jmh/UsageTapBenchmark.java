@@ -89,7 +89,7 @@ public class UsageTapBenchmark {
       throw new IllegalStateException("the tap read a short body");
     }
     TokenUsage u = last.get();
-    if (u == null || !u.reported() || !u.streamed() || u.completionTokens() != want
+    if (u == null || !u.reported() || !u.streamed() || u.tokens().completion() != want
         || u.end() != TokenUsage.End.COMPLETE) {
       throw new IllegalStateException("tap did not extract usage: " + u);
     }
@@ -160,7 +160,7 @@ public class UsageTapBenchmark {
   @Benchmark
   public long tapped() throws IOException {
     long now = core.now();
-    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, now, "gpt-4o-mini");
+    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, now, "gpt-4o-mini", false);
     lease.answered(now, 200, Outcome.SUCCESS, -1);
     try (ResponseBody body = UsageTap.tap(body(), lease, null)) {
       return drain(body.source());
