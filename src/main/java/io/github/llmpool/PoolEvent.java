@@ -69,6 +69,26 @@ public abstract class PoolEvent {
         && tier == ((PoolEvent) o).tier;
   }
 
+  /**
+   * Equal to an event of the same type about the same provider and tier; an event type with fields
+   * of its own compares them too.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return sameHead(o);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(getClass().getSimpleName(), provider, tier);
+  }
+
+  /** {@code Type[provider=p, tier=t]}; an event type with fields of its own lists them too. */
+  @Override
+  public String toString() {
+    return head().append(']').toString();
+  }
+
   /** {@code Type[provider=p, tier=t} without the closing bracket, for a subclass to continue. */
   final StringBuilder head() {
     return new StringBuilder(getClass().getSimpleName()).append("[provider=").append(provider).append(", tier=")
@@ -169,21 +189,6 @@ public abstract class PoolEvent {
     public Restored(String provider, int tier) {
       super(provider, tier);
     }
-
-    @Override
-    public boolean equals(Object o) {
-      return sameHead(o);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(Restored.class.getSimpleName(), provider(), tier());
-    }
-
-    @Override
-    public String toString() {
-      return head().append(']').toString();
-    }
   }
 
   /** The eviction ended; this single request probes the provider. */
@@ -198,21 +203,6 @@ public abstract class PoolEvent {
      */
     public Probing(String provider, int tier) {
       super(provider, tier);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return sameHead(o);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(Probing.class.getSimpleName(), provider(), tier());
-    }
-
-    @Override
-    public String toString() {
-      return head().append(']').toString();
     }
   }
 
@@ -414,21 +404,6 @@ public abstract class PoolEvent {
     public Drained(String provider, int tier) {
       super(provider, tier);
     }
-
-    @Override
-    public boolean equals(Object o) {
-      return sameHead(o);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(Drained.class.getSimpleName(), provider(), tier());
-    }
-
-    @Override
-    public String toString() {
-      return head().append(']').toString();
-    }
   }
 
   /** The provider is back in rotation after a drain ({@code pool.resume}, {@code resumeTier} or {@code resumeAll}). */
@@ -443,21 +418,6 @@ public abstract class PoolEvent {
      */
     public Resumed(String provider, int tier) {
       super(provider, tier);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return sameHead(o);
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(Resumed.class.getSimpleName(), provider(), tier());
-    }
-
-    @Override
-    public String toString() {
-      return head().append(']').toString();
     }
   }
 }
