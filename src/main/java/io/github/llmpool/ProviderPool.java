@@ -10,7 +10,9 @@ import io.github.llmpool.internal.okhttp.RedirectGuard;
 import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.spi.SharedState;
+import io.github.llmpool.internal.okhttp.Clients;
 import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -63,6 +65,9 @@ public final class ProviderPool {
    * Default pool name: {@value}. Name pools distinctly when an application has several: the name
    * tags their log lines and, through listeners, their metrics.
    */
+  /** Concurrent calls a client from {@link #newHttpClient()} or {@link #configure} lets through at once. */
+  public static final int DEFAULT_MAX_CONCURRENT_CALLS = 64;
+
   public static final String DEFAULT_NAME = "default";
   /** Longest pool name: {@value} characters. */
   public static final int MAX_NAME_LENGTH = 64;
@@ -107,6 +112,35 @@ public final class ProviderPool {
    */
   public String name() {
     return core.name();
+  }
+
+  /**
+   * A new OkHttp client for this pool: {@link #interceptor()}, {@link #redirectGuard()} as a network
+   * interceptor, and a dispatcher that lets {@value #DEFAULT_MAX_CONCURRENT_CALLS} calls run at once,
+   * all to the pool's one virtual host (OkHttp's default, 5 per host, would queue the sixth). Other
+   * settings are OkHttp's defaults; use {@link #configure(OkHttpClient.Builder)} to start from yours.
+   * Build one per application and share it, as OkHttp advises.
+   *
+   * @return a client whose calls to {@link #baseUrl()} go through this pool
+   */
+  public OkHttpClient newHttpClient() {
+    return configure(new OkHttpClient.Builder()).build();
+  }
+
+  /**
+   * Adds this pool to {@code builder} in one call: {@link #interceptor()}, {@link #redirectGuard()}
+   * as a network interceptor, and a new dispatcher allowing {@value #DEFAULT_MAX_CONCURRENT_CALLS}
+   * concurrent calls, all to the pool's one virtual host. It replaces a dispatcher the builder had:
+   * set your own after this call if you need other limits, keeping {@code maxRequestsPerHost} as high
+   * as {@code maxRequests}.
+   *
+   * @param builder the builder to configure (timeouts, connection pool and the rest stay yours)
+   * @return {@code builder}
+   * @throws NullPointerException if {@code builder} is null
+   */
+  public OkHttpClient.Builder configure(OkHttpClient.Builder builder) {
+    Objects.requireNonNull(builder, "builder");
+    return Clients.configure(builder, interceptor, DEFAULT_MAX_CONCURRENT_CALLS);
   }
 
   /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */

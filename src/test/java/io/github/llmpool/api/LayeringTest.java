@@ -157,9 +157,12 @@ class LayeringTest {
       boolean okhttp = tos.stream().anyMatch(t -> t.startsWith("okhttp3.") || t.startsWith("okio."));
       String l = layer(from);
       boolean allowed = l.equals(P + ".internal.okhttp")
-          // the entry points hand out interceptors: their signatures name okhttp3.Interceptor only
+          // the entry points hand out interceptors and configure clients: their signatures name
+          // okhttp3.Interceptor and OkHttpClient (and its Builder) only; internal.okhttp does the work
           || (l.equals(P + " (entry points)") && tos.stream()
-              .filter(t -> t.startsWith("okhttp3.") || t.startsWith("okio.")).allMatch(t -> t.equals("okhttp3.Interceptor")));
+              .filter(t -> t.startsWith("okhttp3.") || t.startsWith("okio."))
+              .allMatch(t -> t.equals("okhttp3.Interceptor") || t.equals("okhttp3.OkHttpClient")
+                  || t.equals("okhttp3.OkHttpClient$Builder")));
       if (okhttp && !allowed) {
         offenders.add(from);
       }
