@@ -1,7 +1,6 @@
 package io.github.llmpool.internal.health;
 
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A pool-wide retry budget over a sliding window (Finagle's RetryBudget idea): retries in the
@@ -9,21 +8,26 @@ import java.util.concurrent.atomic.LongAdder;
  * The window is ten buckets; counts are approximate under races (a bucket reset may lose a few
  * increments), never unbounded. Thread-safe, lock-free; time comes from the caller.
  *
- * <p>Every logical request counts itself ({@link #onRequest}), so that increment is striped: each
- * bucket's request count is a {@link LongAdder}, whose cells are padded against false sharing and
- * spread concurrent writers over separate cache lines once they collide. The bucket epochs are
- * only read on that path (written once per bucket period), and retries, counted only when a
- * request fails over, sit in their own cells too. {@link #tryRetry} sums the ten buckets.
+ * <p>Every logical request counts itself ({@link #onRequest}), so that count is striped: each
+ * bucket has {@value #STRIPES} request cells, each on its own 128-byte line, and a thread adds to
+ * the cell its thread id picks (as {@code RoundRobinPicker} picks its position): requests on
+ * different threads do not write one shared cache line, and one thread pays one atomic add, as
+ * before. The bucket epochs are only read on that path (written once per bucket period); retries,
+ * counted only when a request fails over, have cells of their own. {@link #tryRetry} sums the
+ * window.
  */
 public final class RetryBudget {
   private static final int BUCKETS = 10;
+  static final int STRIPES = 8;
+  private static final int PAD = 16; // longs between two cells: 128 bytes
 
   private final double ratio;
   private final long floor;
   private final long bucketNanos;
   private final AtomicLongArray epochs = new AtomicLongArray(BUCKETS);
-  private final LongAdder[] requests = new LongAdder[BUCKETS];
-  private final LongAdder[] retries = new LongAdder[BUCKETS];
+  /** Request cell (bucket b, stripe s) at ((b x STRIPES + s) + 1) x PAD; the first line left empty. */
+  private final AtomicLongArray requests = new AtomicLongArray((BUCKETS * STRIPES + 2) * PAD);
+  private final AtomicLongArray retries = new AtomicLongArray((BUCKETS + 2) * PAD);
 
   public RetryBudget(double ratio, int minRetriesPerSecond, long windowNanos) {
     this.ratio = ratio;
@@ -31,14 +35,14 @@ public final class RetryBudget {
     this.bucketNanos = Math.max(1, windowNanos / BUCKETS);
     for (int i = 0; i < BUCKETS; i++) {
       epochs.set(i, Long.MIN_VALUE);
-      requests[i] = new LongAdder();
-      retries[i] = new LongAdder();
     }
   }
 
-  /** Counts one logical request. Contention-free across threads (striped, padded cells). */
+  /** Counts one logical request: one atomic add on this thread's cell of the current bucket. */
+  @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
   public void onRequest(long now) {
-    requests[bucket(now)].increment();
+    int stripe = (int) ((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 61); // 0..7
+    requests.getAndIncrement((bucket(now) * STRIPES + stripe + 1) * PAD);
   }
 
   /** Takes one retry from the budget if there is one. */
@@ -50,14 +54,16 @@ public final class RetryBudget {
     for (int i = 0; i < BUCKETS; i++) {
       long e = epochs.get(i);
       if (e != Long.MIN_VALUE && epoch - e < BUCKETS) {
-        req += requests[i].sum();
-        ret += retries[i].sum();
+        for (int s = 0; s < STRIPES; s++) {
+          req += requests.get((i * STRIPES + s + 1) * PAD);
+        }
+        ret += retries.get((i + 1) * PAD);
       }
     }
     if (ret >= floor + (long) (ratio * req)) {
       return false;
     }
-    retries[b].increment();
+    retries.getAndIncrement((b + 1) * PAD);
     return true;
   }
 
@@ -66,8 +72,10 @@ public final class RetryBudget {
     int i = Math.floorMod(epoch, BUCKETS);
     long e = epochs.get(i);
     if (e != epoch && epochs.compareAndSet(i, e, epoch)) {
-      requests[i].reset();
-      retries[i].reset();
+      for (int s = 0; s < STRIPES; s++) {
+        requests.set((i * STRIPES + s + 1) * PAD, 0);
+      }
+      retries.set((i + 1) * PAD, 0);
     }
     return i;
   }

@@ -28,8 +28,9 @@ import okio.Source;
  * <p>Read and close failures of the upstream body carry no configured credential: OkHttp quotes
  * what the upstream sent in some of them (a malformed chunk header, for one), so a failure whose
  * text holds a value is replaced by its {@linkplain Secrets#redact(IOException) redacted copy}
- * before the tap looks at it or hands it on (what {@link RedactingBody} does as a layer of its own,
- * done here in the same source: one wrapper per body, not two).
+ * before the tap looks at it or hands it on; any other failure, and every byte, passes as is.
+ * (This was a body layer of its own under the tap; done in the tap's source, each response body
+ * is wrapped once, not twice.)
  *
  * <p>The usage result is computed once, when the body ends. Not thread-safe, like any OkHttp
  * response body; the finish is safe against a concurrent close.

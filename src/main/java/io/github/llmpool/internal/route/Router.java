@@ -18,12 +18,19 @@ import java.util.Map;
  */
 public final class Router {
   private final Strategy strategy;
+  /** The strategy as a small int: every tier's picker is of its class (see pickIn). */
+  private final int kind;
   private final TierPicker[] tiers;
   private final Slot[] all;
   private final Map<String, Slot> byName;
 
   public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model) {
     this.strategy = strategy;
+    this.kind = switch (strategy) {
+      case POWER_OF_TWO_CHOICES -> P2C;
+      case WEIGHTED -> WEIGHTED;
+      case ROUND_ROBIN -> ROUND_ROBIN;
+    };
     this.tiers = new TierPicker[tiers.size()];
     List<Slot> flat = new ArrayList<>();
     for (int t = 0; t < tiers.size(); t++) {
@@ -67,15 +74,17 @@ public final class Router {
    * a single type, so the JIT binds and inlines it even when one JVM runs pools of several
    * strategies (a shared virtual call site would see them all and stay a virtual call).
    */
-  private static int pickIn(TierPicker tier, long now, Exclusion exclusion) {
-    if (tier instanceof P2cPicker p) {
-      return p.pick(now, exclusion);
-    }
-    if (tier instanceof WeightedPicker w) {
-      return w.pick(now, exclusion);
-    }
-    return ((RoundRobinPicker) tier).pick(now, exclusion);
+  private int pickIn(TierPicker tier, long now, Exclusion exclusion) {
+    return switch (kind) {
+      case P2C -> ((P2cPicker) tier).pick(now, exclusion);
+      case WEIGHTED -> ((WeightedPicker) tier).pick(now, exclusion);
+      default -> ((RoundRobinPicker) tier).pick(now, exclusion);
+    };
   }
+
+  private static final int P2C = 0;
+  private static final int WEIGHTED = 1;
+  private static final int ROUND_ROBIN = 2;
 
   /**
    * For the fail-open policy: the non-excluded, non-drained provider (weight > 0) whose eviction

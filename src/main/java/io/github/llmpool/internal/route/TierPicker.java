@@ -147,8 +147,13 @@ public abstract class TierPicker {
     }
   }
 
-  /** The latest hint (null: none yet); it may be stale, {@link #knownOut} checks. */
-  private volatile OutHint outHint;
+  /**
+   * The latest hint (null: none yet); it may be stale, {@link #knownOut} checks. A plain field: the
+   * hint is immutable (final fields, safe to read through a race), a stale read only costs a pass
+   * or is refused by the restore count, and the pick then reads no volatile for a tier with no
+   * hint.
+   */
+  private OutHint outHint;
 
   /** Far enough ahead that it never comes (ticker times compare by difference, within 2^62). */
   private static final long NEVER = 1L << 62;
