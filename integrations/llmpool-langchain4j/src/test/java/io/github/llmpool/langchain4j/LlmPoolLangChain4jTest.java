@@ -397,7 +397,7 @@ class LlmPoolLangChain4jTest {
    * The control: the same pool and model, through a client that surfaces the pool's final 429 as
    * a plain HttpException (what the samples' prototype adapter did). LangChain4j's default
    * maxRetries (2) maps it to a retriable RateLimitException and sends the request again, twice:
-   * more upstream requests than the pool's two.
+   * 4 upstream requests where the pool's 2 were all there was to try (what issue #15 saw).
    */
   @Test
   void controlAPlainHttpExceptionIsRetriedByLangChain4j() {
@@ -411,8 +411,9 @@ class LlmPoolLangChain4jTest {
 
     assertInstanceOf(RateLimitException.class, e);
     assertInstanceOf(RetriableException.class, e);
-    assertTrue(a.requests() + b.requests() > 2,
-        "LangChain4j retried on top of the pool: " + (a.requests() + b.requests()) + " upstream requests");
+    // The pool's 2, then one per LangChain4j retry: both providers are still evicted (the 429's
+    // retry-after: 2 outlasts LangChain4j's 0.5 s + 0.75 s back-off), so the pool fails open to one.
+    assertEquals(4, a.requests() + b.requests(), "LangChain4j retried on top of the pool");
   }
 
   /** A 4xx LangChain4j does not retry anyway stays LangChain4j's own exception. */
