@@ -35,7 +35,9 @@ public class PoolGaveUpException extends NonRetriableException {
   /** Error bodies are quoted in the message up to this many characters. */
   static final int MAX_QUOTED_BODY = 2_000;
 
+  /** The final answer's HTTP status, or -1. */
   private final int statusCode;
+  /** The final answer's body, or "". */
   private final String body;
   private final transient Map<String, List<String>> headers;
   private final transient List<Attempt> attempts;

@@ -433,12 +433,12 @@ class LlmPoolLangChain4jTest {
   // Concurrency
 
   /**
-   * 16 streamed calls are at the providers at once: each provider holds its answer until all 16
+   * 32 streamed calls are at the providers at once: each provider holds its answer until all 32
    * requests have arrived. With OkHttp's default dispatcher (5 per host) only 5 would ever arrive.
    */
   @Test
-  void sixteenConcurrentStreamsAreAtTheProvidersAtOnce() throws Exception {
-    int n = 16;
+  void thirtyTwoConcurrentStreamsAreAtTheProvidersAtOnce() throws Exception {
+    int n = 32;
     CountDownLatch allArrived = new CountDownLatch(n);
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger maxInFlight = new AtomicInteger();
@@ -710,6 +710,22 @@ class LlmPoolLangChain4jTest {
     assertTrue(s.getMessage().contains("maxRequestsPerHost"), s.getMessage());
     assertThrows(IllegalStateException.class, () -> http.okHttp(new OkHttpClient.Builder()));
     assertThrows(NullPointerException.class, () -> LlmPoolLangChain4j.httpClientBuilder((ProviderPool) null));
+  }
+
+  /**
+   * Not registered with LangChain4j's ServiceLoader: with this artifact on the class path, a model
+   * built without httpClientBuilder(...) still gets LangChain4j's JDK client (two registered
+   * factories would make LangChain4j refuse to build it: "Conflict: multiple HTTP clients").
+   */
+  @Test
+  void notRegisteredWithLangChain4jsServiceLoader() {
+    assertEquals("dev.langchain4j.http.client.jdk.JdkHttpClientBuilder",
+        dev.langchain4j.http.client.HttpClientBuilderLoader.loadHttpClientBuilder().getClass().getName());
+    java.nio.file.Path classes = java.nio.file.Path.of(System.getProperty("llmpool.classesDir", "target/classes"));
+    assertTrue(java.nio.file.Files.isDirectory(classes.resolve("io/github/llmpool/langchain4j")), classes.toString());
+    assertFalse(java.nio.file.Files.exists(classes.resolve("META-INF/services")), "the artifact registers no service");
+    OpenAiChatModel plain = OpenAiChatModel.builder().baseUrl(a.baseUrl()).apiKey(a.key).modelName("m").build();
+    assertEquals("agentgateway works", plain.chat("Say hello"), "LangChain4j's own client, straight to a");
   }
 
   @Test
