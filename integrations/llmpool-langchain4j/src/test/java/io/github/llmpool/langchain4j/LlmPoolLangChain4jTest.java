@@ -135,7 +135,7 @@ class LlmPoolLangChain4jTest {
   }
 
   /** What one streamed call gave its handler. */
-  record Streamed(List<String> parts, CompletableFuture<ChatResponse> done) {
+  record Streamed(List<String> parts, CompletableFuture<ChatResponse> done, AtomicInteger ends) {
     ChatResponse response() throws Exception {
       return done.get(10, TimeUnit.SECONDS);
     }
@@ -161,6 +161,7 @@ class LlmPoolLangChain4jTest {
   private static Streamed stream(OpenAiStreamingChatModel model, String prompt, OnPartial onPartial) {
     List<String> parts = new CopyOnWriteArrayList<>();
     CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+    AtomicInteger ends = new AtomicInteger();
     model.chat(prompt, new StreamingChatResponseHandler() {
       @Override
       public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
@@ -170,6 +171,7 @@ class LlmPoolLangChain4jTest {
 
       @Override
       public void onCompleteResponse(ChatResponse response) {
+        ends.incrementAndGet();
         if (!done.complete(response)) {
           throw new AssertionError("a second end: " + response);
         }
@@ -177,12 +179,13 @@ class LlmPoolLangChain4jTest {
 
       @Override
       public void onError(Throwable error) {
+        ends.incrementAndGet();
         if (!done.completeExceptionally(error)) {
           throw new AssertionError("a second end", error);
         }
       }
     });
-    return new Streamed(parts, done);
+    return new Streamed(parts, done, ends);
   }
 
   private TokenUsage nextUsage() throws InterruptedException {
@@ -610,13 +613,19 @@ class LlmPoolLangChain4jTest {
           }
         }).build());
     ProviderPool pool = tiered();
-    OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder().httpClientBuilder(http(pool))
+    LlmPoolHttpClientBuilder http = http(pool);
+    OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder().httpClientBuilder(http)
         .baseUrl(LlmPoolLangChain4j.baseUrl(pool)).modelName("m").timeout(Duration.ofMillis(300)).build();
+    CountDownLatch callEnded = new CountDownLatch(1);
+    http.okHttpClient().dispatcher().setIdleCallback(callEnded::countDown);
     long start = System.nanoTime();
-    Throwable error = stream(model, "Say hello").error();
+    Streamed s = stream(model, "Say hello");
+    Throwable error = s.error();
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertInstanceOf(TimeoutException.class, error);
     assertTrue(ms >= 300 && ms < 5_000, ms + " ms");
+    assertTrue(callEnded.await(10, TimeUnit.SECONDS));
+    assertEquals(1, s.ends().get(), "onError only: no completed response after the error");
     assertEquals(1, a.requests());
     assertEquals(0, b.requests());
   }
