@@ -337,14 +337,28 @@ class LlmPoolLangChain4jTest {
   void whenEveryProviderAnswers429TheUpstreamRequestsAreThePoolsOwn(int maxRetries) {
     a.answer(r -> fixture429());
     b.answer(r -> fixture429());
+    // What the pool alone makes of one such request: a raw OkHttp call through an identical pool.
+    ProviderPool alone = tiered();
+    try (okhttp3.Response raw = alone.newHttpClient().newCall(new okhttp3.Request.Builder()
+        .url(alone.baseUrl().resolve("chat/completions").toString())
+        .post(okhttp3.RequestBody.create("{\"model\":\"m\",\"messages\":[]}", okhttp3.MediaType.get("application/json")))
+        .build()).execute()) {
+      assertEquals(429, raw.code());
+    } catch (IOException ex) {
+      throw new AssertionError(ex);
+    }
+    int poolAlone = a.requests() + b.requests();
+    assertEquals(2, poolAlone, "the pool alone tries each provider once");
+
     ProviderPool pool = tiered();
     OpenAiChatModel model = chatModel(pool, maxRetries);
 
     PoolGaveUpException e = assertThrows(PoolGaveUpException.class, () -> model.chat("Say hello"));
 
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
-    assertEquals(poolRequests(pool, "a") + poolRequests(pool, "b"), a.requests() + b.requests(),
+    assertEquals(poolAlone, a.requests() + b.requests() - poolAlone, "LangChain4j added no request");
+    assertEquals(2, a.requests());
+    assertEquals(2, b.requests());
+    assertEquals(poolRequests(pool, "a") + poolRequests(pool, "b"), a.requests() + b.requests() - poolAlone,
         "exactly the attempts the pool sent");
     assertInstanceOf(NonRetriableException.class, e);
     assertEquals(429, e.statusCode());
@@ -417,6 +431,23 @@ class LlmPoolLangChain4jTest {
     // The pool's 2, then one per LangChain4j retry: both providers are still evicted (the 429's
     // retry-after: 2 outlasts LangChain4j's 0.5 s + 0.75 s back-off), so the pool fails open to one.
     assertEquals(4, a.requests() + b.requests(), "LangChain4j retried on top of the pool");
+  }
+
+  /** A pool that fails fast when every provider is evicted: its NoProviderAvailableException, no request, no retry. */
+  @Test
+  void aFailFastPoolWithEveryProviderEvictedIsNotRetried() {
+    a.answer(r -> fixture429());
+    b.answer(r -> fixture429());
+    ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b))
+        .whenAllEvicted(io.github.llmpool.AllEvictedPolicy.FAIL_FAST).build();
+    OpenAiChatModel model = chatModel(pool, DEFAULT);
+    assertEquals(429, assertThrows(PoolGaveUpException.class, () -> model.chat("first")).statusCode());
+    assertEquals(2, a.requests() + b.requests(), "both evicted now (retry-after: 2)");
+
+    PoolGaveUpException e = assertThrows(PoolGaveUpException.class, () -> model.chat("second"));
+    assertInstanceOf(io.github.llmpool.NoProviderAvailableException.class, e.getCause());
+    assertEquals(-1, e.statusCode());
+    assertEquals(2, a.requests() + b.requests(), "nothing sent, and LangChain4j did not ask again");
   }
 
   /** A 4xx LangChain4j does not retry anyway stays LangChain4j's own exception. */
@@ -681,6 +712,13 @@ class LlmPoolLangChain4jTest {
     assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText());
     assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
     assertEquals(router.baseUrl().toString(), LlmPoolLangChain4j.baseUrl(router));
+
+    // An alias no route names: the router's own 404 (x-should-retry: false) stays LangChain4j's
+    // ModelNotFoundException, and reaches no provider.
+    OpenAiChatModel unknown = OpenAiChatModel.builder().httpClientBuilder(http)
+        .baseUrl(LlmPoolLangChain4j.baseUrl(router)).modelName("nope").build();
+    assertThrows(dev.langchain4j.exception.ModelNotFoundException.class, () -> unknown.chat("Say hello"));
+    assertEquals(1, a.requests() + b.requests());
     assertEquals(64, http.okHttpClient().dispatcher().getMaxRequestsPerHost());
   }
 
