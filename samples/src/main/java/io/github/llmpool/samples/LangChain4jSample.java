@@ -10,6 +10,8 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
+import io.github.llmpool.langchain4j.LlmPoolHttpClientBuilder;
+import io.github.llmpool.langchain4j.LlmPoolLangChain4j;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -17,13 +19,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import okhttp3.OkHttpClient;
 
 /**
- * LangChain4j through llmpool. LangChain4j has no OkHttp HTTP-client module, so
- * {@link LangChain4jOkHttpClient} implements its HTTP client SPI over an OkHttpClient that carries
- * {@code pool.interceptor()}, and the models get it through {@code httpClientBuilder(...)}.
- * {@code maxRetries(0)} on the chat model: llmpool owns retries (the streaming model has none).
+ * LangChain4j through llmpool, with {@code io.github.llmpool:llmpool-langchain4j}: the models get
+ * {@link LlmPoolLangChain4j#httpClientBuilder(ProviderPool)} (LangChain4j's HTTP client SPI over
+ * the pool's OkHttp 5 client) and {@link LlmPoolLangChain4j#baseUrl(ProviderPool)}. No API key
+ * (the pool signs each request for its provider) and no {@code maxRetries(0)}: when the pool gives
+ * up after its own failover, LangChain4j gets a non-retriable {@code PoolGaveUpException}.
  *
  * <pre>
  * mvn -q -B -f samples/pom.xml compile exec:java -Dexec.mainClass=io.github.llmpool.samples.LangChain4jSample
@@ -49,23 +51,20 @@ public final class LangChain4jSample {
         .build();
   }
 
-  /** A chat model whose requests go through {@code okHttp} (carrying the pool's interceptor). */
-  public static OpenAiChatModel chatModel(ProviderPool pool, OkHttpClient okHttp) {
+  /** A chat model whose requests go through the pool, over {@code http}'s OkHttp client. */
+  public static OpenAiChatModel chatModel(ProviderPool pool, LlmPoolHttpClientBuilder http) {
     return OpenAiChatModel.builder()
-        .httpClientBuilder(LangChain4jOkHttpClient.builder().okHttpClient(okHttp))
-        .baseUrl(pool.baseUrl().toString())
-        .apiKey("unused-the-pool-sets-auth")
+        .httpClientBuilder(http)
+        .baseUrl(LlmPoolLangChain4j.baseUrl(pool))
         .modelName("gpt-4o-mini")
-        .maxRetries(0) // llmpool owns retries and failover
         .build();
   }
 
-  /** A streaming chat model over the same pooled client. */
-  public static OpenAiStreamingChatModel streamingModel(ProviderPool pool, OkHttpClient okHttp) {
+  /** A streaming chat model over the same builder (one dispatcher and connection pool for both). */
+  public static OpenAiStreamingChatModel streamingModel(ProviderPool pool, LlmPoolHttpClientBuilder http) {
     return OpenAiStreamingChatModel.builder()
-        .httpClientBuilder(LangChain4jOkHttpClient.builder().okHttpClient(okHttp))
-        .baseUrl(pool.baseUrl().toString())
-        .apiKey("unused-the-pool-sets-auth")
+        .httpClientBuilder(http)
+        .baseUrl(LlmPoolLangChain4j.baseUrl(pool))
         .modelName("gpt-4o-mini")
         .build();
   }
@@ -110,20 +109,16 @@ public final class LangChain4jSample {
     List<TokenUsage> usages = new CopyOnWriteArrayList<>();
     try (FakeProviders fakes = FakeProviders.start("a", "b")) {
       ProviderPool pool = pool(fakes, usages::add);
-      OkHttpClient okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
-      try {
-        ChatResponse chat = chatModel(pool, okHttp)
+      try (LlmPoolHttpClientBuilder http = LlmPoolLangChain4j.httpClientBuilder(pool)) {
+        ChatResponse chat = chatModel(pool, http)
             .chat(ChatRequest.builder().messages(UserMessage.from("Say hello")).build());
         System.out.println("chat:      " + chat.aiMessage().text() + "   (" + tokens(chat) + ")");
         printLast(usages);
 
-        Streamed streamed = stream(streamingModel(pool, okHttp), "Say hello, streaming");
+        Streamed streamed = stream(streamingModel(pool, http), "Say hello, streaming");
         System.out.println("streaming: " + streamed.response().aiMessage().text() + "   (parts " + streamed.parts()
             + ", " + tokens(streamed.response()) + ")");
         printLast(usages);
-      } finally {
-        okHttp.dispatcher().executorService().shutdown();
-        okHttp.connectionPool().evictAll();
       }
     }
   }

@@ -13,31 +13,32 @@ import io.github.llmpool.TokenUsage;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
+import io.github.llmpool.langchain4j.LlmPoolHttpClientBuilder;
+import io.github.llmpool.langchain4j.LlmPoolLangChain4j;
+import io.github.llmpool.langchain4j.PoolGaveUpException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The LangChain4j sample: OpenAiChatModel and OpenAiStreamingChatModel over a pooled OkHttpClient. */
+/** The LangChain4j sample: OpenAiChatModel and OpenAiStreamingChatModel over llmpool-langchain4j. */
 class LangChain4jSampleTest {
 
   private FakeProviders fakes;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
-  private OkHttpClient okHttp;
+  private LlmPoolHttpClientBuilder http;
 
   @BeforeEach
   void setUp() {
     fakes = FakeProviders.start("a", "b");
     usages = new LinkedBlockingQueue<>();
     pool = LangChain4jSample.pool(fakes, usages::add);
-    okHttp = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
+    http = LlmPoolLangChain4j.httpClientBuilder(pool);
   }
 
   @AfterEach
   void tearDown() {
-    okHttp.dispatcher().executorService().shutdown();
-    okHttp.connectionPool().evictAll();
+    http.close();
     fakes.close();
   }
 
@@ -54,7 +55,7 @@ class LangChain4jSampleTest {
 
   @Test
   void chatModelGoesThroughThePool() throws Exception {
-    ChatResponse response = LangChain4jSample.chatModel(pool, okHttp)
+    ChatResponse response = LangChain4jSample.chatModel(pool, http)
         .chat(ChatRequest.builder().messages(UserMessage.from("Say hello")).build());
 
     String provider = answerer(response.aiMessage().text());
@@ -71,7 +72,7 @@ class LangChain4jSampleTest {
   @Test
   void streamingChatModelGoesThroughThePool() throws Exception {
     LangChain4jSample.Streamed streamed =
-        LangChain4jSample.stream(LangChain4jSample.streamingModel(pool, okHttp), "Say hello, streaming");
+        LangChain4jSample.stream(LangChain4jSample.streamingModel(pool, http), "Say hello, streaming");
 
     String text = streamed.response().aiMessage().text();
     String provider = answerer(text);
@@ -89,12 +90,12 @@ class LangChain4jSampleTest {
     fakes.get("a").rateLimitAll(true);
 
     for (int i = 0; i < 4; i++) {
-      ChatResponse chat = LangChain4jSample.chatModel(pool, okHttp).chat(
+      ChatResponse chat = LangChain4jSample.chatModel(pool, http).chat(
           ChatRequest.builder().messages(UserMessage.from("Say hello " + i)).build());
       assertEquals("hello from b", chat.aiMessage().text());
     }
     LangChain4jSample.Streamed streamed =
-        LangChain4jSample.stream(LangChain4jSample.streamingModel(pool, okHttp), "Say hello, streaming");
+        LangChain4jSample.stream(LangChain4jSample.streamingModel(pool, http), "Say hello, streaming");
     assertEquals("hello from b", streamed.response().aiMessage().text());
 
     long poolToA = pool.snapshot().provider("a").map(ProviderSnapshot::requests).orElseThrow();
@@ -102,5 +103,18 @@ class LangChain4jSampleTest {
     assertEquals(poolToA, fakes.get("a").requestCount(), "a received exactly the attempts the pool sent it");
     assertEquals(5, fakes.get("b").requestCount());
     assertEquals(5, poolToB);
+  }
+
+  /** Every provider rate-limited: the pool tries each once and gives up; LangChain4j (default maxRetries) adds nothing. */
+  @Test
+  void whenThePoolGivesUpLangChain4jDoesNotRetry() {
+    fakes.get("a").rateLimitAll(true);
+    fakes.get("b").rateLimitAll(true);
+
+    PoolGaveUpException e = org.junit.jupiter.api.Assertions.assertThrows(PoolGaveUpException.class,
+        () -> LangChain4jSample.chatModel(pool, http).chat("Say hello"));
+    assertEquals(429, e.statusCode());
+    assertEquals(1, fakes.get("a").requestCount());
+    assertEquals(1, fakes.get("b").requestCount());
   }
 }
