@@ -480,7 +480,7 @@ public final class FakeLlmServer implements AutoCloseable {
     public MockResponse dispatch(RecordedRequest request) {
       ByteString bytes = request.getBody();
       String body = bytes == null ? "" : bytes.utf8();
-      ReceivedRequest seen = new ReceivedRequest(request.getMethod(), request.getUrl(), request.getHeaders(), body, 0,
+      ReceivedRequest seen = new ReceivedRequest(request, request.getMethod(), request.getUrl(), request.getHeaders(), body, 0,
           Instant.now());
       boolean[] fault = {false};
       MockResponse.Builder answer = answer(seen, fault);
@@ -496,7 +496,7 @@ public final class FakeLlmServer implements AutoCloseable {
       MockResponse response = answer.build();
       int status = response.getOnResponseStart() != null ? -1 : response.getCode();
       synchronized (received) {
-        received.add(new ReceivedRequest(seen.method(), seen.url(), seen.headers(), body, status, seen.receivedAt()));
+        received.add(new ReceivedRequest(request, seen.method(), seen.url(), seen.headers(), body, status, seen.receivedAt()));
         requestCount.incrementAndGet();
         if (fault[0]) {
           faultCount.incrementAndGet();

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Set;
+import mockwebserver3.RecordedRequest;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
 
@@ -22,6 +23,7 @@ public final class ReceivedRequest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> SECRET_HEADERS = Set.of("authorization", "api-key", "x-api-key", "proxy-authorization");
 
+  private final RecordedRequest recorded;
   private final String method;
   private final HttpUrl url;
   private final Headers headers;
@@ -30,13 +32,20 @@ public final class ReceivedRequest {
   private final Instant receivedAt;
   private volatile JsonNode json;
 
-  ReceivedRequest(String method, HttpUrl url, Headers headers, String body, int status, Instant receivedAt) {
+  ReceivedRequest(RecordedRequest recorded, String method, HttpUrl url, Headers headers, String body, int status,
+      Instant receivedAt) {
+    this.recorded = recorded;
     this.method = method;
     this.url = url;
     this.headers = headers;
     this.body = body;
     this.status = status;
     this.receivedAt = receivedAt;
+  }
+
+  /** The request as mockwebserver3 recorded it (for code written against {@code RecordedRequest}). */
+  public RecordedRequest recorded() {
+    return recorded;
   }
 
   /** The request method, e.g. {@code POST}. */
