@@ -273,7 +273,7 @@ public final class Demo {
   static void print(Steering s, PrintStream out) {
     chapter(out, 2, "Power of two choices steers away from a provider that turns slow",
         "POWER_OF_TWO_CHOICES draws two providers and sends to the cheaper (latency estimate x load); "
-            + "charlie now answers after " + s.slowLatency().toMillis() + " ms.");
+            + "charlie now answers after " + s.slowLatency().toMillis() + " ms. (estimate: the pool's, at the end)");
     out.printf(Locale.ROOT, "   %-10s %17s %24s %14s%n", "provider", "all fast", "charlie slow", "estimate");
     s.before().forEach((name, n) -> out.printf(Locale.ROOT, "   %-10s %7d (%5.1f%%) %14d (%5.1f%%) %11d ms%n",
         name, n, s.shareBefore(name), s.after().get(name), s.shareAfter(name), s.estimatesAfter().get(name).toMillis()));
@@ -340,7 +340,8 @@ public final class Demo {
   // ------------------------------------------------------------------ chapter 4
 
   /** Chapter 4: the timeline and where the calls went in each phase. */
-  public record Outage(List<Moment> timeline, Map<String, Integer> duringOutage, Map<String, Integer> afterRecovery,
+  public record Outage(List<Moment> timeline, Map<String, Integer> duringOutage, Map<String, Integer> recovering,
+      Map<String, Integer> afterRecovery,
       int requests, int failed, ProviderSnapshot.Status fallbackStatus, io.github.llmpool.PoolSnapshot snapshot) {}
 
   /**
@@ -363,6 +364,7 @@ public final class Demo {
         .build();
     Client client = new Client(pool);
     Map<String, Integer> during;
+    Map<String, Integer> recovering;
     Map<String, Integer> after;
     List<FakeLlmServer> three = List.of(fleet.alpha(), fleet.bravo(), fleet.fallback());
     try {
@@ -378,11 +380,13 @@ public final class Demo {
       client.steady(Duration.ofMillis(20));
       client.await(10, TimeUnit.SECONDS, () -> fleet.fallback().successCount() >= 20, "20 calls served by tier 1");
       during = counts(three);
+      three.forEach(FakeLlmServer::clearRequests);
       fleet.alpha().up();
       fleet.bravo().up();
       timeline.mark("alpha and bravo are back up");
       timeline.await(e -> e instanceof PoolEvent.Restored && e.provider().equals("alpha"), 15, TimeUnit.SECONDS);
       timeline.await(e -> e instanceof PoolEvent.Restored && e.provider().equals("bravo"), 15, TimeUnit.SECONDS);
+      recovering = counts(three);
       three.forEach(FakeLlmServer::clearRequests);
       client.await(10, TimeUnit.SECONDS, () -> fleet.alpha().successCount() + fleet.bravo().successCount() >= 20,
           "20 calls served by tier 0 again");
@@ -391,7 +395,7 @@ public final class Demo {
     } finally {
       client.close();
     }
-    return new Outage(timeline.moments(), during, after, client.sent(), client.failed(),
+    return new Outage(timeline.moments(), during, recovering, after, client.sent(), client.failed(),
         pool.snapshot().provider("fallback").orElseThrow().status(), pool.snapshot());
   }
 
@@ -400,7 +404,9 @@ public final class Demo {
         "alpha and bravo (tier 0) refuse connections; the pool fails over to fallback (tier 1), evicts them, "
             + "probes them after 1 s, 2 s, ... and returns the traffic once a probe succeeds.");
     timeline(o.timeline(), out);
-    out.printf(Locale.ROOT, "   received during the outage: %s; after recovery: %s%n", o.duringOutage(), o.afterRecovery());
+    out.printf(Locale.ROOT, "   received while tier 0 was down:       %s%n", o.duringOutage());
+    out.printf(Locale.ROOT, "   back up, until both were restored:    %s (tier 0 from its probe on)%n", o.recovering());
+    out.printf(Locale.ROOT, "   after the restore:                    %s%n", o.afterRecovery());
     out.printf(Locale.ROOT, "   %d calls, %d failed%n", o.requests(), o.failed());
   }
 

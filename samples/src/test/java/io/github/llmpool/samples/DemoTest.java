@@ -90,6 +90,7 @@ class DemoTest {
     assertEquals(0, o.duringOutage().get("alpha"));
     assertEquals(0, o.duringOutage().get("bravo"));
     assertTrue(o.duringOutage().get("fallback") >= 20, o.duringOutage().toString());
+    assertTrue(o.recovering().get("alpha") >= 1 && o.recovering().get("bravo") >= 1, "each was probed: " + o.recovering());
     assertTrue(o.afterRecovery().get("alpha") + o.afterRecovery().get("bravo") >= 20, o.afterRecovery().toString());
     assertEquals(0, o.afterRecovery().get("fallback"), "once restored, tier 0 has all the traffic again");
     List<PoolEvent> events = o.timeline().stream().map(Demo.Moment::event).filter(Objects::nonNull).toList();
