@@ -149,22 +149,22 @@ public final class FakeLlmServer implements AutoCloseable {
 
   // ------------------------------------------------------------------ identity
 
-  /** The provider's name. */
+  /** {@return the provider's name} */
   public String name() {
     return name;
   }
 
-  /** The API key this provider expects ({@code "key-NAME"}); see {@link #requireApiKey(boolean)}. */
+  /** {@return the API key this provider expects ({@code "key-NAME"}); see {@link #requireApiKey(boolean)}} */
   public String apiKey() {
     return apiKey;
   }
 
-  /** The loopback port; the same after {@link #down()} and {@link #up()}. */
+  /** {@return the loopback port; the same after {@link #down()} and {@link #up()}} */
   public int port() {
     return port;
   }
 
-  /** The OpenAI-style base URL, {@code http://127.0.0.1:PORT/v1} (no trailing slash). */
+  /** {@return the OpenAI-style base URL, {@code http://127.0.0.1:PORT/v1} (no trailing slash)} */
   public String baseUrl() {
     return "http://" + InetAddress.getLoopbackAddress().getHostAddress() + ":" + port + "/v1";
   }
@@ -392,14 +392,14 @@ public final class FakeLlmServer implements AutoCloseable {
     return this;
   }
 
-  /** Whether the server is on its port (not {@link #down()}, not closed). */
+  /** {@return whether the server is on its port (not {@link #down()}, not closed)} */
   public boolean isUp() {
     return server != null;
   }
 
   // ------------------------------------------------------------------ what it received
 
-  /** Every request received so far, in arrival order, with the status each got. */
+  /** {@return every request received so far, in arrival order, with the status each got} */
   public List<ReceivedRequest> requests() {
     synchronized (received) {
       return List.copyOf(received);
@@ -421,17 +421,17 @@ public final class FakeLlmServer implements AutoCloseable {
     }
   }
 
-  /** Requests received so far (every one, faults included). */
+  /** {@return the number of requests received so far (every one, faults included)} */
   public int requestCount() {
     return requestCount.get();
   }
 
-  /** Requests answered with a scripted {@link Fault} so far. */
+  /** {@return the number of requests answered with a scripted {@link Fault} so far} */
   public int faultCount() {
     return faultCount.get();
   }
 
-  /** Requests answered with a 2xx so far. */
+  /** {@return the number of requests answered with a 2xx so far} */
   public int successCount() {
     synchronized (received) {
       return (int) received.stream().filter(r -> r.status() >= 200 && r.status() < 300).count();
@@ -453,7 +453,7 @@ public final class FakeLlmServer implements AutoCloseable {
     down();
   }
 
-  /** {@code FakeLlmServer[a at http://127.0.0.1:PORT/v1, up, 3 requests]}; no key. */
+  /** {@return {@code FakeLlmServer[a at http://127.0.0.1:PORT/v1, up, 3 requests]}; no key} */
   @Override
   public String toString() {
     return "FakeLlmServer[" + name + " at " + baseUrl() + ", " + (isUp() ? "up" : "down") + ", " + requestCount()

@@ -157,7 +157,7 @@ public final class Fault {
     return new Fault(code + " (" + name + ")", code, () -> WireFixtures.response(name));
   }
 
-  /** The HTTP status this fault answers with, or -1 for {@link #disconnect()}. */
+  /** {@return the HTTP status this fault answers with, or -1 for {@link #disconnect()}} */
   public int status() {
     return status;
   }
@@ -167,7 +167,7 @@ public final class Fault {
     return response.get();
   }
 
-  /** What the fault is, e.g. {@code Fault[429 rate limited (retry after 1s)]}. */
+  /** {@return what the fault is, e.g. {@code Fault[429 rate limited (retry after 1s)]}} */
   @Override
   public String toString() {
     return "Fault[" + description + "]";

@@ -56,7 +56,7 @@ public final class ManualTicker implements Ticker {
     return wallMillis;
   }
 
-  /** The wall clock as an instant. */
+  /** {@return the wall clock as an instant} */
   public synchronized Instant wall() {
     return Instant.ofEpochMilli(wallMillis);
   }
@@ -110,7 +110,7 @@ public final class ManualTicker implements Ticker {
     return this;
   }
 
-  /** {@code ManualTicker[nanos=..., wall=...]}. */
+  /** {@return {@code ManualTicker[nanos=..., wall=...]}} */
   @Override
   public synchronized String toString() {
     return "ManualTicker[nanos=" + nanos + ", wall=" + Instant.ofEpochMilli(wallMillis) + "]";

@@ -43,27 +43,27 @@ public final class ReceivedRequest {
     this.receivedAt = receivedAt;
   }
 
-  /** The request as mockwebserver3 recorded it (for code written against {@code RecordedRequest}). */
+  /** {@return the request as mockwebserver3 recorded it (for code written against {@code RecordedRequest})} */
   public RecordedRequest recorded() {
     return recorded;
   }
 
-  /** The request method, e.g. {@code POST}. */
+  /** {@return the request method, e.g. {@code POST}} */
   public String method() {
     return method;
   }
 
-  /** The encoded path, e.g. {@code /v1/chat/completions}. */
+  /** {@return the encoded path, e.g. {@code /v1/chat/completions}} */
   public String path() {
     return url.encodedPath();
   }
 
-  /** The full URL the server saw (loopback host and port, path, query). */
+  /** {@return the full URL the server saw (loopback host and port, path, query)} */
   public HttpUrl url() {
     return url;
   }
 
-  /** Every header as received, credentials included (never print them: use {@link #toString()}). */
+  /** {@return every header as received, credentials included (never print them: use {@link #toString()})} */
   public Headers headers() {
     return headers;
   }
@@ -78,17 +78,17 @@ public final class ReceivedRequest {
     return headers.get(name);
   }
 
-  /** The {@code Authorization} header as received (e.g. {@code Bearer key-a}), or null. */
+  /** {@return the {@code Authorization} header as received (e.g. {@code Bearer key-a}), or null} */
   public String authorization() {
     return headers.get("Authorization");
   }
 
-  /** The body as UTF-8 text; empty if there was none. */
+  /** {@return the body as UTF-8 text; empty if there was none} */
   public String body() {
     return body;
   }
 
-  /** The body parsed as JSON; a missing node if it is empty or not a JSON object. */
+  /** {@return the body parsed as JSON; a missing node if it is empty or not a JSON object} */
   public JsonNode json() {
     JsonNode j = json;
     if (j == null) {
@@ -98,33 +98,33 @@ public final class ReceivedRequest {
     return j;
   }
 
-  /** The body's {@code model}, or null. */
+  /** {@return the body's {@code model}, or null} */
   public String model() {
     JsonNode m = json().path("model");
     return m.isTextual() ? m.asText() : null;
   }
 
-  /** Whether the body asks for a stream ({@code "stream": true}). */
+  /** {@return whether the body asks for a stream ({@code "stream": true})} */
   public boolean stream() {
     return json().path("stream").asBoolean(false);
   }
 
-  /** Whether the body asks for the final usage chunk ({@code stream_options.include_usage}). */
+  /** {@return whether the body asks for the final usage chunk ({@code stream_options.include_usage})} */
   public boolean includeUsage() {
     return json().path("stream_options").path("include_usage").asBoolean(false);
   }
 
-  /** The status the server answered with, or -1 if it closed the connection instead. */
+  /** {@return the status the server answered with, or -1 if it closed the connection instead} */
   public int status() {
     return status;
   }
 
-  /** When the server received it (wall clock). */
+  /** {@return when the server received it (wall clock)} */
   public Instant receivedAt() {
     return receivedAt;
   }
 
-  /** {@code POST /v1/chat/completions -> 200, headers [...]} with every credential header redacted. */
+  /** {@return {@code POST /v1/chat/completions -> 200, headers [...]} with every credential header redacted} */
   @Override
   public String toString() {
     StringBuilder b = new StringBuilder(method).append(' ').append(url.encodedPath());
