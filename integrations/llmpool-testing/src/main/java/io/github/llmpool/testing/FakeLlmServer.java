@@ -82,6 +82,7 @@ public final class FakeLlmServer implements AutoCloseable {
   private final List<ReceivedRequest> received = new ArrayList<>(); // guarded by itself
   private final AtomicInteger requestCount = new AtomicInteger();
   private final AtomicInteger faultCount = new AtomicInteger();
+  private final AtomicInteger successCount = new AtomicInteger();
   private final AtomicLong ids = new AtomicLong();
   private final Dispatcher dispatcher = new Answerer();
 
@@ -433,9 +434,7 @@ public final class FakeLlmServer implements AutoCloseable {
 
   /** {@return the number of requests answered with a 2xx so far} */
   public int successCount() {
-    synchronized (received) {
-      return (int) received.stream().filter(r -> r.status() >= 200 && r.status() < 300).count();
-    }
+    return successCount.get();
   }
 
   /** Forgets the requests received so far and zeroes the counts (the script stays). */
@@ -444,6 +443,7 @@ public final class FakeLlmServer implements AutoCloseable {
       received.clear();
       requestCount.set(0);
       faultCount.set(0);
+      successCount.set(0);
     }
   }
 
@@ -500,6 +500,9 @@ public final class FakeLlmServer implements AutoCloseable {
         requestCount.incrementAndGet();
         if (fault[0]) {
           faultCount.incrementAndGet();
+        }
+        if (status >= 200 && status < 300) {
+          successCount.incrementAndGet();
         }
       }
       drainServerLog();
