@@ -10,6 +10,7 @@ import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.ReceivedRequest;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -288,8 +289,8 @@ public final class Demo {
    */
   public record Moment(Duration at, PoolEvent event, String note) {}
 
-  /** Chapter 3: the events about bravo, and what bravo received. */
-  public record RateLimited(Duration retryAfter, List<Moment> timeline, List<Integer> bravoStatuses, int requests,
+  /** Chapter 3: the events about bravo, and what bravo received (with the status it answered). */
+  public record RateLimited(Duration retryAfter, List<Moment> timeline, List<ReceivedRequest> bravo, int requests,
       int failed, Map<String, Integer> received) {}
 
   /**
@@ -324,8 +325,7 @@ public final class Demo {
       client.close();
     }
     Map<String, Integer> received = counts(List.of(fleet.alpha(), fleet.bravo()));
-    List<Integer> statuses = fleet.bravo().requests().stream().map(r -> r.status()).toList();
-    return new RateLimited(retryAfter, timeline.moments(), statuses, client.sent(), client.failed(), received);
+    return new RateLimited(retryAfter, timeline.moments(), fleet.bravo().requests(), client.sent(), client.failed(), received);
   }
 
   static void print(RateLimited r, PrintStream out) {
@@ -614,9 +614,16 @@ public final class Demo {
       return failed.get() - before;
     }
 
-    /** Starts a call every {@code period} (asynchronously), until {@link #stopAndDrain()}. */
+    /**
+     * Starts a call every {@code period} (asynchronously), until {@link #stopAndDrain()}; a tick
+     * while the previous call is still running is skipped, so that calls never overlap and the
+     * timeline is one call after another (a probe is then the only call in flight).
+     */
     synchronized void steady(Duration period) {
       steady = ticker.scheduleAtFixedRate(() -> {
+        if (inFlight.get() > 0) {
+          return; // only this thread starts calls: at most one in flight
+        }
         inFlight.incrementAndGet();
         http.newCall(request()).enqueue(new Callback() {
           @Override
