@@ -12,6 +12,8 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
 import io.github.llmpool.openai.LlmPoolOpenAI;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -41,20 +43,17 @@ public final class OpenAiSdkSample {
   }
 
   /** A pool over fake providers {@code a} and {@code b}: two priority tiers, a first, b as fallback. */
-  public static ProviderPool pool(FakeProviders fakes, UsageListener onUsage) {
+  public static ProviderPool pool(FakeLlmServer a, FakeLlmServer b, UsageListener onUsage) {
     return ProviderPool.builder()
-        .tier(provider(fakes, "a"))
-        .tier(provider(fakes, "b"))
+        .tier(provider(a))
+        .tier(provider(b))
         .onUsage(onUsage)
         .build();
   }
 
-  private static Provider provider(FakeProviders fakes, String name) {
-    return Provider.builder(name)
-        .baseUrl(fakes.get(name).baseUrl())
-        .apiKey("key-" + name)
-        .model("model-" + name)
-        .build();
+  private static Provider provider(FakeLlmServer fake) {
+    // name, base URL and key ("key-NAME") of the fake; the model the pool puts in each request's body.
+    return fake.provider().model("model-" + fake.name()).build();
   }
 
   /** The chat request of the sample. */
@@ -85,8 +84,8 @@ public final class OpenAiSdkSample {
 
   public static void main(String[] args) {
     List<TokenUsage> usages = new CopyOnWriteArrayList<>();
-    try (FakeProviders fakes = FakeProviders.start("a", "b")) {
-      ProviderPool pool = pool(fakes, usages::add);
+    try (FakeLlmServer a = FakeLlmServer.start("a"); FakeLlmServer b = FakeLlmServer.start("b")) {
+      ProviderPool pool = pool(a, b, usages::add);
       OpenAIClient client = client(pool);
       PrintStream out = System.out;
       try {
@@ -100,11 +99,11 @@ public final class OpenAiSdkSample {
             + usageText(streamed.usage()) + ")");
         printLast(out, usages);
 
-        fakes.get("a").rateLimitAll(true);
+        a.failAlways(Fault.rateLimited());
         ChatCompletion failedOver = client.chat().completions().create(chatRequest("Say hello again").build());
         out.println("failover:  " + failedOver.choices().get(0).message().content().orElse("")
             + "   (a answered 429 with retry-after: 2; the pool moved on, the SDK retried nothing)");
-        out.println("upstream requests: " + fakes.requestCounts() + ", pool attempts: "
+        out.println("upstream requests: {a=" + a.requestCount() + ", b=" + b.requestCount() + "}, pool attempts: "
             + pool.snapshot().providers().stream().map(p -> p.name() + "=" + p.requests()).toList());
       } finally {
         client.close();

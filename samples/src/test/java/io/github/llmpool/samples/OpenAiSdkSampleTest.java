@@ -16,6 +16,8 @@ import com.openai.models.completions.CompletionUsage;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -28,23 +30,26 @@ import org.junit.jupiter.api.Test;
 /** The OpenAI SDK sample: the SDK over llmpool-openai-java's {@code LlmPoolOpenAI.client(pool)}. */
 class OpenAiSdkSampleTest {
 
-  private FakeProviders fakes;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
   private OpenAIClient client;
 
   @BeforeEach
   void setUp() {
-    fakes = FakeProviders.start("a", "b");
+    a = FakeLlmServer.start("a");
+    b = FakeLlmServer.start("b");
     usages = new LinkedBlockingQueue<>();
-    pool = OpenAiSdkSample.pool(fakes, usages::add);
+    pool = OpenAiSdkSample.pool(a, b, usages::add);
     client = OpenAiSdkSample.client(pool);
   }
 
   @AfterEach
   void tearDown() {
     client.close();
-    fakes.close();
+    a.close();
+    b.close();
   }
 
   /** The next usage record; onUsage runs when the attempt's body ends, so wait for it (bounded). */
@@ -64,8 +69,8 @@ class OpenAiSdkSampleTest {
 
     assertEquals("hello from a", completion.choices().get(0).message().content().orElseThrow());
     assertEquals("model-a", completion.model(), "the pool rewrote the body's model for provider a");
-    assertEquals("Bearer key-a", fakes.get("a").lastAuthorization(), "the pool replaced the SDK's dummy key");
-    assertEquals("/v1/chat/completions", fakes.get("a").lastRequest().getUrl().encodedPath());
+    assertEquals("Bearer key-a", a.lastRequest().authorization(), "the pool replaced the SDK's dummy key");
+    assertEquals("/v1/chat/completions", a.lastRequest().path());
 
     CompletionUsage sdkUsage = completion.usage().orElseThrow();
     TokenUsage u = nextUsage();
@@ -111,7 +116,7 @@ class OpenAiSdkSampleTest {
       stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.delta().content().ifPresent(text::append)));
     }
     assertEquals("hello from a", text.toString());
-    assertTrue(fakes.get("a").lastRequestJson().path("stream_options").path("include_usage").asBoolean(),
+    assertTrue(a.lastRequest().json().path("stream_options").path("include_usage").asBoolean(),
         "the pool asked the provider for usage on the caller's behalf");
     TokenUsage u = nextUsage();
     assertTrue(u.streamed());
@@ -121,7 +126,7 @@ class OpenAiSdkSampleTest {
 
   @Test
   void a429ProviderIsFailedOverAndTheSdkRetriesNothing() throws Exception {
-    fakes.get("a").rateLimitAll(true);
+    a.failAlways(Fault.rateLimited());
 
     for (int i = 0; i < 3; i++) {
       ChatCompletion c = client.chat().completions().create(OpenAiSdkSample.chatRequest("Say hello " + i).build());
@@ -129,16 +134,16 @@ class OpenAiSdkSampleTest {
       assertEquals("model-b", c.model());
     }
 
-    int toA = fakes.get("a").requestCount();
+    int toA = a.requestCount();
     assertTrue(toA >= 1, "a, the first tier, was tried");
-    assertEquals(toA, fakes.get("a").rateLimitedCount());
+    assertEquals(toA, a.faultCount());
     assertEquals(toA, poolAttempts("a"), "a received exactly the attempts the pool sent it");
-    assertEquals(3, fakes.get("b").requestCount(), "one successful attempt per SDK call");
+    assertEquals(3, b.requestCount(), "one successful attempt per SDK call");
     assertEquals(3, poolAttempts("b"));
 
     // onUsage is called once per attempt that got a response, discarded 429s included.
     List<TokenUsage> seen = new ArrayList<>();
-    for (int i = 0; i < fakes.totalRequests(); i++) {
+    for (int i = 0; i < (a.requestCount() + b.requestCount()); i++) {
       seen.add(nextUsage());
     }
     assertNull(usages.poll(), "no more attempts than upstream requests");
@@ -148,8 +153,8 @@ class OpenAiSdkSampleTest {
 
   @Test
   void whenEveryProviderIsRateLimitedOneSdkCallIsExactlyThePoolsAttempts() {
-    fakes.get("a").rateLimitAll(true);
-    fakes.get("b").rateLimitAll(true);
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
 
     // The pool hands the last provider's 429 to the caller once its attempts are used up.
     RateLimitException e = assertThrows(RateLimitException.class,
@@ -159,7 +164,7 @@ class OpenAiSdkSampleTest {
     long attempts = poolAttempts("a") + poolAttempts("b");
     assertTrue(attempts >= 2, "both providers were tried: " + attempts);
     assertTrue(attempts <= io.github.llmpool.RetryPolicy.DEFAULT_MAX_ATTEMPTS, "at most maxAttempts: " + attempts);
-    assertEquals(attempts, fakes.totalRequests(),
+    assertEquals(attempts, (a.requestCount() + b.requestCount()),
         "maxRetries(0): upstream requests == pool attempts (an SDK retry would multiply them)");
   }
 }

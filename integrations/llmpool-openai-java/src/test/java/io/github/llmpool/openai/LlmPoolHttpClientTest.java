@@ -23,7 +23,10 @@ import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import mockwebserver3.RecordedRequest;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.ReceivedRequest;
+import io.github.llmpool.testing.WireFixtures;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,16 +39,16 @@ import org.junit.jupiter.api.Test;
  */
 class LlmPoolHttpClientTest {
 
-  private FakeOpenAi direct;
+  private FakeLlmServer direct;
   private OpenAIClient client;
 
   @BeforeEach
   void setUp() {
-    direct = FakeOpenAi.start("direct");
+    direct = LlmPoolOpenAITest.openAi("direct");
     client = new OpenAIClientImpl(ClientOptions.builder()
         .httpClient(LlmPoolHttpClient.owning(new OkHttpClient()))
         .baseUrl(direct.baseUrl())
-        .apiKey(direct.key)
+        .apiKey(direct.apiKey())
         .maxRetries(0)
         .build());
   }
@@ -70,17 +73,18 @@ class LlmPoolHttpClientTest {
     assertEquals(57, usage.completionTokens());
     assertEquals(80, usage.totalTokens());
 
-    RecordedRequest sent = direct.last();
-    assertEquals("POST", sent.getMethod());
-    assertEquals("/v1/chat/completions", sent.getUrl().encodedPath());
-    assertEquals("Bearer key-direct", sent.getHeaders().get("Authorization"));
-    assertTrue(sent.getHeaders().get("Content-Type").startsWith("application/json"));
-    assertEquals("gpt-4o-mini", FakeOpenAi.body(sent).path("model").asText());
-    assertEquals("Say hello", FakeOpenAi.body(sent).path("messages").path(0).path("content").asText());
+    ReceivedRequest sent = direct.lastRequest();
+    assertEquals("POST", sent.method());
+    assertEquals("/v1/chat/completions", sent.path());
+    assertEquals("Bearer key-direct", sent.headers().get("Authorization"));
+    assertTrue(sent.headers().get("Content-Type").startsWith("application/json"));
+    assertEquals("gpt-4o-mini", sent.json().path("model").asText());
+    assertEquals("Say hello", sent.json().path("messages").path(0).path("content").asText());
   }
 
   @Test
   void streamingReadsEventsAndUsage() {
+    LlmPoolOpenAITest.streamAnswer(direct);
     StringBuilder text = new StringBuilder();
     AtomicReference<CompletionUsage> usage = new AtomicReference<>();
     ChatCompletionCreateParams params = chat()
@@ -94,8 +98,8 @@ class LlmPoolHttpClientTest {
     }
     assertEquals("pool ok", text.toString());
     assertEquals(21, usage.get().totalTokens());
-    assertTrue(FakeOpenAi.body(direct.last()).path("stream").asBoolean());
-    assertTrue(FakeOpenAi.body(direct.last()).path("stream_options").path("include_usage").asBoolean());
+    assertTrue(direct.lastRequest().json().path("stream").asBoolean());
+    assertTrue(direct.lastRequest().json().path("stream_options").path("include_usage").asBoolean());
   }
 
   @Test
@@ -106,6 +110,7 @@ class LlmPoolHttpClientTest {
 
   @Test
   void responsesApi() {
+    direct.reply("Hi there").usage(36, 87); // the recorded Responses answer
     Response response = client.responses().create(ResponseCreateParams.builder()
         .model("gpt-4o-mini")
         .input("Say hello")
@@ -119,31 +124,31 @@ class LlmPoolHttpClientTest {
         .orElseThrow();
     assertEquals("Hi there", text);
     assertEquals(87, response.usage().orElseThrow().outputTokens());
-    assertEquals("/v1/responses", direct.last().getUrl().encodedPath());
+    assertEquals("/v1/responses", direct.lastRequest().path());
   }
 
   @Test
   void queryParametersAndGetWithoutBody() {
-    // The fake serves POST chat/completions and responses only; what matters is the request line.
+    // The fake does not serve GET models/...; what matters is the request line.
     assertThrows(NotFoundException.class, () -> client.models().retrieve(ModelRetrieveParams.builder()
         .model("gpt-4o-mini")
         .putAdditionalQueryParam("x-probe", "a b&c")
         .build()));
-    RecordedRequest sent = direct.last();
-    assertEquals("GET", sent.getMethod());
-    assertEquals("/v1/models/gpt-4o-mini", sent.getUrl().encodedPath());
-    assertEquals("a b&c", sent.getUrl().queryParameter("x-probe"));
-    assertEquals(0, sent.getBodySize());
+    ReceivedRequest sent = direct.lastRequest();
+    assertEquals("GET", sent.method());
+    assertEquals("/v1/models/gpt-4o-mini", sent.path());
+    assertEquals("a b&c", sent.url().queryParameter("x-probe"));
+    assertEquals(0, sent.body().length());
   }
 
   @Test
   void errorStatusReachesTheSdkAndMaxRetriesZeroSendsOneRequest() {
-    direct.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    direct.failAlways(Fault.rateLimited());
     RateLimitException e = assertThrows(RateLimitException.class,
         () -> client.chat().completions().create(chat().build()));
     assertEquals(429, e.statusCode());
     assertEquals("2", e.headers().values("retry-after").get(0), "response headers cross the transport");
-    assertEquals(1, direct.requests(), "maxRetries(0): one HTTP request per SDK call");
+    assertEquals(1, direct.requestCount(), "maxRetries(0): one HTTP request per SDK call");
   }
 
   @Test
@@ -159,10 +164,12 @@ class LlmPoolHttpClientTest {
     } finally {
       wrongKey.close();
     }
+    // The fake serves embeddings; answer this one as OpenAI answers a path it does not serve.
+    direct.answerWith(r -> WireFixtures.response("openai-404-unknown-url.http").build());
     assertThrows(NotFoundException.class, () -> client.embeddings().create(EmbeddingCreateParams.builder()
         .model(EmbeddingModel.TEXT_EMBEDDING_3_SMALL)
         .input("hello")
         .build()));
-    assertEquals("/v1/embeddings", direct.last().getUrl().encodedPath());
+    assertEquals("/v1/embeddings", direct.lastRequest().path());
   }
 }

@@ -31,7 +31,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import mockwebserver3.RecordedRequest;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.ReceivedRequest;
+import io.github.llmpool.testing.WireFixtures;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
@@ -45,8 +48,8 @@ import org.junit.jupiter.api.Test;
  */
 class LlmPoolOpenAITest {
 
-  private FakeOpenAi a;
-  private FakeOpenAi b;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
   private OpenAIClient client;
@@ -54,8 +57,8 @@ class LlmPoolOpenAITest {
 
   @BeforeEach
   void setUp() {
-    a = FakeOpenAi.start("a");
-    b = FakeOpenAi.start("b");
+    a = openAi("a");
+    b = openAi("b");
     usages = new LinkedBlockingQueue<>();
     pool = ProviderPool.builder()
         .tier(provider(a))
@@ -75,8 +78,22 @@ class LlmPoolOpenAITest {
     b.close();
   }
 
-  static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  /**
+   * A fake OpenAI provider (llmpool-testing's {@link FakeLlmServer}) answering as api.openai.com
+   * does in the recorded shapes these tests were written against: 401 without {@code Authorization:
+   * Bearer key-NAME}, a chat completion "agentgateway works" with 23 + 57 = 80 tokens.
+   */
+  static FakeLlmServer openAi(String name) {
+    return FakeLlmServer.start(name).requireApiKey(true).reply("agentgateway works").usage(23, 57);
+  }
+
+  /** The recorded stream's answer: "pool ok", 19 + 2 = 21 tokens in the final usage chunk. */
+  static void streamAnswer(FakeLlmServer fake) {
+    fake.reply("pool ok").usage(19, 2);
+  }
+
+  static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   static ChatCompletionCreateParams.Builder chat() {
@@ -113,13 +130,13 @@ class LlmPoolOpenAITest {
     CompletionUsage sdkUsage = completion.usage().orElseThrow();
     assertEquals(80, sdkUsage.totalTokens());
 
-    RecordedRequest sent = a.last();
-    assertEquals("POST", sent.getMethod());
-    assertEquals("/v1/chat/completions", sent.getUrl().encodedPath());
-    assertEquals("Bearer key-a", sent.getHeaders().get("Authorization"), "the pool replaced the SDK's placeholder key");
-    assertEquals("model-a", FakeOpenAi.body(sent).path("model").asText(), "the pool rewrote model for provider a");
-    assertEquals(1, a.requests());
-    assertEquals(0, b.requests());
+    ReceivedRequest sent = a.lastRequest();
+    assertEquals("POST", sent.method());
+    assertEquals("/v1/chat/completions", sent.path());
+    assertEquals("Bearer key-a", sent.headers().get("Authorization"), "the pool replaced the SDK's placeholder key");
+    assertEquals("model-a", sent.json().path("model").asText(), "the pool rewrote model for provider a");
+    assertEquals(1, a.requestCount());
+    assertEquals(0, b.requestCount());
 
     TokenUsage u = nextUsage();
     assertEquals("a", u.provider());
@@ -128,6 +145,7 @@ class LlmPoolOpenAITest {
 
   @Test
   void streamingChatCompletionReadsEveryChunkAndOnUsageGetsTheUsageChunk() throws Exception {
+    streamAnswer(a);
     StringBuilder text = new StringBuilder();
     AtomicReference<CompletionUsage> sdkUsage = new AtomicReference<>();
     ChatCompletionCreateParams params = chat()
@@ -142,7 +160,7 @@ class LlmPoolOpenAITest {
 
     assertEquals("pool ok", text.toString());
     assertEquals(21, sdkUsage.get().totalTokens(), "the SDK saw the final usage chunk");
-    assertTrue(FakeOpenAi.body(a.last()).path("stream").asBoolean());
+    assertTrue(a.lastRequest().json().path("stream").asBoolean());
     TokenUsage u = nextUsage();
     assertEquals("a", u.provider());
     assertTokens(19, 2, 21, u);
@@ -150,19 +168,19 @@ class LlmPoolOpenAITest {
 
   @Test
   void a429IsFailedOverInsideThePoolAndTheSdkSeesOneSuccessWithNoExtraRequests() throws Exception {
-    a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    a.failAlways(Fault.rateLimited());
 
     ChatCompletion completion = client.chat().completions().create(chat().build());
 
     assertEquals("agentgateway works", completion.choices().get(0).message().content().orElseThrow());
-    assertEquals(1, a.requests(), "a, the first tier, answered 429 once");
-    assertEquals(1, b.requests(), "b answered 200 once");
-    assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
-    assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText());
+    assertEquals(1, a.requestCount(), "a, the first tier, answered 429 once");
+    assertEquals(1, b.requestCount(), "b answered 200 once");
+    assertEquals("Bearer key-b", b.lastRequest().headers().get("Authorization"));
+    assertEquals("model-b", b.lastRequest().json().path("model").asText());
     TokenUsage u = nextUsageOf("b");
     assertTokens(23, 57, 80, u);
     // maxRetries(0): the SDK sent one logical request; the pool's two attempts are all there is.
-    assertEquals(2, a.requests() + b.requests());
+    assertEquals(2, a.requestCount() + b.requestCount());
   }
 
   @Test
@@ -170,7 +188,7 @@ class LlmPoolOpenAITest {
     ChatCompletion completion = client.async().chat().completions().create(chat().build()).get(30, TimeUnit.SECONDS);
 
     assertEquals("agentgateway works", completion.choices().get(0).message().content().orElseThrow());
-    assertEquals(1, a.requests());
+    assertEquals(1, a.requestCount());
     TokenUsage u = nextUsage();
     assertEquals("a", u.provider());
     assertTokens(23, 57, 80, u);
@@ -178,6 +196,7 @@ class LlmPoolOpenAITest {
 
   @Test
   void asyncStreamingChatCompletion() throws Exception {
+    streamAnswer(a);
     StringBuilder text = new StringBuilder();
     AtomicReference<CompletionUsage> sdkUsage = new AtomicReference<>();
     AsyncStreamResponse<ChatCompletionChunk> stream = client.async().chat().completions().createStreaming(chat()
@@ -208,7 +227,7 @@ class LlmPoolOpenAITest {
     CountDownLatch allArrived = new CountDownLatch(calls);
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger peak = new AtomicInteger();
-    a.answer(r -> {
+    a.answerWith(r -> {
       peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
       allArrived.countDown();
       try {
@@ -217,7 +236,7 @@ class LlmPoolOpenAITest {
         Thread.currentThread().interrupt();
       }
       inFlight.decrementAndGet();
-      return Fixtures.json("openai-chat.json");
+      return WireFixtures.response("openai-chat.json").build();
     });
     ProviderPool single = ProviderPool.builder().tier(provider(a)).build();
     OpenAIClient concurrent = LlmPoolOpenAI.client(single);
@@ -231,7 +250,7 @@ class LlmPoolOpenAITest {
       assertEquals("agentgateway works", f.get(60, TimeUnit.SECONDS).choices().get(0).message().content().orElseThrow());
     }
     assertEquals(calls, peak.get(), "all calls were at the provider at the same time");
-    assertEquals(calls, a.requests());
+    assertEquals(calls, a.requestCount());
   }
 
   @Test
@@ -268,8 +287,8 @@ class LlmPoolOpenAITest {
 
     customClient.chat().completions().create(chat().build());
 
-    assertEquals("custom", a.last().getHeaders().get("X-App"), "the caller's interceptor ran before the pool's");
-    assertEquals("Bearer key-a", a.last().getHeaders().get("Authorization"));
+    assertEquals("custom", a.lastRequest().headers().get("X-App"), "the caller's interceptor ran before the pool's");
+    assertEquals("Bearer key-a", a.lastRequest().headers().get("Authorization"));
     assertEquals(42_000, readTimeoutSeen.get(), "the builder's timeouts became the SDK's defaults");
     assertEquals(1, custom.interceptors().size(), "the caller's builder was not changed");
     assertTrue(custom.networkInterceptors().isEmpty());
@@ -300,7 +319,7 @@ class LlmPoolOpenAITest {
 
     ChatCompletion c = wired.chat().completions().create(chat().build());
     assertEquals("agentgateway works", c.choices().get(0).message().content().orElseThrow());
-    assertEquals("org-test", a.last().getHeaders().get("OpenAI-Organization"));
+    assertEquals("org-test", a.lastRequest().headers().get("OpenAI-Organization"));
     assertTokens(23, 57, 80, nextUsage());
 
     LlmPoolHttpClient owned = LlmPoolOpenAI.builder(pool).httpClient();
@@ -336,8 +355,8 @@ class LlmPoolOpenAITest {
         .model("fast").addUserMessage("Say hello").build());
 
     assertEquals("agentgateway works", c.choices().get(0).message().content().orElseThrow());
-    assertEquals("model-a", FakeOpenAi.body(a.last()).path("model").asText());
-    assertEquals("Bearer key-a", a.last().getHeaders().get("Authorization"));
+    assertEquals("model-a", a.lastRequest().json().path("model").asText());
+    assertEquals("Bearer key-a", a.lastRequest().headers().get("Authorization"));
     assertTokens(23, 57, 80, nextUsage());
   }
 
@@ -345,10 +364,10 @@ class LlmPoolOpenAITest {
   void placeholderKeyNeverReachesAProvider() throws Exception {
     client.chat().completions().create(chat().build());
     client.async().chat().completions().create(chat().build()).get(30, TimeUnit.SECONDS);
-    assertEquals(2, a.requests());
-    for (RecordedRequest r : a.received()) {
-      assertEquals(List.of("Bearer key-a"), r.getHeaders().values("Authorization"));
-      assertFalse(r.getHeaders().toString().contains(LlmPoolOpenAI.PLACEHOLDER_API_KEY));
+    assertEquals(2, a.requestCount());
+    for (ReceivedRequest r : a.requests()) {
+      assertEquals(List.of("Bearer key-a"), r.headers().values("Authorization"));
+      assertFalse(r.headers().toString().contains(LlmPoolOpenAI.PLACEHOLDER_API_KEY));
     }
   }
 }

@@ -14,6 +14,7 @@ import com.openai.models.chat.completions.ChatCompletion;
 import io.github.llmpool.LlmPoolException;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
+import io.github.llmpool.testing.FakeLlmServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,15 +41,15 @@ import org.junit.jupiter.api.Test;
  */
 class OpenAiOkHttpTransportTest {
 
-  private FakeOpenAi a;
-  private FakeOpenAi b;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private ProviderPool pool;
   private final List<OpenAIClient> clients = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
-    a = FakeOpenAi.start("a");
-    b = FakeOpenAi.start("b");
+    a = LlmPoolOpenAITest.openAi("a");
+    b = LlmPoolOpenAITest.openAi("b");
     pool = ProviderPool.builder()
         .tier(LlmPoolOpenAITest.provider(a), LlmPoolOpenAITest.provider(b))
         .build();
@@ -102,7 +103,7 @@ class OpenAiOkHttpTransportTest {
     OpenAIIoException e = assertThrows(OpenAIIoException.class,
         () -> client.chat().completions().create(LlmPoolOpenAITest.chat().build()));
     assertNotBadKey(e);
-    assertEquals(3, a.requests() + b.requests(), "1 call + 2 SDK retries, the pool retried none of them");
+    assertEquals(3, a.requestCount() + b.requestCount(), "1 call + 2 SDK retries, the pool retried none of them");
     assertEveryProviderAvailable();
   }
 
@@ -124,12 +125,12 @@ class OpenAiOkHttpTransportTest {
       OpenAIIoException e = assertThrows(OpenAIIoException.class,
           () -> client.chat().completions().create(LlmPoolOpenAITest.chat().build()));
       assertNotBadKey(e);
-      assertEquals(call, a.requests() + b.requests(), "one upstream request per call: nothing retried");
+      assertEquals(call, a.requestCount() + b.requestCount(), "one upstream request per call: nothing retried");
       assertEveryProviderAvailable();
     }
     // What reached the providers: no credential at all, so they answered 401.
-    for (FakeOpenAi fake : List.of(a, b)) {
-      fake.received().forEach(r -> assertNull(r.getHeaders().get("Authorization"), "the SDK transport removed it"));
+    for (FakeLlmServer fake : List.of(a, b)) {
+      fake.requests().forEach(r -> assertNull(r.headers().get("Authorization"), "the SDK transport removed it"));
     }
   }
 
