@@ -8,7 +8,8 @@ Fails (exit 1, every problem listed) unless:
     BOM manages, the BOM itself, and the io.github.llmpool parents their poms name; so nothing
     unpublished (llmpool-all, llmpool-samples, llmpool-benchmarks) and nothing the BOM misses;
   - every artifact is at version V (no SNAPSHOT) and has its pom; a non-pom artifact also its jar,
-    -sources.jar (with .java files) and -javadoc.jar (with index.html);
+    -sources.jar (with .java files) and -javadoc.jar (with index.html); a jar without classes
+    (a starter) may have README.md-only placeholders instead, as Central allows;
   - every file has .asc (a valid detached signature, checked with gpg against --key when given),
     .md5 and .sha1 (required by Central; .sha256/.sha512 too if present) matching its bytes;
   - every pom has name and description, and url, licence (name + url), developers and scm
@@ -73,6 +74,16 @@ def metadata(pom, poms_by_artifact):
             if out[k] is None:
                 out[k] = v
     return out
+
+
+def placeholder_ok(art, version, z):
+    """A jar without classes (a starter: a pom with dependencies) may ship README-only
+    -sources/-javadoc jars, as Central allows."""
+    try:
+        main_jar = zipfile.ZipFile(io.BytesIO(z.read(f"{GROUP_PATH}/{art}/{version}/{art}-{version}.jar")))
+    except KeyError:
+        return False
+    return not any(e.endswith(".class") for e in main_jar.namelist())
 
 
 def main():
@@ -203,9 +214,11 @@ def main():
                     if amn and (not MODULE_NAME.match(amn) or set(amn.split(".")) & JAVA_KEYWORDS):
                         problem(f"{art}: Automatic-Module-Name {amn!r} is not a valid module name")
                     module = "module-info" if has_descriptor else (amn or "-")
-                elif f.endswith("-sources.jar") and not any(e.endswith(".java") for e in entries):
+                elif f.endswith("-sources.jar") and not any(e.endswith(".java") for e in entries) \
+                        and not (placeholder_ok(art, version, z) and "README.md" in entries):
                     problem(f"{art}: {f} holds no .java file")
-                elif f.endswith("-javadoc.jar") and "index.html" not in entries:
+                elif f.endswith("-javadoc.jar") and "index.html" not in entries \
+                        and not (placeholder_ok(art, version, z) and "README.md" in entries):
                     problem(f"{art}: {f} holds no index.html")
         rows.append((art, packaging, len(files), module if packaging != "pom" else ""))
 

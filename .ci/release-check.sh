@@ -39,7 +39,12 @@ snapshot="$(python3 -c 'import sys,xml.etree.ElementTree as E; print(E.parse(sys
 release="${snapshot%-SNAPSHOT}"
 python3 "$src/.ci/set-version.py" "$release" >/dev/null
 
-gpg --batch --quiet --passphrase '' --quick-generate-key 'llmpool CI throwaway key <ci@llmpool.invalid>' ed25519 sign 1d
+if ! gpg --batch --quiet --passphrase '' --quick-generate-key 'llmpool CI throwaway key <ci@llmpool.invalid>' \
+    ed25519 sign 1d 2> "$work/gpg.log"; then
+  cat "$work/gpg.log" >&2
+  echo "release check: FAILED: gpg could not make a throwaway key" >&2
+  exit 1
+fi
 fpr="$(gpg --batch --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')"
 gpg --batch --armor --export "$fpr" > "$work/signing-key.asc"
 
@@ -52,3 +57,4 @@ echo "== release check: mvn -Prelease deploy of $release (signed with throwaway 
 bundle="$src/target/central-publishing/central-bundle.zip"
 python3 .ci/release-check.py "$bundle" \
   --version "$release" --bom "$src/integrations/llmpool-bom/pom.xml" --key "$work/signing-key.asc"
+echo "release check: took ${SECONDS}s"
