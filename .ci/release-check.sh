@@ -45,7 +45,11 @@ if ! gpg --batch --quiet --passphrase '' --quick-generate-key 'llmpool CI throwa
   echo "release check: FAILED: gpg could not make a throwaway key" >&2
   exit 1
 fi
-fpr="$(gpg --batch --no-auto-check-trustdb --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')"
+fpr="$(gpg --batch --no-auto-check-trustdb --with-colons --list-secret-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')"
+if [[ -z "$fpr" ]]; then
+  echo "release check: FAILED: no secret key in $GNUPGHOME after gpg --quick-generate-key" >&2
+  exit 1
+fi
 gpg --batch --armor --export "$fpr" > "$work/signing-key.asc"
 
 echo "== release check: mvn -Prelease deploy of $release (signed with throwaway key ${fpr: -16}), bundle only, no upload"
