@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
  * The resolved class paths hold one OkHttp, one Jackson and one Kotlin runtime.
  *
  * <p>The rule is asserted on the main artifact's runtime class path (what a user of
- * llmpool-openai-java gets with llmpool-bom: {@code target/runtime-classpath.txt}, written by
+ * llmpool-spring-web gets with llmpool-bom: {@code target/runtime-classpath.txt}, written by
  * maven-dependency-plugin's build-classpath with includeScope=runtime), and also on the test class
- * path ({@code java.class.path}), which adds the SDK's own OkHttp transport and its
- * {@code okhttp:4.12.0} request: with the BOM that still resolves to OkHttp 5's class-less jar.
+ * path ({@code java.class.path}), which adds Spring Boot 3.5.7 and Spring AI 1.1.2, whose BOMs are
+ * imported after llmpool-bom.
  *
  * <ul>
  *   <li>OkHttp: {@code okhttp3} classes come from exactly one jar, okhttp-jvm 5.x; an
@@ -108,20 +108,43 @@ class ClassPathTest {
     assertOneOkHttp(jars);
     assertOneJackson(jars);
     assertOneKotlin(jars);
+    assertBomWonOverBoot(jars);
     Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("com.openai:openai-java-core"), "the SDK core is a runtime dependency: " + gas);
-    assertFalse(gas.contains("com.openai:openai-java-client-okhttp"), "the SDK's OkHttp transport is not: " + gas);
-    assertFalse(gas.contains("com.squareup.okhttp3:okhttp"), "nor OkHttp's `okhttp` artifact at all: " + gas);
+    assertTrue(gas.contains("org.springframework:spring-web"), "spring-web is a runtime dependency: " + gas);
+    assertFalse(gas.stream().anyMatch(g -> g.startsWith("org.springframework.ai:")), "Spring AI is not: " + gas);
+    assertFalse(gas.contains("com.squareup.okhttp3:okhttp"), "nor OkHttp's `okhttp` artifact: " + gas);
   }
 
   @Test
-  void testClassPathWithTheSdksOkHttpTransportStillHasOneOkHttp() {
+  void testClassPathWithSpringBoot35AndSpringAiStillHasOneOkHttpOneJacksonOneKotlin() {
     List<Jar> jars = testClassPath();
     Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("com.openai:openai-java-client-okhttp"), "the SDK transport is on the test class path: " + gas);
+    assertTrue(gas.contains("org.springframework.ai:spring-ai-openai"), "Spring AI is on the test class path: " + gas);
+    assertTrue(jars.stream().anyMatch(j -> j.ga().equals("org.springframework.boot:spring-boot") && j.version().startsWith("3.5.")),
+        "Spring Boot 3.5 is on the test class path");
+    assertTrue(jars.stream().anyMatch(j -> j.ga().equals("org.springframework:spring-web") && j.version().startsWith("6.2.")),
+        "Spring Framework 6.2");
     assertOneOkHttp(jars);
     assertOneJackson(jars);
     assertOneKotlin(jars);
+    assertBomWonOverBoot(jars);
+  }
+
+  /**
+   * llmpool-bom is imported before spring-boot-dependencies, so its versions win where both manage
+   * one: Boot 3.5.7 manages Jackson 2.19.2 and Kotlin 1.9.25, llmpool-bom Jackson 2.22.x (the core
+   * is built with it) and Kotlin 2.x (OkHttp 5.5.1 is built against stdlib 2.1).
+   */
+  static void assertBomWonOverBoot(List<Jar> jars) {
+    for (Jar j : jars) {
+      if (j.ga().equals("com.fasterxml.jackson.core:jackson-databind")) {
+        String[] v = j.version().split("\\.");
+        assertTrue(Integer.parseInt(v[0]) == 2 && Integer.parseInt(v[1]) >= 22, "llmpool-bom's Jackson, not Boot's 2.19: " + j);
+      }
+      if (j.ga().equals("org.jetbrains.kotlin:kotlin-stdlib")) {
+        assertTrue(Integer.parseInt(j.version().split("\\.")[0]) >= 2, "llmpool-bom's Kotlin, not Boot's 1.9: " + j);
+      }
+    }
   }
 
   static void assertOneOkHttp(List<Jar> jars) {

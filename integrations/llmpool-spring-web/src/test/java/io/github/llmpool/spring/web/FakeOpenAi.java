@@ -71,12 +71,12 @@ final class FakeOpenAi implements AutoCloseable {
       return Fixtures.http("openai-401-missing-key.http");
     }
     String path = request.getUrl().encodedPath();
-    if ("POST".equals(request.getMethod()) && path.endsWith("/chat/completions")) {
+    if ("POST".equals(request.getMethod()) && path.equals("/v1/chat/completions")) {
       return body(request).path("stream").asBoolean()
           ? Fixtures.sse("openai-chat-stream-usage.sse")
           : Fixtures.json("openai-chat.json");
     }
-    if ("POST".equals(request.getMethod()) && path.endsWith("/responses")) {
+    if ("POST".equals(request.getMethod()) && path.equals("/v1/responses")) {
       return Fixtures.json("responses.json");
     }
     return Fixtures.http("openai-404-unknown-url.http");
