@@ -25,6 +25,8 @@ import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConf
 import org.springframework.boot.autoconfigure.http.codec.CodecsAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
+import org.springframework.boot.http.client.ClientHttpRequestFactorySettings;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.web.client.RestClientCustomizer;
 import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
@@ -105,6 +107,19 @@ class SpringBoot3CustomizerTest {
       assertEquals(21, chunks.get(chunks.size() - 1).getMetadata().getUsage().getTotalTokens());
       assertTrue(FakeOpenAi.body(b.last()).path("stream").asBoolean(), "streamed through the WebClient connector");
     });
+  }
+
+  @Test
+  void bootsClientHttpRequestFactoryBuilderSetsTheTimeoutsByReflection() {
+    // Boot's generic builder for an unknown factory type calls setConnectTimeout/setReadTimeout(Duration).
+    LlmPoolClientHttpRequestFactory factory = ClientHttpRequestFactoryBuilder.of(() -> LlmPoolSpring.requestFactory(pool))
+        .build(ClientHttpRequestFactorySettings.defaults().withConnectTimeout(Duration.ofMillis(1234))
+            .withReadTimeout(Duration.ofMillis(2345)));
+    assertEquals(1234, factory.okHttpClient().connectTimeoutMillis());
+    assertEquals(2345, factory.okHttpClient().readTimeoutMillis());
+    assertEquals(LlmPoolSpring.DEFAULT_READ_TIMEOUT.toMillis(), LlmPoolSpring.requestFactory(pool).okHttpClient().readTimeoutMillis());
+    assertEquals(ProviderPool.DEFAULT_MAX_CONCURRENT_CALLS, factory.okHttpClient().dispatcher().getMaxRequestsPerHost(),
+        "the derived client keeps the pool's dispatcher");
   }
 
   @Test
