@@ -185,6 +185,10 @@ public final class LlmPoolClientHttpConnector implements ClientHttpConnector {
   /** On the OkHttp thread: hands the response on, then reads its body as the subscriber asks. */
   private static void deliver(MonoSink<ClientHttpResponse> sink, Call call, Response response,
       DataBufferFactory buffers, long abandonMillis) {
+    if (call.isCanceled()) {
+      response.close(); // the subscriber went away while the response was on its way
+      return;
+    }
     BodyPump pump = new BodyPump(call, response, buffers, abandonMillis);
     ReactiveResponse r;
     try {

@@ -315,6 +315,42 @@ class LlmPoolClientHttpConnectorTest {
   }
 
   @Test
+  void cancellingBeforeTheResponseArrivesCancelsTheOkHttpCall() throws Exception {
+    FakeOpenAi a = FakeOpenAi.start("a");
+    toClose.add(a);
+    CountDownLatch arrived = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    a.answer(r -> {
+      arrived.countDown();
+      try {
+        answer.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Fixtures.json("openai-chat.json");
+    });
+    CountDownLatch canceled = new CountDownLatch(1);
+    ProviderPool pool = ProviderPool.builder().tier(provider(a)).build();
+    OkHttpClient client = pool.configure(new OkHttpClient.Builder().eventListener(new okhttp3.EventListener() {
+      @Override
+      public void canceled(okhttp3.Call call) {
+        canceled.countDown();
+      }
+    })).build();
+    WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString())
+        .clientConnector(new LlmPoolClientHttpConnector(client)).build();
+
+    reactor.core.Disposable d = web.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(CHAT_STREAM.replace("true", "false")).retrieve().bodyToMono(String.class).subscribe();
+    assertTrue(arrived.await(10, TimeUnit.SECONDS), "the request reached the provider");
+    d.dispose();
+
+    assertTrue(canceled.await(10, TimeUnit.SECONDS), "disposing the subscription cancelled the OkHttp call");
+    answer.countDown();
+    assertEquals(1, a.requests());
+  }
+
+  @Test
   void thirtyTwoConcurrentStreamedCallsAreAtTheProvidersAtOnce() throws Exception {
     FakeOpenAi a = FakeOpenAi.start("a");
     FakeOpenAi b = FakeOpenAi.start("b");
