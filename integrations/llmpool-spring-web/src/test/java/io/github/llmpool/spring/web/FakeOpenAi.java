@@ -21,9 +21,9 @@ import mockwebserver3.RecordedRequest;
 /**
  * A fake OpenAI endpoint: a real HTTP server ({@link MockWebServer}) on loopback answering with the
  * wire fixtures the way api.openai.com does: 401 to a request without {@code Authorization: Bearer
- * <its key>}, {@code POST .../chat/completions} with the chat fixture (or the SSE fixture when the
- * body says {@code "stream": true}), {@code POST .../responses} with the Responses fixture, anything
- * else 404. {@link #answer(Function)} scripts other answers. It records and counts every request.
+ * <its key>}, {@code POST /v1/chat/completions} with the chat fixture (or the SSE fixture when the
+ * body says {@code "stream": true}), {@code POST /v1/responses} with the Responses fixture, anything
+ * else (such as {@code /v1/v1/chat/completions}) 404. {@link #answer(Function)} scripts other answers. It records and counts every request.
  */
 final class FakeOpenAi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
