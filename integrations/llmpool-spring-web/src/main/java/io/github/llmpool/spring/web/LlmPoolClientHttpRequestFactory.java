@@ -64,7 +64,11 @@ public final class LlmPoolClientHttpRequestFactory implements ClientHttpRequestF
     this.client = Objects.requireNonNull(client, "client");
   }
 
-  /** The OkHttp client requests are sent with (after the timeouts set here). */
+  /**
+   * The OkHttp client requests are sent with (after the timeouts set here).
+   *
+   * @return the current client
+   */
   public OkHttpClient okHttpClient() {
     return client;
   }
