@@ -13,7 +13,8 @@ import okio.BufferedSink;
  * A response body a test paces: the server writes (and flushes) its first part at once and each
  * later part only after the test {@link #release()}s it, so a client that sees part 1 before
  * releasing part 2 provably streams. With {@link #endless(String)} it writes filler after the
- * parts until the client has gone (the write fails), which {@link #clientGone} records.
+ * parts, once released again, until the client has gone (a write fails), which {@link #clientGone}
+ * records.
  */
 final class GatedBody implements MockResponseBody {
   private final List<String> parts;
@@ -31,7 +32,7 @@ final class GatedBody implements MockResponseBody {
     return new GatedBody(List.of(parts), null);
   }
 
-  /** Parts, then {@code filler} over and over (bounded) until a write fails. */
+  /** Parts, then, after one more {@link #release()}, {@code filler} over and over (bounded) until a write fails. */
   static GatedBody endless(String filler, String... parts) {
     return new GatedBody(List.of(parts), filler);
   }
@@ -68,14 +69,14 @@ final class GatedBody implements MockResponseBody {
         chunk(sink, parts.get(i));
       }
       if (filler != null) {
-        // Bounded: 20,000 writes of the filler. A client that cancelled closed the socket, so
-        // after the kernel's buffers fill a write fails.
+        if (!gate.tryAcquire(10, TimeUnit.SECONDS)) {
+          throw new IOException("the test did not release the filler within 10 s");
+        }
+        // Bounded: 20,000 writes. A client that has closed its socket makes one of the first
+        // writes fail (its RST arrives); one that still reads lets all of them through.
         for (int i = 0; i < 20_000; i++) {
           chunk(sink, filler);
           fillerWrites = i + 1;
-          if (i % 50 == 49 && clientGone.getCount() == 0) {
-            break;
-          }
         }
       }
       sink.writeUtf8("0\r\n\r\n"); // the last chunk: the body ends here
