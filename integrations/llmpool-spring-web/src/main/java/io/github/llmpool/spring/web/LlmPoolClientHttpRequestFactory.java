@@ -43,9 +43,10 @@ import org.springframework.http.client.ClientHttpResponse;
  *       response releases the connection.
  *   <li>Timeouts: the OkHttp client's, unless set here ({@link #setConnectTimeout(Duration)},
  *       {@link #setReadTimeout(Duration)}, {@link #setWriteTimeout(Duration)},
- *       {@link #setCallTimeout(Duration)}; Spring Boot's {@code ClientHttpRequestFactorySettings}
- *       finds the first two by reflection). Each setter derives a client that shares the
- *       original's dispatcher, connection pool and interceptors.
+ *       {@link #setCallTimeout(Duration)}; Spring Boot 3.5's
+ *       {@code ClientHttpRequestFactoryBuilder.of(supplier)} applies its settings through the
+ *       first two, by reflection). Each setter derives a client that shares the original's
+ *       dispatcher, connection pool and interceptors.
  * </ul>
  *
  * <p>Built against Spring Framework 6.2 and tested on 6.2 and 7.0. Thread-safe.
