@@ -1,0 +1,399 @@
+package io.github.llmpool.spring.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.ProviderSnapshot;
+import io.github.llmpool.TokenUsage;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.OkHttpClient;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.reactive.function.client.WebClient;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
+import org.springframework.web.reactive.function.client.WebClientResponseException;
+import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
+
+/**
+ * {@link LlmPoolClientHttpConnector} under Spring's real {@code WebClient}: first as a plain
+ * transport (no pool) against a real HTTP server on loopback, then through a pool: streaming,
+ * backpressure, cancellation reaching the provider, 32 concurrent streams.
+ */
+class LlmPoolClientHttpConnectorTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  private static final ParameterizedTypeReference<ServerSentEvent<String>> SSE = new ParameterizedTypeReference<>() {};
+
+  private MockWebServer server;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    server = new MockWebServer();
+    server.start(InetAddress.getLoopbackAddress(), 0);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+    server.close();
+  }
+
+  private WebClient plain() {
+    return WebClient.builder().baseUrl(server.url("/").toString())
+        .clientConnector(new LlmPoolClientHttpConnector(new OkHttpClient())).build();
+  }
+
+  @Test
+  void getSendsMethodPathQueryAndHeadersAndMapsStatusHeadersAndBody() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
+        .addHeader("X-Multi", "one").addHeader("X-Multi", "two")
+        .addHeader("Set-Cookie", "session=abc; Path=/; HttpOnly").body("{\"ok\":true}").build());
+
+    ResponseEntity<String> entity = plain().get().uri("/v1/models?limit=2")
+        .header("X-Custom", "yes").accept(MediaType.APPLICATION_JSON)
+        .cookie("c1", "v1")
+        .retrieve().toEntity(String.class).block(T);
+
+    assertNotNull(entity);
+    assertEquals(HttpStatus.OK, entity.getStatusCode());
+    assertEquals(List.of("one", "two"), entity.getHeaders().get("X-Multi"));
+    assertEquals(MediaType.APPLICATION_JSON, entity.getHeaders().getContentType());
+    assertEquals("{\"ok\":true}", entity.getBody());
+    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("GET", r.getMethod());
+    assertEquals("/v1/models", r.getUrl().encodedPath());
+    assertEquals("2", r.getUrl().queryParameter("limit"));
+    assertEquals("yes", r.getHeaders().get("X-Custom"));
+    assertEquals("application/json", r.getHeaders().get("Accept"));
+    assertEquals("c1=v1", r.getHeaders().get("Cookie"));
+    assertEquals(0, r.getBodySize());
+  }
+
+  @Test
+  void responseCookiesAreParsed() {
+    server.enqueue(new MockResponse.Builder().code(204).addHeader("Set-Cookie", "session=abc; Path=/p; HttpOnly").build());
+    var cookies = plain().get().uri("/").exchangeToMono(resp -> reactor.core.publisher.Mono.just(resp.cookies())).block(T);
+    assertNotNull(cookies);
+    assertEquals("abc", cookies.getFirst("session").getValue());
+    assertEquals("/p", cookies.getFirst("session").getPath());
+    assertTrue(cookies.getFirst("session").isHttpOnly());
+  }
+
+  @Test
+  void postSendsTheEncodedJsonBodyWithItsLengthAndType() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(201).addHeader("Content-Type", "text/plain").body("made").build());
+
+    ResponseEntity<String> entity = plain().post().uri("/v1/things").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("model", "m", "n", 3)).retrieve().toEntity(String.class).block(T);
+
+    assertEquals(HttpStatus.CREATED, entity.getStatusCode());
+    assertEquals("made", entity.getBody());
+    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("POST", r.getMethod());
+    String body = r.getBody().utf8();
+    assertTrue(body.contains("\"model\":\"m\"") && body.contains("\"n\":3"), body);
+    assertEquals(String.valueOf(r.getBodySize()), r.getHeaders().get("Content-Length"));
+    assertEquals("application/json", r.getHeaders().get("Content-Type"));
+  }
+
+  @Test
+  void aStreamedRequestBodyIsCollectedInOrder() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).body("ok").build());
+    Flux<DataBuffer> parts = Flux.just("a", "b", "c").map(s -> plainBuffer(s));
+
+    String answer = plain().put().uri("/upload").contentType(MediaType.TEXT_PLAIN)
+        .body(parts, DataBuffer.class).retrieve().bodyToMono(String.class).block(T);
+
+    assertEquals("ok", answer);
+    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("PUT", r.getMethod());
+    assertEquals("abc", r.getBody().utf8());
+  }
+
+  private static DataBuffer plainBuffer(String s) {
+    return org.springframework.core.io.buffer.DefaultDataBufferFactory.sharedInstance.wrap(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void errorStatusesAreMappedByWebClientWithBodyAndHeaders() {
+    server.enqueue(Fixtures.http("openai-404-unknown-url.http"));
+    server.enqueue(Fixtures.http("openai-429-rate-limit.http"));
+    server.enqueue(new MockResponse.Builder().code(503).body("down").build());
+    WebClient web = plain();
+
+    WebClientResponseException.NotFound nf = assertThrows(WebClientResponseException.NotFound.class,
+        () -> web.get().uri("/nope").retrieve().bodyToMono(String.class).block(T));
+    assertTrue(nf.getResponseBodyAsString().contains("Invalid URL"), nf.getResponseBodyAsString());
+
+    WebClientResponseException.TooManyRequests tm = assertThrows(WebClientResponseException.TooManyRequests.class,
+        () -> web.post().uri("/v1/chat/completions").bodyValue("{}").retrieve().bodyToMono(String.class).block(T));
+    assertEquals("2", tm.getHeaders().getFirst("retry-after"));
+
+    WebClientResponseException su = assertThrows(WebClientResponseException.class,
+        () -> web.get().uri("/x").retrieve().bodyToMono(String.class).block(T));
+    assertEquals(503, su.getStatusCode().value());
+    assertEquals("down", su.getResponseBodyAsString());
+  }
+
+  @Test
+  void aConnectionFailureIsAWebClientRequestException() throws Exception {
+    String url = server.url("/").toString();
+    server.close();
+    WebClient web = WebClient.builder().baseUrl(url).clientConnector(new LlmPoolClientHttpConnector(new OkHttpClient())).build();
+    WebClientRequestException e = assertThrows(WebClientRequestException.class,
+        () -> web.get().uri("/").retrieve().bodyToMono(String.class).block(T));
+    assertInstanceOf(IOException.class, e.getCause());
+  }
+
+  @Test
+  void serverSentEventsArriveAsTheServerWritesThem() {
+    GatedBody body = GatedBody.of("data: one\n\n", "data: two\n\n");
+    server.enqueue(body.response("text/event-stream"));
+
+    Iterator<ServerSentEvent<String>> events = plain().get().uri("/events").retrieve().bodyToFlux(SSE)
+        .toIterable(1).iterator();
+
+    // The server has written only the first event: the client must see it before the second is released.
+    assertEquals("one", events.next().data());
+    body.release();
+    assertEquals("two", events.next().data());
+    assertFalse(events.hasNext());
+  }
+
+  @Test
+  void theBodyIsReadOnDemandAtMostOneChunkAheadOfIt() throws Exception {
+    AtomicLong readFromSocket = new AtomicLong();
+    OkHttpClient counting = new OkHttpClient.Builder().addInterceptor(chain -> {
+      Response r = chain.proceed(chain.request());
+      ResponseBody b = r.body();
+      BufferedSource counted = Okio.buffer(new ForwardingSource(b.source()) {
+        @Override
+        public long read(Buffer sink, long byteCount) throws IOException {
+          long n = super.read(sink, byteCount);
+          if (n > 0) {
+            readFromSocket.addAndGet(n);
+          }
+          return n;
+        }
+      });
+      return r.newBuilder().body(ResponseBody.create(counted, b.contentType(), b.contentLength())).build();
+    }).build();
+    // 4 MiB: far more than the socket buffers and the client's buffers hold together.
+    String mib = "x".repeat(1 << 20);
+    server.enqueue(new MockResponse.Builder().code(200).body(mib + mib + mib + mib).build());
+    WebClient web = WebClient.builder().baseUrl(server.url("/").toString())
+        .clientConnector(new LlmPoolClientHttpConnector(counting)).build();
+
+    AtomicLong delivered = new AtomicLong();
+    AtomicLong worstAhead = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(1);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    web.get().uri("/big").retrieve().bodyToFlux(DataBuffer.class).subscribe(new BaseSubscriber<DataBuffer>() {
+      int seen;
+
+      @Override
+      protected void hookOnSubscribe(Subscription s) {
+        request(1);
+      }
+
+      @Override
+      protected void hookOnNext(DataBuffer b) {
+        delivered.addAndGet(b.readableByteCount());
+        assertTrue(b.readableByteCount() <= LlmPoolClientHttpConnector.CHUNK_SIZE);
+        DataBufferUtils.release(b);
+        worstAhead.accumulateAndGet(readFromSocket.get() - delivered.get(), Math::max);
+        if (++seen == 40) {
+          cancel();
+          done.countDown();
+        } else {
+          request(1);
+        }
+      }
+
+      @Override
+      protected void hookOnError(Throwable t) {
+        failure.set(t);
+        done.countDown();
+      }
+    });
+
+    assertTrue(done.await(10, TimeUnit.SECONDS));
+    assertEquals(null, failure.get());
+    assertTrue(worstAhead.get() <= 8192, "read ahead of demand: " + worstAhead.get() + " bytes");
+    assertTrue(readFromSocket.get() < (1 << 20), "40 chunks read, not the 4 MiB body: " + readFromSocket.get());
+  }
+
+  @Test
+  void negativeTimeoutsAreRejectedNamingTheSetting() {
+    LlmPoolClientHttpConnector c = new LlmPoolClientHttpConnector(new OkHttpClient());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.setReadTimeout(Duration.ofSeconds(-1)));
+    assertTrue(e.getMessage().contains("readTimeout") && e.getMessage().contains("PT-1S"), e.getMessage());
+    c.setReadTimeout(Duration.ofMillis(1234));
+    c.setConnectTimeout(Duration.ofMillis(2345));
+    c.setWriteTimeout(Duration.ofMillis(3456));
+    c.setCallTimeout(Duration.ofMillis(4567));
+    assertEquals(1234, c.okHttpClient().readTimeoutMillis());
+    assertEquals(2345, c.okHttpClient().connectTimeoutMillis());
+    assertEquals(3456, c.okHttpClient().writeTimeoutMillis());
+    assertEquals(4567, c.okHttpClient().callTimeoutMillis());
+  }
+
+  // ---- through a pool ----
+
+  private static Provider provider(FakeOpenAi fake) {
+    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  }
+
+  private static final String CHAT_STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"
+      + "\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+  @Test
+  void cancellingAStreamedCallClosesTheUpstreamConnection() throws Exception {
+    FakeOpenAi a = FakeOpenAi.start("a");
+    toClose.add(a);
+    GatedBody body = GatedBody.endless("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n");
+    a.answer(r -> body.response("text/event-stream"));
+    BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
+    ProviderPool pool = ProviderPool.builder().tier(provider(a)).onUsage(usages::add).build();
+    WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString()).clientConnector(LlmPoolSpring.connector(pool)).build();
+
+    List<String> got = web.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON).bodyValue(CHAT_STREAM)
+        .retrieve().bodyToFlux(SSE).map(ServerSentEvent::data).take(1).collectList().block(T);
+
+    assertEquals(1, got.size());
+    assertTrue(got.get(0).contains("first"), got.toString());
+    body.release(); // the provider now writes on, as a long answer would
+    assertTrue(body.clientGone.await(10, TimeUnit.SECONDS),
+        "the provider's write failed: the client closed the connection (" + body.fillerWrites + " filler writes)");
+    assertTrue(body.fillerWrites < 20_000, "the provider did not get to write its whole answer");
+    TokenUsage u = usages.poll(10, TimeUnit.SECONDS);
+    assertNotNull(u);
+    assertEquals("a", u.provider());
+    assertTrue(u.end() == TokenUsage.End.CLOSED_EARLY || u.end() == TokenUsage.End.FAILED, u.end().toString());
+    assertEquals(ProviderSnapshot.Status.AVAILABLE, pool.snapshot().providers().get(0).status(),
+        "a cancel is not the provider's fault");
+    assertEquals(1, a.requests());
+  }
+
+  @Test
+  void cancellingBeforeTheResponseArrivesCancelsTheOkHttpCall() throws Exception {
+    FakeOpenAi a = FakeOpenAi.start("a");
+    toClose.add(a);
+    CountDownLatch arrived = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    a.answer(r -> {
+      arrived.countDown();
+      try {
+        answer.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Fixtures.json("openai-chat.json");
+    });
+    CountDownLatch canceled = new CountDownLatch(1);
+    ProviderPool pool = ProviderPool.builder().tier(provider(a)).build();
+    OkHttpClient client = pool.configure(new OkHttpClient.Builder().eventListener(new okhttp3.EventListener() {
+      @Override
+      public void canceled(okhttp3.Call call) {
+        canceled.countDown();
+      }
+    })).build();
+    WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString())
+        .clientConnector(new LlmPoolClientHttpConnector(client)).build();
+
+    reactor.core.Disposable d = web.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(CHAT_STREAM.replace("true", "false")).retrieve().bodyToMono(String.class).subscribe();
+    assertTrue(arrived.await(10, TimeUnit.SECONDS), "the request reached the provider");
+    d.dispose();
+
+    assertTrue(canceled.await(10, TimeUnit.SECONDS), "disposing the subscription cancelled the OkHttp call");
+    answer.countDown();
+    assertEquals(1, a.requests());
+  }
+
+  @Test
+  void thirtyTwoConcurrentStreamedCallsAreAtTheProvidersAtOnce() throws Exception {
+    FakeOpenAi a = FakeOpenAi.start("a");
+    FakeOpenAi b = FakeOpenAi.start("b");
+    toClose.add(a);
+    toClose.add(b);
+    int n = 32;
+    CountDownLatch allArrived = new CountDownLatch(n);
+    java.util.function.Function<RecordedRequest, MockResponse> holdUntilAll = r -> {
+      allArrived.countDown();
+      try {
+        if (!allArrived.await(10, TimeUnit.SECONDS)) {
+          return new MockResponse.Builder().code(500).body("only " + (n - allArrived.getCount()) + " arrived").build();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Fixtures.sse("openai-chat-stream-usage.sse");
+    };
+    a.answer(holdUntilAll);
+    b.answer(holdUntilAll);
+    BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
+    ProviderPool pool = ProviderPool.builder().tier(provider(a), provider(b)).onUsage(usages::add).build();
+    WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString()).clientConnector(LlmPoolSpring.connector(pool)).build();
+
+    List<String> texts = Flux.range(0, n)
+        .flatMap(i -> web.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON).bodyValue(CHAT_STREAM)
+            .retrieve().bodyToFlux(SSE).map(ServerSentEvent::data)
+            .filter(d -> !"[DONE]".equals(d) && d.contains("\"content\""))
+            .map(d -> d.replaceAll(".*\"content\":\"([^\"]*)\".*", "$1"))
+            .reduce("", String::concat), n)
+        .collectList().block(Duration.ofSeconds(30));
+
+    assertEquals(0, allArrived.getCount(), "all 32 requests were at the providers at the same time");
+    assertEquals(n, texts.size());
+    texts.forEach(t -> assertEquals("pool ok", t));
+    assertEquals(n, a.requests() + b.requests());
+    long tokens = 0;
+    for (int i = 0; i < n; i++) {
+      TokenUsage u = usages.poll(10, TimeUnit.SECONDS);
+      assertNotNull(u, "usage " + i);
+      tokens += u.totalTokens();
+    }
+    assertEquals(21L * n, tokens, "onUsage saw every stream's usage chunk");
+  }
+}

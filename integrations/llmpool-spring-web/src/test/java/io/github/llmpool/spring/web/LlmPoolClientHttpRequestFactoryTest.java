@@ -1,0 +1,242 @@
+package io.github.llmpool.spring.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.TokenUsage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.StreamingHttpOutputMessage;
+import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.HttpServerErrorException;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestTemplate;
+
+/**
+ * {@link LlmPoolClientHttpRequestFactory} under Spring's real {@code RestClient} and
+ * {@code RestTemplate}: as a plain transport against a real HTTP server on loopback (method, URL,
+ * headers, bodies, status mapping, streamed responses, timeouts), and through a pool (failover
+ * of a RestClient JSON body, usage, the streaming-body rule).
+ */
+class LlmPoolClientHttpRequestFactoryTest {
+  private MockWebServer server;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    server = new MockWebServer();
+    server.start(InetAddress.getLoopbackAddress(), 0);
+  }
+
+  @AfterEach
+  void tearDown() {
+    server.close();
+  }
+
+  private RestClient plain() {
+    return RestClient.builder().baseUrl(server.url("/").toString())
+        .requestFactory(new LlmPoolClientHttpRequestFactory(new OkHttpClient())).build();
+  }
+
+  @Test
+  void getSendsMethodPathQueryAndHeadersAndMapsStatusHeadersAndBody() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
+        .addHeader("X-Multi", "one").addHeader("X-Multi", "two").body("{\"ok\":true}").build());
+
+    ResponseEntity<String> entity = plain().get().uri("/v1/models?limit=2").header("X-Custom", "yes")
+        .accept(MediaType.APPLICATION_JSON).retrieve().toEntity(String.class);
+
+    assertEquals(HttpStatus.OK, entity.getStatusCode());
+    assertEquals(List.of("one", "two"), entity.getHeaders().get("X-Multi"));
+    assertEquals(MediaType.APPLICATION_JSON, entity.getHeaders().getContentType());
+    assertEquals("{\"ok\":true}", entity.getBody());
+    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("GET", r.getMethod());
+    assertEquals("/v1/models", r.getUrl().encodedPath());
+    assertEquals("2", r.getUrl().queryParameter("limit"));
+    assertEquals("yes", r.getHeaders().get("X-Custom"));
+    assertEquals("application/json", r.getHeaders().get("Accept"));
+    assertEquals(0, r.getBodySize());
+  }
+
+  @Test
+  void postSendsTheConvertedJsonBodyWithItsTypeAndLength() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(201).body("made").build());
+
+    ResponseEntity<String> entity = plain().post().uri("/v1/things").contentType(MediaType.APPLICATION_JSON)
+        .body(Map.of("model", "m", "n", 3)).retrieve().toEntity(String.class);
+
+    assertEquals(HttpStatus.CREATED, entity.getStatusCode());
+    assertEquals("made", entity.getBody());
+    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("POST", r.getMethod());
+    String body = r.getBody().utf8();
+    assertTrue(body.contains("\"model\":\"m\"") && body.contains("\"n\":3"), body);
+    assertEquals("application/json", r.getHeaders().get("Content-Type"));
+  }
+
+  @Test
+  void restTemplateWritesThroughGetBodyAndDeleteHasNoBody() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).body("put").build());
+    server.enqueue(new MockResponse.Builder().code(204).build());
+    RestTemplate template = new RestTemplate(new LlmPoolClientHttpRequestFactory(new OkHttpClient()));
+
+    template.put(server.url("/a").toString(), "text body");
+    template.delete(server.url("/b").toString());
+
+    RecordedRequest put = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("PUT", put.getMethod());
+    assertEquals("text body", put.getBody().utf8());
+    RecordedRequest delete = server.takeRequest(10, TimeUnit.SECONDS);
+    assertEquals("DELETE", delete.getMethod());
+    assertEquals(0, delete.getBodySize());
+  }
+
+  @Test
+  void errorStatusesAreMappedByRestClientWithBodyAndHeaders() {
+    server.enqueue(Fixtures.http("openai-404-unknown-url.http"));
+    server.enqueue(Fixtures.http("openai-429-rate-limit.http"));
+    server.enqueue(new MockResponse.Builder().code(503).body("down").build());
+    RestClient rest = plain();
+
+    HttpClientErrorException.NotFound nf = assertThrows(HttpClientErrorException.NotFound.class,
+        () -> rest.get().uri("/nope").retrieve().body(String.class));
+    assertTrue(nf.getResponseBodyAsString().contains("Invalid URL"), nf.getResponseBodyAsString());
+
+    HttpClientErrorException.TooManyRequests tm = assertThrows(HttpClientErrorException.TooManyRequests.class,
+        () -> rest.post().uri("/v1/chat/completions").body("{}").retrieve().body(String.class));
+    assertEquals("2", tm.getResponseHeaders().getFirst("retry-after"));
+
+    HttpServerErrorException.ServiceUnavailable su = assertThrows(HttpServerErrorException.ServiceUnavailable.class,
+        () -> rest.get().uri("/x").retrieve().body(String.class));
+    assertEquals("down", su.getResponseBodyAsString());
+  }
+
+  @Test
+  void theResponseBodyIsStreamedNotBuffered() throws Exception {
+    GatedBody body = GatedBody.of("data: one\n\n", "data: two\n\n");
+    server.enqueue(body.response("text/event-stream"));
+
+    List<String> lines = plain().get().uri("/events").exchange((req, resp) -> {
+      BufferedReader r = new BufferedReader(new InputStreamReader(resp.getBody(), StandardCharsets.UTF_8));
+      // Only the first event has been written: reading it must not wait for the rest.
+      String first = r.readLine();
+      body.release();
+      r.readLine();
+      String second = r.readLine();
+      return List.of(first, second, String.valueOf(r.readLine()), String.valueOf(r.readLine()));
+    });
+
+    assertEquals(List.of("data: one", "data: two", "", "null"), lines);
+  }
+
+  @Test
+  void aReadTimeoutSetOnTheFactoryApplies() {
+    server.enqueue(new MockResponse.Builder().code(200).body("late").headersDelay(5, TimeUnit.SECONDS).build());
+    LlmPoolClientHttpRequestFactory factory = new LlmPoolClientHttpRequestFactory(new OkHttpClient());
+    factory.setReadTimeout(Duration.ofMillis(200));
+    RestClient rest = RestClient.builder().requestFactory(factory).build();
+
+    ResourceAccessException e = assertThrows(ResourceAccessException.class,
+        () -> rest.get().uri(server.url("/slow").toString()).retrieve().body(String.class));
+    assertInstanceOf(SocketTimeoutException.class, e.getCause());
+  }
+
+  @Test
+  void negativeTimeoutsAreRejectedNamingTheSetting() {
+    LlmPoolClientHttpRequestFactory f = new LlmPoolClientHttpRequestFactory(new OkHttpClient());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.setConnectTimeout(Duration.ofMillis(-5)));
+    assertTrue(e.getMessage().contains("connectTimeout") && e.getMessage().contains("-0.005"), e.getMessage());
+    f.setConnectTimeout(Duration.ofMillis(1111));
+    f.setReadTimeout(Duration.ofMillis(2222));
+    f.setWriteTimeout(Duration.ofMillis(3333));
+    f.setCallTimeout(Duration.ofMillis(4444));
+    assertEquals(1111, f.okHttpClient().connectTimeoutMillis());
+    assertEquals(2222, f.okHttpClient().readTimeoutMillis());
+    assertEquals(3333, f.okHttpClient().writeTimeoutMillis());
+    assertEquals(4444, f.okHttpClient().callTimeoutMillis());
+  }
+
+  // ---- through a pool ----
+
+  private static Provider provider(FakeOpenAi fake) {
+    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  }
+
+  private static final Map<String, Object> CHAT = Map.of("model", "gpt-4o-mini",
+      "messages", List.of(Map.of("role", "user", "content", "hi")));
+
+  @Test
+  void aRestClientJsonBodyIsFailedOverInsideThePool() throws Exception {
+    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
+      a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+      BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
+      ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b)).onUsage(usages::add).build();
+      RestClient rest = RestClient.builder().baseUrl(pool.baseUrl().toString())
+          .requestFactory(LlmPoolSpring.requestFactory(pool)).build();
+
+      String answer = rest.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON).body(CHAT)
+          .retrieve().body(String.class);
+
+      assertTrue(answer.contains("agentgateway works"), answer);
+      assertEquals(1, a.requests());
+      assertEquals(1, b.requests());
+      assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
+      assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText(), "the JSON body was rewritten for b");
+      TokenUsage u;
+      do {
+        u = usages.poll(10, TimeUnit.SECONDS);
+        assertNotNull(u);
+      } while (!u.provider().equals("b"));
+      assertEquals(80, u.totalTokens());
+    }
+  }
+
+  @Test
+  void aNonRepeatableStreamingBodyIsSentOnceAndNotFailedOver() throws Exception {
+    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
+      a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+      ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b)).build();
+      RestClient rest = RestClient.builder().baseUrl(pool.baseUrl().toString())
+          .requestFactory(LlmPoolSpring.requestFactory(pool)).build();
+      String json = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      StreamingHttpOutputMessage.Body oneShot = out -> out.write(json.getBytes(StandardCharsets.UTF_8));
+
+      HttpClientErrorException.TooManyRequests e = assertThrows(HttpClientErrorException.TooManyRequests.class,
+          () -> rest.post().uri("chat/completions").contentType(MediaType.APPLICATION_JSON).body(oneShot)
+              .retrieve().body(String.class));
+
+      assertNotNull(e.getResponseHeaders());
+      assertEquals(1, a.requests(), "streamed to a once");
+      assertEquals(0, b.requests(), "a one-shot body cannot be written again for b");
+      assertEquals(json, a.last().getBody().utf8(), "passed on untouched");
+      assertFalse(a.last().getHeaders().names().isEmpty());
+    }
+  }
+}

@@ -1,0 +1,163 @@
+package io.github.llmpool.spring.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.Provider;
+import io.github.llmpool.ProviderPool;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration;
+import org.springframework.ai.model.tool.autoconfigure.ToolCallingAutoConfiguration;
+import org.springframework.ai.openai.OpenAiChatModel;
+import org.springframework.ai.openai.OpenAiChatOptions;
+import org.springframework.ai.retry.TransientAiException;
+import org.springframework.ai.retry.autoconfigure.SpringAiRetryAutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
+import org.springframework.boot.autoconfigure.http.codec.CodecsAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
+import org.springframework.boot.http.client.ClientHttpRequestFactorySettings;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.web.client.RestClientCustomizer;
+import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
+
+/**
+ * Spring Boot 3.5.7 with Spring AI 1.1.2's own auto-configuration: the documented customizer
+ * beans (docs/integrations/spring-ai.md) put every Boot-built {@code RestClient} and
+ * {@code WebClient} on the pool, and properties point Spring AI at the pool's root URL with
+ * Spring AI's retries off ({@code spring.ai.retry.max-attempts=1}).
+ */
+class SpringBoot3CustomizerTest {
+
+  /** The user's configuration, as in the docs. */
+  @Configuration(proxyBeanMethods = false)
+  static class LlmPoolWebConfig {
+    @Bean
+    RestClientCustomizer llmpoolRestClient(ProviderPool pool) {
+      LlmPoolClientHttpRequestFactory factory = LlmPoolSpring.requestFactory(pool);
+      return builder -> builder.requestFactory(factory);
+    }
+
+    @Bean
+    WebClientCustomizer llmpoolWebClient(ProviderPool pool) {
+      LlmPoolClientHttpConnector connector = LlmPoolSpring.connector(pool);
+      return builder -> builder.clientConnector(connector);
+    }
+  }
+
+  private FakeOpenAi a;
+  private FakeOpenAi b;
+  private ProviderPool pool;
+  private ApplicationContextRunner runner;
+
+  @BeforeEach
+  void setUp() {
+    a = FakeOpenAi.start("a");
+    b = FakeOpenAi.start("b");
+    pool = ProviderPool.builder().tier(SpringAiOpenAiTest.provider(a)).tier(SpringAiOpenAiTest.provider(b)).build();
+    runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
+            CodecsAutoConfiguration.class, RestClientAutoConfiguration.class, WebClientAutoConfiguration.class,
+            SpringAiRetryAutoConfiguration.class, ToolCallingAutoConfiguration.class, OpenAiChatAutoConfiguration.class))
+        .withBean(ProviderPool.class, () -> pool)
+        .withUserConfiguration(LlmPoolWebConfig.class)
+        .withPropertyValues(
+            "spring.ai.openai.base-url=" + LlmPoolSpring.baseUrl(pool),
+            "spring.ai.openai.api-key=" + LlmPoolSpring.PLACEHOLDER_API_KEY,
+            "spring.ai.openai.chat.options.model=gpt-4o-mini",
+            "spring.ai.retry.max-attempts=1");
+  }
+
+  @AfterEach
+  void tearDown() {
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void springAisAutoConfiguredChatModelCallsAndStreamsThroughThePool() {
+    a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    runner.run(context -> {
+      OpenAiChatModel model = context.getBean(OpenAiChatModel.class);
+
+      ChatResponse response = model.call(new Prompt("Say hello"));
+      assertEquals("agentgateway works", response.getResult().getOutput().getText());
+      assertEquals(1, a.requests(), "a answered 429 once");
+      assertEquals(1, b.requests(), "the pool failed over to b; Spring AI saw one success");
+      assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
+      assertEquals("/v1/chat/completions", b.last().getUrl().encodedPath());
+
+      List<ChatResponse> chunks = model.stream(new Prompt("Say hello",
+              OpenAiChatOptions.builder().streamUsage(true).build()))
+          .collectList().block(Duration.ofSeconds(30));
+      assertEquals(21, chunks.get(chunks.size() - 1).getMetadata().getUsage().getTotalTokens());
+      assertTrue(FakeOpenAi.body(b.last()).path("stream").asBoolean(), "streamed through the WebClient connector");
+    });
+  }
+
+  @Test
+  void bootsClientHttpRequestFactoryBuilderSetsTheTimeoutsByReflection() {
+    // Boot's generic builder for an unknown factory type calls setConnectTimeout/setReadTimeout(Duration).
+    LlmPoolClientHttpRequestFactory factory = ClientHttpRequestFactoryBuilder.of(() -> LlmPoolSpring.requestFactory(pool))
+        .build(ClientHttpRequestFactorySettings.defaults().withConnectTimeout(Duration.ofMillis(1234))
+            .withReadTimeout(Duration.ofMillis(2345)));
+    assertEquals(1234, factory.okHttpClient().connectTimeoutMillis());
+    assertEquals(2345, factory.okHttpClient().readTimeoutMillis());
+    assertEquals(LlmPoolSpring.DEFAULT_READ_TIMEOUT.toMillis(), LlmPoolSpring.requestFactory(pool).okHttpClient().readTimeoutMillis());
+    assertEquals(ProviderPool.DEFAULT_MAX_CONCURRENT_CALLS, factory.okHttpClient().dispatcher().getMaxRequestsPerHost(),
+        "the derived client keeps the pool's dispatcher");
+  }
+
+  @Test
+  void withMaxAttemptsOneSpringAiDoesNotRetryWhatThePoolGaveUpOn() {
+    a.answer(r -> Fixtures.http("openai-503.http"));
+    b.answer(r -> Fixtures.http("openai-503.http"));
+    runner.run(context -> {
+      OpenAiChatModel model = context.getBean(OpenAiChatModel.class);
+      assertThrows(TransientAiException.class, () -> model.call(new Prompt("Say hello")));
+      assertEquals(2, a.requests() + b.requests(), "the pool's two attempts, no Spring AI retry");
+    });
+  }
+
+  @Test
+  void bootBuiltClientsUseTheFactoryAndConnectorAndOtherHostsPassThroughUntouched() {
+    try (FakeOpenAi other = FakeOpenAi.start("other")) {
+      runner.run(context -> {
+        RestClient rest = context.getBean(RestClient.Builder.class).build();
+        WebClient web = context.getBean(WebClient.Builder.class).build();
+
+        String viaPool = rest.post().uri(pool.baseUrl().resolve("chat/completions"))
+            .header("Content-Type", "application/json").body("{\"model\":\"x\",\"messages\":[]}")
+            .retrieve().body(String.class);
+        assertTrue(viaPool.contains("agentgateway works"));
+        String viaPoolReactive = web.post().uri(pool.baseUrl().resolve("chat/completions"))
+            .header("Content-Type", "application/json").bodyValue("{\"model\":\"x\",\"messages\":[]}")
+            .retrieve().bodyToMono(String.class).block(Duration.ofSeconds(10));
+        assertTrue(viaPoolReactive.contains("agentgateway works"));
+        assertEquals(2, a.requests());
+
+        // A host that is not the pool's: sent as it is (no provider key added), straight to that host.
+        Exception e = assertThrows(Exception.class, () -> rest.get().uri(other.baseUrl() + "/models")
+            .retrieve().body(String.class));
+        assertInstanceOf(org.springframework.web.client.HttpClientErrorException.Unauthorized.class, e);
+        assertEquals(1, other.requests());
+        assertEquals(null, other.last().getHeaders().get("Authorization"));
+        assertEquals(2, a.requests() + b.requests());
+      });
+    }
+  }
+}
