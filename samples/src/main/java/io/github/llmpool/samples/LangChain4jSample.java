@@ -12,6 +12,7 @@ import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
 import io.github.llmpool.langchain4j.LlmPoolHttpClientBuilder;
 import io.github.llmpool.langchain4j.LlmPoolLangChain4j;
+import io.github.llmpool.testing.FakeLlmServer;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -36,19 +37,16 @@ public final class LangChain4jSample {
   private LangChain4jSample() {}
 
   /** A pool over fake providers {@code a} and {@code b}, equal weights in one tier. */
-  public static ProviderPool pool(FakeProviders fakes, UsageListener onUsage) {
+  public static ProviderPool pool(FakeLlmServer a, FakeLlmServer b, UsageListener onUsage) {
     return ProviderPool.builder()
-        .tier(provider(fakes, "a"), provider(fakes, "b"))
+        .tier(provider(a), provider(b))
         .onUsage(onUsage)
         .build();
   }
 
-  private static Provider provider(FakeProviders fakes, String name) {
-    return Provider.builder(name)
-        .baseUrl(fakes.get(name).baseUrl())
-        .apiKey("key-" + name)
-        .model("model-" + name)
-        .build();
+  private static Provider provider(FakeLlmServer fake) {
+    // name, base URL and key ("key-NAME") of the fake; the model the pool puts in each request's body.
+    return fake.provider().model("model-" + fake.name()).build();
   }
 
   /** A chat model whose requests go through the pool, over {@code http}'s OkHttp client. */
@@ -107,8 +105,8 @@ public final class LangChain4jSample {
 
   public static void main(String[] args) {
     List<TokenUsage> usages = new CopyOnWriteArrayList<>();
-    try (FakeProviders fakes = FakeProviders.start("a", "b")) {
-      ProviderPool pool = pool(fakes, usages::add);
+    try (FakeLlmServer a = FakeLlmServer.start("a"); FakeLlmServer b = FakeLlmServer.start("b")) {
+      ProviderPool pool = pool(a, b, usages::add);
       try (LlmPoolHttpClientBuilder http = LlmPoolLangChain4j.httpClientBuilder(pool)) {
         ChatResponse chat = chatModel(pool, http)
             .chat(ChatRequest.builder().messages(UserMessage.from("Say hello")).build());

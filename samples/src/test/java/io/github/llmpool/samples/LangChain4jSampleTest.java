@@ -2,6 +2,7 @@ package io.github.llmpool.samples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.data.message.UserMessage;
@@ -10,12 +11,14 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import io.github.llmpool.langchain4j.LlmPoolHttpClientBuilder;
 import io.github.llmpool.langchain4j.LlmPoolLangChain4j;
 import io.github.llmpool.langchain4j.PoolGaveUpException;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,23 +26,35 @@ import org.junit.jupiter.api.Test;
 /** The LangChain4j sample: OpenAiChatModel and OpenAiStreamingChatModel over llmpool-langchain4j. */
 class LangChain4jSampleTest {
 
-  private FakeProviders fakes;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
   private LlmPoolHttpClientBuilder http;
 
   @BeforeEach
   void setUp() {
-    fakes = FakeProviders.start("a", "b");
+    a = FakeLlmServer.start("a");
+    b = FakeLlmServer.start("b");
     usages = new LinkedBlockingQueue<>();
-    pool = LangChain4jSample.pool(fakes, usages::add);
+    pool = LangChain4jSample.pool(a, b, usages::add);
     http = LlmPoolLangChain4j.httpClientBuilder(pool);
   }
 
   @AfterEach
   void tearDown() {
     http.close();
-    fakes.close();
+    a.close();
+    b.close();
+  }
+
+  /** The fake that answered as {@code name}. */
+  private FakeLlmServer fake(String name) {
+    switch (name) {
+      case "a": return a;
+      case "b": return b;
+      default: throw new AssertionError("no fake provider named '" + name + "'");
+    }
   }
 
   private TokenUsage nextUsage() throws InterruptedException {
@@ -60,7 +75,7 @@ class LangChain4jSampleTest {
 
     String provider = answerer(response.aiMessage().text());
     assertEquals("model-" + provider, response.modelName(), "the pool rewrote the body's model");
-    assertEquals("Bearer key-" + provider, fakes.get(provider).lastAuthorization());
+    assertEquals("Bearer key-" + provider, fake(provider).lastRequest().authorization(), "the pool signed it with the key of the provider that answered");
     TokenUsage u = nextUsage();
     assertEquals(provider, u.provider());
     assertEquals(200, u.status());
@@ -87,7 +102,7 @@ class LangChain4jSampleTest {
 
   @Test
   void a429ProviderIsFailedOver() throws Exception {
-    fakes.get("a").rateLimitAll(true);
+    a.failAlways(Fault.rateLimited());
 
     for (int i = 0; i < 4; i++) {
       ChatResponse chat = LangChain4jSample.chatModel(pool, http).chat(
@@ -100,21 +115,22 @@ class LangChain4jSampleTest {
 
     long poolToA = pool.snapshot().provider("a").map(ProviderSnapshot::requests).orElseThrow();
     long poolToB = pool.snapshot().provider("b").map(ProviderSnapshot::requests).orElseThrow();
-    assertEquals(poolToA, fakes.get("a").requestCount(), "a received exactly the attempts the pool sent it");
-    assertEquals(5, fakes.get("b").requestCount());
+    assertEquals(poolToA, a.requestCount(), "a received exactly the attempts the pool sent it");
+    assertEquals(a.requestCount(), a.faultCount(), "a answered every one of them 429");
+    assertEquals(5, b.requestCount());
     assertEquals(5, poolToB);
   }
 
   /** Every provider rate-limited: the pool tries each once and gives up; LangChain4j (default maxRetries) adds nothing. */
   @Test
   void whenThePoolGivesUpLangChain4jDoesNotRetry() {
-    fakes.get("a").rateLimitAll(true);
-    fakes.get("b").rateLimitAll(true);
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
 
-    PoolGaveUpException e = org.junit.jupiter.api.Assertions.assertThrows(PoolGaveUpException.class,
+    PoolGaveUpException e = assertThrows(PoolGaveUpException.class,
         () -> LangChain4jSample.chatModel(pool, http).chat("Say hello"));
     assertEquals(429, e.statusCode());
-    assertEquals(1, fakes.get("a").requestCount());
-    assertEquals(1, fakes.get("b").requestCount());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
   }
 }
