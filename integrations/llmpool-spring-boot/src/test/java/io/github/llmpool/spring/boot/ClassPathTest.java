@@ -21,21 +21,26 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The resolved class paths hold one OkHttp, one Jackson and one Kotlin runtime.
+ * The resolved class paths hold one OkHttp, one Jackson 2 (and one Jackson 3) and one Kotlin
+ * runtime, with Spring Boot 4.0.7's and Spring AI 2.0.1's BOMs imported after llmpool-bom.
  *
- * <p>The rule is asserted on the main artifact's runtime class path (what a user of
- * llmpool-openai-java gets with llmpool-bom: {@code target/runtime-classpath.txt}, written by
- * maven-dependency-plugin's build-classpath with includeScope=runtime), and also on the test class
- * path ({@code java.class.path}), which adds the SDK's own OkHttp transport and its
- * {@code okhttp:4.12.0} request: with the BOM that still resolves to OkHttp 5's class-less jar.
- *
+ * <p>Declared naively next to llmpool, Spring AI 2.0.1's OpenAI model died at class
+ * initialisation ({@code NoClassDefFoundError: com/fasterxml/jackson/annotation/JsonSerializeAs} in
+ * {@code OpenAiChatModel.<clinit>}: the SDK's jackson-annotations 2.18 against newer Jackson) and had
+ * OkHttp 4.12 ({@code okhttp}, which spring-ai-openai asks for) and okhttp-jvm 5 both on the class
+ * path. With the BOM first:
  * <ul>
- *   <li>OkHttp: {@code okhttp3} classes come from exactly one jar, okhttp-jvm 5.x; an
- *       {@code okhttp} artifact, if any, is 5.x and holds no classes.
- *   <li>Jackson: jackson-core, jackson-databind and every other Jackson module have one version;
- *       jackson-annotations has its major.minor (since 2.20 it has no patch number).
+ *   <li>OkHttp: {@code okhttp3} classes come from exactly one jar, okhttp-jvm 5.x; the
+ *       {@code okhttp} artifact spring-ai-openai asks for is 5.x and holds no classes.
+ *   <li>Jackson 2: jackson-core, jackson-databind and every other module have one version;
+ *       jackson-annotations (shared with Jackson 3) has its major.minor. Jackson 3
+ *       ({@code tools.jackson}, Spring Boot 4's and Spring AI's) has one version.
  *   <li>Kotlin: kotlin-stdlib, -jdk7, -jdk8 and kotlin-reflect have one version.
+ *   <li>{@code OpenAiChatModel} initialises.
  * </ul>
+ * The main artifact's runtime class path ({@code target/runtime-classpath.txt}) includes its optional
+ * dependencies (Actuator, Spring AI, llmpool-openai-java); the test class path adds
+ * {@code spring-ai-starter-model-openai} and Spring Boot's test starter.
  */
 class ClassPathTest {
 
@@ -107,21 +112,39 @@ class ClassPathTest {
     List<Jar> jars = runtimeClassPath();
     assertOneOkHttp(jars);
     assertOneJackson(jars);
+    assertOneJackson3(jars);
     assertOneKotlin(jars);
     Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("com.openai:openai-java-core"), "the SDK core is a runtime dependency: " + gas);
+    assertTrue(gas.contains("org.springframework.boot:spring-boot-autoconfigure"), gas.toString());
+    assertTrue(gas.contains("org.springframework.ai:spring-ai-openai"), "optional Spring AI is on it: " + gas);
+    assertTrue(gas.contains("com.openai:openai-java-core"), gas.toString());
     assertFalse(gas.contains("com.openai:openai-java-client-okhttp"), "the SDK's OkHttp transport is not: " + gas);
-    assertFalse(gas.contains("com.squareup.okhttp3:okhttp"), "nor OkHttp's `okhttp` artifact at all: " + gas);
   }
 
   @Test
-  void testClassPathWithTheSdksOkHttpTransportStillHasOneOkHttp() {
+  void springAiTestClassPathHasOneOkHttpOneJacksonOneKotlinAndOpenAiChatModelInitialises() throws Exception {
     List<Jar> jars = testClassPath();
     Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("com.openai:openai-java-client-okhttp"), "the SDK transport is on the test class path: " + gas);
+    assertTrue(gas.contains("org.springframework.ai:spring-ai-starter-model-openai"), gas.toString());
+    assertTrue(gas.contains("com.squareup.okhttp3:okhttp"), "spring-ai-openai asks for okhttp (4.12): " + gas);
     assertOneOkHttp(jars);
     assertOneJackson(jars);
+    assertOneJackson3(jars);
     assertOneKotlin(jars);
+    // What died with NoClassDefFoundError: com/fasterxml/jackson/annotation/JsonSerializeAs.
+    Class<?> model = Class.forName("org.springframework.ai.openai.OpenAiChatModel", true,
+        ClassPathTest.class.getClassLoader());
+    assertEquals("OpenAiChatModel", model.getSimpleName());
+  }
+
+  static void assertOneJackson3(List<Jar> jars) {
+    Map<String, String> versions = new TreeMap<>();
+    for (Jar j : jars) {
+      if (j.group().startsWith("tools.jackson")) {
+        versions.put(j.ga(), j.version());
+      }
+    }
+    assertTrue(new TreeSet<>(versions.values()).size() <= 1, "one Jackson 3 version: " + versions);
   }
 
   static void assertOneOkHttp(List<Jar> jars) {
