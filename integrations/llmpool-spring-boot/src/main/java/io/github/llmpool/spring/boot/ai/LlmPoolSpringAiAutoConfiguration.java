@@ -41,7 +41,9 @@ import org.springframework.core.env.Environment;
  */
 @AutoConfiguration(after = LlmPoolAutoConfiguration.class,
     beforeName = "org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration")
-@ConditionalOnClass({OpenAiChatModel.class, OpenAiChatProperties.class, LlmPoolOpenAI.class, OpenAIClient.class})
+@ConditionalOnClass(value = {OpenAiChatModel.class, OpenAiChatProperties.class, LlmPoolOpenAI.class, OpenAIClient.class},
+    // Spring AI 2.x only (its OpenAI model is built on openai-java); 1.x has an OpenAiChatModel of another kind.
+    name = "org.springframework.ai.openai.setup.OpenAiSetup")
 @ConditionalOnBean(ProviderPool.class)
 @ConditionalOnBooleanProperty(name = "llmpool.spring-ai.enabled", matchIfMissing = true)
 @ConditionalOnProperty(name = "spring.ai.model.chat", havingValue = "openai", matchIfMissing = true)
