@@ -3,6 +3,7 @@ package io.github.llmpool.spring.boot.boot3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.spring.boot.LlmPoolAutoConfiguration;
 import io.github.llmpool.spring.boot.actuate.LlmPoolEndpoint;
 import java.net.InetAddress;
@@ -16,24 +17,35 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootVersion;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.SpringVersion;
 
 /**
  * llmpool-spring-boot (compiled against Boot 4.0.7) on Spring Boot 3.5.7 / Spring Framework 6.2:
  * the pool and client beans, binding and validation work; the health indicator (Boot 4's
- * {@code org.springframework.boot.health} API) is skipped; the {@code llmpool} endpoint works.
+ * {@code org.springframework.boot.health} API) is skipped, and the ten-line Boot 3 indicator the
+ * documentation gives works; the {@code llmpool} endpoint works.
  */
 class Boot35Test {
 
   @Configuration(proxyBeanMethods = false)
   @EnableAutoConfiguration
   static class App {
+    /** The ten lines docs/integrations/spring-boot.md gives for a health indicator on Boot 3.5. */
+    @Bean
+    HealthIndicator llmpoolHealthIndicator(ProviderPool pool) {
+      return () -> pool.snapshot().providers().stream()
+          .anyMatch(p -> p.status() == ProviderSnapshot.Status.AVAILABLE) ? Health.up().build() : Health.down().build();
+    }
   }
 
   @Test
@@ -69,6 +81,10 @@ class Boot35Test {
         RecordedRequest recorded = server.takeRequest();
         assertThat(recorded.getHeaders().get("Authorization")).isEqualTo("Bearer key-a");
         assertThat(context.containsBean("llmpoolHealthContributor")).as("Boot 4 health API: skipped").isFalse();
+        HealthIndicator own = context.getBean("llmpoolHealthIndicator", HealthIndicator.class);
+        assertThat(own.health().getStatus()).isEqualTo(Status.UP);
+        pool.drainAll();
+        assertThat(own.health().getStatus()).isEqualTo(Status.DOWN);
         assertThat(context.getBean(LlmPoolEndpoint.class).pool("main")).containsEntry("strategy", "WEIGHTED");
       }
     }
