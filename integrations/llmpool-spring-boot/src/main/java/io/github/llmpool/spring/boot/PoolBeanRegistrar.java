@@ -49,7 +49,7 @@ final class PoolBeanRegistrar implements ImportBeanDefinitionRegistrar, Environm
         .orElseGet(() -> new LlmPoolProperties(null, null, null));
     Map<String, LlmPoolProperties.Pool> pools = props.pools();
     if (props.primary() != null && !pools.containsKey(props.primary())) {
-      throw new IllegalArgumentException("llmpool.primary names pool '" + props.primary() + "' but the pools are "
+      throw new InvalidPoolPropertyException("llmpool.primary names pool '" + props.primary() + "' but the pools are "
           + pools.keySet());
     }
     List<String> otherPools = beanNames(registry, ProviderPool.class);

@@ -60,7 +60,7 @@ final class PoolFactory {
       }
     }
     if (pool.tiers() != null && pool.providers() != null) {
-      throw new IllegalArgumentException(root + ": set either providers[i] (one tier) or tiers[i].providers[j], not both");
+      throw new InvalidPoolPropertyException(root + ": set either providers[i] (one tier) or tiers[i].providers[j], not both");
     }
     if (pool.providers() != null) {
       List<Provider> tier = providers(root + ".providers", pool.providers());
@@ -96,7 +96,7 @@ final class PoolFactory {
     if (http.maxConcurrentCalls() != null) {
       int n = http.maxConcurrentCalls();
       if (n < 1) {
-        throw new IllegalArgumentException(root + ".max-concurrent-calls must be >= 1 but was " + n);
+        throw new InvalidPoolPropertyException(root + ".max-concurrent-calls must be >= 1 but was " + n);
       }
       Dispatcher d = new Dispatcher();
       d.setMaxRequests(n);
@@ -122,7 +122,7 @@ final class PoolFactory {
 
   private static Provider provider(String path, ProviderEntry p) {
     if (p == null || p.name() == null) {
-      throw new IllegalArgumentException(path + ".name is required");
+      throw new InvalidPoolPropertyException(path + ".name is required");
     }
     Provider.Builder b = get(path + ".name", () -> Provider.builder(p.name()));
     if (p.baseUrl() != null) {
@@ -204,7 +204,7 @@ final class PoolFactory {
   private static Affinity affinity(String path, LlmPoolProperties.Affinity a) {
     if (a.key() == null) {
       if (a.maxSize() != null || a.idleExpiry() != null) {
-        throw new IllegalArgumentException(path + ".key is required when affinity is configured");
+        throw new InvalidPoolPropertyException(path + ".key is required when affinity is configured");
       }
       return null;
     }
@@ -217,7 +217,7 @@ final class PoolFactory {
     } else if (key.startsWith("header:")) {
       out = get(path + ".key", () -> Affinity.header(key.substring("header:".length())));
     } else {
-      throw new IllegalArgumentException(path + ".key must be \"user\", \"prompt_cache_key\" or \"header:<name>\" but was '"
+      throw new InvalidPoolPropertyException(path + ".key must be \"user\", \"prompt_cache_key\" or \"header:<name>\" but was '"
           + key + "'");
     }
     Affinity[] holder = {out};
@@ -243,7 +243,7 @@ final class PoolFactory {
       return call.get();
     } catch (IllegalArgumentException e) {
       // No cause: this message holds the builder's whole message, and stays the root cause Spring reports.
-      throw new IllegalArgumentException(path + ": " + e.getMessage());
+      throw new InvalidPoolPropertyException(path + ": " + e.getMessage());
     }
   }
 }

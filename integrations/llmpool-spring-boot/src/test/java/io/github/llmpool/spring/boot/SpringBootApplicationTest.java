@@ -72,4 +72,22 @@ class SpringBootApplicationTest {
       assertThat(output.getAll()).doesNotContain(a.key);
     }
   }
+
+  @Test
+  void aBadValueIsReportedAsAFailureAnalysisWithoutTheKey(CapturedOutput output) {
+    SpringApplicationBuilder app = new SpringApplicationBuilder(App.class)
+        .web(WebApplicationType.NONE)
+        .properties(
+            "TEST_PROVIDER_KEY=sk-never-shown-7a1b",
+            "llmpool.pools.main.providers[0].name=a",
+            "llmpool.pools.main.providers[0].base-url=http://a.example/v1",
+            "llmpool.pools.main.providers[0].api-key=${TEST_PROVIDER_KEY}",
+            "llmpool.spring-ai.enabled=false", "spring.ai.openai.api-key=unused");
+    org.assertj.core.api.Assertions.assertThatThrownBy(app::run).hasRootCauseInstanceOf(IllegalArgumentException.class);
+    assertThat(output.getAll())
+        .contains("APPLICATION FAILED TO START")
+        .contains("Invalid llmpool configuration: llmpool.pools.main.providers[0]: baseUrl of provider 'a' is plain "
+            + "http to a non-loopback host (a.example) and would send the API key in clear text")
+        .doesNotContain("sk-never-shown-7a1b");
+  }
 }
