@@ -30,7 +30,9 @@ class LlmPoolActuatorTest {
   final ApplicationContextRunner runner = new ApplicationContextRunner()
       .withConfiguration(AutoConfigurations.of(LlmPoolAutoConfiguration.class, HealthContributorAutoConfiguration.class,
           LlmPoolHealthAutoConfiguration.class, EndpointAutoConfiguration.class, LlmPoolEndpointAutoConfiguration.class))
-      .withPropertyValues("management.endpoints.web.exposure.include=health,llmpool");
+      .withPropertyValues("management.endpoints.web.exposure.include=health,llmpool")
+      // The pools' clock stands still: an eviction lasts until the test ends, however slow the machine.
+      .withBean(LlmPoolCustomizer.class, () -> (name, builder) -> builder.ticker(() -> 0L));
 
   static String[] twoPools(FakeOpenAi a, FakeOpenAi b) {
     return new String[] {

@@ -101,7 +101,10 @@ class SpringAiOpenAiTest {
   void a429IsFailedOverInsideThePoolAndSpringAiSeesOneSuccess() throws Exception {
     try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
       a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
-      runner.withPropertyValues(tiers(a, b)).run(context -> {
+      // The pool's clock stands still: a's eviction (Retry-After: 2) lasts for the whole test, however slow the machine.
+      runner.withPropertyValues(tiers(a, b))
+          .withBean("frozenClock", LlmPoolCustomizer.class, () -> (name, builder) -> builder.ticker(() -> 0L))
+          .run(context -> {
         ChatModel model = context.getBean(ChatModel.class);
         assertThat(model.call("Say hello")).isEqualTo("agentgateway works");
         assertThat(a.requests()).isEqualTo(1);
@@ -138,6 +141,24 @@ class SpringAiOpenAiTest {
         assertThat(a.requests()).isZero();
         assertThat(b.requests()).isEqualTo(1);
       });
+    }
+  }
+
+  @Test
+  void anOpenAiClientOfYourOwnStaysThePlainInjectionCandidate() throws Exception {
+    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b");
+        FakeOpenAi own = FakeOpenAi.start("own")) {
+      OpenAIClient yours = LlmPoolOpenAI.client(ProviderPool.builder()
+          .tier(io.github.llmpool.Provider.builder("own").baseUrl(own.baseUrl()).apiKey(own.key).build()).build());
+      runner.withPropertyValues(tiers(a, b)).withBean(OpenAIClient.class, () -> yours).run(context -> {
+        assertThat(context).hasNotFailed();
+        assertThat(context.getBean(OpenAIClient.class)).isSameAs(yours);
+        assertThat(context.getBean("llmpoolOpenAiClient")).isNotSameAs(yours);
+        assertThat(context.getBean(ChatModel.class).call("hi")).isEqualTo("agentgateway works");
+        assertThat(a.requests()).isEqualTo(1);
+        assertThat(own.requests()).isZero();
+      });
+      yours.close();
     }
   }
 

@@ -11,6 +11,7 @@ import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.openai.OpenAiChatModel;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -55,13 +56,15 @@ public class LlmPoolSpringAiAutoConfiguration {
   }
 
   /**
-   * The SDK client over the pool; closed with the context.
+   * The SDK client over the pool; closed with the context. Not a default autowire candidate
+   * ({@code @Bean(defaultCandidate = false)}): an {@code OpenAIClient} of your own stays the one
+   * plain injection points get; inject this one with {@code @Qualifier("llmpoolOpenAiClient")}.
    *
    * @param beanFactory to look the pool up
    * @param environment for {@code llmpool.spring-ai.pool}
    * @return {@code LlmPoolOpenAI.client(pool)}
    */
-  @Bean(destroyMethod = "close")
+  @Bean(destroyMethod = "close", defaultCandidate = false)
   @ConditionalOnMissingBean(name = "llmpoolOpenAiClient")
   public OpenAIClient llmpoolOpenAiClient(BeanFactory beanFactory, Environment environment) {
     return LlmPoolOpenAI.client(pool(beanFactory, environment));
@@ -80,7 +83,8 @@ public class LlmPoolSpringAiAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   @SuppressWarnings("removal") // toolCallingManager: what Spring AI 2.0's own auto-configuration still passes
-  public OpenAiChatModel openAiChatModel(OpenAIClient llmpoolOpenAiClient, OpenAiChatProperties chatProperties,
+  public OpenAiChatModel openAiChatModel(@Qualifier("llmpoolOpenAiClient") OpenAIClient llmpoolOpenAiClient,
+      OpenAiChatProperties chatProperties,
       ObjectProvider<ToolCallingManager> toolCallingManager, ObjectProvider<ObservationRegistry> observationRegistry,
       ObjectProvider<ChatModelObservationConvention> observationConvention) {
     OpenAiChatModel.Builder b = OpenAiChatModel.builder()
