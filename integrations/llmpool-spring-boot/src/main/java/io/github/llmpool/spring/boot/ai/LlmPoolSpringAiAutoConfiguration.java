@@ -56,7 +56,8 @@ public class LlmPoolSpringAiAutoConfiguration {
   }
 
   /**
-   * The SDK client over the pool; closed with the context. Not a default autowire candidate
+   * The SDK client over the pool; closed with the context. Not defined when an
+   * {@link OpenAiChatModel} of your own is (nothing would use it). Not a default autowire candidate
    * ({@code @Bean(defaultCandidate = false)}): an {@code OpenAIClient} of your own stays the one
    * plain injection points get; inject this one with {@code @Qualifier("llmpoolOpenAiClient")}.
    *
@@ -65,7 +66,7 @@ public class LlmPoolSpringAiAutoConfiguration {
    * @return {@code LlmPoolOpenAI.client(pool)}
    */
   @Bean(destroyMethod = "close", defaultCandidate = false)
-  @ConditionalOnMissingBean(name = "llmpoolOpenAiClient")
+  @ConditionalOnMissingBean(value = OpenAiChatModel.class, name = "llmpoolOpenAiClient")
   public OpenAIClient llmpoolOpenAiClient(BeanFactory beanFactory, Environment environment) {
     return LlmPoolOpenAI.client(pool(beanFactory, environment));
   }
