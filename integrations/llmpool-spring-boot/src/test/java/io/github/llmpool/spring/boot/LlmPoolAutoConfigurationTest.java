@@ -274,6 +274,27 @@ class LlmPoolAutoConfigurationTest {
     }
   }
 
+  @Test
+  void configurationMetadataAndRegistrationAreInTheJar() throws Exception {
+    ClassLoader cl = LlmPoolAutoConfigurationTest.class.getClassLoader();
+    String metadata;
+    try (var in = cl.getResourceAsStream("META-INF/spring-configuration-metadata.json")) {
+      metadata = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(metadata).contains("\"llmpool.pools\"", "\"llmpool.primary\"", "\"llmpool.spring-ai.pool\"",
+        "\"llmpool.spring-ai.enabled\"", "\"llmpool.enabled\"", "\"management.health.llmpool.enabled\"");
+    String imports;
+    try (var in = cl.getResourceAsStream(
+        "META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports")) {
+      imports = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(imports.lines().toList()).containsExactly(
+        LlmPoolAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.actuate.LlmPoolHealthAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration.class.getName());
+  }
+
   static Throwable rootCause(Throwable t) {
     while (t.getCause() != null) {
       t = t.getCause();
