@@ -39,8 +39,10 @@ public final class LlmPoolMetrics {
   private final Map<String, String> genAiProviders;
   private final Set<String> models;
   private final boolean auditLog;
+  private final String tokenUnit;
 
   private LlmPoolMetrics(Builder b) {
+    this.tokenUnit = b.tokenUnit;
     this.registry = b.registry;
     this.naming = b.naming;
     this.operation = b.operation;
@@ -85,7 +87,7 @@ public final class LlmPoolMetrics {
    */
   public ProviderPool build(ProviderPool.Builder builder) {
     Objects.requireNonNull(builder, "builder");
-    PoolMeters meters = new PoolMeters(registry, naming, operation, genAiProviders, models);
+    PoolMeters meters = new PoolMeters(registry, naming, operation, genAiProviders, models, tokenUnit);
     RequestTracker tracker = auditLog
         ? new RequestTracker(meters, new AuditSink(LlmPoolAuditLog.DEFAULT_LOGGER_NAME))
         : new RequestTracker(meters);
@@ -103,7 +105,8 @@ public final class LlmPoolMetrics {
   @Override
   public String toString() {
     return "LlmPoolMetrics{naming=" + naming + ", operation=" + operation + ", models=" + models
-        + ", genAiProviders=" + genAiProviders + ", auditLog=" + auditLog + "}";
+        + ", genAiProviders=" + genAiProviders + ", auditLog=" + auditLog
+        + (tokenUnit == null ? "" : ", tokenUnit=" + tokenUnit) + "}";
   }
 
   /** A mutable, not thread-safe builder of a binding. */
@@ -114,6 +117,7 @@ public final class LlmPoolMetrics {
     private final Map<String, String> genAiProviders = new HashMap<>();
     private final Set<String> models = new LinkedHashSet<>();
     private boolean auditLog;
+    private String tokenUnit;
 
     private Builder(MeterRegistry registry) {
       this.registry = registry;
@@ -193,6 +197,24 @@ public final class LlmPoolMetrics {
      */
     public Builder auditLog(boolean enabled) {
       this.auditLog = enabled;
+      return this;
+    }
+
+    /**
+     * The Micrometer base unit of the GenAI token meters. Default none: the conventions' unit is
+     * {@code {token}}, a UCUM annotation (dimensionless), and Micrometer's Prometheus naming would
+     * append it to the name ({@code gen_ai_client_token_usage__token__bucket}); without it the
+     * exposition name is {@code gen_ai_client_token_usage_bucket}, what an OpenTelemetry
+     * Collector's Prometheus exporter makes of {@code {token}}. Set {@code "{token}"} for a
+     * registry that carries units as such (Micrometer's OTLP registry exports the base unit as the
+     * OTLP unit).
+     *
+     * @param unit the base unit, or null for none
+     * @return this builder
+     * @throws IllegalArgumentException if it is blank
+     */
+    public Builder tokenUnit(String unit) {
+      this.tokenUnit = unit == null ? null : token("tokenUnit", unit);
       return this;
     }
 

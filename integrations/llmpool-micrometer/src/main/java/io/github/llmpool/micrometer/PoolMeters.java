@@ -50,6 +50,7 @@ final class PoolMeters implements RequestTracker.Sink {
   private final String operation;
   private final Map<String, String> genAiProviders;
   private final Set<String> extraModels;
+  private final String tokenUnit;
   private volatile WeakReference<ProviderPool> pool = new WeakReference<>(null);
   private volatile String poolName = "unbound";
   private volatile List<List<Provider>> tiersSeen;
@@ -64,8 +65,9 @@ final class PoolMeters implements RequestTracker.Sink {
   private final ConcurrentHashMap<RequestKey, Counter> requests = new ConcurrentHashMap<>();
 
   PoolMeters(MeterRegistry registry, GenAiNaming naming, String operation, Map<String, String> genAiProviders,
-      Set<String> models) {
+      Set<String> models, String tokenUnit) {
     this.registry = registry;
+    this.tokenUnit = tokenUnit;
     this.naming = naming;
     this.operation = operation;
     this.genAiProviders = genAiProviders;
@@ -465,7 +467,7 @@ final class PoolMeters implements RequestTracker.Sink {
     }
 
     private DistributionSummary tokenHistogram(String name, String description, String... extra) {
-      return DistributionSummary.builder(name).baseUnit("{token}").description(description).tags(tags()).tags(extra)
+      return DistributionSummary.builder(name).baseUnit(tokenUnit).description(description).tags(tags()).tags(extra)
           .serviceLevelObjectives(TOKEN_BUCKETS).register(registry);
     }
 
@@ -494,7 +496,7 @@ final class PoolMeters implements RequestTracker.Sink {
         } else {
           inputTokens = tokenHistogram("gen_ai.client.inference.operation.input_tokens",
               "Input tokens of one inference operation.");
-          Function<String, Counter> c = n -> Counter.builder(n).baseUnit("{token}").description("Tokens used.")
+          Function<String, Counter> c = n -> Counter.builder(n).baseUnit(tokenUnit).description("Tokens used.")
               .tags(tags()).tag("gen_ai.token.modality", "text").register(registry);
           usageCounters = new Counter[] {c.apply("gen_ai.client.inference.usage.input_tokens"),
               c.apply("gen_ai.client.inference.usage.output_tokens"),

@@ -117,7 +117,7 @@ class LlmPoolMetricsTest {
 
     DistributionSummary input = get("gen_ai.client.token.usage", "gen_ai.token.type", "input").summary();
     DistributionSummary output = get("gen_ai.client.token.usage", "gen_ai.token.type", "output").summary();
-    assertEquals("{token}", input.getId().getBaseUnit());
+    assertNull(input.getId().getBaseUnit(), "no base unit unless asked: see tokenUnit");
     assertEquals(1, input.count());
     assertEquals(23, input.totalAmount()); // prompt_tokens of openai-chat.json
     assertEquals(57, output.totalAmount()); // completion_tokens
@@ -295,7 +295,7 @@ class LlmPoolMetricsTest {
   void bothNamingsOverASuccessAndAStream(GenAiNaming naming) throws IOException {
     Upstream a = ok("a");
     Upstream s = streaming("s");
-    LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).naming(naming).build();
+    LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).naming(naming).tokenUnit("{token}").build();
     ProviderPool chat = metrics.build(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").build()));
     ProviderPool stream = metrics.build(ProviderPool.builder().name("stream").tier(s.provider().model("gpt-4o-mini").build()));
     Calls.chat(chat.newHttpClient(), chat, "gpt-4o-mini", false);
