@@ -146,10 +146,23 @@ final class PoolMeters implements RequestTracker.Sink {
             .map(s -> (double) s.latencyEstimate().toNanos()).orElse(Double.NaN))
         .description("The provider's latency estimate P2C compares (decayed, LLM-aware signal)")
         .tags("pool", poolName, "provider", provider).register(registry);
+    Gauge.builder("llmpool.provider.remaining.requests", this, m -> m.remaining(provider, true))
+        .description("Requests left in the provider's rate-limit window, as its last response said"
+            + " (x-ratelimit-remaining-requests); NaN until one did")
+        .tags("pool", poolName, "provider", provider).register(registry);
+    Gauge.builder("llmpool.provider.remaining.tokens", this, m -> m.remaining(provider, false))
+        .description("Tokens left in the provider's rate-limit window, as its last response said"
+            + " (x-ratelimit-remaining-tokens); NaN until one did")
+        .tags("pool", poolName, "provider", provider).register(registry);
     Gauge.builder("llmpool.provider.ejections", this, m -> m.provider(provider)
             .map(s -> (double) s.ejections()).orElse(Double.NaN))
         .description("Consecutive ejections of the provider (its backoff step)").tags("pool", poolName, "provider", provider)
         .register(registry);
+  }
+
+  private double remaining(String name, boolean requests) {
+    ProviderInfo info = providers.get(name);
+    return info == null ? Double.NaN : requests ? info.remainingRequests : info.remainingTokens;
   }
 
   private Optional<ProviderSnapshot> provider(String name) {
@@ -210,6 +223,14 @@ final class PoolMeters implements RequestTracker.Sink {
       return;
     }
     String result = Tags.result(e);
+    java.util.OptionalLong left = e.remainingRequests();
+    if (left.isPresent()) {
+      info.remainingRequests = left.getAsLong();
+    }
+    left = e.remainingTokens();
+    if (left.isPresent()) {
+      info.remainingTokens = left.getAsLong();
+    }
     AttemptMeters m = info.attempt(result, s.tier());
     m.count.increment();
     m.duration.record(e.duration().toNanos(), TimeUnit.NANOSECONDS);
@@ -307,6 +328,8 @@ final class PoolMeters implements RequestTracker.Sink {
     final String port;
     final Counter failoversSameTier;
     final Counter failoversOtherTier;
+    volatile double remainingRequests = Double.NaN;
+    volatile double remainingTokens = Double.NaN;
     final ConcurrentHashMap<AttemptKey, AttemptMeters> attempts = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, TokenMeters> tokens = new ConcurrentHashMap<>();
     final ConcurrentHashMap<GenAiKey, GenAi> genAi = new ConcurrentHashMap<>();

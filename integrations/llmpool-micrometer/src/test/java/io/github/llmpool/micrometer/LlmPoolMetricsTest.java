@@ -195,6 +195,8 @@ class LlmPoolMetricsTest {
     assertEquals(0.0, get("llmpool.provider.state", "provider", "a", "state", "available").gauge().value());
     assertEquals(1.0, get("llmpool.provider.state", "provider", "b", "state", "available").gauge().value());
     assertEquals(1.0, get("llmpool.provider.ejections", "provider", "a").gauge().value());
+    assertEquals(0.0, get("llmpool.provider.remaining.requests", "provider", "a").gauge().value(), "the 429 said 0");
+    assertEquals(18350.0, get("llmpool.provider.remaining.tokens", "provider", "a").gauge().value());
     // One logical request, served by b: one duration, on b's address, without an error.
     Timer duration = get("gen_ai.client.operation.duration").timer();
     assertEquals(1, registry.find("gen_ai.client.operation.duration").timers().size());
@@ -203,6 +205,21 @@ class LlmPoolMetricsTest {
     assertEquals("none", tags(duration).get("error.type"));
     assertEquals(1, count("llmpool.requests", "outcome", "success"));
     assertEquals(0, registry.find("llmpool.exhausted").counters().size());
+  }
+
+  @Test
+  void remainingRequestsAndTokensFollowTheLastResponse() throws IOException {
+    Upstream a = answering("a", "openai-200-ratelimit.http");
+    Upstream quiet = ok("quiet"); // sends no x-ratelimit-* headers
+    ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
+        .tier(a.provider().build()).tier(quiet.provider().build()), registry);
+
+    assertTrue(Double.isNaN(get("llmpool.provider.remaining.requests", "provider", "a").gauge().value()), "unknown");
+    assertEquals(200, Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false).status());
+
+    assertEquals(499.0, get("llmpool.provider.remaining.requests", "provider", "a").gauge().value());
+    assertEquals(199384.0, get("llmpool.provider.remaining.tokens", "provider", "a").gauge().value());
+    assertTrue(Double.isNaN(get("llmpool.provider.remaining.tokens", "provider", "quiet").gauge().value()));
   }
 
   @Test
