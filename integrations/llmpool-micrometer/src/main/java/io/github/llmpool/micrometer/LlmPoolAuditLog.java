@@ -64,7 +64,7 @@ public final class LlmPoolAuditLog {
    */
   public static ProviderPool.Builder configure(ProviderPool.Builder builder, Logger logger) {
     Objects.requireNonNull(builder, "builder");
-    RequestTracker t = new RequestTracker(new AuditSink(Objects.requireNonNull(logger, "logger")));
+    RequestTracker t = new RequestTracker(true, new AuditSink(Objects.requireNonNull(logger, "logger")));
     return builder.onAttempt(t).onEvent(t).onUsage(t);
   }
 }

@@ -89,8 +89,8 @@ public final class LlmPoolMetrics {
     Objects.requireNonNull(builder, "builder");
     PoolMeters meters = new PoolMeters(registry, naming, operation, genAiProviders, models, tokenUnit);
     RequestTracker tracker = auditLog
-        ? new RequestTracker(meters, new AuditSink(LlmPoolAuditLog.DEFAULT_LOGGER_NAME))
-        : new RequestTracker(meters);
+        ? new RequestTracker(true, meters, new AuditSink(LlmPoolAuditLog.DEFAULT_LOGGER_NAME))
+        : new RequestTracker(false, meters);
     builder.onAttempt(tracker).onEvent(tracker).onUsage(tracker);
     ProviderPool pool = builder.build();
     meters.bind(pool);

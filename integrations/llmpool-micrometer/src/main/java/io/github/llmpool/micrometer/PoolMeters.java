@@ -62,7 +62,7 @@ final class PoolMeters implements RequestTracker.Sink {
   // pool-level meters (registered at bind)
   private Counter budgetRefusals;
   private final ConcurrentHashMap<String, Counter> exhausted = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<RequestKey, Counter> requests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> requests = new ConcurrentHashMap<>();
 
   PoolMeters(MeterRegistry registry, GenAiNaming naming, String operation, Map<String, String> genAiProviders,
       Set<String> models, String tokenUnit) {
@@ -262,9 +262,18 @@ final class PoolMeters implements RequestTracker.Sink {
         g.tpoc().record((end.duration().toNanos() - ttft) / (chunks - 1), TimeUnit.NANOSECONDS);
       }
     }
-    requests.computeIfAbsent(new RequestKey(requestModel, Tags.result(end)), k -> Counter.builder("llmpool.requests")
-        .description("Logical requests, by how the last attempt ended")
-        .tags("pool", poolName, "model", k.model, "outcome", k.outcome).register(registry)).increment();
+    String outcome = Tags.result(end);
+    ConcurrentHashMap<String, Counter> byOutcome = requests.get(requestModel);
+    if (byOutcome == null) {
+      byOutcome = requests.computeIfAbsent(requestModel, m -> new ConcurrentHashMap<>());
+    }
+    Counter c = byOutcome.get(outcome);
+    if (c == null) {
+      c = byOutcome.computeIfAbsent(outcome, o -> Counter.builder("llmpool.requests")
+          .description("Logical requests, by how the last attempt ended")
+          .tags("pool", poolName, "model", requestModel, "outcome", o).register(registry));
+    }
+    c.increment();
   }
 
   @Override
@@ -310,10 +319,6 @@ final class PoolMeters implements RequestTracker.Sink {
     return "other";
   }
 
-  private record RequestKey(String model, String outcome) {}
-
-  private record GenAiKey(String requestModel, String responseModel) {}
-
   private record AttemptKey(String result, int tier) {}
 
   private record AttemptMeters(Counter count, Timer duration) {}
@@ -330,9 +335,12 @@ final class PoolMeters implements RequestTracker.Sink {
     final Counter failoversOtherTier;
     volatile double remainingRequests = Double.NaN;
     volatile double remainingTokens = Double.NaN;
-    final ConcurrentHashMap<AttemptKey, AttemptMeters> attempts = new ConcurrentHashMap<>();
+    /** By tier, then by result. A provider keeps its tier unless update() moves it: the last one is cached. */
+    final ConcurrentHashMap<Integer, ConcurrentHashMap<String, AttemptMeters>> attempts = new ConcurrentHashMap<>();
+    private volatile ConcurrentHashMap<String, AttemptMeters> lastTierMeters;
+    private volatile int lastTier = -1;
     final ConcurrentHashMap<String, TokenMeters> tokens = new ConcurrentHashMap<>();
-    final ConcurrentHashMap<GenAiKey, GenAi> genAi = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, ConcurrentHashMap<String, GenAi>> genAi = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     ProviderInfo(Provider p) {
@@ -362,17 +370,25 @@ final class PoolMeters implements RequestTracker.Sink {
     }
 
     AttemptMeters attempt(String result, int tier) {
-      AttemptKey k = new AttemptKey(result, tier);
-      AttemptMeters t = attempts.get(k);
+      ConcurrentHashMap<String, AttemptMeters> byResult = tier == lastTier ? lastTierMeters : null;
+      if (byResult == null) {
+        byResult = attempts.computeIfAbsent(tier, t -> new ConcurrentHashMap<>());
+      }
+      AttemptMeters t = byResult.get(result);
       if (t == null) {
-        t = attempts.computeIfAbsent(k, key -> new AttemptMeters(
+        AttemptKey k = new AttemptKey(result, tier);
+        t = byResult.computeIfAbsent(result, r -> new AttemptMeters(
             Counter.builder("llmpool.attempts").description("Attempts, by provider and how they ended")
-                .tags("pool", poolName, "provider", name, "tier", Tags.tier(key.tier), "outcome", key.result)
+                .tags("pool", poolName, "provider", name, "tier", Tags.tier(k.tier), "outcome", k.result)
                 .register(registry),
             Timer.builder("llmpool.attempt.duration")
                 .description("Attempt durations, from dispatch to the end of the body, by provider and outcome")
-                .tags("pool", poolName, "provider", name, "tier", Tags.tier(key.tier), "outcome", key.result)
+                .tags("pool", poolName, "provider", name, "tier", Tags.tier(k.tier), "outcome", k.result)
                 .register(registry)));
+      }
+      if (tier != lastTier) {
+        lastTierMeters = byResult;
+        lastTier = tier;
       }
       return t;
     }
@@ -398,9 +414,12 @@ final class PoolMeters implements RequestTracker.Sink {
     }
 
     GenAi genAi(String requestModel, String responseModel) {
-      GenAiKey k = new GenAiKey(requestModel, responseModel);
-      GenAi g = genAi.get(k);
-      return g != null ? g : genAi.computeIfAbsent(k, key -> new GenAi(this, key.requestModel, key.responseModel));
+      ConcurrentHashMap<String, GenAi> byResponse = genAi.get(requestModel);
+      if (byResponse == null) {
+        byResponse = genAi.computeIfAbsent(requestModel, m -> new ConcurrentHashMap<>());
+      }
+      GenAi g = byResponse.get(responseModel);
+      return g != null ? g : byResponse.computeIfAbsent(responseModel, m -> new GenAi(this, requestModel, m));
     }
   }
 

@@ -14,12 +14,15 @@ final class Request {
   final String pool;
   final String requestedModel; // the caller's text: only ever mapped to a configured value or escaped
   final boolean streaming;
-  /** Attempts so far; the first in fields, more (failover only) in arrays. */
+  /** Attempts so far. */
   int attempts;
-  String[] providers = new String[2];
-  int[] tiers = new int[2];
-  int[] statuses = new int[2];
-  String[] results = new String[2];
+  /** The tier of the latest attempt (to tell a same-tier failover from a cross-tier one). */
+  int lastTier = -1;
+  /** Every attempt's provider, tier, status and result, kept only for the audit log (null otherwise). */
+  String[] providers;
+  int[] tiers;
+  int[] statuses;
+  String[] results;
   /** Sum of the durations of the attempts that ended before the last one. */
   long priorNanos;
   long inputTokens;
@@ -34,13 +37,25 @@ final class Request {
   String stop;
   boolean ended;
 
-  Request(AttemptStart first) {
+  Request(AttemptStart first, boolean keepAttempts) {
+    if (keepAttempts) {
+      providers = new String[2];
+      tiers = new int[2];
+      statuses = new int[2];
+      results = new String[2];
+    }
     this.pool = first.pool();
     this.requestedModel = first.requestedModel().orElse(null);
     this.streaming = first.streaming();
   }
 
   void started(AttemptStart s) {
+    lastTier = s.tier();
+    if (providers == null) {
+      attempts++;
+      awaitingNext = false;
+      return;
+    }
     if (attempts == providers.length) {
       providers = java.util.Arrays.copyOf(providers, attempts * 2);
       tiers = java.util.Arrays.copyOf(tiers, attempts * 2);
@@ -58,7 +73,7 @@ final class Request {
   /** Records the end of attempt {@code s} (its index is its attempt number - 1 when in step). */
   void ended(AttemptStart s, AttemptEnd e, TokenUsage usage) {
     int i = Math.min(s.attempt(), attempts) - 1;
-    if (i >= 0) {
+    if (i >= 0 && providers != null) {
       statuses[i] = e.status().orElse(-1);
       results[i] = Tags.result(e);
     }

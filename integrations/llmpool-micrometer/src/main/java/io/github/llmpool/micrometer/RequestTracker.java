@@ -49,7 +49,11 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
   /** The last attempt of a request awaiting Exhausted, per thread. */
   private final ThreadLocal<Object[]> awaiting = ThreadLocal.withInitial(() -> new Object[2]);
 
-  RequestTracker(Sink... sinks) {
+  private final boolean keepAttempts;
+
+  /** {@code keepAttempts}: keep each attempt's provider, tier, status and result (the audit log lists them). */
+  RequestTracker(boolean keepAttempts, Sink... sinks) {
+    this.keepAttempts = keepAttempts;
     this.sinks = sinks.clone();
   }
 
@@ -58,9 +62,9 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
     Request r = s.attempt() > 1 ? current.get() : null;
     Boolean sameTier = null;
     if (r != null && !r.ended && r.pool.equals(s.pool()) && r.attempts == s.attempt() - 1) {
-      sameTier = r.tiers[r.attempts - 1] == s.tier();
+      sameTier = r.lastTier == s.tier();
     } else {
-      r = new Request(s);
+      r = new Request(s, keepAttempts);
     }
     Object[] a = awaiting.get();
     a[0] = null;
