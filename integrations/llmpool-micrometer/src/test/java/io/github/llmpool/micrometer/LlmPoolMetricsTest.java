@@ -356,6 +356,63 @@ class LlmPoolMetricsTest {
     assertEquals(1, count("llmpool.attempts", "pool", "stream", "outcome", "success"));
   }
 
+  @ParameterizedTest
+  @EnumSource(GenAiNaming.class)
+  void failuresUnderBothNamings(GenAiNaming naming) {
+    String duration = naming == GenAiNaming.CURRENT ? "gen_ai.client.operation.duration"
+        : "gen_ai.client.inference.duration";
+    String full = Fixtures.text("openai-chat-stream-usage.sse");
+    String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1));
+    Upstream t = Upstream.answering("t", () -> new MockResponse.Builder().code(200)
+        .addHeader("content-type", "text/event-stream").body(cut).build());
+    upstreams.add(t);
+    Upstream dead = Upstream.dead("dead");
+    LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).naming(naming).build();
+    ProviderPool truncated = metrics.build(ProviderPool.builder().name("cut").tier(t.provider().model("gpt-4o-mini").build()));
+    ProviderPool gone = metrics.build(ProviderPool.builder().name("gone").tier(dead.provider().model("gpt-4o-mini").build()));
+
+    assertThrows(TruncatedStreamException.class, () -> Calls.chat(truncated.newHttpClient(), truncated, "m", true));
+    assertThrows(AttemptsExhaustedException.class, () -> Calls.chat(gone.newHttpClient(), gone, "m", false));
+
+    Timer cutTimer = get(duration, "error.type", "truncated_stream").timer();
+    assertEquals(1, cutTimer.count());
+    assertEquals(Integer.toString(t.port()), tags(cutTimer).get("server.port"));
+    assertArrayEquals(DURATION_BUCKETS, seconds(cutTimer.takeSnapshot().histogramCounts()), 1e-12);
+    Timer deadTimer = get(duration, "error.type", "connection_failure").timer();
+    assertEquals(1, deadTimer.count());
+    assertEquals(Integer.toString(dead.port()), tags(deadTimer).get("server.port"));
+    assertEquals(2, registry.find(duration).timers().size());
+  }
+
+  @Test
+  void aModelRoutersPoolsAreBoundOneByOne() throws IOException {
+    Upstream fast = ok("fast-a");
+    Upstream smart = ok("smart-a");
+    LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).build();
+    io.github.llmpool.ModelRouter router = io.github.llmpool.ModelRouter.builder()
+        .route("fast", metrics.build(ProviderPool.builder().name("fast").virtualHost("fast.llmpool.invalid")
+            .tier(fast.provider().model("gpt-4o-mini").build())))
+        .route("smart", metrics.build(ProviderPool.builder().name("smart").virtualHost("smart.llmpool.invalid")
+            .tier(smart.provider().model("gpt-4o").build())))
+        .build();
+    OkHttpClient client = new OkHttpClient.Builder().addInterceptor(router.interceptor()).build();
+    for (String alias : List.of("smart", "smart", "fast")) {
+      okhttp3.Request req = new okhttp3.Request.Builder().url(router.baseUrl().resolve("chat/completions").toString())
+          .post(okhttp3.RequestBody.create(Calls.chatBody(alias, false), Calls.JSON)).build();
+      try (okhttp3.Response r = client.newCall(req).execute()) {
+        assertEquals(200, r.code());
+        r.body().string();
+      }
+    }
+    assertEquals(2, count("llmpool.requests", "pool", "smart", "model", "gpt-4o"));
+    assertEquals(1, count("llmpool.requests", "pool", "fast", "model", "gpt-4o-mini"));
+    assertEquals(2, get("gen_ai.client.operation.duration", "gen_ai.request.model", "gpt-4o").timer().count());
+    assertEquals(1.0, get("llmpool.provider.state", "pool", "smart", "provider", "smart-a", "state", "available")
+        .gauge().value());
+    assertEquals(1.0, get("llmpool.provider.state", "pool", "fast", "provider", "fast-a", "state", "available")
+        .gauge().value());
+  }
+
   @Test
   void modelTagsComeFromConfigurationNeverFromTheRequest() throws IOException {
     Upstream a = ok("a"); // no model override: the caller's model passes through
