@@ -97,7 +97,11 @@ public final class LlmPoolMetrics {
     return pool;
   }
 
-  /** The naming of the GenAI metrics in force. */
+  /**
+   * The naming of the GenAI metrics in force.
+   *
+   * @return the naming
+   */
   public GenAiNaming naming() {
     return naming;
   }
