@@ -12,6 +12,9 @@ cd "$(dirname "$0")"
 
 if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
   (cd .. && mvn -q -B install -DskipTests)
+  # MetricsBenchmark needs llmpool-micrometer: the integrations parent, the BOM and the module.
+  (cd ../integrations && mvn -q -B install -DskipTests -N && mvn -q -B -f llmpool-bom/pom.xml install \
+    && mvn -q -B -f llmpool-micrometer/pom.xml install -DskipTests)
 fi
 mvn -q -B package
 
@@ -24,6 +27,7 @@ timeout 150 java -jar target/benchmarks.jar \
   'InterceptorBenchmark\.poolChat$' \
   'UsageTapBenchmark\.tapped$' \
   'RetryBudgetBenchmark\.onRequest$' \
+  'MetricsBenchmark\.poolMetrics$' \
   -p providers=8 -p strategy=POWER_OF_TWO_CHOICES -p readSize=8192 \
   -f 1 -wi 0 -i 1 -r 200ms -foe true -rf json -rff "$out"
 
@@ -31,7 +35,7 @@ python3 - "$out" <<'PY'
 import json, math, sys
 runs = json.load(open(sys.argv[1]))
 names = sorted(r["benchmark"].rsplit(".", 1)[-1] for r in runs)
-want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped", "onRequest"])
+want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped", "onRequest", "poolMetrics"])
 bad = [r["benchmark"] for r in runs if not math.isfinite(r["primaryMetric"]["score"]) or r["primaryMetric"]["score"] <= 0]
 if names != want or bad:
     sys.exit(f"smoke: expected results for {want}, got {names}; bad scores: {bad}")

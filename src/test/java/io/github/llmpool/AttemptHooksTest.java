@@ -114,6 +114,34 @@ class AttemptHooksTest {
   }
 
   @Test
+  void theEndCarriesTheRateLimitWindowTheResponseAnnounced() throws Exception {
+    MockWebServer openai = up.start(r -> Fixtures.http("openai-200-ratelimit.http"));
+    MockWebServer anthropic = up.start(r -> Fixtures.http("anthropic-200-ratelimit.http"));
+    MockWebServer limited = up.start(r -> Fixtures.http("openai-429-rate-limit.http"));
+    MockWebServer garbled = up.start(r -> new mockwebserver3.MockResponse.Builder().code(200)
+        .addHeader("content-type", "application/json").addHeader("x-ratelimit-remaining-requests", "-1")
+        .addHeader("x-ratelimit-remaining-tokens", "12 tokens").body(Fixtures.text("openai-chat.json")).build());
+    MockWebServer none = up.startChat();
+    for (MockWebServer s : List.of(openai, anthropic, limited, garbled, none)) {
+      ProviderPool pool = pool().tier(provider("p", s)).build();
+      Upstreams.call(up.client(pool), Upstreams.chat(pool));
+    }
+    assertEquals(java.util.OptionalLong.of(499), hooks.ends.get(0).remainingRequests());
+    assertEquals(java.util.OptionalLong.of(199384), hooks.ends.get(0).remainingTokens());
+    assertEquals(java.util.OptionalLong.of(49), hooks.ends.get(1).remainingRequests());
+    assertEquals(java.util.OptionalLong.of(89000), hooks.ends.get(1).remainingTokens());
+    assertEquals(java.util.OptionalLong.of(0), hooks.ends.get(2).remainingRequests(), "the 429 says none are left");
+    assertEquals(java.util.OptionalLong.of(18350), hooks.ends.get(2).remainingTokens());
+    assertEquals(java.util.OptionalLong.empty(), hooks.ends.get(3).remainingRequests(), "not a count");
+    assertEquals(java.util.OptionalLong.empty(), hooks.ends.get(3).remainingTokens(), "not a count");
+    assertEquals(java.util.OptionalLong.empty(), hooks.ends.get(4).remainingRequests());
+    assertEquals(5, hooks.ends.size());
+    AttemptStart s = AttemptStart.builder().pool("p").provider("a").build();
+    assertEquals(java.util.OptionalLong.empty(), AttemptEnd.builder(s).remainingRequests(-7).build().remainingRequests());
+    assertEquals(java.util.OptionalLong.of(3), AttemptEnd.builder(s).remainingTokens(3).build().remainingTokens());
+  }
+
+  @Test
   void aFailureBeforeTheResponseHasNoStatusNorBody() throws Exception {
     MockWebServer dead = new MockWebServer();
     dead.start();

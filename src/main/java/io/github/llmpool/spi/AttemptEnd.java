@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * How one attempt ended, given to {@link AttemptListener#onEnd} exactly once per
@@ -21,8 +22,12 @@ public final class AttemptEnd {
   private final Duration timeToHeaders;
   private final Duration timeToFirstToken;
   private final TokenUsage.End bodyEnd;
+  private final long remainingRequests;
+  private final long remainingTokens;
 
   private AttemptEnd(Builder b) {
+    this.remainingRequests = b.remainingRequests;
+    this.remainingTokens = b.remainingTokens;
     this.start = b.start;
     this.outcome = b.outcome;
     this.status = b.status;
@@ -88,6 +93,25 @@ public final class AttemptEnd {
     return Optional.ofNullable(bodyEnd);
   }
 
+  /**
+   * The requests the provider said are left in its current rate-limit window, from the response's
+   * {@code x-ratelimit-remaining-requests} (OpenAI, Azure OpenAI, Groq and most OpenAI-compatible
+   * servers) or {@code anthropic-ratelimit-requests-remaining}; empty without a response or
+   * without a valid non-negative integer there. A number the pool parsed, never the header's text.
+   */
+  public OptionalLong remainingRequests() {
+    return remainingRequests < 0 ? OptionalLong.empty() : OptionalLong.of(remainingRequests);
+  }
+
+  /**
+   * The tokens the provider said are left in its current rate-limit window, from
+   * {@code x-ratelimit-remaining-tokens} or {@code anthropic-ratelimit-tokens-remaining}; empty as
+   * for {@link #remainingRequests()}.
+   */
+  public OptionalLong remainingTokens() {
+    return remainingTokens < 0 ? OptionalLong.empty() : OptionalLong.of(remainingTokens);
+  }
+
   @Override
   public String toString() {
     return "AttemptEnd{" + start + ", outcome=" + outcome + (status >= 0 ? ", status=" + status : "")
@@ -103,6 +127,8 @@ public final class AttemptEnd {
     private Duration timeToHeaders;
     private Duration timeToFirstToken;
     private TokenUsage.End bodyEnd;
+    private long remainingRequests = -1;
+    private long remainingTokens = -1;
 
     private Builder(AttemptStart start) {
       this.start = start;
@@ -162,6 +188,18 @@ public final class AttemptEnd {
     /** How the body ended, or null (the default) when there was no response. */
     public Builder bodyEnd(TokenUsage.End end) {
       this.bodyEnd = end;
+      return this;
+    }
+
+    /** The requests left in the provider's rate-limit window, or -1 (the default) for unknown; below -1 is unknown too. */
+    public Builder remainingRequests(long remaining) {
+      this.remainingRequests = Math.max(-1, remaining);
+      return this;
+    }
+
+    /** The tokens left in the provider's rate-limit window, or -1 (the default) for unknown; below -1 is unknown too. */
+    public Builder remainingTokens(long remaining) {
+      this.remainingTokens = Math.max(-1, remaining);
       return this;
     }
 

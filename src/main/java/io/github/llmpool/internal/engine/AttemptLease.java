@@ -41,6 +41,9 @@ public final class AttemptLease {
   private volatile long headersAt = -1;
   private volatile int status = -1;
   private volatile Outcome outcome;
+  /** The rate-limit window the response announced (-1: unknown); read only for attempt hooks. */
+  private volatile long remainingRequests = -1;
+  private volatile long remainingTokens = -1;
   /** Attempt hooks: what onStart was given, or null when no hook is registered. */
   private final AttemptStart started;
 
@@ -78,6 +81,42 @@ public final class AttemptLease {
 
   public PoolCore core() {
     return core;
+  }
+
+  /** Whether attempt hooks will be told of this attempt's end (what {@link #rateLimits} is for). */
+  public boolean hooked() {
+    return started != null;
+  }
+
+  /**
+   * The rate-limit window the response's headers announced, for the attempt hooks: the values of
+   * {@code x-ratelimit-remaining-requests} / {@code -tokens} (or Anthropic's
+   * {@code anthropic-ratelimit-requests-remaining} / {@code -tokens-remaining}), each null when
+   * absent. Only digits are taken; anything else is unknown.
+   */
+  public void rateLimits(String requests, String tokens) {
+    this.remainingRequests = parseCount(requests);
+    this.remainingTokens = parseCount(tokens);
+  }
+
+  /** A non-negative decimal count of at most 18 digits, or -1. */
+  static long parseCount(String s) {
+    if (s == null) {
+      return -1;
+    }
+    s = s.trim();
+    if (s.isEmpty() || s.length() > 18) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   /**
@@ -175,7 +214,7 @@ public final class AttemptLease {
     }
     // Attempt hooks (no-op without): the verdict is the body's failure for a failed 2xx body, else the headers'.
     core.attemptEnded(started, ok2xx && bodyFailed ? bodyFailure : outcome, code, duration,
-        headersAt >= 0 ? headersAt - start : -1, ttft, end);
+        headersAt >= 0 ? headersAt - start : -1, ttft, end, remainingRequests, remainingTokens);
   }
 
   /**

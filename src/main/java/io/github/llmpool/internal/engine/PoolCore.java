@@ -658,6 +658,12 @@ public final class PoolCore {
    */
   public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
       long firstTokenNanos, TokenUsage.End bodyEnd) {
+    attemptEnded(start, outcome, status, durationNanos, headersNanos, firstTokenNanos, bodyEnd, -1, -1);
+  }
+
+  /** As above, with the rate-limit window the response announced (-1: unknown). */
+  public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
+      long firstTokenNanos, TokenUsage.End bodyEnd, long remainingRequests, long remainingTokens) {
     if (start == null) {
       return;
     }
@@ -666,7 +672,7 @@ public final class PoolCore {
         .duration(Duration.ofNanos(Math.max(0, durationNanos)))
         .timeToHeaders(headersNanos >= 0 ? Duration.ofNanos(headersNanos) : null)
         .timeToFirstToken(firstTokenNanos >= 0 ? Duration.ofNanos(firstTokenNanos) : null)
-        .bodyEnd(bodyEnd).build();
+        .bodyEnd(bodyEnd).remainingRequests(remainingRequests).remainingTokens(remainingTokens).build();
     for (int i = 0; i < ls.length; i++) {
       try {
         ls[i].onEnd(end);

@@ -298,6 +298,12 @@ final class LogicalCall implements Exclusion {
   private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
       int maxAttempts) throws IOException {
     long headersAt = core.now();
+    if (lease.hooked()) { // attempt hooks only: two header lookups
+      String requests = response.header("x-ratelimit-remaining-requests");
+      String tokens = response.header("x-ratelimit-remaining-tokens");
+      lease.rateLimits(requests != null ? requests : response.header("anthropic-ratelimit-requests-remaining"),
+          tokens != null ? tokens : response.header("anthropic-ratelimit-tokens-remaining"));
+    }
     RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
     if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
       core.warnUnguardedRedirects(slot.name());

@@ -1,0 +1,120 @@
+package io.github.llmpool.micrometer;
+
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptStart;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one line per logical request to an SLF4J logger at INFO, in logfmt (see
+ * {@link LlmPoolAuditLog} for the fields). Builds nothing while the logger is off for INFO.
+ */
+final class AuditSink implements RequestTracker.Sink {
+  /** Longest model text written; the caller's text is cut there. */
+  static final int MAX_MODEL = 128;
+
+  private final Logger log;
+
+  AuditSink(String loggerName) {
+    this(LoggerFactory.getLogger(loggerName));
+  }
+
+  AuditSink(Logger log) {
+    this.log = log;
+  }
+
+  @Override
+  public void requestEnded(Request r, AttemptStart last, AttemptEnd end) {
+    if (!log.isInfoEnabled()) {
+      return;
+    }
+    log.info(line(r, end));
+  }
+
+  static String line(Request r, AttemptEnd end) {
+    StringBuilder b = new StringBuilder(256);
+    b.append("pool=").append(r.pool);
+    b.append(" model=");
+    quoted(b, r.requestedModel);
+    b.append(" served=");
+    quoted(b, r.servedModel);
+    b.append(" outcome=").append(Tags.result(end));
+    int status = end.status().orElse(-1);
+    b.append(" status=").append(status < 0 ? "-" : Integer.toString(status));
+    b.append(" error=").append(Tags.errorType(end));
+    b.append(" stream=").append(r.streaming);
+    b.append(" attempts=").append(r.attempts);
+    b.append(" providers=");
+    for (int i = 0; i < r.attempts; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(r.providers[i]).append(':').append(r.statuses[i] < 0 ? "-" : Integer.toString(r.statuses[i]))
+          .append(':').append(r.results[i] == null ? "-" : r.results[i]);
+    }
+    b.append(" tiers=");
+    for (int i = 0; i < r.attempts; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(r.tiers[i]);
+    }
+    if (r.tokensReported) {
+      b.append(" tokens_in=").append(r.inputTokens).append(" tokens_out=").append(r.outputTokens)
+          .append(" tokens_cached=").append(r.cachedTokens).append(" tokens_reasoning=").append(r.reasoningTokens);
+    } else {
+      b.append(" tokens_in=- tokens_out=- tokens_cached=- tokens_reasoning=-");
+    }
+    long total = r.priorNanos + end.duration().toNanos();
+    b.append(" duration_ms=");
+    millis(b, total);
+    b.append(" ttft_ms=");
+    if (end.timeToFirstToken().isPresent()) {
+      millis(b, r.priorNanos + end.timeToFirstToken().get().toNanos());
+    } else {
+      b.append('-');
+    }
+    b.append(" body=").append(end.bodyEnd().map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).orElse("-"));
+    if (r.stop != null) {
+      b.append(" stop=").append(PoolMeters.exhaustedReason(r.stop));
+    }
+    return b.toString();
+  }
+
+  private static void millis(StringBuilder b, long nanos) {
+    long micros = nanos / 1000;
+    b.append(micros / 1000).append('.');
+    long frac = micros % 1000;
+    if (frac < 100) {
+      b.append('0');
+    }
+    if (frac < 10) {
+      b.append('0');
+    }
+    b.append(frac);
+  }
+
+  /** {@code -} for none; else the text in double quotes, cut, with {@code "}, {@code \} and controls escaped. */
+  static void quoted(StringBuilder b, String s) {
+    if (s == null) {
+      b.append('-');
+      return;
+    }
+    b.append('"');
+    int n = Math.min(s.length(), MAX_MODEL);
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else if (c < 0x20 || c == 0x7f || Character.isSurrogate(c) || c == '\u2028' || c == '\u2029') {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    if (s.length() > MAX_MODEL) {
+      b.append("...");
+    }
+    b.append('"');
+  }
+}
