@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>Cost: on the common path one volatile read and a comparison with a time the caller already
  * has. The sample (once per period) finds the call's {@code OkHttpClient} through a method handle
  * on OkHttp's {@code RealCall.getClient()}, looked up once, and reads the dispatcher under its own
- * lock. Where that class is not accessible (on the module path {@code okhttp3} does not export
- * {@code okhttp3.internal.connection}; OSGi does not import it) the watch is off for good, said
+ * lock. Where that method is not accessible (on the module path {@code okhttp3} does not export
+ * {@code okhttp3.internal.connection} to this module) the watch is off for good, said
  * once at DEBUG on logger {@value #LOGGER}; a call that is not OkHttp's own (a wrapped chain) is
  * skipped. Nothing here ever fails a call: an unexpected failure turns the watch off.
  *
@@ -113,7 +113,7 @@ final class DispatcherWatch {
 
   /**
    * Called with the pool's clock when a call of the pool got its response headers or ended its
-   * body. Never throws.
+   * body. Never throws (but a {@link VirtualMachineError}).
    */
   void check(Call call, long now) {
     if (CLIENT == null || now - nextCheck < 0) {
