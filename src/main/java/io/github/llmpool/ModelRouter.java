@@ -26,7 +26,10 @@ import java.util.Optional;
  *     .header("X-Model-Tier")      // optional: a header may name the alias too
  *     .defaultPool(fastPool)       // for requests that name no alias
  *     .build();
- * OkHttpClient http = new OkHttpClient.Builder().addInterceptor(router.interceptor()).build();
+ * Dispatcher dispatcher = new Dispatcher();
+ * dispatcher.setMaxRequestsPerHost(64); // every call names the router's one virtual host (OkHttp's default: 5)
+ * OkHttpClient http = new OkHttpClient.Builder().addInterceptor(router.interceptor())
+ *     .addNetworkInterceptor(router.redirectGuard()).dispatcher(dispatcher).build();
  * Request req = new Request.Builder()
  *     .url(router.baseUrl().resolve("chat/completions").toString())
  *     .post(RequestBody.create("{\"model\":\"smart\",\"messages\":[...]}", MediaType.get("application/json")))

@@ -43,7 +43,7 @@ import java.util.function.Function;
  *     .strategy(Strategy.POWER_OF_TWO_CHOICES)
  *     .onUsage(u -> System.out.println(u.provider() + " " + u.totalTokens()))
  *     .build();
- * OkHttpClient http = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
+ * OkHttpClient http = pool.newHttpClient(); // interceptor, redirect guard, 64 calls at once
  * Request req = new Request.Builder()
  *     .url(pool.baseUrl().resolve("chat/completions").toString())
  *     .post(RequestBody.create(json, MediaType.get("application/json")))
@@ -143,7 +143,14 @@ public final class ProviderPool {
     return Clients.configure(builder, interceptor, DEFAULT_MAX_CONCURRENT_CALLS);
   }
 
-  /** The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. */
+  /**
+   * The OkHttp application interceptor that routes requests addressed to {@link #baseUrl()}. A
+   * client built by hand with it needs a dispatcher whose {@code maxRequestsPerHost} is raised
+   * (OkHttp's default, 5, would cap the whole pool at 5 concurrent async calls, since every call
+   * names the one virtual host); where that limit holds the pool's calls in a client's queue, the
+   * pool logs one WARN (logger {@code io.github.llmpool.dispatcher}) naming it and the fix.
+   * {@link #newHttpClient()} and {@link #configure(OkHttpClient.Builder)} set it.
+   */
   public Interceptor interceptor() {
     return interceptor;
   }

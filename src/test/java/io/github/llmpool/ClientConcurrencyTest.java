@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A client built the documented way ({@code pool.newHttpClient()}, or {@code pool.configure(builder)})
  * carries 32 concurrent streamed calls at once through one pool: every call names the pool's one
- * virtual host, and OkHttp's default dispatcher would let only 5 of them run. The upstream holds
- * each stream open until all 32 are in flight at the same moment.
+ * virtual host, and OkHttp's default dispatcher would let only 5 of them run (and the pool logs one
+ * WARN saying so). The upstream holds each stream open until all 32 are in flight at the same moment.
  */
 class ClientConcurrencyTest {
   private static final int CALLS = 32;
@@ -122,8 +122,8 @@ class ClientConcurrencyTest {
   }
 
   @Test
-  void withOkHttpsDefaultDispatcherOnlyFiveRunAtOnce() throws Exception {
-    // the control: the cap the documented call lifts is real
+  void withOkHttpsDefaultDispatcherOnlyFiveRunAtOnceAndThePoolSaysSo() throws Exception {
+    // the control: the cap the documented call lifts is real, and loud (DispatcherCapWarningTest)
     CountDownLatch allIn = new CountDownLatch(CALLS);
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger peak = new AtomicInteger();
@@ -143,8 +143,11 @@ class ClientConcurrencyTest {
     ProviderPool pool = ProviderPool.builder().tier(Provider.builder("p").baseUrl(Upstreams.baseUrl(s)).build()).build();
     OkHttpClient client = new OkHttpClient.Builder().addInterceptor(pool.interceptor()).build();
     try {
-      peakInFlight(client, pool, allIn, new AtomicInteger());
+      String log = ListenerCompositionTest.capturingStderr(() -> peakInFlight(client, pool, allIn, new AtomicInteger()));
       assertEquals(5, peak.get(), "OkHttp's default maxRequestsPerHost");
+      assertTrue(log.contains("WARN io.github.llmpool.dispatcher - llmpool[default] async calls wait in this"
+          + " OkHttpClient's dispatcher queue"), log);
+      assertTrue(log.contains("its maxRequestsPerHost (5) caps the pool at 5 concurrent calls"), log);
     } finally {
       client.dispatcher().executorService().shutdown();
       client.connectionPool().evictAll();

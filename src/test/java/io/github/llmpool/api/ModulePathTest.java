@@ -23,12 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  * The library works on the module path, as a consumer module sees it: a small module that
  * {@code requires io.github.llmpool} compiles against the exported API alone (and cannot compile
  * against an internal package), then runs in a child JVM on the module path, serving one chat
- * completion through a pool to a JDK HTTP server on loopback and reading its usage.
+ * completion through a pool to a JDK HTTP server on loopback and reading its usage. There the check
+ * of OkHttp's per-host limit cannot reach OkHttp's internal call class ({@code okhttp3} does not
+ * export {@code okhttp3.internal.connection}): it is off, says so once at DEBUG, and the call works;
+ * with {@code --add-exports okhttp3/okhttp3.internal.connection=io.github.llmpool} it is on.
  */
 class ModulePathTest {
   /** The runtime dependencies the library's module needs, picked from the test class path by jar name. */
   private static final List<String> RUNTIME = List.of("okhttp-jvm", "okio-jvm", "kotlin-stdlib", "jackson-core",
-      "jackson-databind", "jackson-annotations", "caffeine", "slf4j-api", "jspecify", "error_prone_annotations");
+      "jackson-databind", "jackson-annotations", "caffeine", "slf4j-api", "slf4j-simple", "jspecify",
+      "error_prone_annotations");
 
   private static String modulePath() {
     List<String> entries = new ArrayList<>();
@@ -136,13 +140,30 @@ class ModulePathTest {
     String errors = compile(src, out, mp);
     assertEquals(null, errors, "the consumer does not compile on the module path");
 
+    String output = run(out, mp);
+    assertTrue(output.contains("status=200 total=10 module=io.github.llmpool"), output);
+    assertTrue(output.contains("DEBUG io.github.llmpool.dispatcher - llmpool: the check of OkHttp's per-host limit is"
+        + " off (IllegalAccessException: OkHttp's RealCall.getClient() is not accessible here"), output);
+    assertEquals(1, output.split("per-host limit is off", -1).length - 1, output);
+
+    // with the package exported to the library, the check is on (and the call the same)
+    String exported = run(out, mp, "--add-exports", "okhttp3/okhttp3.internal.connection=io.github.llmpool");
+    assertTrue(exported.contains("status=200 total=10 module=io.github.llmpool"), exported);
+    assertFalse(exported.contains("per-host limit is off"), exported);
+  }
+
+  /** Runs the consumer in a child JVM on the module path; returns its output (stdout and stderr). */
+  private static String run(Path out, String mp, String... jvmArgs) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "--module-path", out + File.pathSeparator + mp, "-m", "consumer/consumer.Main")
-        .redirectErrorStream(true).start();
+    List<String> cmd = new ArrayList<>(List.of(java, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-Dorg.slf4j.simpleLogger.log.io.github.llmpool.dispatcher=debug"));
+    cmd.addAll(List.of(jvmArgs));
+    cmd.addAll(List.of("--module-path", out + File.pathSeparator + mp, "-m", "consumer/consumer.Main"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the consumer did not finish");
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), output);
-    assertTrue(output.contains("status=200 total=10 module=io.github.llmpool"), output);
+    return output;
   }
 
   @Test

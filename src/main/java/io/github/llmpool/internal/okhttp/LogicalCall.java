@@ -60,16 +60,19 @@ final class LogicalCall implements Exclusion {
   private final boolean[] probe = new boolean[1];
   private final RequestPlan prepared; // when the caller (a ModelRouter) already read the request
 
-  LogicalCall(PoolCore core, Interceptor.Chain chain) {
-    this(core, chain, null);
-  }
+  /** Told when a response arrives and when its body ends (cheap; see {@link DispatcherWatch}). */
+  private final DispatcherWatch watch;
 
-  /** With the request already read into {@code plan} (null: read {@code chain.request()}). */
-  LogicalCall(PoolCore core, Interceptor.Chain chain, RequestPlan plan) {
+  /**
+   * With the request already read into {@code plan} (null: read {@code chain.request()}) and the
+   * watch of the interceptor's per-host limit.
+   */
+  LogicalCall(PoolCore core, Interceptor.Chain chain, RequestPlan plan, DispatcherWatch watch) {
     this.core = core;
     this.chain = chain;
     this.call = chain.call();
     this.prepared = plan;
+    this.watch = watch;
   }
 
   @Override
@@ -304,6 +307,7 @@ final class LogicalCall implements Exclusion {
       lease.rateLimits(requests != null ? requests : response.header("anthropic-ratelimit-requests-remaining"),
           tokens != null ? tokens : response.header("anthropic-ratelimit-tokens-remaining"));
     }
+    watch.check(call, headersAt);
     RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
     if (seen != null && !seen.byGuard && chain.getFollowRedirects()) {
       core.warnUnguardedRedirects(slot.name());
@@ -446,7 +450,7 @@ final class LogicalCall implements Exclusion {
   private Response forCaller(Response r, io.github.llmpool.internal.route.Endpoint e, AttemptLease lease, boolean noRetry) {
     io.github.llmpool.internal.engine.Secrets secrets = core.secrets();
     Response.Builder b = callerView(r, e, secrets, r.request() == sent ? sentUnsigned : null)
-        .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding"), secrets));
+        .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding"), secrets, watch));
     if (noRetry) {
       b.header(SHOULD_RETRY, "false");
     }

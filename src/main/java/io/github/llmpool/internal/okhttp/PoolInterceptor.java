@@ -14,14 +14,17 @@ import okhttp3.Response;
  *
  * <p>Thread-safe; one instance serves every call of every client it is added to. Clients built for
  * a pool should raise {@code Dispatcher.setMaxRequestsPerHost} (default 5): every async call names
- * the one virtual host.
+ * the one virtual host. Where that limit holds the pool's calls in a client's queue, its
+ * {@link DispatcherWatch} says so once.
  */
 public final class PoolInterceptor implements Interceptor {
   private final PoolCore core;
+  private final DispatcherWatch watch;
 
   /** For the pool; use {@code ProviderPool.interceptor()}. */
   public PoolInterceptor(PoolCore core) {
     this.core = core;
+    this.watch = DispatcherWatch.forPool(core.name(), core.now());
   }
 
   @Override
@@ -29,7 +32,7 @@ public final class PoolInterceptor implements Interceptor {
     if (!chain.request().url().host().equalsIgnoreCase(core.settings().virtualHost())) {
       return chain.proceed(chain.request());
     }
-    return new LogicalCall(core, chain).execute();
+    return new LogicalCall(core, chain, null, watch).execute();
   }
 
   @Override

@@ -42,6 +42,8 @@ public final class RouterInterceptor implements Interceptor {
   private final List<String> aliases;
   private final PoolCore defaultPool; // null: none
   private final boolean unknownToDefault;
+  /** The watch of the per-host limit for each routed pool, warning once per router and client. */
+  private final Map<PoolCore, DispatcherWatch> watches;
 
   /** For the router; use {@code ModelRouter.interceptor()}. */
   public RouterInterceptor(String virtualHost, String virtualPrefix, String header, Map<String, PoolCore> routes,
@@ -53,6 +55,21 @@ public final class RouterInterceptor implements Interceptor {
     this.aliases = List.copyOf(aliases);
     this.defaultPool = defaultPool;
     this.unknownToDefault = unknownToDefault;
+    Map<okhttp3.Dispatcher, Boolean> warned = DispatcherWatch.newWarned();
+    Map<PoolCore, DispatcherWatch> w = new java.util.IdentityHashMap<>();
+    for (PoolCore core : routes.values()) {
+      w.computeIfAbsent(core, c -> watch(c, warned));
+    }
+    if (defaultPool != null) {
+      w.computeIfAbsent(defaultPool, c -> watch(c, warned));
+    }
+    this.watches = w; // never changed after construction: safe to read from any thread
+  }
+
+  private DispatcherWatch watch(PoolCore core, Map<okhttp3.Dispatcher, Boolean> warned) {
+    return new DispatcherWatch("llmpool[" + core.name() + "] (through the ModelRouter of " + virtualHost + ")",
+        "give the client a dispatcher whose maxRequestsPerHost is as high as its maxRequests"
+            + " (dispatcher.setMaxRequestsPerHost(n))", warned, core.now());
   }
 
   @Override
@@ -93,7 +110,7 @@ public final class RouterInterceptor implements Interceptor {
             + "); known aliases: " + known(), from.startsWith("header") ? header : "model", "model_not_found");
       }
     }
-    return new LogicalCall(pool, chain, plan).execute();
+    return new LogicalCall(pool, chain, plan, watches.get(pool)).execute();
   }
 
   private String known() {

@@ -49,10 +49,13 @@ public final class UsageTap extends ResponseBody {
   private final MediaType type;
 
   private final CallDeadline deadline;
+  /** Told when the body ends (null: outside a pooled call). */
+  private final DispatcherWatch watch;
 
   private UsageTap(ResponseBody delegate, AttemptLease lease, Call call, CallDeadline deadline, boolean readable,
-      Secrets secrets) {
+      Secrets secrets, DispatcherWatch watch) {
     this.delegate = delegate;
+    this.watch = watch;
     this.lease = lease;
     this.call = call;
     this.deadline = deadline;
@@ -71,10 +74,10 @@ public final class UsageTap extends ResponseBody {
    * reported, never as a truncated stream or a failure of the provider.
    */
   static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call, CallDeadline deadline,
-      String contentEncoding, Secrets secrets) {
+      String contentEncoding, Secrets secrets, DispatcherWatch watch) {
     boolean readable = contentEncoding == null || contentEncoding.isBlank()
         || contentEncoding.trim().equalsIgnoreCase("identity");
-    return new UsageTap(body, lease, call, deadline, readable, secrets);
+    return new UsageTap(body, lease, call, deadline, readable, secrets, watch);
   }
 
   /**
@@ -84,7 +87,7 @@ public final class UsageTap extends ResponseBody {
    * provider failure, the call's timeout counted from now. Not part of the library's API.
    */
   public static ResponseBody tap(ResponseBody body, AttemptLease lease, Call call) {
-    return new UsageTap(body, lease, call, new CallDeadline(), true, lease.core().secrets());
+    return new UsageTap(body, lease, call, new CallDeadline(), true, lease.core().secrets(), null);
   }
 
   @Override
@@ -209,7 +212,11 @@ public final class UsageTap extends ResponseBody {
       }
       finished = true;
       result = r;
-      lease.finish(r, end, ttftAt, lease.core().now(), bodyFailure);
+      long now = lease.core().now();
+      lease.finish(r, end, ttftAt, now, bodyFailure);
+      if (watch != null && call != null) {
+        watch.check(call, now); // the call still holds its dispatcher slot: calls queued behind it show
+      }
     }
   }
 }

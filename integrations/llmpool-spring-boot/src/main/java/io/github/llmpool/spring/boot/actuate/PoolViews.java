@@ -3,6 +3,7 @@ package io.github.llmpool.spring.boot.actuate;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
+import io.github.llmpool.TokenCounts;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,7 +28,7 @@ final class PoolViews {
     return out;
   }
 
-  /** One provider: tier, weight, status, eviction left, counters and tokens. */
+  /** One provider: tier, weight, status, eviction left, counters and tokens (total, and input / output / cached / reasoning). */
   static Map<String, Object> provider(ProviderSnapshot p) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("tier", p.tier());
@@ -42,6 +43,13 @@ final class PoolViews {
     m.put("clientErrors", p.clientErrors());
     m.put("failures", p.failures());
     m.put("totalTokens", p.totalTokens());
+    TokenCounts t = p.tokens();
+    Map<String, Object> tokens = new LinkedHashMap<>();
+    tokens.put("input", t.prompt());
+    tokens.put("output", t.completion());
+    tokens.put("cached", t.cached());
+    tokens.put("reasoning", t.reasoning());
+    m.put("tokens", tokens);
     return m;
   }
 
