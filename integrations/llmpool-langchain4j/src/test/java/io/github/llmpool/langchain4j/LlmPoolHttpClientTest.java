@@ -13,13 +13,15 @@ import dev.langchain4j.http.client.sse.ServerSentEvent;
 import dev.langchain4j.http.client.sse.ServerSentEventListener;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.ReceivedRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,16 +31,16 @@ import org.junit.jupiter.api.Test;
  * multipart uploads, server-sent events and errors, through a one-provider pool.
  */
 class LlmPoolHttpClientTest {
-  private FakeOpenAi fake;
+  private FakeLlmServer fake;
   private LlmPoolHttpClientBuilder builder;
   private LlmPoolHttpClient client;
   private String base;
 
   @BeforeEach
   void start() {
-    fake = FakeOpenAi.start("direct");
+    fake = FakeLlmServer.start("direct").requireApiKey(true).reply("agentgateway works");
     ProviderPool pool = ProviderPool.builder()
-        .tier(Provider.builder("direct").baseUrl(fake.baseUrl()).apiKey(fake.key).build())
+        .tier(Provider.builder("direct").baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).build())
         .build();
     builder = LlmPoolLangChain4j.httpClientBuilder(pool);
     client = builder.build();
@@ -52,6 +54,12 @@ class LlmPoolHttpClientTest {
   }
 
   private static final String BODY = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  /**
+   * A stream request as LangChain4j sends it, asking for the final usage chunk: the fake answers
+   * {@code "agentgateway works"} in five chunks (role, two words, finish, usage), then {@code [DONE]}.
+   */
+  private static final String STREAM_BODY = BODY.replace("{\"model\"",
+      "{\"stream\":true,\"stream_options\":{\"include_usage\":true},\"model\"");
 
   @Test
   void postWithQueryParametersHeadersAndBody() {
@@ -65,45 +73,45 @@ class LlmPoolHttpClientTest {
     assertEquals(200, r.statusCode());
     assertTrue(r.body().contains("agentgateway works"), r.body());
     assertEquals("application/json", r.contentType());
-    RecordedRequest sent = fake.last();
-    assertEquals("POST", sent.getMethod());
-    assertEquals("/v1/chat/completions", sent.getUrl().encodedPath());
-    assertEquals("2024 10", sent.getUrl().queryParameter("api-version"));
-    assertEquals(List.of("one", "two"), sent.getHeaders().values("X-Custom"));
-    assertEquals("application/json", sent.getHeaders().get("Content-Type"));
-    assertEquals(BODY, sent.getBody().utf8());
+    ReceivedRequest sent = fake.lastRequest();
+    assertEquals("POST", sent.method());
+    assertEquals("/v1/chat/completions", sent.path());
+    assertEquals("2024 10", sent.url().queryParameter("api-version"));
+    assertEquals(List.of("one", "two"), sent.headers().values("X-Custom"));
+    assertEquals("application/json", sent.headers().get("Content-Type"));
+    assertEquals(BODY, sent.body());
   }
 
   @Test
   void getWithoutBody() {
-    fake.answer(req -> new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
+    fake.answerWith(req -> new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
         .body("{\"object\":\"list\",\"data\":[]}").build());
     SuccessfulHttpResponse r = client.execute(HttpRequest.builder().method(HttpMethod.GET).url(base, "models").build());
     assertEquals("{\"object\":\"list\",\"data\":[]}", r.body());
-    assertEquals("GET", fake.last().getMethod());
-    assertTrue(fake.last().getBody() == null || fake.last().getBody().size() == 0, "no body");
+    assertEquals("GET", fake.lastRequest().method());
+    assertTrue(fake.lastRequest().body().isEmpty(), "no body");
   }
 
   @Test
   void multipartFormData() {
-    fake.answer(req -> new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
+    fake.answerWith(req -> new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
         .body("{\"text\":\"hello\"}").build());
     client.execute(HttpRequest.builder().method(HttpMethod.POST).url(base, "audio/transcriptions")
         .addHeader("Content-Type", "multipart/form-data")
         .addFormDataField("model", "whisper-1")
         .addFormDataFile("file", "a.wav", "audio/wav", "RIFF....".getBytes(StandardCharsets.US_ASCII))
         .build());
-    RecordedRequest sent = fake.last();
-    String type = sent.getHeaders().get("Content-Type");
+    ReceivedRequest sent = fake.lastRequest();
+    String type = sent.headers().get("Content-Type");
     assertTrue(type.startsWith("multipart/form-data; boundary="), type);
-    String body = sent.getBody().utf8();
+    String body = sent.body();
     assertTrue(body.contains("name=\"model\"") && body.contains("whisper-1"), body);
     assertTrue(body.contains("filename=\"a.wav\"") && body.contains("Content-Type: audio/wav") && body.contains("RIFF...."), body);
   }
 
   @Test
   void aNonSuccessIsLangChain4jsHttpExceptionWithStatusAndBody() {
-    fake.answer(req -> Fixtures.http("openai-400.http"));
+    fake.failAlways(Fault.fixture("openai-400.http"));
     HttpException e = assertThrows(HttpException.class, () -> client.execute(HttpRequest.builder()
         .method(HttpMethod.POST).url(base, "chat/completions").body(BODY).build()));
     assertEquals(400, e.statusCode());
@@ -116,7 +124,7 @@ class LlmPoolHttpClientTest {
     List<String> seen = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> closed = new CompletableFuture<>();
     client.execute(HttpRequest.builder().method(HttpMethod.POST).url(base, "chat/completions")
-        .addHeader("Content-Type", "application/json").body(BODY.replace("{", "{\"stream\":true,")).build(),
+        .addHeader("Content-Type", "application/json").body(STREAM_BODY).build(),
         new ServerSentEventListener() {
           @Override
           public void onOpen(SuccessfulHttpResponse response) {
@@ -145,7 +153,7 @@ class LlmPoolHttpClientTest {
 
   @Test
   void aNonSuccessWhileStreamingIsOneOnErrorAndNoClose() throws Exception {
-    fake.answer(req -> Fixtures.http("openai-400.http"));
+    fake.failAlways(Fault.fixture("openai-400.http"));
     List<String> calls = new CopyOnWriteArrayList<>();
     CompletableFuture<Throwable> failed = new CompletableFuture<>();
     client.execute(HttpRequest.builder().method(HttpMethod.POST).url(base, "chat/completions").body(BODY).build(),
@@ -183,7 +191,7 @@ class LlmPoolHttpClientTest {
     List<String> data = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> closed = new CompletableFuture<>();
     client.execute(HttpRequest.builder().method(HttpMethod.POST).url(base, "chat/completions")
-        .body(BODY.replace("{", "{\"stream\":true,")).build(),
+        .body(STREAM_BODY).build(),
         new ServerSentEventListener() {
           @Override
           public void onEvent(ServerSentEvent event) {

@@ -34,6 +34,10 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.ReceivedRequest;
+import io.github.llmpool.testing.WireFixtures;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +52,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockResponseBody;
-import mockwebserver3.RecordedRequest;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okio.BufferedSink;
@@ -68,8 +71,8 @@ class LlmPoolLangChain4jTest {
   private static final int DEFAULT = -1;
   private static final String PLACEHOLDER = "sk-placeholder-never-sent";
 
-  private FakeOpenAi a;
-  private FakeOpenAi b;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private final BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
   private final List<LlmPoolHttpClientBuilder> builders = new ArrayList<>();
   /** Released at tear-down: fakes that hold an answer wait for it (bounded). */
@@ -77,8 +80,8 @@ class LlmPoolLangChain4jTest {
 
   @BeforeEach
   void start() {
-    a = FakeOpenAi.start("a");
-    b = FakeOpenAi.start("b");
+    a = openAi("a");
+    b = openAi("b");
   }
 
   @AfterEach
@@ -89,8 +92,24 @@ class LlmPoolLangChain4jTest {
     b.close();
   }
 
-  private static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  /**
+   * A fake OpenAI provider (llmpool-testing's {@link FakeLlmServer}) answering as the recorded
+   * shapes these tests were written against: 401 without {@code Authorization: Bearer key-NAME}, a
+   * chat completion "agentgateway works" with 23 + 57 = 80 tokens.
+   */
+  static FakeLlmServer openAi(String name) {
+    return FakeLlmServer.start(name).requireApiKey(true).reply("agentgateway works").usage(23, 57);
+  }
+
+  /** The recorded stream's answer: "pool ok", 19 + 2 = 21 tokens in the final usage chunk. */
+  static void streamAnswer(FakeLlmServer... fakes) {
+    for (FakeLlmServer fake : fakes) {
+      fake.reply("pool ok").usage(19, 2);
+    }
+  }
+
+  private static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   /** a in tier 0, b in tier 1: a is always tried first, b is the failover. */
@@ -194,10 +213,6 @@ class LlmPoolLangChain4jTest {
     return u;
   }
 
-  private static MockResponse fixture429() {
-    return Fixtures.http("openai-429-rate-limit.http");
-  }
-
   private static long poolRequests(ProviderPool pool, String provider) {
     return pool.snapshot().provider(provider).map(ProviderSnapshot::requests).orElseThrow();
   }
@@ -213,12 +228,12 @@ class LlmPoolLangChain4jTest {
             .messages(dev.langchain4j.data.message.UserMessage.from("Say hello")).build());
 
     assertEquals("agentgateway works", response.aiMessage().text());
-    assertEquals(1, a.requests());
-    assertEquals(0, b.requests());
-    RecordedRequest sent = a.last();
-    assertEquals("/v1/chat/completions", sent.getUrl().encodedPath(), "base URL http://llmpool.invalid/v1/ mapped onto the provider's /v1");
-    assertEquals("Bearer key-a", sent.getHeaders().get("Authorization"), "the provider's own key");
-    assertEquals("model-a", FakeOpenAi.body(sent).path("model").asText(), "the pool rewrote the model");
+    assertEquals(1, a.requestCount());
+    assertEquals(0, b.requestCount());
+    ReceivedRequest sent = a.lastRequest();
+    assertEquals("/v1/chat/completions", sent.path(), "base URL http://llmpool.invalid/v1/ mapped onto the provider's /v1");
+    assertEquals("Bearer key-a", sent.headers().get("Authorization"), "the provider's own key");
+    assertEquals("model-a", sent.json().path("model").asText(), "the pool rewrote the model");
     assertEquals(23, response.tokenUsage().inputTokenCount());
     assertEquals(57, response.tokenUsage().outputTokenCount());
 
@@ -233,6 +248,7 @@ class LlmPoolLangChain4jTest {
 
   @Test
   void streamingGoesThroughThePoolWithUsageFromTheFinalChunk() throws Exception {
+    streamAnswer(a);
     ProviderPool pool = tiered();
     Streamed s = stream(streamingModel(pool), "Say hello");
     ChatResponse response = s.response();
@@ -242,11 +258,11 @@ class LlmPoolLangChain4jTest {
     assertTrue(s.parts().size() >= 2, "more than one piece: " + s.parts());
     assertEquals(19, response.tokenUsage().inputTokenCount());
     assertEquals(2, response.tokenUsage().outputTokenCount());
-    RecordedRequest sent = a.last();
-    assertTrue(FakeOpenAi.body(sent).path("stream").asBoolean());
-    assertTrue(FakeOpenAi.body(sent).path("stream_options").path("include_usage").asBoolean(),
+    ReceivedRequest sent = a.lastRequest();
+    assertTrue(sent.json().path("stream").asBoolean());
+    assertTrue(sent.json().path("stream_options").path("include_usage").asBoolean(),
         "LangChain4j asks for the usage chunk");
-    assertEquals("Bearer key-a", sent.getHeaders().get("Authorization"));
+    assertEquals("Bearer key-a", sent.headers().get("Authorization"));
 
     TokenUsage u = nextUsage();
     assertEquals("a", u.provider());
@@ -275,14 +291,15 @@ class LlmPoolLangChain4jTest {
         .apiKey(PLACEHOLDER)
         .modelName("gpt-4o-mini")
         .build();
+    streamAnswer(a, b);
     assertEquals("pool ok", stream(streaming, "Say hello").response().aiMessage().text());
 
-    assertEquals(5, a.requests() + b.requests());
-    for (FakeOpenAi fake : List.of(a, b)) {
-      for (RecordedRequest r : fake.received()) {
-        assertEquals("Bearer " + fake.key, r.getHeaders().get("Authorization"), "the provider's own key");
-        assertFalse(r.getHeaders().toString().contains(PLACEHOLDER), "placeholder on the wire: " + r.getHeaders());
-        assertFalse(FakeOpenAi.body(r).toString().contains(PLACEHOLDER));
+    assertEquals(5, a.requestCount() + b.requestCount());
+    for (FakeLlmServer fake : List.of(a, b)) {
+      for (ReceivedRequest r : fake.requests()) {
+        assertEquals("Bearer " + fake.apiKey(), r.headers().get("Authorization"), "the provider's own key");
+        assertFalse(r.headers().toString().contains(PLACEHOLDER), "placeholder on the wire: " + r.headers());
+        assertFalse(r.json().toString().contains(PLACEHOLDER));
       }
     }
   }
@@ -293,13 +310,13 @@ class LlmPoolLangChain4jTest {
   @ParameterizedTest(name = "maxRetries {0} (-1: LangChain4j's default)")
   @ValueSource(ints = {DEFAULT, 0, 2})
   void a429IsFailedOverInsideThePoolAndLangChain4jSeesOneSuccess(int maxRetries) throws Exception {
-    a.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
     ProviderPool pool = tiered();
     String text = chatModel(pool, maxRetries).chat("Say hello");
 
     assertEquals("agentgateway works", text);
-    assertEquals(1, a.requests(), "a's 429");
-    assertEquals(1, b.requests(), "b's success");
+    assertEquals(1, a.requestCount(), "a's 429");
+    assertEquals(1, b.requestCount(), "b's success");
     TokenUsage first = nextUsage();
     assertEquals("a", first.provider(), "onUsage hears of every attempt");
     assertEquals(429, first.status());
@@ -311,13 +328,14 @@ class LlmPoolLangChain4jTest {
 
   @Test
   void a429IsFailedOverInsideThePoolWhileStreaming() throws Exception {
-    a.answer(r -> fixture429());
+    streamAnswer(b);
+    a.failAlways(Fault.rateLimited());
     ProviderPool pool = tiered();
     Streamed s = stream(streamingModel(pool), "Say hello");
 
     assertEquals("pool ok", s.response().aiMessage().text());
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
     assertEquals(429, nextUsage().status(), "a's attempt");
     TokenUsage u = nextUsage();
     assertEquals("b", u.provider());
@@ -335,8 +353,8 @@ class LlmPoolLangChain4jTest {
   @ParameterizedTest(name = "maxRetries {0} (-1: LangChain4j's default)")
   @ValueSource(ints = {DEFAULT, 0, 1, 5})
   void whenEveryProviderAnswers429TheUpstreamRequestsAreThePoolsOwn(int maxRetries) {
-    a.answer(r -> fixture429());
-    b.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
     // What the pool alone makes of one such request: a raw OkHttp call through an identical pool.
     ProviderPool alone = tiered();
     try (okhttp3.Response raw = alone.newHttpClient().newCall(new okhttp3.Request.Builder()
@@ -347,7 +365,7 @@ class LlmPoolLangChain4jTest {
     } catch (IOException ex) {
       throw new AssertionError(ex);
     }
-    int poolAlone = a.requests() + b.requests();
+    int poolAlone = a.requestCount() + b.requestCount();
     assertEquals(2, poolAlone, "the pool alone tries each provider once");
 
     ProviderPool pool = tiered();
@@ -355,10 +373,10 @@ class LlmPoolLangChain4jTest {
 
     PoolGaveUpException e = assertThrows(PoolGaveUpException.class, () -> model.chat("Say hello"));
 
-    assertEquals(poolAlone, a.requests() + b.requests() - poolAlone, "LangChain4j added no request");
-    assertEquals(2, a.requests());
-    assertEquals(2, b.requests());
-    assertEquals(poolRequests(pool, "a") + poolRequests(pool, "b"), a.requests() + b.requests() - poolAlone,
+    assertEquals(poolAlone, a.requestCount() + b.requestCount() - poolAlone, "LangChain4j added no request");
+    assertEquals(2, a.requestCount());
+    assertEquals(2, b.requestCount());
+    assertEquals(poolRequests(pool, "a") + poolRequests(pool, "b"), a.requestCount() + b.requestCount() - poolAlone,
         "exactly the attempts the pool sent");
     assertInstanceOf(NonRetriableException.class, e);
     assertEquals(429, e.statusCode());
@@ -372,29 +390,29 @@ class LlmPoolLangChain4jTest {
   @ParameterizedTest(name = "maxRetries {0} (-1: LangChain4j's default)")
   @ValueSource(ints = {DEFAULT, 3})
   void whenEveryProviderAnswers503TheUpstreamRequestsAreThePoolsOwn(int maxRetries) {
-    a.answer(r -> Fixtures.http("openai-503.http"));
-    b.answer(r -> Fixtures.http("openai-503.http"));
+    a.failAlways(Fault.fixture("openai-503.http"));
+    b.failAlways(Fault.fixture("openai-503.http"));
     ProviderPool pool = tiered();
     OpenAiChatModel model = chatModel(pool, maxRetries);
 
     PoolGaveUpException e = assertThrows(PoolGaveUpException.class, () -> model.chat("Say hello"));
     assertEquals(503, e.statusCode());
     assertTrue(e.body().contains("server_error"), e.body());
-    assertEquals(2, a.requests() + b.requests());
+    assertEquals(2, a.requestCount() + b.requestCount());
   }
 
   @Test
   void whenEveryProviderFailsWhileStreamingTheUpstreamRequestsAreThePoolsOwn() throws Exception {
-    a.answer(r -> fixture429());
-    b.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
     ProviderPool pool = tiered();
     Throwable error = stream(streamingModel(pool), "Say hello").error();
 
     PoolGaveUpException e = assertInstanceOf(PoolGaveUpException.class, error);
     assertEquals(429, e.statusCode());
     assertTrue(e.body().contains("rate_limit_exceeded"), e.body());
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
   }
 
   /** No provider answers at all (connection refused): the pool's own exception is the cause. */
@@ -418,8 +436,8 @@ class LlmPoolLangChain4jTest {
    */
   @Test
   void controlAPlainHttpExceptionIsRetriedByLangChain4j() {
-    a.answer(r -> fixture429());
-    b.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
     ProviderPool pool = tiered();
     HttpClientBuilder plain = new PlainHttpExceptions(http(pool));
     OpenAiChatModel model = chatModel(plain, LlmPoolLangChain4j.baseUrl(pool), DEFAULT);
@@ -430,37 +448,37 @@ class LlmPoolLangChain4jTest {
     assertInstanceOf(RetriableException.class, e);
     // The pool's 2, then one per LangChain4j retry: both providers are still evicted (the 429's
     // retry-after: 2 outlasts LangChain4j's 0.5 s + 0.75 s back-off), so the pool fails open to one.
-    assertEquals(4, a.requests() + b.requests(), "LangChain4j retried on top of the pool");
+    assertEquals(4, a.requestCount() + b.requestCount(), "LangChain4j retried on top of the pool");
   }
 
   /** A pool that fails fast when every provider is evicted: its NoProviderAvailableException, no request, no retry. */
   @Test
   void aFailFastPoolWithEveryProviderEvictedIsNotRetried() {
-    a.answer(r -> fixture429());
-    b.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
     ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b))
         .whenAllEvicted(io.github.llmpool.AllEvictedPolicy.FAIL_FAST).build();
     OpenAiChatModel model = chatModel(pool, DEFAULT);
     assertEquals(429, assertThrows(PoolGaveUpException.class, () -> model.chat("first")).statusCode());
-    assertEquals(2, a.requests() + b.requests(), "both evicted now (retry-after: 2)");
+    assertEquals(2, a.requestCount() + b.requestCount(), "both evicted now (retry-after: 2)");
 
     PoolGaveUpException e = assertThrows(PoolGaveUpException.class, () -> model.chat("second"));
     assertInstanceOf(io.github.llmpool.NoProviderAvailableException.class, e.getCause());
     assertEquals(-1, e.statusCode());
-    assertEquals(2, a.requests() + b.requests(), "nothing sent, and LangChain4j did not ask again");
+    assertEquals(2, a.requestCount() + b.requestCount(), "nothing sent, and LangChain4j did not ask again");
   }
 
   /** A 4xx LangChain4j does not retry anyway stays LangChain4j's own exception. */
   @Test
   void a400StaysLangChain4jsInvalidRequestException() {
-    a.answer(r -> Fixtures.http("openai-400.http"));
+    a.failAlways(Fault.fixture("openai-400.http"));
     ProviderPool pool = tiered();
     InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> chatModel(pool, DEFAULT).chat("Say hello"));
     HttpException http = assertInstanceOf(HttpException.class, e.getCause());
     assertEquals(400, http.statusCode());
     assertTrue(http.getMessage().contains("invalid_request_error"), http.getMessage());
-    assertEquals(1, a.requests(), "the caller's fault: no failover, no retry");
-    assertEquals(0, b.requests());
+    assertEquals(1, a.requestCount(), "the caller's fault: no failover, no retry");
+    assertEquals(0, b.requestCount());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -476,7 +494,7 @@ class LlmPoolLangChain4jTest {
     CountDownLatch allArrived = new CountDownLatch(n);
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger maxInFlight = new AtomicInteger();
-    java.util.function.Function<RecordedRequest, MockResponse> hold = r -> {
+    java.util.function.Function<ReceivedRequest, MockResponse> hold = r -> {
       maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
       allArrived.countDown();
       try {
@@ -485,10 +503,10 @@ class LlmPoolLangChain4jTest {
         Thread.currentThread().interrupt();
       }
       inFlight.decrementAndGet();
-      return Fixtures.sse("openai-chat-stream-usage.sse");
+      return WireFixtures.response("openai-chat-stream-usage.sse").build();
     };
-    a.answer(hold);
-    b.answer(hold);
+    a.answerWith(hold);
+    b.answerWith(hold);
     ProviderPool pool = oneTier();
     OpenAiStreamingChatModel model = streamingModel(pool);
 
@@ -501,7 +519,7 @@ class LlmPoolLangChain4jTest {
       assertEquals("pool ok", s.response().aiMessage().text());
     }
     assertEquals(n, maxInFlight.get());
-    assertEquals(n, a.requests() + b.requests());
+    assertEquals(n, a.requestCount() + b.requestCount());
     for (int i = 0; i < n; i++) {
       assertEquals(21, nextUsage().totalTokens());
     }
@@ -512,17 +530,17 @@ class LlmPoolLangChain4jTest {
   void theDispatcherLimitIsTheBuildersAndQueuesThePastIt() throws Exception {
     CountDownLatch fiveArrived = new CountDownLatch(5);
     CountDownLatch release = new CountDownLatch(1);
-    java.util.function.Function<RecordedRequest, MockResponse> hold = r -> {
+    java.util.function.Function<ReceivedRequest, MockResponse> hold = r -> {
       fiveArrived.countDown();
       try {
         release.await(10, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return Fixtures.sse("openai-chat-stream-usage.sse");
+      return WireFixtures.response("openai-chat-stream-usage.sse").build();
     };
-    a.answer(hold);
-    b.answer(hold);
+    a.answerWith(hold);
+    b.answerWith(hold);
     ProviderPool pool = oneTier();
     LlmPoolHttpClientBuilder http = keep(LlmPoolLangChain4j.httpClientBuilder(pool).maxRequestsPerHost(5));
     OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder()
@@ -536,12 +554,12 @@ class LlmPoolLangChain4jTest {
     okhttp3.Dispatcher d = http.okHttpClient().dispatcher();
     assertEquals(5, d.runningCallsCount());
     assertEquals(11, d.queuedCallsCount());
-    assertEquals(5, a.requests() + b.requests());
+    assertEquals(5, a.requestCount() + b.requestCount());
     release.countDown();
     for (Streamed s : calls) {
       assertEquals("pool ok", s.response().aiMessage().text());
     }
-    assertEquals(16, a.requests() + b.requests());
+    assertEquals(16, a.requestCount() + b.requestCount());
   }
 
   @Test
@@ -592,7 +610,7 @@ class LlmPoolLangChain4jTest {
    */
   @Test
   void aProviderSlowerThanTheReadTimeoutIsFailedOver() {
-    a.answer(r -> holdUntilTeardown(Fixtures.json("openai-chat.json")));
+    a.answerWith(r -> holdUntilTeardown(WireFixtures.response("openai-chat.json").build()));
     ProviderPool pool = tiered();
     OpenAiChatModel model = OpenAiChatModel.builder().httpClientBuilder(http(pool)).baseUrl(LlmPoolLangChain4j.baseUrl(pool))
         .modelName("m").timeout(Duration.ofMillis(300)).build();
@@ -600,15 +618,15 @@ class LlmPoolLangChain4jTest {
     assertEquals("agentgateway works", model.chat("Say hello"));
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertTrue(ms >= 300 && ms < 5_000, "answered after a's 300 ms timeout, not after its 10 s hold: " + ms + " ms");
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
   }
 
   /** Every provider slower than the read timeout: the pool gives up, and LangChain4j does not retry. */
   @Test
   void whenEveryProviderTimesOutThePoolGivesUpOnceAndLangChain4jDoesNotRetry() {
-    a.answer(r -> holdUntilTeardown(Fixtures.json("openai-chat.json")));
-    b.answer(r -> holdUntilTeardown(Fixtures.json("openai-chat.json")));
+    a.answerWith(r -> holdUntilTeardown(WireFixtures.response("openai-chat.json").build()));
+    b.answerWith(r -> holdUntilTeardown(WireFixtures.response("openai-chat.json").build()));
     ProviderPool pool = tiered();
     OpenAiChatModel model = OpenAiChatModel.builder().httpClientBuilder(http(pool)).baseUrl(LlmPoolLangChain4j.baseUrl(pool))
         .modelName("m").timeout(Duration.ofMillis(300)).build(); // LangChain4j's default maxRetries
@@ -618,8 +636,8 @@ class LlmPoolLangChain4jTest {
     assertTrue(ms >= 600 && ms < 5_000, "two 300 ms timeouts: " + ms + " ms");
     assertEquals(-1, e.statusCode());
     assertEquals(List.of(Outcome.TIMEOUT, Outcome.TIMEOUT), e.attempts().stream().map(x -> x.outcome()).toList());
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
   }
 
   /**
@@ -628,8 +646,8 @@ class LlmPoolLangChain4jTest {
    */
   @Test
   void aStreamThatStallsEndsWithLangChain4jsTimeoutException() throws Exception {
-    String first = Fixtures.text("openai-chat-stream-usage.sse").split("\n\n")[0] + "\n\n";
-    a.answer(r -> new MockResponse.Builder().code(200).addHeader("content-type", "text/event-stream")
+    String first = WireFixtures.text("openai-chat-stream-usage.sse").split("\n\n")[0] + "\n\n";
+    a.answerWith(r -> new MockResponse.Builder().code(200).addHeader("content-type", "text/event-stream")
         .body(new MockResponseBody() {
           @Override
           public long getContentLength() {
@@ -657,8 +675,8 @@ class LlmPoolLangChain4jTest {
     assertTrue(ms >= 300 && ms < 5_000, ms + " ms");
     assertTrue(callEnded.await(10, TimeUnit.SECONDS));
     assertEquals(1, s.ends().get(), "onError only: no completed response after the error");
-    assertEquals(1, a.requests());
-    assertEquals(0, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(0, b.requestCount());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -666,9 +684,9 @@ class LlmPoolLangChain4jTest {
 
   @Test
   void aStreamCancelledThroughLangChain4jsHandleEndsWithoutErrorOrCompletion() throws Exception {
-    String sse = Fixtures.text("openai-chat-stream-usage.sse");
+    String sse = WireFixtures.text("openai-chat-stream-usage.sse");
     String firstTwo = String.join("\n\n", java.util.Arrays.copyOf(sse.split("\n\n"), 2)) + "\n\n";
-    a.answer(r -> new MockResponse.Builder().code(200).addHeader("content-type", "text/event-stream")
+    a.answerWith(r -> new MockResponse.Builder().code(200).addHeader("content-type", "text/event-stream")
         .body(new MockResponseBody() {
           @Override
           public long getContentLength() {
@@ -707,10 +725,10 @@ class LlmPoolLangChain4jTest {
         .baseUrl(LlmPoolLangChain4j.baseUrl(router)).modelName("smart").build();
 
     assertEquals("agentgateway works", smart.chat("Say hello"));
-    assertEquals(0, a.requests());
-    assertEquals(1, b.requests());
-    assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText());
-    assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
+    assertEquals(0, a.requestCount());
+    assertEquals(1, b.requestCount());
+    assertEquals("model-b", b.lastRequest().json().path("model").asText());
+    assertEquals("Bearer key-b", b.lastRequest().headers().get("Authorization"));
     assertEquals(router.baseUrl().toString(), LlmPoolLangChain4j.baseUrl(router));
 
     // An alias no route names: the router's own 404 (x-should-retry: false) stays LangChain4j's
@@ -718,7 +736,7 @@ class LlmPoolLangChain4jTest {
     OpenAiChatModel unknown = OpenAiChatModel.builder().httpClientBuilder(http)
         .baseUrl(LlmPoolLangChain4j.baseUrl(router)).modelName("nope").build();
     assertThrows(dev.langchain4j.exception.ModelNotFoundException.class, () -> unknown.chat("Say hello"));
-    assertEquals(1, a.requests() + b.requests());
+    assertEquals(1, a.requestCount() + b.requestCount());
     assertEquals(64, http.okHttpClient().dispatcher().getMaxRequestsPerHost());
   }
 
@@ -771,7 +789,7 @@ class LlmPoolLangChain4jTest {
     java.nio.file.Path classes = java.nio.file.Path.of(System.getProperty("llmpool.classesDir", "target/classes"));
     assertTrue(java.nio.file.Files.isDirectory(classes.resolve("io/github/llmpool/langchain4j")), classes.toString());
     assertFalse(java.nio.file.Files.exists(classes.resolve("META-INF/services")), "the artifact registers no service");
-    OpenAiChatModel plain = OpenAiChatModel.builder().baseUrl(a.baseUrl()).apiKey(a.key).modelName("m").build();
+    OpenAiChatModel plain = OpenAiChatModel.builder().baseUrl(a.baseUrl()).apiKey(a.apiKey()).modelName("m").build();
     assertEquals("agentgateway works", plain.chat("Say hello"), "LangChain4j's own client, straight to a");
   }
 
@@ -786,8 +804,8 @@ class LlmPoolLangChain4jTest {
 
   @Test
   void noKeyInToStringsOrExceptions() {
-    a.answer(r -> fixture429());
-    b.answer(r -> fixture429());
+    a.failAlways(Fault.rateLimited());
+    b.failAlways(Fault.rateLimited());
     ProviderPool pool = tiered();
     LlmPoolHttpClientBuilder http = http(pool);
     PoolGaveUpException e = assertThrows(PoolGaveUpException.class,

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.llmpool.AttemptsExhaustedException;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TruncatedStreamException;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.WireFixtures;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,14 +26,14 @@ class LlmPoolAuditLogTest {
   /** Durations vary: the line is compared with them replaced. */
   private static final Pattern MILLIS = Pattern.compile("(duration_ms|ttft_ms)=\\d+\\.\\d{3}");
 
-  private final List<Upstream> upstreams = new ArrayList<>();
+  private final List<FakeLlmServer> upstreams = new ArrayList<>();
 
   @AfterEach
   void close() {
-    upstreams.forEach(Upstream::close);
+    upstreams.forEach(FakeLlmServer::close);
   }
 
-  private Upstream up(Upstream u) {
+  private FakeLlmServer up(FakeLlmServer u) {
     upstreams.add(u);
     return u;
   }
@@ -42,8 +44,9 @@ class LlmPoolAuditLogTest {
 
   @Test
   void failoverAcrossTiersIsOneLineNamingEveryAttempt() throws IOException {
-    Upstream limited = up(Upstream.answering("limited", () -> Fixtures.http("openai-429-rate-limit.http")));
-    Upstream b = up(Upstream.answering("b", () -> Fixtures.json("openai-chat.json")));
+    FakeLlmServer limited = up(FakeLlmServer.start("limited")
+        .answerWith(r -> WireFixtures.response("openai-429-rate-limit.http").build()));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
     CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
     ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().name("chat")
         .tier(limited.provider().model("gpt-4o-mini").build()).tier(b.provider().build()), log).build();
@@ -57,19 +60,20 @@ class LlmPoolAuditLogTest {
         + " error=none stream=false attempts=2 providers=limited:429:rate_limited,b:200:success tiers=0,1"
         + " tokens_in=23 tokens_out=57 tokens_cached=12 tokens_reasoning=40 duration_ms=X ttft_ms=X body=complete",
         masked(line));
-    assertFalse(line.contains("sk-secret"), "no key");
+    assertFalse(line.contains(limited.apiKey()) || line.contains(b.apiKey()), "no key");
     assertFalse(line.contains("agentgateway works"), "no response body");
     assertFalse(line.contains("hello"), "no request body");
   }
 
   @Test
   void streamTruncatedStreamAndExhaustionAreAudited() throws IOException {
-    Upstream s = up(Upstream.answering("s", () -> Fixtures.sse("openai-chat-stream-usage.sse")));
-    String full = Fixtures.text("openai-chat-stream-usage.sse");
+    FakeLlmServer s = up(FakeLlmServer.start("s")
+        .answerWith(r -> WireFixtures.response("openai-chat-stream-usage.sse").build()));
+    String full = WireFixtures.text("openai-chat-stream-usage.sse");
     String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1));
-    Upstream t = up(Upstream.answering("t", () -> new MockResponse.Builder().code(200)
+    FakeLlmServer t = up(FakeLlmServer.start("t").answerWith(r -> new MockResponse.Builder().code(200)
         .addHeader("content-type", "text/event-stream").body(cut).build()));
-    Upstream dead = Upstream.dead("dead");
+    FakeLlmServer dead = FakeLlmServer.start("dead").down();
     CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
     ProviderPool stream = LlmPoolAuditLog.configure(ProviderPool.builder().name("stream").tier(s.provider().build()), log)
         .build();
@@ -97,7 +101,7 @@ class LlmPoolAuditLogTest {
 
   @Test
   void theCallersModelTextIsQuotedEscapedAndCut() throws IOException {
-    Upstream b = up(Upstream.answering("b", () -> Fixtures.json("openai-chat.json")));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
     CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
     ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().tier(b.provider().build()), log).build();
 
@@ -112,7 +116,7 @@ class LlmPoolAuditLogTest {
 
   @Test
   void nothingIsBuiltWhileTheLoggerIsOff() throws IOException {
-    Upstream b = up(Upstream.answering("b", () -> Fixtures.json("openai-chat.json")));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
     CapturingLogger log = new CapturingLogger("llmpool.audit", Level.WARN);
     ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().tier(b.provider().build()), log).build();
     OkHttpClient client = pool.newHttpClient();
@@ -122,7 +126,7 @@ class LlmPoolAuditLogTest {
 
   @Test
   void metricsBindingWritesTheAuditLogFromTheSameHooks() throws IOException {
-    Upstream b = up(Upstream.answering("b", () -> Fixtures.json("openai-chat.json")));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     // The default logger, llmpool.audit, through slf4j-simple on the test class path: the line is written
     // (slf4j-simple prints at INFO for this logger: see simplelogger.properties) and the metrics are recorded.

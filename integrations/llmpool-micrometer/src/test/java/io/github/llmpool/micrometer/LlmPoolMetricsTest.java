@@ -11,6 +11,8 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TruncatedStreamException;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.WireFixtures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
@@ -37,8 +39,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Metrics read back from a {@link SimpleMeterRegistry} after real calls through a pool on loopback
- * (mockwebserver3 providers answering with OpenAI's wire shapes): names, units, bucket boundaries,
- * tag values and counts.
+ * (llmpool-testing's FakeLlmServer answering with OpenAI's recorded wire shapes): names, units,
+ * bucket boundaries, tag values and counts.
  */
 class LlmPoolMetricsTest {
   static final double[] DURATION_BUCKETS = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24,
@@ -46,28 +48,29 @@ class LlmPoolMetricsTest {
   static final double[] TOKEN_BUCKETS = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
       16777216, 67108864};
 
-  private final List<Upstream> upstreams = new ArrayList<>();
+  private final List<FakeLlmServer> upstreams = new ArrayList<>();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @AfterEach
   void close() {
-    upstreams.forEach(Upstream::close);
+    upstreams.forEach(FakeLlmServer::close);
   }
 
-  private Upstream ok(String name) {
-    Upstream u = Upstream.answering(name, () -> Fixtures.json("openai-chat.json"));
+  private FakeLlmServer ok(String name) {
+    FakeLlmServer u = FakeLlmServer.start(name).answerWith(r -> WireFixtures.response("openai-chat.json").build());
     upstreams.add(u);
     return u;
   }
 
-  private Upstream streaming(String name) {
-    Upstream u = Upstream.answering(name, () -> Fixtures.sse("openai-chat-stream-usage.sse"));
+  private FakeLlmServer streaming(String name) {
+    FakeLlmServer u = FakeLlmServer.start(name)
+        .answerWith(r -> WireFixtures.response("openai-chat-stream-usage.sse").build());
     upstreams.add(u);
     return u;
   }
 
-  private Upstream answering(String name, String httpFixture) {
-    Upstream u = Upstream.answering(name, () -> Fixtures.http(httpFixture));
+  private FakeLlmServer answering(String name, String httpFixture) {
+    FakeLlmServer u = FakeLlmServer.start(name).answerWith(r -> WireFixtures.response(httpFixture).build());
     upstreams.add(u);
     return u;
   }
@@ -98,7 +101,7 @@ class LlmPoolMetricsTest {
 
   @Test
   void successRecordsTheGenAiClientMetricsWithTheirUnitsBucketsAndAttributes() throws IOException {
-    Upstream a = ok("a");
+    FakeLlmServer a = ok("a");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(a.provider().model("gpt-4o-mini").build()), registry);
     OkHttpClient client = pool.newHttpClient();
@@ -151,7 +154,7 @@ class LlmPoolMetricsTest {
 
   @Test
   void streamRecordsTimeToFirstChunkAndTimePerOutputChunk() throws IOException {
-    Upstream a = streaming("a");
+    FakeLlmServer a = streaming("a");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(a.provider().model("gpt-4o-mini").build()), registry);
 
@@ -177,8 +180,8 @@ class LlmPoolMetricsTest {
 
   @Test
   void rateLimitedFirstTierFailsOverToTheNextTier() throws IOException {
-    Upstream a = answering("a", "openai-429-rate-limit.http");
-    Upstream b = ok("b");
+    FakeLlmServer a = answering("a", "openai-429-rate-limit.http");
+    FakeLlmServer b = ok("b");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(a.provider().model("gpt-4o-mini").build())
         .tier(b.provider().model("gpt-4o-mini").build()), registry);
@@ -209,8 +212,8 @@ class LlmPoolMetricsTest {
 
   @Test
   void remainingRequestsAndTokensFollowTheLastResponse() throws IOException {
-    Upstream a = answering("a", "openai-200-ratelimit.http");
-    Upstream quiet = ok("quiet"); // sends no x-ratelimit-* headers
+    FakeLlmServer a = answering("a", "openai-200-ratelimit.http");
+    FakeLlmServer quiet = ok("quiet"); // sends no x-ratelimit-* headers
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(a.provider().build()).tier(quiet.provider().build()), registry);
 
@@ -224,8 +227,8 @@ class LlmPoolMetricsTest {
 
   @Test
   void sameTierFailoverIsCountedAsSuch() throws IOException {
-    Upstream a = answering("a", "openai-503.http");
-    Upstream b = ok("b");
+    FakeLlmServer a = answering("a", "openai-503.http");
+    FakeLlmServer b = ok("b");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat").strategy(Strategy.WEIGHTED)
         .random(bound -> 0) // the weighted draw picks the first provider of the tier
         .tier(a.provider().build(), b.provider().build()), registry);
@@ -240,8 +243,8 @@ class LlmPoolMetricsTest {
 
   @Test
   void deadProviderIsAConnectionFailureAndTheNextTierServes() throws IOException {
-    Upstream dead = Upstream.dead("dead");
-    Upstream b = ok("b");
+    FakeLlmServer dead = FakeLlmServer.start("dead").down();
+    FakeLlmServer b = ok("b");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(dead.provider().build()).tier(b.provider().build()), registry);
 
@@ -256,7 +259,7 @@ class LlmPoolMetricsTest {
 
   @Test
   void onlyProviderDeadEndsTheRequestWithItsErrorType() {
-    Upstream dead = Upstream.dead("dead");
+    FakeLlmServer dead = FakeLlmServer.start("dead").down();
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("solo")
         .tier(dead.provider().model("gpt-4o-mini").build()), registry);
 
@@ -273,9 +276,9 @@ class LlmPoolMetricsTest {
 
   @Test
   void truncatedStreamIsAnErrorOfTheRequest() {
-    String full = Fixtures.text("openai-chat-stream-usage.sse");
+    String full = WireFixtures.text("openai-chat-stream-usage.sse");
     String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1)); // the first event only
-    Upstream a = Upstream.answering("a", () -> new MockResponse.Builder().code(200)
+    FakeLlmServer a = FakeLlmServer.start("a").answerWith(r -> new MockResponse.Builder().code(200)
         .addHeader("content-type", "text/event-stream").body(cut).build());
     upstreams.add(a);
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
@@ -292,15 +295,15 @@ class LlmPoolMetricsTest {
 
   @Test
   void retryBudgetRefusalIsCounted() throws IOException {
-    Upstream a = answering("a", "openai-429-rate-limit.http");
-    Upstream b = ok("b");
+    FakeLlmServer a = answering("a", "openai-429-rate-limit.http");
+    FakeLlmServer b = ok("b");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .retry(RetryPolicy.builder().budgetRatio(0).minRetriesPerSecond(0).build())
         .tier(a.provider().build()).tier(b.provider().build()), registry);
 
     assertEquals(429, Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false).status());
 
-    assertEquals(0, b.requests.get());
+    assertEquals(0, b.requestCount());
     assertEquals(1, count("llmpool.retry_budget.refusals", "pool", "chat"));
     assertEquals(1, count("llmpool.exhausted", "reason", "retry_budget"));
     assertEquals(1, get("gen_ai.client.operation.duration", "error.type", "429").timer().count());
@@ -310,8 +313,8 @@ class LlmPoolMetricsTest {
   @ParameterizedTest
   @EnumSource(GenAiNaming.class)
   void bothNamingsOverASuccessAndAStream(GenAiNaming naming) throws IOException {
-    Upstream a = ok("a");
-    Upstream s = streaming("s");
+    FakeLlmServer a = ok("a");
+    FakeLlmServer s = streaming("s");
     LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).naming(naming).tokenUnit("{token}").build();
     ProviderPool chat = metrics.build(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").build()));
     ProviderPool stream = metrics.build(ProviderPool.builder().name("stream").tier(s.provider().model("gpt-4o-mini").build()));
@@ -361,12 +364,12 @@ class LlmPoolMetricsTest {
   void failuresUnderBothNamings(GenAiNaming naming) {
     String duration = naming == GenAiNaming.CURRENT ? "gen_ai.client.operation.duration"
         : "gen_ai.client.inference.duration";
-    String full = Fixtures.text("openai-chat-stream-usage.sse");
+    String full = WireFixtures.text("openai-chat-stream-usage.sse");
     String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1));
-    Upstream t = Upstream.answering("t", () -> new MockResponse.Builder().code(200)
+    FakeLlmServer t = FakeLlmServer.start("t").answerWith(r -> new MockResponse.Builder().code(200)
         .addHeader("content-type", "text/event-stream").body(cut).build());
     upstreams.add(t);
-    Upstream dead = Upstream.dead("dead");
+    FakeLlmServer dead = FakeLlmServer.start("dead").down();
     LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).naming(naming).build();
     ProviderPool truncated = metrics.build(ProviderPool.builder().name("cut").tier(t.provider().model("gpt-4o-mini").build()));
     ProviderPool gone = metrics.build(ProviderPool.builder().name("gone").tier(dead.provider().model("gpt-4o-mini").build()));
@@ -386,8 +389,8 @@ class LlmPoolMetricsTest {
 
   @Test
   void aModelRoutersPoolsAreBoundOneByOne() throws IOException {
-    Upstream fast = ok("fast-a");
-    Upstream smart = ok("smart-a");
+    FakeLlmServer fast = ok("fast-a");
+    FakeLlmServer smart = ok("smart-a");
     LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).build();
     io.github.llmpool.ModelRouter router = io.github.llmpool.ModelRouter.builder()
         .route("fast", metrics.build(ProviderPool.builder().name("fast").virtualHost("fast.llmpool.invalid")
@@ -415,7 +418,7 @@ class LlmPoolMetricsTest {
 
   @Test
   void modelTagsComeFromConfigurationNeverFromTheRequest() throws IOException {
-    Upstream a = ok("a"); // no model override: the caller's model passes through
+    FakeLlmServer a = ok("a"); // no model override: the caller's model passes through
     LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).models("gpt-4o-mini").build();
     ProviderPool pool = metrics.build(ProviderPool.builder().name("chat").tier(a.provider().build()));
     OkHttpClient client = pool.newHttpClient();
@@ -441,7 +444,7 @@ class LlmPoolMetricsTest {
   void aMeterFilterDropsTags() throws IOException {
     MeterRegistry filtered = new SimpleMeterRegistry();
     filtered.config().meterFilter(MeterFilter.ignoreTags("server.address", "server.port", "gen_ai.response.model"));
-    Upstream a = ok("a");
+    FakeLlmServer a = ok("a");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
         .tier(a.provider().model("gpt-4o-mini").build()), filtered);
 
@@ -467,7 +470,7 @@ class LlmPoolMetricsTest {
 
   @Test
   void genAiProviderOverrideIsUsed() throws IOException {
-    Upstream a = ok("a");
+    FakeLlmServer a = ok("a");
     ProviderPool pool = LlmPoolMetrics.builder(registry).genAiProvider("a", "ibm.watsonx.ai").build()
         .build(ProviderPool.builder().tier(a.provider().build()));
     Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);

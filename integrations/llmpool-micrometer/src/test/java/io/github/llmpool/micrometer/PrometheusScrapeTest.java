@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.WireFixtures;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -17,9 +19,11 @@ class PrometheusScrapeTest {
   @Test
   void scrapeHasTheConventionalNamesBucketsAndLabels() throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (Upstream limited = Upstream.answering("limited", () -> Fixtures.http("openai-429-rate-limit.http"));
-        Upstream a = Upstream.answering("a", () -> Fixtures.json("openai-chat.json"));
-        Upstream s = Upstream.answering("s", () -> Fixtures.sse("openai-chat-stream-usage.sse"))) {
+    try (FakeLlmServer limited = FakeLlmServer.start("limited")
+            .answerWith(r -> WireFixtures.response("openai-429-rate-limit.http").build());
+        FakeLlmServer a = FakeLlmServer.start("a").answerWith(r -> WireFixtures.response("openai-chat.json").build());
+        FakeLlmServer s = FakeLlmServer.start("s")
+            .answerWith(r -> WireFixtures.response("openai-chat-stream-usage.sse").build())) {
       LlmPoolMetrics metrics = LlmPoolMetrics.builder(registry).build();
       ProviderPool chat = metrics.build(ProviderPool.builder().name("chat")
           .tier(limited.provider().model("gpt-4o-mini").build()).tier(a.provider().model("gpt-4o-mini").build()));
@@ -84,7 +88,8 @@ class PrometheusScrapeTest {
       assertTrue(lines.contains("llmpool_requests_total{model=\"gpt-4o-mini\",outcome=\"success\",pool=\"stream\"} 1.0"),
           text);
       assertTrue(lines.contains("llmpool_retry_budget_refusals_total{pool=\"chat\"} 0.0"), text);
-      assertTrue(lines.stream().noneMatch(l -> l.contains("sk-secret")), "no key in the exposition");
+      assertTrue(lines.stream().noneMatch(l -> l.contains(limited.apiKey()) || l.contains(a.apiKey()) || l.contains(s.apiKey())),
+          "no key in the exposition");
     }
   }
 }

@@ -45,6 +45,8 @@ import okio.ByteString;
  *   <li>anything else: OpenAI's 404 {@code invalid_request_error}.
  * </ul>
  *
+ * <p>{@code ...} is any prefix, unless {@link #exactPaths(boolean)} asks for exactly {@code /v1}.
+ *
  * <p>Answers echo the request's {@code model} and say {@link #reply(String) "hello from NAME"}; the
  * usage is {@link #usage(int, int) fixed} or, by default, estimated from the request (about four
  * characters of input per prompt token plus 3, one completion token per word of the reply). The
@@ -89,6 +91,7 @@ public final class FakeLlmServer implements AutoCloseable {
   private volatile String reply;
   private volatile int[] usage; // {prompt, completion}, or null: estimated
   private volatile boolean requireApiKey;
+  private volatile boolean exactPaths;
   private volatile Fault alwaysFault;
   private volatile Function<ReceivedRequest, MockResponse> custom;
   private volatile long headersDelayNanos;
@@ -236,6 +239,21 @@ public final class FakeLlmServer implements AutoCloseable {
    */
   public FakeLlmServer requireApiKey(boolean required) {
     this.requireApiKey = required;
+    return this;
+  }
+
+  /**
+   * Whether only the exact paths under {@link #baseUrl()} are served, as api.openai.com does:
+   * {@code /v1/chat/completions}, {@code /v1/responses} and {@code /v1/embeddings}; any other path,
+   * such as the {@code /v1/v1/chat/completions} of a client given a base URL that already ends in
+   * {@code /v1}, gets OpenAI's 404. Default false: any path ending in one of them is served
+   * (e.g. {@code /openai/deployments/NAME/chat/completions}).
+   *
+   * @param exact whether to serve only the exact paths
+   * @return this server
+   */
+  public FakeLlmServer exactPaths(boolean exact) {
+    this.exactPaths = exact;
     return this;
   }
 
@@ -400,7 +418,11 @@ public final class FakeLlmServer implements AutoCloseable {
 
   // ------------------------------------------------------------------ what it received
 
-  /** {@return every request received so far, in arrival order, with the status each got} */
+  /**
+   * {@return every request received so far, in arrival order, with the status each got} A request
+   * is listed (and counted) as it arrives: one whose answer is still being made (an
+   * {@link #answerWith} function that blocks) has status {@link ReceivedRequest#ANSWERING} (0).
+   */
   public List<ReceivedRequest> requests() {
     synchronized (received) {
       return List.copyOf(received);
@@ -422,7 +444,7 @@ public final class FakeLlmServer implements AutoCloseable {
     }
   }
 
-  /** {@return the number of requests received so far (every one, faults included)} */
+  /** {@return the number of requests received so far (every one, faults and those still being answered included)} */
   public int requestCount() {
     return requestCount.get();
   }
@@ -480,8 +502,12 @@ public final class FakeLlmServer implements AutoCloseable {
     public MockResponse dispatch(RecordedRequest request) {
       ByteString bytes = request.getBody();
       String body = bytes == null ? "" : bytes.utf8();
-      ReceivedRequest seen = new ReceivedRequest(request, request.getMethod(), request.getUrl(), request.getHeaders(), body, 0,
-          Instant.now());
+      ReceivedRequest seen = new ReceivedRequest(request, request.getMethod(), request.getUrl(), request.getHeaders(), body,
+          ReceivedRequest.ANSWERING, Instant.now());
+      synchronized (received) { // recorded on arrival: a request whose answer blocks is already counted and listed
+        received.add(seen);
+        requestCount.incrementAndGet();
+      }
       boolean[] fault = {false};
       MockResponse.Builder answer = answer(seen, fault);
       if (headersDelayNanos > 0) {
@@ -496,13 +522,15 @@ public final class FakeLlmServer implements AutoCloseable {
       MockResponse response = answer.build();
       int status = response.getOnResponseStart() != null ? -1 : response.getCode();
       synchronized (received) {
-        received.add(new ReceivedRequest(request, seen.method(), seen.url(), seen.headers(), body, status, seen.receivedAt()));
-        requestCount.incrementAndGet();
-        if (fault[0]) {
-          faultCount.incrementAndGet();
-        }
-        if (status >= 200 && status < 300) {
-          successCount.incrementAndGet();
+        int i = received.lastIndexOf(seen); // by identity; -1 if clearRequests() ran meanwhile
+        if (i >= 0) {
+          received.set(i, seen.answered(status));
+          if (fault[0]) {
+            faultCount.incrementAndGet();
+          }
+          if (status >= 200 && status < 300) {
+            successCount.incrementAndGet();
+          }
         }
       }
       drainServerLog();
@@ -558,20 +586,24 @@ public final class FakeLlmServer implements AutoCloseable {
     String path = r.path();
     if ("POST".equals(r.method())) {
       JsonNode body = r.json();
-      if (path.endsWith("/chat/completions") || path.endsWith("/responses") || path.endsWith("/embeddings")) {
+      if (serves(path, "/chat/completions") || serves(path, "/responses") || serves(path, "/embeddings")) {
         if (body.isMissingNode()) {
           return error(400, "We could not parse the JSON body of your request.", "invalid_request_error", null);
         }
-        if (path.endsWith("/chat/completions")) {
+        if (serves(path, "/chat/completions")) {
           return r.stream() ? chatStream(body, r.includeUsage()) : chat(body);
         }
-        if (path.endsWith("/responses")) {
+        if (serves(path, "/responses")) {
           return r.stream() ? responsesStream(body) : json(responseObject(body, "resp_" + name + "_" + ids.incrementAndGet(), true));
         }
         return embeddings(body);
       }
     }
     return error(404, "Invalid URL (" + r.method() + " " + path + ")", "invalid_request_error", null);
+  }
+
+  private boolean serves(String path, String endpoint) {
+    return exactPaths ? path.equals("/v1" + endpoint) : path.endsWith(endpoint);
   }
 
   private int promptTokens(JsonNode request) {

@@ -20,6 +20,9 @@ import okhttp3.HttpUrl;
  * assertion message, a log line) never shows a key.
  */
 public final class ReceivedRequest {
+  /** The {@link #status()} of a request whose answer the server is still making (0). */
+  public static final int ANSWERING = 0;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> SECRET_HEADERS = Set.of("authorization", "api-key", "x-api-key", "proxy-authorization");
 
@@ -114,7 +117,10 @@ public final class ReceivedRequest {
     return json().path("stream_options").path("include_usage").asBoolean(false);
   }
 
-  /** {@return the status the server answered with, or -1 if it closed the connection instead} */
+  /**
+   * {@return the status the server answered with, -1 if it closed the connection instead, or
+   * {@link #ANSWERING} (0) while its answer is still being made (or if the answer function threw)}
+   */
   public int status() {
     return status;
   }
@@ -141,6 +147,13 @@ public final class ReceivedRequest {
           .append(SECRET_HEADERS.contains(name.toLowerCase(Locale.ROOT)) ? "<redacted>" : headers.value(i));
     }
     return b.append("], body ").append(body.length()).append(" chars").toString();
+  }
+
+  /** This request as answered with {@code status}. */
+  ReceivedRequest answered(int status) {
+    ReceivedRequest r = new ReceivedRequest(recorded, method, url, headers, body, status, receivedAt);
+    r.json = json;
+    return r;
   }
 
   static JsonNode parse(String body) {

@@ -13,6 +13,7 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -295,6 +296,56 @@ class FakeLlmServerTest {
     assertEquals(500, post("/chat/completions", chat("m", false, false)).code());
     server.answerWith(null);
     assertEquals(200, post("/chat/completions", chat("m", false, false)).code());
+  }
+
+  @Test
+  void aRequestIsCountedAndListedOnArrivalWhileItsAnswerIsMade() throws Exception {
+    CountDownLatch arrived = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    server.answerWith(r -> {
+      arrived.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return new MockResponse.Builder().code(200).body("released").build();
+    });
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      Future<Answer> answer = caller.submit(() -> post("/chat/completions", chat("held", false, false)));
+      assertTrue(arrived.await(10, TimeUnit.SECONDS), "the request reached the answer function");
+      assertEquals(1, server.requestCount(), "counted while its answer is held");
+      assertEquals("held", server.lastRequest().model());
+      assertEquals(ReceivedRequest.ANSWERING, server.lastRequest().status());
+      assertEquals(0, server.successCount());
+      release.countDown();
+      assertEquals("released", answer.get(10, TimeUnit.SECONDS).body());
+    } finally {
+      release.countDown();
+      caller.shutdownNow();
+    }
+    assertEquals(1, server.requestCount());
+    assertEquals(List.of(200), server.requests().stream().map(ReceivedRequest::status).toList());
+    assertEquals(1, server.successCount());
+  }
+
+  @Test
+  void exactPathsServeOnlyThePathsUnderTheBaseUrl() throws Exception {
+    String body = chat("m", false, false);
+    // baseUrl() ends in /v1: "/v1/chat/completions" here is the doubled /v1/v1/chat/completions.
+    assertEquals(200, post("/v1/chat/completions", body).code(), "by default any path ending in /chat/completions");
+    server.exactPaths(true);
+    Answer doubled = post("/v1/chat/completions", body);
+    assertEquals(404, doubled.code());
+    assertEquals("Invalid URL (POST /v1/v1/chat/completions)", doubled.json().path("error").path("message").asText());
+    assertEquals(404, post("/openai/deployments/d/chat/completions", body).code());
+    assertEquals(200, post("/chat/completions", body).code());
+    assertEquals(200, post("/responses", "{\"model\":\"m\",\"input\":\"hi\"}").code());
+    assertEquals(200, post("/embeddings", "{\"model\":\"e\",\"input\":\"hi\"}").code());
+    assertEquals(List.of("/v1/v1/chat/completions", "/v1/v1/chat/completions", "/v1/openai/deployments/d/chat/completions",
+        "/v1/chat/completions", "/v1/responses", "/v1/embeddings"),
+        server.requests().stream().map(ReceivedRequest::path).toList());
   }
 
   @Test

@@ -6,6 +6,8 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.spring.boot.actuate.LlmPoolEndpoint;
 import io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration;
 import io.github.llmpool.spring.boot.actuate.LlmPoolHealthAutoConfiguration;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
 import java.util.Map;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -34,15 +36,15 @@ class LlmPoolActuatorTest {
       // The pools' clock stands still: an eviction lasts until the test ends, however slow the machine.
       .withBean(LlmPoolCustomizer.class, () -> (name, builder) -> builder.ticker(() -> 0L));
 
-  static String[] twoPools(FakeOpenAi a, FakeOpenAi b) {
+  static String[] twoPools(FakeLlmServer a, FakeLlmServer b) {
     return new String[] {
         "llmpool.pools.chat.providers[0].name=a", "llmpool.pools.chat.providers[0].base-url=" + a.baseUrl(),
-        "llmpool.pools.chat.providers[0].api-key=" + a.key,
+        "llmpool.pools.chat.providers[0].api-key=" + a.apiKey(),
         "llmpool.pools.chat.providers[0].headers.X-Tenant=tenant-header-secret",
         "llmpool.pools.chat.providers[1].name=b", "llmpool.pools.chat.providers[1].base-url=" + b.baseUrl(),
-        "llmpool.pools.chat.providers[1].api-key=" + b.key,
+        "llmpool.pools.chat.providers[1].api-key=" + b.apiKey(),
         "llmpool.pools.batch.providers[0].name=c", "llmpool.pools.batch.providers[0].base-url=" + b.baseUrl(),
-        "llmpool.pools.batch.providers[0].api-key=" + b.key,
+        "llmpool.pools.batch.providers[0].api-key=" + b.apiKey(),
         "llmpool.primary=chat"};
   }
 
@@ -52,7 +54,7 @@ class LlmPoolActuatorTest {
 
   @Test
   void healthIsUpPerPoolWhileAProviderIsAvailableDownWhenNoneIsOutOfServiceWhenAllDrained() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a"); FakeLlmServer b = OpenAiFakes.openAi("b")) {
       runner.withPropertyValues(twoPools(a, b)).run(context -> {
         assertThat(context).hasNotFailed();
         CompositeHealthContributor llmpool = context.getBean("llmpoolHealthContributor", CompositeHealthContributor.class);
@@ -64,8 +66,8 @@ class LlmPoolActuatorTest {
         assertThat(health(llmpool, "batch").getStatus()).isEqualTo(Status.UP);
 
         // Both of the chat pool's providers answer 429 with Retry-After: both evicted, the pool is DOWN.
-        a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
-        b.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+        a.failAlways(Fault.rateLimited());
+        b.failAlways(Fault.rateLimited());
         ProviderPool pool = context.getBean("chatProviderPool", ProviderPool.class);
         OkHttpClient http = context.getBean("chatOkHttpClient", OkHttpClient.class);
         try (Response r = http.newCall(new Request.Builder().url(pool.baseUrl().resolve("chat/completions").toString())
@@ -88,7 +90,7 @@ class LlmPoolActuatorTest {
         assertThat(health(llmpool, "batch").getStatus()).isEqualTo(Status.UP);
 
         String all = JSON.writeValueAsString(down) + JSON.writeValueAsString(health(llmpool, "batch"));
-        assertThat(all).doesNotContain(a.key).doesNotContain(b.key).doesNotContain("tenant-header-secret")
+        assertThat(all).doesNotContain(a.apiKey()).doesNotContain(b.apiKey()).doesNotContain("tenant-header-secret")
             .doesNotContain("127.0.0.1");
       });
     }
@@ -96,7 +98,7 @@ class LlmPoolActuatorTest {
 
   @Test
   void endpointShowsEverySnapshotAndOnePoolBySelectorWithoutKeys() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a"); FakeLlmServer b = OpenAiFakes.openAi("b")) {
       runner.withPropertyValues(twoPools(a, b)).run(context -> {
         assertThat(context).hasNotFailed();
         ProviderPool pool = context.getBean(ProviderPool.class);
@@ -123,7 +125,7 @@ class LlmPoolActuatorTest {
         assertThat(tokens).isEqualTo(80);
         assertThat(endpoint.pool("nope")).isNull();
         String json = JSON.writeValueAsString(all);
-        assertThat(json).contains("\"status\":\"AVAILABLE\"").doesNotContain(a.key).doesNotContain(b.key)
+        assertThat(json).contains("\"status\":\"AVAILABLE\"").doesNotContain(a.apiKey()).doesNotContain(b.apiKey())
             .doesNotContain("tenant-header-secret").doesNotContain("127.0.0.1");
       });
     }

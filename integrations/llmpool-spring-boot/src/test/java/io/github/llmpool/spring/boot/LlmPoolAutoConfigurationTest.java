@@ -9,6 +9,7 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -246,11 +247,11 @@ class LlmPoolAutoConfigurationTest {
   @Test
   void aCallThroughTheClientBeanReachesTheProviderWithItsKeyAndUsageReachesACustomizer() throws Exception {
     List<TokenUsage> usage = new CopyOnWriteArrayList<>();
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       runner.withPropertyValues(
               "llmpool.pools.main.providers[0].name=a",
               "llmpool.pools.main.providers[0].base-url=" + a.baseUrl(),
-              "llmpool.pools.main.providers[0].api-key=" + a.key,
+              "llmpool.pools.main.providers[0].api-key=" + a.apiKey(),
               "llmpool.pools.main.providers[0].model=gpt-4o-mini")
           .withBean(LlmPoolCustomizer.class, () -> (name, b) -> b.onUsage(usage::add))
           .run(context -> {
@@ -264,9 +265,9 @@ class LlmPoolAutoConfigurationTest {
               assertThat(response.code()).isEqualTo(200);
               assertThat(response.body().string()).contains("agentgateway works");
             }
-            assertThat(a.requests()).isEqualTo(1);
-            assertThat(a.last().getHeaders().get("Authorization")).isEqualTo("Bearer " + a.key);
-            assertThat(FakeOpenAi.body(a.last()).path("model").asText()).isEqualTo("gpt-4o-mini");
+            assertThat(a.requestCount()).isEqualTo(1);
+            assertThat(a.lastRequest().headers().get("Authorization")).isEqualTo("Bearer " + a.apiKey());
+            assertThat(a.lastRequest().json().path("model").asText()).isEqualTo("gpt-4o-mini");
             assertThat(usage).hasSize(1);
             assertThat(usage.get(0).provider()).isEqualTo("a");
             assertThat(usage.get(0).totalTokens()).isEqualTo(80);

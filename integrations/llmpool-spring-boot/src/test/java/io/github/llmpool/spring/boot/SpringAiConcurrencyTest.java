@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.WireFixtures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,11 +37,11 @@ class SpringAiConcurrencyTest {
   static final int STREAMS = 16;
 
   /** Starts {@code STREAMS} streams at once; returns how many requests reached the provider together. */
-  static int concurrentArrivals(ChatModel model, FakeOpenAi provider, long waitSeconds) throws Exception {
+  static int concurrentArrivals(ChatModel model, FakeLlmServer provider, long waitSeconds) throws Exception {
     CountDownLatch all = new CountDownLatch(STREAMS);
     AtomicInteger arrived = new AtomicInteger();
     AtomicInteger maxTogether = new AtomicInteger();
-    provider.answer(r -> {
+    provider.answerWith(r -> {
       maxTogether.accumulateAndGet(arrived.incrementAndGet(), Math::max);
       all.countDown();
       try {
@@ -48,7 +50,7 @@ class SpringAiConcurrencyTest {
         Thread.currentThread().interrupt();
       }
       arrived.decrementAndGet();
-      return Fixtures.sse("openai-chat-stream-usage.sse");
+      return WireFixtures.response("openai-chat-stream-usage.sse").build();
     });
     List<Flux<ChatResponse>> streams = new ArrayList<>();
     for (int i = 0; i < STREAMS; i++) {
@@ -57,20 +59,20 @@ class SpringAiConcurrencyTest {
     List<ChatResponse> chunks = Flux.merge(Flux.fromIterable(streams), STREAMS)
         .collectList().block(Duration.ofSeconds(waitSeconds * 4 + 20));
     assertThat(chunks).isNotEmpty();
-    assertThat(provider.requests()).isEqualTo(STREAMS);
+    assertThat(provider.requestCount()).isEqualTo(STREAMS);
     return maxTogether.get();
   }
 
   @Test
   void theAutoConfiguredModelCarries16StreamsAtOnce() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       new ApplicationContextRunner()
           .withConfiguration(AutoConfigurations.of(LlmPoolAutoConfiguration.class,
               LlmPoolSpringAiAutoConfiguration.class, ToolCallingAutoConfiguration.class,
               OpenAiChatAutoConfiguration.class))
           .withPropertyValues("llmpool.pools.main.providers[0].name=a",
               "llmpool.pools.main.providers[0].base-url=" + a.baseUrl(),
-              "llmpool.pools.main.providers[0].api-key=" + a.key)
+              "llmpool.pools.main.providers[0].api-key=" + a.apiKey())
           .run(context -> assertThat(concurrentArrivals(context.getBean(ChatModel.class), a, 20))
               .isEqualTo(STREAMS));
     }
@@ -78,9 +80,9 @@ class SpringAiConcurrencyTest {
 
   @Test
   void springAisOwnTransportWithThePoolsInterceptorCarries16StreamsAtOnceToo() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       ProviderPool pool = ProviderPool.builder()
-          .tier(io.github.llmpool.Provider.builder("a").baseUrl(a.baseUrl()).apiKey(a.key).build()).build();
+          .tier(io.github.llmpool.Provider.builder("a").baseUrl(a.baseUrl()).apiKey(a.apiKey()).build()).build();
       OpenAiChatModel model = OpenAiChatModel.builder()
           .options(OpenAiChatOptions.builder().baseUrl(pool.baseUrl().toString()).apiKey("unused").maxRetries(0)
               .model("gpt-4o-mini").build())

@@ -7,6 +7,8 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.openai.LlmPoolOpenAI;
 import io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.WireFixtures;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -66,26 +68,26 @@ class SpringAiOwnBeansTest {
 
   @Test
   void anEmbeddingModelThroughItsOwnPool() throws Exception {
-    try (FakeOpenAi chat = FakeOpenAi.start("c"); FakeOpenAi embed = FakeOpenAi.start("e")) {
-      embed.answer(r -> ("Bearer " + embed.key).equals(r.getHeaders().get("Authorization"))
-          && r.getUrl().encodedPath().equals("/v1/embeddings")
-          ? Fixtures.json("embeddings.json") : Fixtures.http("openai-404-unknown-url.http"));
+    try (FakeLlmServer chat = OpenAiFakes.openAi("c"); FakeLlmServer embed = OpenAiFakes.openAi("e")) {
+      // After the key check (requireApiKey): the recorded embeddings at /v1/embeddings only.
+      embed.answerWith(r -> r.path().equals("/v1/embeddings")
+          ? WireFixtures.response("embeddings.json").build() : WireFixtures.response("openai-404-unknown-url.http").build());
       runner.withUserConfiguration(EmbeddingThroughAPool.class).withPropertyValues(
               "llmpool.primary=chat",
               "llmpool.pools.chat.providers[0].name=c", "llmpool.pools.chat.providers[0].base-url=" + chat.baseUrl(),
-              "llmpool.pools.chat.providers[0].api-key=" + chat.key,
+              "llmpool.pools.chat.providers[0].api-key=" + chat.apiKey(),
               "llmpool.pools.chat.providers[0].model=gpt-4o-mini",
               "llmpool.pools.embed.providers[0].name=e", "llmpool.pools.embed.providers[0].base-url=" + embed.baseUrl(),
-              "llmpool.pools.embed.providers[0].api-key=" + embed.key)
+              "llmpool.pools.embed.providers[0].api-key=" + embed.apiKey())
           .run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBeansOfType(EmbeddingModel.class)).containsOnlyKeys("openAiEmbeddingModel");
             float[] vector = context.getBean(EmbeddingModel.class).embed("hello");
             assertThat(vector).containsExactly(0.0023064255f, -0.009327292f, -0.0028842222f);
-            assertThat(FakeOpenAi.body(embed.last()).path("model").asText()).isEqualTo("text-embedding-3-small");
+            assertThat(embed.lastRequest().json().path("model").asText()).isEqualTo("text-embedding-3-small");
             assertThat(context.getBean(ChatModel.class).call("hi")).isEqualTo("agentgateway works");
-            assertThat(chat.requests()).isEqualTo(1);
-            assertThat(embed.requests()).isEqualTo(1);
+            assertThat(chat.requestCount()).isEqualTo(1);
+            assertThat(embed.requestCount()).isEqualTo(1);
             assertThat(usage).extracting(TokenUsage::provider).containsExactlyInAnyOrder("e", "c");
             assertThat(usage).filteredOn(u -> u.provider().equals("e")).extracting(TokenUsage::totalTokens)
                 .containsExactly(8L);
@@ -95,15 +97,15 @@ class SpringAiOwnBeansTest {
 
   @Test
   void theChatModelWiredByHand() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       runner.withUserConfiguration(ChatModelByHand.class).withPropertyValues(
               "llmpool.pools.main.providers[0].name=a", "llmpool.pools.main.providers[0].base-url=" + a.baseUrl(),
-              "llmpool.pools.main.providers[0].api-key=" + a.key, "spring.ai.model.embedding=none")
+              "llmpool.pools.main.providers[0].api-key=" + a.apiKey(), "spring.ai.model.embedding=none")
           .run(context -> {
             assertThat(context).hasNotFailed().doesNotHaveBean("llmpoolOpenAiClient");
             assertThat(context.getBean(ChatModel.class).call("hi")).isEqualTo("agentgateway works");
-            assertThat(FakeOpenAi.body(a.last()).path("model").asText()).isEqualTo("gpt-4o-mini");
-            assertThat(a.last().getHeaders().get("Authorization")).isEqualTo("Bearer " + a.key);
+            assertThat(a.lastRequest().json().path("model").asText()).isEqualTo("gpt-4o-mini");
+            assertThat(a.lastRequest().headers().get("Authorization")).isEqualTo("Bearer " + a.apiKey());
             assertThat(usage).hasSize(1);
           });
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.spring.boot.actuate.LlmPoolEndpoint;
+import io.github.llmpool.testing.FakeLlmServer;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -37,11 +38,11 @@ class SpringBootApplicationTest {
 
   @Test
   void applicationStartsAndCallsGoThroughThePool(CapturedOutput output) throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       try (ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
           .web(WebApplicationType.NONE)
           .properties(
-              "TEST_PROVIDER_KEY=" + a.key, // stands for an environment variable
+              "TEST_PROVIDER_KEY=" + a.apiKey(), // stands for an environment variable
               "llmpool.pools.main.providers[0].name=a",
               "llmpool.pools.main.providers[0].base-url=" + a.baseUrl(),
               "llmpool.pools.main.providers[0].api-key=${TEST_PROVIDER_KEY}",
@@ -63,13 +64,13 @@ class SpringBootApplicationTest {
         }
         String answer = context.getBean(ChatClient.Builder.class).build().prompt().user("hi").call().content();
         assertThat(answer).isEqualTo("agentgateway works");
-        assertThat(a.requests()).isEqualTo(2);
-        assertThat(a.received()).allSatisfy(r ->
-            assertThat(r.getHeaders().get("Authorization")).isEqualTo("Bearer " + a.key));
+        assertThat(a.requestCount()).isEqualTo(2);
+        assertThat(a.requests()).allSatisfy(r ->
+            assertThat(r.headers().get("Authorization")).isEqualTo("Bearer " + a.apiKey()));
         assertThat(context.getBean("llmpoolHealthContributor")).isInstanceOf(CompositeHealthContributor.class);
         assertThat(context.getBeansOfType(LlmPoolEndpoint.class)).as("not exposed: not created").isEmpty();
       }
-      assertThat(output.getAll()).doesNotContain(a.key);
+      assertThat(output.getAll()).doesNotContain(a.apiKey());
     }
   }
 

@@ -11,6 +11,9 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.ReceivedRequest;
+import io.github.llmpool.testing.WireFixtures;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -155,8 +158,8 @@ class LlmPoolClientHttpConnectorTest {
 
   @Test
   void errorStatusesAreMappedByWebClientWithBodyAndHeaders() {
-    server.enqueue(Fixtures.http("openai-404-unknown-url.http"));
-    server.enqueue(Fixtures.http("openai-429-rate-limit.http"));
+    server.enqueue(WireFixtures.response("openai-404-unknown-url.http").build());
+    server.enqueue(WireFixtures.response("openai-429-rate-limit.http").build());
     server.enqueue(new MockResponse.Builder().code(503).body("down").build());
     WebClient web = plain();
 
@@ -279,8 +282,8 @@ class LlmPoolClientHttpConnectorTest {
 
   // ---- through a pool ----
 
-  private static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  private static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   private static final String CHAT_STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"
@@ -288,11 +291,11 @@ class LlmPoolClientHttpConnectorTest {
 
   @Test
   void cancellingAStreamedCallClosesTheUpstreamConnection() throws Exception {
-    FakeOpenAi a = FakeOpenAi.start("a");
+    FakeLlmServer a = OpenAiFakes.openAi("a");
     toClose.add(a);
     GatedBody body = GatedBody.endless("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n",
         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n");
-    a.answer(r -> body.response("text/event-stream"));
+    a.answerWith(r -> body.response("text/event-stream"));
     BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
     ProviderPool pool = ProviderPool.builder().tier(provider(a)).onUsage(usages::add).build();
     WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString()).clientConnector(LlmPoolSpring.connector(pool)).build();
@@ -312,23 +315,23 @@ class LlmPoolClientHttpConnectorTest {
     assertTrue(u.end() == TokenUsage.End.CLOSED_EARLY || u.end() == TokenUsage.End.FAILED, u.end().toString());
     assertEquals(ProviderSnapshot.Status.AVAILABLE, pool.snapshot().providers().get(0).status(),
         "a cancel is not the provider's fault");
-    assertEquals(1, a.requests());
+    assertEquals(1, a.requestCount());
   }
 
   @Test
   void cancellingBeforeTheResponseArrivesCancelsTheOkHttpCall() throws Exception {
-    FakeOpenAi a = FakeOpenAi.start("a");
+    FakeLlmServer a = OpenAiFakes.openAi("a");
     toClose.add(a);
     CountDownLatch arrived = new CountDownLatch(1);
     CountDownLatch answer = new CountDownLatch(1);
-    a.answer(r -> {
+    a.answerWith(r -> {
       arrived.countDown();
       try {
         answer.await(10, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return Fixtures.json("openai-chat.json");
+      return WireFixtures.response("openai-chat.json").build();
     });
     CountDownLatch canceled = new CountDownLatch(1);
     ProviderPool pool = ProviderPool.builder().tier(provider(a)).build();
@@ -348,18 +351,18 @@ class LlmPoolClientHttpConnectorTest {
 
     assertTrue(canceled.await(10, TimeUnit.SECONDS), "disposing the subscription cancelled the OkHttp call");
     answer.countDown();
-    assertEquals(1, a.requests());
+    assertEquals(1, a.requestCount());
   }
 
   @Test
   void thirtyTwoConcurrentStreamedCallsAreAtTheProvidersAtOnce() throws Exception {
-    FakeOpenAi a = FakeOpenAi.start("a");
-    FakeOpenAi b = FakeOpenAi.start("b");
+    FakeLlmServer a = OpenAiFakes.openAi("a");
+    FakeLlmServer b = OpenAiFakes.openAi("b");
     toClose.add(a);
     toClose.add(b);
     int n = 32;
     CountDownLatch allArrived = new CountDownLatch(n);
-    java.util.function.Function<RecordedRequest, MockResponse> holdUntilAll = r -> {
+    java.util.function.Function<ReceivedRequest, MockResponse> holdUntilAll = r -> {
       allArrived.countDown();
       try {
         if (!allArrived.await(10, TimeUnit.SECONDS)) {
@@ -368,10 +371,10 @@ class LlmPoolClientHttpConnectorTest {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return Fixtures.sse("openai-chat-stream-usage.sse");
+      return WireFixtures.response("openai-chat-stream-usage.sse").build();
     };
-    a.answer(holdUntilAll);
-    b.answer(holdUntilAll);
+    a.answerWith(holdUntilAll);
+    b.answerWith(holdUntilAll);
     BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
     ProviderPool pool = ProviderPool.builder().tier(provider(a), provider(b)).onUsage(usages::add).build();
     WebClient web = WebClient.builder().baseUrl(pool.baseUrl().toString()).clientConnector(LlmPoolSpring.connector(pool)).build();
@@ -387,7 +390,7 @@ class LlmPoolClientHttpConnectorTest {
     assertEquals(0, allArrived.getCount(), "all 32 requests were at the providers at the same time");
     assertEquals(n, texts.size());
     texts.forEach(t -> assertEquals("pool ok", t));
-    assertEquals(n, a.requests() + b.requests());
+    assertEquals(n, a.requestCount() + b.requestCount());
     long tokens = 0;
     for (int i = 0; i < n; i++) {
       TokenUsage u = usages.poll(10, TimeUnit.SECONDS);

@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.WireFixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -120,8 +123,8 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   @Test
   void errorStatusesAreMappedByRestClientWithBodyAndHeaders() {
-    server.enqueue(Fixtures.http("openai-404-unknown-url.http"));
-    server.enqueue(Fixtures.http("openai-429-rate-limit.http"));
+    server.enqueue(WireFixtures.response("openai-404-unknown-url.http").build());
+    server.enqueue(WireFixtures.response("openai-429-rate-limit.http").build());
     server.enqueue(new MockResponse.Builder().code(503).body("down").build());
     RestClient rest = plain();
 
@@ -185,8 +188,8 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   // ---- through a pool ----
 
-  private static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  private static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   private static final Map<String, Object> CHAT = Map.of("model", "gpt-4o-mini",
@@ -194,8 +197,8 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   @Test
   void aRestClientJsonBodyIsFailedOverInsideThePool() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
-      a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    try (FakeLlmServer a = OpenAiFakes.openAi("a"); FakeLlmServer b = OpenAiFakes.openAi("b")) {
+      a.failAlways(Fault.rateLimited());
       BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
       ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b)).onUsage(usages::add).build();
       RestClient rest = RestClient.builder().baseUrl(pool.baseUrl().toString())
@@ -205,10 +208,10 @@ class LlmPoolClientHttpRequestFactoryTest {
           .retrieve().body(String.class);
 
       assertTrue(answer.contains("agentgateway works"), answer);
-      assertEquals(1, a.requests());
-      assertEquals(1, b.requests());
-      assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
-      assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText(), "the JSON body was rewritten for b");
+      assertEquals(1, a.requestCount());
+      assertEquals(1, b.requestCount());
+      assertEquals("Bearer key-b", b.lastRequest().headers().get("Authorization"));
+      assertEquals("model-b", b.lastRequest().json().path("model").asText(), "the JSON body was rewritten for b");
       TokenUsage u;
       do {
         u = usages.poll(10, TimeUnit.SECONDS);
@@ -220,8 +223,8 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   @Test
   void aNonRepeatableStreamingBodyIsSentOnceAndNotFailedOver() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
-      a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    try (FakeLlmServer a = OpenAiFakes.openAi("a"); FakeLlmServer b = OpenAiFakes.openAi("b")) {
+      a.failAlways(Fault.rateLimited());
       ProviderPool pool = ProviderPool.builder().tier(provider(a)).tier(provider(b)).build();
       RestClient rest = RestClient.builder().baseUrl(pool.baseUrl().toString())
           .requestFactory(LlmPoolSpring.requestFactory(pool)).build();
@@ -233,10 +236,10 @@ class LlmPoolClientHttpRequestFactoryTest {
               .retrieve().body(String.class));
 
       assertNotNull(e.getResponseHeaders());
-      assertEquals(1, a.requests(), "streamed to a once");
-      assertEquals(0, b.requests(), "a one-shot body cannot be written again for b");
-      assertEquals(json, a.last().getBody().utf8(), "passed on untouched");
-      assertFalse(a.last().getHeaders().names().isEmpty());
+      assertEquals(1, a.requestCount(), "streamed to a once");
+      assertEquals(0, b.requestCount(), "a one-shot body cannot be written again for b");
+      assertEquals(json, a.lastRequest().body(), "passed on untouched");
+      assertFalse(a.lastRequest().headers().names().isEmpty());
     }
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.llmpool.ModelRouter;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.testing.FakeLlmServer;
 import java.time.Duration;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
@@ -18,8 +19,8 @@ import org.springframework.web.reactive.function.client.WebClient;
 /** The one-line entry points: what the clients they build carry, routers, and no key in sight. */
 class LlmPoolSpringTest {
 
-  static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   @Test
@@ -37,7 +38,7 @@ class LlmPoolSpringTest {
 
   @Test
   void aModelRouterWorksTheSameWay() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a"); FakeOpenAi b = FakeOpenAi.start("b")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a"); FakeLlmServer b = OpenAiFakes.openAi("b")) {
       ModelRouter router = ModelRouter.builder()
           .route("small", ProviderPool.builder().name("small").tier(provider(a)).build())
           .route("large", ProviderPool.builder().name("large").tier(provider(b)).build())
@@ -58,28 +59,28 @@ class LlmPoolSpringTest {
           .block(Duration.ofSeconds(10));
 
       assertTrue(small.contains("agentgateway works") && large.contains("agentgateway works"));
-      assertEquals(1, a.requests());
-      assertEquals(1, b.requests());
-      assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText());
+      assertEquals(1, a.requestCount());
+      assertEquals(1, b.requestCount());
+      assertEquals("model-b", b.lastRequest().json().path("model").asText());
     }
   }
 
   @Test
   void noKeyInToStringAndThePlaceholderNeverReachesAProvider() throws Exception {
-    try (FakeOpenAi a = FakeOpenAi.start("a")) {
+    try (FakeLlmServer a = OpenAiFakes.openAi("a")) {
       ProviderPool pool = ProviderPool.builder().tier(provider(a)).build();
       LlmPoolClientHttpRequestFactory factory = LlmPoolSpring.requestFactory(pool);
       LlmPoolClientHttpConnector connector = LlmPoolSpring.connector(pool);
-      assertFalse(factory.toString().contains(a.key), factory.toString());
-      assertFalse(connector.toString().contains(a.key), connector.toString());
+      assertFalse(factory.toString().contains(a.apiKey()), factory.toString());
+      assertFalse(connector.toString().contains(a.apiKey()), connector.toString());
 
       RestClient.builder().baseUrl(LlmPoolSpring.baseUrl(pool)).requestFactory(factory)
           .defaultHeader("Authorization", "Bearer " + LlmPoolSpring.PLACEHOLDER_API_KEY).build()
           .post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON)
           .body("{\"model\":\"m\",\"messages\":[]}").retrieve().toBodilessEntity();
 
-      assertEquals("Bearer key-a", a.last().getHeaders().get("Authorization"));
-      assertFalse(a.last().getHeaders().toString().contains(LlmPoolSpring.PLACEHOLDER_API_KEY));
+      assertEquals("Bearer key-a", a.lastRequest().headers().get("Authorization"));
+      assertFalse(a.lastRequest().headers().toString().contains(LlmPoolSpring.PLACEHOLDER_API_KEY));
     }
   }
 

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -33,15 +35,15 @@ import org.springframework.web.reactive.function.client.WebClient;
  * OpenAI providers on loopback.
  */
 class SpringAiOpenAiTest {
-  private FakeOpenAi a;
-  private FakeOpenAi b;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private BlockingQueue<TokenUsage> usages;
   private ProviderPool pool;
 
   @BeforeEach
   void setUp() {
-    a = FakeOpenAi.start("a");
-    b = FakeOpenAi.start("b");
+    a = OpenAiFakes.openAi("a");
+    b = OpenAiFakes.openAi("b");
     usages = new LinkedBlockingQueue<>();
     pool = ProviderPool.builder().tier(provider(a)).tier(provider(b)).onUsage(usages::add).build();
   }
@@ -52,8 +54,8 @@ class SpringAiOpenAiTest {
     b.close();
   }
 
-  static Provider provider(FakeOpenAi fake) {
-    return Provider.builder(fake.name).baseUrl(fake.baseUrl()).apiKey(fake.key).model("model-" + fake.name).build();
+  static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   /** The documented wiring (docs/integrations/spring-ai.md). */
@@ -98,7 +100,7 @@ class SpringAiOpenAiTest {
     OpenAiChatModel wrong = OpenAiChatModel.builder().openAiApi(api(pool, pool.baseUrl().toString()))
         .defaultOptions(OpenAiChatOptions.builder().model("gpt-4o-mini").build()).retryTemplate(NO_RETRY).build();
     assertThrows(NonTransientAiException.class, () -> wrong.call(new Prompt("Say hello")));
-    String sent = a.last().getUrl().encodedPath();
+    String sent = a.lastRequest().path();
     assertTrue(sent.matches("/v1/+v1/chat/completions"), sent);
   }
 
@@ -108,11 +110,11 @@ class SpringAiOpenAiTest {
 
     assertEquals("agentgateway works", response.getResult().getOutput().getText());
     assertEquals(80, response.getMetadata().getUsage().getTotalTokens());
-    assertEquals(1, a.requests());
-    assertEquals(0, b.requests());
-    assertEquals("/v1/chat/completions", a.last().getUrl().encodedPath());
-    assertEquals("Bearer key-a", a.last().getHeaders().get("Authorization"), "the placeholder key was replaced");
-    assertEquals("model-a", FakeOpenAi.body(a.last()).path("model").asText());
+    assertEquals(1, a.requestCount());
+    assertEquals(0, b.requestCount());
+    assertEquals("/v1/chat/completions", a.lastRequest().path());
+    assertEquals("Bearer key-a", a.lastRequest().headers().get("Authorization"), "the placeholder key was replaced");
+    assertEquals("model-a", a.lastRequest().json().path("model").asText());
     TokenUsage u = nextUsageOf("a");
     assertEquals(23, u.tokens().prompt());
     assertEquals(57, u.tokens().completion());
@@ -121,6 +123,7 @@ class SpringAiOpenAiTest {
 
   @Test
   void streamGoesThroughWebClientWithEveryChunkAndTheUsageChunk() throws Exception {
+    OpenAiFakes.streamAnswer(a);
     OpenAiChatOptions options = OpenAiChatOptions.builder().model("gpt-4o-mini").streamUsage(true).build();
 
     List<ChatResponse> chunks = model(pool, NO_RETRY).stream(new Prompt("Say hello", options))
@@ -135,9 +138,9 @@ class SpringAiOpenAiTest {
     });
     assertEquals("pool ok", text.toString());
     assertEquals(21, chunks.get(chunks.size() - 1).getMetadata().getUsage().getTotalTokens(), "Spring AI saw the usage chunk");
-    assertTrue(FakeOpenAi.body(a.last()).path("stream").asBoolean());
-    assertTrue(FakeOpenAi.body(a.last()).path("stream_options").path("include_usage").asBoolean());
-    assertEquals("Bearer key-a", a.last().getHeaders().get("Authorization"));
+    assertTrue(a.lastRequest().json().path("stream").asBoolean());
+    assertTrue(a.lastRequest().json().path("stream_options").path("include_usage").asBoolean());
+    assertEquals("Bearer key-a", a.lastRequest().headers().get("Authorization"));
     TokenUsage u = nextUsageOf("a");
     assertTrue(u.streamed());
     assertEquals(19, u.tokens().prompt());
@@ -147,48 +150,49 @@ class SpringAiOpenAiTest {
 
   @Test
   void a429IsFailedOverInsideThePoolSpringAiSeesOneSuccessTheProvidersTwoRequests() throws Exception {
-    a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    a.failAlways(Fault.rateLimited());
 
     ChatResponse response = model(pool, NO_RETRY).call(new Prompt("Say hello"));
 
     assertEquals("agentgateway works", response.getResult().getOutput().getText());
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
-    assertEquals("model-b", FakeOpenAi.body(b.last()).path("model").asText());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
+    assertEquals("model-b", b.lastRequest().json().path("model").asText());
     assertEquals(80, nextUsageOf("b").totalTokens());
   }
 
   @Test
   void a429FailoverInAStream() throws Exception {
-    a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    a.failAlways(Fault.rateLimited());
+    OpenAiFakes.streamAnswer(b);
     OpenAiChatOptions options = OpenAiChatOptions.builder().model("gpt-4o-mini").streamUsage(true).build();
 
     List<ChatResponse> chunks = model(pool, NO_RETRY).stream(new Prompt("Say hello", options))
         .collectList().block(Duration.ofSeconds(30));
 
     assertEquals(21, chunks.get(chunks.size() - 1).getMetadata().getUsage().getTotalTokens());
-    assertEquals(1, a.requests());
-    assertEquals(1, b.requests());
+    assertEquals(1, a.requestCount());
+    assertEquals(1, b.requestCount());
     assertEquals(21, nextUsageOf("b").totalTokens());
   }
 
   @Test
   void springAiRetriesMultiplyWhatThePoolGaveUpOnUnlessTurnedOff() {
     // Both providers overloaded: the pool tries each once, then gives up with the last 503.
-    a.answer(r -> Fixtures.http("openai-503.http"));
-    b.answer(r -> Fixtures.http("openai-503.http"));
+    a.failAlways(Fault.fixture("openai-503.http"));
+    b.failAlways(Fault.fixture("openai-503.http"));
 
     // Spring AI's RetryTemplate retries a 5xx (TransientAiException) as a new request to the pool.
     RetryTemplate threeAttempts = RetryTemplate.builder().maxAttempts(3).fixedBackoff(Duration.ofMillis(1))
         .retryOn(TransientAiException.class).build();
     assertThrows(TransientAiException.class, () -> model(pool, threeAttempts).call(new Prompt("Say hello")));
-    int withSpringAiRetries = a.requests() + b.requests();
+    int withSpringAiRetries = a.requestCount() + b.requestCount();
     assertTrue(withSpringAiRetries > 2, "Spring AI's retries sent more requests: " + withSpringAiRetries);
 
     // maxAttempts(1): one logical request, the pool's own attempts are all the providers get.
     ProviderPool fresh = ProviderPool.builder().tier(provider(a)).tier(provider(b)).build();
-    int before = a.requests() + b.requests();
+    int before = a.requestCount() + b.requestCount();
     assertThrows(TransientAiException.class, () -> model(fresh, NO_RETRY).call(new Prompt("Say hello")));
-    assertEquals(2, a.requests() + b.requests() - before, "exactly the pool's two attempts");
+    assertEquals(2, a.requestCount() + b.requestCount() - before, "exactly the pool's two attempts");
   }
 }

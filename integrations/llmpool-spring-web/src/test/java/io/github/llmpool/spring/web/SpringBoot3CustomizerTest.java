@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.github.llmpool.testing.Fault;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -59,15 +61,15 @@ class SpringBoot3CustomizerTest {
     }
   }
 
-  private FakeOpenAi a;
-  private FakeOpenAi b;
+  private FakeLlmServer a;
+  private FakeLlmServer b;
   private ProviderPool pool;
   private ApplicationContextRunner runner;
 
   @BeforeEach
   void setUp() {
-    a = FakeOpenAi.start("a");
-    b = FakeOpenAi.start("b");
+    a = OpenAiFakes.openAi("a");
+    b = OpenAiFakes.openAi("b");
     pool = ProviderPool.builder().tier(SpringAiOpenAiTest.provider(a)).tier(SpringAiOpenAiTest.provider(b)).build();
     runner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
@@ -90,22 +92,23 @@ class SpringBoot3CustomizerTest {
 
   @Test
   void springAisAutoConfiguredChatModelCallsAndStreamsThroughThePool() {
-    a.answer(r -> Fixtures.http("openai-429-rate-limit.http"));
+    a.failAlways(Fault.rateLimited());
     runner.run(context -> {
       OpenAiChatModel model = context.getBean(OpenAiChatModel.class);
 
       ChatResponse response = model.call(new Prompt("Say hello"));
       assertEquals("agentgateway works", response.getResult().getOutput().getText());
-      assertEquals(1, a.requests(), "a answered 429 once");
-      assertEquals(1, b.requests(), "the pool failed over to b; Spring AI saw one success");
-      assertEquals("Bearer key-b", b.last().getHeaders().get("Authorization"));
-      assertEquals("/v1/chat/completions", b.last().getUrl().encodedPath());
+      assertEquals(1, a.requestCount(), "a answered 429 once");
+      assertEquals(1, b.requestCount(), "the pool failed over to b; Spring AI saw one success");
+      assertEquals("Bearer key-b", b.lastRequest().headers().get("Authorization"));
+      assertEquals("/v1/chat/completions", b.lastRequest().path());
 
+      OpenAiFakes.streamAnswer(b);
       List<ChatResponse> chunks = model.stream(new Prompt("Say hello",
               OpenAiChatOptions.builder().streamUsage(true).build()))
           .collectList().block(Duration.ofSeconds(30));
       assertEquals(21, chunks.get(chunks.size() - 1).getMetadata().getUsage().getTotalTokens());
-      assertTrue(FakeOpenAi.body(b.last()).path("stream").asBoolean(), "streamed through the WebClient connector");
+      assertTrue(b.lastRequest().json().path("stream").asBoolean(), "streamed through the WebClient connector");
     });
   }
 
@@ -124,18 +127,18 @@ class SpringBoot3CustomizerTest {
 
   @Test
   void withMaxAttemptsOneSpringAiDoesNotRetryWhatThePoolGaveUpOn() {
-    a.answer(r -> Fixtures.http("openai-503.http"));
-    b.answer(r -> Fixtures.http("openai-503.http"));
+    a.failAlways(Fault.fixture("openai-503.http"));
+    b.failAlways(Fault.fixture("openai-503.http"));
     runner.run(context -> {
       OpenAiChatModel model = context.getBean(OpenAiChatModel.class);
       assertThrows(TransientAiException.class, () -> model.call(new Prompt("Say hello")));
-      assertEquals(2, a.requests() + b.requests(), "the pool's two attempts, no Spring AI retry");
+      assertEquals(2, a.requestCount() + b.requestCount(), "the pool's two attempts, no Spring AI retry");
     });
   }
 
   @Test
   void bootBuiltClientsUseTheFactoryAndConnectorAndOtherHostsPassThroughUntouched() {
-    try (FakeOpenAi other = FakeOpenAi.start("other")) {
+    try (FakeLlmServer other = OpenAiFakes.openAi("other")) {
       runner.run(context -> {
         RestClient rest = context.getBean(RestClient.Builder.class).build();
         WebClient web = context.getBean(WebClient.Builder.class).build();
@@ -148,15 +151,15 @@ class SpringBoot3CustomizerTest {
             .header("Content-Type", "application/json").bodyValue("{\"model\":\"x\",\"messages\":[]}")
             .retrieve().bodyToMono(String.class).block(Duration.ofSeconds(10));
         assertTrue(viaPoolReactive.contains("agentgateway works"));
-        assertEquals(2, a.requests());
+        assertEquals(2, a.requestCount());
 
         // A host that is not the pool's: sent as it is (no provider key added), straight to that host.
         Exception e = assertThrows(Exception.class, () -> rest.get().uri(other.baseUrl() + "/models")
             .retrieve().body(String.class));
         assertInstanceOf(org.springframework.web.client.HttpClientErrorException.Unauthorized.class, e);
-        assertEquals(1, other.requests());
-        assertEquals(null, other.last().getHeaders().get("Authorization"));
-        assertEquals(2, a.requests() + b.requests());
+        assertEquals(1, other.requestCount());
+        assertEquals(null, other.lastRequest().headers().get("Authorization"));
+        assertEquals(2, a.requestCount() + b.requestCount());
       });
     }
   }
