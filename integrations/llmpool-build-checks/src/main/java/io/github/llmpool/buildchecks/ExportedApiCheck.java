@@ -77,7 +77,7 @@ public final class ExportedApiCheck {
         offending.add(classes.relativize(c));
       }
     });
-    check(offending.isEmpty(), "refer to the core's internal packages (io.github.llmpool.internal): " + offending);
+    check(offending.isEmpty(), classes + ": classes that refer to the core's internal packages (io.github.llmpool.internal): " + offending);
     return this;
   }
 
