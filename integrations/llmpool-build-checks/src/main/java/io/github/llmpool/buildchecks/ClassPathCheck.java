@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
@@ -212,17 +213,10 @@ public final class ClassPathCheck {
    * @return this
    */
   public ClassPathCheck oneJackson() {
-    Map<String, String> versions = new TreeMap<>();
+    String annotationsGa = "com.fasterxml.jackson.core:jackson-annotations";
+    Map<String, String> versions = versions(j -> j.group().startsWith("com.fasterxml.jackson") && !j.ga().equals(annotationsGa), Jar::ga);
     Set<String> annotations = new TreeSet<>();
-    for (Jar j : jars) {
-      if (j.group().startsWith("com.fasterxml.jackson")) {
-        if (j.ga().equals("com.fasterxml.jackson.core:jackson-annotations")) {
-          annotations.add(majorMinor(j.version()));
-        } else {
-          versions.put(j.ga(), j.version());
-        }
-      }
-    }
+    versions(j -> j.ga().equals(annotationsGa), Jar::path).values().forEach(v -> annotations.add(majorMinor(v)));
     check(versions.containsKey("com.fasterxml.jackson.core:jackson-core"), name + ": jackson-core: " + versions);
     check(versions.containsKey("com.fasterxml.jackson.core:jackson-databind"), name + ": jackson-databind: " + versions);
     Set<String> distinct = new TreeSet<>(versions.values());
@@ -238,12 +232,7 @@ public final class ClassPathCheck {
    * @return this
    */
   public ClassPathCheck oneJackson3() {
-    Map<String, String> versions = new TreeMap<>();
-    for (Jar j : jars) {
-      if (j.group().startsWith("tools.jackson")) {
-        versions.put(j.ga(), j.version());
-      }
-    }
+    Map<String, String> versions = versions(j -> j.group().startsWith("tools.jackson"), Jar::ga);
     check(new TreeSet<>(versions.values()).size() <= 1, name + ": one Jackson 3 version: " + versions);
     return this;
   }
@@ -254,12 +243,7 @@ public final class ClassPathCheck {
    * @return this
    */
   public ClassPathCheck oneKotlin() {
-    Map<String, String> versions = new TreeMap<>();
-    for (Jar j : jars) {
-      if (j.group().equals("org.jetbrains.kotlin")) {
-        versions.put(j.artifact(), j.version());
-      }
-    }
+    Map<String, String> versions = versions(j -> j.group().equals("org.jetbrains.kotlin"), Jar::artifact);
     check(versions.containsKey("kotlin-stdlib"), name + ": kotlin-stdlib: " + versions);
     check(new TreeSet<>(versions.values()).size() == 1, name + ": one Kotlin version: " + versions);
     return this;
@@ -339,6 +323,12 @@ public final class ClassPathCheck {
       check(atLeast(v, minimum), name + ": " + why + ": " + ga + ":" + v + " below " + minimum);
     }
     return this;
+  }
+
+  private Map<String, String> versions(Predicate<Jar> which, Function<Jar, String> key) {
+    Map<String, String> versions = new TreeMap<>();
+    jars.stream().filter(which).forEach(j -> versions.put(key.apply(j), j.version()));
+    return versions;
   }
 
   private List<String> versionsOf(String ga) {
