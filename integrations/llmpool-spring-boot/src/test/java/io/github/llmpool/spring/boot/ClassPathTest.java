@@ -1,199 +1,48 @@
 package io.github.llmpool.spring.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.jar.JarFile;
-import java.util.stream.Collectors;
+import io.github.llmpool.buildchecks.ClassPathCheck;
 import org.junit.jupiter.api.Test;
 
 /**
  * The resolved class paths hold one OkHttp, one Jackson 2 (and one Jackson 3) and one Kotlin
- * runtime, with Spring Boot 4.0.7's and Spring AI 2.0.1's BOMs imported after llmpool-bom.
+ * runtime ({@link ClassPathCheck}), with Spring Boot 4.0.7's and Spring AI 2.0.1's BOMs imported
+ * after llmpool-bom.
  *
  * <p>Declared naively next to llmpool, Spring AI 2.0.1's OpenAI model died at class
  * initialisation ({@code NoClassDefFoundError: com/fasterxml/jackson/annotation/JsonSerializeAs} in
  * {@code OpenAiChatModel.<clinit>}: the SDK's jackson-annotations 2.18 against newer Jackson) and had
  * OkHttp 4.12 ({@code okhttp}, which spring-ai-openai asks for) and okhttp-jvm 5 both on the class
- * path. With the BOM first:
- * <ul>
- *   <li>OkHttp: {@code okhttp3} classes come from exactly one jar, okhttp-jvm 5.x; the
- *       {@code okhttp} artifact spring-ai-openai asks for is 5.x and holds no classes.
- *   <li>Jackson 2: jackson-core, jackson-databind and every other module have one version;
- *       jackson-annotations (shared with Jackson 3) has its major.minor. Jackson 3
- *       ({@code tools.jackson}, Spring Boot 4's and Spring AI's) has one version.
- *   <li>Kotlin: kotlin-stdlib, -jdk7, -jdk8 and kotlin-reflect have one version.
- *   <li>{@code OpenAiChatModel} initialises.
- * </ul>
- * The main artifact's runtime class path ({@code target/runtime-classpath.txt}) includes its optional
- * dependencies (Actuator, Spring AI, llmpool-openai-java); the test class path adds
- * {@code spring-ai-starter-model-openai} and Spring Boot's test starter.
+ * path. With the BOM first, the {@code okhttp} artifact spring-ai-openai asks for is 5.x and holds
+ * no classes, jackson-annotations (shared with Jackson 3) has Jackson 2's major.minor, Jackson 3
+ * ({@code tools.jackson}, Spring Boot 4's and Spring AI's) has one version, and
+ * {@code OpenAiChatModel} initialises.
+ *
+ * <p>The main artifact's runtime class path includes its optional dependencies (Actuator, Spring
+ * AI, llmpool-openai-java); the test class path adds {@code spring-ai-starter-model-openai} and
+ * Spring Boot's test starter.
  */
 class ClassPathTest {
 
-  /** One jar of a class path: its Maven coordinates (from the repository layout) and whether it has okhttp3 classes. */
-  record Jar(String group, String artifact, String version, boolean okhttp3Classes, String path) {
-    String ga() {
-      return group + ":" + artifact;
-    }
-  }
-
-  static List<Jar> runtimeClassPath() {
-    String file = System.getProperty("llmpool.runtimeClasspathFile");
-    assertTrue(file != null && Files.isRegularFile(Path.of(file)),
-        "run through Maven: target/runtime-classpath.txt (maven-dependency-plugin build-classpath) is missing: " + file);
-    try {
-      return jars(Files.readString(Path.of(file), StandardCharsets.UTF_8).trim());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static List<Jar> testClassPath() {
-    return jars(System.getProperty("java.class.path"));
-  }
-
-  static List<Jar> jars(String classPath) {
-    List<Jar> jars = new ArrayList<>();
-    for (String entry : classPath.split(File.pathSeparator)) {
-      Path p = Path.of(entry);
-      if (!entry.endsWith(".jar") || !Files.isRegularFile(p)) {
-        continue; // target/classes, target/test-classes
-      }
-      jars.add(jar(p));
-    }
-    assertFalse(jars.isEmpty(), "no jar on " + classPath);
-    return jars;
-  }
-
-  /** Coordinates from the local repository layout: REPO/group/path/artifact/version/artifact-version.jar. */
-  static Jar jar(Path p) {
-    Path versionDir = p.getParent();
-    Path artifactDir = versionDir.getParent();
-    String version = versionDir.getFileName().toString();
-    String artifact = artifactDir.getFileName().toString();
-    String fileName = p.getFileName().toString();
-    String group;
-    Path repo = Path.of(System.getProperty("llmpool.localRepository", System.getProperty("user.home") + "/.m2/repository"))
-        .toAbsolutePath().normalize();
-    Path groupDir = artifactDir.getParent().toAbsolutePath().normalize();
-    if (fileName.startsWith(artifact + "-" + version) && groupDir.startsWith(repo)) {
-      group = repo.relativize(groupDir).toString().replace(File.separatorChar, '.');
-    } else {
-      // A reactor module's jar (target/name-version.jar): not a third-party library.
-      group = "(reactor)";
-      artifact = fileName;
-      version = "";
-    }
-    boolean okhttp3;
-    try (JarFile jar = new JarFile(p.toFile())) {
-      okhttp3 = jar.stream().anyMatch(e -> e.getName().startsWith("okhttp3/") && e.getName().endsWith(".class"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new Jar(group, artifact, version, okhttp3, p.toString());
-  }
-
   @Test
   void mainArtifactRuntimeClassPathHasOneOkHttpOneJacksonOneKotlin() {
-    List<Jar> jars = runtimeClassPath();
-    assertOneOkHttp(jars);
-    assertOneJackson(jars);
-    assertOneJackson3(jars);
-    assertOneKotlin(jars);
-    Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("org.springframework.boot:spring-boot-autoconfigure"), gas.toString());
-    assertTrue(gas.contains("org.springframework.ai:spring-ai-openai"), "optional Spring AI is on it: " + gas);
-    assertTrue(gas.contains("com.openai:openai-java-core"), gas.toString());
-    assertFalse(gas.contains("com.openai:openai-java-client-okhttp"), "the SDK's OkHttp transport is not: " + gas);
+    ClassPathCheck.runtime().oneOkHttpOneJacksonOneKotlin().oneJackson3()
+        .has("org.springframework.boot:spring-boot-autoconfigure", "Spring Boot's auto-configuration")
+        .has("org.springframework.ai:spring-ai-openai", "optional Spring AI is on it")
+        .has("com.openai:openai-java-core", "the OpenAI SDK (optional llmpool-openai-java)")
+        .hasNo("com.openai:openai-java-client-okhttp", "the SDK's OkHttp transport is not");
   }
 
   @Test
   void springAiTestClassPathHasOneOkHttpOneJacksonOneKotlinAndOpenAiChatModelInitialises() throws Exception {
-    List<Jar> jars = testClassPath();
-    Set<String> gas = jars.stream().map(Jar::ga).collect(Collectors.toSet());
-    assertTrue(gas.contains("org.springframework.ai:spring-ai-starter-model-openai"), gas.toString());
-    assertTrue(gas.contains("com.squareup.okhttp3:okhttp"), "spring-ai-openai asks for okhttp (4.12): " + gas);
-    assertOneOkHttp(jars);
-    assertOneJackson(jars);
-    assertOneJackson3(jars);
-    assertOneKotlin(jars);
+    ClassPathCheck.test()
+        .has("org.springframework.ai:spring-ai-starter-model-openai", "Spring AI's OpenAI starter")
+        .has("com.squareup.okhttp3:okhttp", "spring-ai-openai asks for okhttp (4.12)")
+        .oneOkHttpOneJacksonOneKotlin().oneJackson3();
     // What died with NoClassDefFoundError: com/fasterxml/jackson/annotation/JsonSerializeAs.
     Class<?> model = Class.forName("org.springframework.ai.openai.OpenAiChatModel", true,
         ClassPathTest.class.getClassLoader());
     assertEquals("OpenAiChatModel", model.getSimpleName());
-  }
-
-  static void assertOneJackson3(List<Jar> jars) {
-    Map<String, String> versions = new TreeMap<>();
-    for (Jar j : jars) {
-      if (j.group().startsWith("tools.jackson")) {
-        versions.put(j.ga(), j.version());
-      }
-    }
-    assertTrue(new TreeSet<>(versions.values()).size() <= 1, "one Jackson 3 version: " + versions);
-  }
-
-  static void assertOneOkHttp(List<Jar> jars) {
-    List<Jar> withClasses = jars.stream().filter(Jar::okhttp3Classes).toList();
-    assertEquals(1, withClasses.size(), "exactly one jar with okhttp3 classes: " + withClasses);
-    Jar okhttp = withClasses.get(0);
-    assertEquals("com.squareup.okhttp3:okhttp-jvm", okhttp.ga(), okhttp.path());
-    assertTrue(okhttp.version().startsWith("5."), "OkHttp 5: " + okhttp);
-    for (Jar j : jars) {
-      if (j.ga().equals("com.squareup.okhttp3:okhttp")) {
-        assertEquals(okhttp.version(), j.version(), "okhttp (the class-less KMP root) aligned with okhttp-jvm: " + j);
-        assertFalse(j.okhttp3Classes(), "OkHttp 5's okhttp jar holds no classes: " + j);
-      }
-    }
-  }
-
-  static void assertOneJackson(List<Jar> jars) {
-    Map<String, String> versions = new TreeMap<>();
-    Set<String> annotations = new TreeSet<>();
-    for (Jar j : jars) {
-      if (j.group().startsWith("com.fasterxml.jackson")) {
-        if (j.ga().equals("com.fasterxml.jackson.core:jackson-annotations")) {
-          annotations.add(majorMinor(j.version()));
-        } else {
-          versions.put(j.ga(), j.version());
-        }
-      }
-    }
-    assertTrue(versions.containsKey("com.fasterxml.jackson.core:jackson-core"), "jackson-core: " + versions);
-    assertTrue(versions.containsKey("com.fasterxml.jackson.core:jackson-databind"), "jackson-databind: " + versions);
-    Set<String> distinct = new TreeSet<>(versions.values());
-    assertEquals(1, distinct.size(), "one Jackson version: " + versions);
-    assertEquals(Set.of(majorMinor(distinct.iterator().next())), annotations,
-        "jackson-annotations of the same major.minor: " + annotations + " vs " + versions);
-  }
-
-  static void assertOneKotlin(List<Jar> jars) {
-    Map<String, String> versions = new TreeMap<>();
-    for (Jar j : jars) {
-      if (j.group().equals("org.jetbrains.kotlin")) {
-        versions.put(j.artifact(), j.version());
-      }
-    }
-    assertTrue(versions.containsKey("kotlin-stdlib"), "kotlin-stdlib: " + versions);
-    assertEquals(1, new TreeSet<>(versions.values()).size(), "one Kotlin version: " + versions);
-  }
-
-  private static String majorMinor(String version) {
-    String[] parts = version.split("\\.");
-    return parts[0] + "." + parts[1];
   }
 }
