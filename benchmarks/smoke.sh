@@ -12,9 +12,10 @@ cd "$(dirname "$0")"
 
 if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
   (cd .. && mvn -q -B install -DskipTests)
-  # MetricsBenchmark needs llmpool-micrometer: the integrations parent, the BOM and the module.
-  (cd ../integrations && mvn -q -B install -DskipTests -N && mvn -q -B -f llmpool-bom/pom.xml install \
-    && mvn -q -B -f llmpool-micrometer/pom.xml install -DskipTests)
+  # MetricsBenchmark needs llmpool-micrometer: with -am the integrations reactor also installs what
+  # it needs (the parent, the BOM, llmpool-testing and llmpool-build-checks for its tests' scope).
+  (cd ../integrations && mvn -q -B install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+    -pl llmpool-micrometer -am)
 fi
 mvn -q -B package
 
