@@ -109,6 +109,14 @@ final class Otel implements AutoCloseable {
     return found.get(0);
   }
 
+  /** The one request span (the span that carries {@code llmpool.pool}). */
+  SpanData requestSpan() {
+    List<SpanData> found = spans().stream()
+        .filter(s -> s.getAttributes().get(AttributeKey.stringKey("llmpool.pool")) != null).toList();
+    assertEquals(1, found.size(), spans().toString());
+    return found.get(0);
+  }
+
   static <T> T attr(SpanData s, AttributeKey<T> key) {
     return s.getAttributes().get(key);
   }
