@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import okhttp3.Interceptor;
 import okhttp3.Request;
 
@@ -100,7 +101,23 @@ public final class LlmPoolTelemetry {
    *     {@link ProviderPool.Builder#build()} says)
    */
   public ProviderPool build(ProviderPool.Builder builder) {
+    return build(builder, ProviderPool.Builder::build);
+  }
+
+  /**
+   * Adds this binding's hooks to {@code builder}, then lets {@code buildWith} build the pool, and
+   * registers its gauges: for a pool that another binding builds too, e.g.
+   * {@code telemetry.build(builder, b -> LlmPoolMetrics.bind(b, registry))}.
+   *
+   * @param builder the pool's builder; pass it once
+   * @param buildWith builds the pool from {@code builder} (it may add hooks of its own first)
+   * @return the pool {@code buildWith} returned, bound
+   * @throws NullPointerException if an argument is null, or {@code buildWith} returned null
+   * @throws IllegalArgumentException if the builder's configuration is invalid
+   */
+  public ProviderPool build(ProviderPool.Builder builder, Function<ProviderPool.Builder, ProviderPool> buildWith) {
     Objects.requireNonNull(builder, "builder");
+    Objects.requireNonNull(buildWith, "buildWith");
     PoolView view = new PoolView(operation, genAiProviders, models);
     List<RequestTracker.Sink> sinks = new ArrayList<>(2);
     PoolInstruments instruments = null;
@@ -117,7 +134,7 @@ public final class LlmPoolTelemetry {
     }
     ProviderPool pool;
     try {
-      pool = builder.build();
+      pool = Objects.requireNonNull(buildWith.apply(builder), "buildWith returned null");
     } catch (RuntimeException e) {
       if (instruments != null) {
         instruments.close();

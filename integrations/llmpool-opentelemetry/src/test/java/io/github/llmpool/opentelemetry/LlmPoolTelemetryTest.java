@@ -430,6 +430,33 @@ class LlmPoolTelemetryTest {
   }
 
   @Test
+  void onePoolBoundToMicrometerAndOpenTelemetryRecordsTheSameRequest() throws IOException {
+    FakeLlmServer a = server("a").usage(7, 3);
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    ProviderPool pool = LlmPoolTelemetry.builder(otel.sdk).build().build(
+        ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").build()),
+        b -> io.github.llmpool.micrometer.LlmPoolMetrics.bind(b, registry));
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+
+    HistogramPointData otelDuration = otel.histogram("gen_ai.client.operation.duration");
+    io.micrometer.core.instrument.Timer mmDuration = registry.get("gen_ai.client.operation.duration").timer();
+    assertEquals(1, otelDuration.getCount());
+    assertEquals(1, mmDuration.count());
+    for (io.micrometer.core.instrument.Tag t : mmDuration.getId().getTags()) {
+      assertEquals(t.getValue(), Otel.asText(otelDuration.getAttributes()).get(t.getKey()), t.getKey());
+    }
+    assertEquals(mmDuration.getId().getTags().size(), otelDuration.getAttributes().size(), "the same attributes");
+    assertEquals(7, otel.histogram("gen_ai.client.token.usage", "gen_ai.token.type", "input").getSum());
+    assertEquals(7, registry.get("gen_ai.client.token.usage").tag("gen_ai.token.type", "input").summary().totalAmount());
+    assertEquals(1, registry.get("llmpool.attempts").tag("provider", "a").counter().count());
+    assertEquals(1, otel.sum("llmpool.attempts", "provider", "a"));
+    assertEquals(2, otel.spans().size());
+    assertThrows(NullPointerException.class, () -> LlmPoolTelemetry.builder(otel.sdk).build()
+        .build(ProviderPool.builder().tier(a.provider().build()), b -> null));
+  }
+
+  @Test
   void badSettingsAreNamed() {
     LlmPoolTelemetry.Builder b = LlmPoolTelemetry.builder(otel.sdk);
     assertEquals("operation must not be blank but was ' '",
