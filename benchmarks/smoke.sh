@@ -12,8 +12,9 @@ cd "$(dirname "$0")"
 
 if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
   (cd .. && mvn -q -B install -DskipTests)
-  # MetricsBenchmark needs llmpool-micrometer: the integrations parent, the BOM and the module.
+  # MetricsBenchmark needs llmpool-micrometer: the integrations parent, the BOM, llmpool-telemetry and the module.
   (cd ../integrations && mvn -q -B install -DskipTests -N && mvn -q -B -f llmpool-bom/pom.xml install \
+    && mvn -q -B -f llmpool-telemetry/pom.xml install -DskipTests \
     && mvn -q -B -f llmpool-micrometer/pom.xml install -DskipTests)
 fi
 mvn -q -B package
