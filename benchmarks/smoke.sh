@@ -12,10 +12,11 @@ cd "$(dirname "$0")"
 
 if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
   (cd .. && mvn -q -B install -DskipTests)
-  # MetricsBenchmark needs llmpool-micrometer: with -am the integrations reactor also installs what
-  # it needs (the parent, the BOM, llmpool-testing and llmpool-build-checks for its tests' scope).
-  (cd ../integrations && mvn -q -B install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
-    -pl llmpool-micrometer -am)
+  # MetricsBenchmark needs llmpool-micrometer: the BOM (which the integrations' parent imports) first,
+  # then with -am the module and what it needs (the parent, llmpool-telemetry, and for its tests'
+  # scope llmpool-testing and llmpool-build-checks).
+  (cd ../integrations && mvn -q -B -f llmpool-bom/pom.xml install \
+    && mvn -q -B install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl llmpool-micrometer -am)
 fi
 mvn -q -B package
 

@@ -1,5 +1,8 @@
 package io.github.llmpool.micrometer;
 
+import io.github.llmpool.telemetry.RequestTracker;
+import io.github.llmpool.telemetry.TelemetryValues;
+import io.github.llmpool.telemetry.TrackedRequest;
 import io.github.llmpool.spi.AttemptEnd;
 import io.github.llmpool.spi.AttemptStart;
 import org.slf4j.Logger;
@@ -24,59 +27,59 @@ final class AuditSink implements RequestTracker.Sink {
   }
 
   @Override
-  public void requestEnded(Request r, AttemptStart last, AttemptEnd end) {
+  public void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {
     if (!log.isInfoEnabled()) {
       return;
     }
     log.info(line(r, end));
   }
 
-  static String line(Request r, AttemptEnd end) {
+  static String line(TrackedRequest r, AttemptEnd end) {
     StringBuilder b = new StringBuilder(256);
-    b.append("pool=").append(r.pool);
+    b.append("pool=").append(r.pool());
     b.append(" model=");
-    quoted(b, r.requestedModel);
+    quoted(b, r.requestedModel());
     b.append(" served=");
-    quoted(b, r.servedModel);
-    b.append(" outcome=").append(Tags.result(end));
+    quoted(b, r.servedModel().orElse(null));
+    b.append(" outcome=").append(TelemetryValues.result(end));
     int status = end.status().orElse(-1);
     b.append(" status=").append(status < 0 ? "-" : Integer.toString(status));
-    b.append(" error=").append(Tags.errorType(end));
-    b.append(" stream=").append(r.streaming);
-    b.append(" attempts=").append(r.attempts);
+    b.append(" error=").append(TelemetryValues.errorType(end));
+    b.append(" stream=").append(r.streaming());
+    b.append(" attempts=").append(r.attempts());
     b.append(" providers=");
-    for (int i = 0; i < r.attempts; i++) {
+    for (int i = 0; i < r.attempts(); i++) {
       if (i > 0) {
         b.append(',');
       }
-      b.append(r.providers[i]).append(':').append(r.statuses[i] < 0 ? "-" : Integer.toString(r.statuses[i]))
-          .append(':').append(r.results[i] == null ? "-" : r.results[i]);
+      b.append(r.provider(i)).append(':').append(r.status(i) < 0 ? "-" : Integer.toString(r.status(i)))
+          .append(':').append(r.result(i) == null ? "-" : r.result(i));
     }
     b.append(" tiers=");
-    for (int i = 0; i < r.attempts; i++) {
+    for (int i = 0; i < r.attempts(); i++) {
       if (i > 0) {
         b.append(',');
       }
-      b.append(r.tiers[i]);
+      b.append(r.tier(i));
     }
-    if (r.tokensReported) {
-      b.append(" tokens_in=").append(r.inputTokens).append(" tokens_out=").append(r.outputTokens)
-          .append(" tokens_cached=").append(r.cachedTokens).append(" tokens_reasoning=").append(r.reasoningTokens);
+    if (r.tokensReported()) {
+      b.append(" tokens_in=").append(r.inputTokens()).append(" tokens_out=").append(r.outputTokens())
+          .append(" tokens_cached=").append(r.cachedTokens()).append(" tokens_reasoning=").append(r.reasoningTokens());
     } else {
       b.append(" tokens_in=- tokens_out=- tokens_cached=- tokens_reasoning=-");
     }
-    long total = r.priorNanos + end.duration().toNanos();
+    long total = r.priorNanos() + end.duration().toNanos();
     b.append(" duration_ms=");
     millis(b, total);
     b.append(" ttft_ms=");
     if (end.timeToFirstToken().isPresent()) {
-      millis(b, r.priorNanos + end.timeToFirstToken().get().toNanos());
+      millis(b, r.priorNanos() + end.timeToFirstToken().get().toNanos());
     } else {
       b.append('-');
     }
     b.append(" body=").append(end.bodyEnd().map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).orElse("-"));
-    if (r.stop != null) {
-      b.append(" stop=").append(PoolMeters.exhaustedReason(r.stop));
+    if (r.stop().isPresent()) {
+      b.append(" stop=").append(TelemetryValues.exhaustedReason(r.stop().get()));
     }
     return b.toString();
   }

@@ -1,5 +1,6 @@
 package io.github.llmpool.micrometer;
 
+import io.github.llmpool.telemetry.RequestTracker;
 import io.github.llmpool.ProviderPool;
 import java.util.Objects;
 import org.slf4j.Logger;

@@ -1,11 +1,11 @@
 package io.github.llmpool.micrometer;
 
+import io.github.llmpool.telemetry.GenAiNaming;
+import io.github.llmpool.telemetry.RequestTracker;
 import io.github.llmpool.ProviderPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -160,8 +160,9 @@ public final class LlmPoolMetrics {
      * {@code *.openai.azure.com} is {@code azure.ai.openai}, {@code api.anthropic.com} is
      * {@code anthropic}, {@code api.groq.com} {@code groq}, {@code api.deepseek.com}
      * {@code deepseek}, {@code api.mistral.ai} {@code mistral_ai}, {@code api.x.ai} {@code x_ai},
-     * {@code generativelanguage.googleapis.com} {@code gcp.gemini}); any other host is
-     * {@code openai}, the API the pool speaks.
+     * {@code generativelanguage.googleapis.com} {@code gcp.gemini}; see
+     * {@code TelemetryValues.genAiProviderOf}); any other host is {@code openai}, the API the pool
+     * speaks.
      *
      * @param provider the provider's llmpool name
      * @param genAiProviderName the value, e.g. {@code ibm.watsonx.ai}
@@ -238,24 +239,5 @@ public final class LlmPoolMetrics {
       }
       return value;
     }
-  }
-
-  /** The default {@code gen_ai.provider.name} for a base URL host. */
-  static String genAiProviderOf(String host) {
-    String h = host.toLowerCase(Locale.ROOT);
-    if (h.equals("api.openai.com")) {
-      return "openai";
-    }
-    if (h.endsWith(".openai.azure.com")) {
-      return "azure.ai.openai";
-    }
-    for (List<String> e : List.of(List.of("api.anthropic.com", "anthropic"), List.of("api.groq.com", "groq"),
-        List.of("api.deepseek.com", "deepseek"), List.of("api.mistral.ai", "mistral_ai"), List.of("api.x.ai", "x_ai"),
-        List.of("generativelanguage.googleapis.com", "gcp.gemini"), List.of("api.perplexity.ai", "perplexity"))) {
-      if (h.equals(e.get(0))) {
-        return e.get(1);
-      }
-    }
-    return "openai";
   }
 }

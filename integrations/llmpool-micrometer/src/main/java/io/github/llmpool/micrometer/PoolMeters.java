@@ -1,5 +1,10 @@
 package io.github.llmpool.micrometer;
 
+import io.github.llmpool.telemetry.GenAiNaming;
+import io.github.llmpool.telemetry.ModelNames;
+import io.github.llmpool.telemetry.RequestTracker;
+import io.github.llmpool.telemetry.TelemetryValues;
+import io.github.llmpool.telemetry.TrackedRequest;
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.Provider;
@@ -35,13 +40,10 @@ import java.util.function.Function;
  */
 final class PoolMeters implements RequestTracker.Sink {
   /** gen_ai.client.token.usage and the token histograms: semantic conventions v1.41.0. */
-  static final double[] TOKEN_BUCKETS = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
-      16777216, 67108864};
+  static final double[] TOKEN_BUCKETS = TelemetryValues.TOKEN_BUCKETS.stream().mapToDouble(Double::doubleValue).toArray();
   /** gen_ai.client.operation.duration, time_to_first_chunk, time_per_output_chunk (seconds). */
-  static final double[] DURATION_BUCKETS = {0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48,
-      40.96, 81.92};
-  /** Most distinct model tag values per pool; further ones are tagged {@code other}. */
-  static final int MAX_MODEL_TAGS = 64;
+  static final double[] DURATION_BUCKETS = TelemetryValues.DURATION_BUCKETS.stream().mapToDouble(Double::doubleValue)
+      .toArray();
 
   static final String[] STATES = {"available", "evicted", "probing", "drained"};
 
@@ -56,7 +58,7 @@ final class PoolMeters implements RequestTracker.Sink {
   private volatile List<List<Provider>> tiersSeen;
   private volatile Map<String, ProviderInfo> providers = Map.of();
   private volatile Set<String> configuredModels = Set.of();
-  private final ConcurrentHashMap<String, String> modelTags = new ConcurrentHashMap<>();
+  private final ModelNames modelNames = new ModelNames();
   private final Object lock = new Object();
 
   // pool-level meters (registered at bind)
@@ -119,6 +121,7 @@ final class PoolMeters implements RequestTracker.Sink {
         }
       }
       this.configuredModels = Set.copyOf(models);
+      modelNames.configure(configuredModels);
       this.providers = Map.copyOf(next);
       this.tiersSeen = tiers;
     }
@@ -170,35 +173,9 @@ final class PoolMeters implements RequestTracker.Sink {
     return p == null ? Optional.empty() : p.snapshot().provider(name);
   }
 
-  /** A model name as a tag value: configured ones by name, at most {@link #MAX_MODEL_TAGS}, else {@code other}. */
+  /** A model name as a tag value: configured ones by name, at most {@link ModelNames#MAX}, else {@code other}. */
   String modelTag(String model) {
-    if (model == null) {
-      return Tags.NONE;
-    }
-    String t = modelTags.get(model);
-    if (t != null) {
-      return t;
-    }
-    Set<String> configured = configuredModels;
-    String tag = Tags.OTHER;
-    if (configured.contains(model)) {
-      tag = model;
-    } else {
-      for (String c : configured) { // a dated snapshot of a configured model: gpt-4o-mini-2024-07-18
-        if (model.startsWith(c + "-")) {
-          tag = model;
-          break;
-        }
-      }
-    }
-    if (tag == Tags.OTHER) {
-      return tag; // not cached: the set of unconfigured names is unbounded
-    }
-    if (modelTags.size() >= MAX_MODEL_TAGS) {
-      return Tags.OTHER;
-    }
-    modelTags.putIfAbsent(model, tag);
-    return tag;
+    return modelNames.value(model);
   }
 
   /** The model the attempt sent: the provider's override, else the caller's (bounded). */
@@ -209,7 +186,7 @@ final class PoolMeters implements RequestTracker.Sink {
   // ------------------------------------------------------------------ sink
 
   @Override
-  public void started(AttemptStart s, Boolean sameTier) {
+  public void started(TrackedRequest r, AttemptStart s, Boolean sameTier) {
     ProviderInfo info = providers().get(s.provider());
     if (sameTier != null && info != null) {
       (sameTier ? info.failoversSameTier : info.failoversOtherTier).increment();
@@ -217,12 +194,12 @@ final class PoolMeters implements RequestTracker.Sink {
   }
 
   @Override
-  public void attemptEnded(Request r, AttemptStart s, AttemptEnd e, TokenUsage usage) {
+  public void attemptEnded(TrackedRequest r, AttemptStart s, AttemptEnd e, TokenUsage usage) {
     ProviderInfo info = providers().get(s.provider());
     if (info == null) {
       return;
     }
-    String result = Tags.result(e);
+    String result = TelemetryValues.result(e);
     java.util.OptionalLong left = e.remainingRequests();
     if (left.isPresent()) {
       info.remainingRequests = left.getAsLong();
@@ -235,34 +212,34 @@ final class PoolMeters implements RequestTracker.Sink {
     m.count.increment();
     m.duration.record(e.duration().toNanos(), TimeUnit.NANOSECONDS);
     if (usage != null && usage.reported()) {
-      info.tokens(sentModel(info, r.requestedModel)).add(usage);
+      info.tokens(sentModel(info, r.requestedModel())).add(usage);
     }
   }
 
   @Override
-  public void requestEnded(Request r, AttemptStart last, AttemptEnd end) {
+  public void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {
     ProviderInfo info = providers().get(last.provider());
     if (info == null) {
       return;
     }
-    String requestModel = sentModel(info, r.requestedModel);
-    String responseModel = modelTag(r.servedModel);
-    String errorType = Tags.errorType(end);
+    String requestModel = sentModel(info, r.requestedModel());
+    String responseModel = modelTag(r.servedModel().orElse(null));
+    String errorType = TelemetryValues.errorType(end);
     GenAi g = info.genAi(requestModel, responseModel);
-    long total = r.priorNanos + end.duration().toNanos();
+    long total = r.priorNanos() + end.duration().toNanos();
     g.duration(errorType).record(total, TimeUnit.NANOSECONDS);
-    if (r.tokensReported) {
+    if (r.tokensReported()) {
       g.recordTokens(r);
     }
-    if (r.streaming && end.timeToFirstToken().isPresent() && end.bodyEnd().isPresent()) {
+    if (r.streaming() && end.timeToFirstToken().isPresent() && end.bodyEnd().isPresent()) {
       long ttft = end.timeToFirstToken().get().toNanos();
-      g.ttfc().record(r.priorNanos + ttft, TimeUnit.NANOSECONDS);
-      long chunks = r.outputTokens; // one output token per chunk: OpenAI-compatible streams send one or a few
+      g.ttfc().record(r.priorNanos() + ttft, TimeUnit.NANOSECONDS);
+      long chunks = r.outputTokens(); // one output token per chunk: OpenAI-compatible streams send one or a few
       if (chunks >= 2 && "none".equals(errorType)) {
         g.tpoc().record((end.duration().toNanos() - ttft) / (chunks - 1), TimeUnit.NANOSECONDS);
       }
     }
-    String outcome = Tags.result(end);
+    String outcome = TelemetryValues.result(end);
     ConcurrentHashMap<String, Counter> byOutcome = requests.get(requestModel);
     if (byOutcome == null) {
       byOutcome = requests.computeIfAbsent(requestModel, m -> new ConcurrentHashMap<>());
@@ -281,15 +258,15 @@ final class PoolMeters implements RequestTracker.Sink {
     Map<String, ProviderInfo> ps = providers();
     ProviderInfo info = ps.get(e.provider());
     if (e instanceof PoolEvent.Evicted x && info != null) {
-      info.counter("llmpool.evictions", "Evictions of the provider, by cause", "cause", Tags.outcome(x.cause()))
+      info.counter("llmpool.evictions", "Evictions of the provider, by cause", "cause", TelemetryValues.outcome(x.cause()))
           .increment();
     } else if (e instanceof PoolEvent.Retried x && info != null) {
       info.counter("llmpool.retries", "Attempts the pool retried on another provider, by the failed one's cause",
-          "cause", Tags.outcome(x.cause())).increment();
+          "cause", TelemetryValues.outcome(x.cause())).increment();
     } else if (e instanceof PoolEvent.Probing && info != null) {
       info.counter("llmpool.probes", "Probes of a provider whose eviction ended", null, null).increment();
     } else if (e instanceof PoolEvent.Exhausted x) {
-      String reason = exhaustedReason(x.reason());
+      String reason = TelemetryValues.exhaustedReason(x.reason());
       if ("retry_budget".equals(reason) && budgetRefusals != null) {
         budgetRefusals.increment();
       }
@@ -297,26 +274,6 @@ final class PoolMeters implements RequestTracker.Sink {
           .description("Requests the pool stopped trying before a success, by why")
           .tags("pool", poolName, "reason", k).register(registry)).increment();
     }
-  }
-
-  /** The core's stop reason as a tag value. */
-  static String exhaustedReason(String reason) {
-    if (reason == null) {
-      return "unknown";
-    }
-    if (reason.contains("retry budget")) {
-      return "retry_budget";
-    }
-    if (reason.startsWith("maxAttempts")) {
-      return "max_attempts";
-    }
-    if (reason.contains("cannot be replayed")) {
-      return "not_replayable";
-    }
-    if (reason.contains("no untried provider")) {
-      return "no_provider";
-    }
-    return "other";
   }
 
   private record AttemptKey(String result, int tier) {}
@@ -347,14 +304,10 @@ final class PoolMeters implements RequestTracker.Sink {
       this.name = p.name();
       this.baseUrl = p.baseUrl();
       this.model = p.model().orElse(null);
-      String host = p.baseUrl().getHost();
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
+      String host = TelemetryValues.serverAddress(p.baseUrl());
       this.address = host;
-      int port = p.baseUrl().getPort();
-      this.port = Integer.toString(port != -1 ? port : "https".equalsIgnoreCase(p.baseUrl().getScheme()) ? 443 : 80);
-      this.genAiProvider = genAiProviders.getOrDefault(name, LlmPoolMetrics.genAiProviderOf(host));
+      this.port = Integer.toString(TelemetryValues.serverPort(p.baseUrl()));
+      this.genAiProvider = genAiProviders.getOrDefault(name, TelemetryValues.genAiProviderOf(host));
       this.failoversSameTier = failovers("same_tier");
       this.failoversOtherTier = failovers("other_tier");
     }
@@ -379,11 +332,11 @@ final class PoolMeters implements RequestTracker.Sink {
         AttemptKey k = new AttemptKey(result, tier);
         t = byResult.computeIfAbsent(result, r -> new AttemptMeters(
             Counter.builder("llmpool.attempts").description("Attempts, by provider and how they ended")
-                .tags("pool", poolName, "provider", name, "tier", Tags.tier(k.tier), "outcome", k.result)
+                .tags("pool", poolName, "provider", name, "tier", TelemetryValues.tier(k.tier), "outcome", k.result)
                 .register(registry),
             Timer.builder("llmpool.attempt.duration")
                 .description("Attempt durations, from dispatch to the end of the body, by provider and outcome")
-                .tags("pool", poolName, "provider", name, "tier", Tags.tier(k.tier), "outcome", k.result)
+                .tags("pool", poolName, "provider", name, "tier", TelemetryValues.tier(k.tier), "outcome", k.result)
                 .register(registry)));
       }
       if (tier != lastTier) {
@@ -513,18 +466,18 @@ final class PoolMeters implements RequestTracker.Sink {
           .serviceLevelObjectives(TOKEN_BUCKETS).register(registry);
     }
 
-    void recordTokens(Request r) {
+    void recordTokens(TrackedRequest r) {
       if (outputTokens == null) {
         initTokens();
       }
-      inputTokens.record(r.inputTokens);
-      outputTokens.record(r.outputTokens);
+      inputTokens.record(r.inputTokens());
+      outputTokens.record(r.outputTokens());
       Counter[] u = usageCounters;
       if (u != null) {
-        u[0].increment(r.inputTokens);
-        u[1].increment(r.outputTokens);
-        u[2].increment(r.cachedTokens);
-        u[3].increment(r.reasoningTokens);
+        u[0].increment(r.inputTokens());
+        u[1].increment(r.outputTokens());
+        u[2].increment(r.cachedTokens());
+        u[3].increment(r.reasoningTokens());
       }
     }
 

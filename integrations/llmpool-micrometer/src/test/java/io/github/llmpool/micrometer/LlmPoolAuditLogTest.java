@@ -142,7 +142,8 @@ class LlmPoolAuditLogTest {
     StringBuilder b = new StringBuilder();
     AuditSink.quoted(b, null);
     assertEquals("-", b.toString());
-    Request r = new Request(io.github.llmpool.spi.AttemptStart.builder().pool("p").provider("a").build(), true);
+    io.github.llmpool.telemetry.TrackedRequest r = io.github.llmpool.telemetry.TrackedRequest.of(
+        io.github.llmpool.spi.AttemptStart.builder().pool("p").provider("a").build(), true);
     io.github.llmpool.spi.AttemptStart s = io.github.llmpool.spi.AttemptStart.builder().pool("p").provider("a").build();
     r.started(s);
     io.github.llmpool.spi.AttemptEnd e = io.github.llmpool.spi.AttemptEnd.builder(s)

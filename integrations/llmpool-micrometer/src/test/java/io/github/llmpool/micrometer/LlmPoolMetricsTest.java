@@ -1,5 +1,6 @@
 package io.github.llmpool.micrometer;
 
+import io.github.llmpool.telemetry.GenAiNaming;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -458,11 +459,11 @@ class LlmPoolMetricsTest {
 
   @Test
   void genAiProviderNameComesFromTheHostOrTheBinding() {
-    assertEquals("openai", LlmPoolMetrics.genAiProviderOf("api.openai.com"));
-    assertEquals("azure.ai.openai", LlmPoolMetrics.genAiProviderOf("my-res.openai.azure.com"));
-    assertEquals("gcp.gemini", LlmPoolMetrics.genAiProviderOf("generativelanguage.googleapis.com"));
-    assertEquals("groq", LlmPoolMetrics.genAiProviderOf("API.GROQ.COM"));
-    assertEquals("openai", LlmPoolMetrics.genAiProviderOf("127.0.0.1"));
+    assertEquals("openai", io.github.llmpool.telemetry.TelemetryValues.genAiProviderOf("api.openai.com"));
+    assertEquals("azure.ai.openai", io.github.llmpool.telemetry.TelemetryValues.genAiProviderOf("my-res.openai.azure.com"));
+    assertEquals("gcp.gemini", io.github.llmpool.telemetry.TelemetryValues.genAiProviderOf("generativelanguage.googleapis.com"));
+    assertEquals("groq", io.github.llmpool.telemetry.TelemetryValues.genAiProviderOf("API.GROQ.COM"));
+    assertEquals("openai", io.github.llmpool.telemetry.TelemetryValues.genAiProviderOf("127.0.0.1"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> LlmPoolMetrics.builder(registry).genAiProvider("a", " "));
     assertEquals("genAiProviderName must not be blank but was ' '", e.getMessage());

@@ -1,7 +1,7 @@
-package io.github.llmpool.micrometer;
+package io.github.llmpool.telemetry;
 
 /**
- * Which names of the OpenTelemetry GenAI client metrics {@link LlmPoolMetrics} registers. The
+ * Which names of the OpenTelemetry GenAI client metrics llmpool-micrometer and llmpool-opentelemetry register. The
  * conventions are being renamed while they are in development; both sets are supported so that a
  * dashboard can follow either, and {@link #CURRENT} is the default because it is what Spring AI and
  * LangChain4j emit today.

@@ -1,4 +1,4 @@
-package io.github.llmpool.micrometer;
+package io.github.llmpool.telemetry;
 
 import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolListener;
@@ -18,32 +18,64 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link AttemptStart#attempt()}); an attempt's {@link TokenUsage} is delivered just before its
  * {@link AttemptEnd}, on the same thread; {@code PoolEvent.Exhausted} is emitted on the call's
  * thread when the pool stops trying. So: attempt 1 opens a request (kept in a thread-local for
- * the attempts that follow); an attempt whose end leaves nothing to try ({@link Request#isLast})
+ * the attempts that follow); an attempt whose end leaves nothing to try ({@code isLast})
  * closes it; an attempt that failed before any answer closes it only if {@code Exhausted}
  * follows. A request refused before any attempt (a drained pool, every provider out under
  * fail-fast) makes no attempt and is not seen.
+ *
+ * <p>Register one tracker as all three hooks of a pool's builder:
+ * {@code builder.onAttempt(t).onEvent(t).onUsage(t)}. Thread-safe. This is support code shared by
+ * {@code llmpool-micrometer} and {@code llmpool-opentelemetry}, so that both group requests the
+ * same way; applications use those modules.
  */
-final class RequestTracker implements AttemptListener, PoolListener, UsageListener {
+public final class RequestTracker implements AttemptListener, PoolListener, UsageListener {
 
-  /** Where the tracker's findings go. Called on the threads of the hooks; must be thread-safe. */
-  interface Sink {
-    /** Attempt {@code s} was dispatched; {@code failover} is null for a first attempt, else whether it stays in its tier. */
-    default void started(AttemptStart s, Boolean sameTier) {}
+  /**
+   * Where the tracker's findings go. Called on the threads of the hooks; must be thread-safe.
+   * Every method does nothing by default.
+   */
+  public interface Sink {
+    /**
+     * Attempt {@code s} of {@code r} was dispatched ({@code r} already counts it).
+     *
+     * @param r its request
+     * @param s the attempt
+     * @param sameTier null for a request's first attempt; else whether this failover stays in the
+     *     previous attempt's tier
+     */
+    default void started(TrackedRequest r, AttemptStart s, Boolean sameTier) {}
 
-    /** Attempt {@code s} of {@code r} ended ({@code usage} null when it reported none). */
-    default void attemptEnded(Request r, AttemptStart s, AttemptEnd e, TokenUsage usage) {}
+    /**
+     * Attempt {@code s} of {@code r} ended ({@code r} already holds its status, result and tokens).
+     *
+     * @param r its request
+     * @param s the attempt
+     * @param e its end
+     * @param usage its usage, or null when it reported none
+     */
+    default void attemptEnded(TrackedRequest r, AttemptStart s, AttemptEnd e, TokenUsage usage) {}
 
-    /** Request {@code r} ended with attempt {@code last}. */
-    default void requestEnded(Request r, AttemptStart last, AttemptEnd end) {}
+    /**
+     * Request {@code r} ended with attempt {@code last} (after its {@link #attemptEnded}).
+     *
+     * @param r the request
+     * @param last its last attempt
+     * @param end that attempt's end
+     */
+    default void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {}
 
-    /** A pool event. */
+    /**
+     * A pool event (after the tracker used it).
+     *
+     * @param e the event
+     */
     default void event(PoolEvent e) {}
   }
 
   private final Sink[] sinks;
-  private final ConcurrentHashMap<AttemptStart, Request> open = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<AttemptStart, TrackedRequest> open = new ConcurrentHashMap<>();
   /** The request whose attempts run on this thread (the failover loop runs on the call's thread). */
-  private final ThreadLocal<Request> current = new ThreadLocal<>();
+  private final ThreadLocal<TrackedRequest> current = new ThreadLocal<>();
   /** The usage of the attempt ending on this thread, delivered just before its end. */
   private final ThreadLocal<TokenUsage> usage = new ThreadLocal<>();
   /** The last attempt of a request awaiting Exhausted, per thread. */
@@ -51,20 +83,26 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
 
   private final boolean keepAttempts;
 
-  /** {@code keepAttempts}: keep each attempt's provider, tier, status and result (the audit log lists them). */
-  RequestTracker(boolean keepAttempts, Sink... sinks) {
+  /**
+   * A tracker handing its findings to {@code sinks}, in order.
+   *
+   * @param keepAttempts whether each request keeps every attempt's provider, tier, status and
+   *     result ({@link TrackedRequest#provider(int)} and the like; an audit log lists them)
+   * @param sinks where the findings go
+   */
+  public RequestTracker(boolean keepAttempts, Sink... sinks) {
     this.keepAttempts = keepAttempts;
     this.sinks = sinks.clone();
   }
 
   @Override
   public void onStart(AttemptStart s) {
-    Request r = s.attempt() > 1 ? current.get() : null;
+    TrackedRequest r = s.attempt() > 1 ? current.get() : null;
     Boolean sameTier = null;
     if (r != null && !r.ended && r.pool.equals(s.pool()) && r.attempts == s.attempt() - 1) {
       sameTier = r.lastTier == s.tier();
     } else {
-      r = new Request(s, keepAttempts);
+      r = new TrackedRequest(s, keepAttempts);
     }
     Object[] a = awaiting.get();
     a[0] = null;
@@ -73,7 +111,7 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
     current.set(r);
     open.put(s, r);
     for (Sink k : sinks) {
-      k.started(s, sameTier);
+      k.started(r, s, sameTier);
     }
   }
 
@@ -85,7 +123,7 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
   @Override
   public void onEnd(AttemptEnd e) {
     AttemptStart s = e.start();
-    Request r = open.remove(s);
+    TrackedRequest r = open.remove(s);
     TokenUsage u = usage.get();
     if (u != null) {
       usage.set(null);
@@ -96,7 +134,7 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
     if (r == null) {
       return;
     }
-    if (Request.isLast(e)) {
+    if (TrackedRequest.isLast(e)) {
       r.ended(s, e, u);
       for (Sink k : sinks) {
         k.attemptEnded(r, s, e, u);
@@ -120,7 +158,7 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
   @Override
   public void onEvent(PoolEvent e) {
     if (e instanceof PoolEvent.Exhausted x) {
-      Request r = current.get();
+      TrackedRequest r = current.get();
       if (r != null && !r.ended) {
         r.stop = x.reason();
         Object[] a = awaiting.get();
@@ -138,7 +176,7 @@ final class RequestTracker implements AttemptListener, PoolListener, UsageListen
     }
   }
 
-  private void end(Request r, AttemptStart s, AttemptEnd e) {
+  private void end(TrackedRequest r, AttemptStart s, AttemptEnd e) {
     if (r.ended) {
       return;
     }

@@ -1,0 +1,328 @@
+package io.github.llmpool.telemetry;
+
+import io.github.llmpool.Outcome;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptStart;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * One logical request as the attempt hooks show it: its attempts in order, the tokens they
+ * reported and how the last one ended. Built by {@link RequestTracker} on the call's thread and
+ * handed to its {@link RequestTracker.Sink}s; read it only from the sink's callbacks (not
+ * thread-safe, and it changes until {@link RequestTracker.Sink#requestEnded}).
+ */
+public final class TrackedRequest {
+  final String pool;
+  final String requestedModel; // the caller's text: only ever mapped to a configured value or escaped
+  final boolean streaming;
+  int attempts;
+  /** The tier of the latest attempt (to tell a same-tier failover from a cross-tier one). */
+  int lastTier = -1;
+  /** Every attempt's provider, tier, status and result, kept only on request (null otherwise). */
+  String[] providers;
+  int[] tiers;
+  int[] statuses;
+  String[] results;
+  long priorNanos;
+  long inputTokens;
+  long outputTokens;
+  long cachedTokens;
+  long reasoningTokens;
+  boolean tokensReported;
+  String servedModel;
+  /** The last attempt ended retryable before a response: the request ends at Exhausted or goes on. */
+  boolean awaitingNext;
+  String stop;
+  boolean ended;
+  /** A sink's own per-request state (one slot per sink index), e.g. a span. */
+  Object[] attachments;
+
+  TrackedRequest(AttemptStart first, boolean keepAttempts) {
+    if (keepAttempts) {
+      providers = new String[2];
+      tiers = new int[2];
+      statuses = new int[2];
+      results = new String[2];
+    }
+    this.pool = first.pool();
+    this.requestedModel = first.requestedModel().orElse(null);
+    this.streaming = first.streaming();
+  }
+
+  /**
+   * A request as the tracker would build it from its first attempt, for tests of a sink.
+   *
+   * @param first the first attempt
+   * @param keepAttempts whether to keep each attempt's provider, tier, status and result
+   * @return a new request with no attempt counted yet
+   */
+  public static TrackedRequest of(AttemptStart first, boolean keepAttempts) {
+    return new TrackedRequest(first, keepAttempts);
+  }
+
+  /**
+   * The pool's name.
+   *
+   * @return the name
+   */
+  public String pool() {
+    return pool;
+  }
+
+  /**
+   * The model the caller's body named: caller text, never to be used as an attribute or tag value
+   * unmapped (see {@link ModelNames}).
+   *
+   * @return the model, or null if the body named none
+   */
+  public String requestedModel() {
+    return requestedModel;
+  }
+
+  /**
+   * Whether the caller asked for a stream.
+   *
+   * @return whether it did
+   */
+  public boolean streaming() {
+    return streaming;
+  }
+
+  /**
+   * The attempts so far.
+   *
+   * @return the count, from 1
+   */
+  public int attempts() {
+    return attempts;
+  }
+
+  /**
+   * The provider of attempt {@code i}, when the tracker keeps attempts.
+   *
+   * @param i the attempt's index, from 0
+   * @return its provider
+   * @throws IllegalStateException if the tracker keeps no attempts
+   */
+  public String provider(int i) {
+    return kept()[i];
+  }
+
+  /**
+   * The tier of attempt {@code i}, when the tracker keeps attempts.
+   *
+   * @param i the attempt's index, from 0
+   * @return its tier
+   * @throws IllegalStateException if the tracker keeps no attempts
+   */
+  public int tier(int i) {
+    kept();
+    return tiers[i];
+  }
+
+  /**
+   * The HTTP status of attempt {@code i}, when the tracker keeps attempts.
+   *
+   * @param i the attempt's index, from 0
+   * @return its status, or -1 without a response
+   * @throws IllegalStateException if the tracker keeps no attempts
+   */
+  public int status(int i) {
+    kept();
+    return statuses[i];
+  }
+
+  /**
+   * How attempt {@code i} ended ({@link TelemetryValues#result}), when the tracker keeps attempts.
+   *
+   * @param i the attempt's index, from 0
+   * @return its result, or null while it runs
+   * @throws IllegalStateException if the tracker keeps no attempts
+   */
+  public String result(int i) {
+    kept();
+    return results[i];
+  }
+
+  private String[] kept() {
+    if (providers == null) {
+      throw new IllegalStateException("the tracker keeps no attempts (RequestTracker keepAttempts=false)");
+    }
+    return providers;
+  }
+
+  /**
+   * The summed durations of the attempts that ended before the last one.
+   *
+   * @return nanoseconds
+   */
+  public long priorNanos() {
+    return priorNanos;
+  }
+
+  /**
+   * Input (prompt) tokens summed over the attempts.
+   *
+   * @return the count
+   */
+  public long inputTokens() {
+    return inputTokens;
+  }
+
+  /**
+   * Output (completion) tokens summed over the attempts.
+   *
+   * @return the count
+   */
+  public long outputTokens() {
+    return outputTokens;
+  }
+
+  /**
+   * Cached input tokens summed over the attempts (part of the input).
+   *
+   * @return the count
+   */
+  public long cachedTokens() {
+    return cachedTokens;
+  }
+
+  /**
+   * Reasoning tokens summed over the attempts (part of the output).
+   *
+   * @return the count
+   */
+  public long reasoningTokens() {
+    return reasoningTokens;
+  }
+
+  /**
+   * Whether any attempt reported token usage.
+   *
+   * @return whether one did
+   */
+  public boolean tokensReported() {
+    return tokensReported;
+  }
+
+  /**
+   * The model the (latest) response named.
+   *
+   * @return it, if one did
+   */
+  public Optional<String> servedModel() {
+    return Optional.ofNullable(servedModel);
+  }
+
+  /**
+   * Why the pool stopped trying, from {@code PoolEvent.Exhausted} (see
+   * {@link TelemetryValues#exhaustedReason}).
+   *
+   * @return the reason text, if the pool gave up
+   */
+  public Optional<String> stop() {
+    return Optional.ofNullable(stop);
+  }
+
+  /**
+   * The object a sink attached to this request ({@link #attach}).
+   *
+   * @param slot the sink's slot, from 0
+   * @return the object, or null
+   */
+  public Object attachment(int slot) {
+    return attachments == null || slot >= attachments.length ? null : attachments[slot];
+  }
+
+  /**
+   * Attaches a sink's own state to this request (a span, for example), read back with
+   * {@link #attachment}.
+   *
+   * @param slot the sink's slot, from 0 (a sink uses its own fixed one)
+   * @param value the object
+   */
+  public void attach(int slot, Object value) {
+    if (attachments == null) {
+      attachments = new Object[Math.max(slot + 1, 1)];
+    } else if (slot >= attachments.length) {
+      attachments = Arrays.copyOf(attachments, slot + 1);
+    }
+    attachments[slot] = value;
+  }
+
+  /**
+   * Counts attempt {@code s} as this request's next one. The tracker calls it; tests of a sink
+   * may too.
+   *
+   * @param s the attempt
+   */
+  public void started(AttemptStart s) {
+    lastTier = s.tier();
+    if (providers == null) {
+      attempts++;
+      awaitingNext = false;
+      return;
+    }
+    if (attempts == providers.length) {
+      providers = Arrays.copyOf(providers, attempts * 2);
+      tiers = Arrays.copyOf(tiers, attempts * 2);
+      statuses = Arrays.copyOf(statuses, attempts * 2);
+      results = Arrays.copyOf(results, attempts * 2);
+    }
+    providers[attempts] = s.provider();
+    tiers[attempts] = s.tier();
+    statuses[attempts] = -1;
+    results[attempts] = null;
+    attempts++;
+    awaitingNext = false;
+  }
+
+  /**
+   * Records the end of attempt {@code s}: its status and result, and its usage. The tracker calls
+   * it; tests of a sink may too.
+   *
+   * @param s the attempt
+   * @param e its end
+   * @param usage its usage, or null
+   */
+  public void ended(AttemptStart s, AttemptEnd e, TokenUsage usage) {
+    int i = Math.min(s.attempt(), attempts) - 1;
+    if (i >= 0 && providers != null) {
+      statuses[i] = e.status().orElse(-1);
+      results[i] = TelemetryValues.result(e);
+    }
+    if (usage != null && usage.reported()) {
+      tokensReported = true;
+      inputTokens += usage.tokens().prompt();
+      outputTokens += usage.tokens().completion();
+      cachedTokens += usage.tokens().cached();
+      reasoningTokens += usage.tokens().reasoning();
+    }
+    if (usage != null && usage.servedModel().isPresent()) {
+      servedModel = usage.servedModel().get();
+    }
+  }
+
+  /** Whether {@code e} ends the logical request (see {@link RequestTracker}). */
+  static boolean isLast(AttemptEnd e) {
+    if (e.outcome().isEmpty()) {
+      return true; // cancelled: nothing follows
+    }
+    Outcome o = e.outcome().get();
+    if (!o.retryable()) {
+      return true;
+    }
+    if (e.bodyEnd().isPresent()) {
+      return e.bodyEnd().get() != TokenUsage.End.DISCARDED; // a retryable answer handed to the caller
+    }
+    return false; // failed before a response: decided by the next start or by Exhausted
+  }
+
+  @Override
+  public String toString() {
+    return "TrackedRequest{pool=" + pool + ", attempts=" + attempts + (streaming ? ", streaming" : "")
+        + (ended ? ", ended" : "") + "}";
+  }
+}

@@ -1,0 +1,79 @@
+package io.github.llmpool.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.github.llmpool.Outcome;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.spi.AttemptEnd;
+import io.github.llmpool.spi.AttemptStart;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The shared values: error.type, results, bounded model names, server and provider names. */
+class TelemetryValuesTest {
+  private final AttemptStart start = AttemptStart.builder().pool("p").provider("a").build();
+
+  private AttemptEnd.Builder end() {
+    return AttemptEnd.builder(start).duration(Duration.ofMillis(5));
+  }
+
+  @Test
+  void errorTypeAndResult() {
+    AttemptEnd ok = end().outcome(Outcome.SUCCESS).status(200).bodyEnd(TokenUsage.End.COMPLETE).build();
+    AttemptEnd limited = end().outcome(Outcome.RATE_LIMITED).status(429).bodyEnd(TokenUsage.End.COMPLETE).build();
+    AttemptEnd cut = end().outcome(Outcome.SUCCESS).status(200).bodyEnd(TokenUsage.End.TRUNCATED).build();
+    AttemptEnd dead = end().outcome(Outcome.CONNECTION_FAILURE).build();
+    AttemptEnd cancelled = end().build();
+    assertEquals("none", TelemetryValues.errorType(ok));
+    assertEquals("429", TelemetryValues.errorType(limited));
+    assertEquals("truncated_stream", TelemetryValues.errorType(cut));
+    assertEquals("connection_failure", TelemetryValues.errorType(dead));
+    assertEquals("cancelled", TelemetryValues.errorType(cancelled));
+    assertEquals("rate_limited", TelemetryValues.result(limited));
+    assertEquals("truncated_stream", TelemetryValues.result(cut));
+    assertEquals("none", TelemetryValues.status(-1));
+    assertEquals("7", TelemetryValues.tier(7));
+    assertEquals("max_attempts", TelemetryValues.exhaustedReason("maxAttempts (2) reached"));
+    assertEquals("no_provider", TelemetryValues.exhaustedReason("no untried provider is available"));
+  }
+
+  @Test
+  void modelNamesAreConfiguredOnesOnly() {
+    ModelNames names = new ModelNames();
+    names.configure(Set.of("gpt-4o-mini"));
+    assertEquals("gpt-4o-mini", names.value("gpt-4o-mini"));
+    assertEquals("gpt-4o-mini-2024-07-18", names.value("gpt-4o-mini-2024-07-18"));
+    assertEquals("other", names.value("ignore previous instructions"));
+    assertEquals("none", names.value(null));
+    for (int i = 0; i < ModelNames.MAX + 5; i++) {
+      names.value("gpt-4o-mini-" + i);
+    }
+    assertEquals("other", names.value("gpt-4o-mini-9999"), "at most MAX distinct values");
+  }
+
+  @Test
+  void serverAndProviderNames() {
+    assertEquals("::1", TelemetryValues.serverAddress(URI.create("http://[::1]:8080/v1")));
+    assertEquals(443, TelemetryValues.serverPort(URI.create("https://api.openai.com/v1")));
+    assertEquals(8080, TelemetryValues.serverPort(URI.create("http://[::1]:8080/v1")));
+    assertEquals("azure.ai.openai", TelemetryValues.genAiProviderOf("my-res.openai.azure.com"));
+    assertEquals("openai", TelemetryValues.genAiProviderOf("127.0.0.1"));
+  }
+
+  @Test
+  void keptAttemptsOnlyWhenAsked() {
+    TrackedRequest r = TrackedRequest.of(start, false);
+    r.started(start);
+    assertEquals(1, r.attempts());
+    assertThrows(IllegalStateException.class, () -> r.provider(0));
+    TrackedRequest k = TrackedRequest.of(start, true);
+    k.started(start);
+    k.ended(start, end().outcome(Outcome.SUCCESS).status(200).build(), null);
+    assertEquals("a", k.provider(0));
+    assertEquals(200, k.status(0));
+    assertEquals("success", k.result(0));
+  }
+}
