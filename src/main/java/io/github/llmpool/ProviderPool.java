@@ -8,6 +8,7 @@ import io.github.llmpool.internal.engine.PoolCore;
 import io.github.llmpool.internal.okhttp.PoolInterceptor;
 import io.github.llmpool.internal.okhttp.RedirectGuard;
 import io.github.llmpool.spi.AttemptListener;
+import io.github.llmpool.spi.RequestListener;
 import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.spi.SharedState;
 import io.github.llmpool.internal.okhttp.Clients;
@@ -54,7 +55,7 @@ import java.util.function.Function;
  * and the kill switch takes a provider, a tier or the whole pool out of rotation and puts it
  * back ({@link #drain(String)}, {@link #drainTier(int)}, {@link #drainAll()} and their
  * {@code resume} counterparts). Metrics and tracing hook in through {@link Builder#onUsage},
- * {@link Builder#onEvent} and {@link Builder#onAttempt}, tagged with {@link #name()}; instances of
+ * {@link Builder#onEvent}, {@link Builder#onAttempt} and {@link Builder#onRequest}, tagged with {@link #name()}; instances of
  * one pool on several machines share evictions through {@link Builder#sharedState}.
  *
  * <p>Thread-safe. The routing snapshot is immutable and replaced atomically by {@link #update}.
@@ -93,7 +94,7 @@ public final class ProviderPool {
     PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
         b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners, b.sharedState,
         b.failOnTruncatedStream,
-        b.virtualHost, VIRTUAL_PREFIX);
+        b.virtualHost, VIRTUAL_PREFIX, b.requestListeners);
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
     this.interceptor = new PoolInterceptor(core);
@@ -423,6 +424,7 @@ public final class ProviderPool {
     private final List<UsageListener> usageListeners = new ArrayList<>();
     private final List<PoolListener> poolListeners = new ArrayList<>();
     private final List<AttemptListener> attemptListeners = new ArrayList<>();
+    private final List<RequestListener> requestListeners = new ArrayList<>();
     private SharedState sharedState = SharedState.LOCAL_ONLY;
     private Ticker ticker = Ticker.system();
     private RandomSource random = RandomSource.threadLocal();
@@ -533,6 +535,23 @@ public final class ProviderPool {
      */
     public Builder onAttempt(AttemptListener listener) {
       attemptListeners.add(Objects.requireNonNull(listener, "onAttempt"));
+      return this;
+    }
+
+    /**
+     * Adds hooks called when each logical request begins ({@link RequestListener#onStart}, before
+     * a provider is chosen) and exactly once when it ends ({@link RequestListener#onEnd}: at the
+     * end or close of the final body, or when the call throws, a request refused before any
+     * attempt included), for request-level metrics, spans and audit logs; the request's id ties
+     * its attempts to it ({@link io.github.llmpool.spi.AttemptStart#requestId()}). Default: none;
+     * while none is registered no start or end value is built. May be called several times: every
+     * listener gets every call, in registration order, and one that throws is logged (by class
+     * and origin, never its message) without keeping the others from it.
+     *
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder onRequest(RequestListener listener) {
+      requestListeners.add(Objects.requireNonNull(listener, "onRequest"));
       return this;
     }
 

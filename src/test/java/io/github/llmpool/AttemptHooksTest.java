@@ -83,8 +83,8 @@ class AttemptHooksTest {
     assertEquals(Optional.of(Duration.ofMillis(250)), e.timeToHeaders());
     assertEquals(Optional.of(Duration.ofMillis(250)), e.timeToFirstToken());
     assertEquals(Duration.ofMillis(250), e.duration());
-    assertEquals("AttemptStart{pool=chat, provider=a, tier=0, attempt=1}", s.toString());
-    assertEquals("AttemptEnd{AttemptStart{pool=chat, provider=a, tier=0, attempt=1}, outcome=SUCCESS, status=200,"
+    assertEquals("AttemptStart{pool=chat, request=1, provider=a, tier=0, attempt=1}", s.toString());
+    assertEquals("AttemptEnd{AttemptStart{pool=chat, request=1, provider=a, tier=0, attempt=1}, outcome=SUCCESS, status=200,"
         + " duration=PT0.25S, body=COMPLETE}", e.toString());
   }
 

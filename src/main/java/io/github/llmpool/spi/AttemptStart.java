@@ -18,8 +18,10 @@ public final class AttemptStart {
   private final boolean probe;
   private final String requestedModel;
   private final boolean streaming;
+  private final long requestId;
 
   private AttemptStart(Builder b) {
+    this.requestId = b.requestId;
     this.pool = b.pool;
     this.provider = b.provider;
     this.tier = b.tier;
@@ -69,9 +71,19 @@ public final class AttemptStart {
     return streaming;
   }
 
+  /**
+   * The id of the logical request this attempt belongs to: the {@link RequestStart#id()} given to
+   * {@link RequestListener#onStart}, the same for every attempt of one request, unique within the
+   * pool instance (from 1); 0 when not known (a value built by a test without one).
+   */
+  public long requestId() {
+    return requestId;
+  }
+
   @Override
   public String toString() {
-    return "AttemptStart{pool=" + pool + ", provider=" + provider + ", tier=" + tier + ", attempt=" + attempt
+    return "AttemptStart{pool=" + pool + ", request=" + requestId + ", provider=" + provider + ", tier=" + tier
+        + ", attempt=" + attempt
         + (probe ? ", probe" : "") + (streaming ? ", streaming" : "") + "}";
   }
 
@@ -84,8 +96,22 @@ public final class AttemptStart {
     private boolean probe;
     private String requestedModel;
     private boolean streaming;
+    private long requestId;
 
     private Builder() {}
+
+    /**
+     * The id of the attempt's request. Default 0 (unknown).
+     *
+     * @throws IllegalArgumentException if negative ({@code requestId must be >= 0 but was -1})
+     */
+    public Builder requestId(long id) {
+      if (id < 0) {
+        throw new IllegalArgumentException("requestId must be >= 0 but was " + id);
+      }
+      this.requestId = id;
+      return this;
+    }
 
     /**
      * The pool's name. Required.

@@ -527,7 +527,7 @@ class SecurityTest {
     assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider anthropic drained (0 in flight)"), logged);
     assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] pool drained: every request is refused"), logged);
     assertTrue(logged.contains("INFO io.github.llmpool - llmpool[shared] provider azure resumed"), logged);
-    assertTrue(seen.contains("start AttemptStart{pool=shared, provider=azure") && seen.contains("end AttemptEnd{")
+    assertTrue(seen.contains("start AttemptStart{pool=shared, request=") && seen.contains(", provider=azure") && seen.contains("end AttemptEnd{")
         && seen.contains("shared SharedEviction{pool=shared, provider=azure"), seen);
     assertTrue(seen.contains("pool 'shared' is drained"), seen);
     assertTrue(seen.contains("AttemptsExhaustedException") && seen.contains("NoProviderAvailableException")

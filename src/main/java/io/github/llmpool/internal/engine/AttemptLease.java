@@ -46,6 +46,8 @@ public final class AttemptLease {
   private volatile long remainingTokens = -1;
   /** Attempt hooks: what onStart was given, or null when no hook is registered. */
   private final AttemptStart started;
+  /** The request this attempt's body ends, once it is the one the caller gets; null otherwise or without hooks. */
+  private volatile RequestHook endsRequest;
 
   private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel,
       AttemptStart started) {
@@ -61,14 +63,29 @@ public final class AttemptLease {
   /** Dispatches an attempt: +1 in flight, +1 request; tells the attempt hooks, if any. */
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming) {
+    return dispatch(core, slot, attempt, probe, now, requestedModel, streaming, null);
+  }
+
+  /** As above, for the request {@code request} (null: no hook registered). */
+  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
+      String requestedModel, boolean streaming, RequestHook request) {
     slot.state.dispatch(now);
     AttemptStart started = core.hasAttemptListeners()
-        ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming) : null;
+        ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
+        : null;
     return new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
   }
 
   public Slot slot() {
     return slot;
+  }
+
+  /**
+   * This attempt's response is the one the caller gets: the end of its body ends {@code request}
+   * (null: nothing to tell). Set before the response leaves the pool.
+   */
+  public void endsRequest(RequestHook request) {
+    this.endsRequest = request;
   }
 
   public boolean probe() {
@@ -215,6 +232,10 @@ public final class AttemptLease {
     // Attempt hooks (no-op without): the verdict is the body's failure for a failed 2xx body, else the headers'.
     core.attemptEnded(started, ok2xx && bodyFailed ? bodyFailure : outcome, code, duration,
         headersAt >= 0 ? headersAt - start : -1, ttft, end, remainingRequests, remainingTokens);
+    RequestHook request = endsRequest;
+    if (request != null) { // request hooks, after the last attempt's
+      request.answered(code, end, bodyFailed && bodyFailure == null, attempt, now);
+    }
   }
 
   /**

@@ -29,6 +29,9 @@ import io.github.llmpool.internal.route.Router;
 import io.github.llmpool.spi.AttemptEnd;
 import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.RequestEnd;
+import io.github.llmpool.spi.RequestListener;
+import io.github.llmpool.spi.RequestStart;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
@@ -58,6 +61,7 @@ public final class PoolCore {
    * @param usageListeners every usage listener, in registration order (copied)
    * @param poolListeners every event listener, in registration order (copied)
    * @param attemptListeners every attempt hook, in registration order (copied)
+   * @param requestListeners every request hook, in registration order (copied)
    * @param sharedState what the pool shares with other instances of it ({@link SharedState#LOCAL_ONLY}: nothing)
    */
   public record Settings(
@@ -75,13 +79,24 @@ public final class PoolCore {
       SharedState sharedState,
       boolean failOnTruncatedStream,
       String virtualHost,
-      String virtualPrefix) {
+      String virtualPrefix,
+      List<RequestListener> requestListeners) {
     public Settings {
       Objects.requireNonNull(name, "name");
+      requestListeners = List.copyOf(requestListeners);
       usageListeners = List.copyOf(usageListeners);
       poolListeners = List.copyOf(poolListeners);
       attemptListeners = List.copyOf(attemptListeners);
       Objects.requireNonNull(sharedState, "sharedState");
+    }
+
+    /** As above, without request hooks. */
+    public Settings(String name, Ticker ticker, RandomSource random, Health health, RetryPolicy retry,
+        OutcomeClassifier classifier, AllEvictedPolicy allEvictedPolicy, LatencyModel latency,
+        List<UsageListener> usageListeners, List<PoolListener> poolListeners, List<AttemptListener> attemptListeners,
+        SharedState sharedState, boolean failOnTruncatedStream, String virtualHost, String virtualPrefix) {
+      this(name, ticker, random, health, retry, classifier, allEvictedPolicy, latency, usageListeners, poolListeners,
+          attemptListeners, sharedState, failOnTruncatedStream, virtualHost, virtualPrefix, List.of());
     }
   }
 
@@ -91,6 +106,10 @@ public final class PoolCore {
   private final UsageListener[] usageListeners;
   private final PoolListener[] poolListeners;
   private final AttemptListener[] attemptListeners;
+  private final RequestListener[] requestListeners;
+  /** Whether any attempt or request hook is registered (else no request gets an id or hook). */
+  private final boolean hooked;
+  private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
   private final RetryBudget budget;
   private final Object reconfigureLock = new Object();
   private final AffinityTable affinity; // null without session affinity
@@ -115,6 +134,8 @@ public final class PoolCore {
     this.usageListeners = settings.usageListeners().toArray(new UsageListener[0]);
     this.poolListeners = settings.poolListeners().toArray(new PoolListener[0]);
     this.attemptListeners = settings.attemptListeners().toArray(new AttemptListener[0]);
+    this.requestListeners = settings.requestListeners().toArray(new RequestListener[0]);
+    this.hooked = attemptListeners.length > 0 || requestListeners.length > 0;
     this.affinity = affinity;
     RetryPolicy r = settings.retry();
     this.budget = new RetryBudget(r.budgetRatio(), r.minRetriesPerSecond(), r.budgetWindow().toNanos());
@@ -624,6 +645,46 @@ public final class PoolCore {
     }
   }
 
+  // ------------------------------------------------------------------ request hooks
+
+  /**
+   * A logical request begins: returns its hook (an id for the attempt hooks; the start value,
+   * already given to every request hook), or null when no attempt or request hook is registered
+   * (nothing is built, no id is taken).
+   */
+  public RequestHook requestStarted(String requestedModel, boolean streaming) {
+    if (!hooked) {
+      return null;
+    }
+    long id = requestIds.incrementAndGet();
+    RequestListener[] ls = requestListeners;
+    if (ls.length == 0) {
+      return new RequestHook(this, id, null);
+    }
+    RequestStart start = RequestStart.builder().pool(name).id(id).requestedModel(requestedModel).streaming(streaming)
+        .startNanos(now()).build();
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onStart(start);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "RequestListener.onStart", i, ls.length);
+      }
+    }
+    return new RequestHook(this, id, start);
+  }
+
+  /** Tells every request hook that a request ended (called once per request by its {@link RequestHook}). */
+  void requestEnded(RequestEnd end) {
+    RequestListener[] ls = requestListeners;
+    for (int i = 0; i < ls.length; i++) {
+      try {
+        ls[i].onEnd(end);
+      } catch (RuntimeException | Error t) {
+        hookFailed(t, "RequestListener.onEnd", i, ls.length);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ attempt hooks
 
   /** Whether an attempt hook is registered (when none is, no start or end value is built). */
@@ -635,18 +696,19 @@ public final class PoolCore {
    * Tells every attempt hook that an attempt was dispatched; returns the start value to hand to
    * {@link #attemptEnded}, or null when no hook is registered (nothing is built).
    */
-  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, String requestedModel, boolean streaming) {
+  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, String requestedModel, boolean streaming,
+      long requestId) {
     AttemptListener[] ls = attemptListeners;
     if (ls.length == 0) {
       return null;
     }
     AttemptStart start = AttemptStart.builder().pool(name).provider(slot.name()).tier(slot.tier).attempt(attempt)
-        .probe(probe).requestedModel(requestedModel).streaming(streaming).build();
+        .probe(probe).requestedModel(requestedModel).streaming(streaming).requestId(requestId).build();
     for (int i = 0; i < ls.length; i++) {
       try {
         ls[i].onStart(start);
       } catch (RuntimeException | Error t) {
-        hookFailed(t, "onStart", i, ls.length);
+        hookFailed(t, "AttemptListener.onStart", i, ls.length);
       }
     }
     return start;
@@ -677,7 +739,7 @@ public final class PoolCore {
       try {
         ls[i].onEnd(end);
       } catch (RuntimeException | Error t) {
-        hookFailed(t, "onEnd", i, ls.length);
+        hookFailed(t, "AttemptListener.onEnd", i, ls.length);
       }
     }
   }
@@ -687,7 +749,7 @@ public final class PoolCore {
       throw (VirtualMachineError) t;
     }
     // no message: it may quote the requested model
-    log.warn("llmpool[{}] AttemptListener.{} threw {}; ignored (listener {} of {})", name, method, Failures.describe(t),
+    log.warn("llmpool[{}] {} threw {}; ignored (listener {} of {})", name, method, Failures.describe(t),
         i + 1, n);
   }
 

@@ -10,6 +10,7 @@ import io.github.llmpool.internal.health.RetryHints;
 import io.github.llmpool.internal.engine.AffinityTable;
 import io.github.llmpool.internal.engine.AttemptLease;
 import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.engine.RequestHook;
 import io.github.llmpool.internal.route.Slot;
 import io.github.llmpool.internal.route.Exclusion;
 import java.io.IOException;
@@ -154,20 +155,30 @@ final class LogicalCall implements Exclusion {
   private Response pending;
   private AttemptLease pendingLease;
 
+  /** The request and attempt hooks' view of this request; null while no hook is registered. */
+  private RequestHook hook;
+  /** The attempts dispatched so far (for the request hooks). */
+  private int dispatched;
+
   Response execute() throws IOException {
     try {
-      return loop();
+      RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+      hook = core.requestStarted(plan.requestedModel(), plan.streaming()); // null without hooks
+      return loop(plan);
     } catch (Throwable t) {
       // Whatever escapes the loop (a bug, an Error, a caller's cancel): the response held for the
       // caller is closed and its attempt finished, so no counter stays unbalanced and no
       // connection leaks.
       dropPending(core.now());
+      RequestHook h = hook;
+      if (h != null) { // after the last attempt's end (dropPending's discard)
+        h.threw(t, call.isCanceled() || Thread.currentThread().isInterrupted(), dispatched, core.now());
+      }
       throw t;
     }
   }
 
-  private Response loop() throws IOException {
-    RequestPlan plan = prepared != null ? prepared : RequestPlan.of(chain.request(), core.settings().virtualPrefix());
+  private Response loop(RequestPlan plan) throws IOException {
     // Session affinity: the first attempt goes to the key's remembered provider if it is eligible.
     AffinityTable sticky = core.affinity();
     String key = sticky == null ? null : AffinityView.key(sticky.spec(), plan);
@@ -229,7 +240,9 @@ final class LogicalCall implements Exclusion {
         throw e;
       }
 
-      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming());
+      AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming(),
+          hook);
+      dispatched = n;
       Response response = attempt(out, lease, slot, n, now, maxAttempts);
       if (response == null) {
         continue; // failed before a response; recorded
@@ -449,6 +462,9 @@ final class LogicalCall implements Exclusion {
    */
   private Response forCaller(Response r, io.github.llmpool.internal.route.Endpoint e, AttemptLease lease, boolean noRetry) {
     io.github.llmpool.internal.engine.Secrets secrets = core.secrets();
+    if (hook != null) {
+      lease.endsRequest(hook); // its body's end ends the request
+    }
     Response.Builder b = callerView(r, e, secrets, r.request() == sent ? sentUnsigned : null)
         .body(UsageTap.tap(r.body(), lease, call, deadline, r.header("Content-Encoding"), secrets, watch));
     if (noRetry) {

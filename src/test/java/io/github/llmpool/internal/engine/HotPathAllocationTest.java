@@ -49,13 +49,20 @@ class HotPathAllocationTest {
   void attemptHooksBuildNothingWhenNoneIsRegistered() {
     PoolCore core = Internals.core(pool(Strategy.POWER_OF_TWO_CHOICES));
     Slot slot = core.router().slot("a");
-    assertNull(core.attemptStarted(slot, 1, false, "m", false));
-    assertEquals(0, Allocation.measure(() -> core.attemptStarted(slot, 1, false, "m", false) == null
+    assertNull(core.attemptStarted(slot, 1, false, "m", false, 0));
+    assertEquals(0, Allocation.measure(() -> core.attemptStarted(slot, 1, false, "m", false, 0) == null
         ? Boolean.TRUE : Boolean.FALSE));
     assertEquals(0, Allocation.measure(() -> {
       core.attemptEnded(null, Outcome.SUCCESS, 200, 5, 1, 1, TokenUsage.End.COMPLETE);
       return Boolean.TRUE;
     }));
     assertSame(Boolean.TRUE, core.hasAttemptListeners() ? null : Boolean.TRUE);
+  }
+
+  @Test
+  void requestHooksBuildNothingWhenNoneIsRegistered() {
+    PoolCore core = Internals.core(pool(Strategy.POWER_OF_TWO_CHOICES));
+    assertNull(core.requestStarted("m", false));
+    assertEquals(0, Allocation.measure(() -> core.requestStarted("m", true) == null ? Boolean.TRUE : Boolean.FALSE));
   }
 }

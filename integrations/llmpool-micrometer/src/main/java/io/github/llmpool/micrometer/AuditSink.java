@@ -34,6 +34,7 @@ final class AuditSink implements RequestTracker.Sink {
     log.info(line(r, end));
   }
 
+  /** The line of {@code r}, whose last attempt ended as {@code end} (null: it made none). */
   static String line(TrackedRequest r, AttemptEnd end) {
     StringBuilder b = new StringBuilder(256);
     b.append("pool=").append(r.pool());
@@ -41,10 +42,10 @@ final class AuditSink implements RequestTracker.Sink {
     quoted(b, r.requestedModel());
     b.append(" served=");
     quoted(b, r.servedModel().orElse(null));
-    b.append(" outcome=").append(TelemetryValues.result(end));
-    int status = end.status().orElse(-1);
+    b.append(" outcome=").append(r.outcome(end));
+    int status = end == null ? -1 : end.status().orElse(-1);
     b.append(" status=").append(status < 0 ? "-" : Integer.toString(status));
-    b.append(" error=").append(TelemetryValues.errorType(end));
+    b.append(" error=").append(r.errorType(end));
     b.append(" stream=").append(r.streaming());
     b.append(" attempts=").append(r.attempts());
     b.append(" providers=");
@@ -68,18 +69,21 @@ final class AuditSink implements RequestTracker.Sink {
     } else {
       b.append(" tokens_in=- tokens_out=- tokens_cached=- tokens_reasoning=-");
     }
-    long total = r.priorNanos() + end.duration().toNanos();
+    long total = r.durationNanos(end);
     b.append(" duration_ms=");
     millis(b, total);
     b.append(" ttft_ms=");
-    if (end.timeToFirstToken().isPresent()) {
+    if (end != null && end.timeToFirstToken().isPresent()) {
       millis(b, r.priorNanos() + end.timeToFirstToken().get().toNanos());
     } else {
       b.append('-');
     }
-    b.append(" body=").append(end.bodyEnd().map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).orElse("-"));
+    b.append(" body=").append(end == null ? "-"
+        : end.bodyEnd().map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).orElse("-"));
     if (r.stop().isPresent()) {
       b.append(" stop=").append(TelemetryValues.exhaustedReason(r.stop().get()));
+    } else if (r.refused()) {
+      b.append(" stop=").append(TelemetryValues.refusedReason(r.end().get().reason().orElse(null)));
     }
     return b.toString();
   }

@@ -66,6 +66,6 @@ public final class LlmPoolAuditLog {
   public static ProviderPool.Builder configure(ProviderPool.Builder builder, Logger logger) {
     Objects.requireNonNull(builder, "builder");
     RequestTracker t = new RequestTracker(true, new AuditSink(Objects.requireNonNull(logger, "logger")));
-    return builder.onAttempt(t).onEvent(t).onUsage(t);
+    return builder.onRequest(t).onAttempt(t).onEvent(t).onUsage(t);
   }
 }

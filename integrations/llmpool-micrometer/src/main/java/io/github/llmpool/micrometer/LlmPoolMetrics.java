@@ -91,7 +91,7 @@ public final class LlmPoolMetrics {
     RequestTracker tracker = auditLog
         ? new RequestTracker(true, meters, new AuditSink(LlmPoolAuditLog.DEFAULT_LOGGER_NAME))
         : new RequestTracker(false, meters);
-    builder.onAttempt(tracker).onEvent(tracker).onUsage(tracker);
+    builder.onRequest(tracker).onAttempt(tracker).onEvent(tracker).onUsage(tracker);
     ProviderPool pool = builder.build();
     meters.bind(pool);
     return pool;

@@ -218,15 +218,20 @@ final class PoolMeters implements RequestTracker.Sink {
 
   @Override
   public void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {
+    String outcome = r.outcome(end);
+    if (last == null) { // refused before any attempt: no provider to tag a GenAI duration with
+      countRequest(sentModel(null, r.requestedModel()), outcome);
+      return;
+    }
     ProviderInfo info = providers().get(last.provider());
     if (info == null) {
       return;
     }
     String requestModel = sentModel(info, r.requestedModel());
     String responseModel = modelTag(r.servedModel().orElse(null));
-    String errorType = TelemetryValues.errorType(end);
+    String errorType = r.errorType(end);
     GenAi g = info.genAi(requestModel, responseModel);
-    long total = r.priorNanos() + end.duration().toNanos();
+    long total = r.durationNanos(end);
     g.duration(errorType).record(total, TimeUnit.NANOSECONDS);
     if (r.tokensReported()) {
       g.recordTokens(r);
@@ -239,7 +244,10 @@ final class PoolMeters implements RequestTracker.Sink {
         g.tpoc().record((end.duration().toNanos() - ttft) / (chunks - 1), TimeUnit.NANOSECONDS);
       }
     }
-    String outcome = TelemetryValues.result(end);
+    countRequest(requestModel, outcome);
+  }
+
+  private void countRequest(String requestModel, String outcome) {
     ConcurrentHashMap<String, Counter> byOutcome = requests.get(requestModel);
     if (byOutcome == null) {
       byOutcome = requests.computeIfAbsent(requestModel, m -> new ConcurrentHashMap<>());
@@ -247,7 +255,7 @@ final class PoolMeters implements RequestTracker.Sink {
     Counter c = byOutcome.get(outcome);
     if (c == null) {
       c = byOutcome.computeIfAbsent(outcome, o -> Counter.builder("llmpool.requests")
-          .description("Logical requests, by how the last attempt ended")
+          .description("Logical requests, by how they ended (refused: before any attempt)")
           .tags("pool", poolName, "model", requestModel, "outcome", o).register(registry));
     }
     c.increment();

@@ -100,6 +100,23 @@ class LlmPoolAuditLogTest {
   }
 
   @Test
+  void aDrainedPoolsRefusedCallIsOneLineWithNoAttempt() {
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
+    CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
+    ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().name("chat").tier(b.provider().build()), log)
+        .build();
+    pool.drainAll();
+
+    assertThrows(io.github.llmpool.NoProviderAvailableException.class,
+        () -> Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false));
+
+    assertEquals(List.of("INFO pool=chat model=\"gpt-4o-mini\" served=- outcome=refused status=- error=refused"
+        + " stream=false attempts=0 providers= tiers= tokens_in=- tokens_out=- tokens_cached=- tokens_reasoning=-"
+        + " duration_ms=X ttft_ms=- body=- stop=drained"), log.lines.stream().map(LlmPoolAuditLogTest::masked).toList());
+    assertFalse(log.lines.get(0).contains(b.apiKey()), "no key");
+  }
+
+  @Test
   void theCallersModelTextIsQuotedEscapedAndCut() throws IOException {
     FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
     CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);

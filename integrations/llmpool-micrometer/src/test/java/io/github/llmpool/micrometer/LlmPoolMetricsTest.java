@@ -276,6 +276,22 @@ class LlmPoolMetricsTest {
   }
 
   @Test
+  void aDrainedPoolsRefusedCallIsCountedAsARefusedRequestWithNoAttempt() {
+    FakeLlmServer a = ok("a");
+    ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
+        .tier(a.provider().model("gpt-4o-mini").build()), registry);
+    pool.drainAll();
+
+    assertThrows(io.github.llmpool.NoProviderAvailableException.class,
+        () -> Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false));
+
+    assertEquals(0, a.requestCount());
+    assertEquals(1, count("llmpool.requests", "pool", "chat", "model", "gpt-4o-mini", "outcome", "refused"));
+    assertTrue(registry.find("llmpool.attempts").meters().isEmpty(), "no attempt");
+    assertTrue(registry.find("gen_ai.client.operation.duration").meters().isEmpty(), "no provider to tag it with");
+  }
+
+  @Test
   void truncatedStreamIsAnErrorOfTheRequest() {
     String full = WireFixtures.text("openai-chat-stream-usage.sse");
     String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1)); // the first event only

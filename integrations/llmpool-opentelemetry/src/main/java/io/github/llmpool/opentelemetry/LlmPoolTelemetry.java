@@ -130,7 +130,7 @@ public final class LlmPoolTelemetry {
     }
     if (!sinks.isEmpty()) {
       RequestTracker tracker = new RequestTracker(false, sinks.toArray(new RequestTracker.Sink[0]));
-      builder.onAttempt(tracker).onEvent(tracker).onUsage(tracker);
+      builder.onRequest(tracker).onAttempt(tracker).onEvent(tracker).onUsage(tracker);
     }
     ProviderPool pool;
     try {

@@ -111,7 +111,7 @@ final class PoolInstruments implements RequestTracker.Sink {
     attempts = meter.counterBuilder("llmpool.attempts").setDescription("Attempts, by provider and how they ended").build();
     attemptDuration = seconds(meter, "llmpool.attempt.duration",
         "Attempt durations, from dispatch to the end of the body, by provider and outcome");
-    requests = meter.counterBuilder("llmpool.requests").setDescription("Logical requests, by how the last attempt ended")
+    requests = meter.counterBuilder("llmpool.requests").setDescription("Logical requests, by how they ended (refused: before any attempt)")
         .build();
     retries = meter.counterBuilder("llmpool.retries")
         .setDescription("Attempts the pool retried on another provider, by the failed one's cause").build();
@@ -255,15 +255,20 @@ final class PoolInstruments implements RequestTracker.Sink {
 
   @Override
   public void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {
+    String outcome = r.outcome(end);
+    if (last == null) { // refused before any attempt: no provider to tag a GenAI duration with
+      countRequest(view.sentModel(null, r.requestedModel()), outcome);
+      return;
+    }
     PoolView.Info info = view.provider(last.provider());
     if (info == null) {
       return;
     }
     String requestModel = view.sentModel(info, r.requestedModel());
     String responseModel = view.models.value(r.servedModel().orElse(null));
-    String errorType = TelemetryValues.errorType(end);
+    String errorType = r.errorType(end);
     GenAi g = genAi(info, requestModel, responseModel);
-    long total = r.priorNanos() + end.duration().toNanos();
+    long total = r.durationNanos(end);
     operationDuration.record(total / 1e9, g.withErrorType(errorType));
     if (r.tokensReported()) {
       inputTokens.record(r.inputTokens(), g.input);
@@ -283,8 +288,12 @@ final class PoolInstruments implements RequestTracker.Sink {
         timePerOutputChunk.record((end.duration().toNanos() - ttft) / 1e9 / (chunks - 1), g.base);
       }
     }
-    requests.add(1, eventAttributes.computeIfAbsent("requests\n" + requestModel + "\n" + TelemetryValues.result(end),
-        k -> Attributes.of(POOL, view.poolName, MODEL, requestModel, OUTCOME, TelemetryValues.result(end))));
+    countRequest(requestModel, outcome);
+  }
+
+  private void countRequest(String requestModel, String outcome) {
+    requests.add(1, eventAttributes.computeIfAbsent("requests\n" + requestModel + "\n" + outcome,
+        k -> Attributes.of(POOL, view.poolName, MODEL, requestModel, OUTCOME, outcome)));
   }
 
   @Override

@@ -23,9 +23,9 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 
 /**
- * The spans of one pool: a {@link RequestTracker.Sink} that opens a request span at a request's
- * first attempt (its parent: the context current on the calling thread) and a child span per
- * attempt, and ends them as the attempts and the request end.
+ * The spans of one pool: a {@link RequestTracker.Sink} that opens a request span when a request
+ * starts (its parent: the context current on the calling thread) and a child span per attempt,
+ * and ends them as the attempts and the request end (a refused request: a span with no child).
  */
 final class PoolSpans implements RequestTracker.Sink {
   static final AttributeKey<Boolean> REQUEST_STREAM = AttributeKey.booleanKey("gen_ai.request.stream");
@@ -66,26 +66,29 @@ final class PoolSpans implements RequestTracker.Sink {
   }
 
   @Override
+  public void requestStarted(TrackedRequest r) {
+    // On the calling thread, before any attempt: the request span opens under the caller's context.
+    String model = view.sentModel(null, r.requestedModel());
+    Context caller = Context.current();
+    Span request = tracer.spanBuilder(name(model)).setParent(caller).setSpanKind(kind)
+        .setAttribute(OPERATION, view.operation).setAttribute(REQUEST_MODEL, model)
+        .setAttribute(REQUEST_STREAM, r.streaming()).setAttribute(POOL, view.poolName).startSpan();
+    r.attach(REQUEST_SPAN, request);
+    r.attach(REQUEST_CONTEXT, caller.with(request));
+  }
+
+  @Override
   public void started(TrackedRequest r, AttemptStart s, Boolean sameTier) {
     PoolView.Info info = view.provider(s.provider());
     String model = view.sentModel(info, r.requestedModel());
-    Context parent;
-    if (sameTier == null) { // the request's first attempt: open the request span under the caller's context
-      Context caller = Context.current();
-      SpanBuilder b = tracer.spanBuilder(name(model)).setParent(caller).setSpanKind(kind)
-          .setAttribute(OPERATION, view.operation).setAttribute(REQUEST_MODEL, model)
-          .setAttribute(REQUEST_STREAM, r.streaming()).setAttribute(POOL, view.poolName);
-      if (info != null) {
-        b.setAttribute(GEN_AI_PROVIDER, info.genAiProvider);
-      }
-      Span request = b.startSpan();
-      parent = caller.with(request);
-      r.attach(REQUEST_SPAN, request);
-      r.attach(REQUEST_CONTEXT, parent);
-    } else {
-      parent = (Context) r.attachment(REQUEST_CONTEXT);
-      if (parent == null) {
-        return;
+    Context parent = (Context) r.attachment(REQUEST_CONTEXT);
+    if (parent == null) {
+      return;
+    }
+    if (sameTier == null && info != null) { // the first attempt names the request's provider
+      Span request = (Span) r.attachment(REQUEST_SPAN);
+      if (request != null) {
+        request.setAttribute(GEN_AI_PROVIDER, info.genAiProvider);
       }
     }
     SpanBuilder b = tracer.spanBuilder(name(model)).setParent(parent).setSpanKind(kind)
@@ -141,27 +144,33 @@ final class PoolSpans implements RequestTracker.Sink {
     }
     r.attach(REQUEST_SPAN, null);
     r.attach(REQUEST_CONTEXT, null);
-    PoolView.Info info = view.provider(last.provider());
-    String model = view.sentModel(info, r.requestedModel());
-    span.updateName(name(model));
-    span.setAttribute(REQUEST_MODEL, model);
-    span.setAttribute(PROVIDER, last.provider());
     span.setAttribute(ATTEMPTS, (long) r.attempts());
-    if (info != null) {
-      span.setAttribute(GEN_AI_PROVIDER, info.genAiProvider);
-      span.setAttribute(SERVER_ADDRESS, info.address);
-      span.setAttribute(SERVER_PORT, info.port);
+    if (last != null) {
+      PoolView.Info info = view.provider(last.provider());
+      String model = view.sentModel(info, r.requestedModel());
+      span.updateName(name(model));
+      span.setAttribute(REQUEST_MODEL, model);
+      span.setAttribute(PROVIDER, last.provider());
+      if (info != null) {
+        span.setAttribute(GEN_AI_PROVIDER, info.genAiProvider);
+        span.setAttribute(SERVER_ADDRESS, info.address);
+        span.setAttribute(SERVER_PORT, info.port);
+      }
     }
     r.servedModel().ifPresent(m -> span.setAttribute(RESPONSE_MODEL, view.models.value(m)));
     if (r.tokensReported()) {
       tokens(span, r.inputTokens(), r.outputTokens(), r.cachedTokens(), r.reasoningTokens());
     }
-    if (end.status().isPresent()) {
+    if (end != null && end.status().isPresent()) {
       span.setAttribute(HTTP_STATUS, (long) end.status().getAsInt());
     }
-    span.setAttribute(OUTCOME, TelemetryValues.result(end));
-    r.stop().ifPresent(stop -> span.setAttribute(STOP, TelemetryValues.exhaustedReason(stop)));
-    error(span, TelemetryValues.errorType(end));
+    span.setAttribute(OUTCOME, r.outcome(end));
+    if (r.stop().isPresent()) {
+      span.setAttribute(STOP, TelemetryValues.exhaustedReason(r.stop().get()));
+    } else if (r.refused()) {
+      span.setAttribute(STOP, TelemetryValues.refusedReason(r.end().get().reason().orElse(null)));
+    }
+    error(span, r.errorType(end));
     span.end();
   }
 

@@ -294,6 +294,57 @@ class LlmPoolTelemetryTest {
   }
 
   @Test
+  void aDrainedPoolsRefusedCallHasARequestSpanWithNoAttemptAndIsCounted() {
+    FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());
+    ProviderPool pool = bind(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").build()));
+    pool.drainAll();
+
+    assertThrows(io.github.llmpool.NoProviderAvailableException.class,
+        () -> underTestSpan(() -> Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false)));
+
+    SpanData test = otel.span("test");
+    List<SpanData> children = otel.childrenOf(test);
+    assertEquals(1, children.size(), otel.spans().toString());
+    SpanData request = children.get(0);
+    assertEquals(request, otel.requestSpan());
+    assertEquals("chat gpt-4o-mini", request.getName());
+    assertEquals(StatusCode.ERROR, request.getStatus().getStatusCode());
+    assertEquals(TelemetryValues.REFUSED, attr(request, AttributeKey.stringKey("error.type")));
+    assertEquals(TelemetryValues.REFUSED, attr(request, AttributeKey.stringKey("llmpool.outcome")));
+    assertEquals("drained", attr(request, AttributeKey.stringKey("llmpool.stop")));
+    assertEquals(0L, attr(request, AttributeKey.longKey("llmpool.attempts")));
+    assertEquals(List.of(), otel.childrenOf(request), "no attempt span");
+    assertEquals(0, a.requestCount());
+    assertEquals(1, otel.sum("llmpool.requests", "pool", "chat", "model", "gpt-4o-mini", "outcome", "refused"));
+    assertTrue(otel.find("llmpool.attempts").isEmpty(), "no attempt");
+  }
+
+  @Test
+  void aCallCancelledRightAfterAFailedConnectionEndsItsRequestSpan() {
+    FakeLlmServer dead = server("dead").down();
+    FakeLlmServer b = server("b").answerWith(r -> fixtureAnswer());
+    okhttp3.Call[] call = new okhttp3.Call[1];
+    ProviderPool pool = bind(ProviderPool.builder().name("chat")
+        .tier(dead.provider().model("gpt-4o-mini").build()).tier(b.provider().model("gpt-4o-mini").build())
+        .onAttempt(new io.github.llmpool.spi.AttemptListener() {
+          @Override
+          public void onEnd(io.github.llmpool.spi.AttemptEnd e) {
+            call[0].cancel(); // on the call's thread, between the failed attempt and the next
+          }
+        }));
+    call[0] = pool.newHttpClient().newCall(Calls.request(pool, "gpt-4o-mini", false));
+
+    assertThrows(IOException.class, () -> underTestSpan(() -> call[0].execute().close()));
+
+    SpanData request = otel.requestSpan();
+    assertEquals(otel.span("test").getSpanId(), request.getParentSpanId());
+    assertEquals(TelemetryValues.CANCELLED, attr(request, AttributeKey.stringKey("error.type")));
+    assertEquals(1L, attr(request, AttributeKey.longKey("llmpool.attempts")));
+    assertEquals(1, otel.childrenOf(request).size(), "the failed attempt's span");
+    assertEquals(0, b.requestCount(), "not failed over");
+  }
+
+  @Test
   void truncatedStreamIsAnErrorOfTheRequest() {
     String full = Calls.fixture("openai-chat-stream-usage.sse");
     String cut = full.substring(0, full.indexOf("data:", full.indexOf("data:") + 1)); // the first event only

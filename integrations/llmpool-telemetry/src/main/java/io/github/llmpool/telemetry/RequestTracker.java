@@ -7,34 +7,42 @@ import io.github.llmpool.UsageListener;
 import io.github.llmpool.spi.AttemptEnd;
 import io.github.llmpool.spi.AttemptListener;
 import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.RequestEnd;
+import io.github.llmpool.spi.RequestListener;
+import io.github.llmpool.spi.RequestStart;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Groups a pool's attempts into logical requests from the exported hooks alone, and hands each
- * attempt and each ended request to a {@link Sink}.
+ * request's start, each attempt and each ended request to a {@link Sink}.
  *
- * <p>What it relies on (the core's documented hook order): the attempts of one request are
- * dispatched one after the other on the thread that executes the call, numbered from 1
- * ({@link AttemptStart#attempt()}); an attempt's {@link TokenUsage} is delivered just before its
- * {@link AttemptEnd}, on the same thread; {@code PoolEvent.Exhausted} is emitted on the call's
- * thread when the pool stops trying. So: attempt 1 opens a request (kept in a thread-local for
- * the attempts that follow); an attempt whose end leaves nothing to try ({@code isLast})
- * closes it; an attempt that failed before any answer closes it only if {@code Exhausted}
- * follows. A request refused before any attempt (a drained pool, every provider out under
- * fail-fast) makes no attempt and is not seen.
+ * <p>The grouping is exact: the core's request hooks open and end each logical request
+ * ({@link RequestListener}, exactly one end per start, a request refused before any attempt and a
+ * cancelled one included), and every attempt names its request ({@link AttemptStart#requestId()}).
+ * Two things still come by the core's documented order: an attempt's {@link TokenUsage} is
+ * delivered just before its {@link AttemptEnd}, on the same thread; {@code PoolEvent.Exhausted}
+ * is emitted on the call's thread while its request runs (it gives {@link TrackedRequest#stop()}).
  *
- * <p>Register one tracker as all three hooks of a pool's builder:
- * {@code builder.onAttempt(t).onEvent(t).onUsage(t)}. Thread-safe. This is support code shared by
+ * <p>Register one tracker as all four hooks of a pool's builder:
+ * {@code builder.onRequest(t).onAttempt(t).onEvent(t).onUsage(t)} (attempts of a request the
+ * tracker did not see start are ignored). Thread-safe. This is support code shared by
  * {@code llmpool-micrometer} and {@code llmpool-opentelemetry}, so that both group requests the
  * same way; applications use those modules.
  */
-public final class RequestTracker implements AttemptListener, PoolListener, UsageListener {
+public final class RequestTracker implements RequestListener, AttemptListener, PoolListener, UsageListener {
 
   /**
    * Where the tracker's findings go. Called on the threads of the hooks; must be thread-safe.
    * Every method does nothing by default.
    */
   public interface Sink {
+    /**
+     * Request {@code r} began, on the calling thread, before any attempt.
+     *
+     * @param r the request, with no attempt yet
+     */
+    default void requestStarted(TrackedRequest r) {}
+
     /**
      * Attempt {@code s} of {@code r} was dispatched ({@code r} already counts it).
      *
@@ -56,11 +64,13 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
     default void attemptEnded(TrackedRequest r, AttemptStart s, AttemptEnd e, TokenUsage usage) {}
 
     /**
-     * Request {@code r} ended with attempt {@code last} (after its {@link #attemptEnded}).
+     * Request {@code r} ended ({@link TrackedRequest#end()}), after the {@link #attemptEnded} of
+     * its last attempt {@code last}; both are null for a request that made no attempt (refused:
+     * {@link TrackedRequest#attempts()} is 0).
      *
      * @param r the request
-     * @param last its last attempt
-     * @param end that attempt's end
+     * @param last its last attempt, or null
+     * @param end that attempt's end, or null
      */
     default void requestEnded(TrackedRequest r, AttemptStart last, AttemptEnd end) {}
 
@@ -73,13 +83,11 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
   }
 
   private final Sink[] sinks;
-  private final ConcurrentHashMap<AttemptStart, TrackedRequest> open = new ConcurrentHashMap<>();
-  /** The request whose attempts run on this thread (the failover loop runs on the call's thread). */
+  private final ConcurrentHashMap<Long, TrackedRequest> open = new ConcurrentHashMap<>();
+  /** The request running on this thread (the failover loop runs on the call's thread): for Exhausted. */
   private final ThreadLocal<TrackedRequest> current = new ThreadLocal<>();
   /** The usage of the attempt ending on this thread, delivered just before its end. */
   private final ThreadLocal<TokenUsage> usage = new ThreadLocal<>();
-  /** The last attempt of a request awaiting Exhausted, per thread. */
-  private final ThreadLocal<Object[]> awaiting = ThreadLocal.withInitial(() -> new Object[2]);
 
   private final boolean keepAttempts;
 
@@ -96,20 +104,28 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
   }
 
   @Override
-  public void onStart(AttemptStart s) {
-    TrackedRequest r = s.attempt() > 1 ? current.get() : null;
-    Boolean sameTier = null;
-    if (r != null && !r.ended && r.pool.equals(s.pool()) && r.attempts == s.attempt() - 1) {
-      sameTier = r.lastTier == s.tier();
-    } else {
-      r = new TrackedRequest(s, keepAttempts);
-    }
-    Object[] a = awaiting.get();
-    a[0] = null;
-    a[1] = null;
-    r.started(s);
+  public void onStart(RequestStart s) {
+    TrackedRequest r = new TrackedRequest(s, keepAttempts);
+    open.put(s.id(), r);
     current.set(r);
-    open.put(s, r);
+    for (Sink k : sinks) {
+      k.requestStarted(r);
+    }
+  }
+
+  @Override
+  public void onStart(AttemptStart s) {
+    TrackedRequest r = open.get(s.requestId());
+    if (r == null || r.ended) {
+      return;
+    }
+    Boolean sameTier = r.attempts == 0 ? null : r.lastTier == s.tier();
+    if (r.lastEnd != null) {
+      r.priorNanos += r.lastEnd.duration().toNanos();
+      r.lastEnd = null;
+    }
+    r.started(s);
+    r.lastStart = s;
     for (Sink k : sinks) {
       k.started(r, s, sameTier);
     }
@@ -123,7 +139,6 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
   @Override
   public void onEnd(AttemptEnd e) {
     AttemptStart s = e.start();
-    TrackedRequest r = open.remove(s);
     TokenUsage u = usage.get();
     if (u != null) {
       usage.set(null);
@@ -131,27 +146,34 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
         u = null; // not this attempt's (defensive: never seen with the core's order)
       }
     }
-    if (r == null) {
-      return;
-    }
-    if (TrackedRequest.isLast(e)) {
-      r.ended(s, e, u);
-      for (Sink k : sinks) {
-        k.attemptEnded(r, s, e, u);
-      }
-      end(r, s, e);
+    TrackedRequest r = open.get(s.requestId());
+    if (r == null || r.ended) {
       return;
     }
     r.ended(s, e, u);
-    r.priorNanos += e.duration().toNanos();
+    if (r.lastStart == s) {
+      r.lastEnd = e;
+    }
     for (Sink k : sinks) {
       k.attemptEnded(r, s, e, u);
     }
-    if (e.bodyEnd().isEmpty()) { // failed before any answer: Exhausted (same thread) would end the request
-      r.awaitingNext = true;
-      Object[] a = awaiting.get();
-      a[0] = r;
-      a[1] = e;
+  }
+
+  @Override
+  public void onEnd(RequestEnd e) {
+    TrackedRequest r = open.remove(e.start().id());
+    if (current.get() == r) {
+      current.remove();
+    }
+    if (r == null || r.ended) {
+      return;
+    }
+    r.ended = true;
+    r.end = e;
+    AttemptEnd last = r.lastEnd;
+    AttemptStart lastStart = last == null ? null : r.lastStart;
+    for (Sink k : sinks) {
+      k.requestEnded(r, lastStart, last);
     }
   }
 
@@ -161,31 +183,10 @@ public final class RequestTracker implements AttemptListener, PoolListener, Usag
       TrackedRequest r = current.get();
       if (r != null && !r.ended) {
         r.stop = x.reason();
-        Object[] a = awaiting.get();
-        if (a[0] == r && r.awaitingNext) {
-          AttemptEnd last = (AttemptEnd) a[1];
-          a[0] = null;
-          a[1] = null;
-          r.priorNanos -= last.duration().toNanos(); // counted as the last attempt, not a prior one
-          end(r, last.start(), last);
-        }
       }
     }
     for (Sink k : sinks) {
       k.event(e);
-    }
-  }
-
-  private void end(TrackedRequest r, AttemptStart s, AttemptEnd e) {
-    if (r.ended) {
-      return;
-    }
-    r.ended = true;
-    if (current.get() == r) {
-      current.set(null);
-    }
-    for (Sink k : sinks) {
-      k.requestEnded(r, s, e);
     }
   }
 }

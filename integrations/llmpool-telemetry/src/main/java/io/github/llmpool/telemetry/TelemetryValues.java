@@ -16,6 +16,9 @@ import java.util.Locale;
 public final class TelemetryValues {
   private TelemetryValues() {}
 
+  /** The outcome and {@code error.type} of a request the pool refused before any attempt: {@value}. */
+  public static final String REFUSED = "refused";
+
   /** The result of a call the caller gave up on. */
   public static final String CANCELLED = "cancelled";
   /** The result of a stream cut before its end. */
@@ -150,6 +153,19 @@ public final class TelemetryValues {
       return "no_provider";
     }
     return "other";
+  }
+
+  /**
+   * A bounded value for why the pool refused a request before any attempt
+   * ({@code RequestEnd.reason()}, the pool's own text): {@code drained} (the pool or every
+   * provider is drained), else {@code no_provider} (every provider evicted under fail-fast, or
+   * none with weight).
+   *
+   * @param reason the refusal's text, or null
+   * @return the value
+   */
+  public static String refusedReason(String reason) {
+    return reason != null && reason.contains("is drained") ? "drained" : "no_provider";
   }
 
   /**

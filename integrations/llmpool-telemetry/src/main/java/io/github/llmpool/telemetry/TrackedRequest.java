@@ -1,15 +1,16 @@
 package io.github.llmpool.telemetry;
 
-import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.spi.AttemptEnd;
 import io.github.llmpool.spi.AttemptStart;
+import io.github.llmpool.spi.RequestEnd;
+import io.github.llmpool.spi.RequestStart;
 import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * One logical request as the attempt hooks show it: its attempts in order, the tokens they
- * reported and how the last one ended. Built by {@link RequestTracker} on the call's thread and
+ * One logical request as the request and attempt hooks show it: its attempts in order, the tokens
+ * they reported, how the last one ended and how the request ended. Built by {@link RequestTracker} on the call's thread and
  * handed to its {@link RequestTracker.Sink}s; read it only from the sink's callbacks (not
  * thread-safe, and it changes until {@link RequestTracker.Sink#requestEnded}).
  */
@@ -32,23 +33,132 @@ public final class TrackedRequest {
   long reasoningTokens;
   boolean tokensReported;
   String servedModel;
-  /** The last attempt ended retryable before a response: the request ends at Exhausted or goes on. */
-  boolean awaitingNext;
+  /** The latest attempt, and its end once it ended (until the next attempt starts). */
+  AttemptStart lastStart;
+  AttemptEnd lastEnd;
+  /** How the request ended; null until it did (or for a request built from an attempt, in tests). */
+  RequestEnd end;
   String stop;
   boolean ended;
   /** A sink's own per-request state (one slot per sink index), e.g. a span. */
   Object[] attachments;
 
   TrackedRequest(AttemptStart first, boolean keepAttempts) {
+    this(first.pool(), first.requestedModel().orElse(null), first.streaming(), keepAttempts);
+  }
+
+  TrackedRequest(RequestStart start, boolean keepAttempts) {
+    this(start.pool(), start.requestedModel().orElse(null), start.streaming(), keepAttempts);
+  }
+
+  private TrackedRequest(String pool, String requestedModel, boolean streaming, boolean keepAttempts) {
     if (keepAttempts) {
       providers = new String[2];
       tiers = new int[2];
       statuses = new int[2];
       results = new String[2];
     }
-    this.pool = first.pool();
-    this.requestedModel = first.requestedModel().orElse(null);
-    this.streaming = first.streaming();
+    this.pool = pool;
+    this.requestedModel = requestedModel;
+    this.streaming = streaming;
+  }
+
+  /**
+   * A request as the tracker builds it from its start, for tests of a sink.
+   *
+   * @param start the request's start
+   * @param keepAttempts whether to keep each attempt's provider, tier, status and result
+   * @return a new request with no attempt counted yet
+   */
+  public static TrackedRequest of(RequestStart start, boolean keepAttempts) {
+    return new TrackedRequest(start, keepAttempts);
+  }
+
+  /**
+   * Marks this request ended as {@code end} says. The tracker calls it; tests of a sink may too.
+   *
+   * @param end how it ended
+   */
+  public void end(RequestEnd end) {
+    this.end = end;
+    this.ended = true;
+  }
+
+  /**
+   * How the request ended, once it did.
+   *
+   * @return its end, if it ended through the request hooks
+   */
+  public Optional<RequestEnd> end() {
+    return Optional.ofNullable(end);
+  }
+
+  /**
+   * Whether the pool refused the request before any attempt ({@link RequestEnd.Result#REFUSED}).
+   *
+   * @return whether it did
+   */
+  public boolean refused() {
+    return end != null && end.result() == RequestEnd.Result.REFUSED;
+  }
+
+  /**
+   * How the request ended, for an {@code outcome} tag: {@link TelemetryValues#REFUSED} for a
+   * refused request, {@link TelemetryValues#CANCELLED} for one the caller cancelled, else the
+   * result of its last attempt ({@link TelemetryValues#result}).
+   *
+   * @param last its last attempt's end, or null when it made none
+   * @return the value
+   */
+  public String outcome(AttemptEnd last) {
+    String r = byRequest();
+    if (r != null) {
+      return r;
+    }
+    return last == null ? TelemetryValues.OTHER : TelemetryValues.result(last);
+  }
+
+  /**
+   * The request's {@code error.type}: as {@link #outcome}, with the last attempt's
+   * {@link TelemetryValues#errorType} (a status, {@code none} for a success).
+   *
+   * @param last its last attempt's end, or null when it made none
+   * @return the value
+   */
+  public String errorType(AttemptEnd last) {
+    String r = byRequest();
+    if (r != null) {
+      return r;
+    }
+    return last == null ? TelemetryValues.OTHER : TelemetryValues.errorType(last);
+  }
+
+  private String byRequest() {
+    if (end == null) {
+      return null;
+    }
+    switch (end.result()) {
+      case REFUSED:
+        return TelemetryValues.REFUSED;
+      case CANCELLED:
+        return TelemetryValues.CANCELLED;
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The request's duration: its attempts' ({@link #priorNanos()} plus the last one's), or, for a
+   * request that made none, from its start to its end.
+   *
+   * @param last its last attempt's end, or null when it made none
+   * @return nanoseconds
+   */
+  public long durationNanos(AttemptEnd last) {
+    if (last != null) {
+      return priorNanos + last.duration().toNanos();
+    }
+    return end == null ? 0 : end.duration().toNanos();
   }
 
   /**
@@ -93,7 +203,7 @@ public final class TrackedRequest {
   /**
    * The attempts so far.
    *
-   * @return the count, from 1
+   * @return the count (0 before the first, and for a refused request)
    */
   public int attempts() {
     return attempts;
@@ -262,7 +372,6 @@ public final class TrackedRequest {
     lastTier = s.tier();
     if (providers == null) {
       attempts++;
-      awaitingNext = false;
       return;
     }
     if (attempts == providers.length) {
@@ -276,7 +385,6 @@ public final class TrackedRequest {
     statuses[attempts] = -1;
     results[attempts] = null;
     attempts++;
-    awaitingNext = false;
   }
 
   /**
@@ -303,21 +411,6 @@ public final class TrackedRequest {
     if (usage != null && usage.servedModel().isPresent()) {
       servedModel = usage.servedModel().get();
     }
-  }
-
-  /** Whether {@code e} ends the logical request (see {@link RequestTracker}). */
-  static boolean isLast(AttemptEnd e) {
-    if (e.outcome().isEmpty()) {
-      return true; // cancelled: nothing follows
-    }
-    Outcome o = e.outcome().get();
-    if (!o.retryable()) {
-      return true;
-    }
-    if (e.bodyEnd().isPresent()) {
-      return e.bodyEnd().get() != TokenUsage.End.DISCARDED; // a retryable answer handed to the caller
-    }
-    return false; // failed before a response: decided by the next start or by Exhausted
   }
 
   @Override

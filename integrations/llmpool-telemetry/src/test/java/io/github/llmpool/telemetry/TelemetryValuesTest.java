@@ -76,4 +76,36 @@ class TelemetryValuesTest {
     assertEquals(200, k.status(0));
     assertEquals("success", k.result(0));
   }
+
+  @Test
+  void aRequestsOutcomeComesFromItsEndWhenItWasRefusedOrCancelledElseFromItsLastAttempt() {
+    io.github.llmpool.spi.RequestStart rs = io.github.llmpool.spi.RequestStart.builder().pool("p").id(7).startNanos(10)
+        .build();
+    TrackedRequest refused = TrackedRequest.of(rs, false);
+    refused.end(io.github.llmpool.spi.RequestEnd.builder(rs).result(io.github.llmpool.spi.RequestEnd.Result.REFUSED)
+        .reason("no provider available: pool 'p' is drained (drainAll; resume puts it back in rotation)")
+        .endNanos(25).build());
+    assertEquals(true, refused.refused());
+    assertEquals(TelemetryValues.REFUSED, refused.outcome(null));
+    assertEquals(TelemetryValues.REFUSED, refused.errorType(null));
+    assertEquals(15, refused.durationNanos(null), "from the request's start to its end");
+    assertEquals("drained", TelemetryValues.refusedReason(refused.end().get().reason().orElse(null)));
+    assertEquals("no_provider", TelemetryValues.refusedReason("no provider available (policy FAIL_FAST): a (tier 0)"));
+
+    TrackedRequest cancelled = TrackedRequest.of(rs, false);
+    cancelled.started(start);
+    cancelled.end(io.github.llmpool.spi.RequestEnd.builder(rs).result(io.github.llmpool.spi.RequestEnd.Result.CANCELLED)
+        .attempts(1).build());
+    AttemptEnd failed = end().outcome(Outcome.CONNECTION_FAILURE).build();
+    assertEquals(TelemetryValues.CANCELLED, cancelled.errorType(failed), "not the failed attempt's connection_failure");
+
+    TrackedRequest answered = TrackedRequest.of(rs, false);
+    answered.started(start);
+    answered.end(io.github.llmpool.spi.RequestEnd.builder(rs).result(io.github.llmpool.spi.RequestEnd.Result.FAILED)
+        .attempts(1).status(429).build());
+    AttemptEnd limited = end().outcome(Outcome.RATE_LIMITED).status(429).bodyEnd(TokenUsage.End.COMPLETE).build();
+    assertEquals("rate_limited", answered.outcome(limited));
+    assertEquals("429", answered.errorType(limited));
+    assertEquals(5_000_000, answered.durationNanos(limited));
+  }
 }
