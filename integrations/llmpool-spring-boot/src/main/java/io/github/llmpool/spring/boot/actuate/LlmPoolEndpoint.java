@@ -12,7 +12,8 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * The {@code llmpool} Actuator endpoint: the snapshot of every pool
  * ({@code GET /actuator/llmpool}) or of one ({@code GET /actuator/llmpool/<name>}): strategy,
  * in-flight attempts and, per provider, tier, weight, status, remaining eviction, ejections,
- * latency estimate, request/success/failure counters and total tokens. No credential, URL or
+ * latency estimate, request/success/failure counters and tokens (total, input, output, cached,
+ * reasoning). No credential, URL or
  * header is shown. Read-only. Expose it over HTTP as any endpoint
  * ({@code management.endpoints.web.exposure.include=health,llmpool}).
  */
