@@ -9,6 +9,7 @@ import io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration;
 import io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration;
 import io.github.llmpool.testing.FakeLlmServer;
 import io.github.llmpool.testing.Fault;
+import io.github.llmpool.testing.WireFixtures;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -90,10 +91,12 @@ class LlmPoolMetricsAutoConfigurationTest {
 
   @Test
   void everyPoolIsBoundToBootsRegistryWithItsFiltersAndCommonTags(CapturedOutput output) throws Exception {
-    try (FakeLlmServer a = FakeLlmServer.start("a").usage(23, 57); FakeLlmServer b = FakeLlmServer.start("b").usage(5, 7)) {
+    try (FakeLlmServer a = FakeLlmServer.start("a"); FakeLlmServer b = FakeLlmServer.start("b")) {
       a.failNext(1, Fault.rateLimited());
+      b.answerWith(r -> WireFixtures.response("openai-200-ratelimit.http").build()); // x-ratelimit-remaining-*: 499 / 199384
       runner.withPropertyValues(pool("chat", a, b))
-          .withPropertyValues("management.metrics.tags.application=demo")
+          .withConfiguration(AutoConfigurations.of(EndpointAutoConfiguration.class, LlmPoolEndpointAutoConfiguration.class))
+          .withPropertyValues("management.metrics.tags.application=demo", "management.endpoints.web.exposure.include=llmpool")
           .withBean("dropServerAddress", MeterFilter.class, () -> MeterFilter.ignoreTags("server.address"))
           .run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(LlmPoolBinder.class);
@@ -105,14 +108,14 @@ class LlmPoolMetricsAutoConfigurationTest {
             assertThat(duration.count()).isEqualTo(1);
             assertThat(tags(duration)).containsEntry("gen_ai.operation.name", "chat")
                 .containsEntry("gen_ai.provider.name", "openai").containsEntry("gen_ai.request.model", "gpt-4o-mini")
-                .containsEntry("gen_ai.response.model", "gpt-4o-mini").containsEntry("error.type", "none")
+                .containsEntry("gen_ai.response.model", "gpt-4o-mini-2024-07-18").containsEntry("error.type", "none")
                 .containsEntry("server.port", String.valueOf(b.port()))
                 .containsEntry("application", "demo") // management.metrics.tags.*
                 .doesNotContainKey("server.address"); // the application's MeterFilter bean
             assertThat(registry.get("gen_ai.client.token.usage").tag("gen_ai.token.type", "input").summary().totalAmount())
-                .isEqualTo(5);
+                .isEqualTo(12); // the fixture's usage
             assertThat(registry.get("gen_ai.client.token.usage").tag("gen_ai.token.type", "output").summary().totalAmount())
-                .isEqualTo(7);
+                .isEqualTo(2);
             assertThat(registry.get("llmpool.attempts").tags("provider", "a", "outcome", "rate_limited").counter().count())
                 .isEqualTo(1);
             assertThat(registry.get("llmpool.attempts").tags("provider", "b", "outcome", "success").counter().count())
@@ -123,6 +126,19 @@ class LlmPoolMetricsAutoConfigurationTest {
                 .isEqualTo(1);
             assertThat(registry.get("llmpool.provider.state").tags("provider", "b", "state", "available").gauge().value())
                 .isEqualTo(1);
+            // The llmpool endpoint: the snapshot plus what only the metrics know.
+            Map<String, Object> view = context.getBean(LlmPoolEndpoint.class).pool("chat");
+            assertThat(view).containsEntry("failovers", Map.of("other_tier", 1L, "same_tier", 0L))
+                .containsEntry("retries", Map.of("rate_limited", 1L)).containsEntry("retryBudgetRefusals", 0L)
+                .doesNotContainKey("exhausted");
+            @SuppressWarnings("unchecked")
+            Map<String, Map<String, Object>> providers = (Map<String, Map<String, Object>>) view.get("providers");
+            assertThat(providers.get("a")).containsEntry("status", "EVICTED").containsKey("evictedFor")
+                .containsEntry("remainingRequests", 0L).containsEntry("remainingTokens", 18350L)
+                .containsEntry("evictions", Map.of("rate_limited", 1L));
+            assertThat(providers.get("b")).containsEntry("status", "AVAILABLE").containsEntry("remainingRequests", 499L)
+                .containsEntry("remainingTokens", 199384L).doesNotContainKey("evictions")
+                .containsEntry("tokens", Map.of("input", 12L, "output", 2L, "cached", 0L, "reasoning", 0L));
             for (Meter m : registry.getMeters()) {
               String name = m.getId().getName();
               if (name.startsWith("llmpool.") || name.startsWith("gen_ai.")) {

@@ -4,6 +4,7 @@ import io.github.llmpool.micrometer.LlmPoolMetrics;
 import io.github.llmpool.spring.boot.LlmPoolAutoConfiguration;
 import io.github.llmpool.spring.boot.LlmPoolBinder;
 import io.github.llmpool.spring.boot.LlmPoolProperties;
+import io.github.llmpool.spring.boot.actuate.LlmPoolEndpointDetails;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -14,6 +15,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
@@ -65,5 +67,20 @@ public class LlmPoolMetricsAutoConfiguration {
     LlmPoolProperties pools = Binder.get(environment).bind("llmpool", Bindable.of(LlmPoolProperties.class))
         .orElseGet(() -> new LlmPoolProperties(null, null, null));
     return new MicrometerPoolBinder(registry, properties, pools.pools().keySet());
+  }
+
+  /**
+   * What the {@code llmpool} Actuator endpoint shows of the metrics: retries, failovers, evictions
+   * by cause, remaining requests and tokens. Only with Actuator's endpoint support.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+  static class EndpointDetailsConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = "llmpoolMetricsEndpointDetails")
+    LlmPoolEndpointDetails llmpoolMetricsEndpointDetails(MeterRegistry registry) {
+      return new MeterEndpointDetails(registry);
+    }
   }
 }
