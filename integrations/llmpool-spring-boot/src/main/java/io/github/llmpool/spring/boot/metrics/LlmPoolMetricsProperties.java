@@ -1,6 +1,6 @@
 package io.github.llmpool.spring.boot.metrics;
 
-import io.github.llmpool.micrometer.GenAiNaming;
+import io.github.llmpool.telemetry.GenAiNaming;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
