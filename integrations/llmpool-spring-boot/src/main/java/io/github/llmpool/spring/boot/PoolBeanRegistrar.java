@@ -81,7 +81,10 @@ final class PoolBeanRegistrar implements ImportBeanDefinitionRegistrar, Environm
   private ProviderPool createPool(String name, LlmPoolProperties.Pool pool) {
     ProviderPool.Builder b = PoolFactory.poolBuilder(name, pool);
     beanFactory.getBeanProvider(LlmPoolCustomizer.class).orderedStream().forEach(c -> c.customize(name, b));
-    return PoolFactory.build(name, b);
+    // Looked up now, while the pool bean is created: the binder and what it needs (a MeterRegistry) are
+    // ordinary, fully post-processed beans at this point.
+    LlmPoolBinder binder = beanFactory.getBeanProvider(LlmPoolBinder.class).getIfAvailable();
+    return binder == null ? PoolFactory.build(name, b) : PoolFactory.build(name, () -> binder.build(name, b));
   }
 
   /** Names of beans already defined with that type (the application's own, at this point). */

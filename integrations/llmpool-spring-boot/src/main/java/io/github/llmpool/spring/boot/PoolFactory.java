@@ -81,6 +81,11 @@ final class PoolFactory {
     return get("llmpool.pools." + name, builder::build);
   }
 
+  /** Builds the pool through {@code build} (an {@link LlmPoolBinder}); its errors name the pool's prefix. */
+  static ProviderPool build(String name, Supplier<ProviderPool> build) {
+    return get("llmpool.pools." + name, build);
+  }
+
   /**
    * Applies {@code http.*} to a builder already configured with {@code pool.configure(builder)}.
    */

@@ -1,8 +1,12 @@
 package io.github.llmpool.spring.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.llmpool.buildchecks.ClassPathCheck;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,6 +36,20 @@ class ClassPathTest {
         .has("org.springframework.ai:spring-ai-openai", "optional Spring AI is on it")
         .has("com.openai:openai-java-core", "the OpenAI SDK (optional llmpool-openai-java)")
         .hasNo("com.openai:openai-java-client-okhttp", "the SDK's OkHttp transport is not");
+    assertOneMicrometer(ClassPathCheck.runtime());
+  }
+
+  /**
+   * Micrometer's core, commons and observation jars at one version, Spring Boot 4.0.7's: llmpool-micrometer, built
+   * with a newer one, runs on what Boot's BOM manages (Spring Framework and Spring AI bring observation).
+   */
+  static void assertOneMicrometer(ClassPathCheck classPath) {
+    List<ClassPathCheck.Jar> jars = classPath.jars();
+    // From the local repository, or the reactor's target/ in the full build.
+    assertTrue(jars.stream().anyMatch(j -> j.path().contains("llmpool-micrometer")), "optional llmpool-micrometer: " + jars);
+    Set<String> versions = jars.stream().filter(j -> j.group().equals("io.micrometer") && j.artifact().startsWith("micrometer-")
+        && !j.artifact().startsWith("micrometer-registry-")).map(ClassPathCheck.Jar::version).collect(Collectors.toSet());
+    assertEquals(Set.of("1.16.6"), versions, "one Micrometer version, Spring Boot 4.0.7's: " + jars);
   }
 
   @Test
@@ -40,6 +58,7 @@ class ClassPathTest {
         .has("org.springframework.ai:spring-ai-starter-model-openai", "Spring AI's OpenAI starter")
         .has("com.squareup.okhttp3:okhttp", "spring-ai-openai asks for okhttp (4.12)")
         .oneOkHttpOneJacksonOneKotlin().oneJackson3();
+    assertOneMicrometer(ClassPathCheck.test());
     // What died with NoClassDefFoundError: com/fasterxml/jackson/annotation/JsonSerializeAs.
     Class<?> model = Class.forName("org.springframework.ai.openai.OpenAiChatModel", true,
         ClassPathTest.class.getClassLoader());

@@ -283,7 +283,8 @@ class LlmPoolAutoConfigurationTest {
       metadata = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
     assertThat(metadata).contains("\"llmpool.pools\"", "\"llmpool.primary\"", "\"llmpool.spring-ai.pool\"",
-        "\"llmpool.spring-ai.enabled\"", "\"llmpool.enabled\"", "\"management.health.llmpool.enabled\"");
+        "\"llmpool.spring-ai.enabled\"", "\"llmpool.enabled\"", "\"management.health.llmpool.enabled\"",
+        "\"llmpool.metrics.enabled\"", "\"llmpool.metrics.naming\"", "\"llmpool.metrics.audit-log\"", "\"llmpool.metrics.pools\"");
     String imports;
     try (var in = cl.getResourceAsStream(
         "META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports")) {
@@ -293,7 +294,8 @@ class LlmPoolAutoConfigurationTest {
         LlmPoolAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.actuate.LlmPoolHealthAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration.class.getName(),
-        io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration.class.getName());
+        io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration.class.getName());
   }
 
   static Throwable rootCause(Throwable t) {

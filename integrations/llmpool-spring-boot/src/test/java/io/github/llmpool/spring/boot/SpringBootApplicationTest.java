@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.spring.boot.actuate.LlmPoolEndpoint;
 import io.github.llmpool.testing.FakeLlmServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -47,6 +49,8 @@ class SpringBootApplicationTest {
               "llmpool.pools.main.providers[0].base-url=" + a.baseUrl(),
               "llmpool.pools.main.providers[0].api-key=${TEST_PROVIDER_KEY}",
               "llmpool.pools.main.providers[0].model=gpt-4o-mini",
+              // Spring AI records gen_ai.client.token.usage itself (a counter): llmpool's histograms take the other names.
+              "llmpool.metrics.naming=inference",
               // llmpool routes Spring AI's chat model; its other OpenAI models would need a key of their own.
               "spring.ai.model.embedding=none", "spring.ai.model.image=none", "spring.ai.model.audio.speech=none",
               "spring.ai.model.audio.transcription=none", "spring.ai.model.moderation=none",
@@ -69,8 +73,16 @@ class SpringBootApplicationTest {
             assertThat(r.headers().get("Authorization")).isEqualTo("Bearer " + a.apiKey()));
         assertThat(context.getBean("llmpoolHealthContributor")).isInstanceOf(CompositeHealthContributor.class);
         assertThat(context.getBeansOfType(LlmPoolEndpoint.class)).as("not exposed: not created").isEmpty();
+        // Boot's Prometheus registry (Actuator's metrics on this class path): the pool is bound to it. Spring AI's own
+        // observation meters are there too; with naming=inference no name is registered twice.
+        String scrape = ((PrometheusMeterRegistry) context.getBean(MeterRegistry.class)).scrape();
+        assertThat(scrape).contains("llmpool_requests_total{model=\"gpt-4o-mini\",outcome=\"success\",pool=\"main\"} 2.0")
+            .contains("gen_ai_client_inference_duration_seconds_count{")
+            .contains("gen_ai_client_inference_operation_input_tokens_sum{")
+            .contains("gen_ai_client_token_usage_total{") // Spring AI's counter, kept
+            .doesNotContain(a.apiKey());
       }
-      assertThat(output.getAll()).doesNotContain(a.apiKey());
+      assertThat(output.getAll()).doesNotContain(a.apiKey()).doesNotContain("registration has failed");
     }
   }
 

@@ -12,13 +12,16 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * The {@code llmpool} Actuator endpoint: the snapshot of every pool
  * ({@code GET /actuator/llmpool}) or of one ({@code GET /actuator/llmpool/<name>}): strategy,
  * in-flight attempts and, per provider, tier, weight, status, remaining eviction, ejections,
- * latency estimate, request/success/failure counters and total tokens. No credential, URL or
- * header is shown. Read-only. Expose it over HTTP as any endpoint
+ * latency estimate, request/success/failure counters and tokens (total, input, output, cached,
+ * reasoning), plus what {@link LlmPoolEndpointDetails} beans add (with llmpool-micrometer: retries,
+ * failovers, evictions by cause, remaining requests and tokens). No credential, URL or header is
+ * shown. Read-only. Expose it over HTTP as any endpoint
  * ({@code management.endpoints.web.exposure.include=health,llmpool}).
  */
 @Endpoint(id = "llmpool")
 public class LlmPoolEndpoint {
   private final List<ProviderPool> pools;
+  private final List<LlmPoolEndpointDetails> details;
 
   /**
    * An endpoint over {@code pools}.
@@ -26,7 +29,18 @@ public class LlmPoolEndpoint {
    * @param pools the pools to show, in order
    */
   public LlmPoolEndpoint(List<ProviderPool> pools) {
+    this(pools, List.of());
+  }
+
+  /**
+   * An endpoint over {@code pools} with further details of each (such as its metrics).
+   *
+   * @param pools the pools to show, in order
+   * @param details what to add to each pool's snapshot, in order
+   */
+  public LlmPoolEndpoint(List<ProviderPool> pools, List<LlmPoolEndpointDetails> details) {
     this.pools = List.copyOf(pools);
+    this.details = List.copyOf(details);
   }
 
   /**
@@ -38,7 +52,7 @@ public class LlmPoolEndpoint {
   public Map<String, Object> pools() {
     Map<String, Object> byName = new LinkedHashMap<>();
     for (ProviderPool p : pools) {
-      byName.put(p.name(), PoolViews.pool(p));
+      byName.put(p.name(), PoolViews.pool(p, details));
     }
     return Map.of("pools", byName);
   }
@@ -53,7 +67,7 @@ public class LlmPoolEndpoint {
   public Map<String, Object> pool(@Selector String name) {
     for (ProviderPool p : pools) {
       if (p.name().equals(name)) {
-        return PoolViews.pool(p);
+        return PoolViews.pool(p, details);
       }
     }
     return null;

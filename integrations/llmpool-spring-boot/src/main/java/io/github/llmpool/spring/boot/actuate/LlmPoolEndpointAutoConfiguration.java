@@ -30,11 +30,12 @@ public class LlmPoolEndpointAutoConfiguration {
    * The endpoint.
    *
    * @param pools every {@link ProviderPool} bean
+   * @param details every {@link LlmPoolEndpointDetails} bean (the metrics auto-configuration's)
    * @return the endpoint
    */
   @Bean
   @ConditionalOnMissingBean
-  public LlmPoolEndpoint llmpoolEndpoint(ObjectProvider<ProviderPool> pools) {
-    return new LlmPoolEndpoint(pools.orderedStream().toList());
+  public LlmPoolEndpoint llmpoolEndpoint(ObjectProvider<ProviderPool> pools, ObjectProvider<LlmPoolEndpointDetails> details) {
+    return new LlmPoolEndpoint(pools.orderedStream().toList(), details.orderedStream().toList());
   }
 }

@@ -5,6 +5,7 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenCounts;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Plain maps of a pool's snapshot for Actuator output: names, states and counters, never a credential. */
@@ -15,6 +16,11 @@ final class PoolViews {
 
   /** The whole pool: name, strategy, in-flight total, and every provider by name. */
   static Map<String, Object> pool(ProviderPool pool) {
+    return pool(pool, List.of());
+  }
+
+  /** The whole pool, with what {@code details} add to it and to each provider (never replacing a snapshot key). */
+  static Map<String, Object> pool(ProviderPool pool, List<LlmPoolEndpointDetails> details) {
     PoolSnapshot s = pool.snapshot();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("name", pool.name());
@@ -22,9 +28,16 @@ final class PoolViews {
     out.put("inFlight", s.inFlight());
     Map<String, Object> providers = new LinkedHashMap<>();
     for (ProviderSnapshot p : s.providers()) {
-      providers.put(p.name(), provider(p));
+      Map<String, Object> view = provider(p);
+      for (LlmPoolEndpointDetails d : details) {
+        d.provider(pool, p.name()).forEach(view::putIfAbsent);
+      }
+      providers.put(p.name(), view);
     }
     out.put("providers", providers);
+    for (LlmPoolEndpointDetails d : details) {
+      d.pool(pool).forEach(out::putIfAbsent);
+    }
     return out;
   }
 
