@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
@@ -268,23 +268,11 @@ class LlmPoolClientHttpConnectorTest {
   @Test
   void negativeTimeoutsAreRejectedNamingTheSetting() {
     LlmPoolClientHttpConnector c = new LlmPoolClientHttpConnector(new OkHttpClient());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.setReadTimeout(Duration.ofSeconds(-1)));
-    assertTrue(e.getMessage().contains("readTimeout") && e.getMessage().contains("PT-1S"), e.getMessage());
-    c.setReadTimeout(Duration.ofMillis(1234));
-    c.setConnectTimeout(Duration.ofMillis(2345));
-    c.setWriteTimeout(Duration.ofMillis(3456));
-    c.setCallTimeout(Duration.ofMillis(4567));
-    assertEquals(1234, c.okHttpClient().readTimeoutMillis());
-    assertEquals(2345, c.okHttpClient().connectTimeoutMillis());
-    assertEquals(3456, c.okHttpClient().writeTimeoutMillis());
-    assertEquals(4567, c.okHttpClient().callTimeoutMillis());
+    TimeoutSetters.assertRejectNegativeAndApply(c::setConnectTimeout, c::setReadTimeout, c::setWriteTimeout,
+        c::setCallTimeout, c::okHttpClient);
   }
 
   // ---- through a pool ----
-
-  private static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
-  }
 
   private static final String CHAT_STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"
       + "\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.testing.FakeLlmServer;
@@ -174,23 +174,11 @@ class LlmPoolClientHttpRequestFactoryTest {
   @Test
   void negativeTimeoutsAreRejectedNamingTheSetting() {
     LlmPoolClientHttpRequestFactory f = new LlmPoolClientHttpRequestFactory(new OkHttpClient());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.setConnectTimeout(Duration.ofMillis(-5)));
-    assertTrue(e.getMessage().contains("connectTimeout") && e.getMessage().contains("-0.005"), e.getMessage());
-    f.setConnectTimeout(Duration.ofMillis(1111));
-    f.setReadTimeout(Duration.ofMillis(2222));
-    f.setWriteTimeout(Duration.ofMillis(3333));
-    f.setCallTimeout(Duration.ofMillis(4444));
-    assertEquals(1111, f.okHttpClient().connectTimeoutMillis());
-    assertEquals(2222, f.okHttpClient().readTimeoutMillis());
-    assertEquals(3333, f.okHttpClient().writeTimeoutMillis());
-    assertEquals(4444, f.okHttpClient().callTimeoutMillis());
+    TimeoutSetters.assertRejectNegativeAndApply(f::setConnectTimeout, f::setReadTimeout, f::setWriteTimeout,
+        f::setCallTimeout, f::okHttpClient);
   }
 
   // ---- through a pool ----
-
-  private static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
-  }
 
   private static final Map<String, Object> CHAT = Map.of("model", "gpt-4o-mini",
       "messages", List.of(Map.of("role", "user", "content", "hi")));
