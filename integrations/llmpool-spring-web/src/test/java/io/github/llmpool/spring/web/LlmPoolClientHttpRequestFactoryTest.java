@@ -16,7 +16,6 @@ import io.github.llmpool.testing.WireFixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,8 +52,7 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    server = new MockWebServer();
-    server.start(InetAddress.getLoopbackAddress(), 0);
+    server = TransportChecks.loopbackServer();
   }
 
   @AfterEach
@@ -75,17 +73,7 @@ class LlmPoolClientHttpRequestFactoryTest {
     ResponseEntity<String> entity = plain().get().uri("/v1/models?limit=2").header("X-Custom", "yes")
         .accept(MediaType.APPLICATION_JSON).retrieve().toEntity(String.class);
 
-    assertEquals(HttpStatus.OK, entity.getStatusCode());
-    assertEquals(List.of("one", "two"), entity.getHeaders().get("X-Multi"));
-    assertEquals(MediaType.APPLICATION_JSON, entity.getHeaders().getContentType());
-    assertEquals("{\"ok\":true}", entity.getBody());
-    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
-    assertEquals("GET", r.getMethod());
-    assertEquals("/v1/models", r.getUrl().encodedPath());
-    assertEquals("2", r.getUrl().queryParameter("limit"));
-    assertEquals("yes", r.getHeaders().get("X-Custom"));
-    assertEquals("application/json", r.getHeaders().get("Accept"));
-    assertEquals(0, r.getBodySize());
+    TransportChecks.assertModelsGet(entity, server);
   }
 
   @Test
@@ -174,7 +162,7 @@ class LlmPoolClientHttpRequestFactoryTest {
   @Test
   void negativeTimeoutsAreRejectedNamingTheSetting() {
     LlmPoolClientHttpRequestFactory f = new LlmPoolClientHttpRequestFactory(new OkHttpClient());
-    TimeoutSetters.assertRejectNegativeAndApply(f::setConnectTimeout, f::setReadTimeout, f::setWriteTimeout,
+    TransportChecks.assertRejectNegativeAndApply(f::setConnectTimeout, f::setReadTimeout, f::setWriteTimeout,
         f::setCallTimeout, f::okHttpClient);
   }
 
