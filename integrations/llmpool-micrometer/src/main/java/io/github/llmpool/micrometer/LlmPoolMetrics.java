@@ -2,13 +2,10 @@ package io.github.llmpool.micrometer;
 
 import io.github.llmpool.telemetry.GenAiNaming;
 import io.github.llmpool.telemetry.RequestTracker;
+import io.github.llmpool.telemetry.TelemetryOptions;
 import io.github.llmpool.ProviderPool;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Binds llmpool pools to a Micrometer {@link MeterRegistry}: the OpenTelemetry GenAI client
@@ -34,20 +31,14 @@ import java.util.Set;
  */
 public final class LlmPoolMetrics {
   private final MeterRegistry registry;
-  private final GenAiNaming naming;
-  private final String operation;
-  private final Map<String, String> genAiProviders;
-  private final Set<String> models;
+  private final TelemetryOptions options;
   private final boolean auditLog;
   private final String tokenUnit;
 
   private LlmPoolMetrics(Builder b) {
     this.tokenUnit = b.tokenUnit;
     this.registry = b.registry;
-    this.naming = b.naming;
-    this.operation = b.operation;
-    this.genAiProviders = Map.copyOf(b.genAiProviders);
-    this.models = Set.copyOf(b.models);
+    this.options = b.options.build();
     this.auditLog = b.auditLog;
   }
 
@@ -87,7 +78,8 @@ public final class LlmPoolMetrics {
    */
   public ProviderPool build(ProviderPool.Builder builder) {
     Objects.requireNonNull(builder, "builder");
-    PoolMeters meters = new PoolMeters(registry, naming, operation, genAiProviders, models, tokenUnit);
+    PoolMeters meters = new PoolMeters(registry, options.naming(), options.operation(), options.genAiProviders(),
+        options.models(), tokenUnit);
     RequestTracker tracker = auditLog
         ? new RequestTracker(true, meters, new AuditSink(LlmPoolAuditLog.DEFAULT_LOGGER_NAME))
         : new RequestTracker(false, meters);
@@ -103,23 +95,19 @@ public final class LlmPoolMetrics {
    * @return the naming
    */
   public GenAiNaming naming() {
-    return naming;
+    return options.naming();
   }
 
   @Override
   public String toString() {
-    return "LlmPoolMetrics{naming=" + naming + ", operation=" + operation + ", models=" + models
-        + ", genAiProviders=" + genAiProviders + ", auditLog=" + auditLog
+    return "LlmPoolMetrics{" + options + ", auditLog=" + auditLog
         + (tokenUnit == null ? "" : ", tokenUnit=" + tokenUnit) + "}";
   }
 
   /** A mutable, not thread-safe builder of a binding. */
   public static final class Builder {
     private final MeterRegistry registry;
-    private GenAiNaming naming = GenAiNaming.CURRENT;
-    private String operation = "chat";
-    private final Map<String, String> genAiProviders = new HashMap<>();
-    private final Set<String> models = new LinkedHashSet<>();
+    private final TelemetryOptions.Builder options = TelemetryOptions.builder();
     private boolean auditLog;
     private String tokenUnit;
 
@@ -136,7 +124,7 @@ public final class LlmPoolMetrics {
      * @throws NullPointerException if {@code naming} is null
      */
     public Builder naming(GenAiNaming naming) {
-      this.naming = Objects.requireNonNull(naming, "naming");
+      options.naming(naming);
       return this;
     }
 
@@ -150,7 +138,7 @@ public final class LlmPoolMetrics {
      * @throws IllegalArgumentException if it is blank ({@code operation must not be blank but was ''})
      */
     public Builder operation(String operation) {
-      this.operation = token("operation", operation);
+      options.operation(operation);
       return this;
     }
 
@@ -171,7 +159,7 @@ public final class LlmPoolMetrics {
      * @throws IllegalArgumentException if one is blank
      */
     public Builder genAiProvider(String provider, String genAiProviderName) {
-      genAiProviders.put(token("provider", provider), token("genAiProviderName", genAiProviderName));
+      options.genAiProvider(provider, genAiProviderName);
       return this;
     }
 
@@ -186,10 +174,7 @@ public final class LlmPoolMetrics {
      * @throws IllegalArgumentException if one is blank
      */
     public Builder models(String... models) {
-      Objects.requireNonNull(models, "models");
-      for (String m : models) {
-        this.models.add(token("model", m));
-      }
+      options.models(models);
       return this;
     }
 
@@ -219,7 +204,7 @@ public final class LlmPoolMetrics {
      * @throws IllegalArgumentException if it is blank
      */
     public Builder tokenUnit(String unit) {
-      this.tokenUnit = unit == null ? null : token("tokenUnit", unit);
+      this.tokenUnit = unit == null ? null : TelemetryOptions.requireToken("tokenUnit", unit);
       return this;
     }
 
@@ -230,14 +215,6 @@ public final class LlmPoolMetrics {
      */
     public LlmPoolMetrics build() {
       return new LlmPoolMetrics(this);
-    }
-
-    private static String token(String name, String value) {
-      Objects.requireNonNull(value, name);
-      if (value.isBlank()) {
-        throw new IllegalArgumentException(name + " must not be blank but was '" + value + "'");
-      }
-      return value;
     }
   }
 }

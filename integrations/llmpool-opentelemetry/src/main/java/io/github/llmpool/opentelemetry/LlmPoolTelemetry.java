@@ -3,16 +3,13 @@ package io.github.llmpool.opentelemetry;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.telemetry.GenAiNaming;
 import io.github.llmpool.telemetry.RequestTracker;
+import io.github.llmpool.telemetry.TelemetryOptions;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 import okhttp3.Interceptor;
 import okhttp3.Request;
@@ -44,10 +41,7 @@ public final class LlmPoolTelemetry {
   static final String AGENT_CLASS = "io.opentelemetry.javaagent.bootstrap.AgentInitializer";
 
   private final OpenTelemetry openTelemetry;
-  private final GenAiNaming naming;
-  private final String operation;
-  private final Map<String, String> genAiProviders;
-  private final Set<String> models;
+  private final TelemetryOptions options;
   private final boolean metrics;
   private final boolean traces;
   private final SpanKinds spanKinds;
@@ -55,10 +49,7 @@ public final class LlmPoolTelemetry {
 
   private LlmPoolTelemetry(Builder b) {
     this.openTelemetry = b.openTelemetry;
-    this.naming = b.naming;
-    this.operation = b.operation;
-    this.genAiProviders = Map.copyOf(b.genAiProviders);
-    this.models = Set.copyOf(b.models);
+    this.options = b.options.build();
     this.metrics = b.metrics;
     this.traces = b.traces;
     this.spanKinds = b.spanKinds;
@@ -118,11 +109,11 @@ public final class LlmPoolTelemetry {
   public ProviderPool build(ProviderPool.Builder builder, Function<ProviderPool.Builder, ProviderPool> buildWith) {
     Objects.requireNonNull(builder, "builder");
     Objects.requireNonNull(buildWith, "buildWith");
-    PoolView view = new PoolView(operation, genAiProviders, models);
+    PoolView view = new PoolView(options.operation(), options.genAiProviders(), options.models());
     List<RequestTracker.Sink> sinks = new ArrayList<>(2);
     PoolInstruments instruments = null;
     if (metrics) {
-      instruments = new PoolInstruments(openTelemetry.getMeter(INSTRUMENTATION_NAME), view, naming);
+      instruments = new PoolInstruments(openTelemetry.getMeter(INSTRUMENTATION_NAME), view, options.naming());
       sinks.add(instruments);
     }
     if (traces) {
@@ -177,7 +168,7 @@ public final class LlmPoolTelemetry {
    * @return the naming
    */
   public GenAiNaming naming() {
-    return naming;
+    return options.naming();
   }
 
   /**
@@ -191,9 +182,8 @@ public final class LlmPoolTelemetry {
 
   @Override
   public String toString() {
-    return "LlmPoolTelemetry{naming=" + naming + ", operation=" + operation + ", metrics=" + metrics + ", traces="
-        + traces + ", spanKinds=" + spanKinds + " (" + kind + "), models=" + models + ", genAiProviders="
-        + genAiProviders + "}";
+    return "LlmPoolTelemetry{" + options + ", metrics=" + metrics + ", traces=" + traces + ", spanKinds=" + spanKinds
+        + " (" + kind + ")}";
   }
 
   static SpanKind spanKind(SpanKinds kinds, boolean agent) {
@@ -223,10 +213,7 @@ public final class LlmPoolTelemetry {
   /** A mutable, not thread-safe builder of a binding. */
   public static final class Builder {
     private final OpenTelemetry openTelemetry;
-    private GenAiNaming naming = GenAiNaming.CURRENT;
-    private String operation = "chat";
-    private final Map<String, String> genAiProviders = new HashMap<>();
-    private final Set<String> models = new LinkedHashSet<>();
+    private final TelemetryOptions.Builder options = TelemetryOptions.builder();
     private boolean metrics = true;
     private boolean traces = true;
     private SpanKinds spanKinds = SpanKinds.AUTO;
@@ -244,7 +231,7 @@ public final class LlmPoolTelemetry {
      * @throws NullPointerException if {@code naming} is null
      */
     public Builder naming(GenAiNaming naming) {
-      this.naming = Objects.requireNonNull(naming, "naming");
+      options.naming(naming);
       return this;
     }
 
@@ -259,7 +246,7 @@ public final class LlmPoolTelemetry {
      * @throws IllegalArgumentException if it is blank ({@code operation must not be blank but was ''})
      */
     public Builder operation(String operation) {
-      this.operation = token("operation", operation);
+      options.operation(operation);
       return this;
     }
 
@@ -275,7 +262,7 @@ public final class LlmPoolTelemetry {
      * @throws IllegalArgumentException if one is blank
      */
     public Builder genAiProvider(String provider, String genAiProviderName) {
-      genAiProviders.put(token("provider", provider), token("genAiProviderName", genAiProviderName));
+      options.genAiProvider(provider, genAiProviderName);
       return this;
     }
 
@@ -289,10 +276,7 @@ public final class LlmPoolTelemetry {
      * @throws IllegalArgumentException if one is blank
      */
     public Builder models(String... models) {
-      Objects.requireNonNull(models, "models");
-      for (String m : models) {
-        this.models.add(token("model", m));
-      }
+      options.models(models);
       return this;
     }
 
@@ -339,14 +323,6 @@ public final class LlmPoolTelemetry {
      */
     public LlmPoolTelemetry build() {
       return new LlmPoolTelemetry(this);
-    }
-
-    private static String token(String name, String value) {
-      Objects.requireNonNull(value, name);
-      if (value.isBlank()) {
-        throw new IllegalArgumentException(name + " must not be blank but was '" + value + "'");
-      }
-      return value;
     }
   }
 }

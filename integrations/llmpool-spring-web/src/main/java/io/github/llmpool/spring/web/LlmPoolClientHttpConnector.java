@@ -10,10 +10,8 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import okhttp3.Call;
 import okhttp3.Callback;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
-import okhttp3.RequestBody;
 import okhttp3.Response;
 import okio.Buffer;
 import okio.BufferedSource;
@@ -157,7 +155,7 @@ public final class LlmPoolClientHttpConnector implements ClientHttpConnector {
     Objects.requireNonNull(uri, "uri");
     OkHttpClient c = client;
     DataBufferFactory buffers = bufferFactory;
-    ReactiveRequest request = new ReactiveRequest(method, uri, buffers);
+    ReactiveRequest request = new ReactiveRequest(new RequestLine(method, uri), buffers);
     return requestCallback.apply(request).then(Mono.defer(() -> send(c, request.toOkHttp(), buffers)));
   }
 
@@ -315,26 +313,24 @@ public final class LlmPoolClientHttpConnector implements ClientHttpConnector {
 
   /** A WebFlux request collected into an OkHttp request. */
   private static final class ReactiveRequest extends AbstractClientHttpRequest {
-    private final HttpMethod method;
-    private final URI uri;
+    private final RequestLine line;
     private final DataBufferFactory bufferFactory;
     private byte[] body;
     private Request built;
 
-    ReactiveRequest(HttpMethod method, URI uri, DataBufferFactory bufferFactory) {
-      this.method = method;
-      this.uri = uri;
+    ReactiveRequest(RequestLine line, DataBufferFactory bufferFactory) {
+      this.line = line;
       this.bufferFactory = bufferFactory;
     }
 
     @Override
     public HttpMethod getMethod() {
-      return method;
+      return line.method();
     }
 
     @Override
     public URI getURI() {
-      return uri;
+      return line.uri();
     }
 
     @Override
@@ -385,17 +381,7 @@ public final class LlmPoolClientHttpConnector implements ClientHttpConnector {
 
     Request toOkHttp() {
       HttpHeaders headers = getHeaders();
-      MediaType type = LlmPoolClientHttpRequestFactory.contentType(headers);
-      RequestBody requestBody;
-      if (body != null && (body.length > 0 || LlmPoolClientHttpRequestFactory.requiresBody(method.name()))) {
-        requestBody = RequestBody.create(body, type);
-      } else if (LlmPoolClientHttpRequestFactory.requiresBody(method.name())) {
-        requestBody = RequestBody.create(new byte[0], type);
-      } else {
-        requestBody = null;
-      }
-      Request.Builder b = new Request.Builder().url(uri.toString()).method(method.name(), requestBody);
-      LlmPoolClientHttpRequestFactory.copyHeaders(headers, b);
+      Request.Builder b = line.toOkHttp(headers, line.bufferedBody(body, RequestLine.contentType(headers)));
       MultiValueMap<String, org.springframework.http.HttpCookie> cookies = getCookies();
       if (!cookies.isEmpty()) {
         b.addHeader(HttpHeaders.COOKIE, cookies.values().stream().flatMap(List::stream)
@@ -409,7 +395,7 @@ public final class LlmPoolClientHttpConnector implements ClientHttpConnector {
   /** An OkHttp response as WebFlux's; the body is the pump's flux. */
   private static final class ReactiveResponse extends AbstractClientHttpResponse {
     ReactiveResponse(Response response, Flux<DataBuffer> body) {
-      super(HttpStatusCode.valueOf(response.code()), LlmPoolClientHttpRequestFactory.headers(response),
+      super(HttpStatusCode.valueOf(response.code()), RequestLine.headers(response),
           cookies(response), body);
     }
 

@@ -6,12 +6,10 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
-import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
@@ -128,7 +126,7 @@ public final class LlmPoolClientHttpRequestFactory implements ClientHttpRequestF
   public ClientHttpRequest createRequest(URI uri, HttpMethod httpMethod) {
     Objects.requireNonNull(uri, "uri");
     Objects.requireNonNull(httpMethod, "httpMethod");
-    return new SyncRequest(client, uri, httpMethod);
+    return new SyncRequest(client, new RequestLine(httpMethod, uri));
   }
 
   @Override
@@ -136,70 +134,29 @@ public final class LlmPoolClientHttpRequestFactory implements ClientHttpRequestF
     return "LlmPoolClientHttpRequestFactory{" + client.interceptors().size() + " interceptors}";
   }
 
-  /** Whether OkHttp requires a body for {@code method} (it then gets an empty one if none was written). */
-  static boolean requiresBody(String method) {
-    switch (method) {
-      case "POST": case "PUT": case "PATCH": case "PROPPATCH": case "REPORT":
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  /** The OkHttp type of the request's Content-Type header, or null. */
-  static MediaType contentType(HttpHeaders headers) {
-    String value = headers.getFirst(HttpHeaders.CONTENT_TYPE);
-    return value == null || value.isBlank() ? null : MediaType.parse(value);
-  }
-
-  /** Copies Spring headers onto an OkHttp request, less the ones OkHttp derives from the body. */
-  static void copyHeaders(HttpHeaders headers, Request.Builder to) {
-    headers.forEach((name, values) -> {
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.equals("content-length") || lower.equals("transfer-encoding") || lower.equals("host")) {
-        return; // OkHttp writes them from the body and the URL
-      }
-      for (String v : values) {
-        to.addHeader(name, v);
-      }
-    });
-  }
-
-  /** Spring headers of an OkHttp response. */
-  static HttpHeaders headers(Response response) {
-    HttpHeaders h = new HttpHeaders();
-    okhttp3.Headers raw = response.headers();
-    for (int i = 0, n = raw.size(); i < n; i++) {
-      h.add(raw.name(i), raw.value(i));
-    }
-    return h;
-  }
-
   /** A blocking request: headers and a body, then {@link #execute()} sends it. */
   private static final class SyncRequest implements ClientHttpRequest, StreamingHttpOutputMessage {
     private final OkHttpClient client;
-    private final URI uri;
-    private final HttpMethod method;
+    private final RequestLine line;
     private final HttpHeaders headers = new HttpHeaders();
     private final Map<String, Object> attributes = new HashMap<>();
     private Buffer buffered;
     private Body body;
     private boolean executed;
 
-    SyncRequest(OkHttpClient client, URI uri, HttpMethod method) {
+    SyncRequest(OkHttpClient client, RequestLine line) {
       this.client = client;
-      this.uri = uri;
-      this.method = method;
+      this.line = line;
     }
 
     @Override
     public HttpMethod getMethod() {
-      return method;
+      return line.method();
     }
 
     @Override
     public URI getURI() {
-      return uri;
+      return line.uri();
     }
 
     @Override
@@ -244,20 +201,11 @@ public final class LlmPoolClientHttpRequestFactory implements ClientHttpRequestF
     public ClientHttpResponse execute() throws IOException {
       checkNotExecuted();
       executed = true;
-      MediaType type = contentType(headers);
-      RequestBody requestBody;
-      if (body != null) {
-        requestBody = new StreamingBody(body, type, headers.getContentLength());
-      } else if (buffered != null && (buffered.size() > 0 || requiresBody(method.name()))) {
-        requestBody = RequestBody.create(buffered.readByteString(), type);
-      } else if (requiresBody(method.name())) {
-        requestBody = RequestBody.create(new byte[0], type);
-      } else {
-        requestBody = null;
-      }
-      Request.Builder b = new Request.Builder().url(uri.toString()).method(method.name(), requestBody);
-      copyHeaders(headers, b);
-      return new SyncResponse(client.newCall(b.build()).execute());
+      MediaType type = RequestLine.contentType(headers);
+      RequestBody requestBody = body != null
+          ? new StreamingBody(body, type, headers.getContentLength())
+          : line.bufferedBody(buffered == null ? null : buffered.readByteArray(), type);
+      return new SyncResponse(client.newCall(line.toOkHttp(headers, requestBody).build()).execute());
     }
   }
 
@@ -339,7 +287,7 @@ public final class LlmPoolClientHttpRequestFactory implements ClientHttpRequestF
     @Override
     public HttpHeaders getHeaders() {
       if (headers == null) {
-        headers = headers(response);
+        headers = RequestLine.headers(response);
       }
       return headers;
     }

@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.TokenUsage;
@@ -15,7 +15,6 @@ import io.github.llmpool.testing.FakeLlmServer;
 import io.github.llmpool.testing.ReceivedRequest;
 import io.github.llmpool.testing.WireFixtures;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -68,8 +67,7 @@ class LlmPoolClientHttpConnectorTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    server = new MockWebServer();
-    server.start(InetAddress.getLoopbackAddress(), 0);
+    server = TransportChecks.loopbackServer();
   }
 
   @AfterEach
@@ -96,19 +94,7 @@ class LlmPoolClientHttpConnectorTest {
         .cookie("c1", "v1")
         .retrieve().toEntity(String.class).block(T);
 
-    assertNotNull(entity);
-    assertEquals(HttpStatus.OK, entity.getStatusCode());
-    assertEquals(List.of("one", "two"), entity.getHeaders().get("X-Multi"));
-    assertEquals(MediaType.APPLICATION_JSON, entity.getHeaders().getContentType());
-    assertEquals("{\"ok\":true}", entity.getBody());
-    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
-    assertEquals("GET", r.getMethod());
-    assertEquals("/v1/models", r.getUrl().encodedPath());
-    assertEquals("2", r.getUrl().queryParameter("limit"));
-    assertEquals("yes", r.getHeaders().get("X-Custom"));
-    assertEquals("application/json", r.getHeaders().get("Accept"));
-    assertEquals("c1=v1", r.getHeaders().get("Cookie"));
-    assertEquals(0, r.getBodySize());
+    assertEquals("c1=v1", TransportChecks.assertModelsGet(entity, server).getHeaders().get("Cookie"));
   }
 
   @Test
@@ -268,23 +254,11 @@ class LlmPoolClientHttpConnectorTest {
   @Test
   void negativeTimeoutsAreRejectedNamingTheSetting() {
     LlmPoolClientHttpConnector c = new LlmPoolClientHttpConnector(new OkHttpClient());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.setReadTimeout(Duration.ofSeconds(-1)));
-    assertTrue(e.getMessage().contains("readTimeout") && e.getMessage().contains("PT-1S"), e.getMessage());
-    c.setReadTimeout(Duration.ofMillis(1234));
-    c.setConnectTimeout(Duration.ofMillis(2345));
-    c.setWriteTimeout(Duration.ofMillis(3456));
-    c.setCallTimeout(Duration.ofMillis(4567));
-    assertEquals(1234, c.okHttpClient().readTimeoutMillis());
-    assertEquals(2345, c.okHttpClient().connectTimeoutMillis());
-    assertEquals(3456, c.okHttpClient().writeTimeoutMillis());
-    assertEquals(4567, c.okHttpClient().callTimeoutMillis());
+    TransportChecks.assertRejectNegativeAndApply(c::setConnectTimeout, c::setReadTimeout, c::setWriteTimeout,
+        c::setCallTimeout, c::okHttpClient);
   }
 
   // ---- through a pool ----
-
-  private static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
-  }
 
   private static final String CHAT_STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"
       + "\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.testing.FakeLlmServer;
@@ -16,7 +16,6 @@ import io.github.llmpool.testing.WireFixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,8 +52,7 @@ class LlmPoolClientHttpRequestFactoryTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    server = new MockWebServer();
-    server.start(InetAddress.getLoopbackAddress(), 0);
+    server = TransportChecks.loopbackServer();
   }
 
   @AfterEach
@@ -75,17 +73,7 @@ class LlmPoolClientHttpRequestFactoryTest {
     ResponseEntity<String> entity = plain().get().uri("/v1/models?limit=2").header("X-Custom", "yes")
         .accept(MediaType.APPLICATION_JSON).retrieve().toEntity(String.class);
 
-    assertEquals(HttpStatus.OK, entity.getStatusCode());
-    assertEquals(List.of("one", "two"), entity.getHeaders().get("X-Multi"));
-    assertEquals(MediaType.APPLICATION_JSON, entity.getHeaders().getContentType());
-    assertEquals("{\"ok\":true}", entity.getBody());
-    RecordedRequest r = server.takeRequest(10, TimeUnit.SECONDS);
-    assertEquals("GET", r.getMethod());
-    assertEquals("/v1/models", r.getUrl().encodedPath());
-    assertEquals("2", r.getUrl().queryParameter("limit"));
-    assertEquals("yes", r.getHeaders().get("X-Custom"));
-    assertEquals("application/json", r.getHeaders().get("Accept"));
-    assertEquals(0, r.getBodySize());
+    TransportChecks.assertModelsGet(entity, server);
   }
 
   @Test
@@ -174,23 +162,11 @@ class LlmPoolClientHttpRequestFactoryTest {
   @Test
   void negativeTimeoutsAreRejectedNamingTheSetting() {
     LlmPoolClientHttpRequestFactory f = new LlmPoolClientHttpRequestFactory(new OkHttpClient());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.setConnectTimeout(Duration.ofMillis(-5)));
-    assertTrue(e.getMessage().contains("connectTimeout") && e.getMessage().contains("-0.005"), e.getMessage());
-    f.setConnectTimeout(Duration.ofMillis(1111));
-    f.setReadTimeout(Duration.ofMillis(2222));
-    f.setWriteTimeout(Duration.ofMillis(3333));
-    f.setCallTimeout(Duration.ofMillis(4444));
-    assertEquals(1111, f.okHttpClient().connectTimeoutMillis());
-    assertEquals(2222, f.okHttpClient().readTimeoutMillis());
-    assertEquals(3333, f.okHttpClient().writeTimeoutMillis());
-    assertEquals(4444, f.okHttpClient().callTimeoutMillis());
+    TransportChecks.assertRejectNegativeAndApply(f::setConnectTimeout, f::setReadTimeout, f::setWriteTimeout,
+        f::setCallTimeout, f::okHttpClient);
   }
 
   // ---- through a pool ----
-
-  private static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
-  }
 
   private static final Map<String, Object> CHAT = Map.of("model", "gpt-4o-mini",
       "messages", List.of(Map.of("role", "user", "content", "hi")));

@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,10 +19,6 @@ import org.springframework.web.reactive.function.client.WebClient;
 
 /** The one-line entry points: what the clients they build carry, routers, and no key in sight. */
 class LlmPoolSpringTest {
-
-  static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
-  }
 
   @Test
   void theOkHttpClientCarriesThePoolTheRedirectGuardADispatcherOf64AndALongReadTimeout() {

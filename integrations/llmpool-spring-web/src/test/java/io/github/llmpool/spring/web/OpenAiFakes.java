@@ -1,5 +1,6 @@
 package io.github.llmpool.spring.web;
 
+import io.github.llmpool.Provider;
 import io.github.llmpool.testing.FakeLlmServer;
 
 /**
@@ -22,5 +23,10 @@ final class OpenAiFakes {
   /** The recorded stream's answer from now on: "pool ok", 19 + 2 = 21 tokens in the final usage chunk. */
   static void streamAnswer(FakeLlmServer fake) {
     fake.reply("pool ok").usage(19, 2);
+  }
+
+  /** The llmpool provider of a fake: its name, base URL and key, model {@code model-NAME}. */
+  static Provider provider(FakeLlmServer fake) {
+    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 }

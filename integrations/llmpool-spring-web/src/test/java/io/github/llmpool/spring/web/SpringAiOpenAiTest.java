@@ -1,11 +1,11 @@
 package io.github.llmpool.spring.web;
 
+import static io.github.llmpool.spring.web.OpenAiFakes.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.testing.FakeLlmServer;
@@ -52,10 +52,6 @@ class SpringAiOpenAiTest {
   void tearDown() {
     a.close();
     b.close();
-  }
-
-  static Provider provider(FakeLlmServer fake) {
-    return Provider.builder(fake.name()).baseUrl(fake.baseUrl()).apiKey(fake.apiKey()).model("model-" + fake.name()).build();
   }
 
   /** The documented wiring (docs/integrations/spring-ai.md). */

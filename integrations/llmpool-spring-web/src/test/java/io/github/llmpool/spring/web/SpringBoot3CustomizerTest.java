@@ -70,7 +70,7 @@ class SpringBoot3CustomizerTest {
   void setUp() {
     a = OpenAiFakes.openAi("a");
     b = OpenAiFakes.openAi("b");
-    pool = ProviderPool.builder().tier(SpringAiOpenAiTest.provider(a)).tier(SpringAiOpenAiTest.provider(b)).build();
+    pool = ProviderPool.builder().tier(OpenAiFakes.provider(a)).tier(OpenAiFakes.provider(b)).build();
     runner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
             CodecsAutoConfiguration.class, RestClientAutoConfiguration.class, WebClientAutoConfiguration.class,
