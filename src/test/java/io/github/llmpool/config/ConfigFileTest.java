@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -118,6 +120,17 @@ class ConfigFileTest {
         + "\"concurrency\":16},{\"name\":\"b\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
     assertEquals(16, c.tiers().get(0).get(0).concurrency());
     assertEquals(1, c.tiers().get(0).get(1).concurrency());
+  }
+
+  @Test
+  void rateLimitsAreReadPerProvider() throws Exception {
+    PoolConfig c = PoolConfig.read(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\",\"baseUrl\":\"http://127.0.0.1:9/v1\","
+        + "\"requestsPerMinute\":500,\"tokensPerMinute\":3000000000},{\"name\":\"b\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"),
+        ENV::get);
+    assertEquals(OptionalInt.of(500), c.tiers().get(0).get(0).requestsPerMinute());
+    assertEquals(OptionalLong.of(3_000_000_000L), c.tiers().get(0).get(0).tokensPerMinute());
+    assertEquals(OptionalInt.empty(), c.tiers().get(0).get(1).requestsPerMinute());
+    assertEquals(OptionalLong.empty(), c.tiers().get(0).get(1).tokensPerMinute());
   }
 
   @Test
