@@ -94,7 +94,7 @@ class ConfigFileTest {
             Provider.builder("azure-mini").baseUrl("https://example.openai.azure.com/openai/deployments/gpt-4o-mini")
                 .apiKey("azure-test-key").apiKeyHeader("api-key").model("gpt-4o-mini").weight(20).concurrency(8).build())
         .tier(Provider.builder("local").baseUrl("http://localhost:8090/v1").model("llama-3.1-8b-instruct")
-            .includeUsage(false).build())
+            .requestsPerMinute(120).tokensPerMinute(100_000).includeUsage(false).build())
         .build();
 
     assertEquals(describe(fromCode.tiers()), describe(fromFile.tiers()));
