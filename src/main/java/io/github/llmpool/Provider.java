@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * An immutable description of one OpenAI-compatible endpoint: a unique name, a base URL with its
@@ -47,6 +49,8 @@ public final class Provider {
   private final Map<String, String> headers;
   private final boolean includeUsage;
   private final boolean allowPlaintextKey;
+  private final int requestsPerMinute; // -1: not configured
+  private final long tokensPerMinute; // -1: not configured
 
   private Provider(Builder b, URI baseUrl) {
     this.name = b.name;
@@ -59,6 +63,8 @@ public final class Provider {
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
     this.includeUsage = b.includeUsage;
     this.allowPlaintextKey = b.allowPlaintextKey;
+    this.requestsPerMinute = b.requestsPerMinute;
+    this.tokensPerMinute = b.tokensPerMinute;
   }
 
   /** Starts a builder for a provider with this unique, non-blank name. */
@@ -105,6 +111,16 @@ public final class Provider {
     return concurrency;
   }
 
+  /** The configured requests-per-minute limit, if any (shown in snapshots; routing does not use it yet). */
+  public OptionalInt requestsPerMinute() {
+    return requestsPerMinute < 0 ? OptionalInt.empty() : OptionalInt.of(requestsPerMinute);
+  }
+
+  /** The configured tokens-per-minute limit, if any (shown in snapshots; routing does not use it yet). */
+  public OptionalLong tokensPerMinute() {
+    return tokensPerMinute < 0 ? OptionalLong.empty() : OptionalLong.of(tokensPerMinute);
+  }
+
   /** Extra headers set on every request to this provider (values are not secret-checked). */
   public Map<String, String> headers() {
     return headers;
@@ -142,6 +158,8 @@ public final class Provider {
     b.headers.putAll(headers);
     b.includeUsage = includeUsage;
     b.allowPlaintextKey = allowPlaintextKey;
+    b.requestsPerMinute = requestsPerMinute;
+    b.tokensPerMinute = tokensPerMinute;
     return b;
   }
 
@@ -152,6 +170,8 @@ public final class Provider {
         + ", model=" + (model == null ? "as requested" : model)
         + ", weight=" + weight
         + (concurrency == DEFAULT_CONCURRENCY ? "" : ", concurrency=" + concurrency)
+        + (requestsPerMinute < 0 ? "" : ", requestsPerMinute=" + requestsPerMinute)
+        + (tokensPerMinute < 0 ? "" : ", tokensPerMinute=" + tokensPerMinute)
         + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
         + (includeUsage ? "" : ", includeUsage=false") + "}";
   }
@@ -171,6 +191,8 @@ public final class Provider {
     private final Map<String, String> headers = new LinkedHashMap<>();
     private boolean includeUsage = true;
     private boolean allowPlaintextKey;
+    private int requestsPerMinute = -1;
+    private long tokensPerMinute = -1;
 
     private Builder(String name) {
       this.name = name;
@@ -250,6 +272,34 @@ public final class Provider {
             + "')");
       }
       this.concurrency = concurrency;
+      return this;
+    }
+
+    /**
+     * The provider's known requests-per-minute limit, {@code >= 1}, for a server that sends no
+     * rate-limit headers (self-hosted, some OpenAI-compatible APIs). Default: none. Shown in
+     * {@code pool.snapshot()} ({@link Quota.Source#CONFIGURATION}) until a response's headers say
+     * more; routing does not use it yet.
+     */
+    public Builder requestsPerMinute(int requestsPerMinute) {
+      if (requestsPerMinute < 1) {
+        throw new IllegalArgumentException("requestsPerMinute must be >= 1 but was " + requestsPerMinute
+            + " (provider '" + name + "')");
+      }
+      this.requestsPerMinute = requestsPerMinute;
+      return this;
+    }
+
+    /**
+     * The provider's known tokens-per-minute limit, {@code >= 1}; as for {@link
+     * #requestsPerMinute(int)}. Default: none.
+     */
+    public Builder tokensPerMinute(long tokensPerMinute) {
+      if (tokensPerMinute < 1) {
+        throw new IllegalArgumentException("tokensPerMinute must be >= 1 but was " + tokensPerMinute
+            + " (provider '" + name + "')");
+      }
+      this.tokensPerMinute = tokensPerMinute;
       return this;
     }
 

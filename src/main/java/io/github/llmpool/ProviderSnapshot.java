@@ -54,6 +54,9 @@ public final class ProviderSnapshot {
   private final long clientErrors;
   private final long failures;
   private final TokenCounts tokens;
+  private final Quota requestQuota; // null: absent
+  private final Quota tokenQuota; // null: absent
+  private final long ignoredQuotaValues;
 
   private ProviderSnapshot(Builder b) {
     this.name = b.name;
@@ -69,6 +72,9 @@ public final class ProviderSnapshot {
     this.clientErrors = b.clientErrors;
     this.failures = b.failures;
     this.tokens = b.tokens;
+    this.requestQuota = b.requestQuota;
+    this.tokenQuota = b.tokenQuota;
+    this.ignoredQuotaValues = b.ignoredQuotaValues;
   }
 
   /**
@@ -162,6 +168,29 @@ public final class ProviderSnapshot {
     return tokens.total();
   }
 
+  /**
+   * The provider's request rate limit as its latest accepted rate-limit headers said, or its
+   * configured {@code requestsPerMinute} while no header said anything; empty when neither.
+   * Information only: routing does not read it.
+   */
+  public Optional<Quota> requestQuota() {
+    return Optional.ofNullable(requestQuota);
+  }
+
+  /** The provider's token rate limit, as for {@link #requestQuota()} ({@code tokensPerMinute}). */
+  public Optional<Quota> tokenQuota() {
+    return Optional.ofNullable(tokenQuota);
+  }
+
+  /**
+   * Rate-limit header values this provider sent that the pool ignored: malformed (not a count, not
+   * a duration or RFC 3339 time), negative or absurd (a count of {@code 10^15} or more, a reset more
+   * than 7 days away). 0 when none.
+   */
+  public long ignoredQuotaValues() {
+    return ignoredQuotaValues;
+  }
+
   /** Equal when every field is equal. */
   @Override
   public boolean equals(Object o) {
@@ -169,17 +198,18 @@ public final class ProviderSnapshot {
         && status == p.status && Objects.equals(evictedFor, p.evictedFor) && ejections == p.ejections
         && inFlight == p.inFlight && latencyEstimate.equals(p.latencyEstimate) && requests == p.requests
         && successes == p.successes && clientErrors == p.clientErrors && failures == p.failures
-        && tokens.equals(p.tokens);
+        && tokens.equals(p.tokens) && Objects.equals(requestQuota, p.requestQuota)
+        && Objects.equals(tokenQuota, p.tokenQuota) && ignoredQuotaValues == p.ignoredQuotaValues;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, tier, weight, status, evictedFor, ejections, inFlight, latencyEstimate, requests,
-        successes, clientErrors, failures, tokens);
+        successes, clientErrors, failures, tokens, requestQuota, tokenQuota, ignoredQuotaValues);
   }
 
   /**
-   * Every field, an absent {@code evictedFor} left out, e.g. {@code ProviderSnapshot{name=a, tier=0,
+   * Every field, an absent {@code evictedFor}, quota or zero {@code ignoredQuotaValues} left out, e.g. {@code ProviderSnapshot{name=a, tier=0,
    * weight=1, status=AVAILABLE, ...}}. A snapshot holds no credential.
    */
   @Override
@@ -187,7 +217,10 @@ public final class ProviderSnapshot {
     return "ProviderSnapshot{name=" + name + ", tier=" + tier + ", weight=" + weight + ", status=" + status
         + (evictedFor == null ? "" : ", evictedFor=" + evictedFor) + ", ejections=" + ejections + ", inFlight="
         + inFlight + ", latencyEstimate=" + latencyEstimate + ", requests=" + requests + ", successes=" + successes
-        + ", clientErrors=" + clientErrors + ", failures=" + failures + ", tokens=" + tokens + "}";
+        + ", clientErrors=" + clientErrors + ", failures=" + failures + ", tokens=" + tokens
+        + (requestQuota == null ? "" : ", requestQuota=" + requestQuota)
+        + (tokenQuota == null ? "" : ", tokenQuota=" + tokenQuota)
+        + (ignoredQuotaValues == 0 ? "" : ", ignoredQuotaValues=" + ignoredQuotaValues) + "}";
   }
 
   /**
@@ -208,6 +241,9 @@ public final class ProviderSnapshot {
     private long clientErrors;
     private long failures;
     private TokenCounts tokens = TokenCounts.ZERO;
+    private Quota requestQuota;
+    private Quota tokenQuota;
+    private long ignoredQuotaValues;
 
     private Builder(String name) {
       this.name = name;
@@ -331,6 +367,28 @@ public final class ProviderSnapshot {
      */
     public Builder tokens(TokenCounts tokens) {
       this.tokens = Objects.requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /** The request rate limit; null (the default) when unknown. */
+    public Builder requestQuota(Quota quota) {
+      this.requestQuota = quota;
+      return this;
+    }
+
+    /** The token rate limit; null (the default) when unknown. */
+    public Builder tokenQuota(Quota quota) {
+      this.tokenQuota = quota;
+      return this;
+    }
+
+    /**
+     * Rate-limit header values ignored. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code count} is negative
+     */
+    public Builder ignoredQuotaValues(long count) {
+      this.ignoredQuotaValues = Checks.atLeast("ignoredQuotaValues", count, 0L);
       return this;
     }
 

@@ -177,6 +177,23 @@ class ValidationTest {
   }
 
   @Test
+  void rateLimitsMustBeAtLeastOne() {
+    assertEquals("requestsPerMinute must be >= 1 but was 0 (provider 'a')",
+        iae(() -> Provider.builder("a").requestsPerMinute(0)));
+    assertEquals("tokensPerMinute must be >= 1 but was -3 (provider 'a')",
+        iae(() -> Provider.builder("a").tokensPerMinute(-3)));
+    Provider p = Provider.builder("a").baseUrl("http://127.0.0.1:9/v1").requestsPerMinute(500).tokensPerMinute(90_000)
+        .build();
+    assertEquals(java.util.OptionalInt.of(500), p.toBuilder().build().requestsPerMinute());
+    assertEquals(java.util.OptionalLong.of(90_000), p.toBuilder().build().tokensPerMinute());
+    assertTrue(p.toString().contains("requestsPerMinute=500, tokensPerMinute=90000"), p.toString());
+    Provider none = Provider.builder("b").baseUrl("http://127.0.0.1:9/v1").build();
+    assertEquals(java.util.OptionalInt.empty(), none.requestsPerMinute());
+    assertEquals(java.util.OptionalLong.empty(), none.tokensPerMinute());
+    assertFalse(none.toString().contains("PerMinute"), none.toString());
+  }
+
+  @Test
   void concurrencyMustBeAtLeastOne() {
     assertEquals("concurrency must be >= 1 but was 0 (provider 'a')", iae(() -> Provider.builder("a").concurrency(0)));
     assertEquals("concurrency must be >= 1 but was -3 (provider 'a')", iae(() -> Provider.builder("a").concurrency(-3)));

@@ -39,7 +39,8 @@ final class ConfigParser {
       List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
-      "concurrency", "headers", "includeUsage", "allowPlaintextKey");
+      "concurrency", "requestsPerMinute", "tokensPerMinute", "headers", "includeUsage",
+      "allowPlaintextKey");
   static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
       "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
@@ -239,6 +240,16 @@ final class ConfigParser {
     if (concurrency.present()) {
       int v = concurrency.integer();
       set(concurrency, "concurrency", name, () -> pb.concurrency(v));
+    }
+    ConfigNode rpm = p.get("requestsPerMinute");
+    if (rpm.present()) {
+      int v = rpm.integer();
+      set(rpm, "requestsPerMinute", name, () -> pb.requestsPerMinute(v));
+    }
+    ConfigNode tpm = p.get("tokensPerMinute");
+    if (tpm.present()) {
+      long v = tpm.longInteger();
+      set(tpm, "tokensPerMinute", name, () -> pb.tokensPerMinute(v));
     }
     ConfigNode headers = p.get("headers");
     if (headers.present()) {

@@ -58,7 +58,8 @@ import java.util.function.Function;
  *       {@code maxSize}, {@code idleExpiry}.</li>
  *   <li>{@code tiers}: an array of {@code {"providers": [...]}}, first tier first. A provider:
  *       {@code name}, {@code baseUrl}, {@code apiKey}, {@code apiKeyHeader}, {@code model},
- *       {@code weight}, {@code concurrency}, {@code headers} (an object of name to value), {@code includeUsage},
+ *       {@code weight}, {@code concurrency}, {@code requestsPerMinute}, {@code tokensPerMinute},
+ *       {@code headers} (an object of name to value), {@code includeUsage},
  *       {@code allowPlaintextKey}.</li>
  *   <li>Durations are strings: ISO-8601 ({@code "PT5S"}) or integer + unit, units {@code ms},
  *       {@code s}, {@code m}, {@code h}, {@code d}, combinable ({@code "500ms"}, {@code "1m30s"}).

@@ -97,7 +97,8 @@ public final class AttemptEnd {
    * The requests the provider said are left in its current rate-limit window, from the response's
    * {@code x-ratelimit-remaining-requests} (OpenAI, Azure OpenAI, Groq and most OpenAI-compatible
    * servers) or {@code anthropic-ratelimit-requests-remaining}; empty without a response or
-   * without a valid non-negative integer there. A number the pool parsed, never the header's text.
+   * without a valid count there (ASCII digits, below 10^15; a bad value is also counted in
+   * {@code ProviderSnapshot.ignoredQuotaValues()}). A number the pool parsed, never the header's text.
    */
   public OptionalLong remainingRequests() {
     return remainingRequests < 0 ? OptionalLong.empty() : OptionalLong.of(remainingRequests);

@@ -7,6 +7,7 @@ import io.github.llmpool.config.PoolConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -58,9 +59,20 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void rateLimitsBelowOneOrNotIntegers() {
+    assertEquals("$.tiers[0].providers[0].requestsPerMinute must be >= 1 but was 0",
+        error(file("", provider("\"requestsPerMinute\":0"))));
+    assertEquals("$.tiers[0].providers[0].tokensPerMinute must be >= 1 but was -5",
+        error(file("", provider("\"tokensPerMinute\":-5"))));
+    assertTrue(error(file("", provider("\"requestsPerMinute\":1.5"))).startsWith("$.tiers[0].providers[0].requestsPerMinute"));
+    assertTrue(error(file("", provider("\"tokensPerMinute\":\"90k\""))).startsWith("$.tiers[0].providers[0].tokensPerMinute"));
+  }
+
+  @Test
   void unknownProviderField() {
     assertEquals("$.tiers[0].providers[0].wieght is not a known setting; known: name, baseUrl, apiKey, apiKeyHeader, "
-        + "model, weight, concurrency, headers, includeUsage, allowPlaintextKey", error(file("", provider("\"wieght\":1"))));
+        + "model, weight, concurrency, requestsPerMinute, tokensPerMinute, headers, includeUsage, allowPlaintextKey",
+        error(file("", provider("\"wieght\":1"))));
   }
 
   @Test

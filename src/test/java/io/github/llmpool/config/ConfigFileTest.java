@@ -21,6 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +94,7 @@ class ConfigFileTest {
             Provider.builder("azure-mini").baseUrl("https://example.openai.azure.com/openai/deployments/gpt-4o-mini")
                 .apiKey("azure-test-key").apiKeyHeader("api-key").model("gpt-4o-mini").weight(20).concurrency(8).build())
         .tier(Provider.builder("local").baseUrl("http://localhost:8090/v1").model("llama-3.1-8b-instruct")
-            .includeUsage(false).build())
+            .requestsPerMinute(120).tokensPerMinute(100_000).includeUsage(false).build())
         .build();
 
     assertEquals(describe(fromCode.tiers()), describe(fromFile.tiers()));
@@ -118,6 +120,17 @@ class ConfigFileTest {
         + "\"concurrency\":16},{\"name\":\"b\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
     assertEquals(16, c.tiers().get(0).get(0).concurrency());
     assertEquals(1, c.tiers().get(0).get(1).concurrency());
+  }
+
+  @Test
+  void rateLimitsAreReadPerProvider() throws Exception {
+    PoolConfig c = PoolConfig.read(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\",\"baseUrl\":\"http://127.0.0.1:9/v1\","
+        + "\"requestsPerMinute\":500,\"tokensPerMinute\":3000000000},{\"name\":\"b\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"),
+        ENV::get);
+    assertEquals(OptionalInt.of(500), c.tiers().get(0).get(0).requestsPerMinute());
+    assertEquals(OptionalLong.of(3_000_000_000L), c.tiers().get(0).get(0).tokensPerMinute());
+    assertEquals(OptionalInt.empty(), c.tiers().get(0).get(1).requestsPerMinute());
+    assertEquals(OptionalLong.empty(), c.tiers().get(0).get(1).tokensPerMinute());
   }
 
   @Test

@@ -106,34 +106,12 @@ public final class AttemptLease {
   }
 
   /**
-   * The rate-limit window the response's headers announced, for the attempt hooks: the values of
-   * {@code x-ratelimit-remaining-requests} / {@code -tokens} (or Anthropic's
-   * {@code anthropic-ratelimit-requests-remaining} / {@code -tokens-remaining}), each null when
-   * absent. Only digits are taken; anything else is unknown.
+   * What the response's rate-limit headers said was left, for the attempt hooks: remaining
+   * requests and tokens ({@code RateLimitHeaders}), each -1 when absent or malformed.
    */
-  public void rateLimits(String requests, String tokens) {
-    this.remainingRequests = parseCount(requests);
-    this.remainingTokens = parseCount(tokens);
-  }
-
-  /** A non-negative decimal count of at most 18 digits, or -1. */
-  static long parseCount(String s) {
-    if (s == null) {
-      return -1;
-    }
-    s = s.trim();
-    if (s.isEmpty() || s.length() > 18) {
-      return -1;
-    }
-    long v = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v;
+  public void rateLimits(long requests, long tokens) {
+    this.remainingRequests = requests;
+    this.remainingTokens = tokens;
   }
 
   /**

@@ -12,6 +12,7 @@ import io.github.llmpool.PoolEvent;
 import io.github.llmpool.PoolListener;
 import io.github.llmpool.PoolSnapshot;
 import io.github.llmpool.ProviderSnapshot;
+import io.github.llmpool.Quota;
 import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
@@ -22,6 +23,7 @@ import io.github.llmpool.UsageListener;
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.health.RateWindow;
 import io.github.llmpool.internal.health.RetryBudget;
 import io.github.llmpool.internal.route.Exclusion;
 import io.github.llmpool.internal.route.P2cPicker;
@@ -189,6 +191,7 @@ public final class PoolCore {
    */
   public void reconfigure(Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
     synchronized (reconfigureLock) {
+      long configuredAt = settings.ticker().read();
       Map<String, ProviderState> next = new HashMap<>();
       List<List<Slot>> slotTiers = new ArrayList<>();
       for (int t = 0; t < tiers.size(); t++) {
@@ -200,7 +203,7 @@ public final class PoolCore {
             state = new ProviderState(e.name, settings.ticker().read());
           }
           next.put(e.name, state);
-          slots.add(new Slot(e, state, t, weights.get(t).get(i)));
+          slots.add(new Slot(e, state, t, weights.get(t).get(i), configuredAt));
         }
         slotTiers.add(slots);
       }
@@ -789,7 +792,27 @@ public final class PoolCore {
         .ejections(st.ejections()).inFlight(st.inFlight())
         .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
         .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
-        .failures(count(st.failures())).tokens(tokens).build();
+        .failures(count(st.failures())).tokens(tokens)
+        .requestQuota(quota(st.requestWindow(), s.endpoint.requestsPerMinute, s.configuredAt, now))
+        .tokenQuota(quota(st.tokenWindow(), s.endpoint.tokensPerMinute, s.configuredAt, now))
+        .ignoredQuotaValues(count(st.ignoredRateLimitValues())).build();
+  }
+
+  /**
+   * A rate-limit dimension for a snapshot: what the headers last said when they said anything,
+   * else the configured per-minute limit, else absent.
+   */
+  private static Quota quota(RateWindow w, long configured, long configuredAt, long now) {
+    if (w != null) {
+      return Quota.builder(Quota.Source.HEADER).limit(w.limit).remaining(w.remaining)
+          .resetIn(w.hasReset ? Duration.ofNanos(Math.max(0, w.resetAt - now)) : null)
+          .age(Duration.ofNanos(Math.max(0, now - w.seenAt))).build();
+    }
+    if (configured > 0) {
+      return Quota.builder(Quota.Source.CONFIGURATION).limit(configured)
+          .age(Duration.ofNanos(Math.max(0, now - configuredAt))).build();
+    }
+    return null;
   }
 
   /**

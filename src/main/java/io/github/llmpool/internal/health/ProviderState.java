@@ -3,6 +3,7 @@ package io.github.llmpool.internal.health;
 import io.github.llmpool.internal.health.PaddedLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -59,6 +60,15 @@ public final class ProviderState {
   // Drain: an operator took the provider out of rotation (no new attempt, not even a probe).
   private volatile boolean drained;
 
+  // Rate limits the provider's headers announced: immutable windows, replaced by CAS (no lock).
+  private static final AtomicReferenceFieldUpdater<ProviderState, RateWindow> REQUEST_WINDOW =
+      AtomicReferenceFieldUpdater.newUpdater(ProviderState.class, RateWindow.class, "requestWindow");
+  private static final AtomicReferenceFieldUpdater<ProviderState, RateWindow> TOKEN_WINDOW =
+      AtomicReferenceFieldUpdater.newUpdater(ProviderState.class, RateWindow.class, "tokenWindow");
+  private volatile RateWindow requestWindow;
+  private volatile RateWindow tokenWindow;
+  private final LongAdder ignoredRateLimitValues = new LongAdder();
+
   // Counters.
   final LongAdder requests = new LongAdder();
   final LongAdder successes = new LongAdder();
@@ -86,6 +96,50 @@ public final class ProviderState {
 
   public String name() {
     return name;
+  }
+
+  // ---------------------------------------------------------------- rate limits (lock-free)
+
+  /**
+   * Records what one response's rate-limit headers said: either window may be null (not
+   * announced); {@code ignored} values were malformed. Each window replaces the stored one when it
+   * {@linkplain RateWindow#supersedes supersedes} it, by compare-and-set.
+   */
+  public void observeRateLimits(RateWindow requests, RateWindow tokens, int ignored, long now) {
+    if (requests != null) {
+      store(REQUEST_WINDOW, requests, now);
+    }
+    if (tokens != null) {
+      store(TOKEN_WINDOW, tokens, now);
+    }
+    if (ignored > 0) {
+      ignoredRateLimitValues.add(ignored);
+    }
+  }
+
+  private void store(AtomicReferenceFieldUpdater<ProviderState, RateWindow> field, RateWindow next, long now) {
+    RateWindow old;
+    do {
+      old = field.get(this);
+      if (!RateWindow.supersedes(next, old, now)) {
+        return;
+      }
+    } while (!field.compareAndSet(this, old, next));
+  }
+
+  /** The request window the headers last announced, or null. */
+  public RateWindow requestWindow() {
+    return requestWindow;
+  }
+
+  /** The token window the headers last announced, or null. */
+  public RateWindow tokenWindow() {
+    return tokenWindow;
+  }
+
+  /** Rate-limit header values ignored as malformed, negative or absurd. */
+  public long ignoredRateLimitValues() {
+    return ignoredRateLimitValues.sum();
   }
 
   // ---------------------------------------------------------------- selection (lock-free reads)

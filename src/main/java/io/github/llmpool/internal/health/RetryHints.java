@@ -1,12 +1,12 @@
 package io.github.llmpool.internal.health;
 
+import java.time.DateTimeException;
+import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -29,7 +29,6 @@ public final class RetryHints {
 
   /** A non-negative decimal: digits, optional fraction, optional exponent. */
   private static final Pattern DECIMAL = Pattern.compile("\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?");
-  private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|us|µs|ns|h|m|s)");
 
   private RetryHints() {}
 
@@ -87,33 +86,98 @@ public final class RetryHints {
    * Long.MAX_VALUE} when too large; -1 if malformed or zero.
    */
   static long parseGoDuration(String v) {
-    v = trim(v);
+    long nanos = goDurationNanos(trim(v));
+    return nanos > 0 ? nanos : -1;
+  }
+
+  /**
+   * A Go duration ({@code 6m0s}, {@code 1.5s}, {@code 20ms}, {@code 1m30.5s}, {@code 0s}): one or
+   * more of digits, an optional fraction, and a unit {@code h m s ms us µs ns} (letters in any
+   * case), nothing else, no sign. Returns nanoseconds, zero included, saturating at {@code
+   * Long.MAX_VALUE}; -1 when {@code v} is null or not such a duration. Allocates nothing.
+   */
+  public static long goDurationNanos(String v) {
     if (v == null) {
       return -1;
     }
-    v = v.toLowerCase(Locale.ROOT);
-    Matcher m = GO_DURATION.matcher(v);
-    int pos = 0;
-    double nanos = 0;
-    while (m.find()) {
-      if (m.start() != pos) {
-        return -1;
-      }
-      double n = Double.parseDouble(m.group(1)); // digits only: finite or +Infinity, never NaN
-      switch (m.group(2)) {
-        case "h" -> nanos += n * 3600e9;
-        case "m" -> nanos += n * 60e9;
-        case "s" -> nanos += n * 1e9;
-        case "ms" -> nanos += n * 1e6;
-        case "us", "µs" -> nanos += n * 1e3;
-        default -> nanos += n;
-      }
-      pos = m.end();
-    }
-    if (pos != v.length() || pos == 0 || !(nanos > 0)) {
+    int n = v.length();
+    int i = 0;
+    double total = 0;
+    if (n == 0) {
       return -1;
     }
-    return saturate(nanos);
+    while (i < n) {
+      double mantissa = 0;
+      int digits = 0;
+      int fraction = 0;
+      while (i < n && isDigit(v.charAt(i))) {
+        mantissa = mantissa * 10 + (v.charAt(i++) - '0');
+        digits++;
+      }
+      if (digits == 0) {
+        return -1;
+      }
+      if (i < n && v.charAt(i) == '.') {
+        i++;
+        while (i < n && isDigit(v.charAt(i))) {
+          mantissa = mantissa * 10 + (v.charAt(i++) - '0');
+          fraction++;
+        }
+        if (fraction == 0) {
+          return -1;
+        }
+      }
+      if (i == n) {
+        return -1; // a number without a unit
+      }
+      char c = Character.toLowerCase(v.charAt(i++));
+      boolean sNext = i < n && Character.toLowerCase(v.charAt(i)) == 's';
+      double unit;
+      if (c == 'h') {
+        unit = 3600e9;
+      } else if (c == 'm' && sNext) {
+        unit = 1e6;
+        i++;
+      } else if (c == 'm') {
+        unit = 60e9;
+      } else if (c == 's') {
+        unit = 1e9;
+      } else if ((c == 'u' || c == '\u00b5') && sNext) {
+        unit = 1e3;
+        i++;
+      } else if (c == 'n' && sNext) {
+        unit = 1;
+        i++;
+      } else {
+        return -1;
+      }
+      double value = fraction == 0 ? mantissa : mantissa / Math.pow(10, fraction);
+      total += value * unit; // finite or +Infinity, never NaN
+    }
+    return saturate(total);
+  }
+
+  /**
+   * An RFC 3339 instant ({@code 2026-12-01T08:00:01Z}, {@code 2026-12-01T08:00:00.6+00:00}) as a
+   * delay from the wall clock {@code wallMillis} in nanoseconds: 0 when it has passed (a reset
+   * already over, or clocks that disagree), saturating at {@code Long.MAX_VALUE}; -1 when null or
+   * malformed. The same clock as the HTTP dates of {@code Retry-After}.
+   */
+  public static long untilInstantNanos(String v, long wallMillis) {
+    if (v == null) {
+      return -1;
+    }
+    try {
+      long at = OffsetDateTime.parse(v, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+      long delta = Math.subtractExact(at, wallMillis);
+      return delta > 0 ? TimeUnit.MILLISECONDS.toNanos(delta) : 0; // saturates
+    } catch (DateTimeException | ArithmeticException e) {
+      return -1;
+    }
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   /** A non-negative decimal (possibly +Infinity for a huge one), or NaN if {@code v} is not one. */

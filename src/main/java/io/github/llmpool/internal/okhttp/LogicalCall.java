@@ -314,11 +314,13 @@ final class LogicalCall implements Exclusion {
   private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
       int maxAttempts) throws IOException {
     long headersAt = core.now();
-    if (lease.hooked()) { // attempt hooks only: two header lookups
-      String requests = response.header("x-ratelimit-remaining-requests");
-      String tokens = response.header("x-ratelimit-remaining-tokens");
-      lease.rateLimits(requests != null ? requests : response.header("anthropic-ratelimit-requests-remaining"),
-          tokens != null ? tokens : response.header("anthropic-ratelimit-tokens-remaining"));
+    // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
+    RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
+    if (limits != null) {
+      slot.state.observeRateLimits(limits.requests(headersAt), limits.tokens(headersAt), limits.ignored(), headersAt);
+      if (lease.hooked()) {
+        lease.rateLimits(limits.requestRemaining(), limits.tokenRemaining());
+      }
     }
     watch.check(call, headersAt);
     RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);

@@ -26,6 +26,10 @@ public final class Endpoint {
   public final boolean includeUsage;
   /** Requests the provider answers in parallel without slowing down (P2C cost), at least 1. */
   public final int concurrency;
+  /** The configured requests-per-minute limit, or -1. */
+  public final int requestsPerMinute;
+  /** The configured tokens-per-minute limit, or -1. */
+  public final long tokensPerMinute;
   /**
    * Host, port and the names of the headers that carry the credential and the extra headers,
    * without their values; null when the provider sets neither.
@@ -46,10 +50,19 @@ public final class Endpoint {
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
       int concurrency) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
+        concurrency, -1, -1);
+  }
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency, int requestsPerMinute, long tokensPerMinute) {
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
     }
     this.concurrency = concurrency;
+    this.requestsPerMinute = requestsPerMinute;
+    this.tokensPerMinute = tokensPerMinute;
     this.name = name;
     this.scheme = scheme;
     this.host = host;

@@ -11,8 +11,15 @@ public final class Slot {
   public final ProviderState state;
   public final int tier;
   public final int weight;
+  /** Ticker time this slot's configuration took effect (the age of its configured limits). */
+  public final long configuredAt;
 
   public Slot(Endpoint endpoint, ProviderState state, int tier, int weight) {
+    this(endpoint, state, tier, weight, 0);
+  }
+
+  public Slot(Endpoint endpoint, ProviderState state, int tier, int weight, long configuredAt) {
+    this.configuredAt = configuredAt;
     this.endpoint = endpoint;
     this.state = state;
     this.tier = tier;

@@ -11,13 +11,16 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.Strategy;
 import io.github.llmpool.TokenUsage;
+import io.github.llmpool.internal.okhttp.RateLimitHeaders;
 import io.github.llmpool.internal.route.Allocation;
 import io.github.llmpool.internal.route.Slot;
+import okhttp3.Headers;
 import org.junit.jupiter.api.Test;
 
 /**
  * What the kill switch and the attempt hooks add to the pick path and to each attempt allocates
- * nothing when unused: picks with a drained provider, and attempt hooks with none registered.
+ * nothing when unused: picks with a drained provider, attempt hooks with none registered, and
+ * the rate-limit header reader on a response that carries none.
  */
 class HotPathAllocationTest {
 
@@ -57,6 +60,16 @@ class HotPathAllocationTest {
       return Boolean.TRUE;
     }));
     assertSame(Boolean.TRUE, core.hasAttemptListeners() ? null : Boolean.TRUE);
+  }
+
+  @Test
+  void aResponseWithoutRateLimitHeadersReadsThemWithoutAllocating() {
+    // What LogicalCall.judge does with every response: one pass over the names, then nothing.
+    Headers h = Headers.of("content-type", "application/json", "date", "Tue, 01 Dec 2026 08:00:00 GMT",
+        "openai-processing-ms", "412", "x-request-id", "req_1", "anthropic-version", "2023-06-01",
+        "retry-after", "1", "x-ratelimit", "", "server", "cloudflare");
+    assertNull(RateLimitHeaders.read(h, 0));
+    assertEquals(0, Allocation.measure(() -> RateLimitHeaders.read(h, 0) == null ? Boolean.TRUE : Boolean.FALSE));
   }
 
   @Test

@@ -91,20 +91,23 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param model the model that replaces the request's {@code model}
    * @param weight weight within the tier, {@code >= 0}; default 1
    * @param concurrency requests the provider serves in parallel, {@code >= 1}; default 1
+   * @param requestsPerMinute the provider's known requests-per-minute limit, {@code >= 1}; default none
+   * @param tokensPerMinute the provider's known tokens-per-minute limit, {@code >= 1}; default none
    * @param headers extra headers sent to this provider; values are never shown
    * @param includeUsage whether streaming requests get {@code stream_options.include_usage}; default true
    * @param allowPlaintextKey allow the key over plain http to a non-loopback host; default false
    */
   public record ProviderEntry(String name, String baseUrl, String apiKey, String apiKeyHeader, String model,
-      Integer weight, Integer concurrency, Map<String, String> headers, Boolean includeUsage,
-      Boolean allowPlaintextKey) {
+      Integer weight, Integer concurrency, Integer requestsPerMinute, Long tokensPerMinute, Map<String, String> headers,
+      Boolean includeUsage, Boolean allowPlaintextKey) {
 
     /** Shows every setting but the key and the header values. */
     @Override
     public String toString() {
       return "ProviderEntry{name=" + name + ", baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null ? "none" : "(set)")
           + ", apiKeyHeader=" + apiKeyHeader + ", model=" + model + ", weight=" + weight + ", concurrency="
-          + concurrency + ", headers=" + (headers == null ? "{}" : headers.keySet()) + ", includeUsage="
+          + concurrency + ", requestsPerMinute=" + requestsPerMinute + ", tokensPerMinute=" + tokensPerMinute
+          + ", headers=" + (headers == null ? "{}" : headers.keySet()) + ", includeUsage="
           + includeUsage + ", allowPlaintextKey=" + allowPlaintextKey + "}";
     }
   }

@@ -148,6 +148,12 @@ final class PoolFactory {
     if (p.concurrency() != null) {
       set(path + ".concurrency", () -> b.concurrency(p.concurrency()));
     }
+    if (p.requestsPerMinute() != null) {
+      set(path + ".requests-per-minute", () -> b.requestsPerMinute(p.requestsPerMinute()));
+    }
+    if (p.tokensPerMinute() != null) {
+      set(path + ".tokens-per-minute", () -> b.tokensPerMinute(p.tokensPerMinute()));
+    }
     if (p.headers() != null) {
       for (Map.Entry<String, String> h : p.headers().entrySet()) {
         set(path + ".headers[" + h.getKey() + "]", () -> b.header(h.getKey(), h.getValue() == null ? "" : h.getValue()));

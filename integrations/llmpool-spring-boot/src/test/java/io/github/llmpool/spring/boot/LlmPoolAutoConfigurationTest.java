@@ -66,6 +66,8 @@ class LlmPoolAutoConfigurationTest {
         "llmpool.pools.chat.tiers[0].providers[0].model=gpt-4o-mini",
         "llmpool.pools.chat.tiers[0].providers[0].weight=80",
         "llmpool.pools.chat.tiers[0].providers[0].concurrency=16",
+        "llmpool.pools.chat.tiers[0].providers[0].requests-per-minute=500",
+        "llmpool.pools.chat.tiers[0].providers[0].tokens-per-minute=3000000000",
         "llmpool.pools.chat.tiers[0].providers[1].name=big",
         "llmpool.pools.chat.tiers[0].providers[1].baseUrl=https://api.openai.com/v1", // camelCase: the file's key
         "llmpool.pools.chat.tiers[0].providers[1].weight=20",
@@ -96,6 +98,8 @@ class LlmPoolAutoConfigurationTest {
           assertThat(mini.model()).contains("gpt-4o-mini");
           assertThat(mini.weight()).isEqualTo(80);
           assertThat(mini.concurrency()).isEqualTo(16);
+          assertThat(mini.requestsPerMinute()).hasValue(500);
+          assertThat(mini.tokensPerMinute()).hasValue(3_000_000_000L);
           Provider big = pool.tiers().get(0).get(1);
           assertThat(big.weight()).isEqualTo(20);
           assertThat(big.hasApiKey()).isFalse();
