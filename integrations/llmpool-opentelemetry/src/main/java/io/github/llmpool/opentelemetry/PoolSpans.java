@@ -53,8 +53,6 @@ final class PoolSpans implements RequestTracker.Sink {
   private static final int REQUEST_CONTEXT = 1;
   private static final int ATTEMPT_SPAN = 2;
   private static final int PREVIOUS_RESULT = 3;
-  /** The usage of the last attempt that ended (or null): the request span takes its id and reasons. */
-  private static final int LAST_USAGE = 4;
 
   private final Tracer tracer;
   private final PoolView view;
@@ -130,7 +128,6 @@ final class PoolSpans implements RequestTracker.Sink {
     if (e.status().isPresent()) {
       span.setAttribute(HTTP_STATUS, (long) e.status().getAsInt());
     }
-    r.attach(LAST_USAGE, usage);
     if (usage != null) {
       usage.servedModel().ifPresent(m -> span.setAttribute(RESPONSE_MODEL, view.models.value(m)));
       response(span, usage);
@@ -165,10 +162,9 @@ final class PoolSpans implements RequestTracker.Sink {
       }
     }
     r.servedModel().ifPresent(m -> span.setAttribute(RESPONSE_MODEL, view.models.value(m)));
-    Object lastUsage = r.attachment(LAST_USAGE);
-    if (lastUsage != null) {
-      r.attach(LAST_USAGE, null);
-      response(span, (TokenUsage) lastUsage);
+    r.responseId().ifPresent(id -> span.setAttribute(RESPONSE_ID, id)); // the last attempt's
+    if (!r.finishReasons().isEmpty()) {
+      span.setAttribute(FINISH_REASONS, r.finishReasons());
     }
     if (r.tokensReported()) {
       tokens(span, r.inputTokens(), r.outputTokens(), r.cachedTokens(), r.reasoningTokens());
