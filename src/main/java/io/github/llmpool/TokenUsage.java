@@ -1,6 +1,7 @@
 package io.github.llmpool;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -42,6 +43,8 @@ public final class TokenUsage {
   private final int tier;
   private final String requestedModel; // null: absent
   private final String servedModel; // null: absent
+  private final String responseId; // null: absent
+  private final List<String> finishReasons;
   private final TokenCounts tokens;
   private final boolean reported;
   private final int status;
@@ -60,6 +63,8 @@ public final class TokenUsage {
     this.tier = b.tier;
     this.requestedModel = b.requestedModel;
     this.servedModel = b.servedModel;
+    this.responseId = b.responseId;
+    this.finishReasons = b.finishReasons;
     this.tokens = b.tokens;
     this.reported = b.reported;
     this.status = b.status;
@@ -101,6 +106,28 @@ public final class TokenUsage {
   /** The {@code model} the response named; empty when it named none. */
   public Optional<String> servedModel() {
     return Optional.ofNullable(servedModel);
+  }
+
+  /**
+   * The response's {@code id} as the provider sent it (a chat completion's or a stream chunk's
+   * top-level {@code id}, a Responses API answer's {@code id} or a stream's {@code response.id}),
+   * at most 128 chars (a longer one is cut); empty when it named none. Provider data: use it to
+   * correlate with the provider's logs, never as a key.
+   */
+  public Optional<String> responseId() {
+    return Optional.ofNullable(responseId);
+  }
+
+  /**
+   * Why the model stopped, as the provider said it, immutable and never null: chat completions'
+   * {@code choices[].finish_reason} of every choice in order (streams: of the chunks that carry
+   * one); for the Responses API one entry, {@code incomplete_details.reason} of an
+   * {@code incomplete} response (e.g. {@code max_output_tokens}), else its {@code status} (e.g.
+   * {@code completed}, {@code failed}; not {@code in_progress}). Empty when the response gave none
+   * (embeddings, errors, a stream cut before its end). At most 16 entries of at most 64 chars.
+   */
+  public List<String> finishReasons() {
+    return finishReasons;
   }
 
   /** The token counts as reported; {@link TokenCounts#ZERO} when the provider reported none. */
@@ -175,6 +202,7 @@ public final class TokenUsage {
   public boolean equals(Object o) {
     return o instanceof TokenUsage u && provider.equals(u.provider) && tier == u.tier
         && Objects.equals(requestedModel, u.requestedModel) && Objects.equals(servedModel, u.servedModel)
+        && Objects.equals(responseId, u.responseId) && finishReasons.equals(u.finishReasons)
         && tokens.equals(u.tokens) && reported == u.reported && status == u.status && streamed == u.streamed
         && timeToFirstByte == u.timeToFirstByte && timeToFirstToken == u.timeToFirstToken
         && duration == u.duration && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent;
@@ -182,7 +210,7 @@ public final class TokenUsage {
 
   @Override
   public int hashCode() {
-    return Objects.hash(provider, tier, requestedModel, servedModel, tokens, reported, status, streamed,
+    return Objects.hash(provider, tier, requestedModel, servedModel, responseId, finishReasons, tokens, reported, status, streamed,
         timeToFirstByte, timeToFirstToken, duration, attempt, end, errorEvent);
   }
 
@@ -202,6 +230,12 @@ public final class TokenUsage {
     if (servedModel != null) {
       sb.append(", servedModel=").append(servedModel);
     }
+    if (responseId != null) {
+      sb.append(", responseId=").append(responseId);
+    }
+    if (!finishReasons.isEmpty()) {
+      sb.append(", finishReasons=").append(finishReasons);
+    }
     sb.append(", timeToFirstByte=").append(timeToFirstByte());
     if (timeToFirstToken >= 0) {
       sb.append(", timeToFirstToken=").append(Duration.ofNanos(timeToFirstToken));
@@ -219,6 +253,8 @@ public final class TokenUsage {
     private int tier;
     private String requestedModel;
     private String servedModel;
+    private String responseId;
+    private List<String> finishReasons = List.of();
     private TokenCounts tokens = TokenCounts.ZERO;
     private boolean reported;
     private int status = 200;
@@ -253,6 +289,22 @@ public final class TokenUsage {
     /** The {@code model} the response named; null (the default) for none. */
     public Builder servedModel(String model) {
       this.servedModel = model;
+      return this;
+    }
+
+    /** The response's {@code id}; null (the default) for none. */
+    public Builder responseId(String id) {
+      this.responseId = id;
+      return this;
+    }
+
+    /**
+     * The finish reasons, copied. Default empty.
+     *
+     * @throws NullPointerException if {@code reasons} or one of its elements is null
+     */
+    public Builder finishReasons(List<String> reasons) {
+      this.finishReasons = List.copyOf(Objects.requireNonNull(reasons, "finishReasons"));
       return this;
     }
 

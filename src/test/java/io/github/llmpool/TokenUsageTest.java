@@ -29,6 +29,7 @@ class TokenUsageTest {
 
   private static TokenUsage.Builder full() {
     return TokenUsage.builder("mini").tier(1).requestedModel("gpt-4o-mini").servedModel("gpt-4o-mini-2024-07-18")
+        .responseId("chatcmpl-1").finishReasons(List.of("stop", "length"))
         .tokens(TOKENS).reported(true).status(200).streamed(true).timeToFirstByte(Duration.ofMillis(100))
         .timeToFirstToken(Duration.ofMillis(150)).duration(Duration.ofMillis(900)).attempt(2)
         .end(TokenUsage.End.TRUNCATED).errorEvent(true);
@@ -41,6 +42,8 @@ class TokenUsageTest {
     assertEquals(1, u.tier());
     assertEquals(Optional.of("gpt-4o-mini"), u.requestedModel());
     assertEquals(Optional.of("gpt-4o-mini-2024-07-18"), u.servedModel());
+    assertEquals(Optional.of("chatcmpl-1"), u.responseId());
+    assertEquals(List.of("stop", "length"), u.finishReasons());
     assertSame(TOKENS, u.tokens());
     assertEquals(80, u.totalTokens());
     assertTrue(u.reported());
@@ -61,6 +64,8 @@ class TokenUsageTest {
     assertEquals(0, u.tier());
     assertEquals(Optional.empty(), u.requestedModel());
     assertEquals(Optional.empty(), u.servedModel());
+    assertEquals(Optional.empty(), u.responseId());
+    assertEquals(List.of(), u.finishReasons());
     assertSame(TokenCounts.ZERO, u.tokens());
     assertEquals(0, u.totalTokens());
     assertFalse(u.reported());
@@ -83,16 +88,26 @@ class TokenUsageTest {
   }
 
   @Test
+  void finishReasonsAreCopiedAndImmutable() {
+    List<String> reasons = new java.util.ArrayList<>(List.of("stop"));
+    TokenUsage u = TokenUsage.builder("p").finishReasons(reasons).build();
+    reasons.add("length");
+    assertEquals(List.of("stop"), u.finishReasons());
+    assertThrows(UnsupportedOperationException.class, () -> u.finishReasons().add("x"));
+  }
+
+  @Test
   void equalByValue() {
     TokenUsage a = full().build();
     assertEquals(a, full().build());
     assertEquals(a.hashCode(), full().build().hashCode());
     List<UnaryOperator<TokenUsage.Builder>> changes = List.of(
         b -> TokenUsage.builder("other").tier(1).requestedModel("gpt-4o-mini").servedModel("gpt-4o-mini-2024-07-18")
-            .tokens(TOKENS).reported(true).streamed(true).timeToFirstByte(Duration.ofMillis(100))
+            .responseId("chatcmpl-1").finishReasons(List.of("stop", "length")).tokens(TOKENS).reported(true).streamed(true).timeToFirstByte(Duration.ofMillis(100))
             .timeToFirstToken(Duration.ofMillis(150)).duration(Duration.ofMillis(900)).attempt(2)
             .end(TokenUsage.End.TRUNCATED).errorEvent(true),
-        b -> b.tier(0), b -> b.requestedModel(null), b -> b.servedModel("x"), b -> b.tokens(TokenCounts.ZERO),
+        b -> b.tier(0), b -> b.requestedModel(null), b -> b.servedModel("x"), b -> b.responseId(null), b -> b.responseId("chatcmpl-2"),
+        b -> b.finishReasons(List.of()), b -> b.finishReasons(List.of("length", "stop")), b -> b.tokens(TokenCounts.ZERO),
         b -> b.reported(false), b -> b.status(503), b -> b.streamed(false), b -> b.timeToFirstByte(Duration.ZERO),
         b -> b.timeToFirstToken(null), b -> b.duration(Duration.ofSeconds(1)), b -> b.attempt(1),
         b -> b.end(TokenUsage.End.COMPLETE), b -> b.errorEvent(false));
@@ -108,7 +123,8 @@ class TokenUsageTest {
   void toStringShowsEveryFieldAndLeavesAbsentOnesOut() {
     assertEquals("TokenUsage{provider=mini, tier=1, attempt=2, status=200, end=TRUNCATED, streamed=true, reported=true,"
         + " tokens=TokenCounts{prompt=23, completion=57, total=80, cached=12, reasoning=40},"
-        + " requestedModel=gpt-4o-mini, servedModel=gpt-4o-mini-2024-07-18, timeToFirstByte=PT0.1S,"
+        + " requestedModel=gpt-4o-mini, servedModel=gpt-4o-mini-2024-07-18, responseId=chatcmpl-1,"
+        + " finishReasons=[stop, length], timeToFirstByte=PT0.1S,"
         + " timeToFirstToken=PT0.15S, duration=PT0.9S, errorEvent=true}", full().build().toString());
     assertEquals("TokenUsage{provider=p, tier=0, attempt=1, status=200, end=COMPLETE, streamed=false, reported=false,"
         + " tokens=TokenCounts{prompt=0, completion=0, total=0, cached=0, reasoning=0}, timeToFirstByte=PT0S,"
@@ -124,6 +140,8 @@ class TokenUsageTest {
     assertEquals("attempt must be >= 1 but was 0", iae(() -> b.attempt(0)));
     assertEquals("tokens", npe(() -> b.tokens(null)));
     assertEquals("end", npe(() -> b.end(null)));
+    assertEquals("finishReasons", npe(() -> b.finishReasons(null)));
+    assertThrows(NullPointerException.class, () -> b.finishReasons(java.util.Arrays.asList("stop", null)));
     assertEquals("timeToFirstByte", npe(() -> b.timeToFirstByte(null)));
     assertEquals("duration", npe(() -> b.duration(null)));
     assertEquals("timeToFirstByte must not be negative but was PT-0.001S",

@@ -63,6 +63,8 @@ class UsageFlowTest {
     assertTrue(u.reported());
     assertEquals("gpt-4o-mini", u.requestedModel().orElseThrow());
     assertEquals("gpt-4o-mini-2024-07-18", u.servedModel().orElseThrow());
+    assertEquals("chatcmpl-abc123", u.responseId().orElseThrow());
+    assertEquals(List.of("stop"), u.finishReasons());
     assertEquals(200, u.status());
     assertFalse(u.streamed());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
@@ -88,6 +90,8 @@ class UsageFlowTest {
     assertFalse(u.reported());
     assertEquals(TokenUsage.End.COMPLETE, u.end());
     assertEquals("gpt-4o", u.servedModel().orElseThrow());
+    assertEquals("chatcmpl-2", u.responseId().orElseThrow());
+    assertEquals(List.of("stop"), u.finishReasons());
   }
 
   @Test
@@ -106,6 +110,8 @@ class UsageFlowTest {
     assertEquals(List.of(37L, 11L, 48L), List.of(stream.tokens().prompt(), stream.tokens().completion(), stream.totalTokens()));
     assertEquals("gpt-4.1-2025-04-14", stream.servedModel().orElseThrow());
     assertEquals(json.servedModel(), stream.servedModel());
+    assertEquals(List.of("resp_1", "completed"), List.of(json.responseId().orElseThrow(), json.finishReasons().get(0)));
+    assertEquals(List.of("resp_2", "completed"), List.of(stream.responseId().orElseThrow(), stream.finishReasons().get(0)));
     assertEquals(TokenUsage.End.COMPLETE, stream.end()); // response.completed ends it, no [DONE] needed
   }
 

@@ -225,7 +225,8 @@ public final class AttemptLease {
         .completion(usage.completionTokens()).total(usage.totalTokens()).cached(usage.cachedTokens())
         .reasoning(usage.reasoningTokens()).build();
     return TokenUsage.builder(slot.name()).tier(slot.tier).requestedModel(requestedModel)
-        .servedModel(usage.servedModel()).tokens(tokens).reported(usage.reported()).status(Math.max(0, code))
+        .servedModel(usage.servedModel()).responseId(usage.responseId()).finishReasons(usage.finishReasons())
+        .tokens(tokens).reported(usage.reported()).status(Math.max(0, code))
         .streamed(usage.streamed()).timeToFirstByte(nanos(headersAt >= 0 ? headersAt - start : duration))
         .timeToFirstToken(ttft >= 0 ? nanos(ttft) : null).duration(nanos(duration)).attempt(attempt).end(end)
         .errorEvent(usage.errorEvent()).build();

@@ -10,6 +10,17 @@ final class Acc {
   long cached;
   long reasoning;
   String model;
+  /** The response id (first seen), cut to {@link Reasons#MAX_ID}. */
+  String responseId;
+  /** Choices' finish reasons: the first, the rest (lazily), how many. */
+  String finish0;
+  String[] finishMore;
+  int finishCount;
+  /** Responses API: the response's {@code status} (last seen) and {@code incomplete_details.reason}. */
+  String status;
+  String incompleteReason;
+  /** The status belongs to a Responses API object (JSON: root {@code object} is {@code response}). */
+  boolean responseObject;
   boolean terminated;
   boolean errorEvent;
   boolean malformed;
@@ -28,6 +39,13 @@ final class Acc {
     c.cached = cached;
     c.reasoning = reasoning;
     c.model = model;
+    c.responseId = responseId;
+    c.finish0 = finish0;
+    c.finishMore = finishMore == null ? null : finishMore.clone();
+    c.finishCount = finishCount;
+    c.status = status;
+    c.incompleteReason = incompleteReason;
+    c.responseObject = responseObject;
     c.terminated = terminated;
     c.errorEvent = errorEvent;
     c.malformed = malformed;
@@ -37,9 +55,42 @@ final class Acc {
     return c;
   }
 
+  /** Adds a choice's finish reason (already bounded); beyond {@link Reasons#MAX_REASONS} it is dropped. */
+  void addFinish(String r) {
+    if (finishCount == 0) {
+      finish0 = r;
+    } else if (finishCount < Reasons.MAX_REASONS) {
+      if (finishMore == null) {
+        finishMore = new String[Reasons.MAX_REASONS - 1];
+      }
+      finishMore[finishCount - 1] = r;
+    } else {
+      return;
+    }
+    finishCount++;
+  }
+
+  /** Takes what another accumulator (a big SSE event's) found about id and finish. */
+  void mergeFinish(Acc o) {
+    if (responseId == null) {
+      responseId = o.responseId;
+    }
+    for (int k = 0; k < o.finishCount; k++) {
+      addFinish(k == 0 ? o.finish0 : o.finishMore[k - 1]);
+    }
+    if (o.status != null) {
+      status = o.status;
+    }
+    if (o.incompleteReason != null) {
+      incompleteReason = o.incompleteReason;
+    }
+    responseObject |= o.responseObject;
+  }
+
   UsageResult toResult(boolean streamed) {
     return new UsageResult(
         reported, prompt, completion, total, cached, reasoning, model,
-        streamed, terminated, errorEvent, malformed, events);
+        streamed, terminated, errorEvent, malformed, events, responseId,
+        Reasons.of(finish0, finishMore, finishCount, responseObject, status, incompleteReason));
   }
 }

@@ -31,12 +31,17 @@ final class FastJson {
   private static final int K_USAGE = 4;
   private static final int K_PROMPT_DETAILS = 5;
   private static final int K_COMPLETION_DETAILS = 6;
+  private static final int K_CHOICES = 8;
+  private static final int K_CHOICE = 9;
+  private static final int K_INCOMPLETE = 10;
 
   // Fields, as in UsageWalker.
   private static final int F_NONE = 0;
   private static final int F_MODEL = 1;
   private static final int F_USAGE = 2;
   private static final int F_ERROR = 3;
+  private static final int F_CHOICES = 6;
+  private static final int F_FINISH = 7;
   private static final int F_PROMPT = 8;
   private static final int F_COMPLETION = 9;
   private static final int F_TOTAL = 10;
@@ -45,6 +50,13 @@ final class FastJson {
   private static final int F_REASONING = 13;
   private static final int F_PDETAILS = 14;
   private static final int F_CDETAILS = 15;
+  private static final int F_ID = 16;
+  private static final int F_OBJECT = 17;
+  private static final int F_STATUS = 18;
+  private static final int F_INCOMPLETE = 19;
+  private static final int F_REASON = 20;
+
+  private static final byte[] RESPONSE = {'r', 'e', 's', 'p', 'o', 'n', 's', 'e'};
 
   private static final int HAS_PROMPT = 1;
   private static final int HAS_COMPLETION = 2;
@@ -65,6 +77,13 @@ final class FastJson {
   private long rReasoning;
   private String model;
   private boolean errorEvent;
+  private String responseId;
+  private String finish0;
+  private String[] finishMore;
+  private int finishCount;
+  private String status;
+  private String incompleteReason;
+  private boolean responseObject;
 
   // The usage object being read.
   private int has;
@@ -104,6 +123,13 @@ final class FastJson {
     }
     acc.model = f.model;
     acc.errorEvent = f.errorEvent;
+    acc.responseId = f.responseId;
+    acc.finish0 = f.finish0;
+    acc.finishMore = f.finishMore;
+    acc.finishCount = f.finishCount;
+    acc.status = f.status;
+    acc.incompleteReason = f.incompleteReason;
+    acc.responseObject = f.responseObject;
     if (f.reported) {
       acc.reported = true;
       acc.prompt = f.rPrompt;
@@ -197,6 +223,8 @@ final class FastJson {
       }
       if (kind == K_ROOT_ARR && d[i] == '{') {
         i = object(i, K_ROOT_ARR_OBJ, depth + 1);
+      } else if (kind == K_CHOICES && d[i] == '{') {
+        i = object(i, K_CHOICE, depth + 1);
       } else {
         i = value(i, F_NONE, true, depth);
       }
@@ -230,6 +258,7 @@ final class FastJson {
           case F_USAGE -> kind = K_USAGE;
           case F_PDETAILS -> kind = K_PROMPT_DETAILS;
           case F_CDETAILS -> kind = K_COMPLETION_DETAILS;
+          case F_INCOMPLETE -> kind = K_INCOMPLETE;
           case F_ERROR -> errorEvent = true;
           default -> { }
         }
@@ -240,7 +269,7 @@ final class FastJson {
       if (!skip && f == F_ERROR) {
         errorEvent = true;
       }
-      return array(i, K_SKIP, depth + 1);
+      return array(i, !skip && f == F_CHOICES ? K_CHOICES : K_SKIP, depth + 1);
     }
     if (c == '"') {
       int e = string(i);
@@ -256,6 +285,16 @@ final class FastJson {
         model = new String(d, i + 1, e - i - 2, StandardCharsets.UTF_8);
       } else if (!skip && f == F_ERROR) {
         errorEvent = true;
+      } else if (!skip && f >= F_ID && f != F_INCOMPLETE || !skip && f == F_FINISH) {
+        if (f == F_ID && responseId != null) {
+          return e; // the first id counts
+        }
+        for (int k = i + 1; k < e - 1; k++) {
+          if (d[k] == '\\') {
+            return FAIL;
+          }
+        }
+        stringValue(f, i + 1, e - 1);
       }
       return e;
     }
@@ -274,6 +313,37 @@ final class FastJson {
     return e;
   }
 
+  /** A string value (no escape in it) of field {@code f}: id, object, status, reason, finish reason. */
+  private void stringValue(int f, int from, int to) {
+    if (f == F_OBJECT) {
+      if (to - from == RESPONSE.length && java.util.Arrays.equals(d, from, to, RESPONSE, 0, RESPONSE.length)) {
+        responseObject = true;
+      }
+      return;
+    }
+    if (f == F_ID) {
+      responseId = Reasons.cut(new String(d, from, to - from, StandardCharsets.UTF_8), Reasons.MAX_ID);
+      return;
+    }
+    String r = Reasons.known(d, from, to);
+    if (r == null) {
+      r = Reasons.reason(new String(d, from, to - from, StandardCharsets.UTF_8));
+    }
+    if (f == F_STATUS) {
+      status = r;
+    } else if (f == F_REASON) {
+      incompleteReason = r;
+    } else if (finishCount == 0) {
+      finish0 = r;
+      finishCount = 1;
+    } else if (finishCount < Reasons.MAX_REASONS) {
+      if (finishMore == null) {
+        finishMore = new String[Reasons.MAX_REASONS - 1];
+      }
+      finishMore[finishCount++ - 1] = r;
+    }
+  }
+
   private int classify(int kind, int from, int to) {
     switch (kind) {
       case K_ROOT_OBJ:
@@ -283,7 +353,26 @@ final class FastJson {
         if (is(from, to, "usage")) {
           return F_USAGE;
         }
+        if (is(from, to, "id")) {
+          return F_ID;
+        }
+        if (is(from, to, "choices")) {
+          return F_CHOICES;
+        }
+        if (is(from, to, "object")) {
+          return F_OBJECT;
+        }
+        if (is(from, to, "status")) {
+          return F_STATUS;
+        }
+        if (is(from, to, "incomplete_details")) {
+          return F_INCOMPLETE;
+        }
         return is(from, to, "error") ? F_ERROR : F_NONE;
+      case K_CHOICE:
+        return is(from, to, "finish_reason") ? F_FINISH : F_NONE;
+      case K_INCOMPLETE:
+        return is(from, to, "reason") ? F_REASON : F_NONE;
       case K_ROOT_ARR_OBJ:
         return is(from, to, "error") ? F_ERROR : F_NONE;
       case K_USAGE:

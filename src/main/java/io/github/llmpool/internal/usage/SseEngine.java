@@ -331,6 +331,7 @@ final class SseEngine extends Engine {
     }
     a.errorEvent |= bigAcc.errorEvent;
     a.terminated |= bigAcc.terminated;
+    a.mergeFinish(bigAcc);
     if (bigAcc.reported) {
       a.reported = true;
       a.prompt = bigAcc.prompt;

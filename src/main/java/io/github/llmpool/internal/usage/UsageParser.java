@@ -169,7 +169,7 @@ public final class UsageParser {
     if (broken && !r.malformed()) {
       r = new UsageResult(r.reported(), r.promptTokens(), r.completionTokens(), r.totalTokens(),
           r.cachedTokens(), r.reasoningTokens(), r.servedModel(), r.streamed(), r.terminated(),
-          r.errorEvent(), true, r.events());
+          r.errorEvent(), true, r.events(), r.responseId(), r.finishReasons());
     }
     return r;
   }

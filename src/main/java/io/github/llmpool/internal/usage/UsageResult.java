@@ -42,6 +42,17 @@ package io.github.llmpool.internal.usage;
  *                         points, and accepting them always keeps results chunking-independent
  * @param events           SSE data events seen, not counting {@code [DONE]} or blank data;
  *                         {@code 0} for JSON
+ * @param responseId       the top-level {@code id} of a JSON body or of a parsed SSE chunk (the
+ *                         first that has one), or {@code response.id} of a Responses API event;
+ *                         cut to 128 chars; {@code null} if none was seen
+ * @param finishReasons    chat completions: every string {@code choices[].finish_reason}, in
+ *                         order (JSON: of every choice; SSE: of the parsed chunks); Responses API
+ *                         (a root object whose {@code object} is {@code response}, or the
+ *                         {@code response} of a stream event, the last one seen):
+ *                         {@code incomplete_details.reason} when the status is
+ *                         {@code incomplete} and it names one, else the {@code status} unless it
+ *                         is {@code in_progress} or {@code queued}; each cut to 64 chars, at most
+ *                         16; never null, empty when none was seen
  */
 public record UsageResult(
     boolean reported,
@@ -55,4 +66,22 @@ public record UsageResult(
     boolean terminated,
     boolean errorEvent,
     boolean malformed,
-    long events) {}
+    long events,
+    String responseId,
+    java.util.List<String> finishReasons) {
+
+  /** Without response id or finish reasons. */
+  public UsageResult(boolean reported, long promptTokens, long completionTokens, long totalTokens,
+      long cachedTokens, long reasoningTokens, String servedModel, boolean streamed, boolean terminated,
+      boolean errorEvent, boolean malformed, long events) {
+    this(reported, promptTokens, completionTokens, totalTokens, cachedTokens, reasoningTokens, servedModel,
+        streamed, terminated, errorEvent, malformed, events, null, java.util.List.of());
+  }
+
+  /** Never a null list. */
+  public UsageResult {
+    if (finishReasons == null) {
+      finishReasons = java.util.List.of();
+    }
+  }
+}

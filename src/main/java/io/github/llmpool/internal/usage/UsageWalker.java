@@ -9,7 +9,8 @@ import java.io.IOException;
 
 /**
  * Push-style interpreter of a JSON token stream: tracks only the containers that can matter
- * (root, {@code usage} and its details, {@code response}, {@code choices[]}) and ignores the rest
+ * (root, {@code usage} and its details, {@code response}, {@code choices[]},
+ * {@code incomplete_details}) and ignores the rest
  * by counting nesting. Fed one token at a time, so it serves both the non-blocking parser (JSON
  * bodies) and a blocking parser over one buffered SSE event. Not thread-safe.
  */
@@ -70,6 +71,7 @@ final class UsageWalker {
   private static final byte K_RESPONSE = 7;
   private static final byte K_CHOICES = 8;
   private static final byte K_CHOICE = 9;
+  private static final byte K_INCOMPLETE = 10;
 
   // The field whose value comes next.
   private static final int F_NONE = 0;
@@ -88,6 +90,11 @@ final class UsageWalker {
   private static final int F_REASONING = 13;
   private static final int F_PDETAILS = 14;
   private static final int F_CDETAILS = 15;
+  private static final int F_ID = 16;
+  private static final int F_OBJECT = 17;
+  private static final int F_STATUS = 18;
+  private static final int F_INCOMPLETE = 19;
+  private static final int F_REASON = 20;
 
   private static final int HAS_PROMPT = 1;
   private static final int HAS_COMPLETION = 2;
@@ -176,9 +183,13 @@ final class UsageWalker {
           case "model": return F_MODEL;
           case "usage": return F_USAGE;
           case "error": return F_ERROR;
+          case "id": return F_ID;
           case "type": return sse ? F_TYPE : F_NONE;
           case "response": return sse ? F_RESPONSE : F_NONE;
-          case "choices": return sse ? F_CHOICES : F_NONE;
+          case "choices": return F_CHOICES;
+          case "object": return sse ? F_NONE : F_OBJECT;
+          case "status": return sse ? F_NONE : F_STATUS;
+          case "incomplete_details": return sse ? F_NONE : F_INCOMPLETE;
           default: return F_NONE;
         }
       case K_ROOT_ARR_OBJ:
@@ -188,8 +199,13 @@ final class UsageWalker {
           case "model": return F_MODEL;
           case "usage": return F_USAGE;
           case "error": return F_ERROR;
+          case "id": return F_ID;
+          case "status": return F_STATUS;
+          case "incomplete_details": return F_INCOMPLETE;
           default: return F_NONE;
         }
+      case K_INCOMPLETE:
+        return "reason".equals(n) ? F_REASON : F_NONE;
       case K_CHOICE:
         return "finish_reason".equals(n) ? F_FINISH : F_NONE;
       case K_USAGE:
@@ -251,6 +267,9 @@ final class UsageWalker {
         return;
       case F_RESPONSE:
         push(K_RESPONSE);
+        return;
+      case F_INCOMPLETE:
+        push(K_INCOMPLETE);
         return;
       case F_ERROR:
         acc.errorEvent = true;
@@ -322,7 +341,35 @@ final class UsageWalker {
         }
         return CONTINUE;
       case F_FINISH:
-        acc.terminated = true;
+        if (sse) {
+          acc.terminated = true; // JSON: the root's end terminates
+        }
+        if (t == JsonToken.VALUE_STRING) {
+          acc.addFinish(Reasons.reason(p.getText()));
+        }
+        return CONTINUE;
+      case F_ID:
+        if (t == JsonToken.VALUE_STRING && acc.responseId == null) {
+          acc.responseId = Reasons.cut(p.getText(), Reasons.MAX_ID);
+        }
+        return CONTINUE;
+      case F_OBJECT:
+        if (t == JsonToken.VALUE_STRING && "response".equals(p.getText())) {
+          acc.responseObject = true;
+        }
+        return CONTINUE;
+      case F_STATUS:
+        if (t == JsonToken.VALUE_STRING) {
+          acc.status = Reasons.reason(p.getText());
+          if (sse) {
+            acc.responseObject = true; // the status of a stream event's response
+          }
+        }
+        return CONTINUE;
+      case F_REASON:
+        if (t == JsonToken.VALUE_STRING) {
+          acc.incompleteReason = Reasons.reason(p.getText());
+        }
         return CONTINUE;
       case F_PROMPT:
       case F_COMPLETION:

@@ -56,6 +56,74 @@ class FastJsonTest {
   }
 
   @Test
+  void jsonFixturesAgreeOnIdAndFinishReasons() {
+    String[][] expected = {
+        {"openai-chat.json", "chatcmpl-abc123", "stop"},
+        {"responses.json", "resp_1", "completed"},
+        {"embeddings.json", null},
+    };
+    for (String[] e : expected) {
+      byte[] body = Feed.fixture(e[0]);
+      assertTrue(taken(body), e[0]);
+      agree(body);
+      UsageResult r = read(body, true);
+      assertEquals(e[1], r.responseId(), e[0]);
+      assertEquals(java.util.Arrays.asList(e).subList(2, e.length), r.finishReasons(), e[0]);
+    }
+    for (String http : new String[] {"openai-400.http", "openai-429-rate-limit.http", "gemini-429.http",
+        "azure-429.http", "anthropic-529.http"}) {
+      byte[] body = Feed.httpBody(Feed.fixture(http));
+      agree(body);
+      assertEquals(java.util.List.of(), read(body, true).finishReasons(), http);
+    }
+  }
+
+  @Test
+  void idAndFinishReasonShapes() {
+    String[][] cases = {
+        // body, id, reasons...
+        {"{\"id\":\"a\",\"choices\":[{\"finish_reason\":\"stop\"},{\"finish_reason\":\"length\"},"
+            + "{\"finish_reason\":null},{\"finish_reason\":\"tool_calls\"}]}", "a", "stop", "length", "tool_calls"},
+        {"{\"id\":\"resp_9\",\"object\":\"response\",\"status\":\"incomplete\","
+            + "\"incomplete_details\":{\"reason\":\"max_output_tokens\"}}", "resp_9", "max_output_tokens"},
+        {"{\"incomplete_details\":{\"reason\":\"content_filter\"},\"status\":\"incomplete\",\"object\":\"response\"}",
+            null, "content_filter"},
+        {"{\"object\":\"response\",\"status\":\"incomplete\",\"incomplete_details\":null}", null, "incomplete"},
+        {"{\"object\":\"response\",\"status\":\"failed\",\"error\":{\"code\":\"x\"}}", null, "failed"},
+        {"{\"object\":\"response\",\"status\":\"in_progress\"}", null},
+        {"{\"status\":\"completed\"}", null}, // not a Responses object: not a finish reason
+        {"{\"id\":1,\"choices\":{\"finish_reason\":\"stop\"}}", null},
+        {"{\"id\":\"first\",\"id\":\"second\",\"choices\":[{\"message\":{\"finish_reason\":\"no\"}}]}", "first"},
+        {"{\"id\":\"" + "x".repeat(200) + "\"}", "x".repeat(128)},
+        {"{\"choices\":[{\"finish_reason\":\"" + "y".repeat(100) + "\"}]}", null, "y".repeat(64)},
+    };
+    for (String[] c : cases) {
+      byte[] body = c[0].getBytes(StandardCharsets.UTF_8);
+      assertTrue(taken(body), c[0]);
+      agree(body);
+      UsageResult r = read(body, true);
+      assertEquals(c[1], r.responseId(), c[0]);
+      assertEquals(java.util.Arrays.asList(c).subList(2, c.length), r.finishReasons(), c[0]);
+    }
+    // at most 16 reasons
+    StringBuilder many = new StringBuilder("{\"choices\":[");
+    for (int i = 0; i < 20; i++) {
+      many.append(i > 0 ? "," : "").append("{\"finish_reason\":\"r").append(i).append("\"}");
+    }
+    byte[] body = many.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    agree(body);
+    UsageResult r = read(body, true);
+    assertEquals(16, r.finishReasons().size());
+    assertEquals("r15", r.finishReasons().get(15));
+    // an escape in an id or a reason: the Jackson path reads it, with the same outcome
+    byte[] escaped = "{\"id\":\"a\\u0062\",\"choices\":[{\"finish_reason\":\"st\\u006fp\"}]}"
+        .getBytes(StandardCharsets.UTF_8);
+    assertFalse(taken(escaped));
+    assertEquals("ab", read(escaped, true).responseId());
+    assertEquals(java.util.List.of("stop"), read(escaped, true).finishReasons());
+  }
+
+  @Test
   void declinesWhatItIsUnsureOf() {
     String[] bodies = {
         "{\"usage\":{\"total_tokens\":1.5}}", "{\"usage\":{\"total_tokens\":-1}}",
@@ -113,7 +181,9 @@ class FastJsonTest {
     return c;
   }
 
-  private static final String[] ROOT_KEYS = {"model", "usage", "error", "id", "choices", "type", "response"};
+  private static final String[] ROOT_KEYS = {"model", "usage", "error", "id", "choices", "type", "response",
+      "object", "status", "incomplete_details", "finish_reason", "reason"};
+  private static final String[] CHOICE_KEYS = {"index", "message", "finish_reason", "delta", "finish_reason"};
   private static final String[] USAGE_KEYS = {"prompt_tokens", "completion_tokens", "total_tokens", "input_tokens",
       "output_tokens", "prompt_cache_hit_tokens", "prompt_tokens_details", "completion_tokens_details",
       "input_tokens_details", "output_tokens_details", "cached_tokens", "reasoning_tokens", "usage"};
@@ -136,7 +206,22 @@ class FastJsonTest {
     for (int i = 0; i < n; i++) {
       String key = keys[r.nextInt(keys.length)];
       sb.append(i > 0 ? "," : "").append(ws(r)).append('"').append(key).append("\":").append(ws(r));
-      if (key.equals("usage") || key.endsWith("_details")) {
+      if (key.equals("choices") && r.nextInt(5) != 0) {
+        StringBuilder a = new StringBuilder("[");
+        int m = r.nextInt(4) == 0 ? 17 + r.nextInt(3) : r.nextInt(4);
+        for (int c = 0; c < m; c++) {
+          a.append(c > 0 ? "," : "").append(r.nextInt(6) == 0 ? value(r, depth + 2) : object(r, CHOICE_KEYS, depth + 2));
+        }
+        sb.append(a).append(']');
+      } else if (key.equals("incomplete_details") && r.nextInt(4) != 0) {
+        sb.append("{\"reason\":").append(reason(r)).append(r.nextBoolean() ? ",\"x\":1}" : "}");
+      } else if (key.equals("object")) {
+        sb.append(r.nextBoolean() ? "\"response\"" : r.nextBoolean() ? "\"chat.completion\"" : value(r, depth + 1));
+      } else if (key.equals("status") || key.equals("finish_reason") || key.equals("reason")) {
+        sb.append(reason(r));
+      } else if (key.equals("id") && r.nextInt(3) != 0) {
+        sb.append(r.nextInt(4) == 0 ? "\"" + "i".repeat(120 + r.nextInt(20)) + "\ud83d\ude00\"" : "\"chatcmpl-" + r.nextInt(1000) + "\"");
+      } else if (key.equals("usage") || key.endsWith("_details")) {
         sb.append(r.nextInt(5) == 0 ? value(r, depth + 1) : object(r, USAGE_KEYS, depth + 1));
       } else if (key.endsWith("tokens")) {
         sb.append(count(r));
@@ -145,6 +230,13 @@ class FastJsonTest {
       }
     }
     return sb.append(ws(r)).append('}').toString();
+  }
+
+  private static String reason(Random r) {
+    String[] forms = {"\"stop\"", "\"length\"", "\"tool_calls\"", "\"completed\"", "\"incomplete\"",
+        "\"in_progress\"", "\"queued\"", "\"max_output_tokens\"", "\"content_filter\"", "\"st\\u006fp\"", "null", "1",
+        "\"" + "r".repeat(70) + "\"", "\"\u00e9t\u00e9\""};
+    return r.nextInt(6) == 0 ? string(r) : forms[r.nextInt(forms.length)];
   }
 
   private static String count(Random r) {

@@ -102,4 +102,11 @@ final class Feed {
     return new UsageResult(r.reported(), r.promptTokens(), r.completionTokens(), r.totalTokens(),
         r.cachedTokens(), r.reasoningTokens(), null, false, false, false, false, 0);
   }
+
+  /** {@code r} with the given response id and finish reasons. */
+  static UsageResult with(UsageResult r, String id, String... finish) {
+    return new UsageResult(r.reported(), r.promptTokens(), r.completionTokens(), r.totalTokens(),
+        r.cachedTokens(), r.reasoningTokens(), r.servedModel(), r.streamed(), r.terminated(),
+        r.errorEvent(), r.malformed(), r.events(), id, java.util.List.of(finish));
+  }
 }

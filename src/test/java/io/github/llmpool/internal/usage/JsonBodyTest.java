@@ -34,7 +34,7 @@ class JsonBodyTest {
 
   @Test
   void chatCompletion() {
-    assertEquals(new UsageResult(true, 3, 4, 7, 1, 2, "m", false, true, false, false, 0),
+    assertEquals(Feed.with(new UsageResult(true, 3, 4, 7, 1, 2, "m", false, true, false, false, 0), "x", "stop"),
         all(CHAT));
     // usage before model, whitespace everywhere
     assertEquals(new UsageResult(true, 3, 0, 3, 0, 0, "m", false, true, false, false, 0),
@@ -64,7 +64,7 @@ class JsonBodyTest {
   void truncatedBody() {
     int cut = CHAT.indexOf("\"total_tokens\"");
     UsageResult r = all(CHAT.substring(0, cut));
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m", false, false, false, false, 0), r);
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "m", false, false, false, false, 0), "x", "stop"), r);
     // cut after the usage object closed: usage stays, not terminated
     String early = "{\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1},\"model\":\"m\",\"x\":[1,2";
     assertEquals(new UsageResult(true, 1, 0, 1, 0, 0, "m", false, false, false, false, 0),
@@ -104,7 +104,7 @@ class JsonBodyTest {
   @Test
   void contentAfterTheRootValueIsIgnored() {
     UsageResult r = all(CHAT + "\n{\"usage\":{\"total_tokens\":999}} garbage \u0000");
-    assertEquals(new UsageResult(true, 3, 4, 7, 1, 2, "m", false, true, false, false, 0), r);
+    assertEquals(Feed.with(new UsageResult(true, 3, 4, 7, 1, 2, "m", false, true, false, false, 0), "x", "stop"), r);
   }
 
   @Test

@@ -47,7 +47,7 @@ class LargeStreamTest {
   }
 
   static final UsageResult EXPECTED = new UsageResult(true, 123456, 20000, 143456, 65536, 4096,
-      "gpt-4o-mini-2024-07-18", true, true, false, false, CHUNKS + 2);
+      "gpt-4o-mini-2024-07-18", true, true, false, false, CHUNKS + 2, "chatcmpl-big", java.util.List.of("length"));
 
   @Test
   void smallRandomChunks() {
@@ -93,5 +93,7 @@ class LargeStreamTest {
     assertFalse(r.terminated());
     assertEquals(2_000, r.events());
     assertEquals("gpt-4o-mini-2024-07-18", r.servedModel());
+    assertEquals("chatcmpl-big", r.responseId()); // from the first chunk
+    assertEquals(java.util.List.of(), r.finishReasons()); // cut before the finish_reason chunk
   }
 }

@@ -44,7 +44,10 @@ class LargeValueTest {
   }
 
   static final UsageResult JSON_EXPECTED =
-      new UsageResult(true, 11, 5000001, 5000012, 3, 7, "m-big", false, true, false, false, 0);
+      Feed.with(new UsageResult(true, 11, 5000001, 5000012, 3, 7, "m-big", false, true, false, false, 0),
+          "chatcmpl-big", "length");
+  /** The same usage from a body without an id or choices. */
+  static final UsageResult JSON_NO_ID = Feed.with(JSON_EXPECTED, null);
 
   static void feedChunks(UsageParser p, byte[] body, int chunk) {
     for (int i = 0; i < body.length; i += chunk) {
@@ -87,10 +90,10 @@ class LargeValueTest {
     }
     sb.append("0],").append(USAGE).append('}');
     byte[] body = sb.toString().getBytes(StandardCharsets.UTF_8);
-    assertEquals(JSON_EXPECTED, Feed.run(UsageParser::json, body, Feed.Mode.WHOLE, 0));
+    assertEquals(JSON_NO_ID, Feed.run(UsageParser::json, body, Feed.Mode.WHOLE, 0));
     UsageParser p = UsageParser.json();
     Feed.feedRandom(p, body, new Random(2), 5_000);
-    assertEquals(JSON_EXPECTED, p.result());
+    assertEquals(JSON_NO_ID, p.result());
     // and damage inside a long string is still damage when the parser reads that part
     byte[] broken = ("{\"model\":\"m\",\"x\":\"" + "a".repeat(10) + "\u0001" + "\"," + USAGE + "}")
         .getBytes(StandardCharsets.UTF_8);
@@ -182,7 +185,7 @@ class LargeValueTest {
         + "x\":1}]},\"" + longName + "\":\"" + "w".repeat(100_000) + "\"," + USAGE + "}";
     byte[] body = s.getBytes(StandardCharsets.UTF_8);
     for (Feed.Mode m : new Feed.Mode[] {Feed.Mode.WHOLE, Feed.Mode.RANDOM_CHUNKS}) {
-      assertEquals(JSON_EXPECTED, Feed.run(UsageParser::json, body, m, 4), m.name());
+      assertEquals(JSON_NO_ID, Feed.run(UsageParser::json, body, m, 4), m.name());
     }
   }
 
@@ -206,7 +209,7 @@ class LargeValueTest {
     }
     p.accept(tail, 0, tail.length);
     long allocated = mx.getThreadAllocatedBytes(id) - before;
-    assertEquals(JSON_EXPECTED, p.result());
+    assertEquals(JSON_NO_ID, p.result());
     assertTrue(allocated < 4_000_000, "allocated " + allocated + " bytes for " + (long) repeats * chunk.length
         + " bytes of content");
   }
@@ -233,7 +236,7 @@ class LargeValueTest {
             + "\"status\":\"completed\",\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\""
             + text + "\",\"annotations\":[]}]}],\"usage\":{\"input_tokens\":37,\"input_tokens_details\":{\"cached_tokens\":5},"
             + "\"output_tokens\":6000000,\"output_tokens_details\":{\"reasoning_tokens\":9},\"total_tokens\":6000037}}}\n\n");
-    UsageResult expected = new UsageResult(true, 37, 6000000, 6000037, 5, 9, "gpt-big", true, true, false, false, 3);
+    UsageResult expected = Feed.with(new UsageResult(true, 37, 6000000, 6000037, 5, 9, "gpt-big", true, true, false, false, 3), "r", "completed");
     UsageParser whole = UsageParser.sse();
     whole.accept(body, 0, body.length);
     assertEquals(expected, whole.result());
@@ -247,7 +250,7 @@ class LargeValueTest {
     // cut inside it: not yet received (and not malformed), as for a small event
     UsageParser cut = UsageParser.sse();
     feedChunks(cut, java.util.Arrays.copyOf(body, body.length - 1_000), 8_192);
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-big", true, false, false, false, 2), cut.result());
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-big", true, false, false, false, 2), "r"), cut.result());
   }
 
   @Test
@@ -256,7 +259,8 @@ class LargeValueTest {
     String chunk = "data: {\"id\":\"c\",\"model\":\"ds\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + delta
         + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":900000,"
         + "\"total_tokens\":900004,\"prompt_cache_hit_tokens\":2}}\n\n";
-    UsageResult expected = new UsageResult(true, 4, 900000, 900004, 2, 0, "ds", true, true, false, false, 2);
+    UsageResult expected = Feed.with(new UsageResult(true, 4, 900000, 900004, 2, 0, "ds", true, true, false, false, 2),
+        "c", "stop");
     byte[] body = sse("data: {\"id\":\"c\",\"model\":\"ds\",\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n", chunk);
     for (int size : new int[] {body.length, 65_536, 1_000}) {
       UsageParser p = UsageParser.sse();
@@ -271,6 +275,7 @@ class LargeValueTest {
         + "data: \"usage\":{\"prompt_tokens\":4,\"completion_tokens\":900000,\"total_tokens\":900004}}\n\n";
     UsageParser multi = UsageParser.sse();
     feedChunks(multi, sse(lines), 4_096);
-    assertEquals(new UsageResult(true, 4, 900000, 900004, 0, 0, "ds", true, false, false, false, 1), multi.result());
+    assertEquals(Feed.with(new UsageResult(true, 4, 900000, 900004, 0, 0, "ds", true, false, false, false, 1), "c"),
+        multi.result());
   }
 }

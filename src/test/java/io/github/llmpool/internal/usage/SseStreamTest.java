@@ -54,13 +54,13 @@ class SseStreamTest {
   void openAiStyleStream() {
     UsageResult r = all("data: " + C1 + "\n\ndata: " + C2 + "\n\ndata: " + STOP + "\n\ndata: "
         + USAGE + "\n\ndata: [DONE]\n\n");
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 4), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 4), "c", "stop"), r);
   }
 
   @Test
   void dataWithoutSpaceAfterColonAndExtraSpaces() {
     UsageResult r = all("data:" + C1 + "\n\ndata:   " + USAGE + "  \n\ndata:[DONE]\n\n");
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), "c"), r);
   }
 
   @Test
@@ -80,7 +80,7 @@ class SseStreamTest {
   void lineEndingsMixed() {
     String body = "data: " + C1 + "\r\n\r\n: ping\r\rdata: " + USAGE + "\n\r\ndata: [DONE]\r";
     UsageResult r = all(body);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), "c"), r);
   }
 
   @Test
@@ -104,7 +104,7 @@ class SseStreamTest {
         + C1 + "\n\n: comment with \"usage\":{\"total_tokens\":9}\n\ndata:\n\ndata: \n\n"
         + "data: " + USAGE + "\n\n";
     UsageResult r = all(body);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), "c"), r);
   }
 
   @Test
@@ -119,8 +119,8 @@ class SseStreamTest {
     System.arraycopy(bom, 0, body, 0, 3);
     System.arraycopy(rest, 0, body, 3, rest.length);
     UsageResult r = all(body);
-    assertEquals(new UsageResult(true, 3, 4, 7, 0, 0, "mödel-世界-🎉", true, true, false, false,
-        2), r);
+    assertEquals(Feed.with(new UsageResult(true, 3, 4, 7, 0, 0, "mödel-世界-🎉", true, true, false, false,
+        2), null, "length"), r);
     for (int i = 0; i <= body.length; i++) {
       UsageParser p = UsageParser.sse();
       p.accept(body, 0, i);
@@ -133,7 +133,7 @@ class SseStreamTest {
   void finalEventWithoutTrailingBlankLineIsCounted() {
     for (String tail : new String[] {"", "\n", "\r\n", "\r"}) {
       UsageResult r = all("data: " + C1 + "\n\ndata: " + USAGE + tail);
-      assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), r,
+      assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), "c"), r,
           "tail " + Arrays.toString(tail.getBytes(StandardCharsets.US_ASCII)));
       UsageResult done = all("data: " + C1 + "\n\ndata: [DONE]" + tail);
       assertTrue(done.terminated());
@@ -154,7 +154,7 @@ class SseStreamTest {
     p.accept(b, 0, b.length);
     UsageResult after = p.result();
     assertEquals(2, after.events());
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), after);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 2), "c"), after);
   }
 
   @Test
@@ -165,10 +165,10 @@ class SseStreamTest {
     byte[] head = Feed.utf8(full.substring(0, cut));
     p.accept(head, 0, head.length);
     UsageResult r = p.result();
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 1), r);
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 1), "c"), r);
     byte[] tail = Feed.utf8(full.substring(cut));
     p.accept(tail, 0, tail.length);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2),
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), "c"),
         p.result());
   }
 
@@ -178,18 +178,18 @@ class SseStreamTest {
       UsageParser p = UsageParser.sse();
       byte[] b = Feed.utf8("data: " + C1 + "\n\ndata: " + pending);
       p.accept(b, 0, b.length);
-      assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 1),
+      assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 1), "c"),
           p.result(), pending);
     }
     // once dispatched, broken JSON counts and is malformed
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, true, 2),
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, true, 2), "c"),
         all("data: " + C1 + "\n\ndata: {\"error\":\n\n"));
   }
 
   @Test
   void truncatedStreamIsNotTerminated() {
     UsageResult r = all("data: " + C1 + "\n\ndata: " + C2 + "\n\n");
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 2), r);
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "m1", true, false, false, false, 2), "c"), r);
   }
 
   @Test
@@ -232,8 +232,8 @@ class SseStreamTest {
         + "\"prompt_cache_miss_tokens\":3,\"completion_tokens_details\":"
         + "{\"reasoning_tokens\":1}}}";
     UsageResult r = all(": keep-alive\n\ndata: " + u + "\n\ndata: [DONE]\n\n");
-    assertEquals(new UsageResult(true, 10, 2, 12, 7, 1, "deepseek-reasoner", true, true, false,
-        false, 1), r);
+    assertEquals(Feed.with(new UsageResult(true, 10, 2, 12, 7, 1, "deepseek-reasoner", true, true, false,
+        false, 1), null, "stop"), r);
     // prompt_tokens_details.cached_tokens, when present, is the one used
     String both = u.replace("\"prompt_cache_miss_tokens\":3",
         "\"prompt_tokens_details\":{\"cached_tokens\":6}");
@@ -274,6 +274,41 @@ class SseStreamTest {
   }
 
   @Test
+  void idAndFinishReasonsOfStreams() {
+    // n = 2: each choice finishes in its own chunk; the id is the first chunk's
+    String c0 = "{\"id\":\"chatcmpl-7\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},"
+        + "\"finish_reason\":null},{\"index\":1,\"delta\":{\"content\":\"b\"},\"finish_reason\":null}]}";
+    String f1 = "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":1,\"delta\":{},\"finish_reason\":\"length\"}]}";
+    String f0 = "{\"id\":\"chatcmpl-7\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}";
+    UsageResult r = all("data: " + c0 + "\n\ndata: " + f1 + "\n\ndata: " + f0 + "\n\ndata: [DONE]\n\n");
+    assertEquals("chatcmpl-7", r.responseId());
+    assertEquals(java.util.List.of("length", "tool_calls"), r.finishReasons());
+    // cut before the finish chunks: the id, no reason
+    UsageResult cut = all("data: " + c0 + "\n\n");
+    assertEquals("chatcmpl-7", cut.responseId());
+    assertEquals(java.util.List.of(), cut.finishReasons());
+    // Responses stream: response.id, and the incomplete reason of response.incomplete
+    String created = "{\"type\":\"response.created\",\"response\":{\"id\":\"resp_3\",\"object\":\"response\","
+        + "\"status\":\"in_progress\",\"incomplete_details\":null,\"model\":\"g\"}}";
+    String incomplete = "{\"type\":\"response.incomplete\",\"response\":{\"id\":\"resp_3\",\"object\":\"response\","
+        + "\"status\":\"incomplete\",\"incomplete_details\":{\"reason\":\"max_output_tokens\"},\"model\":\"g\"}}";
+    UsageResult inc = all("event: response.created\ndata: " + created + "\n\nevent: response.incomplete\ndata: "
+        + incomplete + "\n\n");
+    assertEquals("resp_3", inc.responseId());
+    assertEquals(java.util.List.of("max_output_tokens"), inc.finishReasons());
+    UsageResult started = all("event: response.created\ndata: " + created + "\n\n");
+    assertEquals("resp_3", started.responseId());
+    assertEquals(java.util.List.of(), started.finishReasons()); // in_progress is no finish
+    // an oversized final event (parsed as it arrives) carries its reasons too
+    String big = "{\"type\":\"response.completed\",\"response\":{\"id\":\"resp_3\",\"object\":\"response\","
+        + "\"status\":\"completed\",\"output\":\"" + "z".repeat(SseEngine.MAX_EVENT + 10) + "\",\"model\":\"g\"}}";
+    UsageResult huge = Feed.run(UsageParser::sse, Feed.utf8("data: " + created + "\n\ndata: " + big + "\n\n"),
+        Feed.Mode.RANDOM_CHUNKS, 3);
+    assertEquals("resp_3", huge.responseId());
+    assertEquals(java.util.List.of("completed"), huge.finishReasons());
+  }
+
+  @Test
   void responsesStreamEvents() {
     String created = "{\"type\":\"response.created\",\"response\":{\"id\":\"r\",\"model\":\"gpt-x\","
         + "\"usage\":null,\"error\":null}}";
@@ -289,14 +324,14 @@ class SseStreamTest {
         + "\"status\":\"failed\",\"error\":{\"code\":\"server_error\"}}}";
     String errorType = "{\"type\":\"error\",\"code\":\"ERR\",\"message\":\"boom\"}";
 
-    assertEquals(new UsageResult(true, 9, 5, 14, 2, 3, "gpt-x", true, true, false, false, 3),
+    assertEquals(Feed.with(new UsageResult(true, 9, 5, 14, 2, 3, "gpt-x", true, true, false, false, 3), "r"),
         all("event: response.created\ndata: " + created + "\n\nevent: response.output_text.delta"
             + "\ndata: " + delta + "\n\nevent: response.completed\ndata: " + completed + "\n\n"));
-    assertEquals(new UsageResult(true, 9, 5, 14, 2, 3, "gpt-x", true, true, false, false, 2),
+    assertEquals(Feed.with(new UsageResult(true, 9, 5, 14, 2, 3, "gpt-x", true, true, false, false, 2), "r", "incomplete"),
         all("data: " + created + "\n\ndata: " + incomplete + "\n\n"));
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-x", true, true, true, false, 2),
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-x", true, true, true, false, 2), "r", "failed"),
         all("data: " + created + "\n\ndata: " + failed + "\n\n"));
-    assertEquals(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-x", true, false, true, false, 3),
+    assertEquals(Feed.with(new UsageResult(false, 0, 0, 0, 0, 0, "gpt-x", true, false, true, false, 3), "r"),
         all("data: " + created + "\n\ndata: " + delta + "\n\ndata: " + errorType + "\n\n"));
     // deltas alone: not terminated
     assertFalse(all("data: " + created + "\n\ndata: " + delta + "\n\n").terminated());
@@ -331,7 +366,7 @@ class SseStreamTest {
     big.append("\"},\"finish_reason\":null}],\"usage\":{\"total_tokens\":1}}");
     // its own usage is read, whether the event arrives whole or cut into pieces
     String alone = "data: " + C1 + "\n\ndata: " + big + "\n\ndata: [DONE]\n\n";
-    UsageResult own = new UsageResult(true, 0, 0, 1, 0, 0, "m1", true, true, false, false, 2);
+    UsageResult own = Feed.with(new UsageResult(true, 0, 0, 1, 0, 0, "m1", true, true, false, false, 2), "c");
     assertEquals(own, Feed.run(UsageParser::sse, Feed.utf8(alone), Feed.Mode.WHOLE, 0));
     UsageParser cut = UsageParser.sse();
     Feed.feedRandom(cut, Feed.utf8(alone), new java.util.Random(1), 8192);
@@ -340,7 +375,7 @@ class SseStreamTest {
     String body = "data: " + C1 + "\n\ndata: " + big + "\n\ndata: " + USAGE
         + "\n\ndata: [DONE]\n\n";
     UsageResult r = Feed.run(UsageParser::sse, Feed.utf8(body), Feed.Mode.WHOLE, 0);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 3), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, true, false, false, 3), "c"), r);
     UsageParser p = UsageParser.sse();
     Feed.feedRandom(p, Feed.utf8(body), new java.util.Random(1), 8192);
     assertEquals(r, p.result());
@@ -348,7 +383,7 @@ class SseStreamTest {
     String lines = ("data: " + "x".repeat(1000) + "\n").repeat(1100);
     UsageResult multi = Feed.run(UsageParser::sse, Feed.utf8(lines + "\ndata: " + USAGE + "\n\n"),
         Feed.Mode.WHOLE, 0);
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), multi);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 2), "c"), multi);
     // broken JSON over the buffer stops JSON parsing, like a small broken event
     String broken = "data: " + big.substring(0, big.length() - 1) + "]\n\ndata: " + USAGE + "\n\n";
     UsageParser b = UsageParser.sse();
@@ -373,7 +408,7 @@ class SseStreamTest {
   void nonJsonDataIsCountedButNotParsed() {
     UsageResult r = all("data: ping\n\ndata: " + C1 + "\n\ndata: hello \"usage\": 1\n\ndata: "
         + USAGE + "\n\n");
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 4), r);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, false, 4), "c"), r);
   }
 
   @Test
@@ -386,7 +421,7 @@ class SseStreamTest {
     // usage read before the damage stays
     UsageResult after = all("data: " + C1 + "\n\ndata: " + USAGE + "\n\ndata: {\"error\": nope}"
         + "\n\n");
-    assertEquals(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, true, 3), after);
+    assertEquals(Feed.with(new UsageResult(true, 5, 7, 12, 3, 4, "m1", true, false, false, true, 3), "c"), after);
   }
 
   @Test

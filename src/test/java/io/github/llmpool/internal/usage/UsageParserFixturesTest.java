@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -24,20 +25,26 @@ class UsageParserFixturesTest {
   static Stream<Arguments> fixtures() {
     return Stream.of(
         json("openai-chat.json",
-            new UsageResult(true, 23, 57, 80, 12, 40, CHAT_MODEL, false, true, false, false, 0)),
+            new UsageResult(true, 23, 57, 80, 12, 40, CHAT_MODEL, false, true, false, false, 0,
+                "chatcmpl-abc123", List.of("stop"))),
         json("responses.json",
-            new UsageResult(true, 36, 87, 123, 0, 0, RESP_MODEL, false, true, false, false, 0)),
+            new UsageResult(true, 36, 87, 123, 0, 0, RESP_MODEL, false, true, false, false, 0,
+                "resp_1", List.of("completed"))),
         json("embeddings.json",
             new UsageResult(true, 8, 0, 8, 0, 0, "text-embedding-3-small", false, true, false,
                 false, 0)),
         sse("openai-chat-stream-usage.sse",
-            new UsageResult(true, 19, 2, 21, 0, 0, CHAT_MODEL, true, true, false, false, 5)),
+            new UsageResult(true, 19, 2, 21, 0, 0, CHAT_MODEL, true, true, false, false, 5,
+                "chatcmpl-1", List.of("stop"))),
         sse("openai-chat-stream-no-usage.sse",
-            new UsageResult(false, 0, 0, 0, 0, 0, "gpt-4o", true, true, false, false, 2)),
+            new UsageResult(false, 0, 0, 0, 0, 0, "gpt-4o", true, true, false, false, 2,
+                "chatcmpl-2", List.of("stop"))),
         sse("deepseek-chat-stream.sse",
-            new UsageResult(true, 10, 2, 12, 0, 0, "deepseek-chat", true, true, false, false, 2)),
+            new UsageResult(true, 10, 2, 12, 0, 0, "deepseek-chat", true, true, false, false, 2,
+                "d1", List.of("stop"))),
         sse("responses-stream.sse",
-            new UsageResult(true, 37, 11, 48, 0, 0, RESP_MODEL, true, true, false, false, 4)),
+            new UsageResult(true, 37, 11, 48, 0, 0, RESP_MODEL, true, true, false, false, 4,
+                "resp_2", List.of("completed"))),
         http("anthropic-529.http"),
         http("azure-429.http"),
         http("gemini-429.http"),

@@ -80,6 +80,10 @@ final class AuditSink implements RequestTracker.Sink {
     }
     b.append(" body=").append(end == null ? "-"
         : end.bodyEnd().map(x -> x.name().toLowerCase(java.util.Locale.ROOT)).orElse("-"));
+    b.append(" id=");
+    quoted(b, r.responseId().orElse(null));
+    b.append(" finish=");
+    quoted(b, r.finishReasons().isEmpty() ? null : String.join(",", r.finishReasons()));
     if (r.stop().isPresent()) {
       b.append(" stop=").append(TelemetryValues.exhaustedReason(r.stop().get()));
     } else if (r.refused()) {

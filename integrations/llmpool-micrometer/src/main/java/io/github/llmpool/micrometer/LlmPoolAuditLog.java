@@ -15,6 +15,7 @@ import org.slf4j.Logger;
  * // pool=chat model="gpt-4o-mini" served="gpt-4o-mini-2024-07-18" outcome=success status=200 error=none
  * //   stream=false attempts=2 providers=a:429:rate_limited,b:200:success tiers=0,1 tokens_in=23 tokens_out=57
  * //   tokens_cached=12 tokens_reasoning=40 duration_ms=412.031 ttft_ms=398.700 body=complete
+ * //   id="chatcmpl-abc123" finish="stop"
  * }</pre>
  *
  * <p>Fields, in this order: {@code pool}; {@code model} (requested, quoted, {@code -} if none);
@@ -28,7 +29,9 @@ import org.slf4j.Logger;
  * {@code tokens_reasoning} (summed over the attempts; {@code -} when no usage was reported);
  * {@code duration_ms} (from the first dispatch to the end of the last body); {@code ttft_ms};
  * {@code body} ({@code complete}, {@code truncated}, {@code closed_early}, {@code failed},
- * {@code -} without a response); and {@code stop} (why the pool stopped trying:
+ * {@code -} without a response); {@code id} (the last attempt's response id, quoted, {@code -} if
+ * none); {@code finish} (its finish reasons, comma-separated and quoted, {@code -} if none); and
+ * {@code stop} (why the pool stopped trying:
  * {@code max_attempts}, {@code no_provider}, {@code retry_budget}, {@code not_replayable}) only when
  * it gave up. Cost is not logged yet (the core has no prices).
  *

@@ -33,6 +33,9 @@ final class PoolSpans implements RequestTracker.Sink {
   static final AttributeKey<Long> OUTPUT_TOKENS = AttributeKey.longKey("gen_ai.usage.output_tokens");
   static final AttributeKey<Long> CACHE_READ_TOKENS = AttributeKey.longKey("gen_ai.usage.cache_read.input_tokens");
   static final AttributeKey<Long> REASONING_TOKENS = AttributeKey.longKey("gen_ai.usage.reasoning.output_tokens");
+  static final AttributeKey<String> RESPONSE_ID = AttributeKey.stringKey("gen_ai.response.id");
+  static final AttributeKey<java.util.List<String>> FINISH_REASONS =
+      AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
   static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
   static final AttributeKey<String> POOL = AttributeKey.stringKey("llmpool.pool");
   static final AttributeKey<String> PROVIDER = AttributeKey.stringKey("llmpool.provider");
@@ -127,6 +130,7 @@ final class PoolSpans implements RequestTracker.Sink {
     }
     if (usage != null) {
       usage.servedModel().ifPresent(m -> span.setAttribute(RESPONSE_MODEL, view.models.value(m)));
+      response(span, usage);
       if (usage.reported()) {
         tokens(span, usage.tokens().prompt(), usage.tokens().completion(), usage.tokens().cached(),
             usage.tokens().reasoning());
@@ -158,6 +162,10 @@ final class PoolSpans implements RequestTracker.Sink {
       }
     }
     r.servedModel().ifPresent(m -> span.setAttribute(RESPONSE_MODEL, view.models.value(m)));
+    r.responseId().ifPresent(id -> span.setAttribute(RESPONSE_ID, id)); // the last attempt's
+    if (!r.finishReasons().isEmpty()) {
+      span.setAttribute(FINISH_REASONS, r.finishReasons());
+    }
     if (r.tokensReported()) {
       tokens(span, r.inputTokens(), r.outputTokens(), r.cachedTokens(), r.reasoningTokens());
     }
@@ -172,6 +180,14 @@ final class PoolSpans implements RequestTracker.Sink {
     }
     error(span, r.errorType(end));
     span.end();
+  }
+
+  /** The response's id and finish reasons, where the provider sent them (provider data, bounded by the core). */
+  private static void response(Span span, TokenUsage usage) {
+    usage.responseId().ifPresent(id -> span.setAttribute(RESPONSE_ID, id));
+    if (!usage.finishReasons().isEmpty()) {
+      span.setAttribute(FINISH_REASONS, usage.finishReasons());
+    }
   }
 
   private static void tokens(Span span, long input, long output, long cached, long reasoning) {

@@ -156,6 +156,8 @@ class LlmPoolTelemetryTest {
     assertEquals(1L, attr(request, AttributeKey.longKey("llmpool.attempts")));
     assertEquals((long) a.port(), attr(request, AttributeKey.longKey("server.port")));
     assertNull(attr(request, AttributeKey.stringKey("error.type")));
+    assertEquals("chatcmpl-abc123", attr(request, AttributeKey.stringKey("gen_ai.response.id")));
+    assertEquals(List.of("stop"), attr(request, AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")));
 
     List<SpanData> attempts = otel.childrenOf(request);
     assertEquals(1, attempts.size());
@@ -170,6 +172,8 @@ class LlmPoolTelemetryTest {
     assertEquals("127.0.0.1", attr(attempt, AttributeKey.stringKey("server.address")));
     assertEquals(23L, attr(attempt, AttributeKey.longKey("gen_ai.usage.input_tokens")));
     assertNull(attr(attempt, AttributeKey.stringKey("llmpool.retry.reason")));
+    assertEquals("chatcmpl-abc123", attr(attempt, AttributeKey.stringKey("gen_ai.response.id")));
+    assertEquals(List.of("stop"), attr(attempt, AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")));
     assertFalse(request.getStartEpochNanos() > attempt.getStartEpochNanos(), "the request span starts first");
     assertFalse(request.getEndEpochNanos() < attempt.getEndEpochNanos(), "and ends last");
     assertNoKeyIn(a.apiKey());
@@ -201,6 +205,11 @@ class LlmPoolTelemetryTest {
     assertEquals(2L, attr(request, AttributeKey.longKey("gen_ai.usage.output_tokens")));
     assertEquals(StatusCode.UNSET, request.getStatus().getStatusCode());
     assertEquals(1, otel.childrenOf(request).size());
+    SpanData attempt = otel.childrenOf(request).get(0);
+    for (SpanData span : List.of(request, attempt)) { // every chunk carries the id; the last one the reason
+      assertEquals("chatcmpl-a-1", attr(span, AttributeKey.stringKey("gen_ai.response.id")), span.getName());
+      assertEquals(List.of("stop"), attr(span, AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")));
+    }
   }
 
   @Test
@@ -248,6 +257,12 @@ class LlmPoolTelemetryTest {
     assertEquals("other_tier", attr(second, AttributeKey.stringKey("llmpool.failover")));
     assertEquals(StatusCode.UNSET, second.getStatus().getStatusCode());
     assertFalse(first.getEndEpochNanos() > second.getStartEpochNanos(), "attempts one after the other");
+    // the 429 answer has no id or finish reason; the request span has the serving attempt's
+    assertNull(attr(first, AttributeKey.stringKey("gen_ai.response.id")));
+    assertNull(attr(first, AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")));
+    assertEquals("chatcmpl-b-1", attr(second, AttributeKey.stringKey("gen_ai.response.id")));
+    assertEquals("chatcmpl-b-1", attr(request, AttributeKey.stringKey("gen_ai.response.id")));
+    assertEquals(List.of("stop"), attr(request, AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")));
     assertNoKeyIn(a.apiKey());
     assertNoKeyIn(b.apiKey());
   }

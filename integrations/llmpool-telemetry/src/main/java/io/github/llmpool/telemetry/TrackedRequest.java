@@ -33,6 +33,8 @@ public final class TrackedRequest {
   long reasoningTokens;
   boolean tokensReported;
   String servedModel;
+  String responseId;
+  java.util.List<String> finishReasons = java.util.List.of();
   /** The latest attempt, and its end once it ended (until the next attempt starts). */
   AttemptStart lastStart;
   AttemptEnd lastEnd;
@@ -318,6 +320,25 @@ public final class TrackedRequest {
   }
 
   /**
+   * The response id of the latest attempt that had a usage record ({@link TokenUsage#responseId()}).
+   *
+   * @return it, if that response had one
+   */
+  public Optional<String> responseId() {
+    return Optional.ofNullable(responseId);
+  }
+
+  /**
+   * The finish reasons of the latest attempt that had a usage record
+   * ({@link TokenUsage#finishReasons()}).
+   *
+   * @return them, immutable; empty if that response gave none
+   */
+  public java.util.List<String> finishReasons() {
+    return finishReasons;
+  }
+
+  /**
    * The model the (latest) response named.
    *
    * @return it, if one did
@@ -410,6 +431,10 @@ public final class TrackedRequest {
     }
     if (usage != null && usage.servedModel().isPresent()) {
       servedModel = usage.servedModel().get();
+    }
+    if (usage != null) { // the latest attempt's, even when it had none
+      responseId = usage.responseId().orElse(null);
+      finishReasons = usage.finishReasons();
     }
   }
 
