@@ -2,7 +2,6 @@ package io.github.llmpool.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -18,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * declared minimums in a plain build, the BOM's newest with {@code -Pnewest-deps}), not on
  * whatever else resolution could have put on the class path; and the BOM never pins anything
  * older than what the core declares (docs/dependencies.md). The expected versions come from the
- * pom through surefire's system properties; run outside Maven the test is skipped.
+ * pom through surefire's system properties; run outside Maven (without them) the test fails, saying so.
  */
 class DependencyVersionsTest {
   private static final Path BOM = Path.of("integrations/llmpool-bom/pom.xml");
@@ -26,7 +25,8 @@ class DependencyVersionsTest {
 
   private static String expected(String name) {
     String v = System.getProperty("llmpool.expect." + name);
-    assumeTrue(v != null && !v.isBlank() && !v.startsWith("${"), "not run by Maven's surefire");
+    assertTrue(v != null && !v.isBlank() && !v.startsWith("${"),
+        "llmpool.expect." + name + " is not set: run the test through Maven (surefire sets it from pom.xml)");
     return v;
   }
 
