@@ -37,7 +37,7 @@ public final class Headroom {
   /** Rounding slack of the refill arithmetic (a unit due at an instant counts as there at it). */
   private static final double EPS = 1e-6;
   /** The lowest headroom share P2C's cost counts (its factor is at most 64). */
-  private static final double MIN_SHARE = 1.0 / 64;
+  private static final double MIN_SHARE = 1.0 / 128;
 
   private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
       AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
@@ -215,6 +215,10 @@ public final class Headroom {
   }
 
   private boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
+    if ((rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom))
+        && requestTat == null && tokenTat == null) {
+      return true; // half a window or more left without counting any refill: no arithmetic
+    }
     boolean fixed = fixedWindows;
     if (rw != null && roomIn(rw, now, fixed) < 1 - EPS) {
       return false;
@@ -236,9 +240,10 @@ public final class Headroom {
   }
 
   /**
-   * The factor P2C multiplies a provider's cost by: 1 / the smallest share of its limit left in any
-   * known dimension (at most 64), 1 when nothing is known or every window is full, so that load
-   * moves away before the limit is hit.
+   * The factor P2C multiplies a provider's cost by: 1 while at least half of its limit is left in
+   * every known dimension, then {@code 0.5 / share} for the smallest share left (so 2 at a quarter,
+   * 5 at a tenth; at most 64), so that load moves away before the limit is hit. 1 when nothing is
+   * known.
    */
   public double costFactor(long now) {
     RateWindow rw = requestWindow;
@@ -246,6 +251,13 @@ public final class Headroom {
     if (rw == null && tw == null && requestTat == null && tokenTat == null) {
       return 1;
     }
+    if ((rw == null || rw.ample) && (tw == null || tw.ample) && requestTat == null && tokenTat == null) {
+      return 1; // half a window or more left without any refill
+    }
+    return slowCostFactor(rw, tw, now);
+  }
+
+  private double slowCostFactor(RateWindow rw, RateWindow tw, long now) {
     boolean fixed = fixedWindows;
     double share = 1;
     if (rw != null && rw.limit > 0) {
@@ -260,7 +272,7 @@ public final class Headroom {
     if (tokenTat != null) {
       share = Math.min(share, roomIn(tokenTat, nanosPerToken, tokensPerMinute, now) / tokensPerMinute);
     }
-    return share >= 1 ? 1 : 1 / Math.max(MIN_SHARE, share);
+    return share >= 0.5 ? 1 : 0.5 / Math.max(MIN_SHARE, share);
   }
 
   // ---------------------------------------------------------------- reservations
@@ -281,12 +293,12 @@ public final class Headroom {
     boolean fit = true;
     into.tokens = t;
     if (rw != null) {
-      rw.used.addAndGet(1);
+      rw.use(1);
       into.requestWindow = rw;
       fit = roomIn(rw, now, fixed) >= 0;
     }
     if (tw != null) {
-      tw.used.addAndGet(t);
+      tw.use(t);
       into.tokenWindow = tw;
       fit &= roomIn(tw, now, fixed) >= 0 || t > tw.limit;
     }
@@ -329,7 +341,7 @@ public final class Headroom {
       return;
     }
     if (r.tokenWindow != null && r.tokenWindow == tokenWindow) {
-      r.tokenWindow.used.addAndGet(actual - r.tokens);
+      r.tokenWindow.use(actual - r.tokens);
     }
     r.tokenWindow = null; // settled once
     if (r.tokenBucket) {
