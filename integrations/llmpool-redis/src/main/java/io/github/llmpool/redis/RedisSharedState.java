@@ -763,8 +763,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       String code = sp > 0 ? msg.substring(0, sp) : msg;
       what = "Redis error " + (code.matches("[A-Z]{2,20}") ? code : "(not shown)");
     } else if (t instanceof RedisConnectionException) {
-      Throwable c = t.getCause();
-      what = "cannot connect" + (c != null ? " (" + c.getClass().getSimpleName() + ")" : "");
+      Throwable c = t;
+      while (c.getCause() != null && c.getCause() != c) {
+        c = c.getCause();
+      }
+      what = "cannot connect" + (c != t ? " (" + c.getClass().getSimpleName() + ")" : "");
     } else if (t != null && t.getMessage() != null && t.getMessage().contains("not connected")) {
       what = "not connected";
     } else {

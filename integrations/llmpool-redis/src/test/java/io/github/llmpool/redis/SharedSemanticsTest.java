@@ -100,15 +100,15 @@ class SharedSemanticsTest {
     ib.resynced(); // both subscribed and synced
 
     a.rateLimitNext(1, Duration.ofSeconds(30));
-    long t0 = System.nanoTime();
     assertOk(ia.call()); // a: 429 Retry-After 30, then b
+    long t0 = System.nanoTime(); // (the eviction was published before the call returned)
     SharedEviction e = ib.next(SharedEviction.class, ARRIVAL);
     long arrivalMicros = (System.nanoTime() - t0) / 1_000;
     assertEquals(SharedEviction.builder().pool("chat").provider("a").cause(Outcome.RATE_LIMITED).serverHint(true)
         .deadlineEpochMillis(Instance.WALL.toEpochMilli() + 30_000).build(), e);
     assertTrue(arrivalMicros < RedisSharedState.DEFAULT_RESYNC_INTERVAL.toNanos() / 1_000 * 4,
         "arrived after " + arrivalMicros + " us");
-    System.out.println("[llmpool-redis] eviction A -> B arrived in " + arrivalMicros + " us (pub/sub)");
+    System.out.println("[llmpool-redis] eviction A -> B: arrived " + arrivalMicros + " us after A's call returned");
 
     assertEquals(ProviderSnapshot.Status.EVICTED, ib.provider("a").status());
     assertEquals(Optional.of(Duration.ofSeconds(30)), ib.provider("a").evictedFor());
