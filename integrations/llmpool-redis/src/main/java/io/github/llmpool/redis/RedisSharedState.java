@@ -850,7 +850,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
      * @param prefix the prefix
      * @return this builder
      * @throws IllegalArgumentException if it is empty, longer, or has a brace or whitespace
-     *     ({@code keyPrefix must be 1 to 64 characters without braces or whitespace but was 'a{b'})
+     *     ("keyPrefix must be 1 to 64 characters without braces or whitespace but was 'a&#123;b'")
      */
     public Builder keyPrefix(String prefix) {
       Objects.requireNonNull(prefix, "keyPrefix");
