@@ -35,7 +35,9 @@ import io.github.llmpool.spi.AttemptStart;
 import io.github.llmpool.spi.RequestEnd;
 import io.github.llmpool.spi.RequestListener;
 import io.github.llmpool.spi.RequestStart;
+import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,7 +161,7 @@ public final class PoolCore {
     // Last: the receiver may be called at once (a shared state replaying the evictions in force).
     SharedState shared = settings.sharedState();
     this.publisher = shared == SharedState.LOCAL_ONLY ? null
-        : Objects.requireNonNull(shared.join(name, this::applyShared), "SharedState.join returned null");
+        : Objects.requireNonNull(shared.join(name, new SharedReceiver()), "SharedState.join returned null");
   }
 
   public Settings settings() {
@@ -745,6 +747,166 @@ public final class PoolCore {
     if (deadline != Long.MIN_VALUE) {
       log.info("llmpool[{}] provider {} evicted for {} ms as another instance decided ({}{})", name, slot.name(),
           Duration.ofNanos(deadline - now).toMillis(), e.cause(), e.serverHint() ? ", server hint" : "");
+    }
+  }
+
+  /** Whether the pool publishes to a shared state (it is not local-only). */
+  public boolean sharesState() {
+    return publisher != null;
+  }
+
+  /**
+   * Publishes the rate-limit windows a response announced, those the provider's state stored
+   * (superseded what it had); after {@code observeRateLimits}, off the pick path. Nothing when
+   * local-only.
+   */
+  public void publishRateLimits(Slot slot, RateWindow requests, RateWindow tokens) {
+    if (publisher == null) {
+      return;
+    }
+    RateWindow r = requests != null && slot.state.requestWindow() == requests ? requests : null;
+    RateWindow t = tokens != null && slot.state.tokenWindow() == tokens ? tokens : null;
+    if (r == null && t == null) {
+      return;
+    }
+    try {
+      long now = now();
+      long wall = settings.ticker().wallMillis();
+      publisher.publishQuota(SharedQuota.of(name, slot.name(), toShared(r, now, wall), toShared(t, now, wall)));
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(e));
+    }
+  }
+
+  private static SharedQuota.Window toShared(RateWindow w, long now, long wall) {
+    if (w == null) {
+      return null;
+    }
+    long reset = w.hasReset ? Math.max(0, wall + TimeUnit.NANOSECONDS.toMillis(w.resetAt - now)) : -1;
+    long seen = Math.max(0, wall - TimeUnit.NANOSECONDS.toMillis(now - w.seenAt));
+    return SharedQuota.Window.of(Math.max(-1, w.limit), Math.max(-1, w.remaining), reset, seen);
+  }
+
+  private static RateWindow fromShared(SharedQuota.Window w, long now, long wall) {
+    if (w == null) {
+      return null;
+    }
+    boolean hasReset = w.resetEpochMillis() >= 0;
+    long resetAt = hasReset ? now + millisToNanos(w.resetEpochMillis() - wall) : 0;
+    long seenAt = now - millisToNanos(wall - w.seenEpochMillis());
+    return new RateWindow(w.limit(), w.remaining(), hasReset, resetAt, seenAt);
+  }
+
+  /** Milliseconds to nanoseconds, saturating at a day either way (a window never spans more). */
+  private static long millisToNanos(long millis) {
+    long day = 86_400_000L;
+    return Math.max(-day, Math.min(day, millis)) * 1_000_000L;
+  }
+
+  /**
+   * Publishes that the affinity {@code key} now goes to {@code provider} (a changed binding);
+   * nothing when local-only or without affinity.
+   */
+  public void publishAffinity(String key, String provider) {
+    if (publisher == null || affinity == null) {
+      return;
+    }
+    try {
+      long idle = affinity.spec().idleExpiry().toMillis();
+      long expires = settings.ticker().wallMillis() + Math.min(idle, 366L * 86_400_000L);
+      publisher.publishAffinity(SharedAffinity.of(name, key, provider, Math.max(0, expires)));
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(e));
+    }
+  }
+
+  /** Applies a quota window another instance learned, through the merge of local ones. */
+  void applySharedQuota(SharedQuota q) {
+    Objects.requireNonNull(q, "quota");
+    if (!q.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + q.pool() + "'");
+    }
+    Slot slot = router.slot(q.provider());
+    if (slot == null) {
+      return;
+    }
+    long now = now();
+    long wall = settings.ticker().wallMillis();
+    slot.state.observeRateLimits(fromShared(q.requests(), now, wall), fromShared(q.tokens(), now, wall), 0, now);
+  }
+
+  /** Remembers an affinity entry another instance wrote (ignored without affinity, expired, or for an unknown provider). */
+  void applySharedAffinity(SharedAffinity a) {
+    Objects.requireNonNull(a, "affinity");
+    if (!a.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + a.pool() + "'");
+    }
+    if (affinity == null || router.slot(a.provider()) == null
+        || a.expiresEpochMillis() <= settings.ticker().wallMillis()) {
+      return;
+    }
+    affinity.remember(a.key(), a.provider(), null);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean sharedDown = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Whether the shared state said its store is down (and has not said it is back). */
+  public boolean sharedStateDown() {
+    return sharedDown.get();
+  }
+
+  private void sharedStateDown(String reason) {
+    String r = reason == null ? "unknown" : reason;
+    if (sharedDown.compareAndSet(false, true)) {
+      log.warn("llmpool[{}] shared state down ({}): deciding from this instance's answers only until it is back",
+          name, r);
+      emit(() -> new PoolEvent.SharedStateDown(r));
+    }
+  }
+
+  private void sharedStateUp() {
+    if (sharedDown.compareAndSet(true, false)) {
+      log.info("llmpool[{}] shared state back up and resynchronised", name);
+      emit(PoolEvent.SharedStateUp::new);
+    }
+  }
+
+  /** What the shared state calls: the pool's side of {@link SharedState.Receiver}. */
+  private final class SharedReceiver implements SharedState.Receiver {
+    @Override
+    public void onEviction(SharedEviction eviction) {
+      applyShared(eviction);
+    }
+
+    @Override
+    public void onQuota(SharedQuota quota) {
+      applySharedQuota(quota);
+    }
+
+    @Override
+    public void onAffinity(SharedAffinity entry) {
+      applySharedAffinity(entry);
+    }
+
+    @Override
+    public void onSharedStateDown(String reason) {
+      sharedStateDown(reason);
+    }
+
+    @Override
+    public void onSharedStateUp() {
+      sharedStateUp();
+    }
+
+    @Override
+    public String toString() {
+      return "SharedState.Receiver[pool " + name + "]";
     }
   }
 

@@ -299,7 +299,8 @@ class LlmPoolAutoConfigurationTest {
         io.github.llmpool.spring.boot.actuate.LlmPoolHealthAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration.class.getName(),
-        io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration.class.getName());
+        io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.redis.LlmPoolRedisAutoConfiguration.class.getName());
   }
 
   static Throwable rootCause(Throwable t) {
