@@ -51,8 +51,10 @@ public final class Provider {
   private final boolean allowPlaintextKey;
   private final int requestsPerMinute; // -1: not configured
   private final long tokensPerMinute; // -1: not configured
+  private final Price price; // null: unpriced
 
   private Provider(Builder b, URI baseUrl) {
+    this.price = b.price;
     this.name = b.name;
     this.baseUrl = baseUrl;
     this.apiKey = b.apiKey;
@@ -121,6 +123,11 @@ public final class Provider {
     return tokensPerMinute < 0 ? OptionalLong.empty() : OptionalLong.of(tokensPerMinute);
   }
 
+  /** What the provider charges; empty when it has no price (its usage is {@link Cost#UNPRICED}). */
+  public Optional<Price> price() {
+    return Optional.ofNullable(price);
+  }
+
   /** Extra headers set on every request to this provider (values are not secret-checked). */
   public Map<String, String> headers() {
     return headers;
@@ -160,6 +167,7 @@ public final class Provider {
     b.allowPlaintextKey = allowPlaintextKey;
     b.requestsPerMinute = requestsPerMinute;
     b.tokensPerMinute = tokensPerMinute;
+    b.price = price;
     return b;
   }
 
@@ -172,6 +180,7 @@ public final class Provider {
         + (concurrency == DEFAULT_CONCURRENCY ? "" : ", concurrency=" + concurrency)
         + (requestsPerMinute < 0 ? "" : ", requestsPerMinute=" + requestsPerMinute)
         + (tokensPerMinute < 0 ? "" : ", tokensPerMinute=" + tokensPerMinute)
+        + (price == null ? "" : ", price=" + price)
         + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
         + (includeUsage ? "" : ", includeUsage=false") + "}";
   }
@@ -193,6 +202,7 @@ public final class Provider {
     private boolean allowPlaintextKey;
     private int requestsPerMinute = -1;
     private long tokensPerMinute = -1;
+    private Price price;
 
     private Builder(String name) {
       this.name = name;
@@ -300,6 +310,19 @@ public final class Provider {
             + " (provider '" + name + "')");
       }
       this.tokensPerMinute = tokensPerMinute;
+      return this;
+    }
+
+    /**
+     * What the provider charges per 1M tokens; every attempt's usage then carries its
+     * {@link Cost}, and {@code pool.snapshot()} the provider's spend. Default: none (usage is
+     * {@link Cost#UNPRICED}; there is no built-in price list). See {@link io.github.llmpool.config.PriceCatalog} to take
+     * prices from a catalog file.
+     *
+     * @throws NullPointerException if {@code price} is null
+     */
+    public Builder price(Price price) {
+      this.price = Objects.requireNonNull(price, "price");
       return this;
     }
 

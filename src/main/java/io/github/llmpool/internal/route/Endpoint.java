@@ -1,5 +1,6 @@
 package io.github.llmpool.internal.route;
 
+import io.github.llmpool.Price;
 import java.util.List;
 import java.util.Map;
 
@@ -30,6 +31,8 @@ public final class Endpoint {
   public final int requestsPerMinute;
   /** The configured tokens-per-minute limit, or -1. */
   public final long tokensPerMinute;
+  /** What the provider charges, or null (unpriced). Read only where usage is reported, never by a pick. */
+  public final Price price;
   /**
    * Host, port and the names of the headers that carry the credential and the extra headers,
    * without their values; null when the provider sets neither.
@@ -57,6 +60,14 @@ public final class Endpoint {
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
       int concurrency, int requestsPerMinute, long tokensPerMinute) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
+        concurrency, requestsPerMinute, tokensPerMinute, null);
+  }
+
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency, int requestsPerMinute, long tokensPerMinute, Price price) {
+    this.price = price;
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
     }
