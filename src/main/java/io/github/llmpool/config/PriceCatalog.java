@@ -12,7 +12,6 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -110,8 +109,7 @@ public final class PriceCatalog {
           + (root == null ? "empty" : root.getNodeType()));
     }
     Map<String, Price> out = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (!e.getValue().isObject()) {
         continue;
       }
@@ -140,8 +138,8 @@ public final class PriceCatalog {
       return null; // not priced per token
     }
     TreeMap<Long, BigDecimal[]> tiers = new TreeMap<>();
-    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
+    for (Map.Entry<String, JsonNode> field : n.properties()) {
+      String f = field.getKey();
       Matcher m = TIER.matcher(f);
       if (!m.matches()) {
         continue;
