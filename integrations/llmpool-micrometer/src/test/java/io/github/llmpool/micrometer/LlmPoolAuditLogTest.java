@@ -67,6 +67,22 @@ class LlmPoolAuditLogTest {
   }
 
   @Test
+  void aPricedRequestPrintsTheSumOfItsAttemptsCosts() throws IOException {
+    FakeLlmServer limited = up(FakeLlmServer.start("limited")
+        .answerWith(r -> WireFixtures.response("openai-429-rate-limit.http").build()));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
+    ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().name("chat")
+        .tier(limited.provider().price(mini).build()).tier(b.provider().price(mini).build()), log).build();
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+    // the 429 costs 0 (exact), the answer (23-12) x 0.15 + 12 x 0.075 + 57 x 0.60 = 36.75 per 1M
+    assertTrue(log.lines.get(0).endsWith(" finish=\"stop\" cost=0.00003675 currency=USD cost_status=exact"),
+        log.lines.get(0));
+  }
+
+  @Test
   void streamTruncatedStreamAndExhaustionAreAudited() throws IOException {
     FakeLlmServer s = up(FakeLlmServer.start("s")
         .answerWith(r -> WireFixtures.response("openai-chat-stream-usage.sse").build()));
