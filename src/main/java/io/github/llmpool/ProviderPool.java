@@ -445,7 +445,8 @@ public final class ProviderPool {
         List<Map.Entry<String, String>> headers = new ArrayList<>(p.headers().entrySet());
         eps.add(new Endpoint(p.name(), scheme, host, port, u.getRawPath() == null ? "" : u.getRawPath(),
             p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage(), p.concurrency(),
-            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1), p.quotaGroup().orElse(null)));
+            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1), p.quotaGroup().orElse(null),
+            p.price().orElse(null)));
       }
       out.add(eps);
     }

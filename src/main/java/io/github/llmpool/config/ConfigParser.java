@@ -40,7 +40,11 @@ final class ConfigParser {
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
-      "allowPlaintextKey");
+      "allowPlaintextKey", "price");
+  static final List<String> PRICE_FIELDS = List.of("currency", "input", "cachedInput", "cacheWrite", "output",
+      "reasoning", "tiers");
+  static final List<String> PRICE_TIER_FIELDS = List.of("above", "input", "cachedInput", "cacheWrite", "output",
+      "reasoning");
   static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
       "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
@@ -54,6 +58,7 @@ final class ConfigParser {
       .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
       .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS) // prices are read exactly
       .build();
 
   private final Function<String, String> env;
@@ -293,7 +298,63 @@ final class ConfigParser {
     if (plain.present()) {
       pb.allowPlaintextKey(plain.bool());
     }
+    ConfigNode price = p.get("price");
+    if (price.present()) {
+      pb.price(price(price));
+    }
     return built(p, PROVIDER_FIELDS, pb::build, name);
+  }
+
+  /** A provider's {@code price}: rates per 1M tokens as JSON numbers or decimal strings, read exactly. */
+  private static io.github.llmpool.Price price(ConfigNode n) {
+    n.object().only(PRICE_FIELDS);
+    ConfigNode currency = n.get("currency").required();
+    String code = currency.text();
+    io.github.llmpool.Price.Builder[] b = new io.github.llmpool.Price.Builder[1];
+    set(currency, "currency", null, () -> b[0] = io.github.llmpool.Price.builder(code));
+    rates(n, b[0]);
+    ConfigNode tiers = n.get("tiers");
+    if (tiers.present()) {
+      for (ConfigNode t : tiers.array()) {
+        t.object().only(PRICE_TIER_FIELDS);
+        ConfigNode above = t.get("above").required();
+        long threshold = above.longInteger();
+        io.github.llmpool.Price.Builder tb = io.github.llmpool.Price.builder(code);
+        rates(t, tb);
+        io.github.llmpool.Price rates = built(t, PRICE_TIER_FIELDS, tb::build);
+        set(above, "above", null, () -> b[0].above(threshold, rates));
+      }
+    }
+    return built(n, PRICE_FIELDS, b[0]::build);
+  }
+
+  private static void rates(ConfigNode n, io.github.llmpool.Price.Builder b) {
+    rate(n, "input", b::input);
+    rate(n, "cachedInput", b::cachedInput);
+    rate(n, "cacheWrite", b::cacheWrite);
+    rate(n, "output", b::output);
+    rate(n, "reasoning", b::reasoning);
+  }
+
+  private static void rate(ConfigNode n, String field, java.util.function.Consumer<java.math.BigDecimal> setter) {
+    ConfigNode r = n.get(field);
+    if (!r.present()) {
+      return;
+    }
+    java.math.BigDecimal v;
+    if (r.node.isNumber()) {
+      v = r.node.decimalValue();
+    } else if (r.node.isTextual()) {
+      try {
+        v = new java.math.BigDecimal(r.node.textValue().trim());
+      } catch (NumberFormatException e) {
+        throw r.error("must be a decimal number (per 1M tokens) but was '" + r.node.textValue() + "'");
+      }
+    } else {
+      throw r.error("must be a decimal number (per 1M tokens) but was " + r.node.getNodeType());
+    }
+    java.math.BigDecimal value = v;
+    set(r, "price." + field, null, () -> setter.accept(value));
   }
 
   // ------------------------------------------------------------------ secrets

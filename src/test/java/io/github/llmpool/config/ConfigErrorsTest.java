@@ -71,7 +71,7 @@ class ConfigErrorsTest {
   @Test
   void unknownProviderField() {
     assertEquals("$.tiers[0].providers[0].wieght is not a known setting; known: name, baseUrl, apiKey, apiKeyHeader, "
-        + "model, weight, concurrency, requestsPerMinute, tokensPerMinute, quotaGroup, headers, includeUsage, allowPlaintextKey",
+        + "model, weight, concurrency, requestsPerMinute, tokensPerMinute, quotaGroup, headers, includeUsage, allowPlaintextKey, price",
         error(file("", provider("\"wieght\":1"))));
   }
 

@@ -1087,6 +1087,14 @@ public final class PoolCore {
   /** As above, with the rate-limit window the response announced (-1: unknown). */
   public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
       long firstTokenNanos, TokenUsage.End bodyEnd, long remainingRequests, long remainingTokens) {
+    attemptEnded(start, outcome, status, durationNanos, headersNanos, firstTokenNanos, bodyEnd, remainingRequests,
+        remainingTokens, io.github.llmpool.Cost.UNPRICED);
+  }
+
+  /** As above, with what the attempt cost. */
+  public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
+      long firstTokenNanos, TokenUsage.End bodyEnd, long remainingRequests, long remainingTokens,
+      io.github.llmpool.Cost cost) {
     if (start == null) {
       return;
     }
@@ -1095,7 +1103,7 @@ public final class PoolCore {
         .duration(Duration.ofNanos(Math.max(0, durationNanos)))
         .timeToHeaders(headersNanos >= 0 ? Duration.ofNanos(headersNanos) : null)
         .timeToFirstToken(firstTokenNanos >= 0 ? Duration.ofNanos(firstTokenNanos) : null)
-        .bodyEnd(bodyEnd).remainingRequests(remainingRequests).remainingTokens(remainingTokens).build();
+        .bodyEnd(bodyEnd).remainingRequests(remainingRequests).remainingTokens(remainingTokens).cost(cost).build();
     for (int i = 0; i < ls.length; i++) {
       try {
         ls[i].onEnd(end);
@@ -1147,8 +1155,14 @@ public final class PoolCore {
       status = ProviderSnapshot.Status.PROBING;
     }
     TokenCounts tokens = TokenCounts.builder().prompt(count(st.promptTokens())).completion(count(st.completionTokens()))
-        .total(count(st.totalTokens())).cached(count(st.cachedTokens())).reasoning(count(st.reasoningTokens())).build();
-    return ProviderSnapshot.builder(s.name()).tier(s.tier).weight(s.weight).status(status).evictedFor(left)
+        .total(count(st.totalTokens())).cached(count(st.cachedTokens())).reasoning(count(st.reasoningTokens()))
+        .cacheWrite(count(st.spend.cacheWriteTokens())).build();
+    io.github.llmpool.internal.health.Spend sp = st.spend;
+    TokenCounts unpriced = TokenCounts.builder().prompt(count(sp.unpricedPrompt()))
+        .completion(count(sp.unpricedCompletion())).total(count(sp.unpricedTotal())).cached(count(sp.unpricedCached()))
+        .reasoning(count(sp.unpricedReasoning())).cacheWrite(count(sp.unpricedCacheWrite())).build();
+    ProviderSnapshot.Builder b = ProviderSnapshot.builder(s.name()).tier(s.tier).weight(s.weight).status(status)
+        .evictedFor(left)
         .ejections(st.ejections()).inFlight(st.inFlight())
         .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
         .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
@@ -1157,7 +1171,10 @@ public final class PoolCore {
             st.headroom().requestRoom(now)))
         .tokenQuota(quota(st.tokenWindow(), s.endpoint.tokensPerMinute, s.configuredAt, now,
             st.headroom().tokenRoom(now)))
-        .ignoredQuotaValues(count(st.ignoredRateLimitValues())).build();
+        .ignoredQuotaValues(count(st.ignoredRateLimitValues()))
+        .unpricedTokens(unpriced).unpricedAttempts(count(sp.unpricedAttempts()));
+    sp.byCurrency().forEach(b::spend);
+    return b.build();
   }
 
   /**

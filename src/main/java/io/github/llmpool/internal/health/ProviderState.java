@@ -82,6 +82,8 @@ public final class ProviderState {
   final LongAdder totalTokens = new LongAdder();
   final LongAdder cachedTokens = new LongAdder();
   final LongAdder reasoningTokens = new LongAdder();
+  /** Money spent and unpriced tokens (issue #19); updated where usage is reported. */
+  public final Spend spend = new Spend();
 
   public ProviderState(String name) {
     this(name, 0);

@@ -68,6 +68,13 @@ class LlmPoolAutoConfigurationTest {
         "llmpool.pools.chat.tiers[0].providers[0].concurrency=16",
         "llmpool.pools.chat.tiers[0].providers[0].requests-per-minute=500",
         "llmpool.pools.chat.tiers[0].providers[0].tokens-per-minute=3000000000",
+        "llmpool.pools.chat.tiers[0].providers[0].price.currency=USD",
+        "llmpool.pools.chat.tiers[0].providers[0].price.input=0.15",
+        "llmpool.pools.chat.tiers[0].providers[0].price.cached-input=0.075",
+        "llmpool.pools.chat.tiers[0].providers[0].price.output=0.60",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].above=200000",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].input=0.30",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].output=1.20",
         "llmpool.pools.chat.tiers[0].providers[1].name=big",
         "llmpool.pools.chat.tiers[0].providers[1].baseUrl=https://api.openai.com/v1", // camelCase: the file's key
         "llmpool.pools.chat.tiers[0].providers[1].weight=20",
@@ -98,6 +105,10 @@ class LlmPoolAutoConfigurationTest {
           assertThat(mini.model()).contains("gpt-4o-mini");
           assertThat(mini.weight()).isEqualTo(80);
           assertThat(mini.concurrency()).isEqualTo(16);
+          assertThat(mini.price()).contains(io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+              .output("0.60").above(200_000, io.github.llmpool.Price.builder("USD").input("0.30").output("1.20").build())
+              .build());
+          assertThat(pool.tiers().get(0).get(1).price()).isEmpty();
           assertThat(mini.requestsPerMinute()).hasValue(500);
           assertThat(mini.tokensPerMinute()).hasValue(3_000_000_000L);
           Provider big = pool.tiers().get(0).get(1);
