@@ -39,7 +39,12 @@ public final class ProviderState {
   private final PaddedLong inFlight = new PaddedLong();
 
   // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
+  // Legacy model: estimateNanos is the peak EWMA. Bounded model: estimateNanos is the mean of the
+  // samples, peakNanos the latest peak (a sample above the estimate) and peakAt its time; the
+  // peak's excess over the mean fades to nothing one horizon after peakAt.
   private volatile long estimateNanos = -1;
+  private volatile long peakNanos = -1;
+  private volatile long peakAt;
   private volatile long lastSampleAt;
   private volatile double failScore;
   private volatile long failScoreAt;
@@ -92,6 +97,7 @@ public final class ProviderState {
     this.name = name;
     this.createdAt = createdAt;
     this.lastSampleAt = createdAt;
+    this.peakAt = createdAt;
   }
 
   public String name() {
@@ -209,16 +215,21 @@ public final class ProviderState {
   public double latencyEstimate(long now, LatencyModel model, double reference) {
     long est = estimateNanos;
     boolean sampled = est >= 0;
-    if (!sampled) {
-      est = model.defaultEstimateNanos(); // decays from the provider's creation
-    }
-    long dt = now - lastSampleAt;
     double latency;
-    if (dt <= 0) {
-      latency = est;
+    if (model.isLegacy()) {
+      if (!sampled) {
+        est = model.defaultEstimateNanos(); // decays from the provider's creation
+      }
+      long dt = now - lastSampleAt;
+      if (dt <= 0) {
+        latency = est;
+      } else {
+        double k = model.tauNanos() / (double) (model.tauNanos() + dt);
+        latency = reference < 0 ? est * k : reference + (est - reference) * k;
+      }
     } else {
-      double k = model.tauNanos() / (double) (model.tauNanos() + dt);
-      latency = reference < 0 ? est * k : reference + (est - reference) * k;
+      latency = boundedLatency(now, sampled ? est : model.defaultEstimateNanos(), sampled, reference,
+          inverseHorizon(model));
     }
     if (!sampled) {
       long since = unsampledSince.get();
@@ -227,6 +238,45 @@ public final class ProviderState {
       }
     }
     return latency;
+  }
+
+  /** {@code 1 / horizon} of a bounded model, 0 for the legacy one (the pick path passes it around). */
+  public static double inverseHorizon(LatencyModel model) {
+    return model.isLegacy() ? 0 : 1.0 / model.horizonNanos();
+  }
+
+  /**
+   * The provider's own estimate under bounded forgetting, without a reference: the mean plus the
+   * latest peak's excess over it, faded linearly to nothing one horizon after the peak.
+   */
+  private double own(long now, long mean, double invH) {
+    double excess = peakNanos - (double) mean;
+    if (excess > 0) {
+      double f = 1 - (now - peakAt) * invH;
+      if (f > 0) {
+        return mean + excess * (f < 1 ? f : 1);
+      }
+    }
+    return mean;
+  }
+
+  /**
+   * Bounded forgetting at pick time: the own estimate ({@link #own}; {@code est} itself for a
+   * provider without a sample), then its difference to {@code reference} faded linearly to nothing
+   * one horizon after the last sample (or the provider's creation): {@code reference + (own -
+   * reference) x max(0, 1 - age / horizon)}. Without a reference the own estimate stands.
+   */
+  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH) {
+    double own = sampled ? own(now, est, invH) : est;
+    if (reference < 0) {
+      return own;
+    }
+    long age = now - lastSampleAt;
+    if (age <= 0) {
+      return own;
+    }
+    double f = 1 - age * invH;
+    return f <= 0 ? reference : reference + (own - reference) * f;
   }
 
   /**
@@ -252,38 +302,50 @@ public final class ProviderState {
    */
   public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
       double invB, long now, LatencyModel model) {
-    return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos());
-  }
-
-  /** As above, with the model's {@code tau} and default estimate already read (P2C keeps them per picker). */
-  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
-      double invB, long now, double tau, long def) {
-    return a.costNumerator(now, tau, def, refA, invA) * b.costDenominator(now, tau)
-        - b.costNumerator(now, tau, def, refB, invB) * a.costDenominator(now, tau);
+    return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos(),
+        inverseHorizon(model));
   }
 
   /**
-   * The numerator of {@link #costPerInverse} over {@link #costDenominator}: the decayed latency
-   * {@code (ref x dt + est x tau)} (or {@code est x tau} without a reference; {@code est} when no
-   * time passed) over {@code tau + dt}, the cold-start floor brought to the same denominator,
-   * times {@code 1 + in-flight x inverse capacity}, times the failure factor's numerator
+   * As above, with the model's {@code tau}, default estimate and {@link #inverseHorizon} already
+   * read (P2C keeps them per picker); {@code invH} 0 is the legacy decay.
+   */
+  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, double tau, long def, double invH) {
+    return a.costNumerator(now, tau, def, refA, invA, invH) * b.costDenominator(now, tau, invH)
+        - b.costNumerator(now, tau, def, refB, invB, invH) * a.costDenominator(now, tau, invH);
+  }
+
+  /**
+   * The numerator of {@link #costPerInverse} over {@link #costDenominator}. Legacy decay
+   * ({@code invH == 0}): the decayed latency {@code (ref x dt + est x tau)} (or {@code est x tau}
+   * without a reference; {@code est} when no time passed) over {@code tau + dt}, the cold-start
+   * floor brought to the same denominator. Bounded forgetting: the latency itself
+   * ({@link #latencyEstimate}: multiplications only, its denominator is 1). Then times
+   * {@code 1 + in-flight x inverse capacity}, times the failure factor's numerator
    * {@code tau + dtf + fail x tau} over {@code tau + dtf}.
    */
-  public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity) {
+  public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity,
+      double invH) {
     long est = estimateNanos;
     boolean sampled = est >= 0;
     if (!sampled) {
       est = defaultEstimate;
     }
-    long dt = now - lastSampleAt;
     double nl;
     double dl;
-    if (dt <= 0) {
-      nl = est;
+    if (invH != 0) {
+      nl = boundedLatency(now, est, sampled, reference, invH);
       dl = 1;
     } else {
-      nl = reference < 0 ? est * tau : reference * dt + est * tau;
-      dl = tau + dt;
+      long dt = now - lastSampleAt;
+      if (dt <= 0) {
+        nl = est;
+        dl = 1;
+      } else {
+        nl = reference < 0 ? est * tau : reference * dt + est * tau;
+        dl = tau + dt;
+      }
     }
     long flight = inFlight.get();
     if (!sampled && flight > 0) {
@@ -301,10 +363,17 @@ public final class ProviderState {
     return nl * (1 + flight * inverseCapacity) * nf;
   }
 
-  /** The (positive) denominator of the P2C cost: {@code tau + dt} (1 when no time passed) x {@code tau + dtf}. */
-  public double costDenominator(long now, double tau) {
-    long dt = now - lastSampleAt;
-    double dl = dt <= 0 ? 1 : tau + dt;
+  /**
+   * The (positive) denominator of the P2C cost: the latency's ({@code tau + dt} under the legacy
+   * decay, 1 when no time passed or under bounded forgetting) x the failure factor's
+   * ({@code tau + dtf}, 1 without a failure score).
+   */
+  public double costDenominator(long now, double tau, double invH) {
+    double dl = 1;
+    if (invH == 0) {
+      long dt = now - lastSampleAt;
+      dl = dt <= 0 ? 1 : tau + dt;
+    }
     if (failScore > 0) {
       long sf = now - failScoreAt;
       if (sf > 0) {
@@ -314,9 +383,29 @@ public final class ProviderState {
     return dl;
   }
 
-  /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */
+  /**
+   * The raw estimate in nanoseconds, or -1 without a sample: the peak EWMA (legacy decay) or the
+   * mean of the samples (bounded forgetting; {@link #ownEstimate} adds the fading peak).
+   */
   public long rawEstimate() {
     return estimateNanos;
+  }
+
+  /**
+   * The estimate that stands for this provider in its tier's reference, or -1 without a sample:
+   * the raw peak EWMA (legacy), or the mean plus the fading peak at {@code now} (bounded).
+   */
+  public double ownEstimate(long now, double invH) {
+    long est = estimateNanos;
+    if (est < 0 || invH == 0) {
+      return est;
+    }
+    return own(now, est, invH);
+  }
+
+  /** When the last latency sample arrived (the provider's creation before the first). */
+  public long lastSampleAt() {
+    return lastSampleAt;
   }
 
   /**
@@ -385,17 +474,36 @@ public final class ProviderState {
   }
 
   /**
-   * A latency sample (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
-   * toward it with weight {@code 1 - exp(-dt/tau)}.
+   * A latency sample. Legacy decay (peak EWMA): above the estimate it replaces it; otherwise the
+   * estimate moves toward it with weight {@code 1 - exp(-dt/tau)}. Bounded forgetting: an estimate
+   * whose last sample is a horizon old or more is replaced; otherwise the mean moves toward the
+   * sample with weight {@code max(1 - exp(-dt/tau), }{@value LatencyModel#MIN_SAMPLE_WEIGHT}{@code )},
+   * and a sample at or above the own estimate (mean + fading peak) becomes the new peak.
    */
   public synchronized void sample(long now, long signalNanos, LatencyModel model) {
     long est = estimateNanos;
-    if (est < 0 || signalNanos > est) {
+    long dt = Math.max(0, now - lastSampleAt);
+    if (model.isLegacy()) {
+      if (est < 0 || signalNanos > est) {
+        estimateNanos = signalNanos;
+      } else {
+        double w = Math.exp(-(double) dt / model.tauNanos());
+        estimateNanos = (long) (est * w + signalNanos * (1 - w));
+      }
+      peakNanos = estimateNanos;
+      peakAt = now;
+    } else if (est < 0 || dt >= model.horizonNanos()) {
       estimateNanos = signalNanos;
+      peakNanos = signalNanos;
+      peakAt = now;
     } else {
-      long dt = Math.max(0, now - lastSampleAt);
-      double w = Math.exp(-(double) dt / model.tauNanos());
-      estimateNanos = (long) (est * w + signalNanos * (1 - w));
+      double own = own(now, est, 1.0 / model.horizonNanos());
+      double w = Math.max(1 - Math.exp(-(double) dt / model.tauNanos()), LatencyModel.MIN_SAMPLE_WEIGHT);
+      estimateNanos = (long) (est + (signalNanos - est) * w);
+      if (signalNanos >= own) {
+        peakNanos = signalNanos;
+        peakAt = now;
+      }
     }
     lastSampleAt = now;
   }

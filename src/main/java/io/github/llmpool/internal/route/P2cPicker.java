@@ -29,6 +29,11 @@ public final class P2cPicker extends TierPicker {
   private final double tau;
   private final long defaultEstimate;
   private final long refreshNanos;
+  /** {@code 1 / horizon}, 0 for the legacy decay (see {@link LatencyModel}). */
+  private final double invH;
+  /** Exploring picks: probability out of {@link LatencyModel#EXPLORE_ONE}, and the age that qualifies. */
+  private final int exploreThreshold;
+  private final long exploreAge;
   /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
   private volatile Reference cached;
@@ -39,6 +44,9 @@ public final class P2cPicker extends TierPicker {
     this.tau = model.tauNanos();
     this.defaultEstimate = model.defaultEstimateNanos();
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
+    this.invH = io.github.llmpool.internal.health.ProviderState.inverseHorizon(model);
+    this.exploreThreshold = model.exploreThreshold();
+    this.exploreAge = model.exploreAgeNanos();
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
@@ -69,25 +77,42 @@ public final class P2cPicker extends TierPicker {
     if (r != null && now - r.at < refreshNanos && now - r.at >= 0) {
       return r;
     }
-    r = reference(slots, now);
+    r = reference(slots, now, invH);
     cached = r;
     return r;
   }
 
-  /**
-   * Each slot's reference at {@code now}: the weighted mean of the raw estimates of the tier's
-   * other sampled, non-evicted providers (weight above 0). Two passes; one small array.
-   */
+  /** {@link #reference(Slot[], long, double)} under the legacy decay (raw estimates). */
   public static Reference reference(Slot[] slots, long now) {
+    return reference(slots, now, 0);
+  }
+
+  /**
+   * Each slot's reference at {@code now}: the weighted mean of the {@linkplain
+   * io.github.llmpool.internal.health.ProviderState#ownEstimate own estimates} of the tier's other
+   * sampled, non-evicted providers (weight above 0); and the tier's counted provider whose last
+   * sample is the oldest (the candidate for exploration). Two passes; one small array.
+   */
+  public static Reference reference(Slot[] slots, long now, double invH) {
     // Pass 1 reads each estimate once (into perSlot, NaN when the slot does not count), so pass 2
     // works on the same values even if samples or evictions land in between.
     double[] perSlot = new double[slots.length];
     double sum = 0;
     long weights = 0;
+    int oldest = -1;
+    long oldestAt = 0;
     for (int i = 0; i < slots.length; i++) {
       Slot s = slots[i];
-      long raw = s.state.rawEstimate();
-      if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
+      boolean counts = s.weight > 0 && !s.state.evicted();
+      double raw = s.state.ownEstimate(now, invH);
+      if (counts) {
+        long at = s.state.lastSampleAt();
+        if (oldest < 0 || at - oldestAt < 0) {
+          oldest = i;
+          oldestAt = at;
+        }
+      }
+      if (raw >= 0 && counts) {
         perSlot[i] = raw;
         sum += raw * (double) s.weight;
         weights += s.weight;
@@ -105,17 +130,20 @@ public final class P2cPicker extends TierPicker {
         perSlot[i] = rest <= 0 ? -1 : Math.max(0, (sum - raw * slots[i].weight) / rest);
       }
     }
-    return new Reference(now, perSlot);
+    return new Reference(now, perSlot, oldest);
   }
 
-  /** Each slot's reference estimate at one moment. Immutable. */
+  /** Each slot's reference estimate at one moment, and the exploration candidate. Immutable. */
   public static final class Reference {
     final long at;
     private final double[] perSlot;
+    /** The counted slot whose last sample was the oldest when this was made, or -1. */
+    final int oldest;
 
-    Reference(long at, double[] perSlot) {
+    Reference(long at, double[] perSlot, int oldest) {
       this.at = at;
       this.perSlot = perSlot;
+      this.oldest = oldest;
     }
 
     /**
@@ -125,6 +153,11 @@ public final class P2cPicker extends TierPicker {
      */
     public double forSlot(int index) {
       return perSlot[index];
+    }
+
+    /** The slot whose last sample was the oldest among the counted ones, or -1. */
+    public int oldest() {
+      return oldest;
     }
   }
 
@@ -147,6 +180,16 @@ public final class P2cPicker extends TierPicker {
     if (n == 1) {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
+    Reference ref = tierReference(now);
+    int o = ref.oldest;
+    // Exploration: the provider sampled longest ago, once it is exploreAge old and has nothing in
+    // flight (an answer on its way measures it anyway), gets this pick with a small probability.
+    // The draw is made only then, so a tier whose providers are all fresh spends no random bits.
+    if (o >= 0 && now - states[o].lastSampleAt() - exploreAge >= 0 && exploreThreshold > 0
+        && states[o].inFlight() == 0 && random.nextInt(LatencyModel.EXPLORE_ONE) < exploreThreshold
+        && eligible(o, now, exclusion)) {
+      return o;
+    }
     int a = indexOf(random.nextInt(totalWeight));
     int wa = weights[a];
     if (wa < totalWeight) {
@@ -154,7 +197,7 @@ public final class P2cPicker extends TierPicker {
       int r = random.nextInt(totalWeight - wa);
       int b = indexOf(r + (wa & ((start - 1 - r) >> 31))); // r >= start ? r + wa : r, branch-free
       if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
-        return better(a, b, now);
+        return better(a, b, now, ref);
       }
     }
     return slowPick(now, exclusion);
@@ -174,7 +217,7 @@ public final class P2cPicker extends TierPicker {
       return a;
     }
     int b = drawEligible(now, exclusion, a, rest);
-    return b < 0 ? a : better(a, b, now);
+    return b < 0 ? a : better(a, b, now, tierReference(now));
   }
 
   /**
@@ -182,10 +225,9 @@ public final class P2cPicker extends TierPicker {
    * read once for both, and the costs are compared without a division
    * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}).
    */
-  private int better(int a, int b, long now) {
-    Reference ref = tierReference(now);
+  private int better(int a, int b, long now, Reference ref) {
     double d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
-        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate);
+        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH);
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);
     }
