@@ -35,18 +35,20 @@ package io.github.llmpool.internal.health;
  * @param exploreAgeNanos how old a provider's last sample must be for it to be explored
  */
 public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, long horizonNanos,
-    int exploreThreshold, long exploreAgeNanos) {
+    long staleHorizonNanos, int exploreThreshold, long exploreAgeNanos) {
 
   /** Output tokens a typical time to first token is worth: 32. */
   public static final long OVERHEAD_TOKENS = 32;
   /** The denominator of {@link #exploreThreshold}: 65536. */
   public static final int EXPLORE_ONE = 1 << 16;
-  /** The horizon in units of tau: an old peak or estimate weighs nothing after 2 tau. */
-  public static final double HORIZON_TAUS = 2.0;
+  /** The peak horizon in units of tau: a peak's excess over the mean weighs nothing after 1 tau. */
+  public static final double HORIZON_TAUS = Double.parseDouble(System.getProperty("sweep.peak", "1"));
+  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 4 tau. */
+  public static final double STALE_HORIZON_TAUS = Double.parseDouble(System.getProperty("sweep.stale", "4"));
   /** The exploration age in units of tau: a provider not sampled for tau / 2 may be explored. */
-  public static final double EXPLORE_AGE_TAUS = 0.5;
+  public static final double EXPLORE_AGE_TAUS = Double.parseDouble(System.getProperty("sweep.age", "0.5"));
   /** The default share of exploring picks: 1%. */
-  public static final double DEFAULT_EXPLORATION = 0.01;
+  public static final double DEFAULT_EXPLORATION = Double.parseDouble(System.getProperty("sweep.explore", "0.01"));
   /**
    * Smallest weight of a sample below the estimate's mean, whatever the time since the last one:
    * the mean follows the samples within a few of them, the peak part holds a slowdown for the
@@ -57,6 +59,9 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
   public LatencyModel {
     if (tauNanos <= 0 || defaultEstimateNanos <= 0) {
       throw new IllegalArgumentException("tau and default estimate must be positive");
+    }
+    if (horizonNanos > 0 && staleHorizonNanos <= 0) {
+      throw new IllegalArgumentException("a bounded model needs a positive stale horizon");
     }
     if (exploreThreshold < 0 || exploreThreshold > EXPLORE_ONE || exploreAgeNanos < 0) {
       throw new IllegalArgumentException("exploration must be in [0, 65536] with a non-negative age");
@@ -70,8 +75,8 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
 
   /** The default horizon and exploration age, with {@code exploration} the share of exploring picks. */
   public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, double exploration) {
-    this(tauNanos, defaultEstimateNanos, llmAware, (long) (tauNanos * HORIZON_TAUS), threshold(exploration),
-        (long) (tauNanos * EXPLORE_AGE_TAUS));
+    this(tauNanos, defaultEstimateNanos, llmAware, (long) (tauNanos * HORIZON_TAUS),
+        (long) (tauNanos * STALE_HORIZON_TAUS), threshold(exploration), (long) (tauNanos * EXPLORE_AGE_TAUS));
   }
 
   /**
@@ -79,7 +84,7 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
    * weight {@code exp(-dt / tau)} per sample, no exploration. For side-by-side benchmarks only.
    */
   public static LatencyModel legacy(long tauNanos, long defaultEstimateNanos, boolean llmAware) {
-    return new LatencyModel(tauNanos, defaultEstimateNanos, llmAware, 0, 0, 0);
+    return new LatencyModel(tauNanos, defaultEstimateNanos, llmAware, 0, 0, 0, 0);
   }
 
   /** An exploring-pick share in [0, 1] as a threshold out of {@link #EXPLORE_ONE}. */
@@ -88,6 +93,15 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
       throw new IllegalArgumentException("exploration share must be in [0, 1] but was " + share);
     }
     return (int) Math.round(share * EXPLORE_ONE);
+  }
+
+  /**
+   * After how long without a sample the next sample replaces the estimate (mean and peak) instead
+   * of moving it: the exploration age, or {@code tau / 2} when it is 0. A provider re-measured after
+   * a silence (an exploring pick) is what it measures now, however slow it was before.
+   */
+  public long replaceAfterNanos() {
+    return exploreAgeNanos > 0 ? exploreAgeNanos : tauNanos / 2;
   }
 
   /** Whether this is the legacy hyperbolic decay ({@link #legacy}). */

@@ -229,7 +229,7 @@ public final class ProviderState {
       }
     } else {
       latency = boundedLatency(now, sampled ? est : model.defaultEstimateNanos(), sampled, reference,
-          inverseHorizon(model));
+          inverseHorizon(model), inverseStaleHorizon(model));
     }
     if (!sampled) {
       long since = unsampledSince.get();
@@ -240,9 +240,14 @@ public final class ProviderState {
     return latency;
   }
 
-  /** {@code 1 / horizon} of a bounded model, 0 for the legacy one (the pick path passes it around). */
+  /** {@code 1 / peak horizon} of a bounded model, 0 for the legacy one (the pick path passes it around). */
   public static double inverseHorizon(LatencyModel model) {
     return model.isLegacy() ? 0 : 1.0 / model.horizonNanos();
+  }
+
+  /** {@code 1 / stale horizon} of a bounded model, 0 for the legacy one. */
+  public static double inverseStaleHorizon(LatencyModel model) {
+    return model.isLegacy() ? 0 : 1.0 / model.staleHorizonNanos();
   }
 
   /**
@@ -266,7 +271,7 @@ public final class ProviderState {
    * one horizon after the last sample (or the provider's creation): {@code reference + (own -
    * reference) x max(0, 1 - age / horizon)}. Without a reference the own estimate stands.
    */
-  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH) {
+  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH, double invS) {
     double own = sampled ? own(now, est, invH) : est;
     if (reference < 0) {
       return own;
@@ -275,7 +280,7 @@ public final class ProviderState {
     if (age <= 0) {
       return own;
     }
-    double f = 1 - age * invH;
+    double f = 1 - age * invS;
     return f <= 0 ? reference : reference + (own - reference) * f;
   }
 
@@ -303,7 +308,7 @@ public final class ProviderState {
   public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
       double invB, long now, LatencyModel model) {
     return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos(),
-        inverseHorizon(model));
+        inverseHorizon(model), inverseStaleHorizon(model));
   }
 
   /**
@@ -311,9 +316,9 @@ public final class ProviderState {
    * read (P2C keeps them per picker); {@code invH} 0 is the legacy decay.
    */
   public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
-      double invB, long now, double tau, long def, double invH) {
-    return a.costNumerator(now, tau, def, refA, invA, invH) * b.costDenominator(now, tau, invH)
-        - b.costNumerator(now, tau, def, refB, invB, invH) * a.costDenominator(now, tau, invH);
+      double invB, long now, double tau, long def, double invH, double invS) {
+    return a.costNumerator(now, tau, def, refA, invA, invH, invS) * b.costDenominator(now, tau, invH)
+        - b.costNumerator(now, tau, def, refB, invB, invH, invS) * a.costDenominator(now, tau, invH);
   }
 
   /**
@@ -326,7 +331,7 @@ public final class ProviderState {
    * {@code tau + dtf + fail x tau} over {@code tau + dtf}.
    */
   public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity,
-      double invH) {
+      double invH, double invS) {
     long est = estimateNanos;
     boolean sampled = est >= 0;
     if (!sampled) {
@@ -335,7 +340,7 @@ public final class ProviderState {
     double nl;
     double dl;
     if (invH != 0) {
-      nl = boundedLatency(now, est, sampled, reference, invH);
+      nl = boundedLatency(now, est, sampled, reference, invH, invS);
       dl = 1;
     } else {
       long dt = now - lastSampleAt;
@@ -492,13 +497,13 @@ public final class ProviderState {
       }
       peakNanos = estimateNanos;
       peakAt = now;
-    } else if (est < 0 || dt >= model.horizonNanos()) {
+    } else if (est < 0 || dt >= model.replaceAfterNanos()) {
       estimateNanos = signalNanos;
       peakNanos = signalNanos;
       peakAt = now;
     } else {
       double own = own(now, est, 1.0 / model.horizonNanos());
-      double w = Math.max(1 - Math.exp(-(double) dt / model.tauNanos()), LatencyModel.MIN_SAMPLE_WEIGHT);
+      double w = Math.max((double) dt / model.tauNanos(), LatencyModel.MIN_SAMPLE_WEIGHT);
       estimateNanos = (long) (est + (signalNanos - est) * w);
       if (signalNanos >= own) {
         peakNanos = signalNanos;

@@ -31,6 +31,8 @@ public final class P2cPicker extends TierPicker {
   private final long refreshNanos;
   /** {@code 1 / horizon}, 0 for the legacy decay (see {@link LatencyModel}). */
   private final double invH;
+  /** {@code 1 / stale horizon}, 0 for the legacy decay. */
+  private final double invS;
   /** Exploring picks: probability out of {@link LatencyModel#EXPLORE_ONE}, and the age that qualifies. */
   private final int exploreThreshold;
   private final long exploreAge;
@@ -45,6 +47,7 @@ public final class P2cPicker extends TierPicker {
     this.defaultEstimate = model.defaultEstimateNanos();
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
     this.invH = io.github.llmpool.internal.health.ProviderState.inverseHorizon(model);
+    this.invS = io.github.llmpool.internal.health.ProviderState.inverseStaleHorizon(model);
     this.exploreThreshold = model.exploreThreshold();
     this.exploreAge = model.exploreAgeNanos();
     this.inverseCapacity = new double[slots.length];
@@ -227,7 +230,7 @@ public final class P2cPicker extends TierPicker {
    */
   private int better(int a, int b, long now, Reference ref) {
     double d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
-        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH);
+        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);
     }

@@ -55,6 +55,11 @@ enum Contender {
     this.legacy = legacy;
   }
 
+  /** Whether this contender runs in {@code sc} (the legacy concurrency(8) one only where forgetting is measured). */
+  boolean runsIn(Scenario sc) {
+    return this != LLMPOOL_MAIN_CONCURRENCY_8 || sc.forgetting();
+  }
+
   void configure(ProviderPool.Builder b, P2cSettings.Builder p2c) {
     b.strategy(strategy);
     p2c.llmAware(llmAware);

@@ -48,13 +48,7 @@ final class SimRun {
     if (c.legacy) {
       return LatencyModel.legacy(tau, initial, c.llmAware);
     }
-    // Knobs for exploring the design (not used by quality.sh): horizon and exploration age in tau,
-    // exploration share.
-    double horizon = Double.parseDouble(System.getProperty("sim.horizonTaus", "" + LatencyModel.HORIZON_TAUS));
-    double age = Double.parseDouble(System.getProperty("sim.exploreAgeTaus", "" + LatencyModel.EXPLORE_AGE_TAUS));
-    double explore = Double.parseDouble(System.getProperty("sim.exploration", "" + LatencyModel.DEFAULT_EXPLORATION));
-    return new LatencyModel(tau, initial, c.llmAware, (long) (horizon * tau), LatencyModel.threshold(explore),
-        (long) (age * tau));
+    return new LatencyModel(tau, initial, c.llmAware);
   }
 
   final SimFleet fleet;
