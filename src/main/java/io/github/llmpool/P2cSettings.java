@@ -38,8 +38,8 @@ public final class P2cSettings {
   public static final Duration MAX_INITIAL_LATENCY = Duration.ofMinutes(10);
   /** Default of {@link Builder#llmAware(boolean) llmAware}: true. */
   public static final boolean DEFAULT_LLM_AWARE = true;
-  /** Default {@link Builder#exploration(double) exploration}: 1% of picks at most. */
-  public static final double DEFAULT_EXPLORATION = 0.01;
+  /** Default {@link Builder#exploration(double) exploration}: 2% of picks at most. */
+  public static final double DEFAULT_EXPLORATION = 0.02;
   /** Largest {@link Builder#exploration(double) exploration}: 5% of picks. */
   public static final double MAX_EXPLORATION = 0.05;
 
@@ -60,7 +60,7 @@ public final class P2cSettings {
     this.legacyDecay = b.legacyDecay;
   }
 
-  /** The defaults: decay 10 s, initial latency 100 ms, LLM-aware signal, exploration 1%. */
+  /** The defaults: decay 10 s, initial latency 100 ms, LLM-aware signal, exploration 2%. */
   public static P2cSettings defaults() {
     return DEFAULTS;
   }
@@ -126,11 +126,11 @@ public final class P2cSettings {
     private Builder() {}
 
     /**
-     * Time constant of the latency estimates: a sample below the estimate weighs
-     * {@code 1 - exp(-dt / tau)} (at least a quarter), and forgetting is bounded by {@code 2 tau}:
-     * a peak's excess over the provider's mean fades linearly to nothing {@code 2 tau} after the
-     * peak, and an estimate not refreshed by a sample fades linearly to the tier's average in
-     * {@code 2 tau}. Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
+     * Time constant of the latency estimates, which forget in bounded time: a peak's excess over
+     * the provider's mean fades linearly to nothing {@code tau} after it was seen; an estimate not
+     * refreshed by a sample fades linearly to the tier's average in {@code 6 tau}; a sample after
+     * {@code tau / 2} without one replaces the estimate, a sooner one moves the mean by
+     * {@code dt / tau} (at least a quarter). Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
      * {@link #MIN_LATENCY_DECAY} (100 ms) to {@link #MAX_LATENCY_DECAY} (1 h).
      *
      * @throws NullPointerException if {@code tau} is null
@@ -170,7 +170,7 @@ public final class P2cSettings {
      * oldest has none younger than {@code latencyDecay / 2} and nothing in flight, each pick goes
      * to it with this probability (drawn from the pool's {@code RandomSource}), so a provider that
      * looked slow is measured again and found when it has recovered. 0 turns exploration off.
-     * Default {@link #DEFAULT_EXPLORATION} (1%); from 0 to {@link #MAX_EXPLORATION} (5%).
+     * Default {@link #DEFAULT_EXPLORATION} (2%); from 0 to {@link #MAX_EXPLORATION} (5%).
      *
      * @throws IllegalArgumentException if it is out of range or not a number
      *     ({@code exploration must be in [0, 0.05] but was 0.5})

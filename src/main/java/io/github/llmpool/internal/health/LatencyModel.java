@@ -42,13 +42,13 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
   /** The denominator of {@link #exploreThreshold}: 65536. */
   public static final int EXPLORE_ONE = 1 << 16;
   /** The peak horizon in units of tau: a peak's excess over the mean weighs nothing after 1 tau. */
-  public static final double HORIZON_TAUS = Double.parseDouble(System.getProperty("sweep.peak", "1"));
-  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 4 tau. */
-  public static final double STALE_HORIZON_TAUS = Double.parseDouble(System.getProperty("sweep.stale", "4"));
+  public static final double HORIZON_TAUS = 1;
+  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 6 tau. */
+  public static final double STALE_HORIZON_TAUS = 6;
   /** The exploration age in units of tau: a provider not sampled for tau / 2 may be explored. */
-  public static final double EXPLORE_AGE_TAUS = Double.parseDouble(System.getProperty("sweep.age", "0.5"));
-  /** The default share of exploring picks: 1%. */
-  public static final double DEFAULT_EXPLORATION = Double.parseDouble(System.getProperty("sweep.explore", "0.01"));
+  public static final double EXPLORE_AGE_TAUS = 0.5;
+  /** The default share of exploring picks: 2%. */
+  public static final double DEFAULT_EXPLORATION = 0.02;
   /**
    * Smallest weight of a sample below the estimate's mean, whatever the time since the last one:
    * the mean follows the samples within a few of them, the peak part holds a slowdown for the
@@ -68,7 +68,10 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
     }
   }
 
-  /** The defaults: horizon 2 tau, exploration 1% of picks for providers not sampled for tau / 2. */
+  /**
+   * The defaults: peaks fade in 1 tau, stale estimates in 6 tau, exploration 2% of picks for
+   * providers not sampled for tau / 2.
+   */
   public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware) {
     this(tauNanos, defaultEstimateNanos, llmAware, DEFAULT_EXPLORATION);
   }

@@ -268,8 +268,9 @@ public final class ProviderState {
   /**
    * Bounded forgetting at pick time: the own estimate ({@link #own}; {@code est} itself for a
    * provider without a sample), then its difference to {@code reference} faded linearly to nothing
-   * one horizon after the last sample (or the provider's creation): {@code reference + (own -
-   * reference) x max(0, 1 - age / horizon)}. Without a reference the own estimate stands.
+   * one stale horizon {@code S} after the last sample (or the provider's creation):
+   * {@code reference + (own - reference) x max(0, 1 - age / S)}. Without a reference the own
+   * estimate stands. Multiplications only (the pick path precomputes {@code 1 / S}).
    */
   private double boundedLatency(long now, long est, boolean sampled, double reference, double invH, double invS) {
     double own = sampled ? own(now, est, invH) : est;
@@ -478,14 +479,26 @@ public final class ProviderState {
     reasoningTokens.add(reasoning);
   }
 
+  /** A latency sample observed at {@code now} (see {@link #sample(long, long, long, LatencyModel)}). */
+  public void sample(long now, long signalNanos, LatencyModel model) {
+    sample(now, signalNanos, now, model);
+  }
+
   /**
-   * A latency sample. Legacy decay (peak EWMA): above the estimate it replaces it; otherwise the
-   * estimate moves toward it with weight {@code 1 - exp(-dt/tau)}. Bounded forgetting: an estimate
-   * whose last sample is a horizon old or more is replaced; otherwise the mean moves toward the
-   * sample with weight {@code max(1 - exp(-dt/tau), }{@value LatencyModel#MIN_SAMPLE_WEIGHT}{@code )},
-   * and a sample at or above the own estimate (mean + fading peak) becomes the new peak.
+   * A latency sample of an attempt dispatched at {@code startedAt} and ended at {@code now}.
+   *
+   * <p>Legacy decay (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
+   * toward it with weight {@code 1 - exp(-dt/tau)}.
+   *
+   * <p>Bounded forgetting: an estimate whose last sample is {@link LatencyModel#replaceAfterNanos}
+   * old or more is replaced (a provider re-measured after a silence is what it measures now);
+   * otherwise the mean moves toward the sample with weight {@code max(dt / tau, }{@value
+   * LatencyModel#MIN_SAMPLE_WEIGHT}{@code )}, and a sample above the mean becomes the peak if it
+   * weighs more now than the peak in force. A peak is dated when it was observed, {@code startedAt
+   * + signal} (a stream's first token), not when the attempt ended: a slow answer that began long
+   * ago says little about the provider now, and fades accordingly.
    */
-  public synchronized void sample(long now, long signalNanos, LatencyModel model) {
+  public synchronized void sample(long now, long signalNanos, long startedAt, LatencyModel model) {
     long est = estimateNanos;
     long dt = Math.max(0, now - lastSampleAt);
     if (model.isLegacy()) {
@@ -502,12 +515,19 @@ public final class ProviderState {
       peakNanos = signalNanos;
       peakAt = now;
     } else {
-      double own = own(now, est, 1.0 / model.horizonNanos());
+      double invH = 1.0 / model.horizonNanos();
       double w = Math.max((double) dt / model.tauNanos(), LatencyModel.MIN_SAMPLE_WEIGHT);
-      estimateNanos = (long) (est + (signalNanos - est) * w);
-      if (signalNanos >= own) {
+      long mean = (long) (est + (signalNanos - est) * w);
+      long seen = startedAt + signalNanos;
+      if (seen - now > 0 || seen - startedAt < 0) {
+        seen = now; // a clock that went backwards, or an overflow: date it now
+      }
+      double fresh = (signalNanos - (double) mean) * Math.min(1, 1 - (now - seen) * invH);
+      double held = (peakNanos - (double) mean) * Math.min(1, 1 - (now - peakAt) * invH);
+      estimateNanos = mean;
+      if (fresh > 0 && fresh >= held) {
         peakNanos = signalNanos;
-        peakAt = now;
+        peakAt = seen;
       }
     }
     lastSampleAt = now;

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Bounded forgetting and bounded exploration (issue 17 item 6), exactly: fake times, scripted
  * draws. The default model: tau 10 s, a peak's excess fades to nothing in 1 tau, an estimate not
- * refreshed fades to the tier's reference in 4 tau, a sample after tau / 2 of silence replaces the
- * estimate, and 1% of picks (655 / 65536) explore the provider sampled longest ago once it is
+ * refreshed fades to the tier's reference in 6 tau, a sample after tau / 2 of silence replaces the
+ * estimate, and 2% of picks (1311 / 65536) explore the provider sampled longest ago once it is
  * tau / 2 old.
  */
 class P2cForgettingTest {
@@ -27,10 +27,10 @@ class P2cForgettingTest {
   @Test
   void theDefaultModel() {
     assertEquals(TAU, MODEL.horizonNanos());
-    assertEquals(4 * TAU, MODEL.staleHorizonNanos());
+    assertEquals(6 * TAU, MODEL.staleHorizonNanos());
     assertEquals(TAU / 2, MODEL.exploreAgeNanos());
     assertEquals(TAU / 2, MODEL.replaceAfterNanos());
-    assertEquals(655, MODEL.exploreThreshold());
+    assertEquals(1311, MODEL.exploreThreshold());
     assertTrue(LEGACY.isLegacy() && !MODEL.isLegacy());
   }
 
@@ -49,16 +49,16 @@ class P2cForgettingTest {
   }
 
   @Test
-  void anEstimateNotRefreshedReachesTheReferenceInFourTau() {
+  void anEstimateNotRefreshedReachesTheReferenceInSixTau() {
     ProviderState s = new ProviderState("s");
     s.sample(0, 800 * MS, MODEL);
-    assertEquals(200 + 600 * 0.5, s.latencyEstimate(2 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
-    assertEquals(200, s.latencyEstimate(4 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200 + 600 * 0.5, s.latencyEstimate(3 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200, s.latencyEstimate(6 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
     assertEquals(200, s.latencyEstimate(400 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
-    // the legacy decay still carries a fifth of the excess at 4 tau and 1% of it at 99 tau
+    // the legacy decay still carries a seventh of the excess at 6 tau and 1% of it at 99 tau
     ProviderState old = new ProviderState("old");
     old.sample(0, 800 * MS, LEGACY);
-    assertEquals(200 + 600 / 5.0, old.latencyEstimate(4 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200 + 600 / 7.0, old.latencyEstimate(6 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
     assertEquals(200 + 600 / 100.0, old.latencyEstimate(99 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
   }
 
@@ -66,8 +66,8 @@ class P2cForgettingTest {
   void aProviderWithoutASampleReachesTheReferenceFromItsCreation() {
     ProviderState s = new ProviderState("new", 5 * TAU);
     assertEquals(1_000, s.latencyEstimate(5 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
-    assertEquals(100 + 900 * 0.5, s.latencyEstimate(7 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
-    assertEquals(100, s.latencyEstimate(9 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
+    assertEquals(100 + 900 * 0.5, s.latencyEstimate(8 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
+    assertEquals(100, s.latencyEstimate(11 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
   }
 
   @Test
@@ -95,6 +95,23 @@ class P2cForgettingTest {
     double mean = (long) ((325 + (100 - 325) * w) * MS) / (double) MS;
     assertEquals(mean + (400 - mean) * (1 - (TAU / 2 - 1) / (double) TAU),
         s.latencyEstimate(TAU / 2 - 1, MODEL, -1) / MS, 1e-6);
+  }
+
+  @Test
+  void aPeakIsDatedWhenItWasSeenNotWhenTheAttemptEnded() {
+    ProviderState s = new ProviderState("s");
+    s.sample(0, 300 * MS, MODEL);
+    long now = TAU / 5;
+    // a stream that started at 0.1 tau - 0.8 tau... : started at -0.7 tau, first token 3 s later
+    // (-0.4 tau), ended now: the peak is dated -0.4 tau, so 0.6 tau of its 1 tau have passed
+    s.sample(now, 3_000 * MS, -7 * TAU / 10, MODEL);
+    double mean = 300 + 2_700 * 0.25;
+    assertEquals(mean + (3_000 - mean) * (1 - 0.6), s.latencyEstimate(now, MODEL, -1) / MS, 1e-6);
+    // one that started more than a horizon before its first token was seen fades before it lands
+    ProviderState t = new ProviderState("t");
+    t.sample(0, 300 * MS, MODEL);
+    t.sample(now, 3_000 * MS, now - 2 * TAU, MODEL);
+    assertEquals(mean, t.latencyEstimate(now, MODEL, -1) / MS, 1e-6); // only the mean moved
   }
 
   @Test
@@ -126,11 +143,11 @@ class P2cForgettingTest {
   @Test
   void aDrawUnderTheBudgetSendsThePickToTheProviderSampledLongestAgo() {
     List<Slot> t = tier();
-    // 654 < 655: explore c, although it costs 25x the others
-    ScriptedRandom r = new ScriptedRandom(1, 654, 655, 0, 0);
+    // 1310 < 1311: explore c, although it costs 25x the others
+    ScriptedRandom r = new ScriptedRandom(1, 1310, 1311, 0, 0);
     Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), r, MODEL);
     assertSame(t.get(2), router.pick(TAU, null));
-    // 655: not this time; the two ordinary draws (a, then b) and a wins on cost
+    // 1311: not this time; the two ordinary draws (a, then b) and a wins on cost
     assertSame(t.get(0), router.pick(TAU, null));
     assertEquals(0, r.remaining());
   }
@@ -182,6 +199,21 @@ class P2cForgettingTest {
   }
 
   @Test
+  void explorationSettingIsCheckedAndReachesThePool() {
+    assertEquals(0.02, io.github.llmpool.P2cSettings.defaults().exploration());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> io.github.llmpool.P2cSettings.builder().exploration(0.06));
+    assertEquals("exploration must be in [0, 0.05] but was 0.06", e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> io.github.llmpool.P2cSettings.builder().exploration(Double.NaN));
+    assertEquals("exploration must be in [0, 0.05] but was NaN", e.getMessage());
+    io.github.llmpool.P2cSettings p = io.github.llmpool.P2cSettings.builder().exploration(0).build();
+    assertEquals(p, p.toBuilder().build());
+    assertTrue(p.toString().contains("exploration=0.0"));
+    assertTrue(new LatencyModel(TAU, MS, true, p.exploration()).exploreThreshold() == 0);
+  }
+
+  @Test
   void theExploringShareIsTheBudget() {
     List<Slot> t = tier();
     Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), ScriptedRandom.seeded(7), MODEL);
@@ -192,7 +224,7 @@ class P2cForgettingTest {
         toC++; // never dispatched, so c stays the stale candidate
       }
     }
-    // 655 / 65536 = 0.99945%; P2C alone never picks c (25x the others' cost)
-    assertEquals(655 / 65536.0, toC / (double) n, 0.0007);
+    // 1311 / 65536 = 2.0004%; P2C alone never picks c (25x the others' cost)
+    assertEquals(1311 / 65536.0, toC / (double) n, 0.001);
   }
 }
