@@ -128,7 +128,8 @@ public final class P2cSettings {
     /**
      * Time constant of the latency estimates, which forget in bounded time: a peak's excess over
      * the provider's mean fades linearly to nothing {@code tau} after it was seen; an estimate not
-     * refreshed by a sample fades linearly to the tier's average in {@code 6 tau}; a sample after
+     * refreshed by a sample moves to the tier's average by {@code tau / (tau + dt) x (1 - dt / 10
+     * tau)}, reaching it at {@code 10 tau}; a sample after
      * {@code tau / 2} without one replaces the estimate, a sooner one moves the mean by
      * {@code dt / tau} (at least a quarter). Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
      * {@link #MIN_LATENCY_DECAY} (100 ms) to {@link #MAX_LATENCY_DECAY} (1 h).

@@ -17,9 +17,10 @@ package io.github.llmpool.internal.health;
  * </ul>
  *
  * <p>Forgetting ({@code horizonNanos > 0}, the default): a peak's excess over the provider's mean
- * fades linearly to nothing {@code horizon} after the peak, and an estimate's excess over the
- * tier's reference fades linearly to nothing {@code horizon} after its last sample (see
- * {@code ProviderState}). {@code horizonNanos <= 0} is the earlier hyperbolic decay
+ * fades linearly to nothing {@code horizon} after the peak was seen; an estimate's difference to
+ * the tier's reference fades by {@code tau / (tau + age) x (1 - age / staleHorizon)}, to nothing
+ * {@code staleHorizon} after its last sample; a sample after {@link #replaceAfterNanos} without
+ * one replaces the estimate (see {@code ProviderState}). {@code horizonNanos <= 0} is the earlier hyperbolic decay
  * {@code tau / (tau + dt)} (kept for side-by-side benchmarks only: {@link #legacy}).
  *
  * <p>Exploration: when the tier's provider with the oldest sample has none younger than
@@ -29,8 +30,9 @@ package io.github.llmpool.internal.health;
  * @param tauNanos time constant of the estimates (the EWMA's weights, the failure score's decay)
  * @param defaultEstimateNanos estimate of a provider with no sample yet
  * @param llmAware whether the LLM-aware signal is used
- * @param horizonNanos after how long an old peak or an old estimate weighs nothing; {@code <= 0}:
- *     the legacy hyperbolic decay, which never reaches zero
+ * @param horizonNanos after how long an old peak weighs nothing; {@code <= 0}: the legacy
+ *     hyperbolic decay, which never reaches zero
+ * @param staleHorizonNanos after how long an estimate no sample refreshed weighs nothing
  * @param exploreThreshold the probability of an exploring pick, in 1/65536 ({@code 0}: none)
  * @param exploreAgeNanos how old a provider's last sample must be for it to be explored
  */
@@ -43,8 +45,8 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
   public static final int EXPLORE_ONE = 1 << 16;
   /** The peak horizon in units of tau: a peak's excess over the mean weighs nothing after 1 tau. */
   public static final double HORIZON_TAUS = 1;
-  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 6 tau. */
-  public static final double STALE_HORIZON_TAUS = 6;
+  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 10 tau. */
+  public static final double STALE_HORIZON_TAUS = 10;
   /** The exploration age in units of tau: a provider not sampled for tau / 2 may be explored. */
   public static final double EXPLORE_AGE_TAUS = 0.5;
   /** The default share of exploring picks: 2%. */
@@ -69,7 +71,7 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
   }
 
   /**
-   * The defaults: peaks fade in 1 tau, stale estimates in 6 tau, exploration 2% of picks for
+   * The defaults: peaks fade in 1 tau, stale estimates in 10 tau, exploration 2% of picks for
    * providers not sampled for tau / 2.
    */
   public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware) {

@@ -229,7 +229,7 @@ public final class ProviderState {
       }
     } else {
       latency = boundedLatency(now, sampled ? est : model.defaultEstimateNanos(), sampled, reference,
-          inverseHorizon(model), inverseStaleHorizon(model));
+          inverseHorizon(model), inverseStaleHorizon(model), model.tauNanos());
     }
     if (!sampled) {
       long since = unsampledSince.get();
@@ -267,12 +267,16 @@ public final class ProviderState {
 
   /**
    * Bounded forgetting at pick time: the own estimate ({@link #own}; {@code est} itself for a
-   * provider without a sample), then its difference to {@code reference} faded linearly to nothing
-   * one stale horizon {@code S} after the last sample (or the provider's creation):
-   * {@code reference + (own - reference) x max(0, 1 - age / S)}. Without a reference the own
-   * estimate stands. Multiplications only (the pick path precomputes {@code 1 / S}).
+   * provider without a sample), then its difference to {@code reference} faded to nothing one
+   * stale horizon {@code S} after the last sample (or the provider's creation), {@code age} ago:
+   * {@code reference + (own - reference) x k}, {@code k = tau / (tau + age) x (1 - age / S)} for
+   * {@code age < S}, 0 after: the earlier hyperbolic decay (which forgets a small deviation fast
+   * and a large one slowly), tapered so that it ends. Without a reference the own estimate
+   * stands. Returned as a numerator over {@link #boundedDenominator} ({@code tau + age} while
+   * fading, else 1), so the pick compares costs without a division.
    */
-  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH, double invS) {
+  private double boundedNumerator(long now, long est, boolean sampled, double reference, double invH, double invS,
+      double tau) {
     double own = sampled ? own(now, est, invH) : est;
     if (reference < 0) {
       return own;
@@ -282,7 +286,25 @@ public final class ProviderState {
       return own;
     }
     double f = 1 - age * invS;
-    return f <= 0 ? reference : reference + (own - reference) * f;
+    if (f <= 0) {
+      return reference;
+    }
+    return reference * (tau + age) + (own - reference) * tau * f;
+  }
+
+  /** The denominator of {@link #boundedNumerator}: {@code tau + age} while the estimate fades, else 1. */
+  private double boundedDenominator(long now, double reference, double invS, double tau) {
+    if (reference < 0) {
+      return 1;
+    }
+    long age = now - lastSampleAt;
+    return age > 0 && age * invS < 1 ? tau + age : 1;
+  }
+
+  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH, double invS,
+      double tau) {
+    return boundedNumerator(now, est, sampled, reference, invH, invS, tau)
+        / boundedDenominator(now, reference, invS, tau);
   }
 
   /**
@@ -318,8 +340,8 @@ public final class ProviderState {
    */
   public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
       double invB, long now, double tau, long def, double invH, double invS) {
-    return a.costNumerator(now, tau, def, refA, invA, invH, invS) * b.costDenominator(now, tau, invH)
-        - b.costNumerator(now, tau, def, refB, invB, invH, invS) * a.costDenominator(now, tau, invH);
+    return a.costNumerator(now, tau, def, refA, invA, invH, invS) * b.costDenominator(now, tau, refB, invH, invS)
+        - b.costNumerator(now, tau, def, refB, invB, invH, invS) * a.costDenominator(now, tau, refA, invH, invS);
   }
 
   /**
@@ -341,8 +363,8 @@ public final class ProviderState {
     double nl;
     double dl;
     if (invH != 0) {
-      nl = boundedLatency(now, est, sampled, reference, invH, invS);
-      dl = 1;
+      nl = boundedNumerator(now, est, sampled, reference, invH, invS, tau);
+      dl = boundedDenominator(now, reference, invS, tau);
     } else {
       long dt = now - lastSampleAt;
       if (dt <= 0) {
@@ -374,11 +396,13 @@ public final class ProviderState {
    * decay, 1 when no time passed or under bounded forgetting) x the failure factor's
    * ({@code tau + dtf}, 1 without a failure score).
    */
-  public double costDenominator(long now, double tau, double invH) {
-    double dl = 1;
+  public double costDenominator(long now, double tau, double reference, double invH, double invS) {
+    double dl;
     if (invH == 0) {
       long dt = now - lastSampleAt;
       dl = dt <= 0 ? 1 : tau + dt;
+    } else {
+      dl = boundedDenominator(now, reference, invS, tau);
     }
     if (failScore > 0) {
       long sf = now - failScoreAt;

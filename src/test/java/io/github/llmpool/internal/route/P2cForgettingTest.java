@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Bounded forgetting and bounded exploration (issue 17 item 6), exactly: fake times, scripted
  * draws. The default model: tau 10 s, a peak's excess fades to nothing in 1 tau, an estimate not
- * refreshed fades to the tier's reference in 6 tau, a sample after tau / 2 of silence replaces the
+ * refreshed fades to the tier's reference by tau / (tau + age) x (1 - age / 10 tau), to
+ * nothing in 10 tau, a sample after tau / 2 of silence replaces the
  * estimate, and 2% of picks (1311 / 65536) explore the provider sampled longest ago once it is
  * tau / 2 old.
  */
@@ -27,7 +28,7 @@ class P2cForgettingTest {
   @Test
   void theDefaultModel() {
     assertEquals(TAU, MODEL.horizonNanos());
-    assertEquals(6 * TAU, MODEL.staleHorizonNanos());
+    assertEquals(10 * TAU, MODEL.staleHorizonNanos());
     assertEquals(TAU / 2, MODEL.exploreAgeNanos());
     assertEquals(TAU / 2, MODEL.replaceAfterNanos());
     assertEquals(1311, MODEL.exploreThreshold());
@@ -49,16 +50,18 @@ class P2cForgettingTest {
   }
 
   @Test
-  void anEstimateNotRefreshedReachesTheReferenceInSixTau() {
+  void anEstimateNotRefreshedReachesTheReferenceInTenTau() {
     ProviderState s = new ProviderState("s");
     s.sample(0, 800 * MS, MODEL);
-    assertEquals(200 + 600 * 0.5, s.latencyEstimate(3 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
-    assertEquals(200, s.latencyEstimate(6 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
+    // k = tau / (tau + age) x (1 - age / 10 tau): 1/2 x 9/10 at 1 tau, 1/5 x 6/10 at 4 tau, 0 at 10 tau
+    assertEquals(200 + 600 * 0.5 * 0.9, s.latencyEstimate(TAU, MODEL, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200 + 600 * 0.2 * 0.6, s.latencyEstimate(4 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200, s.latencyEstimate(10 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
     assertEquals(200, s.latencyEstimate(400 * TAU, MODEL, 200.0 * MS) / MS, 1e-9);
-    // the legacy decay still carries a seventh of the excess at 6 tau and 1% of it at 99 tau
+    // the legacy decay still carries an eleventh of the excess at 10 tau and 1% of it at 99 tau
     ProviderState old = new ProviderState("old");
     old.sample(0, 800 * MS, LEGACY);
-    assertEquals(200 + 600 / 7.0, old.latencyEstimate(6 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
+    assertEquals(200 + 600 / 11.0, old.latencyEstimate(10 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
     assertEquals(200 + 600 / 100.0, old.latencyEstimate(99 * TAU, LEGACY, 200.0 * MS) / MS, 1e-9);
   }
 
@@ -66,8 +69,8 @@ class P2cForgettingTest {
   void aProviderWithoutASampleReachesTheReferenceFromItsCreation() {
     ProviderState s = new ProviderState("new", 5 * TAU);
     assertEquals(1_000, s.latencyEstimate(5 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
-    assertEquals(100 + 900 * 0.5, s.latencyEstimate(8 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
-    assertEquals(100, s.latencyEstimate(11 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
+    assertEquals(100 + 900 * 0.2 * 0.6, s.latencyEstimate(9 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
+    assertEquals(100, s.latencyEstimate(15 * TAU, MODEL, 100.0 * MS) / MS, 1e-9);
   }
 
   @Test
