@@ -23,6 +23,14 @@ import io.github.llmpool.internal.route.Slot;
  * estimates are read again (one pass, one small array) when a pick finds them older than
  * {@code tau / 64}, so the pick stays O(1) amortised; concurrent refreshes are benign (each
  * publishes a complete, immutable {@link Reference}).
+ *
+ * <p>Exploration (bounded forgetting, see {@link LatencyModel}): the same pass notes the counted
+ * provider whose last sample is the oldest. When its last sample is at least the model's
+ * exploration age old and it has nothing in flight, a pick goes to it with probability
+ * {@code exploreThreshold / 65536}; the random number is drawn only then, so a tier whose
+ * providers are all fresh pays one comparison and no draw. At most that share of the picks
+ * explore, and at most one per stale provider at a time (an exploring attempt in flight stops
+ * further ones until its sample lands).
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
