@@ -414,6 +414,70 @@ public final class ProviderState {
   }
 
   /**
+   * {@link #costDelta} under bounded forgetting, for P2C's pick: the same sign, from
+   * {@link #boundedCostNumerator} and {@link #boundedCostDenominator}, which are kept small so that
+   * the JIT inlines them into the pick.
+   */
+  public static double boundedCostDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, double tau, long def, double invH, double invS) {
+    return a.boundedCostNumerator(now, tau, def, refA, invA, invH, invS) * b.boundedCostDenominator(now, tau, refB, invS)
+        - b.boundedCostNumerator(now, tau, def, refB, invB, invH, invS) * a.boundedCostDenominator(now, tau, refA, invS);
+  }
+
+  /** {@link #costNumerator} under bounded forgetting ({@code invH != 0}). */
+  public double boundedCostNumerator(long now, double tau, long def, double reference, double inverseCapacity,
+      double invH, double invS) {
+    long est = estimateNanos;
+    double own;
+    if (est >= 0) {
+      own = est;
+      double excess = peakNanos - own;
+      if (excess > 0) {
+        double f = 1 - (now - peakAt) * invH;
+        if (f > 0) {
+          own += f < 1 ? excess * f : excess;
+        }
+      }
+    } else {
+      own = def;
+    }
+    double nl = own;
+    long age = now - lastSampleAt;
+    if (reference >= 0 && age > 0) {
+      double f = 1 - age * invS;
+      nl = f <= 0 ? reference : reference * (tau + age) + (own - reference) * tau * f;
+    }
+    long flight = inFlight.get();
+    if (est < 0 && flight > 0) {
+      nl = coldStartFloor(now, nl, boundedDenominator(now, reference, invS, tau));
+    }
+    double fail = failScore;
+    return nl * (1 + flight * inverseCapacity) * (fail > 0 ? failNumerator(now, tau, fail) : 1);
+  }
+
+  /** {@link #costDenominator} under bounded forgetting. */
+  public double boundedCostDenominator(long now, double tau, double reference, double invS) {
+    long age = now - lastSampleAt;
+    double dl = reference >= 0 && age > 0 && age * invS < 1 ? tau + age : 1;
+    return failScore > 0 ? dl * failDenominator(now, tau) : dl;
+  }
+
+  private double coldStartFloor(long now, double nl, double dl) {
+    long since = unsampledSince.get();
+    return since != NO_PENDING && (now - since) * dl > nl ? (now - since) * dl : nl;
+  }
+
+  private double failNumerator(long now, double tau, double fail) {
+    long sf = now - failScoreAt;
+    return sf > 0 ? tau + sf + fail * tau : 1 + fail;
+  }
+
+  private double failDenominator(long now, double tau) {
+    long sf = now - failScoreAt;
+    return sf > 0 ? tau + sf : 1;
+  }
+
+  /**
    * The raw estimate in nanoseconds, or -1 without a sample: the peak EWMA (legacy decay) or the
    * mean of the samples (bounded forgetting; {@link #ownEstimate} adds the fading peak).
    */

@@ -89,6 +89,7 @@ public final class P2cPicker extends TierPicker {
       return r;
     }
     r = reference(slots, now, invH);
+    r.staleAt = r.oldest < 0 || exploreThreshold == 0 ? Long.MAX_VALUE : r.oldestAt + exploreAge;
     cached = r;
     return r;
   }
@@ -141,7 +142,9 @@ public final class P2cPicker extends TierPicker {
         perSlot[i] = rest <= 0 ? -1 : Math.max(0, (sum - raw * slots[i].weight) / rest);
       }
     }
-    return new Reference(now, perSlot, oldest);
+    Reference r = new Reference(now, perSlot, oldest);
+    r.oldestAt = oldestAt;
+    return r;
   }
 
   /** Each slot's reference estimate at one moment, and the exploration candidate. Immutable. */
@@ -150,6 +153,14 @@ public final class P2cPicker extends TierPicker {
     private final double[] perSlot;
     /** The counted slot whose last sample was the oldest when this was made, or -1. */
     final int oldest;
+    /** Its last sample's time. */
+    long oldestAt;
+    /**
+     * From when {@link #oldest} may be explored (its last sample + the exploration age), or
+     * {@code Long.MAX_VALUE}; set before the reference is published (the volatile write of the
+     * picker's cache publishes it).
+     */
+    long staleAt = Long.MAX_VALUE;
 
     Reference(long at, double[] perSlot, int oldest) {
       this.at = at;
@@ -192,14 +203,12 @@ public final class P2cPicker extends TierPicker {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
     Reference ref = tierReference(now);
-    int o = ref.oldest;
     // Exploration: the provider sampled longest ago, once it is exploreAge old and has nothing in
     // flight (an answer on its way measures it anyway), gets this pick with a small probability.
-    // The draw is made only then, so a tier whose providers are all fresh spends no random bits.
-    if (o >= 0 && now - states[o].lastSampleAt() - exploreAge >= 0 && exploreThreshold > 0
-        && states[o].inFlight() == 0 && random.nextInt(LatencyModel.EXPLORE_ONE) < exploreThreshold
-        && eligible(o, now, exclusion)) {
-      return o;
+    // The draw is made only then, so a tier whose providers are all fresh spends no random bits;
+    // the common case costs one comparison with a time the reference already holds.
+    if (now - ref.staleAt >= 0 && explore(now, exclusion, ref.oldest)) {
+      return ref.oldest;
     }
     int a = indexOf(random.nextInt(totalWeight));
     int wa = weights[a];
@@ -212,6 +221,13 @@ public final class P2cPicker extends TierPicker {
       }
     }
     return slowPick(now, exclusion);
+  }
+
+  /** Whether this pick explores {@code o}: still stale (read live), idle, eligible, and the draw says so. */
+  private boolean explore(long now, Exclusion exclusion, int o) {
+    return o >= 0 && exploreThreshold > 0 && now - states[o].lastSampleAt() - exploreAge >= 0
+        && states[o].inFlight() == 0 && random.nextInt(LatencyModel.EXPLORE_ONE) < exploreThreshold
+        && eligible(o, now, exclusion);
   }
 
   private int slowPick(long now, Exclusion exclusion) {
@@ -237,8 +253,11 @@ public final class P2cPicker extends TierPicker {
    * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}).
    */
   private int better(int a, int b, long now, Reference ref) {
-    double d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
-        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
+    double d = invH != 0
+        ? io.github.llmpool.internal.health.ProviderState.boundedCostDelta(states[a], ref.forSlot(a),
+            inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS)
+        : io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
+            inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);
     }
