@@ -159,8 +159,8 @@ public final class ProviderState {
   }
 
   /**
-   * The P2C cost without a tier reference (the estimate decays toward zero) and with every request
-   * in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
+   * The P2C cost without a tier reference (legacy decay: toward zero; bounded forgetting: the own
+   * estimate stands) and with every request in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
    */
   public double cost(long now, LatencyModel model) {
     return cost(now, model, -1, 1);
@@ -621,7 +621,7 @@ public final class ProviderState {
     lastSampleAt = now;
   }
 
-  /** The current estimate in nanoseconds without a tier reference (decayed toward zero). */
+  /** The current estimate in nanoseconds without a tier reference (legacy decay: toward zero; bounded forgetting: the own estimate). */
   public long latencyEstimate(long now, LatencyModel model) {
     return (long) latencyEstimate(now, model, -1);
   }
