@@ -1,12 +1,11 @@
 package io.github.llmpool.config;
 
-import io.github.llmpool.P2cSettings;
-
 import io.github.llmpool.Internals;
 
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
