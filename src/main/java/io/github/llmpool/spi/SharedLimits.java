@@ -42,6 +42,9 @@ public interface SharedLimits {
   /**
    * Opens the fleet-wide window of one configured limit for one pool.
    *
+   * <p>The implementation may call the holder from within {@code open} (a store already known to be
+   * down: {@link Holder#storeDown()}).
+   *
    * @param limit the limit (pool, provider or group, dimension, per minute)
    * @param holder the pool's side: what it holds, where leases go
    * @return the implementation's side; never null
