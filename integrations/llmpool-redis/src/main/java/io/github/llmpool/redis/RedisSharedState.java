@@ -76,6 +76,13 @@ import org.slf4j.LoggerFactory;
  *       {@code llmpool:{chat}:bus}. The hash tag {@code {chat}} puts a pool's keys in one Redis
  *       Cluster slot; every key has a TTL (evictions: a minute past the latest deadline; quota:
  *       10 minutes after the last write; affinity: the latest expiry).</li>
+ *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
+ *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
+ *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
+ *       next one on this state's thread when a dispatch takes it below half a lease, gives unused
+ *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
+ *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
+ *       instances x lease beyond one bucket of the limit.</li>
  *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
  *       starts it afresh in Redis as in memory; two deployments that must not share use different
  *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
