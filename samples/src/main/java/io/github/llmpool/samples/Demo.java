@@ -319,14 +319,20 @@ public final class Demo {
       fleet.bravo().rateLimitNext(2, retryAfter);
       timeline.mark("bravo starts answering 429 (its next two requests)");
       timeline.await(e -> e instanceof PoolEvent.Restored, 15, TimeUnit.SECONDS);
-      int marker = fleet.bravo().requestCount();
-      client.await(5, TimeUnit.SECONDS, () -> fleet.bravo().requestCount() >= marker + 5, "bravo back in rotation");
+      // bravo's two 429s are behind it once it has answered five requests after the last of them
+      client.await(10, TimeUnit.SECONDS, () -> answeredAfterLast429(fleet.bravo()) >= 5, "bravo back in rotation");
       client.stopAndDrain();
     } finally {
       client.close();
     }
     Map<String, Integer> received = counts(List.of(fleet.alpha(), fleet.bravo()));
     return new RateLimited(retryAfter, timeline.moments(), fleet.bravo().requests(), client.sent(), client.failed(), received);
+  }
+
+  /** Requests a fake answered after its last 429 (all of them when it answered none). */
+  private static int answeredAfterLast429(FakeLlmServer server) {
+    List<Integer> statuses = server.requests().stream().map(ReceivedRequest::status).toList();
+    return statuses.size() - statuses.lastIndexOf(429) - 1;
   }
 
   static void print(RateLimited r, PrintStream out) {
