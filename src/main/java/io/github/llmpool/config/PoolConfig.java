@@ -49,7 +49,11 @@ import java.util.function.Function;
  *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
- *       {@code affinity}, {@code quota}, {@code tiers}.</li>
+ *       {@code affinity}, {@code quota}, {@code tiers}, {@code budgets}.</li>
+ *   <li>{@code budgets}: an array of spend limits ({@link io.github.llmpool.Budget}), each
+ *       {@code {"name", "amount" + "currency" | "tokens", "window" (minute, hour, day, month),
+ *       "zone"?, "provider"? | "quotaGroup"?, "reservationCap"?}}; neither provider nor
+ *       quotaGroup: the whole pool. Fixed at build time: a reload that changes them is refused.</li>
  *   <li>{@code quota}: {@code routing} (true: route on quota headroom, the default; false: only a
  *       429 takes a provider out), {@code wait} (how long a request may wait for headroom when no
  *       provider has it; default none).</li>
@@ -92,10 +96,19 @@ public final class PoolConfig {
   private final Set<String> stated;
   private final boolean quotaRouting;
   private final java.time.Duration quotaWait;
+  private final List<io.github.llmpool.Budget> budgets;
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
       AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
       boolean quotaRouting, java.time.Duration quotaWait) {
+    this(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated, quotaRouting, quotaWait,
+        List.of());
+  }
+
+  PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
+      boolean quotaRouting, java.time.Duration quotaWait, List<io.github.llmpool.Budget> budgets) {
+    this.budgets = List.copyOf(budgets);
     this.quotaRouting = quotaRouting;
     this.quotaWait = quotaWait;
     this.name = name;
@@ -187,6 +200,11 @@ public final class PoolConfig {
     return quotaRouting;
   }
 
+  /** {@code budgets}: the spend limits the file states, in order (empty: none). */
+  public List<io.github.llmpool.Budget> budgets() {
+    return budgets;
+  }
+
   /** {@code quota.wait}: how long a request may wait for quota headroom (default zero). */
   public java.time.Duration quotaWait() {
     return quotaWait;
@@ -218,6 +236,7 @@ public final class PoolConfig {
     for (List<Provider> tier : tiers) {
       b.tier(tier);
     }
+    budgets.forEach(b::budget);
     return b;
   }
 
@@ -275,6 +294,9 @@ public final class PoolConfig {
     if (states("quota")) {
       diff(diffs, "$.quota.routing", quotaRouting, pool.quotaRouting());
       diff(diffs, "$.quota.wait", quotaWait, pool.quotaWait());
+    }
+    if (states("budgets")) {
+      diff(diffs, "$.budgets", budgets, pool.budgets());
     }
     if (states("affinity")) {
       diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));

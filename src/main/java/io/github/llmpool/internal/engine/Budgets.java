@@ -96,7 +96,7 @@ final class Budgets {
     }
     for (BudgetState s : poolWide) {
       if (s.exhaustedNow()) {
-        throw refusal(s, wall, "budget '" + s.budget().name() + "' is spent", List.of());
+        throw refusal(s, wall, "budget '" + s.budget().name() + "' is spent: ", List.of());
       }
     }
   }
@@ -142,16 +142,12 @@ final class Budgets {
     long[] held = new long[gates.length];
     for (int i = 0; i < gates.length; i++) {
       long est = gates[i].estimate(prompt, maxTokens);
-      int r = gates[i].state.reserve(est);
-      if (r == BudgetState.RESERVED) {
+      if (gates[i].state.reserve(est)) {
         held[i] = est;
         continue;
       }
       for (int j = 0; j < i; j++) {
         gates[j].state.release(held[j]);
-      }
-      if (r == BudgetState.SPENT) {
-        spent(gates[i].state);
       }
       return null;
     }
@@ -253,7 +249,7 @@ final class Budgets {
     BudgetState.View v = s.view();
     Duration resetIn = Duration.ofMillis(Math.max(0, v.endMillis() - wall));
     BigDecimal spent = s.amount(v.spent());
-    String msg = head + ": " + spent.toPlainString() + " of " + b.describeLimit() + " spent ("
+    String msg = head + spent.toPlainString() + " of " + b.describeLimit() + " spent ("
         + s.amount(v.reserved()).toPlainString() + " reserved by requests in flight) in the " + b.window()
         + " window from " + Instant.ofEpochMilli(v.startMillis()) + " (" + b.zone() + "), resets at "
         + Instant.ofEpochMilli(v.endMillis()) + " (in " + resetIn + "); request refused by pool '" + core.name() + "'";
@@ -289,7 +285,9 @@ final class Budgets {
       return null;
     }
     long wall = core.settings().ticker().wallMillis();
-    return refusal(first, wall, "no provider available within budgets (" + reasons.trim() + ")", attempts);
+    String each = reasons.substring(reasons.indexOf("):") + 2).trim();
+    return refusal(first, wall, "no provider available within budgets: " + each + "; the first to reset is budget '"
+        + first.budget().name() + "': ", attempts);
   }
 
   // ------------------------------------------------------------------ snapshot

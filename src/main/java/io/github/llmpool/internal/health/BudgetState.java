@@ -36,6 +36,8 @@ public final class BudgetState {
   private boolean exhausted;
   private long unpricedAttempts;
   private long attempts;
+  /** The smallest estimate reserved in this window (what "too little left" is measured against). */
+  private long smallest = Long.MAX_VALUE;
 
   public BudgetState(Budget budget, long wallMillis) {
     this.budget = budget;
@@ -89,34 +91,22 @@ public final class BudgetState {
 
   // ---------------------------------------------------------------- reservations
 
-  /** {@link #reserve}: the estimate is reserved. */
-  public static final int RESERVED = 0;
-  /** {@link #reserve}: refused (reservations in flight, or a request larger than the whole limit). */
-  public static final int REFUSED = 1;
-  /** {@link #reserve}: refused, and the budget is now spent (its settled spend leaves too little). */
-  public static final int SPENT = 2;
-
   /**
-   * Reserves {@code estimate} units if {@code spent + reserved + estimate <= limit}. A refused
-   * request whose estimate would not fit even if every reservation in flight settled at 0 (and
-   * which is no larger than the whole limit) marks the budget spent until its window resets.
+   * Reserves {@code estimate} units if {@code spent + reserved + estimate <= limit}; returns
+   * whether it did. A refusal changes nothing else: a request too large for what is left is passed
+   * over, and a smaller one may still go (see {@link #settle} for when the budget is spent).
    */
-  public synchronized int reserve(long estimate) {
+  public synchronized boolean reserve(long estimate) {
     long e = Math.max(0, Math.min(MAX_UNITS, estimate));
-    if (exhausted) {
-      return REFUSED;
+    if (exhausted || spent + reserved + e > limit) {
+      return false;
     }
-    if (spent + reserved + e <= limit) {
-      reserved += e;
-      publish();
-      return RESERVED;
+    reserved += e;
+    if (e < smallest) {
+      smallest = e;
     }
-    if (e <= limit && spent + e > limit) {
-      exhausted = true;
-      publish();
-      return SPENT;
-    }
-    return REFUSED;
+    publish();
+    return true;
   }
 
   /** Gives a reservation back unused (the attempt was never sent). */
@@ -128,7 +118,8 @@ public final class BudgetState {
   /**
    * Settles a reservation of {@code estimate} to {@code actual} units ({@code unpriced}: an attempt
    * of a provider without a price on a money budget, counted apart). Returns true when this
-   * settlement spent the budget (settled spend reached its limit).
+   * settlement spent the budget: what the window's settled attempts cost leaves less than the
+   * smallest reservation taken in the window (or nothing at all), so it is spent until the reset.
    */
   public synchronized boolean settle(long estimate, long actual, boolean unpriced) {
     reserved -= Math.max(0, Math.min(MAX_UNITS, estimate));
@@ -137,7 +128,7 @@ public final class BudgetState {
     if (unpriced) {
       unpricedAttempts++;
     }
-    boolean now = !exhausted && spent >= limit;
+    boolean now = !exhausted && (spent >= limit || limit - spent < smallest);
     if (now) {
       exhausted = true;
     }
@@ -172,6 +163,7 @@ public final class BudgetState {
     exhausted = false;
     unpricedAttempts = 0;
     attempts = 0;
+    smallest = Long.MAX_VALUE;
     publish();
     return was;
   }
