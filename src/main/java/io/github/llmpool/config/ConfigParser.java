@@ -226,7 +226,8 @@ final class ConfigParser {
         java.math.BigDecimal v = decimal(amount, "a decimal amount");
         ConfigNode currency = b.get("currency").required();
         String code = currency.text();
-        set(currency, "budget.currency", null, () -> bb[0].amount(v, code));
+        set(currency, "budget.currency", null, () -> io.github.llmpool.Budget.builder("check")
+            .amount(java.math.BigDecimal.ONE, code));
         set(amount, "budget.amount", null, () -> bb[0].amount(v, code));
       } else {
         if (b.get("currency").present()) {
@@ -276,7 +277,8 @@ final class ConfigParser {
         String m = e.getMessage();
         ConfigNode field = m.startsWith("budget.provider ") ? provider : m.startsWith("budget.quotaGroup ") ? group
             : m.startsWith("budget.currency ") ? b.get("currency") : m.startsWith("budget names ") ? nameNode : at;
-        String rest = m.startsWith("budget.") && m.indexOf(' ') > 0 ? m.substring(m.indexOf(' ')) : ": " + m;
+        String rest = m.startsWith("budget names ") ? m.substring("budget names".length())
+            : m.startsWith("budget.") && m.indexOf(' ') > 0 ? m.substring(m.indexOf(' ')) : ": " + m;
         throw new IllegalArgumentException(field.path + rest);
       }
     }
