@@ -3,7 +3,6 @@ package io.github.llmpool;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
@@ -230,7 +229,7 @@ public final class Budget {
     private BigDecimal limit;
     private String currency;
     private Window window;
-    private ZoneId zone = ZoneOffset.UTC;
+    private ZoneId zone = ZoneId.of("UTC");
     private Scope scope = Scope.POOL;
     private String scopeName;
     private long reservationCap = DEFAULT_RESERVATION_CAP;

@@ -47,7 +47,7 @@ class BudgetConfigTest {
     c.applyTo(pool); // the same budgets: accepted
     PoolConfig other = read(file("[{\"name\":\"daily\",\"amount\":\"30\",\"currency\":\"USD\",\"window\":\"day\"}]"));
     String m = assertThrows(IllegalArgumentException.class, () -> other.applyTo(pool)).getMessage();
-    assertTrue(m.contains("$.budgets is [Budget{daily, 30 USD per DAY (Z), pool, reservationCap=1024}] in the file"), m);
+    assertTrue(m.contains("$.budgets is [Budget{daily, 30 USD per DAY (UTC), pool, reservationCap=1024}] in the file"), m);
   }
 
   @Test
