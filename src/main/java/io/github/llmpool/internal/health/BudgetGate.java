@@ -26,6 +26,14 @@ public final class BudgetGate {
   /** Units of 10^-9 of the currency per 1M tokens, per rate set (0: base). */
   private final long[] input;
   private final long[] output;
+  /**
+   * The most any request the pool reads can reserve here: a prompt of {@link #PROMPT_BOUND} tokens
+   * (a 64 MiB body, the most the pool reads; a larger one counts 0) and the cap, at the dearest rate
+   * set. While that fits, every request does, and the pick skips pricing it.
+   */
+  private final long worst;
+  /** The largest prompt estimate the pool makes: 64 MiB / 4, plus one for rounding. */
+  public static final long PROMPT_BOUND = (64L << 20) / 4 + 1;
 
   public BudgetGate(BudgetState state, Price price) {
     this.state = state;
@@ -37,6 +45,7 @@ public final class BudgetGate {
       above = new long[0];
       input = new long[] {0};
       output = new long[] {0};
+      worst = estimate(PROMPT_BOUND, -1);
       return;
     }
     List<Price.Tier> tiers = price.tiers();
@@ -50,6 +59,11 @@ public final class BudgetGate {
       input[i + 1] = perMillion(tiers.get(i).price().input());
       output[i + 1] = perMillion(tiers.get(i).price().output());
     }
+    long w = 0;
+    for (int t = 0; t < input.length; t++) {
+      w = Math.max(w, priced(PROMPT_BOUND, cap, t));
+    }
+    worst = w;
   }
 
   private static long perMillion(BigDecimal rate) {
@@ -86,6 +100,11 @@ public final class BudgetGate {
     while (t < above.length && p > above[t]) {
       t++;
     }
+    return priced(p, c, t);
+  }
+
+  /** {@code p} prompt and {@code c} completion tokens at rate set {@code t}, in units, rounded up. */
+  private long priced(long p, long c, int t) {
     long a = times(p, input[t]);
     long b = times(c, output[t]);
     if (a < 0 || b < 0) {
@@ -103,9 +122,12 @@ public final class BudgetGate {
     return hi != 0 || lo < 0 || lo >= (1L << 62) ? -1 : lo;
   }
 
-  /** Whether a request fits this budget now (the pick path: one volatile read). */
+  /**
+   * Whether a request fits this budget now (the pick path): one volatile read and a comparison
+   * while the budget has room for any request; pricing the estimate only when it is nearly spent.
+   */
   public boolean admits(long prompt, long maxTokens) {
-    return state.admits(estimate(prompt, maxTokens));
+    return (prompt <= PROMPT_BOUND && state.admits(worst)) || state.admits(estimate(prompt, maxTokens));
   }
 
   /** Whether a request fits every one of {@code gates} (null: no budget). */
