@@ -9,8 +9,10 @@ import java.util.List;
  * and when it returns; {@link #earliestReturn()} says when the first one does. When the pool is
  * drained ({@code pool.drainAll()}, or every provider drained one by one) the request is refused
  * at once and the message says so: {@code no provider available: pool 'chat' is drained (...)}.
+ * When budgets alone keep every provider out, the pool throws the subclass
+ * {@link BudgetExhaustedException}, so a handler of this exception handles that too.
  */
-public final class NoProviderAvailableException extends LlmPoolException {
+public class NoProviderAvailableException extends LlmPoolException {
   private static final long serialVersionUID = 1L;
 
   private final Duration earliestReturn;

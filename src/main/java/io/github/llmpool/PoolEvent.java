@@ -565,4 +565,99 @@ public abstract class PoolEvent {
       return head().append(", quotaGroup=").append(quotaGroup).append(']').toString();
     }
   }
+
+  /**
+   * A budget whose scope holds this provider is spent for the rest of its window: the provider
+   * takes no request until the window resets (a tier whose providers are all out spills to the
+   * next, as for an eviction). Emitted once per window for each provider in the budget's scope
+   * (every provider, for a pool-wide budget).
+   */
+  public static final class BudgetExhausted extends PoolEvent {
+    private final String budget;
+    private final Duration resetIn;
+
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider
+     * @param tier its tier
+     * @param budget the budget's name
+     * @param resetIn how long until its window resets
+     * @throws NullPointerException if {@code provider}, {@code budget} or {@code resetIn} is null
+     * @throws IllegalArgumentException if {@code tier} or {@code resetIn} is negative
+     */
+    public BudgetExhausted(String provider, int tier, String budget, Duration resetIn) {
+      super(provider, tier);
+      this.budget = Objects.requireNonNull(budget, "budget");
+      this.resetIn = Checks.nonNegative("resetIn", Objects.requireNonNull(resetIn, "resetIn"));
+    }
+
+    /** The budget's name ({@link Budget#name()}). */
+    public String budget() {
+      return budget;
+    }
+
+    /** How long until the budget's window resets. */
+    public Duration resetIn() {
+      return resetIn;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o) && o instanceof BudgetExhausted e && budget.equals(e.budget) && resetIn.equals(e.resetIn);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(provider(), tier(), budget, resetIn);
+    }
+
+    @Override
+    public String toString() {
+      return head().append(", budget=").append(budget).append(", resetIn=").append(resetIn).append(']').toString();
+    }
+  }
+
+  /**
+   * The window of a budget that was spent ({@link BudgetExhausted}) reset: the provider is back in
+   * rotation as far as that budget goes. Emitted when the next window is first used (a request
+   * starts or a snapshot is taken after the reset).
+   */
+  public static final class BudgetRestored extends PoolEvent {
+    private final String budget;
+
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider
+     * @param tier its tier
+     * @param budget the budget's name
+     * @throws NullPointerException if {@code provider} or {@code budget} is null
+     * @throws IllegalArgumentException if {@code tier} is negative
+     */
+    public BudgetRestored(String provider, int tier, String budget) {
+      super(provider, tier);
+      this.budget = Objects.requireNonNull(budget, "budget");
+    }
+
+    /** The budget's name. */
+    public String budget() {
+      return budget;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o) && o instanceof BudgetRestored e && budget.equals(e.budget);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(provider(), tier(), budget);
+    }
+
+    @Override
+    public String toString() {
+      return head().append(", budget=").append(budget).append(']').toString();
+    }
+  }
 }

@@ -18,10 +18,12 @@ import java.util.Set;
 public final class PoolSnapshot {
   private final Strategy strategy;
   private final List<ProviderSnapshot> providers;
+  private final List<BudgetSnapshot> budgets;
 
-  private PoolSnapshot(Strategy strategy, List<ProviderSnapshot> providers) {
+  private PoolSnapshot(Strategy strategy, List<ProviderSnapshot> providers, List<BudgetSnapshot> budgets) {
     this.strategy = strategy;
     this.providers = providers;
+    this.budgets = budgets;
   }
 
   /**
@@ -59,6 +61,26 @@ public final class PoolSnapshot {
     return Optional.empty();
   }
 
+  /** Every budget of the pool, in the order they were added; an unmodifiable list (empty: none). */
+  public List<BudgetSnapshot> budgets() {
+    return budgets;
+  }
+
+  /**
+   * The budget with this name; empty when the pool has none by that name.
+   *
+   * @throws NullPointerException if {@code name} is null
+   */
+  public Optional<BudgetSnapshot> budget(String name) {
+    Objects.requireNonNull(name, "name");
+    for (BudgetSnapshot b : budgets) {
+      if (b.name().equals(name)) {
+        return Optional.of(b);
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Sum of in-flight attempts over all providers. */
   public long inFlight() {
     long sum = 0;
@@ -68,21 +90,23 @@ public final class PoolSnapshot {
     return sum;
   }
 
-  /** Equal when the strategy and the providers, in order, are equal. */
+  /** Equal when the strategy, the providers and the budgets, in order, are equal. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof PoolSnapshot s && strategy == s.strategy && providers.equals(s.providers);
+    return o instanceof PoolSnapshot s && strategy == s.strategy && providers.equals(s.providers)
+        && budgets.equals(s.budgets);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(strategy, providers);
+    return budgets.isEmpty() ? Objects.hash(strategy, providers) : Objects.hash(strategy, providers, budgets);
   }
 
-  /** {@code PoolSnapshot{strategy=..., providers=[...]}}; holds no credential. */
+  /** {@code PoolSnapshot{strategy=..., providers=[...]}} (and {@code budgets=[...]} when any); holds no credential. */
   @Override
   public String toString() {
-    return "PoolSnapshot{strategy=" + strategy + ", providers=" + providers + "}";
+    return "PoolSnapshot{strategy=" + strategy + ", providers=" + providers
+        + (budgets.isEmpty() ? "" : ", budgets=" + budgets) + "}";
   }
 
   /**
@@ -91,6 +115,7 @@ public final class PoolSnapshot {
   public static final class Builder {
     private final Strategy strategy;
     private final List<ProviderSnapshot> providers = new ArrayList<>();
+    private final List<BudgetSnapshot> budgets = new ArrayList<>();
 
     private Builder(Strategy strategy) {
       this.strategy = strategy;
@@ -120,9 +145,19 @@ public final class PoolSnapshot {
     }
 
     /**
+     * Adds a budget after those added so far.
+     *
+     * @throws NullPointerException if {@code budget} is null
+     */
+    public Builder budget(BudgetSnapshot budget) {
+      budgets.add(Objects.requireNonNull(budget, "budget"));
+      return this;
+    }
+
+    /**
      * The immutable snapshot.
      *
-     * @throws IllegalArgumentException if two providers have the same name
+     * @throws IllegalArgumentException if two providers (or two budgets) have the same name
      */
     public PoolSnapshot build() {
       Set<String> names = new HashSet<>();
@@ -131,7 +166,13 @@ public final class PoolSnapshot {
           throw new IllegalArgumentException("provider names must be unique but '" + p.name() + "' appears twice");
         }
       }
-      return new PoolSnapshot(strategy, List.copyOf(providers));
+      Set<String> budgetNames = new HashSet<>();
+      for (BudgetSnapshot b : budgets) {
+        if (!budgetNames.add(b.name())) {
+          throw new IllegalArgumentException("budget names must be unique but '" + b.name() + "' appears twice");
+        }
+      }
+      return new PoolSnapshot(strategy, List.copyOf(providers), List.copyOf(budgets));
     }
   }
 }

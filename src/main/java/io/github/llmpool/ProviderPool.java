@@ -87,8 +87,10 @@ public final class ProviderPool {
   private final URI baseUrl;
   private final P2cSettings p2c;
   private volatile List<List<Provider>> tiers;
+  private final List<Budget> budgets;
 
   private ProviderPool(Builder b) {
+    this.budgets = List.copyOf(b.budgets);
     this.tiers = b.copyTiers();
     this.p2c = b.p2c;
     Health health = new Health(b.eviction, b.latencyModel(), b.random);
@@ -97,7 +99,7 @@ public final class ProviderPool {
         b.failOnTruncatedStream,
         b.virtualHost, VIRTUAL_PREFIX, b.requestListeners, b.quotaRouting, b.quotaWait.toNanos());
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
-        b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
+        b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker), budgets);
     this.interceptor = new PoolInterceptor(core);
     this.baseUrl = URI.create("http://" + b.virtualHost + VIRTUAL_PREFIX + "/");
   }
@@ -224,6 +226,7 @@ public final class ProviderPool {
       copy.add(List.copyOf(Objects.requireNonNull(t, "tier")));
     }
     validate(copy);
+    validateBudgets(budgets, copy);
     synchronized (this) {
       core.reconfigure(strategy, endpoints(copy), weights(copy));
       this.tiers = List.copyOf(copy);
@@ -331,6 +334,11 @@ public final class ProviderPool {
     return Duration.ofNanos(core.settings().quotaWaitNanos());
   }
 
+  /** The budgets in force, in the order they were added (fixed at build time). */
+  public List<Budget> budgets() {
+    return budgets;
+  }
+
   /** What a request gets when every provider is out (fixed at build time). */
   public AllEvictedPolicy whenAllEvicted() {
     return core.settings().allEvictedPolicy();
@@ -393,6 +401,55 @@ public final class ProviderPool {
       if (sum > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("sum of weights of tier " + t + " must be <= " + Integer.MAX_VALUE
             + " but was " + sum);
+      }
+    }
+  }
+
+  /**
+   * Budgets must have distinct names, and a scoped one must name a provider or quota group the
+   * tiers have; a money budget counts only providers priced in its currency (or unpriced).
+   */
+  static void validateBudgets(List<Budget> budgets, List<List<Provider>> tiers) {
+    Set<String> names = new HashSet<>();
+    for (Budget b : budgets) {
+      if (!names.add(b.name())) {
+        throw new IllegalArgumentException("budget names must be unique but '" + b.name() + "' appears twice");
+      }
+      List<Provider> inScope = new ArrayList<>();
+      List<String> providers = new ArrayList<>();
+      Set<String> groups = new java.util.TreeSet<>();
+      for (List<Provider> tier : tiers) {
+        for (Provider p : tier) {
+          providers.add(p.name());
+          p.quotaGroup().ifPresent(groups::add);
+          boolean in = switch (b.scope()) {
+            case POOL -> true;
+            case PROVIDER -> p.name().equals(b.scopeName().orElseThrow());
+            case QUOTA_GROUP -> p.quotaGroup().equals(b.scopeName());
+          };
+          if (in) {
+            inScope.add(p);
+          }
+        }
+      }
+      if (inScope.isEmpty() && b.scope() == Budget.Scope.PROVIDER) {
+        throw new IllegalArgumentException("budget.provider must be one of " + providers + " but was '"
+            + b.scopeName().orElseThrow() + "' (budget '" + b.name() + "')");
+      }
+      if (inScope.isEmpty() && b.scope() == Budget.Scope.QUOTA_GROUP) {
+        throw new IllegalArgumentException("budget.quotaGroup must be one of " + groups + " but was '"
+            + b.scopeName().orElseThrow() + "' (budget '" + b.name() + "')");
+      }
+      if (b.unit() == Budget.Unit.MONEY) {
+        String currency = b.currency().orElseThrow();
+        for (Provider p : inScope) {
+          Optional<Price> price = p.price();
+          if (price.isPresent() && !price.get().currency().equals(currency)) {
+            throw new IllegalArgumentException("budget.currency must be the currency of every priced provider in its"
+                + " scope but budget '" + b.name() + "' is in " + currency + " and provider '" + p.name()
+                + "' is priced in " + price.get().currency());
+          }
+        }
       }
     }
   }
@@ -482,6 +539,7 @@ public final class ProviderPool {
     private Affinity affinity;
     private boolean quotaRouting = true;
     private Duration quotaWait = Duration.ZERO;
+    private final List<Budget> budgets = new ArrayList<>();
 
     private Builder() {}
 
@@ -709,9 +767,29 @@ public final class ProviderPool {
       return this;
     }
 
+    /**
+     * Adds a spend limit: money or tokens per calendar window, for the whole pool, one provider or
+     * one quota group (see {@link Budget}). May be called several times; an attempt must fit every
+     * budget whose scope holds its provider. Before each attempt is dispatched its estimate (prompt
+     * estimate plus {@code min(max_tokens, reservationCap)}, at its provider's price) is reserved
+     * atomically, and it goes only while {@code spent + reserved + estimate <= limit}; when it ends the
+     * reservation is settled to its cost. A provider- or group-scoped budget that is spent takes its
+     * providers out of rotation until its window resets (the tier spills, as for an eviction;
+     * {@link PoolEvent.BudgetExhausted}); a spent pool-wide budget refuses every request at once
+     * with a {@link BudgetExhaustedException}. Shown in {@link PoolSnapshot#budgets()}. Budgets are
+     * local to this instance (not shared through {@link #sharedState}). Default: none.
+     *
+     * @throws NullPointerException if {@code budget} is null
+     */
+    public Builder budget(Budget budget) {
+      budgets.add(Objects.requireNonNull(budget, "budget"));
+      return this;
+    }
+
     /** Validates and builds the pool. */
     public ProviderPool build() {
       validate(tiers);
+      validateBudgets(budgets, tiers);
       return new ProviderPool(this);
     }
 

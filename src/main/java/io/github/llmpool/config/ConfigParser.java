@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
       List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers",
-          "p2c", "shared");
+          "p2c", "shared", "budgets");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
@@ -55,6 +55,8 @@ final class ConfigParser {
   static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
   static final List<String> QUOTA_FIELDS = List.of("routing", "wait");
   static final List<String> P2C_FIELDS = List.of("latencyDecay", "initialLatency", "llmAware", "exploration");
+  static final List<String> BUDGET_FIELDS = List.of("name", "amount", "currency", "tokens", "window", "zone",
+      "provider", "quotaGroup", "reservationCap");
 
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '[^']*'");
@@ -145,8 +147,9 @@ final class ConfigParser {
     P2cSettings p2c = p2c(r.get("p2c"));
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
     PoolConfig.Shared shared = shared(r.get("shared"));
+    List<io.github.llmpool.Budget> budgets = budgets(r.get("budgets"), tiers);
     return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, p2c, stated,
-        quotaRouting, quotaWait[0], shared);
+        quotaRouting, quotaWait[0], shared, budgets);
   }
 
   // ------------------------------------------------------------------ sections
@@ -271,6 +274,109 @@ final class ConfigParser {
     }
     duration(n, "idleExpiry", d -> out[0] = out[0].idleExpiry(d));
     return out[0];
+  }
+
+  /** {@code budgets}: an array of spend limits, checked against the tiers as the pool builder would. */
+  private static List<io.github.llmpool.Budget> budgets(ConfigNode n, List<List<Provider>> tiers) {
+    if (!n.present()) {
+      return List.of();
+    }
+    List<io.github.llmpool.Budget> out = new ArrayList<>();
+    List<ConfigNode> nodes = n.array();
+    for (ConfigNode b : nodes) {
+      b.object().only(BUDGET_FIELDS);
+      ConfigNode nameNode = b.get("name").required();
+      String name = nameNode.text();
+      io.github.llmpool.Budget.Builder[] bb = new io.github.llmpool.Budget.Builder[1];
+      set(nameNode, "budget.name", null, () -> bb[0] = io.github.llmpool.Budget.builder(name));
+      ConfigNode amount = b.get("amount");
+      ConfigNode tokens = b.get("tokens");
+      if (amount.present() == tokens.present()) {
+        throw b.error("must state exactly one of amount (with currency) or tokens");
+      }
+      if (amount.present()) {
+        java.math.BigDecimal v = decimal(amount, "a decimal amount");
+        ConfigNode currency = b.get("currency").required();
+        String code = currency.text();
+        set(currency, "budget.currency", null, () -> io.github.llmpool.Budget.builder("check")
+            .amount(java.math.BigDecimal.ONE, code));
+        set(amount, "budget.amount", null, () -> bb[0].amount(v, code));
+      } else {
+        if (b.get("currency").present()) {
+          throw b.get("currency").error("must not be set for a token budget");
+        }
+        long v = tokens.longInteger();
+        set(tokens, "budget.tokens", null, () -> bb[0].tokens(v));
+      }
+      ConfigNode window = b.get("window").required();
+      io.github.llmpool.Budget.Window w = window.enumValue(io.github.llmpool.Budget.Window.class);
+      bb[0].window(w);
+      ConfigNode zone = b.get("zone");
+      if (zone.present()) {
+        String z = zone.text();
+        java.time.ZoneId id;
+        try {
+          id = java.time.ZoneId.of(z);
+        } catch (java.time.DateTimeException e) {
+          throw zone.error("must be a time zone id such as UTC or Europe/Berlin but was '" + z + "'");
+        }
+        bb[0].zone(id);
+      }
+      ConfigNode provider = b.get("provider");
+      ConfigNode group = b.get("quotaGroup");
+      if (provider.present() && group.present()) {
+        throw b.error("must state at most one of provider or quotaGroup (neither: the whole pool)");
+      }
+      if (provider.present()) {
+        String v = provider.text();
+        set(provider, "budget.provider", null, () -> bb[0].provider(v));
+      }
+      if (group.present()) {
+        String v = group.text();
+        set(group, "budget.quotaGroup", null, () -> bb[0].quotaGroup(v));
+      }
+      ConfigNode cap = b.get("reservationCap");
+      if (cap.present()) {
+        long v = cap.longInteger();
+        set(cap, "budget.reservationCap", null, () -> bb[0].reservationCap(v));
+      }
+      io.github.llmpool.Budget built = bb[0].build();
+      out.add(built);
+      ConfigNode at = b;
+      try {
+        checkBudgets(out, tiers);
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage();
+        ConfigNode field = m.startsWith("budget.provider ") ? provider : m.startsWith("budget.quotaGroup ") ? group
+            : m.startsWith("budget.currency ") ? b.get("currency") : m.startsWith("budget names ") ? nameNode : at;
+        String rest = m.startsWith("budget names ") ? m.substring("budget names".length())
+            : m.startsWith("budget.") && m.indexOf(' ') > 0 ? m.substring(m.indexOf(' ')) : ": " + m;
+        throw new IllegalArgumentException(field.path + rest);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** What {@code ProviderPool.Builder.build()} checks of budgets (names, scopes, currencies). */
+  private static void checkBudgets(List<io.github.llmpool.Budget> budgets, List<List<Provider>> tiers) {
+    ProviderPool.Builder b = ProviderPool.builder();
+    tiers.forEach(b::tier);
+    budgets.forEach(b::budget);
+    b.quotaRouting(false).build(); // builds nothing that runs: no client, no thread; checks everything
+  }
+
+  private static java.math.BigDecimal decimal(ConfigNode r, String what) {
+    if (r.node.isNumber()) {
+      return r.node.decimalValue();
+    }
+    if (r.node.isTextual()) {
+      try {
+        return new java.math.BigDecimal(r.node.textValue().trim());
+      } catch (NumberFormatException e) {
+        throw r.error("must be " + what + " but was '" + r.node.textValue() + "'");
+      }
+    }
+    throw r.error("must be " + what + " but was " + r.node.getNodeType());
   }
 
   private List<List<Provider>> tiers(ConfigNode n) {

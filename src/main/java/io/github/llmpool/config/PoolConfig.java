@@ -52,12 +52,16 @@ import java.util.function.Function;
  *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
- *       {@code affinity}, {@code quota}, {@code tiers}, {@code shared}.</li>
+ *       {@code affinity}, {@code quota}, {@code tiers}, {@code shared}, {@code budgets}.</li>
  *   <li>{@code shared}: the state the pool's instances share, one field naming a
  *       {@link io.github.llmpool.spi.SharedStateFactory} found on the class path, its value an
  *       environment variable reference or a literal without credentials:
  *       {@code "shared": {"redis": "${REDIS_URL}"}} (with {@code llmpool-redis}). Read at build time
  *       ({@link #sharedState()}, set by {@link #toPoolBuilder()}); a reload keeps the pool's.</li>
+ *   <li>{@code budgets}: an array of spend limits ({@link io.github.llmpool.Budget}), each
+ *       {@code {"name", "amount" + "currency" | "tokens", "window" (minute, hour, day, month),
+ *       "zone"?, "provider"? | "quotaGroup"?, "reservationCap"?}}; neither provider nor
+ *       quotaGroup: the whole pool. Fixed at build time: a reload that changes them is refused.</li>
  *   <li>{@code quota}: {@code routing} (true: route on quota headroom, the default; false: only a
  *       429 takes a provider out), {@code wait} (how long a request may wait for headroom when no
  *       provider has it; default none).</li>
@@ -102,6 +106,7 @@ public final class PoolConfig {
   private final boolean quotaRouting;
   private final java.time.Duration quotaWait;
   private final Shared shared;
+  private final List<io.github.llmpool.Budget> budgets;
   private SharedState sharedState; // made once, on first use; guarded by this
 
   /** The {@code shared} section: the factory's kind, the resolved value (may hold credentials), the factory. */
@@ -121,8 +126,9 @@ public final class PoolConfig {
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
       AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, P2cSettings p2c, Set<String> stated,
-      boolean quotaRouting, java.time.Duration quotaWait, Shared shared) {
+      boolean quotaRouting, java.time.Duration quotaWait, Shared shared, List<io.github.llmpool.Budget> budgets) {
     this.shared = shared;
+    this.budgets = List.copyOf(budgets);
     this.quotaRouting = quotaRouting;
     this.quotaWait = quotaWait;
     this.name = name;
@@ -215,6 +221,11 @@ public final class PoolConfig {
     return quotaRouting;
   }
 
+  /** {@code budgets}: the spend limits the file states, in order (empty: none). */
+  public List<io.github.llmpool.Budget> budgets() {
+    return budgets;
+  }
+
   /** {@code quota.wait}: how long a request may wait for quota headroom (default zero). */
   public java.time.Duration quotaWait() {
     return quotaWait;
@@ -285,6 +296,7 @@ public final class PoolConfig {
     for (List<Provider> tier : tiers) {
       b.tier(tier);
     }
+    budgets.forEach(b::budget);
     return b;
   }
 
@@ -350,6 +362,9 @@ public final class PoolConfig {
       diff(diffs, "$.p2c.initialLatency", p2c.initialLatency(), p.initialLatency());
       diff(diffs, "$.p2c.llmAware", p2c.llmAware(), p.llmAware());
       diff(diffs, "$.p2c.exploration", p2c.exploration(), p.exploration());
+    }
+    if (states("budgets")) {
+      diff(diffs, "$.budgets", budgets, pool.budgets());
     }
     if (states("affinity")) {
       diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));

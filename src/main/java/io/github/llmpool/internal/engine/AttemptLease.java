@@ -48,6 +48,8 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   private volatile long remainingTokens = -1;
   /** Attempt hooks: what onStart was given, or null when no hook is registered. */
   private final AttemptStart started;
+  /** What this attempt reserved from its provider's budgets (null: none); settled once, when it ends. */
+  private long[] budgetHeld;
   /** The request this attempt's body ends, once it is the one the caller gets; null otherwise or without hooks. */
   private volatile RequestHook endsRequest;
 
@@ -92,6 +94,11 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
 
   public Slot slot() {
     return slot;
+  }
+
+  /** Hands this attempt what was reserved from its budgets at dispatch (null or empty: nothing), to settle at its end. */
+  public void holdBudgets(long[] held) {
+    this.budgetHeld = held == null || held.length == 0 ? null : held;
   }
 
   /**
@@ -181,6 +188,9 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
       cost = price.cost(TokenCounts.ZERO, Cost.Status.ESTIMATED);
       slot.state.spend.add(cost);
     }
+    if (budgetHeld != null) { // nothing answered: what it cost, 0
+      core.settleBudgets(slot, budgetHeld, cost, 0, false);
+    }
     core.attemptEnded(started, outcome, -1, now - start, -1, -1, null, -1, -1, cost); // attempt hooks (no-op without)
   }
 
@@ -226,6 +236,11 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
       tokens = tokens(usage);
       cost = price.cost(tokens, costStatus(usage, tokens, end, ok2xx));
       slot.state.spend.add(cost);
+    }
+    if (budgetHeld != null) { // a 2xx answer without a usage report keeps its estimate: it was billed, for how much nobody knows
+      core.settleBudgets(slot, budgetHeld, cost, usage.reported()
+          ? Math.max(usage.totalTokens(), usage.promptTokens() + usage.completionTokens()) : 0,
+          ok2xx && !usage.reported() && end != TokenUsage.End.DISCARDED);
     }
     if (held()) { // the quota estimate, corrected to what the provider counted
       core.settle(slot, this, usage.reported()

@@ -128,6 +128,9 @@ public final class PoolCore {
   private final boolean hooked;
   private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
   private final RetryBudget budget;
+  /** Spend limits (empty: none, and nothing on any path checks them). */
+  private final Budgets budgets;
+  private final boolean hasBudgets;
   private final Object reconfigureLock = new Object();
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
@@ -147,7 +150,15 @@ public final class PoolCore {
   /** As above, with session affinity ({@code affinity} may be null: none). */
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
       AffinityTable affinity) {
+    this(settings, strategy, tiers, weights, affinity, List.of());
+  }
+
+  /** As above, with spend limits ({@code budgets}, fixed for the pool's life; empty: none). */
+  public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
+      AffinityTable affinity, List<io.github.llmpool.Budget> budgets) {
     this.settings = settings;
+    this.budgets = new Budgets(this, List.copyOf(budgets), settings.ticker().wallMillis());
+    this.hasBudgets = !budgets.isEmpty();
     this.name = settings.name();
     this.usageListeners = settings.usageListeners().toArray(new UsageListener[0]);
     this.poolListeners = settings.poolListeners().toArray(new PoolListener[0]);
@@ -223,7 +234,7 @@ public final class PoolCore {
           }
           state.headroom(headroomFor(e, state, groupLimits(tiers), nextGroups, configuredAt));
           next.put(e.name, state);
-          slots.add(new Slot(e, state, t, weights.get(t).get(i), configuredAt));
+          slots.add(new Slot(e, state, t, weights.get(t).get(i), configuredAt, budgets.gatesFor(e)));
         }
         slotTiers.add(slots);
       }
@@ -367,6 +378,9 @@ public final class PoolCore {
     if (r.quotaRouting() && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
       return null;
     }
+    if (!Router.withinBudgets(s, exclusion)) {
+      return null;
+    }
     int claim = s.state.claim(now);
     if (claim == ProviderState.REFUSED) {
       return null;
@@ -384,6 +398,50 @@ public final class PoolCore {
     } else if (claim == ProviderState.RETURNED) {
       log.info("llmpool[{}] provider {} restored: the delay its server named is over", name, s.name());
       emit(() -> new PoolEvent.Restored(s.name(), s.tier));
+    }
+  }
+
+  // ------------------------------------------------------------------ budgets
+
+  /** Whether the pool has any budget (else none of the methods below is needed). */
+  public boolean hasBudgets() {
+    return hasBudgets;
+  }
+
+  /**
+   * At the start of a request (pools with budgets): resets the windows that have ended, then
+   * refuses the request at once, with a {@link io.github.llmpool.BudgetExhaustedException}, if a
+   * pool-wide budget is spent.
+   */
+  public void budgetsAtStart(long now) throws io.github.llmpool.BudgetExhaustedException {
+    budgets.atRequestStart(now);
+  }
+
+  /** Reserved nothing: the slot has no budget. */
+  public static final long[] NO_BUDGET = new long[0];
+
+  /**
+   * Reserves a request's estimate ({@code prompt} tokens, {@code maxTokens} or -1) from every
+   * budget of a claimed slot: what to settle later ({@link #NO_BUDGET} when it has none), or null
+   * when a budget refused it (nothing is then held).
+   */
+  public long[] reserveBudgets(Slot slot, long prompt, long maxTokens) {
+    return slot.budgets == null ? NO_BUDGET : budgets.reserve(slot, prompt, maxTokens);
+  }
+
+  /** Gives back what {@link #reserveBudgets} held for an attempt that was never sent. */
+  public void releaseBudgets(Slot slot, long[] held) {
+    Budgets.release(slot, held);
+  }
+
+  /**
+   * Settles an attempt's budget reservations to what it cost: {@code cost} (money), the reported
+   * tokens (-1: none), or the estimate itself when {@code keepEstimate}.
+   */
+  public void settleBudgets(Slot slot, long[] held, io.github.llmpool.Cost cost, long reportedTokens,
+      boolean keepEstimate) {
+    if (held != null && held.length > 0) {
+      budgets.settle(slot, held, cost, reportedTokens, keepEstimate);
     }
   }
 
@@ -461,6 +519,10 @@ public final class PoolCore {
       if (r.quotaRouting()) {
         left += s.state.headroom().untilRoom(now + left, tokens);
       }
+      io.github.llmpool.internal.health.BudgetGate over = hasBudgets ? Budgets.refusing(s, exclusion) : null;
+      if (over != null) {
+        left = Math.max(left, Math.max(1, budgets.resetInMillis(over.state)) * 1_000_000L);
+      }
       if (best < 0 || left < best) {
         best = left;
       }
@@ -503,6 +565,7 @@ public final class PoolCore {
       boolean tried = exclusion != null && exclusion.excludes(s);
       boolean drained = s.state.drained();
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      boolean overBudget = false;
       if (s.weight == 0) {
         sb.append("has weight 0");
       } else if (drained) {
@@ -511,6 +574,10 @@ public final class PoolCore {
         sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else if (s.state.evicted()) {
         sb.append("probe in flight");
+      } else if (overBudget = hasBudgets && Budgets.refusing(s, exclusion) != null) {
+        io.github.llmpool.internal.health.BudgetGate over = Budgets.refusing(s, exclusion);
+        left = budgets.resetInMillis(over.state) * 1_000_000L;
+        sb.append(budgets.describe(over, exclusion));
       } else if (r.quotaRouting() && !tried && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
         left = s.state.headroom().untilRoom(now, exclusion == null ? 0 : exclusion.tokens());
         sb.append("out of quota headroom for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
@@ -518,7 +585,7 @@ public final class PoolCore {
         sb.append(tried ? "already tried" : "available");
       }
       sb.append(tried && (drained || s.state.evicted()) ? ", already tried;" : ";");
-      if (s.weight > 0 && !tried && !drained) {
+      if (s.weight > 0 && (!tried || overBudget) && !drained) {
         earliest = Math.min(earliest, left);
       }
     }
@@ -526,6 +593,12 @@ public final class PoolCore {
       earliest = 0;
     }
     sb.append(" earliest return in ").append(Duration.ofNanos(earliest).toMillis()).append(" ms");
+    if (hasBudgets) {
+      NoProviderAvailableException onlyBudgets = budgets.onlyBudgets(r, now, exclusion, sb.toString(), attempts);
+      if (onlyBudgets != null) {
+        return onlyBudgets;
+      }
+    }
     return new NoProviderAvailableException(sb.toString(), Duration.ofNanos(earliest), attempts);
   }
 
@@ -1170,6 +1243,9 @@ public final class PoolCore {
       for (int i = 0; i < r.tierSize(t); i++) {
         out.provider(snapshot(r.slot(t, i), now, ref.forSlot(i)));
       }
+    }
+    if (hasBudgets) {
+      budgets.snapshot().forEach(out::budget);
     }
     return out.build();
   }

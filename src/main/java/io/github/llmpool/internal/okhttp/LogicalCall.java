@@ -79,6 +79,14 @@ final class LogicalCall implements Exclusion {
 
   /** The request's token estimate (set once the request is read). */
   private long tokens;
+  /** Its prompt estimate and max_tokens (-1: none), for budgets. */
+  private long promptTokens;
+  private long maxTokens = -1;
+  /** Providers a budget refused at dispatch (not tried; passed over for the rest of this request). */
+  private Slot[] overBudget;
+  private int overBudgetCount;
+  /** What the attempt about to be dispatched reserved from its budgets (null: nothing). */
+  private long[] budgetHeld;
 
   @Override
   public long tokens() {
@@ -86,7 +94,22 @@ final class LogicalCall implements Exclusion {
   }
 
   @Override
+  public long promptTokens() {
+    return promptTokens;
+  }
+
+  @Override
+  public long maxTokens() {
+    return maxTokens;
+  }
+
+  @Override
   public boolean excludes(Slot slot) {
+    for (int i = 0; i < overBudgetCount; i++) {
+      if (overBudget[i].state == slot.state) {
+        return true;
+      }
+    }
     if (triedCount == 0) {
       return false;
     }
@@ -194,6 +217,11 @@ final class LogicalCall implements Exclusion {
     String stickyProvider = key == null ? null : sticky.provider(key);
     int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
     tokens = plan.estimatedTokens();
+    promptTokens = plan.promptTokens();
+    maxTokens = plan.maxTokens();
+    if (core.hasBudgets()) {
+      core.budgetsAtStart(core.now()); // resets ended windows; a spent pool-wide budget refuses here
+    }
     core.budget().onRequest(core.now());
 
     Slot previous = null;
@@ -215,6 +243,13 @@ final class LogicalCall implements Exclusion {
           core.onNeutral(slot, probe[0]);
           slot = null;
           stop = "the pool's retry budget is spent";
+        }
+        budgetHeld = null;
+        if (slot != null && core.hasBudgets()) {
+          slot = withinBudgets(slot, n);
+          if (slot == null) {
+            stop = "no untried provider is within its budgets";
+          }
         }
       }
       if (slot == null) {
@@ -249,15 +284,19 @@ final class LogicalCall implements Exclusion {
         sent = out;
       } catch (RuntimeException e) {
         core.onNeutral(slot, probe[0]);
+        core.releaseBudgets(slot, budgetHeld);
         throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
             + e.getClass().getName(), e);
       } catch (Throwable e) {
         core.onNeutral(slot, probe[0]);
+        core.releaseBudgets(slot, budgetHeld);
         throw e;
       }
 
       AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming(),
           hook, tokens);
+      lease.holdBudgets(budgetHeld);
+      budgetHeld = null;
       dispatched = n;
       Response response = attempt(out, lease, slot, n, now, maxAttempts);
       if (response == null) {
@@ -268,6 +307,31 @@ final class LogicalCall implements Exclusion {
         return kept;
       }
     }
+  }
+
+  /**
+   * Reserves the request's estimate from the budgets of the claimed {@code slot}; when one refuses,
+   * releases the claim, passes the provider over for the rest of this request and claims another.
+   * Returns the slot that holds its reservation ({@link #budgetHeld}), or null when none is left.
+   * Bounded: each refusal excludes one more provider.
+   */
+  private Slot withinBudgets(Slot slot, int n) {
+    while (slot != null) {
+      long[] held = core.reserveBudgets(slot, promptTokens, maxTokens);
+      if (held != null) {
+        budgetHeld = held;
+        return slot;
+      }
+      core.onNeutral(slot, probe[0]);
+      if (overBudget == null) {
+        overBudget = new Slot[2];
+      } else if (overBudgetCount == overBudget.length) {
+        overBudget = java.util.Arrays.copyOf(overBudget, overBudgetCount * 2);
+      }
+      overBudget[overBudgetCount++] = slot;
+      slot = claim(n, core.now(), null);
+    }
+    return null;
   }
 
   /** Chooses and claims the provider for attempt {@code n} (sets {@link #probe}); null when none. */

@@ -47,6 +47,16 @@ final class RequestPlan {
     return json == null ? 0 : json.estimatedTokens();
   }
 
+  /** The prompt part of {@link #estimatedTokens()} (body bytes / 4), for budgets; 0 for a body the pool does not read. */
+  long promptTokens() {
+    return json == null ? 0 : json.estimatedTokens() - Math.max(0, json.maxTokens());
+  }
+
+  /** {@code max_completion_tokens}, else {@code max_tokens}; -1 when the request names neither (or is not read). */
+  long maxTokens() {
+    return json == null ? -1 : json.maxTokens();
+  }
+
   private RequestPlan(Request original, String restPath, RequestBody passthroughBody, JsonRequest json,
       MediaType contentType, boolean replayable) {
     this.original = original;

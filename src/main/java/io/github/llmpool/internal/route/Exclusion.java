@@ -14,4 +14,14 @@ public interface Exclusion {
   default long tokens() {
     return 0;
   }
+
+  /** The request's estimated prompt tokens, for budgets; 0: unknown. */
+  default long promptTokens() {
+    return 0;
+  }
+
+  /** The request's {@code max_completion_tokens} or {@code max_tokens}, for budgets; -1: none. */
+  default long maxTokens() {
+    return -1;
+  }
 }

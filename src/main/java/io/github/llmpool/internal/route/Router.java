@@ -110,8 +110,9 @@ public final class Router {
     Slot best = null;
     long bestLeft = Long.MAX_VALUE;
     for (Slot s : all) {
-      if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))) {
-        continue;
+      if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))
+          || !withinBudgets(s, exclusion)) {
+        continue; // fail-open never overrides a budget
       }
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
       if (best == null || left < bestLeft) {
@@ -120,6 +121,12 @@ public final class Router {
       }
     }
     return best;
+  }
+
+  /** Whether the request fits every budget of {@code s} (true without budgets). */
+  public static boolean withinBudgets(Slot s, Exclusion exclusion) {
+    return s.budgets == null || io.github.llmpool.internal.health.BudgetGate.admitsAll(s.budgets,
+        exclusion == null ? 0 : exclusion.promptTokens(), exclusion == null ? -1 : exclusion.maxTokens());
   }
 
   /** Number of slots over all tiers (no copy, unlike {@link #slots()}). */

@@ -17,6 +17,8 @@ public abstract class TierPicker {
   protected final RandomSource random;
   /** Each slot's quota headroom, or null without quota routing. */
   private final Headroom[] headrooms;
+  /** Each slot's budgets (null entries: none), or null when no slot of the tier has one. */
+  private final io.github.llmpool.internal.health.BudgetGate[][] budgets;
   /** cumulative[i] = weight of slots 0..i. */
   protected final int[] cumulative;
   protected final int totalWeight;
@@ -56,6 +58,16 @@ public abstract class TierPicker {
     } else {
       headrooms = null;
     }
+    io.github.llmpool.internal.health.BudgetGate[][] b = null;
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i].budgets != null) {
+        if (b == null) {
+          b = new io.github.llmpool.internal.health.BudgetGate[slots.length][];
+        }
+        b[i] = slots[i].budgets;
+      }
+    }
+    this.budgets = b;
     this.random = random;
     this.states = new ProviderState[slots.length];
     this.weights = new int[slots.length];
@@ -224,7 +236,22 @@ public abstract class TierPicker {
 
   protected final boolean eligible(int i, long now, Exclusion exclusion) {
     return weights[i] > 0 && states[i].isAvailable(now) && (exclusion == null || !exclusion.excludes(slots[i]))
-        && roomFor(i, now, exclusion);
+        && roomFor(i, now, exclusion) && withinBudgets(i, exclusion);
+  }
+
+  /**
+   * Whether the request fits every budget whose scope holds the provider: nothing to check for a
+   * tier without budgets (one field read) or a provider without one; else one volatile read per
+   * budget, no allocation.
+   */
+  private boolean withinBudgets(int i, Exclusion exclusion) {
+    io.github.llmpool.internal.health.BudgetGate[][] b = budgets;
+    if (b == null) {
+      return true;
+    }
+    io.github.llmpool.internal.health.BudgetGate[] g = b[i];
+    return g == null || io.github.llmpool.internal.health.BudgetGate.admitsAll(g,
+        exclusion == null ? 0 : exclusion.promptTokens(), exclusion == null ? -1 : exclusion.maxTokens());
   }
 
   /**

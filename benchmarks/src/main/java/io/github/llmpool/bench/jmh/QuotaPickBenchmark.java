@@ -33,6 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       plenty left (OpenAI style, limit/remaining/reset): each eligibility check refills and compares;</li>
  *   <li>{@code configured}: every provider has configured requests- and tokens-per-minute limits
  *       (the GCRA buckets), far from used up.</li>
+ *   <li>{@code budget}: quota routing off as in {@code off}, and every provider under a budget of its
+ *       own (issue 19: money per day, priced, none spent), so each eligibility check prices the
+ *       request's estimate and reads the budget's one volatile counter.</li>
  * </ul>
  * Run with {@code -prof gc}: the pick must stay at 0 B/op, and within 1.2x of {@code off}.
  */
@@ -46,11 +49,14 @@ public class QuotaPickBenchmark {
   @Param({"8", "64"})
   public int providers;
 
-  @Param({"off", "unknown", "headers", "configured"})
+  @Param({"off", "unknown", "headers", "configured", "budget"})
   public String quota;
 
   @Param({"POWER_OF_TWO_CHOICES", "WEIGHTED"})
   public Strategy strategy;
+
+  private static final io.github.llmpool.Price PRICE = io.github.llmpool.Price.builder("USD").input("2.50")
+      .output("10").above(200_000, io.github.llmpool.Price.builder("USD").input("5").output("15").build()).build();
 
   private Router router;
   private long now;
@@ -64,6 +70,16 @@ public class QuotaPickBenchmark {
     @Override
     public long tokens() {
       return 700;
+    }
+
+    @Override
+    public long promptTokens() {
+      return 500;
+    }
+
+    @Override
+    public long maxTokens() {
+      return 200;
     }
   };
 
@@ -82,9 +98,17 @@ public class QuotaPickBenchmark {
         case "configured" -> s.headroom(new Headroom(null, 10_000, 2_000_000, now - TimeUnit.SECONDS.toNanos(1)));
         default -> { }
       }
-      tier.add(new Slot(Fleet.endpoint(s.name()), s, 0, fleet.weight[i]));
+      io.github.llmpool.internal.health.BudgetGate[] gates = null;
+      if (quota.equals("budget")) {
+        io.github.llmpool.Budget b = io.github.llmpool.Budget.builder("b" + i).amount("1000", "USD")
+            .window(io.github.llmpool.Budget.Window.DAY).provider(s.name()).build();
+        gates = new io.github.llmpool.internal.health.BudgetGate[] {new io.github.llmpool.internal.health.BudgetGate(
+            new io.github.llmpool.internal.health.BudgetState(b, 1_790_000_000_000L), PRICE)};
+      }
+      tier.add(new Slot(Fleet.endpoint(s.name()), s, 0, fleet.weight[i], 0, gates));
     }
-    router = new Router(strategy, List.of(tier), RandomSource.threadLocal(), Fleet.MODEL, !quota.equals("off"));
+    boolean quotaRouting = !quota.equals("off") && !quota.equals("budget");
+    router = new Router(strategy, List.of(tier), RandomSource.threadLocal(), Fleet.MODEL, quotaRouting);
     if (router.pick(now, request) == null) {
       throw new IllegalStateException("setup: nothing eligible");
     }
