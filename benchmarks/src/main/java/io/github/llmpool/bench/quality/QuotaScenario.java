@@ -172,7 +172,7 @@ record QuotaScenario(String name, String title, String description, List<List<Sp
     List<QuotaScenario> out = new ArrayList<>();
     for (QuotaScenario s : all()) {
       if (s.name.equals("load-120") || s.name.equals("window-120")) {
-        out.add(new QuotaScenario(s.name, s.title, s.description, s.tiers, s.load, s.loadOfFirstTier, s.instances, 3));
+        out.add(new QuotaScenario(s.name, s.title, s.description, s.tiers, s.load, s.loadOfFirstTier, s.instances, 2));
       }
     }
     return out;

@@ -1,0 +1,372 @@
+package io.github.llmpool.bench.quality;
+
+import io.github.llmpool.AllEvictedPolicy;
+import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.Outcome;
+import io.github.llmpool.OutcomeClassifier;
+import io.github.llmpool.RetryPolicy;
+import io.github.llmpool.Strategy;
+import io.github.llmpool.TokenUsage;
+import io.github.llmpool.internal.engine.AttemptLease;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.health.Health;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.health.RateWindow;
+import io.github.llmpool.internal.health.RetryHints;
+import io.github.llmpool.internal.route.Endpoint;
+import io.github.llmpool.internal.route.Exclusion;
+import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.internal.usage.UsageResult;
+import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedState;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * The scale simulation's quota variant (issue 17): as {@link SimRun} (the library's real engine,
+ * {@link PoolCore}, per instance, over a virtual clock, the interceptor's failover loop step by
+ * step), but every provider's request limit is GLOBAL (one token bucket shared by all instances)
+ * and every response, success or 429, reports it the way the OpenAI dialect does: limit (the
+ * bucket's size), remaining (what is left after this request was admitted or refused) and reset
+ * (the time until full). The headers reach the engine as the interceptor passes them
+ * ({@code ProviderState.observeRateLimits} with the reader's windows, {@code LogicalCall.judge}),
+ * at the time the response's headers arrive.
+ *
+ * <p>Contenders: {@code reactive} and {@code weighted} (headers read, routing unchanged, as today);
+ * {@code header-aware} and {@code configured-limits} (the same, plus each endpoint's
+ * requests-per-minute for the latter): until the core routes on headroom
+ * ({@link QuotaContender#CORE_QUOTA_ROUTING}), and a way to switch it on in {@code PoolCore.Settings}
+ * exists, they run the engine as it is and behave like reactive. Single-threaded, deterministic.
+ */
+final class QuotaSimRun {
+  private static final long NS = 1_000_000_000L;
+  private static final LatencyModel LLM_AWARE = new LatencyModel(10 * NS, 100_000_000L, true);
+
+  final SimFleet fleet;
+  final QuotaContender contender;
+  final double utilization;
+  final int instances;
+  final long durationNanos;
+  final long warmupNanos;
+  final long seed;
+
+  private final SimRun.Clock clock = new SimRun.Clock();
+  private final PriorityQueue<Ev> queue = new PriorityQueue<>();
+  private long seq;
+  private final SplittableRandom random;
+  private Prov[] provs;
+  private PoolCore[] pools;
+  private final OutcomeClassifier classifier = OutcomeClassifier.defaults();
+
+  private long logical;
+  private long succeeded;
+  private long attempts;
+  private long rateLimitedAttempts;
+  private long failedRequests;
+  private final List<Double> latency = new ArrayList<>();
+
+  QuotaSimRun(SimFleet fleet, QuotaContender contender, double utilization, int instances, double durationSec,
+      double warmupSec, long seed) {
+    if (!contender.pooled()) {
+      throw new IllegalArgumentException("the simulation runs pools only, not " + contender.label);
+    }
+    this.fleet = fleet;
+    this.contender = contender;
+    this.utilization = utilization;
+    this.instances = instances;
+    this.durationNanos = (long) (durationSec * NS);
+    this.warmupNanos = (long) (warmupSec * NS);
+    this.seed = seed;
+    this.random = new SplittableRandom(seed);
+  }
+
+  private record Ev(long t, long seq, Runnable action) implements Comparable<Ev> {
+    @Override
+    public int compareTo(Ev o) {
+      int c = Long.compare(t, o.t);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  private void at(long t, Runnable action) {
+    queue.add(new Ev(t, seq++, action));
+  }
+
+  private static long rtt() {
+    return (long) (SimFleet.RTT_SEC * NS);
+  }
+
+  /** One shared provider: generation slots, FIFO queue, one global token-bucket request limit. */
+  private final class Prov {
+    final int capacity;
+    final double rate; // requests per second
+    final double burst;
+    double tokens;
+    long refilledAt;
+    int busy;
+    final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
+    long limited;
+
+    Prov(int capacity) {
+      this.capacity = capacity;
+      this.rate = SimFleet.RATE_FACTOR * capacity / SimFleet.meanServiceSec();
+      this.burst = Math.max(1, rate * SimFleet.BURST_SEC);
+      this.tokens = burst;
+    }
+
+    /** The headers' window now: limit, remaining, reset (time to full). */
+    RateWindow window(long now) {
+      long reset = (long) Math.ceil((burst - tokens) / rate * NS);
+      return new RateWindow((long) burst, Math.max(0, (long) Math.floor(tokens)), true, now + reset, now);
+    }
+
+    void arrive(Attempt a) {
+      long now = clock.now;
+      tokens = Math.min(burst, tokens + (now - refilledAt) / (double) NS * rate);
+      refilledAt = now;
+      if (tokens < 1) {
+        limited++;
+        long retryAfterSec = Math.max(1, (long) Math.ceil((1 - tokens) / rate));
+        RateWindow w = window(now);
+        at(now + rtt() / 2, () -> a.rateLimited(retryAfterSec, w));
+        return;
+      }
+      tokens -= 1;
+      a.window = window(now);
+      if (busy < capacity) {
+        start(a);
+      } else {
+        waiting.add(a);
+      }
+    }
+
+    void start(Attempt a) {
+      long now = clock.now;
+      busy++;
+      long ttftNanos = (long) (SimFleet.TTFT_SEC * Math.exp(SimFleet.TTFT_SIGMA * a.jitter) * NS);
+      long decode = (long) (a.req.tokens * SimFleet.PER_TOKEN_SEC * NS);
+      long firstToken = now + ttftNanos;
+      long end = firstToken + decode;
+      long half = rtt() / 2;
+      at(a.req.stream ? now + half : end + half, a::headers);
+      at(end + half, () -> a.end(firstToken + half));
+      at(end, this::free);
+    }
+
+    void free() {
+      busy--;
+      Attempt next = waiting.poll();
+      if (next != null) {
+        start(next);
+      }
+    }
+  }
+
+  private static final class Req {
+    final int instance;
+    final long arrival;
+    final boolean stream;
+    final int tokens;
+    final boolean measured;
+    final List<Slot> tried = new ArrayList<>(2);
+    final Exclusion exclusion = slot -> {
+      for (Slot s : tried) {
+        if (s.state == slot.state) {
+          return true;
+        }
+      }
+      return false;
+    };
+    Attempt pending;
+    int attempts;
+
+    Req(int instance, long arrival, boolean stream, int tokens, boolean measured) {
+      this.instance = instance;
+      this.arrival = arrival;
+      this.stream = stream;
+      this.tokens = tokens;
+      this.measured = measured;
+    }
+  }
+
+  private final class Attempt {
+    final Req req;
+    final Slot slot;
+    final AttemptLease lease;
+    final double jitter;
+    RateWindow window; // what the headers will say (computed at admission)
+
+    Attempt(Req req, Slot slot, AttemptLease lease) {
+      this.req = req;
+      this.slot = slot;
+      this.lease = lease;
+      this.jitter = random.nextGaussian();
+    }
+
+    /** What {@code LogicalCall.judge} does with a response's rate-limit headers, at their arrival. */
+    private void observe(RateWindow w, long now) {
+      // The reader turns the header's delay into an instant from the headers' arrival, as RateLimitHeaders does.
+      slot.state.observeRateLimits(new RateWindow(w.limit, w.remaining, w.hasReset, now + (w.resetAt - w.seenAt), now),
+          null, 0, now);
+    }
+
+    void rateLimited(long retryAfterSec, RateWindow w) {
+      long now = clock.now;
+      observe(w, now);
+      Map<String, String> headers = Map.of("retry-after", Long.toString(retryAfterSec));
+      Outcome outcome = classifier.classify(429, new OutcomeClassifier.ResponseInfo() {
+        @Override
+        public Optional<String> header(String name) {
+          return Optional.ofNullable(headers.get(name));
+        }
+
+        @Override
+        public String errorBody() {
+          return "{\"error\":{\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}";
+        }
+      });
+      lease.answered(now, 429, outcome, RetryHints.delayNanos(headers::get, clock.wallMillis()));
+      if (req.measured) {
+        rateLimitedAttempts++;
+      }
+      req.pending = this;
+      attempt(req);
+    }
+
+    void headers() {
+      observe(window, clock.now);
+      lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
+    }
+
+    void end(long firstTokenAt) {
+      long now = clock.now;
+      UsageResult usage = new UsageResult(true, 40, req.tokens, 40 + req.tokens, 0, 0, "sim", req.stream, true, false,
+          false, req.stream ? req.tokens : 0);
+      lease.finish(usage, TokenUsage.End.COMPLETE, req.stream ? firstTokenAt : -1, now, false);
+      if (req.measured) {
+        succeeded++;
+        latency.add((now - req.arrival) / 1e9);
+      }
+    }
+  }
+
+  private void attempt(Req req) {
+    long now = clock.now;
+    PoolCore core = pools[req.instance];
+    int n = req.attempts + 1;
+    Slot slot = null;
+    if (n <= core.settings().retry().maxAttempts()) {
+      boolean[] probe = new boolean[1];
+      slot = core.choose(now, req.exclusion, probe);
+      if (slot == null && n == 1) {
+        slot = core.failOpen(now, req.exclusion);
+      }
+      if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+        core.onNeutral(slot, probe[0]);
+        slot = null;
+      }
+      if (slot != null) {
+        if (req.pending != null) {
+          req.pending.lease.discard(now);
+          req.pending = null;
+        }
+        req.attempts = n;
+        req.tried.add(slot);
+        if (req.measured) {
+          attempts++;
+        }
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
+        Attempt a = new Attempt(req, slot, lease);
+        Prov p = provs[Integer.parseInt(slot.name().substring(1))];
+        at(now + rtt() / 2, () -> p.arrive(a));
+        return;
+      }
+    }
+    if (req.pending != null) {
+      req.pending.lease.discard(now);
+      req.pending = null;
+    }
+    if (req.measured) {
+      failedRequests++;
+    }
+  }
+
+  Map<String, Object> run() {
+    int k = fleet.size();
+    provs = new Prov[k];
+    List<Endpoint> endpoints = new ArrayList<>();
+    List<Integer> weights = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      provs[i] = new Prov(fleet.capacities()[i]);
+      int rpm = contender.configuredLimits ? (int) Math.floor(provs[i].rate * 60) : -1;
+      endpoints.add(new Endpoint("p" + i, "https", "p" + i + ".llm.example", 443, "/v1", "Authorization",
+          "Bearer sim", null, List.of(), true, 1, rpm, -1));
+      weights.add(fleet.weights()[i]);
+    }
+    pools = new PoolCore[instances];
+    Strategy strategy = contender.strategy;
+    for (int i = 0; i < instances; i++) {
+      RandomSource r = new SimRun.Seeded(seed * 7919 + i);
+      PoolCore.Settings settings = new PoolCore.Settings("qsim-" + i, clock, r,
+          new Health(EvictionPolicy.defaults(), LLM_AWARE, r), RetryPolicy.defaults(), classifier,
+          AllEvictedPolicy.FAIL_OPEN, LLM_AWARE, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
+          "llmpool.invalid", "/v1");
+      pools[i] = new PoolCore(settings, strategy, List.of(endpoints), List.of(weights));
+    }
+    double capacityRate = fleet.totalCapacity() / SimFleet.meanServiceSec();
+    double lambda = utilization * capacityRate;
+    scheduleArrival(0, lambda);
+    while (!queue.isEmpty()) {
+      Ev e = queue.poll();
+      clock.now = e.t;
+      e.action.run();
+    }
+    Map<String, Object> m = Json.obj();
+    m.put("fleet", fleet.name());
+    m.put("contender", contender.label);
+    m.put("coreQuotaRouting", QuotaContender.CORE_QUOTA_ROUTING);
+    m.put("utilization", utilization);
+    m.put("instances", instances);
+    m.put("offeredPerSec", Stats.round(lambda, 2));
+    m.put("requests", logical);
+    m.put("successRate", logical == 0 ? Double.NaN : Stats.round(succeeded / (double) logical, 6));
+    m.put("failed", failedRequests);
+    m.put("attemptsPerRequest", logical == 0 ? Double.NaN : Stats.round(attempts / (double) logical, 4));
+    m.put("rateLimited", rateLimitedAttempts);
+    m.put("rateLimitedPer1000", logical == 0 ? Double.NaN : Stats.round(1000.0 * rateLimitedAttempts / logical, 3));
+    double[] lat = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    m.put("latencySec", Map.of("p50", Stats.round(Stats.sorted(lat, 50), 3), "p99", Stats.round(Stats.sorted(lat, 99), 3)));
+    long[] limited = new long[k];
+    for (int i = 0; i < k; i++) {
+      limited[i] = provs[i].limited;
+    }
+    m.put("rateLimitedPerProvider", limited);
+    return m;
+  }
+
+  private void scheduleArrival(long t, double lambda) {
+    long next = t + (long) (-Math.log(1 - random.nextDouble()) / lambda * NS);
+    if (next >= durationNanos) {
+      return;
+    }
+    at(next, () -> {
+      int inst = random.nextInt(instances);
+      boolean stream = random.nextDouble() < 0.5;
+      int tokens = (int) Math.min(SimFleet.TOKENS_MAX,
+          Math.max(1, Math.round(SimFleet.TOKENS_MEDIAN * Math.exp(SimFleet.TOKENS_SIGMA * random.nextGaussian()))));
+      boolean measured = next >= warmupNanos;
+      if (measured) {
+        logical++;
+      }
+      Req req = new Req(inst, next, stream, tokens, measured);
+      pools[inst].budget().onRequest(next);
+      attempt(req);
+      scheduleArrival(next, lambda);
+    });
+  }
+}
