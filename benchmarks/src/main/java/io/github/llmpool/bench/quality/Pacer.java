@@ -161,7 +161,8 @@ final class Pacer {
           continue;
         }
         double room = g.room(now, cost);
-        if (room >= 0 && (g.tier < tier || room > bestRoom)) {
+        // ties (nothing known yet: every room is unbounded) go to the provider with fewer in flight
+        if (room >= 0 && (g.tier < tier || room > bestRoom || room == bestRoom && g.inFlight < best.inFlight)) {
           best = g;
           bestRoom = room;
           tier = g.tier;
