@@ -23,10 +23,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * </pre>
  */
 public final class QuotaExperiment {
+  /** MockWebServer's own warnings (a pooled connection closed unused) would drown the output; held strongly. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("mockwebserver3.MockWebServer");
+
   private QuotaExperiment() {}
 
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
+    MOCK_LOG.setLevel(java.util.logging.Level.SEVERE);
     boolean smoke = false;
     long scale = -1;
     long seed = 17;
