@@ -420,4 +420,97 @@ public abstract class PoolEvent {
       super(provider, tier);
     }
   }
+
+  /**
+   * A provider ran out of quota headroom: what its rate-limit headers or configured limits say it
+   * may still take will not hold the next request before its reset. It is passed over (its tier
+   * spills when no other member has room) until it has room again ({@link HeadroomRestored}).
+   * Emitted once per spell, when the pool routes on quota.
+   */
+  public static final class HeadroomExhausted extends PoolEvent {
+    private final String quotaGroup;
+    private final Duration resetIn;
+
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider
+     * @param tier its tier
+     * @param quotaGroup its quota group (whose headroom ran out), or null
+     * @param resetIn about how long until it has room again
+     * @throws NullPointerException if {@code provider} or {@code resetIn} is null
+     * @throws IllegalArgumentException if {@code tier} is negative or {@code resetIn} negative
+     */
+    public HeadroomExhausted(String provider, int tier, String quotaGroup, Duration resetIn) {
+      super(provider, tier);
+      this.quotaGroup = quotaGroup;
+      this.resetIn = Checks.nonNegative("resetIn", Objects.requireNonNull(resetIn, "resetIn"));
+    }
+
+    /** The quota group whose headroom ran out, or null when it is the provider's own. */
+    public String quotaGroup() {
+      return quotaGroup;
+    }
+
+    /** About how long until it has room again (the reset or refill it waits for). */
+    public Duration resetIn() {
+      return resetIn;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o) && o instanceof HeadroomExhausted e && Objects.equals(quotaGroup, e.quotaGroup)
+          && resetIn.equals(e.resetIn);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(provider(), tier(), quotaGroup, resetIn);
+    }
+
+    @Override
+    public String toString() {
+      return head().append(", quotaGroup=").append(quotaGroup).append(", resetIn=").append(resetIn).append(']')
+          .toString();
+    }
+  }
+
+  /** A provider that ran out of quota headroom ({@link HeadroomExhausted}) took a request again. */
+  public static final class HeadroomRestored extends PoolEvent {
+    private final String quotaGroup;
+
+    /**
+     * For the pool and for tests.
+     *
+     * @param provider the provider
+     * @param tier its tier
+     * @param quotaGroup its quota group, or null
+     * @throws NullPointerException if {@code provider} is null
+     * @throws IllegalArgumentException if {@code tier} is negative
+     */
+    public HeadroomRestored(String provider, int tier, String quotaGroup) {
+      super(provider, tier);
+      this.quotaGroup = quotaGroup;
+    }
+
+    /** The quota group, or null when the headroom is the provider's own. */
+    public String quotaGroup() {
+      return quotaGroup;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o) && o instanceof HeadroomRestored e && Objects.equals(quotaGroup, e.quotaGroup);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(provider(), tier(), quotaGroup);
+    }
+
+    @Override
+    public String toString() {
+      return head().append(", quotaGroup=").append(quotaGroup).append(']').toString();
+    }
+  }
 }

@@ -51,6 +51,7 @@ public final class Provider {
   private final boolean allowPlaintextKey;
   private final int requestsPerMinute; // -1: not configured
   private final long tokensPerMinute; // -1: not configured
+  private final String quotaGroup; // null: none
 
   private Provider(Builder b, URI baseUrl) {
     this.name = b.name;
@@ -65,6 +66,7 @@ public final class Provider {
     this.allowPlaintextKey = b.allowPlaintextKey;
     this.requestsPerMinute = b.requestsPerMinute;
     this.tokensPerMinute = b.tokensPerMinute;
+    this.quotaGroup = b.quotaGroup;
   }
 
   /** Starts a builder for a provider with this unique, non-blank name. */
@@ -111,14 +113,22 @@ public final class Provider {
     return concurrency;
   }
 
-  /** The configured requests-per-minute limit, if any (shown in snapshots; routing does not use it yet). */
+  /** The configured requests-per-minute limit, if any (enforced when the pool routes on quota, shown in snapshots). */
   public OptionalInt requestsPerMinute() {
     return requestsPerMinute < 0 ? OptionalInt.empty() : OptionalInt.of(requestsPerMinute);
   }
 
-  /** The configured tokens-per-minute limit, if any (shown in snapshots; routing does not use it yet). */
+  /** The configured tokens-per-minute limit, if any (enforced when the pool routes on quota, shown in snapshots). */
   public OptionalLong tokensPerMinute() {
     return tokensPerMinute < 0 ? OptionalLong.empty() : OptionalLong.of(tokensPerMinute);
+  }
+
+  /**
+   * The quota group: providers that share one account's limits (the same key behind several models
+   * or deployments), if any. See {@link Builder#quotaGroup(String)}.
+   */
+  public java.util.Optional<String> quotaGroup() {
+    return java.util.Optional.ofNullable(quotaGroup);
   }
 
   /** Extra headers set on every request to this provider (values are not secret-checked). */
@@ -160,6 +170,7 @@ public final class Provider {
     b.allowPlaintextKey = allowPlaintextKey;
     b.requestsPerMinute = requestsPerMinute;
     b.tokensPerMinute = tokensPerMinute;
+    b.quotaGroup = quotaGroup;
     return b;
   }
 
@@ -172,6 +183,7 @@ public final class Provider {
         + (concurrency == DEFAULT_CONCURRENCY ? "" : ", concurrency=" + concurrency)
         + (requestsPerMinute < 0 ? "" : ", requestsPerMinute=" + requestsPerMinute)
         + (tokensPerMinute < 0 ? "" : ", tokensPerMinute=" + tokensPerMinute)
+        + (quotaGroup == null ? "" : ", quotaGroup=" + quotaGroup)
         + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
         + (includeUsage ? "" : ", includeUsage=false") + "}";
   }
@@ -193,6 +205,7 @@ public final class Provider {
     private boolean allowPlaintextKey;
     private int requestsPerMinute = -1;
     private long tokensPerMinute = -1;
+    private String quotaGroup;
 
     private Builder(String name) {
       this.name = name;
@@ -279,7 +292,9 @@ public final class Provider {
      * The provider's known requests-per-minute limit, {@code >= 1}, for a server that sends no
      * rate-limit headers (self-hosted, some OpenAI-compatible APIs). Default: none. Shown in
      * {@code pool.snapshot()} ({@link Quota.Source#CONFIGURATION}) until a response's headers say
-     * more; routing does not use it yet.
+     * more. With quota routing on (the default, {@code ProviderPool.Builder.quotaRouting}) the pool
+     * enforces it: a request goes to the provider only while a minute's worth of requests is not
+     * used up (a bucket that refills one request per {@code 60 s / limit}).
      */
     public Builder requestsPerMinute(int requestsPerMinute) {
       if (requestsPerMinute < 1) {
@@ -300,6 +315,25 @@ public final class Provider {
             + " (provider '" + name + "')");
       }
       this.tokensPerMinute = tokensPerMinute;
+      return this;
+    }
+
+    /**
+     * Puts the provider in a quota group: providers that share one account (the same key behind
+     * several models or deployments). The group's headroom is shared: what any member's rate-limit
+     * headers say, and the group's configured limits, hold for all of them; an account-wide signal
+     * ({@code insufficient_quota}, a billing limit: {@link Outcome#QUOTA_EXHAUSTED}) takes every
+     * member out of rotation together. Members that configure per-minute limits must configure the
+     * same ones. Default: none (the provider's quota is its own).
+     *
+     * @param group a non-blank name, unique to the account
+     */
+    public Builder quotaGroup(String group) {
+      if (group == null || group.isBlank()) {
+        throw new IllegalArgumentException("quotaGroup must be a non-blank name but was "
+            + (group == null ? "null" : "'" + group + "'") + " (provider '" + name + "')");
+      }
+      this.quotaGroup = group;
       return this;
     }
 

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -94,7 +95,7 @@ public final class ProviderPool {
     PoolCore.Settings settings = new PoolCore.Settings(b.name, b.ticker, b.random, health, b.retry, b.classifier,
         b.allEvictedPolicy, b.latencyModel(), b.usageListeners, b.poolListeners, b.attemptListeners, b.sharedState,
         b.failOnTruncatedStream,
-        b.virtualHost, VIRTUAL_PREFIX, b.requestListeners);
+        b.virtualHost, VIRTUAL_PREFIX, b.requestListeners, b.quotaRouting, b.quotaWait.toNanos());
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker));
     this.interceptor = new PoolInterceptor(core);
@@ -320,6 +321,16 @@ public final class ProviderPool {
     return p2c;
   }
 
+  /** Whether the pool routes on quota headroom ({@link Builder#quotaRouting}; fixed at build time). */
+  public boolean quotaRouting() {
+    return core.settings().quotaRouting();
+  }
+
+  /** How long a request may wait for quota headroom ({@link Builder#quotaWait}; fixed at build time). */
+  public Duration quotaWait() {
+    return Duration.ofNanos(core.settings().quotaWaitNanos());
+  }
+
   /** What a request gets when every provider is out (fixed at build time). */
   public AllEvictedPolicy whenAllEvicted() {
     return core.settings().allEvictedPolicy();
@@ -360,6 +371,7 @@ public final class ProviderPool {
       throw new IllegalArgumentException("tiers must hold at least one provider but the pool has none");
     }
     Set<String> names = new HashSet<>();
+    Map<String, Provider> groups = new HashMap<>();
     for (int t = 0; t < tiers.size(); t++) {
       List<Provider> tier = tiers.get(t);
       if (tier.isEmpty()) {
@@ -372,6 +384,7 @@ public final class ProviderPool {
           throw new IllegalArgumentException("provider names must be unique but '" + p.name() + "' appears twice");
         }
         sum += p.weight();
+        checkGroupLimits(groups, p);
       }
       if (sum == 0) {
         throw new IllegalArgumentException("weights of tier " + t + " must not all be 0 but were "
@@ -382,6 +395,39 @@ public final class ProviderPool {
             + " but was " + sum);
       }
     }
+  }
+
+  /**
+   * Members of one quota group share its configured limits: a member that configures a per-minute
+   * limit must configure the one the first member that set it did.
+   */
+  private static void checkGroupLimits(Map<String, Provider> groups, Provider p) {
+    String g = p.quotaGroup().orElse(null);
+    if (g == null || (p.requestsPerMinute().isEmpty() && p.tokensPerMinute().isEmpty())) {
+      return;
+    }
+    Provider first = groups.putIfAbsent(g, p);
+    if (first == null) {
+      return;
+    }
+    if (!first.requestsPerMinute().equals(p.requestsPerMinute())) {
+      throw new IllegalArgumentException("requestsPerMinute of quota group '" + g + "' must be the same for every"
+          + " member that sets limits but '" + first.name() + "' has " + describe(first.requestsPerMinute()) + " and '"
+          + p.name() + "' has " + describe(p.requestsPerMinute()));
+    }
+    if (!first.tokensPerMinute().equals(p.tokensPerMinute())) {
+      throw new IllegalArgumentException("tokensPerMinute of quota group '" + g + "' must be the same for every"
+          + " member that sets limits but '" + first.name() + "' has " + describe(first.tokensPerMinute()) + " and '"
+          + p.name() + "' has " + describe(p.tokensPerMinute()));
+    }
+  }
+
+  private static String describe(java.util.OptionalInt v) {
+    return v.isPresent() ? String.valueOf(v.getAsInt()) : "none";
+  }
+
+  private static String describe(java.util.OptionalLong v) {
+    return v.isPresent() ? String.valueOf(v.getAsLong()) : "none";
   }
 
   private static List<List<Endpoint>> endpoints(List<List<Provider>> tiers) {
@@ -399,7 +445,7 @@ public final class ProviderPool {
         List<Map.Entry<String, String>> headers = new ArrayList<>(p.headers().entrySet());
         eps.add(new Endpoint(p.name(), scheme, host, port, u.getRawPath() == null ? "" : u.getRawPath(),
             p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage(), p.concurrency(),
-            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1)));
+            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1), p.quotaGroup().orElse(null)));
       }
       out.add(eps);
     }
@@ -433,6 +479,8 @@ public final class ProviderPool {
     private boolean failOnTruncatedStream = true;
     private String virtualHost = DEFAULT_VIRTUAL_HOST;
     private Affinity affinity;
+    private boolean quotaRouting = true;
+    private Duration quotaWait = Duration.ZERO;
 
     private Builder() {}
 
@@ -621,6 +669,42 @@ public final class ProviderPool {
      */
     public Builder affinity(Affinity affinity) {
       this.affinity = Objects.requireNonNull(affinity, "affinity");
+      return this;
+    }
+
+    /**
+     * Whether the pool routes on quota headroom. Default true: a provider whose rate-limit headers
+     * (OpenAI, Azure OpenAI, Groq, Anthropic) or configured per-minute limits ({@link
+     * Provider.Builder#requestsPerMinute}, {@link Provider.Builder#tokensPerMinute}) say it cannot
+     * take a request before its reset is not chosen for it while another provider can; P2C's cost
+     * rises as a provider's headroom shrinks, so load moves before the limit is hit; when no
+     * provider of a tier has headroom the tier spills to the next, and when none anywhere has it the
+     * {@link #whenAllEvicted all-evicted policy} applies, with the earliest reset as the return time
+     * (or the request waits for it, up to {@link #quotaWait}). A request's cost is one request plus
+     * its token estimate (prompt bytes / 4 plus {@code max_completion_tokens} or {@code max_tokens}),
+     * counted when it is dispatched and corrected to the reported usage when it ends. False: today's
+     * reactive behaviour, where only a 429 takes a provider out (headers are still read and shown in
+     * {@code snapshot()}).
+     */
+    public Builder quotaRouting(boolean enabled) {
+      this.quotaRouting = enabled;
+      return this;
+    }
+
+    /**
+     * How long a request may wait for quota headroom when no provider anywhere has it (batch
+     * workloads), instead of the all-evicted policy applying at once: the request waits until the
+     * earliest reset if that is within this bound, then is routed as usual. Default {@link
+     * Duration#ZERO}: never wait. The wait counts against the call's own timeout.
+     *
+     * @throws IllegalArgumentException if {@code wait} is negative
+     */
+    public Builder quotaWait(Duration wait) {
+      Objects.requireNonNull(wait, "quotaWait");
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("quotaWait must be >= 0 but was " + wait);
+      }
+      this.quotaWait = wait;
       return this;
     }
 

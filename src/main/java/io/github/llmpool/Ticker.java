@@ -17,6 +17,16 @@ public interface Ticker {
     return System.currentTimeMillis();
   }
 
+  /**
+   * Waits about {@code nanos} nanoseconds of this ticker's time. The pool calls it only while a
+   * request waits for quota headroom ({@code ProviderPool.Builder.quotaWait}); a fake ticker in a
+   * test moves its own time instead. Default: {@link java.util.concurrent.locks.LockSupport#parkNanos(long)}
+   * (an interrupt ends the wait early).
+   */
+  default void park(long nanos) {
+    java.util.concurrent.locks.LockSupport.parkNanos(nanos);
+  }
+
   /** The system ticker: {@link System#nanoTime()} and {@link System#currentTimeMillis()}. */
   static Ticker system() {
     return SystemTicker.INSTANCE;

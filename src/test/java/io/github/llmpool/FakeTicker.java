@@ -18,6 +18,20 @@ public final class FakeTicker implements Ticker {
     return wall.get();
   }
 
+  private final AtomicLong parked = new AtomicLong();
+
+  /** A wait of the pool's (quota wait): moves this ticker instead of sleeping, and counts it. */
+  @Override
+  public void park(long n) {
+    parked.addAndGet(n);
+    advanceNanos(n);
+  }
+
+  /** Nanoseconds the pool waited on this ticker. */
+  public long parkedNanos() {
+    return parked.get();
+  }
+
   public FakeTicker advance(Duration d) {
     nanos.addAndGet(d.toNanos());
     wall.addAndGet(d.toMillis());

@@ -90,15 +90,17 @@ class ListenerCompositionTest {
         })
         .build();
     String logged = capturingStderr(() -> assertEquals("200", Upstreams.call(up.client(pool), Upstreams.chat(pool))[0]));
-    // bad answers 429: Evicted, then Retried, then FailedOver to tier 1
-    assertEquals(3, first.size(), "events: " + first);
-    assertTrue(first.get(0) instanceof PoolEvent.Evicted, first.toString());
-    assertTrue(first.get(1) instanceof PoolEvent.Retried, first.toString());
-    assertTrue(first.get(2) instanceof PoolEvent.FailedOver, first.toString());
+    // bad answers 429 saying no request is left: HeadroomExhausted, Evicted, then Retried, then FailedOver to tier 1
+    assertEquals(4, first.size(), "events: " + first);
+    assertTrue(first.get(0) instanceof PoolEvent.HeadroomExhausted, first.toString());
+    assertTrue(first.get(1) instanceof PoolEvent.Evicted, first.toString());
+    assertTrue(first.get(2) instanceof PoolEvent.Retried, first.toString());
+    assertTrue(first.get(3) instanceof PoolEvent.FailedOver, first.toString());
     for (int i = 0; i < first.size(); i++) {
       assertSame(first.get(i), third.get(i), "one event built, the same to every listener");
     }
-    assertEquals(List.of("first", "second", "third", "first", "second", "third", "first", "second", "third"), calls);
+    assertEquals(List.of("first", "second", "third", "first", "second", "third", "first", "second", "third", "first", "second",
+        "third"), calls);
     assertTrue(logged.contains("llmpool[chat] PoolListener threw java.lang.IllegalStateException at "), logged);
     assertTrue(logged.contains("(listener 2 of 3)"), logged);
     assertFalse(logged.contains("secret text"), logged);

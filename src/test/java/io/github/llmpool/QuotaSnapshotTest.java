@@ -105,16 +105,17 @@ class QuotaSnapshotTest {
     ticker.advance(Duration.ofSeconds(3));
     assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // no rate-limit header
     ProviderSnapshot p = provider(pool, "a");
-    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(60).age(Duration.ofSeconds(3)).build(),
+    // One request taken of 60 a minute; its 80 reported tokens of 90,000 (the estimate settled to the usage).
+    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(60).remaining(59).age(Duration.ofSeconds(3)).build(),
         p.requestQuota().orElseThrow());
-    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(90_000).age(Duration.ofSeconds(3)).build(),
-        p.tokenQuota().orElseThrow());
+    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(90_000).remaining(89_920).age(Duration.ofSeconds(3))
+        .build(), p.tokenQuota().orElseThrow());
 
     // A reconfiguration restarts the age of what it configures.
     pool.update(List.of(List.of(Provider.builder("a").baseUrl(Upstreams.baseUrl(s)).requestsPerMinute(120).build())));
     ticker.advance(Duration.ofSeconds(1));
     p = provider(pool, "a");
-    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(120).age(Duration.ofSeconds(1)).build(),
+    assertEquals(Quota.builder(Quota.Source.CONFIGURATION).limit(120).remaining(120).age(Duration.ofSeconds(1)).build(),
         p.requestQuota().orElseThrow());
     assertEquals(Optional.empty(), p.tokenQuota());
 

@@ -36,15 +36,16 @@ import java.util.regex.Pattern;
  */
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
-      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "tiers");
+      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
-      "concurrency", "requestsPerMinute", "tokensPerMinute", "headers", "includeUsage",
+      "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
       "allowPlaintextKey");
   static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
       "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
   static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
+  static final List<String> QUOTA_FIELDS = List.of("routing", "wait");
 
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '[^']*'");
@@ -116,8 +117,24 @@ final class ConfigParser {
     EvictionPolicy eviction = eviction(r.get("eviction"));
     RetryPolicy retry = retry(r.get("retry"));
     Affinity affinity = affinity(r.get("affinity"));
+    boolean quotaRouting = true;
+    Duration[] quotaWait = {Duration.ZERO};
+    ConfigNode q = r.get("quota");
+    if (q.present()) {
+      q.object().only(QUOTA_FIELDS);
+      ConfigNode routing = q.get("routing");
+      if (routing.present()) {
+        quotaRouting = routing.bool();
+      }
+      duration(q, "wait", d -> quotaWait[0] = d);
+      ConfigNode wait = q.get("wait");
+      if (wait.present()) {
+        set(wait, "wait", null, () -> ProviderPool.builder().quotaWait(quotaWait[0]));
+      }
+    }
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
-    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated);
+    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated,
+        quotaRouting, quotaWait[0]);
   }
 
   // ------------------------------------------------------------------ sections
@@ -250,6 +267,11 @@ final class ConfigParser {
     if (tpm.present()) {
       long v = tpm.longInteger();
       set(tpm, "tokensPerMinute", name, () -> pb.tokensPerMinute(v));
+    }
+    ConfigNode group = p.get("quotaGroup");
+    if (group.present()) {
+      String g = group.text();
+      set(group, "quotaGroup", name, () -> pb.quotaGroup(g));
     }
     ConfigNode headers = p.get("headers");
     if (headers.present()) {

@@ -49,7 +49,10 @@ import java.util.function.Function;
  *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
- *       {@code affinity}, {@code tiers}.</li>
+ *       {@code affinity}, {@code quota}, {@code tiers}.</li>
+ *   <li>{@code quota}: {@code routing} (true: route on quota headroom, the default; false: only a
+ *       429 takes a provider out), {@code wait} (how long a request may wait for headroom when no
+ *       provider has it; default none).</li>
  *   <li>{@code eviction}: {@code baseDuration}, {@code maxDuration}, {@code quotaDuration},
  *       {@code jitter}, {@code rateLimitThreshold}, {@code failureThreshold},
  *       {@code maxEjectionPercent}. {@code retry}: {@code maxAttempts}, {@code budgetRatio},
@@ -59,6 +62,7 @@ import java.util.function.Function;
  *   <li>{@code tiers}: an array of {@code {"providers": [...]}}, first tier first. A provider:
  *       {@code name}, {@code baseUrl}, {@code apiKey}, {@code apiKeyHeader}, {@code model},
  *       {@code weight}, {@code concurrency}, {@code requestsPerMinute}, {@code tokensPerMinute},
+ *       {@code quotaGroup},
  *       {@code headers} (an object of name to value), {@code includeUsage},
  *       {@code allowPlaintextKey}.</li>
  *   <li>Durations are strings: ISO-8601 ({@code "PT5S"}) or integer + unit, units {@code ms},
@@ -86,9 +90,14 @@ public final class PoolConfig {
   private final Affinity affinity;
   private final String virtualHost;
   private final Set<String> stated;
+  private final boolean quotaRouting;
+  private final java.time.Duration quotaWait;
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
-      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated) {
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
+      boolean quotaRouting, java.time.Duration quotaWait) {
+    this.quotaRouting = quotaRouting;
+    this.quotaWait = quotaWait;
     this.name = name;
     this.tiers = tiers;
     this.strategy = strategy;
@@ -173,6 +182,16 @@ public final class PoolConfig {
     return Optional.ofNullable(affinity);
   }
 
+  /** {@code quota.routing}: whether the pool routes on quota headroom (default true). */
+  public boolean quotaRouting() {
+    return quotaRouting;
+  }
+
+  /** {@code quota.wait}: how long a request may wait for quota headroom (default zero). */
+  public java.time.Duration quotaWait() {
+    return quotaWait;
+  }
+
   /** The virtual host ({@link ProviderPool#DEFAULT_VIRTUAL_HOST} when the file states none). */
   public String virtualHost() {
     return virtualHost;
@@ -192,7 +211,7 @@ public final class PoolConfig {
    */
   public ProviderPool.Builder toPoolBuilder() {
     ProviderPool.Builder b = ProviderPool.builder().name(name).strategy(strategy).eviction(eviction).retry(retry)
-        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost);
+        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost).quotaRouting(quotaRouting).quotaWait(quotaWait);
     if (affinity != null) {
       b.affinity(affinity);
     }
@@ -252,6 +271,10 @@ public final class PoolConfig {
       diff(diffs, "$.retry.budgetRatio", retry.budgetRatio(), r.budgetRatio());
       diff(diffs, "$.retry.minRetriesPerSecond", retry.minRetriesPerSecond(), r.minRetriesPerSecond());
       diff(diffs, "$.retry.budgetWindow", retry.budgetWindow(), r.budgetWindow());
+    }
+    if (states("quota")) {
+      diff(diffs, "$.quota.routing", quotaRouting, pool.quotaRouting());
+      diff(diffs, "$.quota.wait", quotaWait, pool.quotaWait());
     }
     if (states("affinity")) {
       diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));

@@ -71,7 +71,7 @@ class ConfigErrorsTest {
   @Test
   void unknownProviderField() {
     assertEquals("$.tiers[0].providers[0].wieght is not a known setting; known: name, baseUrl, apiKey, apiKeyHeader, "
-        + "model, weight, concurrency, requestsPerMinute, tokensPerMinute, headers, includeUsage, allowPlaintextKey",
+        + "model, weight, concurrency, requestsPerMinute, tokensPerMinute, quotaGroup, headers, includeUsage, allowPlaintextKey",
         error(file("", provider("\"wieght\":1"))));
   }
 
@@ -245,7 +245,7 @@ class ConfigErrorsTest {
   @Test
   void unknownRootField() {
     assertEquals("$.tier is not a known setting; known: name, virtualHost, strategy, whenAllEvicted, eviction, retry, "
-        + "affinity, tiers", error(file("\"tier\":1", A)));
+        + "affinity, quota, tiers", error(file("\"tier\":1", A)));
   }
 
   @Test

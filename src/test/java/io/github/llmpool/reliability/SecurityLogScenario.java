@@ -241,6 +241,8 @@ public final class SecurityLogScenario {
       instances[1].drainAll();
       exchange(up.client(instances[1]), Upstreams.chat(instances[1]), thrown); // refused: drained
       instances[1].resumeAll();
+      ticker.advance(Duration.ofMinutes(6)); // past azure's 503 eviction (nobody named its end): one probe
+      exchange(up.client(instances[0]), Upstreams.chat(instances[0]), thrown);
 
       // What a user can print.
       for (ProviderPool p : List.of(pool, lonely, exhausted, failFast, streams, redirect, instances[0], instances[1])) {

@@ -516,7 +516,7 @@ class SecurityTest {
       assertFalse(f[1].contains("REQUEST-MARKER") || f[1].contains("RESPONSE-MARKER"), f[0] + " contains a body");
     }
     // The capture ran at the lowest levels the library logs at, and saw the interesting paths.
-    assertTrue(logged.contains("DEBUG io.github.llmpool - llmpool[default] provider"), logged);
+    assertTrue(logged.contains("DEBUG io.github.llmpool - llmpool[shared] provider azure probing"), logged);
     assertTrue(logged.contains("WARN io.github.llmpool - llmpool[default] provider"), logged);
     assertTrue(logged.contains("restored"), logged);
     assertTrue(logged.contains("reconfigured"), logged);

@@ -18,7 +18,7 @@ import java.lang.invoke.VarHandle;
  * close or failure of the body the caller reads. At that moment it counts the attempt, adds its
  * tokens, feeds the latency estimate and delivers the {@link TokenUsage}. Thread-safe.
  */
-public final class AttemptLease {
+public final class AttemptLease extends io.github.llmpool.internal.health.Headroom.Reservation {
   private static final UsageResult NONE = new UsageResult(false, 0, 0, 0, 0, 0, null, false, false, false, false, 0);
 
   private final PoolCore core;
@@ -69,11 +69,23 @@ public final class AttemptLease {
   /** As above, for the request {@code request} (null: no hook registered). */
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming, RequestHook request) {
+    return dispatch(core, slot, attempt, probe, now, requestedModel, streaming, request, 0);
+  }
+
+  /**
+   * As above, for a request of {@code tokens} estimated tokens: one request and the estimate are
+   * taken from the provider's quota headroom, and the estimate is corrected to the reported usage
+   * when the attempt ends.
+   */
+  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
+      String requestedModel, boolean streaming, RequestHook request, long tokens) {
     slot.state.dispatch(now);
     AttemptStart started = core.hasAttemptListeners()
         ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
         : null;
-    return new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
+    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
+    core.reserve(slot, tokens, now, lease);
+    return lease;
   }
 
   public Slot slot() {
@@ -192,6 +204,10 @@ public final class AttemptLease {
     if (usage.reported()) {
       slot.state.addTokens(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
           usage.cachedTokens(), usage.reasoningTokens());
+    }
+    if (held()) { // the quota estimate, corrected to what the provider counted
+      core.settle(slot, this, usage.reported()
+          ? Math.max(usage.totalTokens(), usage.promptTokens() + usage.completionTokens()) : -1);
     }
     long duration = now - start;
     long ttft = usage.streamed() ? (ttftAt >= 0 ? ttftAt - start : -1) : (headersAt >= 0 ? headersAt - start : -1);

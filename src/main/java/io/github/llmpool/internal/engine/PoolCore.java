@@ -20,6 +20,7 @@ import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenCounts;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.UsageListener;
+import io.github.llmpool.internal.health.Headroom;
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.health.ProviderState;
@@ -82,7 +83,9 @@ public final class PoolCore {
       boolean failOnTruncatedStream,
       String virtualHost,
       String virtualPrefix,
-      List<RequestListener> requestListeners) {
+      List<RequestListener> requestListeners,
+      boolean quotaRouting,
+      long quotaWaitNanos) {
     public Settings {
       Objects.requireNonNull(name, "name");
       requestListeners = List.copyOf(requestListeners);
@@ -90,6 +93,16 @@ public final class PoolCore {
       poolListeners = List.copyOf(poolListeners);
       attemptListeners = List.copyOf(attemptListeners);
       Objects.requireNonNull(sharedState, "sharedState");
+    }
+
+    /** As below, with request hooks; routing on quota headroom (the default), never waiting for it. */
+    public Settings(String name, Ticker ticker, RandomSource random, Health health, RetryPolicy retry,
+        OutcomeClassifier classifier, AllEvictedPolicy allEvictedPolicy, LatencyModel latency,
+        List<UsageListener> usageListeners, List<PoolListener> poolListeners, List<AttemptListener> attemptListeners,
+        SharedState sharedState, boolean failOnTruncatedStream, String virtualHost, String virtualPrefix,
+        List<RequestListener> requestListeners) {
+      this(name, ticker, random, health, retry, classifier, allEvictedPolicy, latency, usageListeners, poolListeners,
+          attemptListeners, sharedState, failOnTruncatedStream, virtualHost, virtualPrefix, requestListeners, true, 0);
     }
 
     /** As above, without request hooks. */
@@ -117,6 +130,7 @@ public final class PoolCore {
   private final AffinityTable affinity; // null without session affinity
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
+  private Map<String, Headroom> groups = Map.of(); // quota groups by name; guarded by reconfigureLock
   /** The whole pool is drained (written under reconfigureLock, read lock-free by the pick path). */
   private volatile boolean drainedAll;
   /** Where evictions are published; null when the pool shares nothing (local only). */
@@ -193,6 +207,7 @@ public final class PoolCore {
     synchronized (reconfigureLock) {
       long configuredAt = settings.ticker().read();
       Map<String, ProviderState> next = new HashMap<>();
+      Map<String, Headroom> nextGroups = new HashMap<>();
       List<List<Slot>> slotTiers = new ArrayList<>();
       for (int t = 0; t < tiers.size(); t++) {
         List<Slot> slots = new ArrayList<>();
@@ -202,6 +217,7 @@ public final class PoolCore {
           if (state == null) {
             state = new ProviderState(e.name, settings.ticker().read());
           }
+          state.headroom(headroomFor(e, state, groupLimits(tiers), nextGroups, configuredAt));
           next.put(e.name, state);
           slots.add(new Slot(e, state, t, weights.get(t).get(i), configuredAt));
         }
@@ -212,12 +228,58 @@ public final class PoolCore {
       tiers.forEach(all::addAll);
       secrets = secrets.plus(Secrets.of(all)); // before the router: no request reaches a provider unredacted
       states = next;
-      router = new Router(strategy, slotTiers, settings.random(), settings.latency());
+      groups = nextGroups;
+      router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting());
       if (!first) {
         log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
             strategy);
       }
     }
+  }
+
+  /**
+   * The headroom a provider routes on after a reconfiguration: its quota group's (shared by every
+   * member; kept across reconfigurations while the group's limits stay), or its own (kept, with
+   * what its headers said, while its configured limits stay).
+   */
+  private Headroom headroomFor(Endpoint e, ProviderState state, Map<String, long[]> limits,
+      Map<String, Headroom> nextGroups, long now) {
+    if (e.quotaGroup != null) {
+      Headroom h = nextGroups.get(e.quotaGroup);
+      if (h != null) {
+        return h;
+      }
+      long[] l = limits.get(e.quotaGroup);
+      h = groups.get(e.quotaGroup);
+      if (h == null || !h.sameLimits((int) l[0], l[1])) {
+        h = new Headroom(e.quotaGroup, (int) l[0], l[1], now);
+      }
+      nextGroups.put(e.quotaGroup, h);
+      return h;
+    }
+    Headroom own = state.headroom();
+    if (own.group() == null && own.sameLimits(e.requestsPerMinute, e.tokensPerMinute)) {
+      return own;
+    }
+    return new Headroom(null, e.requestsPerMinute, e.tokensPerMinute, now);
+  }
+
+  /** Each quota group's configured limits: those of its first member that sets any ({@code [rpm, tpm]}, 0: none). */
+  private static Map<String, long[]> groupLimits(List<List<Endpoint>> tiers) {
+    Map<String, long[]> out = new HashMap<>();
+    for (List<Endpoint> tier : tiers) {
+      for (Endpoint e : tier) {
+        if (e.quotaGroup == null) {
+          continue;
+        }
+        long[] l = out.computeIfAbsent(e.quotaGroup, g -> new long[2]);
+        if (l[0] == 0 && l[1] == 0 && (e.requestsPerMinute > 0 || e.tokensPerMinute > 0)) {
+          l[0] = Math.max(0, e.requestsPerMinute);
+          l[1] = Math.max(0, e.tokensPerMinute);
+        }
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ selection
@@ -240,11 +302,7 @@ public final class PoolCore {
       }
       int claim = s.state.claim(now);
       if (claim != ProviderState.REFUSED) {
-        probeOut[0] = claim == ProviderState.PROBE;
-        if (probeOut[0]) {
-          log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
-          emit(() -> new PoolEvent.Probing(s.name(), s.tier));
-        }
+        claimed(s, claim, probeOut);
         return s;
       }
     }
@@ -267,17 +325,110 @@ public final class PoolCore {
         || r.eligibleBefore(s.tier, now, exclusion)) {
       return null;
     }
+    if (r.quotaRouting() && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
+      return null;
+    }
     int claim = s.state.claim(now);
     if (claim == ProviderState.REFUSED) {
       return null;
     }
+    claimed(s, claim, probeOut);
+    return s;
+  }
+
+  /** A claim that was not refused: the probe flag, and the events of a probe or of a server-named eviction's end. */
+  private void claimed(Slot s, int claim, boolean[] probeOut) {
     probeOut[0] = claim == ProviderState.PROBE;
     if (probeOut[0]) {
       log.debug("llmpool[{}] provider {} probing after eviction", name, s.name());
       emit(() -> new PoolEvent.Probing(s.name(), s.tier));
+    } else if (claim == ProviderState.RETURNED) {
+      log.info("llmpool[{}] provider {} restored: the delay its server named is over", name, s.name());
+      emit(() -> new PoolEvent.Restored(s.name(), s.tier));
     }
-    return s;
   }
+
+  // ------------------------------------------------------------------ quota headroom
+
+  /**
+   * Takes the attempt's request and token estimate from the provider's headroom at dispatch
+   * (whether or not the pool routes on it: the count stays right when routing is switched on by a
+   * reconfiguration), and emits the events of a provider running out of headroom or recovering.
+   */
+  public void reserve(Slot slot, long tokens, long now, Headroom.Reservation into) {
+    Headroom h = slot.state.headroom();
+    if (!h.tracked()) {
+      into.clear();
+      return;
+    }
+    h.reserve(now, tokens, into);
+    if (!router.quotaRouting()) {
+      return;
+    }
+    boolean room = h.admits(now, tokens);
+    int change = h.noteRoom(room);
+    if (change > 0) {
+      long until = h.untilRoom(now, tokens);
+      log.info("llmpool[{}] provider {} out of quota headroom{} for about {} ms", name, slot.name(),
+          h.group() == null ? "" : " (quota group " + h.group() + ")", Duration.ofNanos(until).toMillis());
+      emit(() -> new PoolEvent.HeadroomExhausted(slot.name(), slot.tier, h.group(), Duration.ofNanos(until)));
+    } else if (change < 0) {
+      log.info("llmpool[{}] provider {} has quota headroom again", name, slot.name());
+      emit(() -> new PoolEvent.HeadroomRestored(slot.name(), slot.tier, h.group()));
+    }
+  }
+
+  /**
+   * A response's rate-limit headers were stored: if they leave the provider without room for a
+   * request, the out-of-headroom event (once per spell).
+   */
+  public void observedHeadroom(Slot slot, long now) {
+    if (!router.quotaRouting()) {
+      return;
+    }
+    Headroom h = slot.state.headroom();
+    if (!h.admits(now, 0) && h.noteRoom(false) > 0) {
+      long until = h.untilRoom(now, 0);
+      log.info("llmpool[{}] provider {} out of quota headroom{} for about {} ms", name, slot.name(),
+          h.group() == null ? "" : " (quota group " + h.group() + ")", Duration.ofNanos(until).toMillis());
+      emit(() -> new PoolEvent.HeadroomExhausted(slot.name(), slot.tier, h.group(), Duration.ofNanos(until)));
+    }
+  }
+
+  /** Corrects an attempt's reservation to the tokens the answer reported (-1: unknown). */
+  public void settle(Slot slot, Headroom.Reservation r, long actualTokens) {
+    if (r.held()) {
+      r.headroom().settle(r, actualTokens);
+    }
+  }
+
+  /**
+   * Nanoseconds until some provider this request may still use (weight above 0, not drained, not
+   * excluded) returns: its eviction's end or its headroom's, whichever is later; 0 if one is
+   * eligible now; -1 if none will (every provider excluded or drained).
+   */
+  public long earliestReturn(long now, Exclusion exclusion) {
+    if (drainedAll) {
+      return -1;
+    }
+    Router r = router;
+    long tokens = exclusion == null ? 0 : exclusion.tokens();
+    long best = -1;
+    for (Slot s : r.slots()) {
+      if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))) {
+        continue;
+      }
+      long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      if (r.quotaRouting()) {
+        left += s.state.headroom().untilRoom(now + left, tokens);
+      }
+      if (best < 0 || left < best) {
+        best = left;
+      }
+    }
+    return best;
+  }
+
 
   /**
    * The fail-open choice when every tier is out (never a drained provider), or null under
@@ -321,6 +472,9 @@ public final class PoolCore {
         sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else if (s.state.evicted()) {
         sb.append("probe in flight");
+      } else if (r.quotaRouting() && !tried && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
+        left = s.state.headroom().untilRoom(now, exclusion == null ? 0 : exclusion.tokens());
+        sb.append("out of quota headroom for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else {
         sb.append(tried ? "already tried" : "available");
       }
@@ -479,7 +633,12 @@ public final class PoolCore {
     long before = slot.state.evictedUntil();
     Health.Eviction e = settings.health().onFailure(slot.state, outcome, hintNanos, now, dispatchedAt, probe,
         mayEvict(slot));
+    if (e != null && e.serverHint() && outcome == Outcome.RATE_LIMITED && endsWithOthers(slot, e.untilNanos(), now)) {
+      long until = settings.health().spread(slot.state, now);
+      e = new Health.Eviction(until, until - now, true, e.ejections());
+    }
     if (e != null) {
+      Health.Eviction ev = e;
       if (!wasEvicted || probe) {
         log.warn("llmpool[{}] provider {} evicted for {} ms after {}{} (ejection {})", name, slot.name(),
             Duration.ofNanos(e.durationNanos()).toMillis(), outcome, status >= 0 ? " " + status : "", e.ejections());
@@ -487,12 +646,49 @@ public final class PoolCore {
         log.debug("llmpool[{}] provider {} eviction kept until +{} ms", name, slot.name(),
             Duration.ofNanos(e.durationNanos()).toMillis());
       }
-      emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(e.durationNanos()),
-          e.serverHint(), e.ejections()));
+      emit(() -> new PoolEvent.Evicted(slot.name(), slot.tier, outcome, status, Duration.ofNanos(ev.durationNanos()),
+          ev.serverHint(), ev.ejections()));
       if (publisher != null && (!wasEvicted || probe || e.untilNanos() != before)) {
         publish(slot, outcome, e); // decided now: a new eviction or a later deadline
       }
+      if (outcome == Outcome.QUOTA_EXHAUSTED && slot.endpoint.quotaGroup != null) {
+        evictGroup(slot, outcome, status, e, now);
+      }
     }
+  }
+
+  /**
+   * An account-wide signal on one member of a quota group ({@code insufficient_quota}, a billing
+   * limit) takes every other member out for as long (never shortening an eviction in force).
+   */
+  private void evictGroup(Slot from, Outcome outcome, int status, Health.Eviction e, long now) {
+    String group = from.endpoint.quotaGroup;
+    for (Slot s : router.slots()) {
+      if (s == from || !group.equals(s.endpoint.quotaGroup)) {
+        continue;
+      }
+      long deadline = settings.health().applyShared(s.state, e.untilNanos() - now, now, true);
+      if (deadline != Long.MIN_VALUE) {
+        log.warn("llmpool[{}] provider {} evicted for {} ms with its quota group {}: {} on {}", name, s.name(),
+            Duration.ofNanos(deadline - now).toMillis(), group, outcome, from.name());
+        emit(() -> new PoolEvent.Evicted(s.name(), s.tier, outcome, status, Duration.ofNanos(deadline - now), false,
+            s.state.ejections()));
+      }
+    }
+  }
+
+  /**
+   * Whether another provider's eviction ends within 1% (at least 10 ms) of {@code until}: fixed
+   * rate-limit windows that reset together, whose {@code Retry-After}s point at one instant.
+   */
+  private boolean endsWithOthers(Slot slot, long until, long now) {
+    long slack = Math.max(TimeUnit.MILLISECONDS.toNanos(10), (until - now) / 100);
+    for (Slot s : router.slots()) {
+      if (s != slot && s.state.evicted() && Math.abs(s.state.evictedUntil() - until) <= slack) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the tier's max-ejection share still lets {@code slot} be evicted. */
@@ -783,6 +979,8 @@ public final class PoolCore {
       status = ProviderSnapshot.Status.AVAILABLE;
     } else if (inForce) {
       status = ProviderSnapshot.Status.EVICTED;
+    } else if (st.namedEnd()) {
+      status = ProviderSnapshot.Status.AVAILABLE; // the named delay is over: back for every request
     } else {
       status = ProviderSnapshot.Status.PROBING;
     }
@@ -793,8 +991,10 @@ public final class PoolCore {
         .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
         .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
         .failures(count(st.failures())).tokens(tokens)
-        .requestQuota(quota(st.requestWindow(), s.endpoint.requestsPerMinute, s.configuredAt, now))
-        .tokenQuota(quota(st.tokenWindow(), s.endpoint.tokensPerMinute, s.configuredAt, now))
+        .requestQuota(quota(st.requestWindow(), s.endpoint.requestsPerMinute, s.configuredAt, now,
+            st.headroom().requestRoom(now)))
+        .tokenQuota(quota(st.tokenWindow(), s.endpoint.tokensPerMinute, s.configuredAt, now,
+            st.headroom().tokenRoom(now)))
         .ignoredQuotaValues(count(st.ignoredRateLimitValues())).build();
   }
 
@@ -802,7 +1002,7 @@ public final class PoolCore {
    * A rate-limit dimension for a snapshot: what the headers last said when they said anything,
    * else the configured per-minute limit, else absent.
    */
-  private static Quota quota(RateWindow w, long configured, long configuredAt, long now) {
+  private static Quota quota(RateWindow w, long configured, long configuredAt, long now, double room) {
     if (w != null) {
       return Quota.builder(Quota.Source.HEADER).limit(w.limit).remaining(w.remaining)
           .resetIn(w.hasReset ? Duration.ofNanos(Math.max(0, w.resetAt - now)) : null)
@@ -810,6 +1010,7 @@ public final class PoolCore {
     }
     if (configured > 0) {
       return Quota.builder(Quota.Source.CONFIGURATION).limit(configured)
+          .remaining(room < 0 ? 0 : (long) Math.min(configured, Math.floor(room)))
           .age(Duration.ofNanos(Math.max(0, now - configuredAt))).build();
     }
     return null;

@@ -113,7 +113,7 @@ public final class Health {
     } else {
       duration = backoff(s.ejections());
     }
-    long deadline = s.evictUntil(now, now + duration, true);
+    long deadline = s.evictUntil(now, now + duration, true, fromHint && rateLimit && outcome == Outcome.RATE_LIMITED);
     if (probe) {
       s.releaseProbe();
     }
@@ -152,6 +152,24 @@ public final class Health {
         s.releaseProbe();
       }
       return deadline;
+    }
+  }
+
+  /**
+   * Moves a server-named rate-limit eviction's end later by a random share of up to
+   * {@code jitter} of its duration (the policy's jitter; nothing without): for an eviction that
+   * would end at the same instant as others (fixed windows reset together), so that the providers
+   * do not all return at once. Never shortens. Returns the deadline in force.
+   */
+  public long spread(ProviderState s, long now) {
+    double j = policy.jitter();
+    synchronized (s) {
+      long until = s.evictedUntil();
+      if (!s.evicted() || j <= 0 || until - now <= 0) {
+        return until;
+      }
+      long extra = (long) ((until - now) * j * random.nextDouble());
+      return s.evictUntil(now, until + extra, false, s.namedEnd());
     }
   }
 

@@ -3,7 +3,6 @@ package io.github.llmpool.internal.health;
 import io.github.llmpool.internal.health.PaddedLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,6 +22,11 @@ public final class ProviderState {
   public static final int NORMAL = 1;
   /** {@link #claim} result: this request is the single probe after an eviction. */
   public static final int PROBE = 2;
+  /**
+   * {@link #claim} result: ordinary traffic, and this claim ended an eviction whose end the server
+   * named (a rate limit's {@code Retry-After}): the provider is back without a probe.
+   */
+  public static final int RETURNED = 3;
 
   /**
    * Restores: bumped after every change that may make a provider available before its eviction
@@ -52,6 +56,9 @@ public final class ProviderState {
   private volatile boolean evicted;
   private volatile long evictedUntil;
   private volatile long evictedAt; // when the eviction in force began (or was renewed by a probe)
+  // Whether the deadline in force is one the server named for a rate limit (Retry-After and the
+  // like): it ends at that time for every request, without the single-probe gate.
+  private volatile boolean namedEnd;
   private final AtomicBoolean probeInFlight = new AtomicBoolean();
   private int consecutiveRateLimits; // guarded by this
   private int consecutiveFailures; // guarded by this
@@ -60,14 +67,10 @@ public final class ProviderState {
   // Drain: an operator took the provider out of rotation (no new attempt, not even a probe).
   private volatile boolean drained;
 
-  // Rate limits the provider's headers announced: immutable windows, replaced by CAS (no lock).
-  private static final AtomicReferenceFieldUpdater<ProviderState, RateWindow> REQUEST_WINDOW =
-      AtomicReferenceFieldUpdater.newUpdater(ProviderState.class, RateWindow.class, "requestWindow");
-  private static final AtomicReferenceFieldUpdater<ProviderState, RateWindow> TOKEN_WINDOW =
-      AtomicReferenceFieldUpdater.newUpdater(ProviderState.class, RateWindow.class, "tokenWindow");
-  private volatile RateWindow requestWindow;
-  private volatile RateWindow tokenWindow;
-  private final LongAdder ignoredRateLimitValues = new LongAdder();
+  // What the provider may still take (headers, configured limits): its own, or its quota group's.
+  // Written by the pool under its reconfiguration lock before the routing snapshot that uses it is
+  // published (volatile: the interceptor also reads it outside a snapshot).
+  private volatile Headroom headroom;
 
   // Counters.
   final LongAdder requests = new LongAdder();
@@ -92,6 +95,7 @@ public final class ProviderState {
     this.name = name;
     this.createdAt = createdAt;
     this.lastSampleAt = createdAt;
+    this.headroom = new Headroom(null, 0, 0, createdAt);
   }
 
   public String name() {
@@ -101,45 +105,36 @@ public final class ProviderState {
   // ---------------------------------------------------------------- rate limits (lock-free)
 
   /**
-   * Records what one response's rate-limit headers said: either window may be null (not
-   * announced); {@code ignored} values were malformed. Each window replaces the stored one when it
-   * {@linkplain RateWindow#supersedes supersedes} it, by compare-and-set.
+   * Records what one response's rate-limit headers said (into the provider's {@link Headroom}):
+   * either window may be null (not announced); {@code ignored} values were malformed.
    */
   public void observeRateLimits(RateWindow requests, RateWindow tokens, int ignored, long now) {
-    if (requests != null) {
-      store(REQUEST_WINDOW, requests, now);
-    }
-    if (tokens != null) {
-      store(TOKEN_WINDOW, tokens, now);
-    }
-    if (ignored > 0) {
-      ignoredRateLimitValues.add(ignored);
-    }
+    headroom.observe(requests, tokens, ignored, now);
   }
 
-  private void store(AtomicReferenceFieldUpdater<ProviderState, RateWindow> field, RateWindow next, long now) {
-    RateWindow old;
-    do {
-      old = field.get(this);
-      if (!RateWindow.supersedes(next, old, now)) {
-        return;
-      }
-    } while (!field.compareAndSet(this, old, next));
+  /** What the provider may still take: its own headroom, or its quota group's. */
+  public Headroom headroom() {
+    return headroom;
+  }
+
+  /** Points the provider at {@code h} (its quota group's, or new configured limits); the pool's reconfiguration only. */
+  public void headroom(Headroom h) {
+    this.headroom = java.util.Objects.requireNonNull(h, "headroom");
   }
 
   /** The request window the headers last announced, or null. */
   public RateWindow requestWindow() {
-    return requestWindow;
+    return headroom.requestWindow();
   }
 
   /** The token window the headers last announced, or null. */
   public RateWindow tokenWindow() {
-    return tokenWindow;
+    return headroom.tokenWindow();
   }
 
   /** Rate-limit header values ignored as malformed, negative or absurd. */
   public long ignoredRateLimitValues() {
-    return ignoredRateLimitValues.sum();
+    return headroom.ignoredValues();
   }
 
   // ---------------------------------------------------------------- selection (lock-free reads)
@@ -149,7 +144,7 @@ public final class ProviderState {
    * no probe in flight.
    */
   public boolean isAvailable(long now) {
-    return !drained && (!evicted || (now - evictedUntil >= 0 && !probeInFlight.get()));
+    return !drained && (!evicted || (now - evictedUntil >= 0 && (namedEnd || !probeInFlight.get())));
   }
 
   /**
@@ -334,7 +329,28 @@ public final class ProviderState {
     if (now - evictedUntil < 0) {
       return REFUSED;
     }
+    if (namedEnd) {
+      return endNamed(now) ? RETURNED : NORMAL;
+    }
     return probeInFlight.compareAndSet(false, true) ? PROBE : REFUSED;
+  }
+
+  /** Ends an eviction whose server-named deadline passed; true if this call ended it. */
+  private synchronized boolean endNamed(long now) {
+    if (!evicted || !namedEnd || now - evictedUntil < 0) {
+      return false;
+    }
+    evicted = false;
+    namedEnd = false;
+    consecutiveFailures = 0;
+    consecutiveRateLimits = 0;
+    RESTORES.incrementAndGet();
+    return true;
+  }
+
+  /** Whether the eviction in force ends at a deadline the server named (no probe). */
+  public boolean namedEnd() {
+    return namedEnd;
   }
 
   // ---------------------------------------------------------------- attempts
@@ -428,6 +444,17 @@ public final class ProviderState {
 
   /** Sets the deadline to the later of the current and {@code until}; returns the deadline in force. */
   synchronized long evictUntil(long now, long until, boolean countEjection) {
+    return evictUntil(now, until, countEjection, false);
+  }
+
+  /**
+   * As above; {@code named}: the deadline is one the server named for a rate limit, which ends the
+   * eviction at that time without a probe when it becomes the deadline in force.
+   */
+  synchronized long evictUntil(long now, long until, boolean countEjection, boolean named) {
+    if (!evicted || until - evictedUntil > 0) {
+      namedEnd = named;
+    }
     if (!evicted) {
       // A new eviction: no probe of it can be in flight yet. A probe flag left by an attempt of an
       // earlier eviction that was ended by another request must not keep this one out for good.

@@ -16,6 +16,12 @@ public final class RateWindow {
   public final long resetAt;
   /** Ticker time the response's headers arrived. */
   public final long seenAt;
+  /**
+   * Units this instance dispatched after the header was seen (requests, or estimated tokens
+   * corrected to the reported usage): what the announced remaining count does not know yet
+   * ({@link Headroom}). The one mutable part.
+   */
+  final java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong();
 
   public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt) {
     this.limit = limit;

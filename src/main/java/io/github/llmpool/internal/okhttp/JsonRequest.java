@@ -40,6 +40,8 @@ public final class JsonRequest {
   private final String user;
   private final String promptCacheKey;
   private final boolean transcoded;
+  /** {@code max_completion_tokens}, else {@code max_tokens}, when a non-negative integer; else -1. */
+  private long maxTokens = -1;
 
   private JsonRequest(byte[] bytes, String model, int modelStart, int modelEnd, boolean stream,
       boolean hasStreamOptions, boolean emptyObject, int rootEnd, String user, String promptCacheKey,
@@ -131,6 +133,8 @@ public final class JsonRequest {
       boolean empty = true;
       String user = null;
       String cacheKey = null;
+      long maxCompletion = -1;
+      long maxTokens = -1;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         empty = false;
@@ -165,6 +169,20 @@ public final class JsonRequest {
               p.skipChildren();
             }
           }
+          case "max_completion_tokens", "max_tokens" -> {
+            long m = -1;
+            if (v == JsonToken.VALUE_NUMBER_INT) {
+              byte[] digits = p.getText().getBytes(StandardCharsets.US_ASCII);
+              m = integer(digits, 0, digits.length); // the fast scan's reading, to the byte
+            } else {
+              p.skipChildren();
+            }
+            if (name.equals("max_tokens")) {
+              maxTokens = m;
+            } else {
+              maxCompletion = m;
+            }
+          }
           default -> p.skipChildren();
         }
       }
@@ -179,10 +197,49 @@ public final class JsonRequest {
         return null; // no byte offsets (a character-based source): nothing can be spliced
       }
       return new JsonRequest(bytes, model, modelStart, modelEnd, stream, streamOptions, empty, rootEnd, user, cacheKey,
-          transcoded);
+          transcoded).withMaxTokens(maxCompletion, maxTokens);
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * The completion budget the request names: {@code max_completion_tokens}, else {@code max_tokens}
+   * (OpenAI, Anthropic), when a non-negative integer; -1 when absent.
+   */
+  public long maxTokens() {
+    return maxTokens;
+  }
+
+  /**
+   * The request's token estimate the way providers count it against a tokens-per-minute limit at
+   * admission: the body's bytes / 4 (OpenAI's own limiter estimates from the character count) plus
+   * its completion budget.
+   */
+  public long estimatedTokens() {
+    return (bytes.length + 3L) / 4 + Math.max(0, maxTokens);
+  }
+
+  /** Sets the completion budget read by a parser (once, before the request is shared). */
+  private JsonRequest withMaxTokens(long maxCompletionTokens, long maxTokensField) {
+    this.maxTokens = maxCompletionTokens >= 0 ? maxCompletionTokens : maxTokensField;
+    return this;
+  }
+
+  /** A JSON integer literal at {@code [start, end)} as a long, or -1 (negative, fractional, exponent, too long). */
+  static long integer(byte[] b, int start, int end) {
+    if (end - start < 1 || end - start > 15) {
+      return -1;
+    }
+    long v = 0;
+    for (int k = start; k < end; k++) {
+      int d = b[k] - '0';
+      if (d < 0 || d > 9) {
+        return -1;
+      }
+      v = v * 10 + d;
+    }
+    return v;
   }
 
   /** The top-level {@code model} string, or null. */
@@ -300,7 +357,7 @@ public final class JsonRequest {
   String layout() {
     return "model=" + model + " [" + modelStart + "," + modelEnd + ") stream=" + stream + " streamOptions="
         + hasStreamOptions + " empty=" + emptyObject + " rootEnd=" + rootEnd + " user=" + user + " cacheKey="
-        + promptCacheKey + " transcoded=" + transcoded + " bytes=" + bytes.length;
+        + promptCacheKey + " transcoded=" + transcoded + " bytes=" + bytes.length + " maxTokens=" + maxTokens;
   }
 
   /** {@code s} as a JSON string literal in UTF-8, quotes included. */
@@ -335,6 +392,8 @@ public final class JsonRequest {
     private static final int STREAM_OPTIONS = 3;
     private static final int USER = 4;
     private static final int CACHE_KEY = 5;
+    private static final int MAX_TOKENS = 6;
+    private static final int MAX_COMPLETION_TOKENS = 7;
 
     private static final byte[][] NAMES = {
         null,
@@ -343,6 +402,8 @@ public final class JsonRequest {
         "stream_options".getBytes(StandardCharsets.US_ASCII),
         "user".getBytes(StandardCharsets.US_ASCII),
         "prompt_cache_key".getBytes(StandardCharsets.US_ASCII),
+        "max_tokens".getBytes(StandardCharsets.US_ASCII),
+        "max_completion_tokens".getBytes(StandardCharsets.US_ASCII),
     };
 
     private Scan() {}
@@ -361,6 +422,8 @@ public final class JsonRequest {
       boolean empty = true;
       String user = null;
       String cacheKey = null;
+      long maxTokens = -1;
+      long maxCompletion = -1;
       int rootEnd;
       i = ws(b, i + 1);
       if (i < n && b[i] == '}') {
@@ -424,6 +487,8 @@ public final class JsonRequest {
                 }
               }
             }
+            case MAX_TOKENS -> maxTokens = integer(b, valueStart, valueEnd);
+            case MAX_COMPLETION_TOKENS -> maxCompletion = integer(b, valueStart, valueEnd);
             default -> { }
           }
           i = ws(b, valueEnd);
@@ -445,7 +510,7 @@ public final class JsonRequest {
         return null; // trailing content (or more values): Jackson decides
       }
       return new JsonRequest(b, model, modelStart, modelEnd, stream, streamOptions, empty, rootEnd, user, cacheKey,
-          transcoded);
+          transcoded).withMaxTokens(maxCompletion, maxTokens);
     }
 
     /** The first index at or after {@code i} that is not JSON whitespace. */

@@ -76,6 +76,14 @@ final class LogicalCall implements Exclusion {
     this.watch = watch;
   }
 
+  /** The request's token estimate (set once the request is read). */
+  private long tokens;
+
+  @Override
+  public long tokens() {
+    return tokens;
+  }
+
   @Override
   public boolean excludes(Slot slot) {
     if (triedCount == 0) {
@@ -184,6 +192,7 @@ final class LogicalCall implements Exclusion {
     String key = sticky == null ? null : AffinityView.key(sticky.spec(), plan);
     String stickyProvider = key == null ? null : sticky.provider(key);
     int maxAttempts = plan.replayable ? core.settings().retry().maxAttempts() : 1;
+    tokens = plan.estimatedTokens();
     core.budget().onRequest(core.now());
 
     Slot previous = null;
@@ -214,6 +223,9 @@ final class LogicalCall implements Exclusion {
       Request out;
       try {
         dropPending(now);
+        if (previous != null) {
+          retriedOn(); // a retryable failure is retried: now, not when it happened
+        }
         if (previous != null && previous.tier != slot.tier) {
           Slot from = previous;
           Slot to = slot;
@@ -241,7 +253,7 @@ final class LogicalCall implements Exclusion {
       }
 
       AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming(),
-          hook);
+          hook, tokens);
       dispatched = n;
       Response response = attempt(out, lease, slot, n, now, maxAttempts);
       if (response == null) {
@@ -262,9 +274,38 @@ final class LogicalCall implements Exclusion {
       slot = core.choose(now, this, probe);
     }
     if (slot == null && n == 1) {
-      slot = core.failOpen(now, this);
+      slot = waitForReturn(now);
+    }
+    if (slot == null && n == 1) {
+      slot = core.failOpen(core.now(), this);
     }
     return slot;
+  }
+
+  /**
+   * With {@code quotaWait} set: while the earliest return of a provider (an eviction's end, a quota
+   * reset) is within the bound left, waits for it on the pool's ticker and chooses again. Null when
+   * there is no bound, nothing returns within it, or the caller gave up.
+   */
+  private Slot waitForReturn(long start) {
+    long bound = core.settings().quotaWaitNanos();
+    if (bound <= 0) {
+      return null;
+    }
+    long now = start;
+    while (!call.isCanceled() && !Thread.currentThread().isInterrupted()) {
+      long wait = core.earliestReturn(now, this);
+      if (wait < 0 || now + wait - (start + bound) > 0) {
+        return null;
+      }
+      core.settings().ticker().park(Math.max(wait, 1));
+      now = core.now();
+      Slot slot = core.choose(now, this, probe);
+      if (slot != null) {
+        return slot;
+      }
+    }
+    return null;
   }
 
   /**
@@ -318,6 +359,11 @@ final class LogicalCall implements Exclusion {
     RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
     if (limits != null) {
       slot.state.observeRateLimits(limits.requests(headersAt), limits.tokens(headersAt), limits.ignored(), headersAt);
+      if (response.code() == 429) {
+        slot.state.headroom().rateLimited(headersAt,
+            RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()));
+      }
+      core.observedHeadroom(slot, headersAt);
       if (lease.hooked()) {
         lease.rateLimits(limits.requestRemaining(), limits.tokenRemaining());
       }
@@ -419,10 +465,33 @@ final class LogicalCall implements Exclusion {
     });
   }
 
+  /**
+   * The last retryable failure, for its {@code Retried} event: emitted when the next attempt is
+   * dispatched, so none fires when no provider is left to retry on (or the budget, the attempt
+   * limit or the caller stops the request).
+   */
+  private Slot retrySlot;
+  private int retryAttempt;
+  private Outcome retryOutcome;
+  private int retryStatus;
+
   private void retried(Slot slot, int n, Outcome outcome, int status, int maxAttempts) {
-    if (n < maxAttempts) {
-      core.emit(() -> new PoolEvent.Retried(slot.name(), slot.tier, n, outcome, status));
+    retrySlot = slot;
+    retryAttempt = n;
+    retryOutcome = outcome;
+    retryStatus = status;
+  }
+
+  private void retriedOn() {
+    Slot slot = retrySlot;
+    if (slot == null) {
+      return;
     }
+    int n = retryAttempt;
+    Outcome outcome = retryOutcome;
+    int status = retryStatus;
+    retrySlot = null;
+    core.emit(() -> new PoolEvent.Retried(slot.name(), slot.tier, n, outcome, status));
   }
 
   /** Ends the logical request: the last failed response, or an exception listing every attempt. */

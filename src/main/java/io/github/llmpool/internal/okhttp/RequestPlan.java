@@ -39,6 +39,14 @@ final class RequestPlan {
   /** Whether the body may be sent more than once. */
   final boolean replayable;
 
+  /**
+   * The request's token estimate for quota headroom ({@link JsonRequest#estimatedTokens()}); 0 for
+   * a body the pool does not read.
+   */
+  long estimatedTokens() {
+    return json == null ? 0 : json.estimatedTokens();
+  }
+
   private RequestPlan(Request original, String restPath, RequestBody passthroughBody, JsonRequest json,
       MediaType contentType, boolean replayable) {
     this.original = original;

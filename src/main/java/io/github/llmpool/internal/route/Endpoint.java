@@ -30,6 +30,8 @@ public final class Endpoint {
   public final int requestsPerMinute;
   /** The configured tokens-per-minute limit, or -1. */
   public final long tokensPerMinute;
+  /** The quota group (providers sharing one account's limits), or null. */
+  public final String quotaGroup;
   /**
    * Host, port and the names of the headers that carry the credential and the extra headers,
    * without their values; null when the provider sets neither.
@@ -57,6 +59,15 @@ public final class Endpoint {
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
       int concurrency, int requestsPerMinute, long tokensPerMinute) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
+        concurrency, requestsPerMinute, tokensPerMinute, null);
+  }
+
+  /** As above, in the quota group {@code quotaGroup} (null: none; see {@code Provider.Builder.quotaGroup}). */
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency, int requestsPerMinute, long tokensPerMinute, String quotaGroup) {
+    this.quotaGroup = quotaGroup;
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
     }

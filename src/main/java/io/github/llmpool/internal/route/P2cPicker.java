@@ -1,5 +1,7 @@
 package io.github.llmpool.internal.route;
 
+import io.github.llmpool.internal.health.ProviderState;
+
 import io.github.llmpool.spi.RandomSource;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.route.Slot;
@@ -34,7 +36,16 @@ public final class P2cPicker extends TierPicker {
   private volatile Reference cached;
 
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
-    super(slots, random);
+    this(slots, random, model, false);
+  }
+
+  /**
+   * As above; {@code quotaRouting}: a provider without headroom for the request is not eligible,
+   * and a provider's cost rises as its headroom shrinks ({@link
+   * io.github.llmpool.internal.health.Headroom#costFactor}).
+   */
+  public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model, boolean quotaRouting) {
+    super(slots, random, quotaRouting);
     this.model = model;
     this.tau = model.tauNanos();
     this.defaultEstimate = model.defaultEstimateNanos();
@@ -138,6 +149,26 @@ public final class P2cPicker extends TierPicker {
     return random.nextInt(2) == 0 ? a : b;
   }
 
+  /**
+   * The cost comparison with each provider's cost multiplied by its headroom factor (1 while its
+   * quota windows are full; up to 64 as they empty), so that load leaves a provider
+   * before it hits its limit. Weights stay the prior: they decide which two are compared.
+   */
+  private double headroomDelta(int a, int b, Reference ref, long now) {
+    double fa = headroomFactor(a, now);
+    double fb = headroomFactor(b, now);
+    ProviderState sa = states[a];
+    ProviderState sb = states[b];
+    if (fa == 1 && fb == 1) {
+      return ProviderState.costDelta(sa, ref.forSlot(a), inverseCapacity[a], sb, ref.forSlot(b), inverseCapacity[b],
+          now, tau, defaultEstimate);
+    }
+    return fa * sa.costNumerator(now, tau, defaultEstimate, ref.forSlot(a), inverseCapacity[a])
+        * sb.costDenominator(now, tau)
+        - fb * sb.costNumerator(now, tau, defaultEstimate, ref.forSlot(b), inverseCapacity[b])
+        * sa.costDenominator(now, tau);
+  }
+
   @Override
   public int pick(long now, Exclusion exclusion) {
     int n = slots.length;
@@ -184,8 +215,13 @@ public final class P2cPicker extends TierPicker {
    */
   private int better(int a, int b, long now) {
     Reference ref = tierReference(now);
-    double d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
-        inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate);
+    double d;
+    if (quotaRouting()) {
+      d = headroomDelta(a, b, ref, now);
+    } else {
+      d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
+          inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate);
+    }
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);
     }

@@ -24,7 +24,12 @@ public final class RoundRobinPicker extends TierPicker {
   private final long[] positions = new long[(STRIPES + 1) * PAD];
 
   public RoundRobinPicker(Slot[] slots, RandomSource random) {
-    super(slots, random);
+    this(slots, random, false);
+  }
+
+  /** As above; {@code quotaRouting}: a provider without headroom for the request is not eligible. */
+  public RoundRobinPicker(Slot[] slots, RandomSource random, boolean quotaRouting) {
+    super(slots, random, quotaRouting);
     this.schedule = buildSchedule(slots);
     for (int s = 0; s < STRIPES; s++) {
       positions[(s + 1) * PAD] = schedule.length == 0 ? 0 : (long) s * schedule.length / STRIPES;

@@ -18,6 +18,7 @@ import java.util.Map;
  */
 public final class Router {
   private final Strategy strategy;
+  private final boolean quotaRouting;
   /** The strategy as a small int: every tier's picker is of its class (see pickIn). */
   private final int kind;
   private final TierPicker[] tiers;
@@ -25,7 +26,17 @@ public final class Router {
   private final Map<String, Slot> byName;
 
   public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model) {
+    this(strategy, tiers, random, model, false);
+  }
+
+  /**
+   * As above; {@code quotaRouting}: a provider without quota headroom for a request is not eligible
+   * for it (a tier without one spills to the next), and P2C's cost rises as headroom shrinks.
+   */
+  public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model,
+      boolean quotaRouting) {
     this.strategy = strategy;
+    this.quotaRouting = quotaRouting;
     this.kind = switch (strategy) {
       case POWER_OF_TWO_CHOICES -> P2C;
       case WEIGHTED -> WEIGHTED;
@@ -36,9 +47,9 @@ public final class Router {
     for (int t = 0; t < tiers.size(); t++) {
       Slot[] slots = tiers.get(t).toArray(new Slot[0]);
       this.tiers[t] = switch (strategy) {
-        case WEIGHTED -> new WeightedPicker(slots, random);
-        case ROUND_ROBIN -> new RoundRobinPicker(slots, random);
-        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model);
+        case WEIGHTED -> new WeightedPicker(slots, random, quotaRouting);
+        case ROUND_ROBIN -> new RoundRobinPicker(slots, random, quotaRouting);
+        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model, quotaRouting);
       };
       Collections.addAll(flat, slots);
     }
@@ -52,6 +63,11 @@ public final class Router {
 
   public Strategy strategy() {
     return strategy;
+  }
+
+  /** Whether a provider without quota headroom for a request is passed over. */
+  public boolean quotaRouting() {
+    return quotaRouting;
   }
 
   /** The chosen provider of the first tier with an eligible one, or null when none is eligible. */

@@ -1,6 +1,7 @@
 package io.github.llmpool.internal.route;
 
 import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.internal.health.Headroom;
 import io.github.llmpool.internal.health.ProviderState;
 import io.github.llmpool.internal.route.Slot;
 
@@ -14,6 +15,8 @@ public abstract class TierPicker {
   protected final ProviderState[] states;
   protected final int[] weights;
   protected final RandomSource random;
+  /** Each slot's quota headroom, or null without quota routing. */
+  private final Headroom[] headrooms;
   /** cumulative[i] = weight of slots 0..i. */
   protected final int[] cumulative;
   protected final int totalWeight;
@@ -36,7 +39,23 @@ public abstract class TierPicker {
   private static final int MAX_ONE_STEP_BUCKETS = 1 << 12;
 
   protected TierPicker(Slot[] slots, RandomSource random) {
+    this(slots, random, false);
+  }
+
+  /**
+   * @param quotaRouting whether a provider without quota headroom for a request is not eligible for
+   *     it (each slot's {@link ProviderState#headroom()} as the routing snapshot is built)
+   */
+  protected TierPicker(Slot[] slots, RandomSource random, boolean quotaRouting) {
     this.slots = slots;
+    if (quotaRouting) {
+      headrooms = new Headroom[slots.length];
+      for (int i = 0; i < slots.length; i++) {
+        headrooms[i] = slots[i].state.headroom();
+      }
+    } else {
+      headrooms = null;
+    }
     this.random = random;
     this.states = new ProviderState[slots.length];
     this.weights = new int[slots.length];
@@ -189,8 +208,8 @@ public abstract class TierPicker {
       long l = st.evictedUntil() - now;
       if (l > 0) {
         left = Math.min(left, l);
-      } else if (!st.probeInFlight()) {
-        return; // past its deadline with no probe: eligible (for its probe)
+      } else if (!st.probeInFlight() || st.namedEnd()) {
+        return; // past its deadline with no probe (or one the server named): eligible
       } // else probing: out until the probe ends, which counts as a restore
     }
     OutHint h = outHint;
@@ -204,7 +223,28 @@ public abstract class TierPicker {
   public abstract int pick(long now, Exclusion exclusion);
 
   protected final boolean eligible(int i, long now, Exclusion exclusion) {
-    return weights[i] > 0 && states[i].isAvailable(now) && (exclusion == null || !exclusion.excludes(slots[i]));
+    return weights[i] > 0 && states[i].isAvailable(now) && (exclusion == null || !exclusion.excludes(slots[i]))
+        && roomFor(i, now, exclusion);
+  }
+
+  /**
+   * Whether the provider has quota headroom for the request (always, without quota routing): one
+   * request and the request's token estimate in every dimension its headers or limits make known.
+   */
+  private boolean roomFor(int i, long now, Exclusion exclusion) {
+    Headroom[] h = headrooms;
+    return h == null || h[i].admits(now, exclusion == null ? 0 : exclusion.tokens());
+  }
+
+  /** Whether this tier routes on quota headroom. */
+  public final boolean quotaRouting() {
+    return headrooms != null;
+  }
+
+  /** P2C's headroom factor for the slot at {@code index} (1 without quota routing). */
+  protected final double headroomFactor(int index, long now) {
+    Headroom[] h = headrooms;
+    return h == null ? 1 : h[index].costFactor(now);
   }
 
   /** The slot index whose cumulative range holds {@code r} in {@code [0, totalWeight)}. */

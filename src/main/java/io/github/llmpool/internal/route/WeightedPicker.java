@@ -11,7 +11,12 @@ import io.github.llmpool.internal.route.Slot;
 public final class WeightedPicker extends TierPicker {
 
   public WeightedPicker(Slot[] slots, RandomSource random) {
-    super(slots, random);
+    this(slots, random, false);
+  }
+
+  /** As above; {@code quotaRouting}: a provider without headroom for the request is not eligible. */
+  public WeightedPicker(Slot[] slots, RandomSource random, boolean quotaRouting) {
+    super(slots, random, quotaRouting);
   }
 
   @Override

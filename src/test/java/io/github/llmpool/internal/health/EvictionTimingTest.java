@@ -106,10 +106,38 @@ class EvictionTimingTest {
   }
 
   @Test
+  void aRateLimitDelayTheServerNamedEndsForEveryRequestWithoutAProbe() {
+    Health h = health(EvictionPolicy.builder().jitter(0).build());
+    ProviderState s = new ProviderState("a");
+    h.onFailure(s, Outcome.RATE_LIMITED, 2 * S, 0, false, true); // 429 + Retry-After: 2
+    assertTrue(s.namedEnd());
+    assertEquals(ProviderState.REFUSED, s.claim(S));
+    assertTrue(s.isAvailable(2 * S));
+    assertEquals(ProviderState.RETURNED, s.claim(2 * S)); // the first claim ends the eviction
+    assertFalse(s.evicted());
+    assertEquals(ProviderState.NORMAL, s.claim(2 * S)); // and the next is ordinary traffic, no probe gate
+    // A computed eviction (no hint) of a rate limit keeps the probe: nobody named its end.
+    ProviderState t = new ProviderState("b");
+    h.onFailure(t, Outcome.RATE_LIMITED, -1, 0, false, true);
+    assertFalse(t.namedEnd());
+    assertEquals(ProviderState.PROBE, t.claim(Duration.ofMinutes(10).toNanos()));
+  }
+
+  @Test
+  void aNamedDelayExtendedByAComputedOneIsProbedAgain() {
+    Health h = health(EvictionPolicy.builder().jitter(0).build());
+    ProviderState s = new ProviderState("a");
+    h.onFailure(s, Outcome.RATE_LIMITED, S, 0, false, true); // named: out until 1 s
+    h.onFailure(s, Outcome.SERVER_ERROR, 30 * S, 0, false, true); // a later 503's hint: the deadline in force now
+    assertFalse(s.namedEnd());
+    assertEquals(ProviderState.PROBE, s.claim(30 * S));
+  }
+
+  @Test
   void exactlyOneProbeAfterTheDeadline() {
     Health h = health(EvictionPolicy.builder().jitter(0).build());
     ProviderState s = new ProviderState("a");
-    h.onFailure(s, Outcome.RATE_LIMITED, 2 * S, 0, false, true);
+    h.onFailure(s, Outcome.SERVER_ERROR, 2 * S, 0, false, true); // a 503 asking for 2 s: its end is a probe
     assertFalse(s.isAvailable(S));
     assertEquals(ProviderState.REFUSED, s.claim(S));
     assertTrue(s.isAvailable(2 * S));

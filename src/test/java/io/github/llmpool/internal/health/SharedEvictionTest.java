@@ -55,7 +55,7 @@ class SharedEvictionTest {
   void aProbeInFlightWhenARemoteEvictionLandsCannotHoldTheProviderOutForGood() {
     ProviderState s = new ProviderState("a");
     Health h = health(EvictionPolicy.defaults());
-    h.onFailure(s, Outcome.RATE_LIMITED, S, 0, false, true); // out until 1 s
+    h.onFailure(s, Outcome.SERVER_ERROR, S, 0, false, true); // a 503 asking for 1 s: out until 1 s, then a probe
     assertEquals(ProviderState.PROBE, s.claim(2 * S)); // the probe leaves at 2 s
     assertEquals(12 * S + 1, h.applyShared(s, 10 * S, 2 * S + 1, true)); // another instance: out for 10 s
     assertFalse(h.onHealthy(s, 2 * S), "the probe predates the remote eviction: no restore");

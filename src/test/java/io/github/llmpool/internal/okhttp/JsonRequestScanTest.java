@@ -48,6 +48,30 @@ class JsonRequestScanTest {
   }
 
   @Test
+  void theCompletionBudgetAndTheTokenEstimateAreReadAlikeByBothParsers() {
+    String[][] cases = { // body, expected maxTokens
+        {"{\"model\":\"m\",\"max_tokens\":256}", "256"},
+        {"{\"max_completion_tokens\":100,\"max_tokens\":256}", "100"}, // the newer name wins
+        {"{\"max_tokens\":256,\"max_completion_tokens\":100}", "100"},
+        {"{\"max_tokens\":-5}", "-1"}, {"{\"max_tokens\":-0}", "-1"}, {"{\"max_tokens\":2.5}", "-1"},
+        {"{\"max_tokens\":1e3}", "-1"}, {"{\"max_tokens\":\"300\"}", "-1"}, {"{\"max_tokens\":null}", "-1"},
+        {"{\"max_tokens\":1234567890123456}", "-1"}, // 16 digits: absurd, ignored
+        {"{\"max_tokens\":{\"a\":1}}", "-1"}, {"{\"messages\":[]}", "-1"},
+    };
+    for (String[] c : cases) {
+      byte[] body = c[0].getBytes(StandardCharsets.UTF_8);
+      JsonRequest jackson = JsonRequest.parseWithJackson(body, false);
+      assertEquals(Long.parseLong(c[1]), jackson.maxTokens(), c[0]);
+      JsonRequest fast = JsonRequest.Scan.request(body, false);
+      if (fast != null) {
+        assertEquals(jackson.layout(), fast.layout(), c[0]);
+      }
+      long expected = (body.length + 3) / 4 + Math.max(0, Long.parseLong(c[1]));
+      assertEquals(expected, jackson.estimatedTokens(), c[0]);
+    }
+  }
+
+  @Test
   void leavesToJacksonWhatItIsUnsureOf() {
     String[] bodies = {
         "{\"model\":7}", "{\"mod\\u0065l\":\"x\"}", "{\"model\":\"a\\\"b\"}", "\uFEFF{\"model\":\"a\"}",

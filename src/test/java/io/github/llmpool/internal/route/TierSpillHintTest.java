@@ -35,7 +35,7 @@ class TierSpillHintTest {
 
   private void evict(Slot s, long forNanos) {
     long now = ticker.read();
-    health.onFailure(s.state, Outcome.RATE_LIMITED, forNanos, now, false, true);
+    health.onFailure(s.state, Outcome.SERVER_ERROR, forNanos, now, false, true); // a 503 with a delay: probed after
   }
 
   @ParameterizedTest

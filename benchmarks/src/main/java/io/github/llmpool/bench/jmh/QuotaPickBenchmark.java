@@ -1,0 +1,97 @@
+package io.github.llmpool.bench.jmh;
+
+import io.github.llmpool.Strategy;
+import io.github.llmpool.internal.health.Headroom;
+import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.health.RateWindow;
+import io.github.llmpool.internal.route.Exclusion;
+import io.github.llmpool.internal.route.Router;
+import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.spi.RandomSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Issue 17: the cost of a pick with quota headroom tracking on, side by side with today's pick in
+ * one run. The same seeded fleet ({@link Fleet}) in one tier; {@code quota} is:
+ * <ul>
+ *   <li>{@code off}: {@code quotaRouting(false)}, today's reactive pick (the baseline);</li>
+ *   <li>{@code unknown}: quota routing on, nothing known yet (no header seen, no limit configured);</li>
+ *   <li>{@code headers}: every provider's last answer announced request and token windows with
+ *       plenty left (OpenAI style, limit/remaining/reset): each eligibility check refills and compares;</li>
+ *   <li>{@code configured}: every provider has configured requests- and tokens-per-minute limits
+ *       (the GCRA buckets), far from used up.</li>
+ * </ul>
+ * Run with {@code -prof gc}: the pick must stay at 0 B/op, and within 1.2x of {@code off}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class QuotaPickBenchmark {
+  @Param({"8", "64"})
+  public int providers;
+
+  @Param({"off", "unknown", "headers", "configured"})
+  public String quota;
+
+  @Param({"POWER_OF_TWO_CHOICES", "WEIGHTED"})
+  public Strategy strategy;
+
+  private Router router;
+  private long now;
+  /** A request of about 700 tokens (prompt estimate plus max_tokens), none tried yet. */
+  private final Exclusion request = new Exclusion() {
+    @Override
+    public boolean excludes(Slot slot) {
+      return false;
+    }
+
+    @Override
+    public long tokens() {
+      return 700;
+    }
+  };
+
+  @Setup
+  public void setup() {
+    now = TimeUnit.HOURS.toNanos(1);
+    Fleet fleet = new Fleet(providers);
+    ProviderState[] states = fleet.states(now);
+    List<Slot> tier = new ArrayList<>();
+    for (int i = 0; i < providers; i++) {
+      ProviderState s = states[i];
+      switch (quota) {
+        case "headers" -> s.observeRateLimits(
+            new RateWindow(10_000, 9_000, true, now + TimeUnit.SECONDS.toNanos(6), now - 1_000_000),
+            new RateWindow(2_000_000, 1_500_000, true, now + TimeUnit.SECONDS.toNanos(15), now - 1_000_000), 0, now);
+        case "configured" -> s.headroom(new Headroom(null, 10_000, 2_000_000, now - TimeUnit.SECONDS.toNanos(1)));
+        default -> { }
+      }
+      tier.add(new Slot(Fleet.endpoint(s.name()), s, 0, fleet.weight[i]));
+    }
+    router = new Router(strategy, List.of(tier), RandomSource.threadLocal(), Fleet.MODEL, !quota.equals("off"));
+    if (router.pick(now, request) == null) {
+      throw new IllegalStateException("setup: nothing eligible");
+    }
+  }
+
+  @Benchmark
+  public Slot pick() {
+    return router.pick(now, request);
+  }
+}

@@ -1,0 +1,467 @@
+package io.github.llmpool.internal.health;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What one provider, or one quota group of providers that share an account, may still take:
+ * requests and tokens, from the rate-limit headers its answers carry and from limits configured
+ * per minute, minus what this instance has dispatched since.
+ *
+ * <p><b>Header windows.</b> The latest {@link RateWindow} per dimension (replaced by
+ * compare-and-set, {@link RateWindow#supersedes}). Between answers the remaining count is taken to
+ * refill linearly toward the limit until the announced reset (OpenAI and Anthropic document token
+ * buckets: the reset is the time to full); once a 429 arrives while the model said there was room,
+ * the provider is taken to use fixed windows and its remaining count stays as announced until the
+ * reset. A window without a reset (Azure OpenAI) is taken to reset a minute after it was seen, so
+ * a provider is never kept out for want of a fresh header. Units dispatched after the header was
+ * seen are counted against it ({@link RateWindow#used}).
+ *
+ * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
+ * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
+ * full minute's worth may go at once, then one unit per {@code 60 s / limit}.
+ *
+ * <p>A request is admitted when every known dimension has room for it: one request, and its token
+ * estimate (capped at the dimension's limit, so that a request larger than the whole limit still
+ * goes when the window is full). {@link #admits} is the pick path's check (lock-free, allocation
+ * free); {@link #reserve} takes the units atomically at dispatch and {@link #settle} corrects the
+ * token count to the reported usage. Thread-safe.
+ */
+public final class Headroom {
+  /** How long a header window without a reset holds (Azure OpenAI's windows are per minute). */
+  static final long NO_RESET_HOLD_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private static final long MINUTE = TimeUnit.MINUTES.toNanos(1);
+  /** Rounding slack of the refill arithmetic (a unit due at an instant counts as there at it). */
+  private static final double EPS = 1e-6;
+  /** The lowest headroom share P2C's cost counts (its factor is at most 64). */
+  private static final double MIN_SHARE = 1.0 / 64;
+
+  private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
+      AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
+  private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> TOKEN_WINDOW =
+      AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "tokenWindow");
+
+  /** The quota group's name, or null for a provider's own. */
+  private final String group;
+  private volatile RateWindow requestWindow;
+  private volatile RateWindow tokenWindow;
+  private final LongAdder ignored = new LongAdder();
+  /** Fixed windows seen (a 429 while the refill model said there was room): no refill before the reset. */
+  private volatile boolean fixedWindows;
+  /** Whether the last admission check found no room (for the out-of-headroom / recovered events). */
+  private final AtomicBoolean out = new AtomicBoolean();
+
+  // Configured limits: 0 when not set.
+  private final int requestsPerMinute;
+  private final long tokensPerMinute;
+  private final double nanosPerRequest;
+  private final double nanosPerToken;
+  private final AtomicLong requestTat;
+  private final AtomicLong tokenTat;
+
+  public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now) {
+    this.group = group;
+    this.requestsPerMinute = Math.max(0, requestsPerMinute);
+    this.tokensPerMinute = Math.max(0, tokensPerMinute);
+    this.nanosPerRequest = this.requestsPerMinute > 0 ? MINUTE / (double) this.requestsPerMinute : 0;
+    this.nanosPerToken = this.tokensPerMinute > 0 ? MINUTE / (double) this.tokensPerMinute : 0;
+    this.requestTat = this.requestsPerMinute > 0 ? new AtomicLong(now) : null;
+    this.tokenTat = this.tokensPerMinute > 0 ? new AtomicLong(now) : null;
+  }
+
+  /** The quota group's name, or null. */
+  public String group() {
+    return group;
+  }
+
+  public int requestsPerMinute() {
+    return requestsPerMinute;
+  }
+
+  public long tokensPerMinute() {
+    return tokensPerMinute;
+  }
+
+  /** Whether the configured limits are these (a reconfiguration keeps the buckets then). */
+  public boolean sameLimits(int rpm, long tpm) {
+    return requestsPerMinute == Math.max(0, rpm) && tokensPerMinute == Math.max(0, tpm);
+  }
+
+  // ---------------------------------------------------------------- header windows
+
+  /**
+   * Records what one response's rate-limit headers said: either window may be null (not
+   * announced); {@code ignoredValues} were malformed.
+   */
+  public void observe(RateWindow requests, RateWindow tokens, int ignoredValues, long now) {
+    if (requests != null) {
+      store(REQUEST_WINDOW, requests, now);
+    }
+    if (tokens != null) {
+      store(TOKEN_WINDOW, tokens, now);
+    }
+    if (ignoredValues > 0) {
+      ignored.add(ignoredValues);
+    }
+  }
+
+  private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now) {
+    RateWindow old;
+    do {
+      old = field.get(this);
+      if (!RateWindow.supersedes(next, old, now)) {
+        return;
+      }
+    } while (!field.compareAndSet(this, old, next));
+  }
+
+  public RateWindow requestWindow() {
+    return requestWindow;
+  }
+
+  public RateWindow tokenWindow() {
+    return tokenWindow;
+  }
+
+  public long ignoredValues() {
+    return ignored.sum();
+  }
+
+  /** Whether this provider was seen to use fixed windows (see the class comment). */
+  public boolean fixedWindows() {
+    return fixedWindows;
+  }
+
+  /**
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none): when an
+   * exhausted window's reset is about that far away (at least half of it), the provider counts in
+   * fixed windows, not buckets, and its remaining count no longer refills before the reset. (A
+   * bucket's {@code Retry-After} is the time one unit takes, far shorter than its time to full.)
+   */
+  public void rateLimited(long now, long retryNanos) {
+    if (fixedWindows || retryNanos <= 0) {
+      return;
+    }
+    if (fixedReset(requestWindow, now, retryNanos) || fixedReset(tokenWindow, now, retryNanos)) {
+      fixedWindows = true;
+    }
+  }
+
+  private static boolean fixedReset(RateWindow w, long now, long retryNanos) {
+    if (w == null || !w.hasReset || w.remaining != 0) {
+      return false;
+    }
+    long left = w.resetAt - now;
+    return left > 0 && retryNanos * 2 >= left;
+  }
+
+  /**
+   * The units a header window still has at {@code now}: the announced remaining count (refilled
+   * toward the limit until the reset unless {@code fixed}) minus what was dispatched since; the
+   * whole limit once the reset passed (unbounded when the limit is unknown); unbounded without a
+   * window.
+   */
+  static double roomIn(RateWindow w, long now, boolean fixed) {
+    if (w == null) {
+      return Double.POSITIVE_INFINITY;
+    }
+    long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
+    long used = w.used.get();
+    if (now - resetAt >= 0) {
+      return w.limit >= 0 ? w.limit - used : Double.POSITIVE_INFINITY;
+    }
+    double base = Math.max(0, w.remaining);
+    if (!fixed && w.hasReset && w.limit > base) {
+      long span = resetAt - w.seenAt;
+      long since = now - w.seenAt;
+      if (span > 0 && since > 0) {
+        base += (w.limit - base) * (since / (double) span);
+      }
+    }
+    return base - used;
+  }
+
+  /** Units a configured bucket has at {@code now} (its limit when full; negative when in debt). */
+  private static double roomIn(AtomicLong tat, double nanosPerUnit, long limit, long now) {
+    long t = tat.get();
+    long ahead = t - now;
+    if (ahead <= 0) {
+      return limit;
+    }
+    return limit - ahead / nanosPerUnit;
+  }
+
+  /** Whether anything is known: a header window or a configured limit. */
+  public boolean tracked() {
+    return requestWindow != null || tokenWindow != null || requestTat != null || tokenTat != null;
+  }
+
+  // ---------------------------------------------------------------- the pick path
+
+  /**
+   * Whether a request of {@code tokens} estimated tokens fits now (one request and its tokens, in
+   * every known dimension). Lock-free, allocation-free: two volatile reads when nothing is known.
+   */
+  public boolean admits(long now, long tokens) {
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+      return true;
+    }
+    return slowAdmits(rw, tw, now, tokens);
+  }
+
+  private boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
+    boolean fixed = fixedWindows;
+    if (rw != null && roomIn(rw, now, fixed) < 1 - EPS) {
+      return false;
+    }
+    if (tw != null && roomIn(tw, now, fixed) < capped(tokens, tw.limit) - EPS) {
+      return false;
+    }
+    if (requestTat != null && roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) < 1 - EPS) {
+      return false;
+    }
+    return tokenTat == null
+        || roomIn(tokenTat, nanosPerToken, tokensPerMinute, now) >= capped(tokens, tokensPerMinute) - EPS;
+  }
+
+  /** At least 1, at most the limit when it is known. */
+  private static long capped(long tokens, long limit) {
+    long t = Math.max(1, tokens);
+    return limit > 0 ? Math.min(t, limit) : t;
+  }
+
+  /**
+   * The factor P2C multiplies a provider's cost by: 1 / the smallest share of its limit left in any
+   * known dimension (at most 64), 1 when nothing is known or every window is full, so that load
+   * moves away before the limit is hit.
+   */
+  public double costFactor(long now) {
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+      return 1;
+    }
+    boolean fixed = fixedWindows;
+    double share = 1;
+    if (rw != null && rw.limit > 0) {
+      share = Math.min(share, roomIn(rw, now, fixed) / rw.limit);
+    }
+    if (tw != null && tw.limit > 0) {
+      share = Math.min(share, roomIn(tw, now, fixed) / tw.limit);
+    }
+    if (requestTat != null) {
+      share = Math.min(share, roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) / requestsPerMinute);
+    }
+    if (tokenTat != null) {
+      share = Math.min(share, roomIn(tokenTat, nanosPerToken, tokensPerMinute, now) / tokensPerMinute);
+    }
+    return share >= 1 ? 1 : 1 / Math.max(MIN_SHARE, share);
+  }
+
+  // ---------------------------------------------------------------- reservations
+
+  /**
+   * Takes one request and {@code tokens} tokens at dispatch, in every known dimension, whether or
+   * not they fit (the pick already checked; a concurrent dispatch may have taken the last unit
+   * meanwhile, and the provider will count this request anyway). Fills {@code into} with what to
+   * settle later. Returns whether it fit.
+   */
+  public boolean reserve(long now, long tokens, Reservation into) {
+    into.clear();
+    into.headroom = this;
+    boolean fixed = fixedWindows;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    long t = Math.max(0, tokens);
+    boolean fit = true;
+    into.tokens = t;
+    if (rw != null) {
+      rw.used.addAndGet(1);
+      into.requestWindow = rw;
+      fit = roomIn(rw, now, fixed) >= 0;
+    }
+    if (tw != null) {
+      tw.used.addAndGet(t);
+      into.tokenWindow = tw;
+      fit &= roomIn(tw, now, fixed) >= 0 || t > tw.limit;
+    }
+    if (requestTat != null) {
+      fit &= take(requestTat, nanosPerRequest, requestsPerMinute, 1, now);
+      into.requestBucket = true;
+    }
+    if (tokenTat != null) {
+      fit &= take(tokenTat, nanosPerToken, tokensPerMinute, t, now);
+      into.tokenBucket = true;
+      into.bucketTokens = t;
+    }
+    return fit;
+  }
+
+  /**
+   * GCRA: takes {@code units} from a bucket, whether or not they fit (a bucket in debt refills
+   * before it admits again); returns whether they fit (a full bucket takes a request of any size).
+   */
+  private static boolean take(AtomicLong tat, double nanosPerUnit, long limit, long units, long now) {
+    long cost = (long) (units * nanosPerUnit);
+    long burst = (long) (limit * nanosPerUnit);
+    while (true) {
+      long t = tat.get();
+      long base = t - now > 0 ? t : now;
+      long next = base + cost;
+      if (tat.compareAndSet(t, next)) {
+        return next - now <= burst || base == now;
+      }
+    }
+  }
+
+  /**
+   * Corrects a reservation to the tokens the answer reported ({@code actual < 0}: unknown, the
+   * estimate stands). A header window corrected only while it is still the current one (a newer
+   * header already counts the answer as the provider did).
+   */
+  public void settle(Reservation r, long actual) {
+    if (r.headroom != this || actual < 0) {
+      return;
+    }
+    if (r.tokenWindow != null && r.tokenWindow == tokenWindow) {
+      r.tokenWindow.used.addAndGet(actual - r.tokens);
+    }
+    r.tokenWindow = null; // settled once
+    if (r.tokenBucket) {
+      long delta = (long) ((actual - r.bucketTokens) * nanosPerToken);
+      tokenTat.addAndGet(delta);
+      r.tokenBucket = false;
+    }
+  }
+
+  /**
+   * Nanoseconds from {@code now} until a request of {@code tokens} would fit, as far as the
+   * windows tell (0 when it fits now): the latest of the refills and resets it waits for.
+   */
+  public long untilRoom(long now, long tokens) {
+    if (admits(now, tokens)) {
+      return 0;
+    }
+    long wait = 0;
+    boolean fixed = fixedWindows;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (rw != null) {
+      wait = Math.max(wait, untilRoomIn(rw, now, fixed, 1));
+    }
+    if (tw != null) {
+      wait = Math.max(wait, untilRoomIn(tw, now, fixed, capped(tokens, tw.limit)));
+    }
+    if (requestTat != null) {
+      wait = Math.max(wait, requestTat.get() - now - (long) ((requestsPerMinute - 1) * nanosPerRequest));
+    }
+    if (tokenTat != null) {
+      long c = capped(tokens, tokensPerMinute);
+      wait = Math.max(wait, tokenTat.get() - now - (long) ((tokensPerMinute - c) * nanosPerToken));
+    }
+    return Math.max(1, wait);
+  }
+
+  /** Nanoseconds until header window {@code w} holds {@code need} units: its refill, else its reset. */
+  private static long untilRoomIn(RateWindow w, long now, boolean fixed, long need) {
+    if (roomIn(w, now, fixed) >= need - EPS) {
+      return 0;
+    }
+    long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
+    long toReset = Math.max(0, resetAt - now);
+    double remaining = Math.max(0, w.remaining);
+    if (fixed || !w.hasReset || w.limit <= remaining) {
+      return toReset;
+    }
+    long span = resetAt - w.seenAt;
+    if (span <= 0) {
+      return toReset;
+    }
+    // remaining + (limit - remaining) x (t - seen) / span - used >= need
+    double t = (need + w.used.get() - remaining) * span / (w.limit - remaining);
+    long at = w.seenAt + (long) Math.ceil(t);
+    return Math.min(toReset, Math.max(0, at - now));
+  }
+
+  /**
+   * Records whether the last admission found room; returns +1 when the provider just ran out, -1
+   * when it just recovered, 0 when nothing changed (for the events).
+   */
+  public int noteRoom(boolean room) {
+    if (room) {
+      return out.get() && out.compareAndSet(true, false) ? -1 : 0;
+    }
+    return !out.get() && out.compareAndSet(false, true) ? 1 : 0;
+  }
+
+  /** Whether the last admission check found no room. */
+  public boolean outOfRoom() {
+    return out.get();
+  }
+
+  /** Request units left now in the tightest view (header or configured), or -1 when unknown. */
+  public double requestRoom(long now) {
+    double r = Math.min(roomIn(requestWindow, now, fixedWindows),
+        requestTat == null ? Double.POSITIVE_INFINITY : roomIn(requestTat, nanosPerRequest, requestsPerMinute, now));
+    return r == Double.POSITIVE_INFINITY ? -1 : r;
+  }
+
+  /** Token units left now in the tightest view, or -1 when unknown. */
+  public double tokenRoom(long now) {
+    double r = Math.min(roomIn(tokenWindow, now, fixedWindows),
+        tokenTat == null ? Double.POSITIVE_INFINITY : roomIn(tokenTat, nanosPerToken, tokensPerMinute, now));
+    return r == Double.POSITIVE_INFINITY ? -1 : r;
+  }
+
+  /**
+   * What one attempt took from a {@link Headroom}, to settle when it ends. Mutable; owned by one
+   * attempt (the pool's attempt lease is one, so a reservation allocates nothing of its own).
+   */
+  public static class Reservation {
+    Headroom headroom;
+    RateWindow requestWindow;
+    RateWindow tokenWindow;
+    long tokens;
+    boolean requestBucket;
+    boolean tokenBucket;
+    long bucketTokens;
+
+    /** Whether this holds a reservation. */
+    public boolean held() {
+      return headroom != null;
+    }
+
+    /** The headroom it was taken from, or null. */
+    public Headroom headroom() {
+      return headroom;
+    }
+
+    /** Holds nothing. */
+    public void clear() {
+      headroom = null;
+      requestWindow = null;
+      tokenWindow = null;
+      tokens = 0;
+      requestBucket = false;
+      tokenBucket = false;
+      bucketTokens = 0;
+    }
+
+    /** The tokens reserved (the estimate, capped), for reports. */
+    public long tokens() {
+      return tokens;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Headroom{" + (group == null ? "" : "group=" + group + ", ") + "requests=" + requestWindow + ", tokens="
+        + tokenWindow + (requestsPerMinute > 0 ? ", rpm=" + requestsPerMinute : "")
+        + (tokensPerMinute > 0 ? ", tpm=" + tokensPerMinute : "") + "}";
+  }
+}

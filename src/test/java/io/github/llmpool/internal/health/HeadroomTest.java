@@ -1,0 +1,126 @@
+package io.github.llmpool.internal.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The headroom model, exactly, with ticker times given by hand. */
+class HeadroomTest {
+  private static final long S = 1_000_000_000L;
+  private static final long MS = 1_000_000L;
+
+  private static RateWindow window(long limit, long remaining, long resetAt, long seenAt) {
+    return new RateWindow(limit, remaining, resetAt >= 0, Math.max(0, resetAt), seenAt);
+  }
+
+  @Test
+  void nothingKnownAdmitsEverythingAtFactorOne() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    assertFalse(h.tracked());
+    assertTrue(h.admits(0, 1_000_000));
+    assertEquals(1, h.costFactor(0));
+    assertEquals(0, h.untilRoom(0, 5));
+  }
+
+  @Test
+  void aBucketRefillsLinearlyTowardItsLimitUntilTheReset() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 0, 10 * S, 0), null, 0, 0); // empty, full in 10 s: one per 100 ms
+    assertFalse(h.admits(0, 0));
+    assertEquals(100 * MS, h.untilRoom(0, 0));
+    assertFalse(h.admits(99 * MS, 0));
+    assertTrue(h.admits(100 * MS, 0));
+    assertEquals(100 / 1.0, Headroom.roomIn(h.requestWindow(), 10 * S, false)); // the reset: the whole limit
+    assertEquals(64, h.costFactor(MS), 1e-9); // almost nothing left: the factor's cap
+    assertEquals(2, h.costFactor(5 * S), 1e-9); // half the limit left
+  }
+
+  @Test
+  void whatThisInstanceDispatchedCountsUntilANewerHeader() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(10, 2, -1, 0), null, 0, 0); // no reset named: held for a minute
+    Headroom.Reservation r = new Headroom.Reservation();
+    assertTrue(h.reserve(0, 0, r));
+    assertTrue(h.reserve(0, 0, r));
+    assertFalse(h.admits(0, 0), "both remaining requests taken");
+    assertEquals(60 * S, h.untilRoom(0, 0));
+    assertTrue(h.admits(60 * S, 0), "a minute after the header: the whole limit, minus what was taken");
+    h.observe(window(10, 5, -1, S), null, 0, S); // a newer header: its own count, nothing taken since
+    assertTrue(h.admits(S, 0));
+  }
+
+  @Test
+  void tokensAreReservedAndSettledToTheReportedUsageOnTheCurrentWindowOnly() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    RateWindow w = window(1_000, 1_000, 60 * S, 0);
+    h.observe(null, w, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    h.reserve(0, 600, r);
+    assertFalse(h.admits(0, 600));
+    h.settle(r, 80); // the answer used 80
+    assertTrue(h.admits(0, 600));
+    assertEquals(920, h.tokenRoom(0), 1e-9);
+    h.settle(r, 10); // settled once: nothing more
+    assertEquals(920, h.tokenRoom(0), 1e-9);
+
+    Headroom.Reservation old = new Headroom.Reservation();
+    h.reserve(0, 500, old);
+    h.observe(null, window(1_000, 300, 60 * S, S), 0, S); // a newer header already counts it
+    h.settle(old, 0);
+    assertEquals(300, h.tokenRoom(S), 1e-9);
+  }
+
+  @Test
+  void aRequestLargerThanTheWholeLimitGoesWhenTheWindowIsFull() {
+    Headroom h = new Headroom(null, 0, 1_000, 0);
+    assertTrue(h.admits(0, 5_000));
+    Headroom.Reservation r = new Headroom.Reservation();
+    assertTrue(h.reserve(0, 5_000, r), "a full bucket takes a request of any size");
+    assertFalse(h.admits(0, 1));
+    assertTrue(h.untilRoom(0, 1) > 60 * S, "in debt for the whole request: four more minutes to refill");
+  }
+
+  @Test
+  void configuredBucketsRefillOneUnitPerMinuteOverTheLimit() {
+    Headroom h = new Headroom(null, 60, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    for (int i = 0; i < 60; i++) {
+      assertTrue(h.reserve(0, 0, r), "request " + i);
+    }
+    assertFalse(h.admits(0, 0));
+    assertEquals(S, h.untilRoom(0, 0));
+    assertTrue(h.admits(S, 0));
+    assertEquals(1, h.requestRoom(S), 1e-9);
+    assertTrue(h.sameLimits(60, -1));
+    assertFalse(h.sameLimits(61, -1));
+  }
+
+  @Test
+  void aRetryAfterAsLongAsTheResetMeansFixedWindowsAndStopsTheRefill() {
+    Headroom bucket = new Headroom(null, 0, 0, 0);
+    bucket.observe(window(500, 0, 360 * S, 0), null, 0, 0);
+    bucket.rateLimited(0, 2 * S); // OpenAI: Retry-After 2 s, full in 6 min: a bucket
+    assertFalse(bucket.fixedWindows());
+
+    Headroom fixed = new Headroom(null, 0, 0, 0);
+    fixed.observe(window(500, 0, 20 * S, 0), null, 0, 0);
+    fixed.rateLimited(0, 20 * S); // wait until the window resets
+    assertTrue(fixed.fixedWindows());
+    assertFalse(fixed.admits(19 * S, 0), "no refill inside a fixed window");
+    assertEquals(S, fixed.untilRoom(19 * S, 0));
+    assertTrue(fixed.admits(20 * S, 0));
+  }
+
+  @Test
+  void theRoomEventsFireOncePerSpell() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    assertEquals(0, h.noteRoom(true));
+    assertEquals(1, h.noteRoom(false));
+    assertEquals(0, h.noteRoom(false));
+    assertTrue(h.outOfRoom());
+    assertEquals(-1, h.noteRoom(true));
+    assertEquals(0, h.noteRoom(true));
+  }
+}
