@@ -1,56 +1,92 @@
 package io.github.llmpool.bench.quality;
 
+import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.Strategy;
-import java.lang.reflect.Method;
+import java.time.Duration;
 
 /**
  * The routing configurations the quota experiment compares. Each pool runs the library's defaults
- * (in world time: see {@link ScaledTicker}); they differ in strategy, in quota routing and in
- * whether the providers' limits are configured.
- *
- * <p><b>Switching the core's quota routing on is one line each</b>, in {@link #configure} and
- * {@link #provider}: {@code ProviderPool.Builder.quotaRouting(boolean)} (planned; true becomes the
- * default) is called reflectively while the core does not have it yet ({@link #CORE_QUOTA_ROUTING}
- * says whether it does, and the results record it): until then "header-aware" and
- * "configured-limits" run what exists and behave like "reactive" (configured limits are then only
- * shown in the snapshot).
+ * (in world time: see {@link ScaledTicker}); they differ in strategy, in quota routing
+ * ({@code ProviderPool.Builder.quotaRouting}, on by default), in whether the providers' limits are
+ * configured ({@code Provider.Builder.requestsPerMinute/tokensPerMinute}), and, for the overload
+ * contenders, in what happens when no provider has room: {@code quotaWait} (queue up to a bound)
+ * and {@link AllEvictedPolicy#FAIL_FAST} (refuse with {@code NoProviderAvailableException}).
  */
 enum QuotaContender {
-  /** Today's behaviour: P2C, quotas learned from 429s only. */
-  REACTIVE("reactive", Strategy.POWER_OF_TWO_CHOICES, false, false),
-  /** Weighted random with today's reactive eviction, for reference. */
-  WEIGHTED("weighted", Strategy.WEIGHTED, false, false),
-  /** P2C routing on the headroom the providers' rate-limit headers report. */
-  HEADER_AWARE("header-aware", Strategy.POWER_OF_TWO_CHOICES, true, false),
+  /** Today's behaviour: P2C, quotas learned from 429s only ({@code quotaRouting(false)}). */
+  REACTIVE("reactive", Strategy.POWER_OF_TWO_CHOICES, false, false, null, null, false),
+  /** Weighted random with the reactive eviction, for reference. */
+  WEIGHTED("weighted", Strategy.WEIGHTED, false, false, null, null, false),
+  /** The default pool: P2C routing on the headroom the providers' rate-limit headers report. */
+  HEADER_AWARE("header-aware", Strategy.POWER_OF_TWO_CHOICES, true, false, null, null, false),
   /** As header-aware, with every provider's RPM/TPM configured ({@code Provider.Builder}). */
-  CONFIGURED("configured-limits", Strategy.POWER_OF_TWO_CHOICES, true, true),
+  CONFIGURED("configured-limits", Strategy.POWER_OF_TWO_CHOICES, true, true, null, null, false),
+  /**
+   * Overload only: header-aware that refuses what no provider has room for
+   * ({@code whenAllEvicted(FAIL_FAST)}): "the excess refused fast with a clear error".
+   */
+  FAIL_FAST("fail-fast", Strategy.POWER_OF_TWO_CHOICES, true, false, null, AllEvictedPolicy.FAIL_FAST, true),
+  /**
+   * Overload only: header-aware that queues what no provider has room for, up to
+   * {@link #QUEUE_BOUND} (world time), then refuses ({@code quotaWait(2 s)}, {@code FAIL_FAST}):
+   * "queued within the caller's bound" (the pacer's bound is the same).
+   */
+  QUEUED("queued-2s", Strategy.POWER_OF_TWO_CHOICES, true, false, Duration.ofSeconds(2), AllEvictedPolicy.FAIL_FAST,
+      true),
   /** No pool: the client-side pacer of {@link Pacer} reading the same headers (the upper bound). */
-  PACER("pacer", null, false, false);
+  PACER("pacer", null, false, false, null, null, false);
 
-  /** Whether the core has {@code ProviderPool.Builder.quotaRouting(boolean)}. */
-  static final boolean CORE_QUOTA_ROUTING = quotaRoutingMethod() != null;
+  /** The core has quota routing (kept in the results for comparison with the phase-1 results). */
+  static final boolean CORE_QUOTA_ROUTING = true;
+  /** The queued contender's wait bound (world time), the pacer's too. */
+  static final Duration QUEUE_BOUND = Duration.ofSeconds(2);
 
   final String label;
   final Strategy strategy;
   final boolean quotaRouting;
   final boolean configuredLimits;
+  /** {@code quotaWait}, or null (the default: none). */
+  final Duration quotaWait;
+  /** {@code whenAllEvicted}, or null (the default, {@code FAIL_OPEN}). */
+  final AllEvictedPolicy allEvicted;
+  /** Only in the scenarios past capacity ({@link #runsIn}). */
+  final boolean overloadOnly;
 
-  QuotaContender(String label, Strategy strategy, boolean quotaRouting, boolean configuredLimits) {
+  QuotaContender(String label, Strategy strategy, boolean quotaRouting, boolean configuredLimits, Duration quotaWait,
+      AllEvictedPolicy allEvicted, boolean overloadOnly) {
     this.label = label;
     this.strategy = strategy;
     this.quotaRouting = quotaRouting;
     this.configuredLimits = configuredLimits;
+    this.quotaWait = quotaWait;
+    this.allEvicted = allEvicted;
+    this.overloadOnly = overloadOnly;
   }
 
   boolean pooled() {
     return this != PACER;
   }
 
+  /** Whether this contender runs in a scenario of offered {@code load} (a share of the capacity). */
+  boolean runsIn(double load) {
+    return !overloadOnly || load >= 1.2 - 1e-9;
+  }
+
   void configure(ProviderPool.Builder b) {
-    b.strategy(strategy);
-    quotaRouting(b, quotaRouting); // once the core has it: b.quotaRouting(quotaRouting);
+    b.strategy(strategy).quotaRouting(quotaRouting);
+    if (quotaWait != null) {
+      b.quotaWait(quotaWait);
+    }
+    if (allEvicted != null) {
+      b.whenAllEvicted(allEvicted);
+    }
+  }
+
+  /** The all-evicted policy this contender runs (the pool's default when not set). */
+  AllEvictedPolicy allEvictedPolicy() {
+    return allEvicted != null ? allEvicted : ProviderPool.DEFAULT_ALL_EVICTED_POLICY;
   }
 
   Provider.Builder provider(Provider.Builder p, QuotaScenario.Spec spec) {
@@ -70,25 +106,5 @@ enum QuotaContender {
       }
     }
     throw new IllegalArgumentException("unknown contender '" + label + "'");
-  }
-
-  private static Method quotaRoutingMethod() {
-    try {
-      return ProviderPool.Builder.class.getMethod("quotaRouting", boolean.class);
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
-  }
-
-  private static void quotaRouting(ProviderPool.Builder b, boolean on) {
-    Method m = quotaRoutingMethod();
-    if (m == null) {
-      return; // the core routes reactively: nothing to switch
-    }
-    try {
-      m.invoke(b, on);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("ProviderPool.Builder.quotaRouting(" + on + ") failed", e);
-    }
   }
 }

@@ -7,6 +7,8 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.bench.NoDelay;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.route.Slot;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,7 +64,10 @@ final class QuotaRun {
   final List<String> names = new ArrayList<>();
   final List<Rec> recs = new ArrayList<>();
   final List<Ev> events = Collections.synchronizedList(new ArrayList<>());
-  /** Per sample: world time, statuses [instance][provider] ('A', 'E', 'P', 'D'), real room per provider. */
+  /**
+   * Per sample: world time, statuses [instance][provider] ('A', 'E', 'P', 'D' as the snapshot's status; 'Q'
+   * available but without quota headroom for a mean-sized request), real room per provider.
+   */
   final List<Long> sampleTimes = new ArrayList<>();
   final List<char[][]> statuses = new ArrayList<>();
   final List<boolean[]> room = new ArrayList<>();
@@ -104,6 +109,8 @@ final class QuotaRun {
                   : e instanceof PoolEvent.Retried ? "retried"
                   : e instanceof PoolEvent.FailedOver ? "failed-over"
                   : e instanceof PoolEvent.Exhausted ? "exhausted"
+                  : e instanceof PoolEvent.HeadroomExhausted ? "headroom-exhausted"
+                  : e instanceof PoolEvent.HeadroomRestored ? "headroom-restored"
                   : e.getClass().getSimpleName();
               events.add(new Ev(ticker.read(), inst, type, e.provider()));
             });
@@ -301,12 +308,33 @@ final class QuotaRun {
     return total < 0 ? 0 : total;
   }
 
+  private static final java.lang.reflect.Method CORE;
+
+  static {
+    try {
+      CORE = ProviderPool.class.getDeclaredMethod("core");
+      CORE.setAccessible(true);
+    } catch (NoSuchMethodException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** The pool's engine (package-private in the core; the sampler reads each provider's headroom). */
+  static PoolCore core(ProviderPool pool) {
+    try {
+      return (PoolCore) CORE.invoke(pool);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private void sample(List<ProviderPool> pools) {
     long cost = Math.round(QuotaScenario.Mix.INSTANCE.meanAdmissionTokens);
     try {
       for (long k = 0; ; k++) {
         FakeProvider.sleepUntil(ticker.loopbackAt(k * SAMPLE_NANOS));
         char[][] st = new char[pools.size()][names.size()];
+        long now = ticker.read();
         for (int i = 0; i < pools.size(); i++) {
           PoolSnapshot snap = pools.get(i).snapshot();
           for (ProviderSnapshot p : snap.providers()) {
@@ -316,6 +344,16 @@ final class QuotaRun {
               case PROBING -> 'P';
               case DRAINED -> 'D';
             };
+          }
+          // Available but passed over for want of headroom (quota routing): 'Q'.
+          PoolCore core = core(pools.get(i));
+          if (core.router().quotaRouting()) {
+            for (Slot s : core.router().slots()) {
+              int j = names.indexOf(s.name());
+              if (st[i][j] == 'A' && !s.state.headroom().admits(now, cost)) {
+                st[i][j] = 'Q';
+              }
+            }
           }
         }
         boolean[] r = new boolean[names.size()];

@@ -30,22 +30,29 @@ import java.util.SplittableRandom;
 /**
  * The scale simulation's quota variant (issue 17): as {@link SimRun} (the library's real engine,
  * {@link PoolCore}, per instance, over a virtual clock, the interceptor's failover loop step by
- * step), but every provider's request limit is GLOBAL (one token bucket shared by all instances)
- * and every response, success or 429, reports it the way the OpenAI dialect does: limit (the
- * bucket's size), remaining (what is left after this request was admitted or refused) and reset
- * (the time until full). The headers reach the engine as the interceptor passes them
- * ({@code ProviderState.observeRateLimits} with the reader's windows, {@code LogicalCall.judge}),
- * at the time the response's headers arrive.
+ * step), but every provider's request limit is GLOBAL (one token bucket shared by all instances),
+ * and so is a roomy token limit (admission cost: prompt + {@code max_tokens}, settled to the real
+ * usage when the answer ends, like the experiment's fakes); every response, success or 429,
+ * reports both the way the OpenAI dialect does: limit (the bucket's size), remaining (what is left
+ * after this request was admitted or refused) and reset (the time until full). The engine is driven
+ * as {@code LogicalCall} drives it: the attempt is dispatched with the request's token estimate
+ * ({@code AttemptLease.dispatch(..., tokens)} reserves it), the headers are stored at their arrival
+ * ({@code ProviderState.observeRateLimits}, then {@code Headroom.rateLimited} on a 429 and
+ * {@code PoolCore.observedHeadroom}), the answer's end settles the reservation
+ * ({@code AttemptLease.finish}); with {@code quotaWait} a request nothing can take waits for the
+ * earliest return ({@code PoolCore.earliestReturn}) within the bound ({@code LogicalCall.waitForReturn}).
  *
- * <p>Contenders: {@code reactive} and {@code weighted} (headers read, routing unchanged, as today);
- * {@code header-aware} and {@code configured-limits} (the same, plus each endpoint's
- * requests-per-minute for the latter): until the core routes on headroom
- * ({@link QuotaContender#CORE_QUOTA_ROUTING}), and a way to switch it on in {@code PoolCore.Settings}
- * exists, they run the engine as it is and behave like reactive. Single-threaded, deterministic.
+ * <p>Contenders: {@code reactive} and {@code weighted} ({@code quotaRouting} off: headers read,
+ * routing reactive); {@code header-aware} (quota routing on, the default); {@code configured-limits}
+ * (plus each endpoint's requests and tokens per minute); {@code fail-fast} and {@code queued-2s}
+ * (header-aware with {@code FAIL_FAST}, the latter with {@code quotaWait(2 s)}). Single-threaded,
+ * deterministic.
  */
 final class QuotaSimRun {
   private static final long NS = 1_000_000_000L;
   private static final LatencyModel LLM_AWARE = new LatencyModel(10 * NS, 100_000_000L, true);
+  /** The token limit's rate over the request limit's at the mean estimate (roomy: the request limit binds). */
+  private static final double TOKEN_ROOM = 1.5;
 
   final SimFleet fleet;
   final QuotaContender contender;
@@ -68,6 +75,7 @@ final class QuotaSimRun {
   private long attempts;
   private long rateLimitedAttempts;
   private long failedRequests;
+  private long waited;
   private final List<Double> latency = new ArrayList<>();
 
   QuotaSimRun(SimFleet fleet, QuotaContender contender, double utilization, int instances, double durationSec,
@@ -101,13 +109,46 @@ final class QuotaSimRun {
     return (long) (SimFleet.RTT_SEC * NS);
   }
 
-  /** One shared provider: generation slots, FIFO queue, one global token-bucket request limit. */
+  /** Prompt tokens of every simulated request. */
+  static final int PROMPT_TOKENS = 40;
+  /** Mean admission estimate of a request (prompt + max_tokens), for the roomy token limit. */
+  static final double MEAN_ESTIMATE = PROMPT_TOKENS + SimFleet.TOKENS_MEDIAN
+      * Math.exp(SimFleet.TOKENS_SIGMA * SimFleet.TOKENS_SIGMA / 2) * Math.log(1 / 0.3) / 0.7;
+
+  /** A global token bucket: {@code rate} units per second, {@code burst} at most. */
+  private static final class Bucket {
+    final double rate;
+    final double burst;
+    double level;
+    long refilledAt;
+
+    Bucket(double rate, double burst) {
+      this.rate = rate;
+      this.burst = burst;
+      this.level = burst;
+    }
+
+    void refill(long now) {
+      level = Math.min(burst, level + (now - refilledAt) / (double) NS * rate);
+      refilledAt = now;
+    }
+
+    /** The headers' window now: limit, remaining, reset (time to full). */
+    RateWindow window(long now) {
+      long reset = (long) Math.ceil(Math.max(0, burst - level) / rate * NS);
+      return new RateWindow((long) burst, Math.max(0, (long) Math.floor(level)), true, now + reset, now);
+    }
+  }
+
+  /**
+   * One shared provider: generation slots, FIFO queue, one global token-bucket request limit and
+   * one (roomy) global token limit.
+   */
   private final class Prov {
     final int capacity;
     final double rate; // requests per second
-    final double burst;
-    double tokens;
-    long refilledAt;
+    final Bucket requests;
+    final Bucket tokens;
     int busy;
     final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
     long limited;
@@ -115,29 +156,32 @@ final class QuotaSimRun {
     Prov(int capacity) {
       this.capacity = capacity;
       this.rate = SimFleet.RATE_FACTOR * capacity / SimFleet.meanServiceSec();
-      this.burst = Math.max(1, rate * SimFleet.BURST_SEC);
-      this.tokens = burst;
-    }
-
-    /** The headers' window now: limit, remaining, reset (time to full). */
-    RateWindow window(long now) {
-      long reset = (long) Math.ceil((burst - tokens) / rate * NS);
-      return new RateWindow((long) burst, Math.max(0, (long) Math.floor(tokens)), true, now + reset, now);
+      this.requests = new Bucket(rate, Math.max(1, rate * SimFleet.BURST_SEC));
+      double tokenRate = TOKEN_ROOM * rate * MEAN_ESTIMATE;
+      this.tokens = new Bucket(tokenRate, tokenRate * SimFleet.BURST_SEC);
     }
 
     void arrive(Attempt a) {
       long now = clock.now;
-      tokens = Math.min(burst, tokens + (now - refilledAt) / (double) NS * rate);
-      refilledAt = now;
-      if (tokens < 1) {
+      requests.refill(now);
+      tokens.refill(now);
+      long cost = a.req.estimate;
+      boolean tokensOk = tokens.level >= Math.min(cost, tokens.burst);
+      if (requests.level < 1 || !tokensOk) {
         limited++;
-        long retryAfterSec = Math.max(1, (long) Math.ceil((1 - tokens) / rate));
-        RateWindow w = window(now);
-        at(now + rtt() / 2, () -> a.rateLimited(retryAfterSec, w));
+        double need = requests.level < 1 ? (1 - requests.level) / requests.rate
+            : (Math.min(cost, tokens.burst) - tokens.level) / tokens.rate;
+        long retryAfterSec = Math.max(1, (long) Math.ceil(need));
+        RateWindow rw = requests.window(now);
+        RateWindow tw = tokens.window(now);
+        at(now + rtt() / 2, () -> a.rateLimited(retryAfterSec, rw, tw));
         return;
       }
-      tokens -= 1;
-      a.window = window(now);
+      requests.level -= 1;
+      tokens.level -= cost;
+      a.admitted = true;
+      a.window = requests.window(now);
+      a.tokenWindow = tokens.window(now);
       if (busy < capacity) {
         start(a);
       } else {
@@ -155,7 +199,11 @@ final class QuotaSimRun {
       long half = rtt() / 2;
       at(a.req.stream ? now + half : end + half, a::headers);
       at(end + half, () -> a.end(firstToken + half));
-      at(end, this::free);
+      at(end, () -> {
+        tokens.refill(clock.now);
+        tokens.level = Math.min(tokens.burst, tokens.level + a.req.estimate - (PROMPT_TOKENS + a.req.tokens)); // settled
+        free();
+      });
     }
 
     void free() {
@@ -172,6 +220,8 @@ final class QuotaSimRun {
     final long arrival;
     final boolean stream;
     final int tokens;
+    /** The admission estimate: prompt + max_tokens (the real answer is 30..100% of max_tokens). */
+    final long estimate;
     final boolean measured;
     final List<Slot> tried = new ArrayList<>(2);
     final Exclusion exclusion = slot -> {
@@ -182,14 +232,27 @@ final class QuotaSimRun {
       }
       return false;
     };
+    final Exclusion withTokens = new Exclusion() {
+      @Override
+      public boolean excludes(Slot slot) {
+        return exclusion.excludes(slot);
+      }
+
+      @Override
+      public long tokens() {
+        return estimate;
+      }
+    };
     Attempt pending;
+    long waitStart = -1;
     int attempts;
 
-    Req(int instance, long arrival, boolean stream, int tokens, boolean measured) {
+    Req(int instance, long arrival, boolean stream, int tokens, long estimate, boolean measured) {
       this.instance = instance;
       this.arrival = arrival;
       this.stream = stream;
       this.tokens = tokens;
+      this.estimate = estimate;
       this.measured = measured;
     }
   }
@@ -200,6 +263,8 @@ final class QuotaSimRun {
     final AttemptLease lease;
     final double jitter;
     RateWindow window; // what the headers will say (computed at admission)
+    RateWindow tokenWindow;
+    boolean admitted;
 
     Attempt(Req req, Slot slot, AttemptLease lease) {
       this.req = req;
@@ -208,17 +273,28 @@ final class QuotaSimRun {
       this.jitter = random.nextGaussian();
     }
 
-    /** What {@code LogicalCall.judge} does with a response's rate-limit headers, at their arrival. */
-    private void observe(RateWindow w, long now) {
+    /**
+     * What {@code LogicalCall.judge} does with a response's rate-limit headers, at their arrival
+     * ({@code hintNanos}: the 429's named delay, else -1).
+     */
+    private void observe(RateWindow rw, RateWindow tw, long now, boolean limited, long hintNanos) {
       // The reader turns the header's delay into an instant from the headers' arrival, as RateLimitHeaders does.
-      slot.state.observeRateLimits(new RateWindow(w.limit, w.remaining, w.hasReset, now + (w.resetAt - w.seenAt), now),
-          null, 0, now);
+      slot.state.observeRateLimits(arrived(rw, now), arrived(tw, now), 0, now);
+      if (limited) {
+        slot.state.headroom().rateLimited(now, hintNanos);
+      }
+      lease.core().observedHeadroom(slot, now);
     }
 
-    void rateLimited(long retryAfterSec, RateWindow w) {
+    private RateWindow arrived(RateWindow w, long now) {
+      return new RateWindow(w.limit, w.remaining, w.hasReset, now + (w.resetAt - w.seenAt), now);
+    }
+
+    void rateLimited(long retryAfterSec, RateWindow rw, RateWindow tw) {
       long now = clock.now;
-      observe(w, now);
       Map<String, String> headers = Map.of("retry-after", Long.toString(retryAfterSec));
+      long hint = RetryHints.delayNanos(headers::get, clock.wallMillis());
+      observe(rw, tw, now, true, hint);
       Outcome outcome = classifier.classify(429, new OutcomeClassifier.ResponseInfo() {
         @Override
         public Optional<String> header(String name) {
@@ -230,7 +306,7 @@ final class QuotaSimRun {
           return "{\"error\":{\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}";
         }
       });
-      lease.answered(now, 429, outcome, RetryHints.delayNanos(headers::get, clock.wallMillis()));
+      lease.answered(now, 429, outcome, hint);
       if (req.measured) {
         rateLimitedAttempts++;
       }
@@ -239,13 +315,14 @@ final class QuotaSimRun {
     }
 
     void headers() {
-      observe(window, clock.now);
+      observe(window, tokenWindow, clock.now, false, -1);
       lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
     }
 
     void end(long firstTokenAt) {
       long now = clock.now;
-      UsageResult usage = new UsageResult(true, 40, req.tokens, 40 + req.tokens, 0, 0, "sim", req.stream, true, false,
+      UsageResult usage = new UsageResult(true, PROMPT_TOKENS, req.tokens, PROMPT_TOKENS + req.tokens, 0, 0, "sim",
+          req.stream, true, false,
           false, req.stream ? req.tokens : 0);
       lease.finish(usage, TokenUsage.End.COMPLETE, req.stream ? firstTokenAt : -1, now, false);
       if (req.measured) {
@@ -262,9 +339,22 @@ final class QuotaSimRun {
     Slot slot = null;
     if (n <= core.settings().retry().maxAttempts()) {
       boolean[] probe = new boolean[1];
-      slot = core.choose(now, req.exclusion, probe);
+      slot = core.choose(now, req.withTokens, probe);
+      if (slot == null && n == 1 && core.settings().quotaWaitNanos() > 0) { // LogicalCall.waitForReturn
+        if (req.waitStart < 0) {
+          req.waitStart = now;
+        }
+        long wait = core.earliestReturn(now, req.withTokens);
+        if (wait >= 0 && now + wait - (req.waitStart + core.settings().quotaWaitNanos()) <= 0) {
+          if (req.measured && req.waitStart == now) {
+            waited++;
+          }
+          at(now + Math.max(wait, 1), () -> attempt(req));
+          return;
+        }
+      }
       if (slot == null && n == 1) {
-        slot = core.failOpen(now, req.exclusion);
+        slot = core.failOpen(now, req.withTokens);
       }
       if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
         core.onNeutral(slot, probe[0]);
@@ -280,7 +370,7 @@ final class QuotaSimRun {
         if (req.measured) {
           attempts++;
         }
-        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false, null, req.estimate);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
@@ -304,8 +394,9 @@ final class QuotaSimRun {
     for (int i = 0; i < k; i++) {
       provs[i] = new Prov(fleet.capacities()[i]);
       int rpm = contender.configuredLimits ? (int) Math.floor(provs[i].rate * 60) : -1;
+      long tpm = contender.configuredLimits ? (long) Math.floor(provs[i].tokens.rate * 60) : -1;
       endpoints.add(new Endpoint("p" + i, "https", "p" + i + ".llm.example", 443, "/v1", "Authorization",
-          "Bearer sim", null, List.of(), true, 1, rpm, -1));
+          "Bearer sim", null, List.of(), true, 1, rpm, tpm));
       weights.add(fleet.weights()[i]);
     }
     pools = new PoolCore[instances];
@@ -314,8 +405,9 @@ final class QuotaSimRun {
       RandomSource r = new SimRun.Seeded(seed * 7919 + i);
       PoolCore.Settings settings = new PoolCore.Settings("qsim-" + i, clock, r,
           new Health(EvictionPolicy.defaults(), LLM_AWARE, r), RetryPolicy.defaults(), classifier,
-          AllEvictedPolicy.FAIL_OPEN, LLM_AWARE, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
-          "llmpool.invalid", "/v1");
+          contender.allEvictedPolicy(), LLM_AWARE, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
+          "llmpool.invalid", "/v1", List.of(), contender.quotaRouting,
+          contender.quotaWait == null ? 0 : contender.quotaWait.toNanos());
       pools[i] = new PoolCore(settings, strategy, List.of(endpoints), List.of(weights));
     }
     double capacityRate = fleet.totalCapacity() / SimFleet.meanServiceSec();
@@ -336,6 +428,7 @@ final class QuotaSimRun {
     m.put("requests", logical);
     m.put("successRate", logical == 0 ? Double.NaN : Stats.round(succeeded / (double) logical, 6));
     m.put("failed", failedRequests);
+    m.put("waited", waited);
     m.put("attemptsPerRequest", logical == 0 ? Double.NaN : Stats.round(attempts / (double) logical, 4));
     m.put("rateLimited", rateLimitedAttempts);
     m.put("rateLimitedPer1000", logical == 0 ? Double.NaN : Stats.round(1000.0 * rateLimitedAttempts / logical, 3));
@@ -359,11 +452,12 @@ final class QuotaSimRun {
       boolean stream = random.nextDouble() < 0.5;
       int tokens = (int) Math.min(SimFleet.TOKENS_MAX,
           Math.max(1, Math.round(SimFleet.TOKENS_MEDIAN * Math.exp(SimFleet.TOKENS_SIGMA * random.nextGaussian()))));
+      long maxTokens = Math.min(4 * SimFleet.TOKENS_MAX, (long) Math.ceil(tokens / (0.3 + 0.7 * random.nextDouble())));
       boolean measured = next >= warmupNanos;
       if (measured) {
         logical++;
       }
-      Req req = new Req(inst, next, stream, tokens, measured);
+      Req req = new Req(inst, next, stream, tokens, PROMPT_TOKENS + maxTokens, measured);
       pools[inst].budget().onRequest(next);
       attempt(req);
       scheduleArrival(next, lambda);

@@ -56,7 +56,7 @@ public final class QuotaSimulation {
       fm.put("weights", fleet.weights());
       fleets.add(fm);
       for (QuotaContender c : QuotaContender.values()) {
-        if (!c.pooled()) {
+        if (!c.pooled() || !c.runsIn(u)) {
           continue;
         }
         Map<String, Object> r = new QuotaSimRun(fleet, c, u, instances, duration, warmup, seed).run();

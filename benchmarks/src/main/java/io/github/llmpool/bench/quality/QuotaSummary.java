@@ -148,6 +148,14 @@ final class QuotaSummary {
       }
       m.put("providerOutShare", Stats.round(outSamples / (double) (samples * instances * run.names.size()), 4));
       m.put("outWhileRoomShare", outSamples == 0 ? Double.NaN : Stats.round(outWithRoom / (double) outSamples, 4));
+      // The same, split by cause: evicted / probing ('E', 'P') and passed over for want of headroom ('Q').
+      long[] evicted = outBy(run, "EP");
+      long[] hr = outBy(run, "Q");
+      long slots = (long) samples * instances * run.names.size();
+      m.put("evictedShare", Stats.round(evicted[0] / (double) slots, 4));
+      m.put("evictedWhileRoomShare", evicted[0] == 0 ? Double.NaN : Stats.round(evicted[1] / (double) evicted[0], 4));
+      m.put("headroomOutShare", Stats.round(hr[0] / (double) slots, 4));
+      m.put("headroomOutWhileRoomShare", hr[0] == 0 ? Double.NaN : Stats.round(hr[1] / (double) hr[0], 4));
       if (instances == 1) {
         long beside = 0;
         long total = 0;
@@ -179,6 +187,25 @@ final class QuotaSummary {
       m.put("events", ev);
     }
     return m;
+  }
+
+  /** Provider samples whose status is one of {@code codes}, and those of them while the provider had room. */
+  private static long[] outBy(QuotaRun run, String codes) {
+    long out = 0;
+    long withRoom = 0;
+    for (int k = 0; k < run.statuses.size(); k++) {
+      for (char[] inst : run.statuses.get(k)) {
+        for (int j = 0; j < inst.length; j++) {
+          if (codes.indexOf(inst[j]) >= 0) {
+            out++;
+            if (run.room.get(k)[j]) {
+              withRoom++;
+            }
+          }
+        }
+      }
+    }
+    return new long[] {out, withRoom};
   }
 
   private static int tierOf(QuotaScenario sc, int index) {

@@ -41,6 +41,12 @@ final class ScaledTicker implements Ticker {
     return EPOCH_MILLIS + read() / 1_000_000L;
   }
 
+  /** Parks for {@code nanos} of world time ({@code quotaWait} waits on the pool's ticker). */
+  @Override
+  public void park(long nanos) {
+    java.util.concurrent.locks.LockSupport.parkNanos(Math.max(1, nanos / scale));
+  }
+
   /** The loopback {@link System#nanoTime()} at world time {@code worldNanos}. */
   long loopbackAt(long worldNanos) {
     return origin + worldNanos / scale;
