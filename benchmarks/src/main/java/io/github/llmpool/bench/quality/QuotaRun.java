@@ -39,6 +39,8 @@ final class QuotaRun {
   private static final ThreadLocal<Rec> CURRENT = new ThreadLocal<>();
   /** World nanos between samples of the pools' states. */
   static final long SAMPLE_NANOS = 250_000_000L;
+  /** {@code -Dquota.trace=true}: print the model's and the fakes' room at every sample (instance 0). */
+  static final boolean TRACE = Boolean.getBoolean("quota.trace");
 
   /** One logical request and what became of it (world nanos from the start). */
   static final class Rec {
@@ -48,11 +50,26 @@ final class QuotaRun {
     volatile int attempts;
     volatile String provider;
     volatile String error;
+    /** The admission estimate the pool makes of the body (bytes / 4 + max_tokens). */
+    final long estimate;
 
     Rec(QuotaScenario.Req req) {
       this.req = req;
+      this.estimate = QuotaFake.admissionCost(body(req));
     }
   }
+
+  /**
+   * Attempts answered 429, split by what the pool's headroom model said at dispatch: it had room
+   * for the request (the model was wrong, or a concurrent dispatch took the room first), or it had
+   * none (sent anyway: the all-evicted policy's fail-open, or quota routing off).
+   */
+  final java.util.concurrent.atomic.LongAdder limitedWithRoom = new java.util.concurrent.atomic.LongAdder();
+  final java.util.concurrent.atomic.LongAdder limitedWithoutRoom = new java.util.concurrent.atomic.LongAdder();
+  /** Attempts dispatched while the model said the provider had no room. */
+  final java.util.concurrent.atomic.LongAdder sentWithoutRoom = new java.util.concurrent.atomic.LongAdder();
+  private final Map<io.github.llmpool.spi.AttemptStart, Boolean> roomAtStart =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A pool event: world time, instance, type, provider. */
   record Ev(long t, int instance, String type, String provider) {}
@@ -115,6 +132,32 @@ final class QuotaRun {
               events.add(new Ev(ticker.read(), inst, type, e.provider()));
             });
         contender.configure(b);
+        ProviderPool[] self = new ProviderPool[1];
+        b.onAttempt(new io.github.llmpool.spi.AttemptListener() {
+          @Override
+          public void onStart(io.github.llmpool.spi.AttemptStart st) {
+            Rec r = CURRENT.get();
+            ProviderPool pool = self[0];
+            if (r == null || pool == null) {
+              return;
+            }
+            Slot s = core(pool).router().slot(st.provider());
+            // Before the attempt's own reservation (the hook runs first in AttemptLease.dispatch).
+            boolean room = s == null || s.state.headroom().admits(ticker.read(), r.estimate);
+            if (!room) {
+              sentWithoutRoom.increment();
+            }
+            roomAtStart.put(st, room);
+          }
+
+          @Override
+          public void onEnd(io.github.llmpool.spi.AttemptEnd e) {
+            Boolean room = roomAtStart.remove(e.start());
+            if (room != null && e.status().orElse(0) == 429) {
+              (room ? limitedWithRoom : limitedWithoutRoom).increment();
+            }
+          }
+        });
         for (List<QuotaScenario.Spec> tier : scenario.tiers()) {
           List<Provider> ps = new ArrayList<>();
           for (QuotaScenario.Spec s : tier) {
@@ -125,6 +168,7 @@ final class QuotaRun {
           b.tier(ps);
         }
         pools.add(b.build());
+        self[0] = pools.get(i);
         clients.add(client(pools.get(i)));
       }
     } else {
@@ -352,6 +396,12 @@ final class QuotaRun {
               int j = names.indexOf(s.name());
               if (st[i][j] == 'A' && !s.state.headroom().admits(now, cost)) {
                 st[i][j] = 'Q';
+              }
+              if (TRACE && i == 0) {
+                long[] real = fakes.get(s.name()).remaining();
+                System.out.printf(java.util.Locale.ROOT, "trace %s %.2f %s %c model %.1f / %.0f real %d / %d%n",
+                    contender.label, now / 1e9, s.name(), st[i][j], s.state.headroom().requestRoom(now),
+                    s.state.headroom().tokenRoom(now), real[0], real[1]);
               }
             }
           }

@@ -61,6 +61,9 @@ final class QuotaSummary {
     m.put("rateLimitedPer1000AfterFirstMinute", afterMinute == 0 ? Double.NaN
         : Stats.round(1000.0 * limitedAfter / afterMinute, 2));
     m.put("providers", perProvider);
+    m.put("rateLimitedWithRoomAtDispatch", run.limitedWithRoom.sum());
+    m.put("rateLimitedWithoutRoomAtDispatch", run.limitedWithoutRoom.sum());
+    m.put("sentWithoutRoom", run.sentWithoutRoom.sum());
 
     // Where in a fixed window the 429s fall; where their retry-after points.
     if (sc.providers().stream().anyMatch(s -> s.kind() == QuotaLimit.Kind.WINDOW)) {
