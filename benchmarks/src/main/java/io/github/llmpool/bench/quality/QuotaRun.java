@@ -399,9 +399,13 @@ final class QuotaRun {
               }
               if (TRACE && i == 0) {
                 long[] real = fakes.get(s.name()).remaining();
-                System.out.printf(java.util.Locale.ROOT, "trace %s %.2f %s %c model %.1f / %.0f real %d / %d%n",
+                io.github.llmpool.internal.health.RateWindow w = s.state.headroom().requestWindow();
+                String win = w == null ? "-" : String.format(java.util.Locale.ROOT, "rem %d reset %.2f seen -%.2f adm -%.2f",
+                    w.remaining, (w.resetAt - now) / 1e9, (now - w.seenAt) / 1e9,
+                    (now - (w.resetAt - (long) ((w.limit - w.remaining - 0.5) * 60e9 / w.limit))) / 1e9);
+                System.out.printf(java.util.Locale.ROOT, "trace %s %.2f %s %c model %.1f / %.0f real %d / %d %s%n",
                     contender.label, now / 1e9, s.name(), st[i][j], s.state.headroom().requestRoom(now),
-                    s.state.headroom().tokenRoom(now), real[0], real[1]);
+                    s.state.headroom().tokenRoom(now), real[0], real[1], win);
               }
             }
           }
