@@ -170,4 +170,35 @@ class HeadroomTest {
     // the ring holds the latest 256, the oldest 1.001 s after the admission: that refill (1.67, rounded up) counts as used
     assertEquals(0.5 + 2 * 100 / 60.0 - Headroom.RECENT - 2, h.requestRoom(t0 + 2 * S), 1e-9);
   }
+
+  @Test
+  void aBucketOthersDrainRefillsSlowerAndNotToFullAtItsReset() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 0, 10 * S, 0), null, 0, 0); // empty, full in 10 s: 10 per second
+    // 1 s later the provider says 4, not the 10 its refill would give: others took 6 in that second
+    h.observe(window(100, 4, 10_600 * MS, S), null, 0, S);
+    double drain = 6.0 / 31; // per second: the 6 per second seen, averaged over 30 s (1 s of 31)
+    assertEquals(4 + 10 - drain, h.requestRoom(2 * S), 1e-9);
+    assertEquals(4 + (10 - drain) * 9.6, h.requestRoom(10_600 * MS), 1e-9, "not full at the announced reset");
+    Headroom.Reservation r = new Headroom.Reservation();
+    for (int i = 0; i < 14; i++) {
+      h.reserve(2 * S, 0, r);
+    }
+    assertFalse(h.admits(2 * S, 0));
+    // 4 + (10 - drain) x (t - 1 s) - 14 >= 1
+    assertEquals(S + (long) Math.ceil(11 / (10 - drain) * S) - 2 * S, h.untilRoom(2 * S, 0));
+  }
+
+  @Test
+  void whatThisInstanceSentExplainsADecreaseWithoutADrain() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 0, 10 * S, 0), null, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    for (int i = 0; i < 6; i++) {
+      h.reserve(500 * MS, 0, r); // this instance took the 6
+    }
+    h.observe(window(100, 4, 10_600 * MS, S), null, 0, S);
+    assertEquals(14, h.requestRoom(2 * S), 1e-9, "refilled at the whole rate");
+    assertEquals(100, h.requestRoom(10_600 * MS), 1e-9);
+  }
 }
