@@ -173,7 +173,9 @@ public final class Headroom {
    * The drain {@code next} shows against {@code old}: what {@code old} (refilled, minus this
    * instance's reservations since) said would be left when {@code next} arrived, minus what
    * {@code next} says, over the time between them; averaged into the dimension's estimate.
-   * Buckets only (not fixed windows), the same limit, a reset on both.
+   * Buckets only (not fixed windows), the same limit, a reset on both, and only while {@code old}
+   * cannot have refilled to full before {@code next} arrived (a full bucket wastes its refill, so
+   * the decrease would not measure what others took).
    */
   private void observeDrain(RateWindow old, RateWindow next, boolean tokens) {
     if (old == null || fixedWindows || !old.hasReset || !next.hasReset || old.limit <= 0 || old.limit != next.limit) {
@@ -184,6 +186,9 @@ public final class Headroom {
       return;
     }
     double predicted = roomIn(old, next.seenAt, false, 0);
+    if (predicted + old.used.get() >= old.limit - EPS) {
+      return; // the bucket may have been full in between (refill lost): the decrease says nothing of a drain
+    }
     double announced = roomIn(next, next.seenAt, false, 0);
     double sample = (predicted - announced) / dt;
     double d = tokens ? tokenDrain : requestDrain;

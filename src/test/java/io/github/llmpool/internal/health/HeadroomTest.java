@@ -201,4 +201,12 @@ class HeadroomTest {
     assertEquals(14, h.requestRoom(2 * S), 1e-9, "refilled at the whole rate");
     assertEquals(100, h.requestRoom(10_600 * MS), 1e-9);
   }
+
+  @Test
+  void aHeaderAfterTheBucketCouldHaveBeenFullSaysNothingOfADrain() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 0, 10 * S, 0), null, 0, 0); // full in 10 s
+    h.observe(window(100, 4, 21 * S, 11 * S), null, 0, 11 * S); // 11 s later: it may have been full
+    assertEquals(4 + 96 / 10.0, h.requestRoom(12 * S), 1e-9, "the whole refill, no drain");
+  }
 }
