@@ -235,6 +235,39 @@ def meta(exp):
             f"{fmt(m['elapsedSec'], 0)} s to run.")
 
 
+def tuning(before, after, sim_before, sim_after):
+    """The Headroom tuning, side by side: the same scenarios and contenders with the core's model before and after."""
+    rows = []
+    for d in after["meta"]["scenarios"]:
+        sc = d["name"]
+        for c in ["reactive"] + AFTER + OVERLOAD:
+            a, b = by(after["runs"], sc, c), by(before["runs"], sc, c)
+            if a is None or b is None or (b["rateLimited"] == 0 and a["rateLimited"] == 0):
+                continue
+            rows.append([sc, c, f"{fmt(b['rateLimitedPer1000'])} → {fmt(a['rateLimitedPer1000'])}",
+                         f"{fmt(b['attemptsPerRequest'], 3)} → {fmt(a['attemptsPerRequest'], 3)}",
+                         f"{pct(b['successRate'], 2)} → {pct(a['successRate'], 2)}",
+                         f"{pct(b.get('headroomOutWhileRoomShare'))} → {pct(a.get('headroomOutWhileRoomShare'))}"])
+    out = table(["scenario", "contender", "429 / 1,000", "attempts", "success", "no headroom while it had room"], rows)
+    if sim_before and sim_after:
+        srows = []
+        for r in sim_after["runs"]:
+            b = next((x for x in sim_before["runs"] if x["fleet"] == r["fleet"] and x["contender"] == r["contender"]),
+                     None)
+            if b:
+                srows.append([r["fleet"], r["contender"], f"{fmt(b['rateLimitedPer1000'], 2)} → {fmt(r['rateLimitedPer1000'], 2)}",
+                              f"{fmt(b['attemptsPerRequest'], 3)} → {fmt(r['attemptsPerRequest'], 3)}"])
+        out += "\n\nSimulation (100 instances, 90%):\n\n" + table(["fleet", "contender", "429 / 1,000", "attempts"], srows)
+    return out
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def replace_blocks(doc, blocks):
     with open(doc, encoding="utf-8") as f:
         text = f.read()
@@ -256,6 +289,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--results", default=os.path.join(here, "..", "quality-results"))
     ap.add_argument("--doc", default=os.path.join(here, "..", "QUOTA.md"))
+    ap.add_argument("--before", help="results of the same run with the core before the Headroom tuning "
+                    "(fills the 'tuning' block)")
     a = ap.parse_args()
     with open(os.path.join(a.results, "quota-experiment.json"), encoding="utf-8") as f:
         exp = json.load(f)
@@ -270,6 +305,10 @@ def main():
     blocks = {"meta": meta(exp), "targets": targets(exp, sim), "scenarios": scenarios(exp)}
     if sim:
         blocks["simulation"] = simulation(sim)
+    if a.before:
+        b_exp = load(os.path.join(a.before, "quota-experiment.json"))
+        if b_exp:
+            blocks["tuning"] = tuning(b_exp, exp, load(os.path.join(a.before, "quota-simulation.json")), sim)
     missing = replace_blocks(a.doc, blocks)
     if missing:
         sys.exit(f"quota report: {a.doc} lacks the blocks {missing}")
