@@ -282,63 +282,26 @@ public final class Headroom {
   }
 
   /**
-   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none). A token
-   * bucket's 429 names the time one unit takes, far shorter than its (empty) window's time to
-   * full: nothing to learn. Otherwise, when a window's reset is about that far away (the delay is
-   * at least half of it, and more than {@link #MIN_FIXED_LEFT_NANOS}), the provider counts in
-   * fixed windows from then on (no refill before the reset), and that window holds nothing more
-   * until its reset, whatever it said: the stored window may be an older answer's (a slower answer
-   * carries a later reset for the same fixed window, and wins over the 429's own), but the 429 says
-   * the window is spent.
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none): when an
+   * exhausted window's reset is about that far away (at least half of it), the provider counts in
+   * fixed windows, not buckets, and its remaining count no longer refills before the reset. (A
+   * bucket's {@code Retry-After} is the time one unit takes, far shorter than its time to full.)
    */
   public void rateLimited(long now, long retryNanos) {
-    if (retryNanos <= 0) {
+    if (fixedWindows || retryNanos <= 0) {
       return;
     }
-    RateWindow rw = requestWindow;
-    RateWindow tw = tokenWindow;
-    if (bucketRetry(rw, now, retryNanos) || bucketRetry(tw, now, retryNanos)) {
-      return;
-    }
-    boolean r = fixedReset(rw, now, retryNanos);
-    boolean t = fixedReset(tw, now, retryNanos);
-    if (r || t) {
+    if (fixedReset(requestWindow, now, retryNanos) || fixedReset(tokenWindow, now, retryNanos)) {
       fixedWindows = true;
-      if (r) {
-        spend(rw);
-      }
-      if (t) {
-        spend(tw);
-      }
     }
   }
 
-  /** The least time to a window's reset that a 429's delay is read against as a fixed window's. */
-  static final long MIN_FIXED_LEFT_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-  /** An empty window whose reset is far beyond the 429's delay: a bucket refilling one unit. */
-  private static boolean bucketRetry(RateWindow w, long now, long retryNanos) {
+  private static boolean fixedReset(RateWindow w, long now, long retryNanos) {
     if (w == null || !w.hasReset || w.remaining != 0) {
       return false;
     }
     long left = w.resetAt - now;
-    return left > 0 && retryNanos * 2 < left;
-  }
-
-  private static boolean fixedReset(RateWindow w, long now, long retryNanos) {
-    if (w == null || !w.hasReset) {
-      return false;
-    }
-    long left = w.resetAt - now;
-    return left > MIN_FIXED_LEFT_NANOS && retryNanos * 2 >= left;
-  }
-
-  /** Counts the whole announced remaining count as used: nothing left before the reset. */
-  private static void spend(RateWindow w) {
-    long missing = Math.max(0, w.remaining) - w.used.get();
-    if (missing > 0) {
-      w.used.addAndGet(missing);
-    }
+    return left > 0 && retryNanos * 2 >= left;
   }
 
   /**

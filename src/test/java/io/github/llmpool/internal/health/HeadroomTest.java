@@ -209,31 +209,4 @@ class HeadroomTest {
     h.observe(window(100, 4, 21 * S, 11 * S), null, 0, 11 * S); // 11 s later: it may have been full
     assertEquals(4 + 96 / 10.0, h.requestRoom(12 * S), 1e-9, "the whole refill, no drain");
   }
-
-  @Test
-  void aFixedWindowsRetryAfterSpendsTheStoredWindowEvenWhenAnOlderAnswersCountWonOverThe429s() {
-    Headroom h = new Headroom(null, 0, 0, 0);
-    // a slow answer from early in the window: 40 left, its reset 2 s after the window's real end (its latency)
-    h.observe(window(100, 40, 32 * S, 2 * S), null, 0, 2 * S);
-    // 20 s later the window is spent: the 429's own header names the real end, earlier, and loses
-    h.observe(window(100, 0, 30 * S, 20 * S), null, 0, 20 * S);
-    assertEquals(40, h.requestWindow().remaining);
-    h.rateLimited(20 * S, 10 * S); // Retry-After: 10 s, the window's end
-    assertTrue(h.fixedWindows());
-    assertFalse(h.admits(20 * S, 0), "the 429 says the window is spent");
-    assertEquals(12 * S, h.untilRoom(20 * S, 0), "until the stored window's reset");
-    assertTrue(h.admits(32 * S, 0));
-  }
-
-  @Test
-  void aBucketsOneUnitRetryAfterTeachesNothingAndADelayCloseToAResetUnderASecondNeither() {
-    Headroom h = new Headroom(null, 0, 0, 0);
-    h.observe(window(100, 0, 59 * S, 0), window(10_000, 9_000, 500 * MS, 0), 0, 0);
-    h.rateLimited(0, S); // the request bucket refills one in 0.6 s: a bucket's 429
-    assertFalse(h.fixedWindows());
-    Headroom near = new Headroom(null, 0, 0, 0);
-    near.observe(window(100, 99, 600 * MS, 0), null, 0, 0); // almost full
-    near.rateLimited(0, S);
-    assertFalse(near.fixedWindows(), "a reset under a second is no evidence of a fixed window");
-  }
 }
