@@ -422,6 +422,58 @@ public abstract class PoolEvent {
   }
 
   /**
+   * The pool's {@code SharedState} lost its store (a Redis down, stalled or restarting): until
+   * {@link SharedStateUp}, the pool decides from its own answers only, as a local-only pool does,
+   * and what it learns is published once the store is back. About the pool, not a provider:
+   * {@link #provider()} is empty and {@link #tier()} 0. The reason carries no credentials.
+   */
+  public static final class SharedStateDown extends PoolEvent {
+    private final String reason;
+
+    /**
+     * For the pool and for tests.
+     *
+     * @param reason what failed, e.g. {@code connection refused to 127.0.0.1:6379}
+     * @throws NullPointerException if {@code reason} is null
+     */
+    public SharedStateDown(String reason) {
+      super("", 0);
+      this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** What failed (no credentials). */
+    public String reason() {
+      return reason;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return sameHead(o) && reason.equals(((SharedStateDown) o).reason);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(super.hashCode(), reason);
+    }
+
+    @Override
+    public String toString() {
+      return head().append(", reason=").append(reason).append(']').toString();
+    }
+  }
+
+  /**
+   * The pool's {@code SharedState} store is back and resynchronised after a
+   * {@link SharedStateDown}. {@link #provider()} is empty and {@link #tier()} 0.
+   */
+  public static final class SharedStateUp extends PoolEvent {
+    /** For the pool and for tests. */
+    public SharedStateUp() {
+      super("", 0);
+    }
+  }
+
+  /**
    * A provider ran out of quota headroom: what its rate-limit headers or configured limits say it
    * may still take will not hold the next request before its reset. It is passed over (its tier
    * spills when no other member has room) until it has room again ({@link HeadroomRestored}).

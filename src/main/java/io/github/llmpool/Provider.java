@@ -52,8 +52,10 @@ public final class Provider {
   private final int requestsPerMinute; // -1: not configured
   private final long tokensPerMinute; // -1: not configured
   private final String quotaGroup; // null: none
+  private final Price price; // null: unpriced
 
   private Provider(Builder b, URI baseUrl) {
+    this.price = b.price;
     this.name = b.name;
     this.baseUrl = baseUrl;
     this.apiKey = b.apiKey;
@@ -131,6 +133,11 @@ public final class Provider {
     return java.util.Optional.ofNullable(quotaGroup);
   }
 
+  /** What the provider charges; empty when it has no price (its usage is {@link Cost#UNPRICED}). */
+  public Optional<Price> price() {
+    return Optional.ofNullable(price);
+  }
+
   /** Extra headers set on every request to this provider (values are not secret-checked). */
   public Map<String, String> headers() {
     return headers;
@@ -171,6 +178,7 @@ public final class Provider {
     b.requestsPerMinute = requestsPerMinute;
     b.tokensPerMinute = tokensPerMinute;
     b.quotaGroup = quotaGroup;
+    b.price = price;
     return b;
   }
 
@@ -184,6 +192,7 @@ public final class Provider {
         + (requestsPerMinute < 0 ? "" : ", requestsPerMinute=" + requestsPerMinute)
         + (tokensPerMinute < 0 ? "" : ", tokensPerMinute=" + tokensPerMinute)
         + (quotaGroup == null ? "" : ", quotaGroup=" + quotaGroup)
+        + (price == null ? "" : ", price=" + price)
         + (headers.isEmpty() ? "" : ", headers=" + new ArrayList<>(headers.keySet()))
         + (includeUsage ? "" : ", includeUsage=false") + "}";
   }
@@ -206,6 +215,7 @@ public final class Provider {
     private int requestsPerMinute = -1;
     private long tokensPerMinute = -1;
     private String quotaGroup;
+    private Price price;
 
     private Builder(String name) {
       this.name = name;
@@ -334,6 +344,19 @@ public final class Provider {
             + (group == null ? "null" : "'" + group + "'") + " (provider '" + name + "')");
       }
       this.quotaGroup = group;
+      return this;
+    }
+
+    /**
+     * What the provider charges per 1M tokens; every attempt's usage then carries its
+     * {@link Cost}, and {@code pool.snapshot()} the provider's spend. Default: none (usage is
+     * {@link Cost#UNPRICED}; there is no built-in price list). See {@link io.github.llmpool.config.PriceCatalog} to take
+     * prices from a catalog file.
+     *
+     * @throws NullPointerException if {@code price} is null
+     */
+    public Builder price(Price price) {
+      this.price = Objects.requireNonNull(price, "price");
       return this;
     }
 

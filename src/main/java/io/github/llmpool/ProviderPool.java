@@ -445,7 +445,8 @@ public final class ProviderPool {
         List<Map.Entry<String, String>> headers = new ArrayList<>(p.headers().entrySet());
         eps.add(new Endpoint(p.name(), scheme, host, port, u.getRawPath() == null ? "" : u.getRawPath(),
             p.apiKeyHeader(), p.credentialValue(), p.model().orElse(null), headers, p.includeUsage(), p.concurrency(),
-            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1), p.quotaGroup().orElse(null)));
+            p.requestsPerMinute().orElse(-1), p.tokensPerMinute().orElse(-1), p.quotaGroup().orElse(null),
+            p.price().orElse(null)));
       }
       out.add(eps);
     }
@@ -715,7 +716,10 @@ public final class ProviderPool {
     }
 
     LatencyModel latencyModel() {
-      return new LatencyModel(p2c.latencyDecay().toNanos(), p2c.initialLatency().toNanos(), p2c.llmAware());
+      long tau = p2c.latencyDecay().toNanos();
+      long initial = p2c.initialLatency().toNanos();
+      return p2c.legacyDecay ? LatencyModel.legacy(tau, initial, p2c.llmAware())
+          : new LatencyModel(tau, initial, p2c.llmAware(), p2c.exploration());
     }
 
     List<List<Provider>> copyTiers() {

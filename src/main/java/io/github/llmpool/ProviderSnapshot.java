@@ -1,7 +1,11 @@
 package io.github.llmpool;
 
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.Optional;
 
 /**
@@ -13,6 +17,7 @@ import java.util.Optional;
  *   log.warn("{} out for {}", p.name(), p.evictedFor().orElseThrow());
  * }
  * long spent = p.tokens().total();
+ * BigDecimal usd = p.spend().getOrDefault("USD", BigDecimal.ZERO); // priced attempts only
  * }</pre>
  *
  * <p>Counters are cumulative since the provider joined the pool (a reconfiguration that keeps its
@@ -57,8 +62,14 @@ public final class ProviderSnapshot {
   private final Quota requestQuota; // null: absent
   private final Quota tokenQuota; // null: absent
   private final long ignoredQuotaValues;
+  private final Map<String, BigDecimal> spend;
+  private final TokenCounts unpricedTokens;
+  private final long unpricedAttempts;
 
   private ProviderSnapshot(Builder b) {
+    this.spend = b.spend.isEmpty() ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(b.spend));
+    this.unpricedTokens = b.unpricedTokens;
+    this.unpricedAttempts = b.unpricedAttempts;
     this.name = b.name;
     this.tier = b.tier;
     this.weight = b.weight;
@@ -191,10 +202,34 @@ public final class ProviderSnapshot {
     return ignoredQuotaValues;
   }
 
-  /** Equal when every field is equal. */
+  /**
+   * What the provider's priced attempts cost, summed exactly per ISO 4217 currency code (sorted by
+   * code; usually one entry, the currency of its {@link Price}; more when a reconfiguration changed
+   * it). Includes the lower bounds of {@link Cost.Status#ESTIMATED} attempts. Empty when the
+   * provider never had a price: its usage is in {@link #unpricedTokens()}, never counted as zero.
+   */
+  public Map<String, BigDecimal> spend() {
+    return spend;
+  }
+
+  /**
+   * The tokens of the attempts that had no price (the provider had none at the time), cumulative;
+   * {@link TokenCounts#ZERO} when there were none.
+   */
+  public TokenCounts unpricedTokens() {
+    return unpricedTokens;
+  }
+
+  /** How many attempts had no price (with or without reported usage). */
+  public long unpricedAttempts() {
+    return unpricedAttempts;
+  }
+
+  /** Equal when every field is equal (amounts compared by value). */
   @Override
   public boolean equals(Object o) {
-    return o instanceof ProviderSnapshot p && name.equals(p.name) && tier == p.tier && weight == p.weight
+    return o instanceof ProviderSnapshot p && sameSpend(spend, p.spend) && unpricedTokens.equals(p.unpricedTokens)
+        && unpricedAttempts == p.unpricedAttempts && name.equals(p.name) && tier == p.tier && weight == p.weight
         && status == p.status && Objects.equals(evictedFor, p.evictedFor) && ejections == p.ejections
         && inFlight == p.inFlight && latencyEstimate.equals(p.latencyEstimate) && requests == p.requests
         && successes == p.successes && clientErrors == p.clientErrors && failures == p.failures
@@ -202,14 +237,27 @@ public final class ProviderSnapshot {
         && Objects.equals(tokenQuota, p.tokenQuota) && ignoredQuotaValues == p.ignoredQuotaValues;
   }
 
+  private static boolean sameSpend(Map<String, BigDecimal> a, Map<String, BigDecimal> b) {
+    if (!a.keySet().equals(b.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, BigDecimal> e : a.entrySet()) {
+      if (e.getValue().compareTo(b.get(e.getKey())) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   @Override
   public int hashCode() {
     return Objects.hash(name, tier, weight, status, evictedFor, ejections, inFlight, latencyEstimate, requests,
-        successes, clientErrors, failures, tokens, requestQuota, tokenQuota, ignoredQuotaValues);
+        successes, clientErrors, failures, tokens, requestQuota, tokenQuota, ignoredQuotaValues, spend.keySet(),
+        unpricedTokens, unpricedAttempts);
   }
 
   /**
-   * Every field, an absent {@code evictedFor}, quota or zero {@code ignoredQuotaValues} left out, e.g. {@code ProviderSnapshot{name=a, tier=0,
+   * Every field, an absent {@code evictedFor}, quota, spend or unpriced count or a zero {@code ignoredQuotaValues} left out, e.g. {@code ProviderSnapshot{name=a, tier=0,
    * weight=1, status=AVAILABLE, ...}}. A snapshot holds no credential.
    */
   @Override
@@ -220,7 +268,21 @@ public final class ProviderSnapshot {
         + ", clientErrors=" + clientErrors + ", failures=" + failures + ", tokens=" + tokens
         + (requestQuota == null ? "" : ", requestQuota=" + requestQuota)
         + (tokenQuota == null ? "" : ", tokenQuota=" + tokenQuota)
-        + (ignoredQuotaValues == 0 ? "" : ", ignoredQuotaValues=" + ignoredQuotaValues) + "}";
+        + (ignoredQuotaValues == 0 ? "" : ", ignoredQuotaValues=" + ignoredQuotaValues)
+        + (spend.isEmpty() ? "" : ", spend=" + spendText())
+        + (unpricedAttempts == 0 ? "" : ", unpricedAttempts=" + unpricedAttempts + ", unpricedTokens=" + unpricedTokens)
+        + "}";
+  }
+
+  private String spendText() {
+    StringBuilder sb = new StringBuilder("{");
+    for (Map.Entry<String, BigDecimal> e : spend.entrySet()) {
+      if (sb.length() > 1) {
+        sb.append(", ");
+      }
+      sb.append(e.getKey()).append('=').append(e.getValue().toPlainString());
+    }
+    return sb.append('}').toString();
   }
 
   /**
@@ -244,6 +306,9 @@ public final class ProviderSnapshot {
     private Quota requestQuota;
     private Quota tokenQuota;
     private long ignoredQuotaValues;
+    private final Map<String, BigDecimal> spend = new TreeMap<>();
+    private TokenCounts unpricedTokens = TokenCounts.ZERO;
+    private long unpricedAttempts;
 
     private Builder(String name) {
       this.name = name;
@@ -389,6 +454,42 @@ public final class ProviderSnapshot {
      */
     public Builder ignoredQuotaValues(long count) {
       this.ignoredQuotaValues = Checks.atLeast("ignoredQuotaValues", count, 0L);
+      return this;
+    }
+
+    /**
+     * Sets the spend in {@code currency} (replacing an earlier value for it). Default: none.
+     *
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code currency} is not an ISO 4217 code or {@code amount}
+     *     is negative
+     */
+    public Builder spend(String currency, BigDecimal amount) {
+      Objects.requireNonNull(amount, "amount");
+      if (amount.signum() < 0) {
+        throw new IllegalArgumentException("spend must not be negative but was " + amount.toPlainString());
+      }
+      spend.put(Price.currencyCode("currency", currency), Cost.normalize(amount));
+      return this;
+    }
+
+    /**
+     * The tokens of unpriced attempts. Default {@link TokenCounts#ZERO}.
+     *
+     * @throws NullPointerException if {@code tokens} is null
+     */
+    public Builder unpricedTokens(TokenCounts tokens) {
+      this.unpricedTokens = Objects.requireNonNull(tokens, "unpricedTokens");
+      return this;
+    }
+
+    /**
+     * How many attempts had no price. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code count} is negative
+     */
+    public Builder unpricedAttempts(long count) {
+      this.unpricedAttempts = Checks.atLeast("unpricedAttempts", count, 0L);
       return this;
     }
 

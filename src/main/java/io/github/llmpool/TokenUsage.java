@@ -10,13 +10,15 @@ import java.util.Optional;
  * read to the end, closed early, or failed while being read; or at once when the pool discarded a
  * failed attempt's response to fail over.
  *
- * <p>Token counts ({@link #tokens()}) are exactly as the provider reported them (never recomputed);
- * a count the provider did not send is 0, and {@link #reported()} tells whether any usage arrived at
+ * <p>Token counts ({@link #tokens()}) are as the provider reported them, in the one convention of
+ * {@link TokenCounts} (Anthropic and Gemini usage is brought to it when read; {@code total} is
+ * never recomputed); a count the provider did not send is 0, and {@link #reported()} tells whether any usage arrived at
  * all. Values that may be absent are {@link Optional} (see the package documentation).
  *
  * <pre>{@code
  * .onUsage(usage -> meter.record(usage.provider(), usage.totalTokens()))
  * .onUsage(usage -> cacheHits.add(usage.tokens().cached()))
+ * .onUsage(usage -> usage.cost().amount().ifPresent(a -> spend.add(usage.cost().currency().get(), a)))
  * }</pre>
  *
  * <p>Immutable and thread-safe. The pool makes one only when a {@link UsageListener} is registered.
@@ -57,8 +59,10 @@ public final class TokenUsage {
   private final int attempt;
   private final End end;
   private final boolean errorEvent;
+  private final Cost cost;
 
   private TokenUsage(Builder b) {
+    this.cost = b.cost;
     this.provider = b.provider;
     this.tier = b.tier;
     this.requestedModel = b.requestedModel;
@@ -192,6 +196,15 @@ public final class TokenUsage {
     return errorEvent;
   }
 
+  /**
+   * What the attempt cost at its provider's {@link Price}: {@link Cost#UNPRICED} when the provider
+   * has none; zero ({@link Cost.Status#EXACT}) for an error answer; a lower bound
+   * ({@link Cost.Status#ESTIMATED}) for a 2xx answer whose usage was partial or missing.
+   */
+  public Cost cost() {
+    return cost;
+  }
+
   /** Whether the caller got the whole answer: {@link End#COMPLETE}. */
   public boolean complete() {
     return end == End.COMPLETE;
@@ -205,13 +218,14 @@ public final class TokenUsage {
         && Objects.equals(responseId, u.responseId) && finishReasons.equals(u.finishReasons)
         && tokens.equals(u.tokens) && reported == u.reported && status == u.status && streamed == u.streamed
         && timeToFirstByte == u.timeToFirstByte && timeToFirstToken == u.timeToFirstToken
-        && duration == u.duration && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent;
+        && duration == u.duration && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent
+        && cost.equals(u.cost);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(provider, tier, requestedModel, servedModel, responseId, finishReasons, tokens, reported, status, streamed,
-        timeToFirstByte, timeToFirstToken, duration, attempt, end, errorEvent);
+        timeToFirstByte, timeToFirstToken, duration, attempt, end, errorEvent, cost);
   }
 
   /**
@@ -223,7 +237,7 @@ public final class TokenUsage {
     StringBuilder sb = new StringBuilder("TokenUsage{provider=").append(provider).append(", tier=").append(tier)
         .append(", attempt=").append(attempt).append(", status=").append(status).append(", end=").append(end)
         .append(", streamed=").append(streamed).append(", reported=").append(reported).append(", tokens=")
-        .append(tokens);
+        .append(tokens).append(", cost=").append(cost);
     if (requestedModel != null) {
       sb.append(", requestedModel=").append(requestedModel);
     }
@@ -265,6 +279,7 @@ public final class TokenUsage {
     private int attempt = 1;
     private End end = End.COMPLETE;
     private boolean errorEvent;
+    private Cost cost = Cost.UNPRICED;
 
     private Builder(String provider) {
       this.provider = provider;
@@ -397,6 +412,16 @@ public final class TokenUsage {
     /** Whether the stream carried an in-band {@code error} event. Default false. */
     public Builder errorEvent(boolean errorEvent) {
       this.errorEvent = errorEvent;
+      return this;
+    }
+
+    /**
+     * What the attempt cost. Default {@link Cost#UNPRICED}.
+     *
+     * @throws NullPointerException if {@code cost} is null
+     */
+    public Builder cost(Cost cost) {
+      this.cost = Objects.requireNonNull(cost, "cost");
       return this;
     }
 

@@ -122,12 +122,12 @@ class TokenUsageTest {
   @Test
   void toStringShowsEveryFieldAndLeavesAbsentOnesOut() {
     assertEquals("TokenUsage{provider=mini, tier=1, attempt=2, status=200, end=TRUNCATED, streamed=true, reported=true,"
-        + " tokens=TokenCounts{prompt=23, completion=57, total=80, cached=12, reasoning=40},"
+        + " tokens=TokenCounts{prompt=23, completion=57, total=80, cached=12, reasoning=40}, cost=UNPRICED,"
         + " requestedModel=gpt-4o-mini, servedModel=gpt-4o-mini-2024-07-18, responseId=chatcmpl-1,"
         + " finishReasons=[stop, length], timeToFirstByte=PT0.1S,"
         + " timeToFirstToken=PT0.15S, duration=PT0.9S, errorEvent=true}", full().build().toString());
     assertEquals("TokenUsage{provider=p, tier=0, attempt=1, status=200, end=COMPLETE, streamed=false, reported=false,"
-        + " tokens=TokenCounts{prompt=0, completion=0, total=0, cached=0, reasoning=0}, timeToFirstByte=PT0S,"
+        + " tokens=TokenCounts{prompt=0, completion=0, total=0, cached=0, reasoning=0}, cost=UNPRICED, timeToFirstByte=PT0S,"
         + " duration=PT0S, errorEvent=false}", TokenUsage.builder("p").build().toString());
   }
 

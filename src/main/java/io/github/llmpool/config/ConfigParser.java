@@ -3,10 +3,12 @@ package io.github.llmpool.config;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
+import io.github.llmpool.spi.SharedStateFactory;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -36,16 +39,22 @@ import java.util.regex.Pattern;
  */
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
-      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers");
+      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers",
+          "p2c", "shared");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
-      "allowPlaintextKey");
+      "allowPlaintextKey", "price");
+  static final List<String> PRICE_FIELDS = List.of("currency", "input", "cachedInput", "cacheWrite", "output",
+      "reasoning", "tiers");
+  static final List<String> PRICE_TIER_FIELDS = List.of("above", "input", "cachedInput", "cacheWrite", "output",
+      "reasoning");
   static final List<String> EVICTION_FIELDS = List.of("baseDuration", "maxDuration", "quotaDuration", "jitter",
       "rateLimitThreshold", "failureThreshold", "maxEjectionPercent");
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
   static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
   static final List<String> QUOTA_FIELDS = List.of("routing", "wait");
+  static final List<String> P2C_FIELDS = List.of("latencyDecay", "initialLatency", "llmAware", "exploration");
 
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '[^']*'");
@@ -54,6 +63,7 @@ final class ConfigParser {
       .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
       .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS) // prices are read exactly
       .build();
 
   private final Function<String, String> env;
@@ -132,12 +142,64 @@ final class ConfigParser {
         set(wait, "wait", null, () -> ProviderPool.builder().quotaWait(quotaWait[0]));
       }
     }
+    P2cSettings p2c = p2c(r.get("p2c"));
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
-    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated,
-        quotaRouting, quotaWait[0]);
+    PoolConfig.Shared shared = shared(r.get("shared"));
+    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, p2c, stated,
+        quotaRouting, quotaWait[0], shared);
   }
 
   // ------------------------------------------------------------------ sections
+
+  /**
+   * {@code "shared": {"redis": "${REDIS_URL}"}}: one field, naming the {@link SharedStateFactory}
+   * (found with {@link ServiceLoader}) that makes the pool's shared state from the value, a
+   * {@code ${VAR}} reference or a literal without credentials.
+   */
+  private PoolConfig.Shared shared(ConfigNode n) {
+    if (!n.present()) {
+      return null;
+    }
+    n.object();
+    List<String> kinds = new ArrayList<>();
+    n.node.fieldNames().forEachRemaining(kinds::add);
+    if (kinds.size() != 1) {
+      throw n.error("must name exactly one shared state, such as {\"redis\": \"${REDIS_URL}\"}, but named "
+          + (kinds.isEmpty() ? "none" : kinds.size() + ": " + kinds));
+    }
+    String kind = kinds.get(0);
+    ConfigNode v = n.get(kind);
+    if (!v.present() || !v.node.isTextual()) {
+      throw v.error("must be a string such as \"${REDIS_URL}\" (the value is not shown)");
+    }
+    String raw = v.node.textValue();
+    if (!ENV_REF.matcher(raw.trim()).matches() && raw.contains("@")) {
+      throw v.error("must be an environment variable reference such as \"${REDIS_URL}\" when it holds credentials,"
+          + " not a literal (the value is not shown)");
+    }
+    String value = resolve(v, raw, false);
+    SharedStateFactory factory = factories().stream().filter(f -> kind.equals(f.kind())).findFirst().orElse(null);
+    if (factory == null) {
+      List<String> known = factories().stream().map(SharedStateFactory::kind).sorted().toList();
+      throw v.error("names shared state '" + kind + "' but no SharedStateFactory for it is on the class path"
+          + (kind.equals("redis") ? " (add the dependency io.github.llmpool:llmpool-redis)" : "")
+          + (known.isEmpty() ? "" : "; available: " + known));
+    }
+    return new PoolConfig.Shared(kind, value, factory, v.path);
+  }
+
+  /** The shared-state factories on the class path (the context class loader's, else this library's). */
+  private static List<SharedStateFactory> factories() {
+    List<SharedStateFactory> out = new ArrayList<>();
+    ClassLoader tccl = Thread.currentThread().getContextClassLoader();
+    if (tccl != null) {
+      ServiceLoader.load(SharedStateFactory.class, tccl).forEach(out::add);
+    }
+    if (out.isEmpty()) {
+      ServiceLoader.load(SharedStateFactory.class, ConfigParser.class.getClassLoader()).forEach(out::add);
+    }
+    return out;
+  }
 
   private EvictionPolicy eviction(ConfigNode n) {
     if (!n.present()) {
@@ -153,6 +215,22 @@ final class ConfigParser {
     integer(n, "failureThreshold", b::failureThreshold);
     integer(n, "maxEjectionPercent", b::maxEjectionPercent);
     return built(n, EVICTION_FIELDS, b::build);
+  }
+
+  private P2cSettings p2c(ConfigNode n) {
+    if (!n.present()) {
+      return P2cSettings.defaults();
+    }
+    n.object().only(P2C_FIELDS);
+    P2cSettings.Builder b = P2cSettings.builder();
+    duration(n, "latencyDecay", b::latencyDecay);
+    duration(n, "initialLatency", b::initialLatency);
+    ConfigNode aware = n.get("llmAware");
+    if (aware.present()) {
+      b.llmAware(aware.bool());
+    }
+    number(n, "exploration", b::exploration);
+    return built(n, P2C_FIELDS, b::build);
   }
 
   private RetryPolicy retry(ConfigNode n) {
@@ -293,7 +371,63 @@ final class ConfigParser {
     if (plain.present()) {
       pb.allowPlaintextKey(plain.bool());
     }
+    ConfigNode price = p.get("price");
+    if (price.present()) {
+      pb.price(price(price));
+    }
     return built(p, PROVIDER_FIELDS, pb::build, name);
+  }
+
+  /** A provider's {@code price}: rates per 1M tokens as JSON numbers or decimal strings, read exactly. */
+  private static io.github.llmpool.Price price(ConfigNode n) {
+    n.object().only(PRICE_FIELDS);
+    ConfigNode currency = n.get("currency").required();
+    String code = currency.text();
+    io.github.llmpool.Price.Builder[] b = new io.github.llmpool.Price.Builder[1];
+    set(currency, "currency", null, () -> b[0] = io.github.llmpool.Price.builder(code));
+    rates(n, b[0]);
+    ConfigNode tiers = n.get("tiers");
+    if (tiers.present()) {
+      for (ConfigNode t : tiers.array()) {
+        t.object().only(PRICE_TIER_FIELDS);
+        ConfigNode above = t.get("above").required();
+        long threshold = above.longInteger();
+        io.github.llmpool.Price.Builder tb = io.github.llmpool.Price.builder(code);
+        rates(t, tb);
+        io.github.llmpool.Price rates = built(t, PRICE_TIER_FIELDS, tb::build);
+        set(above, "above", null, () -> b[0].above(threshold, rates));
+      }
+    }
+    return built(n, PRICE_FIELDS, b[0]::build);
+  }
+
+  private static void rates(ConfigNode n, io.github.llmpool.Price.Builder b) {
+    rate(n, "input", b::input);
+    rate(n, "cachedInput", b::cachedInput);
+    rate(n, "cacheWrite", b::cacheWrite);
+    rate(n, "output", b::output);
+    rate(n, "reasoning", b::reasoning);
+  }
+
+  private static void rate(ConfigNode n, String field, java.util.function.Consumer<java.math.BigDecimal> setter) {
+    ConfigNode r = n.get(field);
+    if (!r.present()) {
+      return;
+    }
+    java.math.BigDecimal v;
+    if (r.node.isNumber()) {
+      v = r.node.decimalValue();
+    } else if (r.node.isTextual()) {
+      try {
+        v = new java.math.BigDecimal(r.node.textValue().trim());
+      } catch (NumberFormatException e) {
+        throw r.error("must be a decimal number (per 1M tokens) but was '" + r.node.textValue() + "'");
+      }
+    } else {
+      throw r.error("must be a decimal number (per 1M tokens) but was " + r.node.getNodeType());
+    }
+    java.math.BigDecimal value = v;
+    set(r, "price." + field, null, () -> setter.accept(value));
   }
 
   // ------------------------------------------------------------------ secrets

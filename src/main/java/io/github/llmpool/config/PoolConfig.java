@@ -3,10 +3,13 @@ package io.github.llmpool.config;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
+import io.github.llmpool.spi.SharedState;
+import io.github.llmpool.spi.SharedStateFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +52,12 @@ import java.util.function.Function;
  *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
- *       {@code affinity}, {@code quota}, {@code tiers}.</li>
+ *       {@code affinity}, {@code quota}, {@code tiers}, {@code shared}.</li>
+ *   <li>{@code shared}: the state the pool's instances share, one field naming a
+ *       {@link io.github.llmpool.spi.SharedStateFactory} found on the class path, its value an
+ *       environment variable reference or a literal without credentials:
+ *       {@code "shared": {"redis": "${REDIS_URL}"}} (with {@code llmpool-redis}). Read at build time
+ *       ({@link #sharedState()}, set by {@link #toPoolBuilder()}); a reload keeps the pool's.</li>
  *   <li>{@code quota}: {@code routing} (true: route on quota headroom, the default; false: only a
  *       429 takes a provider out), {@code wait} (how long a request may wait for headroom when no
  *       provider has it; default none).</li>
@@ -89,13 +97,32 @@ public final class PoolConfig {
   private final AllEvictedPolicy whenAllEvicted;
   private final Affinity affinity;
   private final String virtualHost;
+  private final P2cSettings p2c;
   private final Set<String> stated;
   private final boolean quotaRouting;
   private final java.time.Duration quotaWait;
+  private final Shared shared;
+  private SharedState sharedState; // made once, on first use; guarded by this
+
+  /** The {@code shared} section: the factory's kind, the resolved value (may hold credentials), the factory. */
+  static final class Shared {
+    final String kind;
+    final String value;
+    final SharedStateFactory factory;
+    final String path;
+
+    Shared(String kind, String value, SharedStateFactory factory, String path) {
+      this.kind = kind;
+      this.value = value;
+      this.factory = factory;
+      this.path = path;
+    }
+  }
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
-      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
-      boolean quotaRouting, java.time.Duration quotaWait) {
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, P2cSettings p2c, Set<String> stated,
+      boolean quotaRouting, java.time.Duration quotaWait, Shared shared) {
+    this.shared = shared;
     this.quotaRouting = quotaRouting;
     this.quotaWait = quotaWait;
     this.name = name;
@@ -106,6 +133,7 @@ public final class PoolConfig {
     this.whenAllEvicted = whenAllEvicted;
     this.affinity = affinity;
     this.virtualHost = virtualHost;
+    this.p2c = p2c;
     this.stated = Set.copyOf(stated);
   }
 
@@ -192,9 +220,46 @@ public final class PoolConfig {
     return quotaWait;
   }
 
+  /** The kind of shared state the file names ({@code "redis"}), if it has a {@code shared} section. */
+  public Optional<String> sharedKind() {
+    return Optional.ofNullable(shared == null ? null : shared.kind);
+  }
+
+  /**
+   * The shared state the file's {@code shared} section names, made by its factory on the first
+   * call and the same afterwards (every pool built from this configuration shares it); empty
+   * without the section. Close it after the pools when it is {@link AutoCloseable}
+   * ({@code RedisSharedState} is).
+   *
+   * @return the shared state, if the file names one
+   * @throws IllegalArgumentException if the factory refuses the value (naming the JSONPath, never the value)
+   */
+  public synchronized Optional<SharedState> sharedState() {
+    if (shared == null) {
+      return Optional.empty();
+    }
+    if (sharedState == null) {
+      SharedState made;
+      try {
+        made = shared.factory.create(shared.value);
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        throw new IllegalArgumentException(shared.path + ": " + (shared.value.isEmpty() || !m.contains(shared.value) ? m
+            : "refused by the " + shared.kind + " shared state (the value is not shown)"));
+      }
+      sharedState = Objects.requireNonNull(made, "SharedStateFactory.create returned null");
+    }
+    return Optional.of(sharedState);
+  }
+
   /** The virtual host ({@link ProviderPool#DEFAULT_VIRTUAL_HOST} when the file states none). */
   public String virtualHost() {
     return virtualHost;
+  }
+
+  /** The P2C settings of the file's {@code p2c} section; the defaults where it says nothing. */
+  public P2cSettings p2c() {
+    return p2c;
   }
 
   /**
@@ -206,15 +271,17 @@ public final class PoolConfig {
   }
 
   /**
-   * A pool builder holding everything in the file; add what only code can give (listeners,
+   * A pool builder holding everything in the file (the {@code shared} state included, see {@link #sharedState()}); add what only code can give (listeners,
    * classifier, ticker, a key function for affinity...) and {@code build()}.
    */
   public ProviderPool.Builder toPoolBuilder() {
     ProviderPool.Builder b = ProviderPool.builder().name(name).strategy(strategy).eviction(eviction).retry(retry)
-        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost).quotaRouting(quotaRouting).quotaWait(quotaWait);
+        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost).p2c(p2c).quotaRouting(quotaRouting)
+        .quotaWait(quotaWait);
     if (affinity != null) {
       b.affinity(affinity);
     }
+    sharedState().ifPresent(b::sharedState);
     for (List<Provider> tier : tiers) {
       b.tier(tier);
     }
@@ -226,10 +293,11 @@ public final class PoolConfig {
    * order) and, if it states one, its strategy, through {@link ProviderPool#update(Strategy, List)};
    * providers whose name stays keep their health, evictions, drains, estimates and counters.
    * Settings fixed at build time (name, virtual host, eviction, retry, all-evicted policy,
-   * affinity) are compared where the file states them: any difference refuses the whole update,
+   * affinity, P2C) are compared where the file states them: any difference refuses the whole update,
    * listing each one ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}), and
    * nothing changes. Settings the file does not state, and code-only settings (listeners, attempt
-   * hooks, shared state, classifier, ticker, random, P2C settings), are kept. A reload is
+   * hooks, shared state, classifier, ticker, random), are kept. The P2C settings ({@code p2c}) are
+   * fixed at build time like the eviction policy. A reload is
    * {@code PoolConfig.read(path).applyTo(pool)}, called from your own trigger (an admin endpoint,
    * a signal, a file watcher).
    *
@@ -276,6 +344,13 @@ public final class PoolConfig {
       diff(diffs, "$.quota.routing", quotaRouting, pool.quotaRouting());
       diff(diffs, "$.quota.wait", quotaWait, pool.quotaWait());
     }
+    if (states("p2c")) {
+      P2cSettings p = pool.p2c();
+      diff(diffs, "$.p2c.latencyDecay", p2c.latencyDecay(), p.latencyDecay());
+      diff(diffs, "$.p2c.initialLatency", p2c.initialLatency(), p.initialLatency());
+      diff(diffs, "$.p2c.llmAware", p2c.llmAware(), p.llmAware());
+      diff(diffs, "$.p2c.exploration", p2c.exploration(), p.exploration());
+    }
     if (states("affinity")) {
       diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));
     }
@@ -295,6 +370,7 @@ public final class PoolConfig {
   public String toString() {
     return "PoolConfig{name=" + name + ", strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry
         + ", whenAllEvicted=" + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity)
-        + ", virtualHost=" + virtualHost + ", tiers=" + tiers + "}";
+        + ", virtualHost=" + virtualHost + ", p2c=" + p2c + (shared == null ? "" : ", shared=" + shared.kind)
+        + ", tiers=" + tiers + "}";
   }
 }

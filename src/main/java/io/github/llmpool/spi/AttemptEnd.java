@@ -1,5 +1,6 @@
 package io.github.llmpool.spi;
 
+import io.github.llmpool.Cost;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenUsage;
 import java.time.Duration;
@@ -24,8 +25,10 @@ public final class AttemptEnd {
   private final TokenUsage.End bodyEnd;
   private final long remainingRequests;
   private final long remainingTokens;
+  private final Cost cost;
 
   private AttemptEnd(Builder b) {
+    this.cost = b.cost;
     this.remainingRequests = b.remainingRequests;
     this.remainingTokens = b.remainingTokens;
     this.start = b.start;
@@ -113,10 +116,21 @@ public final class AttemptEnd {
     return remainingTokens < 0 ? OptionalLong.empty() : OptionalLong.of(remainingTokens);
   }
 
+  /**
+   * What the attempt cost: the same value as its {@code TokenUsage.cost()}; {@link Cost#UNPRICED}
+   * when the provider has no price; zero ({@link Cost.Status#EXACT}) for an error answer, which
+   * providers do not bill; zero as a lower bound ({@link Cost.Status#ESTIMATED}) for an attempt that
+   * failed before its response (a provider may bill work it did for a request that timed out).
+   */
+  public Cost cost() {
+    return cost;
+  }
+
   @Override
   public String toString() {
     return "AttemptEnd{" + start + ", outcome=" + outcome + (status >= 0 ? ", status=" + status : "")
-        + ", duration=" + duration + (bodyEnd == null ? "" : ", body=" + bodyEnd) + "}";
+        + ", duration=" + duration + (bodyEnd == null ? "" : ", body=" + bodyEnd)
+        + (cost.priced() ? ", cost=" + cost : "") + "}";
   }
 
   /** A mutable, not thread-safe builder; {@link #build()} checks and copies. */
@@ -130,6 +144,7 @@ public final class AttemptEnd {
     private TokenUsage.End bodyEnd;
     private long remainingRequests = -1;
     private long remainingTokens = -1;
+    private Cost cost = Cost.UNPRICED;
 
     private Builder(AttemptStart start) {
       this.start = start;
@@ -201,6 +216,16 @@ public final class AttemptEnd {
     /** The tokens left in the provider's rate-limit window, or -1 (the default) for unknown; below -1 is unknown too. */
     public Builder remainingTokens(long remaining) {
       this.remainingTokens = Math.max(-1, remaining);
+      return this;
+    }
+
+    /**
+     * What the attempt cost. Default {@link Cost#UNPRICED}.
+     *
+     * @throws NullPointerException if {@code cost} is null
+     */
+    public Builder cost(Cost cost) {
+      this.cost = Objects.requireNonNull(cost, "cost");
       return this;
     }
 

@@ -2,9 +2,11 @@ package io.github.llmpool.spi;
 
 /**
  * What instances of one pool share about its providers: what one instance learns is published,
- * what the others learned is applied. Today that is evictions ({@link SharedEviction}): a provider
+ * what the others learned is applied. That is evictions ({@link SharedEviction}): a provider
  * that answered one instance with a 429 and {@code Retry-After: 30} is kept out of rotation by
- * every instance, not just the one that was told. Set with
+ * every instance, not just the one that was told; the quota its rate-limit headers announced
+ * ({@link SharedQuota}); and session-affinity entries ({@link SharedAffinity}). Quota and
+ * affinity are default methods: an implementation that shares only evictions ignores them. Set with
  * {@code ProviderPool.Builder.sharedState(...)}; the default, {@link #LOCAL_ONLY}, shares nothing.
  * Instances share by pool name ({@code ProviderPool.Builder.name(...)}), and within a pool by
  * provider name.
@@ -28,6 +30,17 @@ package io.github.llmpool.spi;
  *       {@code EvictionPolicy.maxDuration} and {@code quotaDuration}) is cut to it. A remote
  *       eviction counts no ejection (the instance that decided it counted one), respects
  *       {@code maxEjectionPercent}, is logged at INFO and emits no {@code PoolEvent}.</li>
+ *   <li>A pool publishes a quota window when a response's headers announced one that it stored
+ *       (it superseded the stored one), and an affinity entry when a key is bound to a provider
+ *       it was not bound to; both on the thread that got the answer, after the decision, never on
+ *       the pick path. It applies a remote window with its own merge ({@link SharedQuota}), and a
+ *       remote affinity entry as if it had routed the key itself (the last entry written wins),
+ *       unless it is expired, for a provider the pool does not have, or the pool has no affinity.</li>
+ *   <li>A shared state that loses its store (a Redis down, stalled or restarted) says so with
+ *       {@link Receiver#onSharedStateDown} and, when it is back and has resynchronised,
+ *       {@link Receiver#onSharedStateUp}; the pool logs one WARN and emits
+ *       {@code PoolEvent.SharedStateDown} / {@code SharedStateUp}. Meanwhile the pool decides from
+ *       its own answers, as a local-only pool does.</li>
  *   <li>Deadlines travel as wall-clock epoch milliseconds; each pool converts them to its own
  *       monotonic time with its {@code Ticker} ({@code Ticker.wallMillis()}), so the instances'
  *       wall clocks should agree to well within an eviction.</li>
@@ -59,6 +72,18 @@ public interface SharedState {
    */
   Publisher join(String pool, Receiver receiver);
 
+  /**
+   * Fleet-wide windows for the pools' configured limits ({@code requestsPerMinute},
+   * {@code tokensPerMinute}), taken in leases; see {@link SharedLimits}. The default, null, keeps
+   * every configured limit a bucket local to the instance (a limit of N configured on 4 instances
+   * then admits 4N). Asked once per pool build and reconfiguration, before {@link #join}.
+   *
+   * @return the shared windows, or null for local buckets
+   */
+  default SharedLimits limits() {
+    return null;
+  }
+
   /** Where a pool publishes what it learned. Implemented by the shared state. */
   @FunctionalInterface
   interface Publisher {
@@ -67,6 +92,20 @@ public interface SharedState {
      * Never called on the pick path.
      */
     void publish(SharedEviction eviction);
+
+    /**
+     * The pool stored a quota window a response announced. Must not block. The default ignores it.
+     *
+     * @param quota the window(s), as wall-clock times
+     */
+    default void publishQuota(SharedQuota quota) {}
+
+    /**
+     * The pool bound an affinity key to a provider. Must not block. The default ignores it.
+     *
+     * @param affinity the entry
+     */
+    default void publishAffinity(SharedAffinity affinity) {}
   }
 
   /** How the shared state hands a pool what other instances learned. Implemented by the pool. */
@@ -79,5 +118,38 @@ public interface SharedState {
      *     ({@code pool must be 'chat' but was 'embed'})
      */
     void onEviction(SharedEviction eviction);
+
+    /**
+     * Applies a quota window another instance learned, with the merge of the pool's own windows.
+     * The default ignores it.
+     *
+     * @param quota the window(s)
+     * @throws NullPointerException if {@code quota} is null
+     * @throws IllegalArgumentException if it is for another pool than the one that joined
+     */
+    default void onQuota(SharedQuota quota) {}
+
+    /**
+     * Remembers an affinity entry another instance wrote. The default ignores it.
+     *
+     * @param affinity the entry
+     * @throws NullPointerException if {@code affinity} is null
+     * @throws IllegalArgumentException if it is for another pool than the one that joined
+     */
+    default void onAffinity(SharedAffinity affinity) {}
+
+    /**
+     * The shared store is unreachable (down, stalled, restarting): the pool goes on deciding alone.
+     * Called once per outage. The default ignores it.
+     *
+     * @param reason what failed, without credentials (e.g. {@code connection refused to 127.0.0.1:6379})
+     */
+    default void onSharedStateDown(String reason) {}
+
+    /**
+     * The shared store is back and resynchronised. Called once per outage, after
+     * {@link #onSharedStateDown}. The default ignores it.
+     */
+    default void onSharedStateUp() {}
   }
 }

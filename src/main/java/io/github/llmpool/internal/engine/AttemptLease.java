@@ -2,7 +2,9 @@ package io.github.llmpool.internal.engine;
 
 import io.github.llmpool.internal.route.Slot;
 
+import io.github.llmpool.Cost;
 import io.github.llmpool.Outcome;
+import io.github.llmpool.Price;
 import io.github.llmpool.TokenCounts;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.usage.UsageResult;
@@ -171,7 +173,15 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     } else {
       core.onFailure(slot, outcome, -1, -1, now, start, probe);
     }
-    core.attemptEnded(started, outcome, -1, now - start, -1, -1, null); // attempt hooks (no-op without)
+    Price price = slot.endpoint.price;
+    Cost cost = Cost.UNPRICED;
+    if (price == null) {
+      slot.state.spend.unpriced(false, 0, 0, 0, 0, 0, 0);
+    } else { // a lower bound: the provider may bill work done for a request that timed out
+      cost = price.cost(TokenCounts.ZERO, Cost.Status.ESTIMATED);
+      slot.state.spend.add(cost);
+    }
+    core.attemptEnded(started, outcome, -1, now - start, -1, -1, null, -1, -1, cost); // attempt hooks (no-op without)
   }
 
   /** The pool closed this attempt's response to fail over: release and report it as discarded. */
@@ -204,6 +214,18 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     if (usage.reported()) {
       slot.state.addTokens(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
           usage.cachedTokens(), usage.reasoningTokens());
+      slot.state.spend.cacheWrite(usage.cacheWriteTokens());
+    }
+    Price price = slot.endpoint.price;
+    TokenCounts tokens = null; // made only when needed: priced, or for the usage listener
+    Cost cost = Cost.UNPRICED;
+    if (price == null) { // no allocation on this path
+      slot.state.spend.unpriced(usage.reported(), usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
+          usage.cachedTokens(), usage.reasoningTokens(), usage.cacheWriteTokens());
+    } else {
+      tokens = tokens(usage);
+      cost = price.cost(tokens, costStatus(usage, tokens, end, ok2xx));
+      slot.state.spend.add(cost);
     }
     if (held()) { // the quota estimate, corrected to what the provider counted
       core.settle(slot, this, usage.reported()
@@ -217,15 +239,15 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
       } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());
-        slot.state.sample(now, signal, core.settings().latency());
+        slot.state.sample(now, signal, start, core.settings().latency());
       }
     }
     if (core.hasUsageListener()) { // built only for a listener: no allocation otherwise
-      core.deliver(usageRecord(usage, end, code, ttft, duration));
+      core.deliver(usageRecord(usage, tokens != null ? tokens : tokens(usage), cost, end, code, ttft, duration));
     }
     // Attempt hooks (no-op without): the verdict is the body's failure for a failed 2xx body, else the headers'.
     core.attemptEnded(started, ok2xx && bodyFailed ? bodyFailure : outcome, code, duration,
-        headersAt >= 0 ? headersAt - start : -1, ttft, end, remainingRequests, remainingTokens);
+        headersAt >= 0 ? headersAt - start : -1, ttft, end, remainingRequests, remainingTokens, cost);
     RequestHook request = endsRequest;
     if (request != null) { // request hooks, after the last attempt's
       request.answered(code, end, bodyFailed && bodyFailure == null, attempt, now);
@@ -236,16 +258,33 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
    * The record for the listener. Headers always arrived before a usage is reported (a discard or
    * a tapped body follows them); durations are clamped at 0 against a non-monotonic ticker.
    */
-  private TokenUsage usageRecord(UsageResult usage, TokenUsage.End end, int code, long ttft, long duration) {
-    TokenCounts tokens = !usage.reported() ? TokenCounts.ZERO : TokenCounts.builder().prompt(usage.promptTokens())
-        .completion(usage.completionTokens()).total(usage.totalTokens()).cached(usage.cachedTokens())
-        .reasoning(usage.reasoningTokens()).build();
-    return TokenUsage.builder(slot.name()).tier(slot.tier).requestedModel(requestedModel)
+  private TokenUsage usageRecord(UsageResult usage, TokenCounts tokens, Cost cost, TokenUsage.End end, int code,
+      long ttft, long duration) {
+    return TokenUsage.builder(slot.name()).cost(cost).tier(slot.tier).requestedModel(requestedModel)
         .servedModel(usage.servedModel()).responseId(usage.responseId()).finishReasons(usage.finishReasons())
         .tokens(tokens).reported(usage.reported()).status(Math.max(0, code))
         .streamed(usage.streamed()).timeToFirstByte(nanos(headersAt >= 0 ? headersAt - start : duration))
         .timeToFirstToken(ttft >= 0 ? nanos(ttft) : null).duration(nanos(duration)).attempt(attempt).end(end)
         .errorEvent(usage.errorEvent()).build();
+  }
+
+  private static TokenCounts tokens(UsageResult usage) {
+    return !usage.reported() ? TokenCounts.ZERO : TokenCounts.builder().prompt(usage.promptTokens())
+        .completion(usage.completionTokens()).total(usage.totalTokens()).cached(usage.cachedTokens())
+        .reasoning(usage.reasoningTokens()).cacheWrite(usage.cacheWriteTokens()).build();
+  }
+
+  /**
+   * How sure a priced attempt's cost is: an error answer (not 2xx) is billed nothing but what it
+   * reported, exactly; a 2xx answer is exact only when its body was complete, its usage reported
+   * and consistent, else the reported tokens give a lower bound.
+   */
+  static Cost.Status costStatus(UsageResult usage, TokenCounts tokens, TokenUsage.End end, boolean ok2xx) {
+    if (!ok2xx) {
+      return Cost.Status.EXACT;
+    }
+    return usage.reported() && end == TokenUsage.End.COMPLETE && Price.consistent(tokens)
+        ? Cost.Status.EXACT : Cost.Status.ESTIMATED;
   }
 
   private static Duration nanos(long n) {

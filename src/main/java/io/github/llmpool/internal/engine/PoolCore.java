@@ -35,7 +35,9 @@ import io.github.llmpool.spi.AttemptStart;
 import io.github.llmpool.spi.RequestEnd;
 import io.github.llmpool.spi.RequestListener;
 import io.github.llmpool.spi.RequestStart;
+import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,7 +161,7 @@ public final class PoolCore {
     // Last: the receiver may be called at once (a shared state replaying the evictions in force).
     SharedState shared = settings.sharedState();
     this.publisher = shared == SharedState.LOCAL_ONLY ? null
-        : Objects.requireNonNull(shared.join(name, this::applyShared), "SharedState.join returned null");
+        : Objects.requireNonNull(shared.join(name, new SharedReceiver()), "SharedState.join returned null");
   }
 
   public Settings settings() {
@@ -206,6 +208,8 @@ public final class PoolCore {
   public void reconfigure(Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
     synchronized (reconfigureLock) {
       long configuredAt = settings.ticker().read();
+      List<Headroom> headroomsBefore = new ArrayList<>(groups.values());
+      states.values().forEach(st -> headroomsBefore.add(st.headroom()));
       Map<String, ProviderState> next = new HashMap<>();
       Map<String, Headroom> nextGroups = new HashMap<>();
       List<List<Slot>> slotTiers = new ArrayList<>();
@@ -230,6 +234,7 @@ public final class PoolCore {
       states = next;
       groups = nextGroups;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting());
+      closeUnused(headroomsBefore, next, nextGroups);
       if (!first) {
         log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
             strategy);
@@ -252,7 +257,7 @@ public final class PoolCore {
       long[] l = limits.get(e.quotaGroup);
       h = groups.get(e.quotaGroup);
       if (h == null || !h.sameLimits((int) l[0], l[1])) {
-        h = new Headroom(e.quotaGroup, (int) l[0], l[1], now);
+        h = newHeadroom(e.quotaGroup, true, (int) l[0], l[1], now);
       }
       nextGroups.put(e.quotaGroup, h);
       return h;
@@ -261,7 +266,41 @@ public final class PoolCore {
     if (own.group() == null && own.sameLimits(e.requestsPerMinute, e.tokensPerMinute)) {
       return own;
     }
-    return new Headroom(null, e.requestsPerMinute, e.tokensPerMinute, now);
+    return newHeadroom(e.name, false, e.requestsPerMinute, e.tokensPerMinute, now);
+  }
+
+  /**
+   * A headroom for configured limits {@code rpm} / {@code tpm} (0: none) of a provider or a quota
+   * group: with the shared state's {@link io.github.llmpool.spi.SharedLimits}, each configured
+   * dimension takes leases of the fleet-wide window keyed by pool, provider or group, dimension;
+   * without, local buckets.
+   */
+  private Headroom newHeadroom(String scope, boolean group, int rpm, long tpm, long now) {
+    io.github.llmpool.spi.SharedLimits shared = settings.sharedState().limits();
+    if (shared == null || (rpm <= 0 && tpm <= 0)) {
+      return new Headroom(group ? scope : null, rpm, tpm, now);
+    }
+    java.util.function.LongSupplier clock = settings.ticker()::read;
+    io.github.llmpool.internal.health.LeasedBucket r = rpm <= 0 ? null
+        : new io.github.llmpool.internal.health.LeasedBucket(shared, io.github.llmpool.spi.SharedLimit.of(name, scope,
+            group, io.github.llmpool.spi.SharedLimit.Dimension.REQUESTS, rpm), clock);
+    io.github.llmpool.internal.health.LeasedBucket t = tpm <= 0 ? null
+        : new io.github.llmpool.internal.health.LeasedBucket(shared, io.github.llmpool.spi.SharedLimit.of(name, scope,
+            group, io.github.llmpool.spi.SharedLimit.Dimension.TOKENS, tpm), clock);
+    return new Headroom(group ? scope : null, rpm, tpm, now, r, t);
+  }
+
+  /** Closes the lease lines of headrooms a reconfiguration left unused (their unused units go back). */
+  private static void closeUnused(List<Headroom> before, Map<String, ProviderState> next,
+      Map<String, Headroom> nextGroups) {
+    java.util.Set<Headroom> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    next.values().forEach(st -> used.add(st.headroom()));
+    used.addAll(nextGroups.values());
+    for (Headroom h : before) {
+      if (h.leased() && used.add(h)) {
+        h.close(); // once, even when several providers pointed at it
+      }
+    }
   }
 
   /** Each quota group's configured limits: those of its first member that sets any ({@code [rpm, tpm]}, 0: none). */
@@ -748,6 +787,166 @@ public final class PoolCore {
     }
   }
 
+  /** Whether the pool publishes to a shared state (it is not local-only). */
+  public boolean sharesState() {
+    return publisher != null;
+  }
+
+  /**
+   * Publishes the rate-limit windows a response announced, those the provider's state stored
+   * (superseded what it had); after {@code observeRateLimits}, off the pick path. Nothing when
+   * local-only.
+   */
+  public void publishRateLimits(Slot slot, RateWindow requests, RateWindow tokens) {
+    if (publisher == null) {
+      return;
+    }
+    RateWindow r = requests != null && slot.state.requestWindow() == requests ? requests : null;
+    RateWindow t = tokens != null && slot.state.tokenWindow() == tokens ? tokens : null;
+    if (r == null && t == null) {
+      return;
+    }
+    try {
+      long now = now();
+      long wall = settings.ticker().wallMillis();
+      publisher.publishQuota(SharedQuota.of(name, slot.name(), toShared(r, now, wall), toShared(t, now, wall)));
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(e));
+    }
+  }
+
+  private static SharedQuota.Window toShared(RateWindow w, long now, long wall) {
+    if (w == null) {
+      return null;
+    }
+    long reset = w.hasReset ? Math.max(0, wall + TimeUnit.NANOSECONDS.toMillis(w.resetAt - now)) : -1;
+    long seen = Math.max(0, wall - TimeUnit.NANOSECONDS.toMillis(now - w.seenAt));
+    return SharedQuota.Window.of(Math.max(-1, w.limit), Math.max(-1, w.remaining), reset, seen);
+  }
+
+  private static RateWindow fromShared(SharedQuota.Window w, long now, long wall) {
+    if (w == null) {
+      return null;
+    }
+    boolean hasReset = w.resetEpochMillis() >= 0;
+    long resetAt = hasReset ? now + millisToNanos(w.resetEpochMillis() - wall) : 0;
+    long seenAt = now - millisToNanos(wall - w.seenEpochMillis());
+    return new RateWindow(w.limit(), w.remaining(), hasReset, resetAt, seenAt);
+  }
+
+  /** Milliseconds to nanoseconds, saturating at a day either way (a window never spans more). */
+  private static long millisToNanos(long millis) {
+    long day = 86_400_000L;
+    return Math.max(-day, Math.min(day, millis)) * 1_000_000L;
+  }
+
+  /**
+   * Publishes that the affinity {@code key} now goes to {@code provider} (a changed binding);
+   * nothing when local-only or without affinity.
+   */
+  public void publishAffinity(String key, String provider) {
+    if (publisher == null || affinity == null) {
+      return;
+    }
+    try {
+      long idle = affinity.spec().idleExpiry().toMillis();
+      long expires = settings.ticker().wallMillis() + Math.min(idle, 366L * 86_400_000L);
+      publisher.publishAffinity(SharedAffinity.of(name, key, provider, Math.max(0, expires)));
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(e));
+    }
+  }
+
+  /** Applies a quota window another instance learned, through the merge of local ones. */
+  void applySharedQuota(SharedQuota q) {
+    Objects.requireNonNull(q, "quota");
+    if (!q.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + q.pool() + "'");
+    }
+    Slot slot = router.slot(q.provider());
+    if (slot == null) {
+      return;
+    }
+    long now = now();
+    long wall = settings.ticker().wallMillis();
+    slot.state.observeRateLimits(fromShared(q.requests(), now, wall), fromShared(q.tokens(), now, wall), 0, now);
+  }
+
+  /** Remembers an affinity entry another instance wrote (ignored without affinity, expired, or for an unknown provider). */
+  void applySharedAffinity(SharedAffinity a) {
+    Objects.requireNonNull(a, "affinity");
+    if (!a.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + a.pool() + "'");
+    }
+    if (affinity == null || router.slot(a.provider()) == null
+        || a.expiresEpochMillis() <= settings.ticker().wallMillis()) {
+      return;
+    }
+    affinity.remember(a.key(), a.provider(), null);
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean sharedDown = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Whether the shared state said its store is down (and has not said it is back). */
+  public boolean sharedStateDown() {
+    return sharedDown.get();
+  }
+
+  private void sharedStateDown(String reason) {
+    String r = reason == null ? "unknown" : reason;
+    if (sharedDown.compareAndSet(false, true)) {
+      log.warn("llmpool[{}] shared state down ({}): deciding from this instance's answers only until it is back",
+          name, r);
+      emit(() -> new PoolEvent.SharedStateDown(r));
+    }
+  }
+
+  private void sharedStateUp() {
+    if (sharedDown.compareAndSet(true, false)) {
+      log.info("llmpool[{}] shared state back up and resynchronised", name);
+      emit(PoolEvent.SharedStateUp::new);
+    }
+  }
+
+  /** What the shared state calls: the pool's side of {@link SharedState.Receiver}. */
+  private final class SharedReceiver implements SharedState.Receiver {
+    @Override
+    public void onEviction(SharedEviction eviction) {
+      applyShared(eviction);
+    }
+
+    @Override
+    public void onQuota(SharedQuota quota) {
+      applySharedQuota(quota);
+    }
+
+    @Override
+    public void onAffinity(SharedAffinity entry) {
+      applySharedAffinity(entry);
+    }
+
+    @Override
+    public void onSharedStateDown(String reason) {
+      sharedStateDown(reason);
+    }
+
+    @Override
+    public void onSharedStateUp() {
+      sharedStateUp();
+    }
+
+    @Override
+    public String toString() {
+      return "SharedState.Receiver[pool " + name + "]";
+    }
+  }
+
   /** An attempt that ended without a verdict (cancelled). */
   public void onNeutral(Slot slot, boolean probe) {
     settings.health().onNeutral(slot.state, probe);
@@ -925,6 +1124,14 @@ public final class PoolCore {
   /** As above, with the rate-limit window the response announced (-1: unknown). */
   public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
       long firstTokenNanos, TokenUsage.End bodyEnd, long remainingRequests, long remainingTokens) {
+    attemptEnded(start, outcome, status, durationNanos, headersNanos, firstTokenNanos, bodyEnd, remainingRequests,
+        remainingTokens, io.github.llmpool.Cost.UNPRICED);
+  }
+
+  /** As above, with what the attempt cost. */
+  public void attemptEnded(AttemptStart start, Outcome outcome, int status, long durationNanos, long headersNanos,
+      long firstTokenNanos, TokenUsage.End bodyEnd, long remainingRequests, long remainingTokens,
+      io.github.llmpool.Cost cost) {
     if (start == null) {
       return;
     }
@@ -933,7 +1140,7 @@ public final class PoolCore {
         .duration(Duration.ofNanos(Math.max(0, durationNanos)))
         .timeToHeaders(headersNanos >= 0 ? Duration.ofNanos(headersNanos) : null)
         .timeToFirstToken(firstTokenNanos >= 0 ? Duration.ofNanos(firstTokenNanos) : null)
-        .bodyEnd(bodyEnd).remainingRequests(remainingRequests).remainingTokens(remainingTokens).build();
+        .bodyEnd(bodyEnd).remainingRequests(remainingRequests).remainingTokens(remainingTokens).cost(cost).build();
     for (int i = 0; i < ls.length; i++) {
       try {
         ls[i].onEnd(end);
@@ -985,8 +1192,14 @@ public final class PoolCore {
       status = ProviderSnapshot.Status.PROBING;
     }
     TokenCounts tokens = TokenCounts.builder().prompt(count(st.promptTokens())).completion(count(st.completionTokens()))
-        .total(count(st.totalTokens())).cached(count(st.cachedTokens())).reasoning(count(st.reasoningTokens())).build();
-    return ProviderSnapshot.builder(s.name()).tier(s.tier).weight(s.weight).status(status).evictedFor(left)
+        .total(count(st.totalTokens())).cached(count(st.cachedTokens())).reasoning(count(st.reasoningTokens()))
+        .cacheWrite(count(st.spend.cacheWriteTokens())).build();
+    io.github.llmpool.internal.health.Spend sp = st.spend;
+    TokenCounts unpriced = TokenCounts.builder().prompt(count(sp.unpricedPrompt()))
+        .completion(count(sp.unpricedCompletion())).total(count(sp.unpricedTotal())).cached(count(sp.unpricedCached()))
+        .reasoning(count(sp.unpricedReasoning())).cacheWrite(count(sp.unpricedCacheWrite())).build();
+    ProviderSnapshot.Builder b = ProviderSnapshot.builder(s.name()).tier(s.tier).weight(s.weight).status(status)
+        .evictedFor(left)
         .ejections(st.ejections()).inFlight(st.inFlight())
         .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
         .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
@@ -995,7 +1208,10 @@ public final class PoolCore {
             st.headroom().requestRoom(now)))
         .tokenQuota(quota(st.tokenWindow(), s.endpoint.tokensPerMinute, s.configuredAt, now,
             st.headroom().tokenRoom(now)))
-        .ignoredQuotaValues(count(st.ignoredRateLimitValues())).build();
+        .ignoredQuotaValues(count(st.ignoredRateLimitValues()))
+        .unpricedTokens(unpriced).unpricedAttempts(count(sp.unpricedAttempts()));
+    sp.byCurrency().forEach(b::spend);
+    return b.build();
   }
 
   /**

@@ -41,7 +41,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
- * full minute's worth may go at once, then one unit per {@code 60 s / limit}.
+ * full minute's worth may go at once, then one unit per {@code 60 s / limit}. With a shared
+ * state's {@code SharedLimits}, a configured dimension is a {@link LeasedBucket} instead: the
+ * units this instance holds in leases of the fleet-wide window.
  *
  * <p>A request is admitted when every known dimension has room for it: one request, and its token
  * estimate (capped at the dimension's limit, so that a request larger than the whole limit still
@@ -56,7 +58,7 @@ public final class Headroom {
   /** Rounding slack of the refill arithmetic (a unit due at an instant counts as there at it). */
   private static final double EPS = 1e-6;
   /** The lowest headroom share P2C's cost counts (its factor is at most 64). */
-  private static final double MIN_SHARE = 1.0 / 64;
+  private static final double MIN_SHARE = 1.0 / 128;
   /** The oldest a header may be (admission to arrival) and still be anchored on its reset. */
   static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** Reservations remembered (a power of two), to count those a header made before them does not know. */
@@ -88,6 +90,11 @@ public final class Headroom {
   private final double nanosPerToken;
   private final AtomicLong requestTat;
   private final AtomicLong tokenTat;
+  // Configured limits shared by the fleet (leases): null when local (or not set).
+  private final LeasedBucket requestLease;
+  private final LeasedBucket tokenLease;
+  /** Whether any configured dimension exists (local or leased). */
+  private final boolean configured;
 
   // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
   private final java.util.concurrent.atomic.AtomicLongArray recentAt =
@@ -105,13 +112,50 @@ public final class Headroom {
   private volatile double tokenDrain;
 
   public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now) {
+    this(group, requestsPerMinute, tokensPerMinute, now, null, null);
+  }
+
+  /**
+   * As above; a configured dimension given a {@link LeasedBucket} (its limit the configured one)
+   * admits from the fleet-wide leases instead of a local bucket.
+   */
+  public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now, LeasedBucket requestLease,
+      LeasedBucket tokenLease) {
     this.group = group;
     this.requestsPerMinute = Math.max(0, requestsPerMinute);
     this.tokensPerMinute = Math.max(0, tokensPerMinute);
     this.nanosPerRequest = this.requestsPerMinute > 0 ? MINUTE / (double) this.requestsPerMinute : 0;
     this.nanosPerToken = this.tokensPerMinute > 0 ? MINUTE / (double) this.tokensPerMinute : 0;
-    this.requestTat = this.requestsPerMinute > 0 ? new AtomicLong(now) : null;
-    this.tokenTat = this.tokensPerMinute > 0 ? new AtomicLong(now) : null;
+    this.requestLease = this.requestsPerMinute > 0 ? requestLease : null;
+    this.tokenLease = this.tokensPerMinute > 0 ? tokenLease : null;
+    this.requestTat = this.requestsPerMinute > 0 && this.requestLease == null ? new AtomicLong(now) : null;
+    this.tokenTat = this.tokensPerMinute > 0 && this.tokenLease == null ? new AtomicLong(now) : null;
+    this.configured = this.requestsPerMinute > 0 || this.tokensPerMinute > 0;
+  }
+
+  /** The fleet-wide request window's leases, or null (local bucket, or no limit). */
+  public LeasedBucket requestLease() {
+    return requestLease;
+  }
+
+  /** The fleet-wide token window's leases, or null. */
+  public LeasedBucket tokenLease() {
+    return tokenLease;
+  }
+
+  /** Whether configured dimensions take leases of fleet-wide windows. */
+  public boolean leased() {
+    return requestLease != null || tokenLease != null;
+  }
+
+  /** Closes the lease lines (the pool no longer routes on this headroom): unused units go back. */
+  public void close() {
+    if (requestLease != null) {
+      requestLease.close();
+    }
+    if (tokenLease != null) {
+      tokenLease.close();
+    }
   }
 
   /** The quota group's name, or null. */
@@ -361,7 +405,7 @@ public final class Headroom {
 
   /** Whether anything is known: a header window or a configured limit. */
   public boolean tracked() {
-    return requestWindow != null || tokenWindow != null || requestTat != null || tokenTat != null;
+    return requestWindow != null || tokenWindow != null || configured;
   }
 
   // ---------------------------------------------------------------- the pick path
@@ -373,13 +417,16 @@ public final class Headroom {
   public boolean admits(long now, long tokens) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+    if (rw == null && tw == null && !configured) {
       return true;
     }
     return slowAdmits(rw, tw, now, tokens);
   }
 
   private boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
+    if ((rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom)) && !configured) {
+      return true; // half a window or more left without counting any refill: no arithmetic
+    }
     boolean fixed = fixedWindows;
     if (rw != null && roomIn(rw, now, fixed, requestDrain) < 1 - EPS) {
       return false;
@@ -388,6 +435,12 @@ public final class Headroom {
       return false;
     }
     if (requestTat != null && roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) < 1 - EPS) {
+      return false;
+    }
+    if (requestLease != null && !requestLease.admits(now, 1)) {
+      return false;
+    }
+    if (tokenLease != null && !tokenLease.admits(now, capped(tokens, tokensPerMinute))) {
       return false;
     }
     return tokenTat == null
@@ -401,16 +454,24 @@ public final class Headroom {
   }
 
   /**
-   * The factor P2C multiplies a provider's cost by: 1 / the smallest share of its limit left in any
-   * known dimension (at most 64), 1 when nothing is known or every window is full, so that load
-   * moves away before the limit is hit.
+   * The factor P2C multiplies a provider's cost by: 1 while at least half of its limit is left in
+   * every known dimension, then {@code 0.5 / share} for the smallest share left (so 2 at a quarter,
+   * 5 at a tenth; at most 64), so that load moves away before the limit is hit. 1 when nothing is
+   * known.
    */
   public double costFactor(long now) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+    if (rw == null && tw == null && !configured) {
       return 1;
     }
+    if ((rw == null || rw.ample) && (tw == null || tw.ample) && !configured) {
+      return 1; // half a window or more left without any refill
+    }
+    return slowCostFactor(rw, tw, now);
+  }
+
+  private double slowCostFactor(RateWindow rw, RateWindow tw, long now) {
     boolean fixed = fixedWindows;
     double share = 1;
     if (rw != null && rw.limit > 0) {
@@ -425,7 +486,13 @@ public final class Headroom {
     if (tokenTat != null) {
       share = Math.min(share, roomIn(tokenTat, nanosPerToken, tokensPerMinute, now) / tokensPerMinute);
     }
-    return share >= 1 ? 1 : 1 / Math.max(MIN_SHARE, share);
+    if (requestLease != null) {
+      share = Math.min(share, requestLease.room(now) / requestsPerMinute);
+    }
+    if (tokenLease != null) {
+      share = Math.min(share, tokenLease.room(now) / tokensPerMinute);
+    }
+    return share >= 0.5 ? 1 : 0.5 / Math.max(MIN_SHARE, share);
   }
 
   // ---------------------------------------------------------------- reservations
@@ -449,12 +516,12 @@ public final class Headroom {
     recentTokens.set(slot, t);
     recentAt.set(slot, now);
     if (rw != null) {
-      rw.used.addAndGet(1);
+      rw.use(1);
       into.requestWindow = rw;
       fit = roomIn(rw, now, fixed, requestDrain) >= 0;
     }
     if (tw != null) {
-      tw.used.addAndGet(t);
+      tw.use(t);
       into.tokenWindow = tw;
       fit &= roomIn(tw, now, fixed, tokenDrain) >= 0 || t > tw.limit;
     }
@@ -465,6 +532,16 @@ public final class Headroom {
     if (tokenTat != null) {
       fit &= take(tokenTat, nanosPerToken, tokensPerMinute, t, now);
       into.tokenBucket = true;
+      into.bucketTokens = t;
+    }
+    if (requestLease != null) {
+      fit &= (requestLease.take(now, 1) & LeasedBucket.FIT) != 0;
+    }
+    if (tokenLease != null) {
+      int took = tokenLease.take(now, t);
+      fit &= (took & LeasedBucket.FIT) != 0;
+      into.tokenLease = true;
+      into.tokenFromFallback = (took & LeasedBucket.FROM_FALLBACK) != 0;
       into.bucketTokens = t;
     }
     return fit;
@@ -497,13 +574,17 @@ public final class Headroom {
       return;
     }
     if (r.tokenWindow != null && r.tokenWindow == tokenWindow) {
-      r.tokenWindow.used.addAndGet(actual - r.tokens);
+      r.tokenWindow.use(actual - r.tokens);
     }
     r.tokenWindow = null; // settled once
     if (r.tokenBucket) {
       long delta = (long) ((actual - r.bucketTokens) * nanosPerToken);
       tokenTat.addAndGet(delta);
       r.tokenBucket = false;
+    }
+    if (r.tokenLease && tokenLease != null) {
+      tokenLease.correct(actual - r.bucketTokens, r.tokenFromFallback);
+      r.tokenLease = false;
     }
   }
 
@@ -531,6 +612,12 @@ public final class Headroom {
     if (tokenTat != null) {
       long c = capped(tokens, tokensPerMinute);
       wait = Math.max(wait, tokenTat.get() - now - (long) ((tokensPerMinute - c) * nanosPerToken));
+    }
+    if (requestLease != null) {
+      wait = Math.max(wait, requestLease.untilRoom(now, 1));
+    }
+    if (tokenLease != null) {
+      wait = Math.max(wait, tokenLease.untilRoom(now, capped(tokens, tokensPerMinute)));
     }
     return Math.max(1, wait);
   }
@@ -592,6 +679,9 @@ public final class Headroom {
   public double requestRoom(long now) {
     double r = Math.min(roomIn(requestWindow, now, fixedWindows, requestDrain),
         requestTat == null ? Double.POSITIVE_INFINITY : roomIn(requestTat, nanosPerRequest, requestsPerMinute, now));
+    if (requestLease != null) {
+      r = Math.min(r, requestLease.room(now));
+    }
     return r == Double.POSITIVE_INFINITY ? -1 : r;
   }
 
@@ -599,6 +689,9 @@ public final class Headroom {
   public double tokenRoom(long now) {
     double r = Math.min(roomIn(tokenWindow, now, fixedWindows, tokenDrain),
         tokenTat == null ? Double.POSITIVE_INFINITY : roomIn(tokenTat, nanosPerToken, tokensPerMinute, now));
+    if (tokenLease != null) {
+      r = Math.min(r, tokenLease.room(now));
+    }
     return r == Double.POSITIVE_INFINITY ? -1 : r;
   }
 
@@ -614,6 +707,8 @@ public final class Headroom {
     boolean requestBucket;
     boolean tokenBucket;
     long bucketTokens;
+    boolean tokenLease;
+    boolean tokenFromFallback;
 
     /** Whether this holds a reservation. */
     public boolean held() {
@@ -634,6 +729,8 @@ public final class Headroom {
       requestBucket = false;
       tokenBucket = false;
       bucketTokens = 0;
+      tokenLease = false;
+      tokenFromFallback = false;
     }
 
     /** The tokens reserved (the estimate, capped), for reports. */
@@ -646,6 +743,6 @@ public final class Headroom {
   public String toString() {
     return "Headroom{" + (group == null ? "" : "group=" + group + ", ") + "requests=" + requestWindow + ", tokens="
         + tokenWindow + (requestsPerMinute > 0 ? ", rpm=" + requestsPerMinute : "")
-        + (tokensPerMinute > 0 ? ", tpm=" + tokensPerMinute : "") + "}";
+        + (tokensPerMinute > 0 ? ", tpm=" + tokensPerMinute : "") + (leased() ? ", leased" : "") + "}";
   }
 }

@@ -22,6 +22,19 @@ public final class RateWindow {
    * ({@link Headroom}). The one mutable part.
    */
   final java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong();
+  /**
+   * Half the window (of its limit, or of the remaining count when no limit is announced): while
+   * the units dispatched since leave at least this much of the announced remaining count, the
+   * window is {@link #ample} and the pick needs no refill arithmetic.
+   */
+  final long ampleRoom;
+  /**
+   * Whether at least {@link #ampleRoom} units are left without counting any refill. Starts true
+   * when the announced remaining count is at least half the limit; turns false once, when
+   * dispatches use it up (a plain read on the pick path of a line that is rarely written, unlike
+   * {@link #used}).
+   */
+  volatile boolean ample;
 
   public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt) {
     this.limit = limit;
@@ -29,6 +42,16 @@ public final class RateWindow {
     this.hasReset = hasReset;
     this.resetAt = resetAt;
     this.seenAt = seenAt;
+    this.ampleRoom = limit > 0 ? (limit + 1) / 2 : Math.max(1, remaining / 2);
+    this.ample = remaining >= 0 && remaining >= ampleRoom && remaining - ampleRoom >= 0;
+  }
+
+  /** Counts {@code units} dispatched against this window (a reservation or its correction). */
+  void use(long units) {
+    long u = used.addAndGet(units);
+    if (ample && remaining - u < ampleRoom) {
+      ample = false; // once: a correction that gives units back does not make it ample again
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import io.github.llmpool.LlmPoolException;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.OutcomeClassifier;
 import io.github.llmpool.PoolEvent;
+import io.github.llmpool.internal.health.RateWindow;
 import io.github.llmpool.internal.health.RetryHints;
 import io.github.llmpool.internal.engine.AffinityTable;
 import io.github.llmpool.internal.engine.AttemptLease;
@@ -236,6 +237,9 @@ final class LogicalCall implements Exclusion {
         addTried(slot);
         if (key != null) { // the key moves with the request: evicted, excluded or new, it stays here now
           sticky.remember(key, slot.name(), stickyProvider);
+          if (!slot.name().equals(stickyProvider)) {
+            core.publishAffinity(key, slot.name()); // a new binding; nothing when local-only
+          }
           stickyProvider = slot.name();
         }
         Request.Builder signed = plan.builder(slot.endpoint);
@@ -358,7 +362,10 @@ final class LogicalCall implements Exclusion {
     // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
     RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
     if (limits != null) {
-      slot.state.observeRateLimits(limits.requests(headersAt), limits.tokens(headersAt), limits.ignored(), headersAt);
+      RateWindow requestWindow = limits.requests(headersAt);
+      RateWindow tokenWindow = limits.tokens(headersAt);
+      slot.state.observeRateLimits(requestWindow, tokenWindow, limits.ignored(), headersAt);
+      core.publishRateLimits(slot, requestWindow, tokenWindow); // nothing when local-only
       if (response.code() == 429) {
         slot.state.headroom().rateLimited(headersAt,
             RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()));

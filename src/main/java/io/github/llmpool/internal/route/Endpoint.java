@@ -1,5 +1,6 @@
 package io.github.llmpool.internal.route;
 
+import io.github.llmpool.Price;
 import java.util.List;
 import java.util.Map;
 
@@ -32,6 +33,8 @@ public final class Endpoint {
   public final long tokensPerMinute;
   /** The quota group (providers sharing one account's limits), or null. */
   public final String quotaGroup;
+  /** What the provider charges, or null (unpriced). Read only where usage is reported, never by a pick. */
+  public final Price price;
   /**
    * Host, port and the names of the headers that carry the credential and the extra headers,
    * without their values; null when the provider sets neither.
@@ -60,14 +63,31 @@ public final class Endpoint {
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
       int concurrency, int requestsPerMinute, long tokensPerMinute) {
     this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
-        concurrency, requestsPerMinute, tokensPerMinute, null);
+        concurrency, requestsPerMinute, tokensPerMinute, (String) null, (Price) null);
   }
 
   /** As above, in the quota group {@code quotaGroup} (null: none; see {@code Provider.Builder.quotaGroup}). */
   public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
       String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
       int concurrency, int requestsPerMinute, long tokensPerMinute, String quotaGroup) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
+        concurrency, requestsPerMinute, tokensPerMinute, quotaGroup, (Price) null);
+  }
+
+  /** As above, at {@code price} (null: unpriced). */
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency, int requestsPerMinute, long tokensPerMinute, Price price) {
+    this(name, scheme, host, port, pathPrefix, credentialHeader, credentialValue, model, headers, includeUsage,
+        concurrency, requestsPerMinute, tokensPerMinute, null, price);
+  }
+
+  /** As above, in a quota group and at a price (each null: none). */
+  public Endpoint(String name, String scheme, String host, int port, String pathPrefix, String credentialHeader,
+      String credentialValue, String model, List<Map.Entry<String, String>> headers, boolean includeUsage,
+      int concurrency, int requestsPerMinute, long tokensPerMinute, String quotaGroup, Price price) {
     this.quotaGroup = quotaGroup;
+    this.price = price;
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency + " (provider '" + name + "')");
     }

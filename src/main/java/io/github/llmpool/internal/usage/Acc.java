@@ -9,6 +9,12 @@ final class Acc {
   long total;
   long cached;
   long reasoning;
+  /** Prompt tokens written to the cache (part of {@link #prompt}). */
+  long cacheWrite;
+  /** The usage is Anthropic's: {@link #prompt} is {@link #anthropicInput} + cached + cacheWrite. */
+  boolean anthropic;
+  /** Anthropic's {@code input_tokens} as reported (excluding the cache). */
+  long anthropicInput;
   String model;
   /** The response id (first seen), cut to {@link Reasons#MAX_ID}. */
   String responseId;
@@ -38,6 +44,9 @@ final class Acc {
     c.total = total;
     c.cached = cached;
     c.reasoning = reasoning;
+    c.cacheWrite = cacheWrite;
+    c.anthropic = anthropic;
+    c.anthropicInput = anthropicInput;
     c.model = model;
     c.responseId = responseId;
     c.finish0 = finish0;
@@ -91,6 +100,12 @@ final class Acc {
     return new UsageResult(
         reported, prompt, completion, total, cached, reasoning, model,
         streamed, terminated, errorEvent, malformed, events, responseId,
-        Reasons.of(finish0, finishMore, finishCount, responseObject, status, incompleteReason));
+        Reasons.of(finish0, finishMore, finishCount, responseObject, status, incompleteReason), cacheWrite);
+  }
+
+  /** {@code a + b}, saturating at {@link Long#MAX_VALUE} (both are non-negative counts). */
+  static long sum(long a, long b) {
+    long s = a + b;
+    return s < 0 ? Long.MAX_VALUE : s;
   }
 }

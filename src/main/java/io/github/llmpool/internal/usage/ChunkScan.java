@@ -25,6 +25,8 @@ final class ChunkScan {
 
   // Member names, with their opening quote, as they end just before the closing quote.
   private static final byte[] USAGE = ascii("\"usage");
+  private static final byte[] USAGE_META = ascii("\"usageMetadata");
+  private static final byte[] MESSAGE_STOP = ascii("\"message_stop\"");
   private static final byte[] ERROR = ascii("\"error");
   private static final byte[] FINISH = ascii("\"finish_reason");
   private static final byte[] MODEL = ascii("\"model");
@@ -43,9 +45,9 @@ final class ChunkScan {
 
   /**
    * True if {@code b[from, to)} may hold a member we extract: {@code "usage"}, {@code "error"} or
-   * {@code "finish_reason"} with a value other than {@code null}; {@code "type"} with value
-   * {@code "error"}, {@code "response.completed"}, {@code "response.incomplete"} or
-   * {@code "response.failed"}; or, when {@code wantModel}, {@code "model"}. Works from the
+   * {@code "finish_reason"} or {@code "usageMetadata"} with a value other than {@code null};
+   * {@code "type"} with value {@code "error"}, {@code "message_stop"}, {@code "response.completed"},
+   * {@code "response.incomplete"} or {@code "response.failed"}; or, when {@code wantModel}, {@code "model"}. Works from the
    * colons (far fewer than quotes), looking back at the name and ahead at the value; escaped
    * quotes inside strings never match.
    */
@@ -83,6 +85,11 @@ final class ChunkScan {
             return true;
           }
           break;
+        case 'a': // "usageMetadata" (Gemini)
+          if (endsAt(b, from, q, USAGE_META) && notNull(b, c + 1, to)) {
+            return true;
+          }
+          break;
         default:
           break;
       }
@@ -91,7 +98,7 @@ final class ChunkScan {
   }
 
   private static boolean significantType(byte[] b, int v, int to) {
-    if (at(b, v, to, ERROR_VALUE)) {
+    if (at(b, v, to, ERROR_VALUE) || at(b, v, to, MESSAGE_STOP)) {
       return true;
     }
     if (!at(b, v, to, RESPONSE_DOT)) {

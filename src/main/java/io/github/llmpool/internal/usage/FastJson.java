@@ -34,6 +34,7 @@ final class FastJson {
   private static final int K_CHOICES = 8;
   private static final int K_CHOICE = 9;
   private static final int K_INCOMPLETE = 10;
+  private static final int K_USAGE_META = 11;
 
   // Fields, as in UsageWalker.
   private static final int F_NONE = 0;
@@ -55,6 +56,9 @@ final class FastJson {
   private static final int F_STATUS = 18;
   private static final int F_INCOMPLETE = 19;
   private static final int F_REASON = 20;
+  private static final int F_CACHE_READ = 21;
+  private static final int F_CACHE_WRITE = 22;
+  private static final int F_USAGE_META = 23;
 
   private static final byte[] RESPONSE = {'r', 'e', 's', 'p', 'o', 'n', 's', 'e'};
 
@@ -64,6 +68,10 @@ final class FastJson {
   private static final int HAS_CACHED = 8;
   private static final int HAS_CACHE_HIT = 16;
   private static final int HAS_REASONING = 32;
+  private static final int HAS_CACHE_READ = 64;
+  private static final int HAS_CACHE_WRITE = 128;
+  private static final int OPENAI_NAMES = 256;
+  private static final int GEMINI = 512;
 
   private final byte[] d;
   private final int end;
@@ -75,6 +83,9 @@ final class FastJson {
   private long rTotal;
   private long rCached;
   private long rReasoning;
+  private long rCacheWrite;
+  private boolean rAnthropic;
+  private long rAnthropicInput;
   private String model;
   private boolean errorEvent;
   private String responseId;
@@ -93,6 +104,8 @@ final class FastJson {
   private long cached;
   private long cacheHit;
   private long reasoning;
+  private long cacheRead;
+  private long cacheWrite;
 
   private FastJson(byte[] d, int end) {
     this.d = d;
@@ -137,6 +150,9 @@ final class FastJson {
       acc.total = f.rTotal;
       acc.cached = f.rCached;
       acc.reasoning = f.rReasoning;
+      acc.cacheWrite = f.rCacheWrite;
+      acc.anthropic = f.rAnthropic;
+      acc.anthropicInput = f.rAnthropicInput;
     }
     acc.terminated = true;
     return true;
@@ -160,6 +176,8 @@ final class FastJson {
     }
     if (kind == K_USAGE) {
       has = 0;
+    } else if (kind == K_USAGE_META) {
+      has = GEMINI;
     }
     i = ws(i + 1);
     if (i < end && d[i] == '}') {
@@ -202,7 +220,7 @@ final class FastJson {
   }
 
   private int close(int i, int kind) {
-    if (kind == K_USAGE) {
+    if (kind == K_USAGE || kind == K_USAGE_META) {
       commitUsage();
     }
     return i + 1;
@@ -256,6 +274,7 @@ final class FastJson {
       if (!skip) {
         switch (f) {
           case F_USAGE -> kind = K_USAGE;
+          case F_USAGE_META -> kind = K_USAGE_META;
           case F_PDETAILS -> kind = K_PROMPT_DETAILS;
           case F_CDETAILS -> kind = K_COMPLETION_DETAILS;
           case F_INCOMPLETE -> kind = K_INCOMPLETE;
@@ -353,6 +372,9 @@ final class FastJson {
         if (is(from, to, "usage")) {
           return F_USAGE;
         }
+        if (is(from, to, "usageMetadata")) {
+          return F_USAGE_META;
+        }
         if (is(from, to, "id")) {
           return F_ID;
         }
@@ -374,10 +396,34 @@ final class FastJson {
       case K_INCOMPLETE:
         return is(from, to, "reason") ? F_REASON : F_NONE;
       case K_ROOT_ARR_OBJ:
-        return is(from, to, "error") ? F_ERROR : F_NONE;
-      case K_USAGE:
-        if (is(from, to, "prompt_tokens") || is(from, to, "input_tokens")) {
+        return is(from, to, "error") ? F_ERROR : is(from, to, "usageMetadata") ? F_USAGE_META : F_NONE;
+      case K_USAGE_META:
+        if (is(from, to, "promptTokenCount")) {
           return F_PROMPT;
+        }
+        if (is(from, to, "candidatesTokenCount")) {
+          return F_COMPLETION;
+        }
+        if (is(from, to, "totalTokenCount")) {
+          return F_TOTAL;
+        }
+        if (is(from, to, "cachedContentTokenCount")) {
+          return F_CACHED;
+        }
+        return is(from, to, "thoughtsTokenCount") ? F_REASONING : F_NONE;
+      case K_USAGE:
+        if (is(from, to, "prompt_tokens")) {
+          has |= OPENAI_NAMES;
+          return F_PROMPT;
+        }
+        if (is(from, to, "input_tokens")) {
+          return F_PROMPT;
+        }
+        if (is(from, to, "cache_read_input_tokens")) {
+          return F_CACHE_READ;
+        }
+        if (is(from, to, "cache_creation_input_tokens")) {
+          return F_CACHE_WRITE;
         }
         if (is(from, to, "completion_tokens") || is(from, to, "output_tokens")) {
           return F_COMPLETION;
@@ -389,6 +435,7 @@ final class FastJson {
           return F_CACHE_HIT;
         }
         if (is(from, to, "prompt_tokens_details") || is(from, to, "input_tokens_details")) {
+          has |= OPENAI_NAMES;
           return F_PDETAILS;
         }
         if (is(from, to, "completion_tokens_details") || is(from, to, "output_tokens_details")) {
@@ -486,7 +533,7 @@ final class FastJson {
     if (i >= end || !delimiter(d[i]) || i - start > MAX_NUMBER) {
       return FAIL; // at the chunk's end a number may go on: the Jackson path decides
     }
-    if (f >= F_PROMPT && f <= F_REASONING) {
+    if ((f >= F_PROMPT && f <= F_REASONING) || f == F_CACHE_READ || f == F_CACHE_WRITE) {
       if (fraction || intEnd - digits > 18) {
         return FAIL; // the walker refuses a fraction; 19 digits and more may not fit a long
       }
@@ -518,6 +565,14 @@ final class FastJson {
           cacheHit = v;
           has |= HAS_CACHE_HIT;
         }
+        case F_CACHE_READ -> {
+          cacheRead = v;
+          has |= HAS_CACHE_READ;
+        }
+        case F_CACHE_WRITE -> {
+          cacheWrite = v;
+          has |= HAS_CACHE_WRITE;
+        }
         default -> {
           reasoning = v;
           has |= HAS_REASONING;
@@ -527,6 +582,7 @@ final class FastJson {
     return i;
   }
 
+  /** As {@code UsageWalker.commitUsage} for a JSON body (one reading, so no earlier Anthropic usage to go on from). */
   private void commitUsage() {
     int h = has;
     has = 0;
@@ -534,12 +590,39 @@ final class FastJson {
       return;
     }
     reported = true;
+    if ((h & (GEMINI | OPENAI_NAMES)) == 0 && (rAnthropic || (h & (HAS_CACHE_READ | HAS_CACHE_WRITE)) != 0)) {
+      rAnthropic = true;
+      if ((h & HAS_PROMPT) != 0) {
+        rAnthropicInput = prompt;
+      }
+      if ((h & HAS_CACHE_READ) != 0) {
+        rCached = cacheRead;
+      }
+      if ((h & HAS_CACHE_WRITE) != 0) {
+        rCacheWrite = cacheWrite;
+      }
+      if ((h & HAS_COMPLETION) != 0) {
+        rCompletion = completion;
+      }
+      if ((h & HAS_TOTAL) != 0) {
+        rTotal = total;
+      }
+      rPrompt = Acc.sum(rAnthropicInput, Acc.sum(rCached, rCacheWrite));
+      rReasoning = 0;
+      return;
+    }
     rPrompt = (h & HAS_PROMPT) != 0 ? prompt : 0;
     rCompletion = (h & HAS_COMPLETION) != 0 ? completion : 0;
     rTotal = (h & HAS_TOTAL) != 0 ? total : 0;
-    rCached = (h & HAS_CACHED) != 0 ? cached : (h & HAS_CACHE_HIT) != 0 ? cacheHit : 0;
+    rCached = (h & HAS_CACHED) != 0 ? cached : (h & HAS_CACHE_HIT) != 0 ? cacheHit
+        : (h & HAS_CACHE_READ) != 0 ? cacheRead : 0;
     rReasoning = (h & HAS_REASONING) != 0 ? reasoning : 0;
+    rCacheWrite = (h & HAS_CACHE_WRITE) != 0 ? cacheWrite : 0;
+    if ((h & GEMINI) != 0) {
+      rCompletion = Acc.sum(rCompletion, rReasoning);
+    }
   }
+
 
   /** The index after the string at {@code d[i] == '"'}, or FAIL (see JsonRequest.Scan.string). */
   private int string(int i) {

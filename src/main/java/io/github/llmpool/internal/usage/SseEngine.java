@@ -296,6 +296,14 @@ final class SseEngine extends Engine {
       bigKind = BIG_JSON;
       bigAcc = new Acc();
       bigAcc.model = acc.model;
+      if (acc.anthropic) { // a cumulative Anthropic usage goes on from what earlier events said
+        bigAcc.anthropic = true;
+        bigAcc.anthropicInput = acc.anthropicInput;
+        bigAcc.cached = acc.cached;
+        bigAcc.cacheWrite = acc.cacheWrite;
+        bigAcc.completion = acc.completion;
+        bigAcc.total = acc.total;
+      }
       if (bigWalker == null) {
         bigWalker = new UsageWalker(true, false);
       }
@@ -339,6 +347,9 @@ final class SseEngine extends Engine {
       a.total = bigAcc.total;
       a.cached = bigAcc.cached;
       a.reasoning = bigAcc.reasoning;
+      a.cacheWrite = bigAcc.cacheWrite;
+      a.anthropic |= bigAcc.anthropic;
+      a.anthropicInput = bigAcc.anthropicInput;
     }
     if (!complete) {
       a.malformed = true; // usage read completely before the damage is still reported

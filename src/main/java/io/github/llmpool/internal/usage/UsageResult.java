@@ -53,6 +53,8 @@ package io.github.llmpool.internal.usage;
  *                         {@code incomplete} and it names one, else the {@code status} unless it
  *                         is {@code in_progress} or {@code queued}; each cut to 64 chars, at most
  *                         16; never null, empty when none was seen
+ * @param cacheWriteTokens Anthropic's {@code cache_creation_input_tokens} (part of
+ *                         {@code promptTokens}); {@code 0} when absent
  */
 public record UsageResult(
     boolean reported,
@@ -68,14 +70,23 @@ public record UsageResult(
     boolean malformed,
     long events,
     String responseId,
-    java.util.List<String> finishReasons) {
+    java.util.List<String> finishReasons,
+    long cacheWriteTokens) {
+
+  /** Without cache-write tokens. */
+  public UsageResult(boolean reported, long promptTokens, long completionTokens, long totalTokens,
+      long cachedTokens, long reasoningTokens, String servedModel, boolean streamed, boolean terminated,
+      boolean errorEvent, boolean malformed, long events, String responseId, java.util.List<String> finishReasons) {
+    this(reported, promptTokens, completionTokens, totalTokens, cachedTokens, reasoningTokens, servedModel,
+        streamed, terminated, errorEvent, malformed, events, responseId, finishReasons, 0);
+  }
 
   /** Without response id or finish reasons. */
   public UsageResult(boolean reported, long promptTokens, long completionTokens, long totalTokens,
       long cachedTokens, long reasoningTokens, String servedModel, boolean streamed, boolean terminated,
       boolean errorEvent, boolean malformed, long events) {
     this(reported, promptTokens, completionTokens, totalTokens, cachedTokens, reasoningTokens, servedModel,
-        streamed, terminated, errorEvent, malformed, events, null, java.util.List.of());
+        streamed, terminated, errorEvent, malformed, events, null, java.util.List.of(), 0);
   }
 
   /** Never a null list. */

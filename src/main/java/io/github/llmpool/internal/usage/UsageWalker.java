@@ -72,6 +72,8 @@ final class UsageWalker {
   private static final byte K_CHOICES = 8;
   private static final byte K_CHOICE = 9;
   private static final byte K_INCOMPLETE = 10;
+  /** Gemini's {@code usageMetadata}. */
+  private static final byte K_USAGE_META = 11;
 
   // The field whose value comes next.
   private static final int F_NONE = 0;
@@ -95,6 +97,9 @@ final class UsageWalker {
   private static final int F_STATUS = 18;
   private static final int F_INCOMPLETE = 19;
   private static final int F_REASON = 20;
+  private static final int F_CACHE_READ = 21;
+  private static final int F_CACHE_WRITE = 22;
+  private static final int F_USAGE_META = 23;
 
   private static final int HAS_PROMPT = 1;
   private static final int HAS_COMPLETION = 2;
@@ -102,6 +107,12 @@ final class UsageWalker {
   private static final int HAS_CACHED = 8;
   private static final int HAS_CACHE_HIT = 16;
   private static final int HAS_REASONING = 32;
+  private static final int HAS_CACHE_READ = 64;
+  private static final int HAS_CACHE_WRITE = 128;
+  /** The usage named its prompt {@code prompt_tokens} or had {@code *_tokens_details}: OpenAI's convention. */
+  private static final int OPENAI_NAMES = 256;
+  /** The usage is Gemini's {@code usageMetadata}. */
+  private static final int GEMINI = 512;
 
   /** SSE event semantics: root {@code type}, {@code response}, {@code choices[].finish_reason}. */
   private final boolean sse;
@@ -123,6 +134,8 @@ final class UsageWalker {
   private long cached;
   private long cacheHit;
   private long reasoning;
+  private long cacheRead;
+  private long cacheWrite;
 
   UsageWalker(boolean sse, boolean blocking) {
     this.sse = sse;
@@ -182,10 +195,13 @@ final class UsageWalker {
         switch (n) {
           case "model": return F_MODEL;
           case "usage": return F_USAGE;
+          case "usageMetadata": return F_USAGE_META;
           case "error": return F_ERROR;
           case "id": return F_ID;
           case "type": return sse ? F_TYPE : F_NONE;
-          case "response": return sse ? F_RESPONSE : F_NONE;
+          case "response":
+          case "message": // Anthropic's message_start event
+            return sse ? F_RESPONSE : F_NONE;
           case "choices": return F_CHOICES;
           case "object": return sse ? F_NONE : F_OBJECT;
           case "status": return sse ? F_NONE : F_STATUS;
@@ -193,7 +209,7 @@ final class UsageWalker {
           default: return F_NONE;
         }
       case K_ROOT_ARR_OBJ:
-        return "error".equals(n) ? F_ERROR : F_NONE;
+        return "error".equals(n) ? F_ERROR : "usageMetadata".equals(n) ? F_USAGE_META : F_NONE;
       case K_RESPONSE:
         switch (n) {
           case "model": return F_MODEL;
@@ -211,6 +227,8 @@ final class UsageWalker {
       case K_USAGE:
         switch (n) {
           case "prompt_tokens":
+            has |= OPENAI_NAMES;
+            return F_PROMPT;
           case "input_tokens":
             return F_PROMPT;
           case "completion_tokens":
@@ -220,14 +238,28 @@ final class UsageWalker {
             return F_TOTAL;
           case "prompt_cache_hit_tokens":
             return F_CACHE_HIT;
+          case "cache_read_input_tokens":
+            return F_CACHE_READ;
+          case "cache_creation_input_tokens":
+            return F_CACHE_WRITE;
           case "prompt_tokens_details":
           case "input_tokens_details":
+            has |= OPENAI_NAMES;
             return F_PDETAILS;
           case "completion_tokens_details":
           case "output_tokens_details":
             return F_CDETAILS;
           default:
             return F_NONE;
+        }
+      case K_USAGE_META:
+        switch (n) {
+          case "promptTokenCount": return F_PROMPT;
+          case "candidatesTokenCount": return F_COMPLETION;
+          case "totalTokenCount": return F_TOTAL;
+          case "cachedContentTokenCount": return F_CACHED;
+          case "thoughtsTokenCount": return F_REASONING;
+          default: return F_NONE;
         }
       case K_PROMPT_DETAILS:
         return "cached_tokens".equals(n) ? F_CACHED : F_NONE;
@@ -258,6 +290,10 @@ final class UsageWalker {
       case F_USAGE:
         has = 0;
         push(K_USAGE);
+        return;
+      case F_USAGE_META:
+        has = GEMINI;
+        push(K_USAGE_META);
         return;
       case F_PDETAILS:
         push(K_PROMPT_DETAILS);
@@ -315,7 +351,7 @@ final class UsageWalker {
       return CONTINUE; // cannot happen: the parser rejects unbalanced input
     }
     byte kind = stack[--depth];
-    if (kind == K_USAGE) {
+    if (kind == K_USAGE || kind == K_USAGE_META) {
       commitUsage();
     }
     return depth == 0 ? DONE : CONTINUE;
@@ -377,6 +413,8 @@ final class UsageWalker {
       case F_CACHED:
       case F_CACHE_HIT:
       case F_REASONING:
+      case F_CACHE_READ:
+      case F_CACHE_WRITE:
         return count(f, t, p);
       default:
         return CONTINUE;
@@ -392,6 +430,14 @@ final class UsageWalker {
       case "response.failed":
         acc.terminated = true;
         acc.errorEvent = true;
+        break;
+      case "message_start":
+      case "message_delta":
+        acc.anthropic = true; // Anthropic's stream: usage objects are cumulative, input_tokens excludes the cache
+        break;
+      case "message_stop":
+        acc.anthropic = true;
+        acc.terminated = true;
         break;
       case "error":
         acc.errorEvent = true;
@@ -437,6 +483,14 @@ final class UsageWalker {
         cacheHit = v;
         has |= HAS_CACHE_HIT;
         break;
+      case F_CACHE_READ:
+        cacheRead = v;
+        has |= HAS_CACHE_READ;
+        break;
+      case F_CACHE_WRITE:
+        cacheWrite = v;
+        has |= HAS_CACHE_WRITE;
+        break;
       default:
         reasoning = v;
         has |= HAS_REASONING;
@@ -453,10 +507,39 @@ final class UsageWalker {
     }
     Acc a = acc;
     a.reported = true;
+    if ((h & (GEMINI | OPENAI_NAMES)) == 0 && (a.anthropic || (h & (HAS_CACHE_READ | HAS_CACHE_WRITE)) != 0)) {
+      // Anthropic: input_tokens excludes cache reads and writes; a stream's later usage (message_delta)
+      // is cumulative and may name only some counts, so what it leaves out keeps its earlier value.
+      a.anthropic = true;
+      if ((h & HAS_PROMPT) != 0) {
+        a.anthropicInput = prompt;
+      }
+      if ((h & HAS_CACHE_READ) != 0) {
+        a.cached = cacheRead;
+      }
+      if ((h & HAS_CACHE_WRITE) != 0) {
+        a.cacheWrite = cacheWrite;
+      }
+      if ((h & HAS_COMPLETION) != 0) {
+        a.completion = completion;
+      }
+      if ((h & HAS_TOTAL) != 0) {
+        a.total = total;
+      }
+      a.prompt = Acc.sum(a.anthropicInput, Acc.sum(a.cached, a.cacheWrite));
+      a.reasoning = 0;
+      return;
+    }
     a.prompt = (h & HAS_PROMPT) != 0 ? prompt : 0;
     a.completion = (h & HAS_COMPLETION) != 0 ? completion : 0;
     a.total = (h & HAS_TOTAL) != 0 ? total : 0;
-    a.cached = (h & HAS_CACHED) != 0 ? cached : (h & HAS_CACHE_HIT) != 0 ? cacheHit : 0;
+    a.cached = (h & HAS_CACHED) != 0 ? cached : (h & HAS_CACHE_HIT) != 0 ? cacheHit
+        : (h & HAS_CACHE_READ) != 0 ? cacheRead : 0;
     a.reasoning = (h & HAS_REASONING) != 0 ? reasoning : 0;
+    a.cacheWrite = (h & HAS_CACHE_WRITE) != 0 ? cacheWrite : 0; // a gateway's OpenAI shape: part of prompt_tokens
+    if ((h & GEMINI) != 0) {
+      a.completion = Acc.sum(a.completion, a.reasoning); // thoughtsTokenCount is apart from candidatesTokenCount
+    }
   }
+
 }

@@ -34,7 +34,9 @@ class HeadroomTest {
     assertTrue(h.admits(100 * MS, 0));
     assertEquals(100 / 1.0, Headroom.roomIn(h.requestWindow(), 10 * S, false)); // the reset: the whole limit
     assertEquals(64, h.costFactor(MS), 1e-9); // almost nothing left: the factor's cap
-    assertEquals(2, h.costFactor(5 * S), 1e-9); // half the limit left
+    assertEquals(2, h.costFactor(2_500 * MS), 1e-9); // a quarter of the limit left: 0.5 / 0.25
+    assertEquals(1, h.costFactor(5 * S), 1e-9); // half the limit left: no penalty yet
+    assertEquals(1, h.costFactor(9 * S), 1e-9);
   }
 
   @Test
@@ -111,6 +113,28 @@ class HeadroomTest {
     assertFalse(fixed.admits(19 * S, 0), "no refill inside a fixed window");
     assertEquals(S, fixed.untilRoom(19 * S, 0));
     assertTrue(fixed.admits(20 * S, 0));
+  }
+
+  @Test
+  void aWindowIsAmpleWhileHalfOfItIsLeftWithoutRefill() {
+    RateWindow w = window(100, 60, 10 * S, 0);
+    assertTrue(w.ample);
+    w.use(10);
+    assertTrue(w.ample, "50 left of 100");
+    w.use(1);
+    assertFalse(w.ample, "49 left: the pick does the arithmetic from now on");
+    w.use(-5);
+    assertFalse(w.ample, "once");
+    assertFalse(window(100, 40, 10 * S, 0).ample);
+    assertTrue(window(-1, 4, -1, 0).ample, "no limit announced: half of the remaining count");
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 60, 10 * S, 0), window(1_000, 1_000, 10 * S, 0), 0, 0);
+    assertTrue(h.admits(0, 500));
+    assertTrue(h.admits(0, 900), "past the ample half: the exact check");
+    assertTrue(h.admits(0, 1_000), "1,000 fit exactly");
+    h.reserve(0, 600, new Headroom.Reservation());
+    assertTrue(h.admits(0, 400));
+    assertFalse(h.admits(0, 401));
   }
 
   @Test

@@ -84,6 +84,15 @@ final class AuditSink implements RequestTracker.Sink {
     quoted(b, r.responseId().orElse(null));
     b.append(" finish=");
     quoted(b, r.finishReasons().isEmpty() ? null : String.join(",", r.finishReasons()));
+    java.util.Optional<io.github.llmpool.Cost> cost = r.cost();
+    if (cost.isEmpty()) {
+      b.append(" cost=- currency=- cost_status=-");
+    } else {
+      io.github.llmpool.Cost c = cost.get();
+      b.append(" cost=").append(c.amount().map(java.math.BigDecimal::toPlainString).orElse("-"))
+          .append(" currency=").append(c.currency().orElse("-"))
+          .append(" cost_status=").append(c.status().name().toLowerCase(java.util.Locale.ROOT));
+    }
     if (r.stop().isPresent()) {
       b.append(" stop=").append(TelemetryValues.exhaustedReason(r.stop().get()));
     } else if (r.refused()) {

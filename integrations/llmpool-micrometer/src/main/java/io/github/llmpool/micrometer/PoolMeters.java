@@ -214,6 +214,12 @@ final class PoolMeters implements RequestTracker.Sink {
     if (usage != null && usage.reported()) {
       info.tokens(sentModel(info, r.requestedModel())).add(usage);
     }
+    io.github.llmpool.Cost cost = e.cost();
+    if (cost.priced()) { // an unpriced attempt is never counted as zero spend
+      info.counter("llmpool.spend", "Money the provider's priced attempts cost (exact and estimated), by currency;"
+          + " the provider's Price, per 1M tokens", "currency", cost.currency().get())
+          .increment(cost.amount().get().doubleValue());
+    }
   }
 
   @Override

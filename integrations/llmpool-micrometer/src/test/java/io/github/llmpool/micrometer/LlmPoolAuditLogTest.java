@@ -59,11 +59,27 @@ class LlmPoolAuditLogTest {
     assertEquals("INFO pool=chat model=\"gpt-4o-mini\" served=\"gpt-4o-mini-2024-07-18\" outcome=success status=200"
         + " error=none stream=false attempts=2 providers=limited:429:rate_limited,b:200:success tiers=0,1"
         + " tokens_in=23 tokens_out=57 tokens_cached=12 tokens_reasoning=40 duration_ms=X ttft_ms=X body=complete"
-        + " id=\"chatcmpl-abc123\" finish=\"stop\"",
+        + " id=\"chatcmpl-abc123\" finish=\"stop\" cost=- currency=- cost_status=unpriced",
         masked(line));
     assertFalse(line.contains(limited.apiKey()) || line.contains(b.apiKey()), "no key");
     assertFalse(line.contains("agentgateway works"), "no response body");
     assertFalse(line.contains("hello"), "no request body");
+  }
+
+  @Test
+  void aPricedRequestPrintsTheSumOfItsAttemptsCosts() throws IOException {
+    FakeLlmServer limited = up(FakeLlmServer.start("limited")
+        .answerWith(r -> WireFixtures.response("openai-429-rate-limit.http").build()));
+    FakeLlmServer b = up(FakeLlmServer.start("b").answerWith(r -> WireFixtures.response("openai-chat.json").build()));
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    CapturingLogger log = new CapturingLogger("llmpool.audit", Level.INFO);
+    ProviderPool pool = LlmPoolAuditLog.configure(ProviderPool.builder().name("chat")
+        .tier(limited.provider().price(mini).build()).tier(b.provider().price(mini).build()), log).build();
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+    // the 429 costs 0 (exact), the answer (23-12) x 0.15 + 12 x 0.075 + 57 x 0.60 = 36.75 per 1M
+    assertTrue(log.lines.get(0).endsWith(" finish=\"stop\" cost=0.00003675 currency=USD cost_status=exact"),
+        log.lines.get(0));
   }
 
   @Test
@@ -90,13 +106,13 @@ class LlmPoolAuditLogTest {
     assertEquals(List.of(
         "INFO pool=stream model=\"gpt-4o-mini\" served=\"gpt-4o-mini-2024-07-18\" outcome=success status=200 error=none"
             + " stream=true attempts=1 providers=s:200:success tiers=0 tokens_in=19 tokens_out=2 tokens_cached=0"
-            + " tokens_reasoning=0 duration_ms=X ttft_ms=X body=complete id=\"chatcmpl-1\" finish=\"stop\"",
+            + " tokens_reasoning=0 duration_ms=X ttft_ms=X body=complete id=\"chatcmpl-1\" finish=\"stop\" cost=- currency=- cost_status=unpriced",
         "INFO pool=cut model=\"m\" served=\"gpt-4o-mini-2024-07-18\" outcome=truncated_stream status=200 error=truncated_stream stream=true"
             + " attempts=1 providers=t:200:truncated_stream tiers=0 tokens_in=- tokens_out=- tokens_cached=-"
-            + " tokens_reasoning=- duration_ms=X ttft_ms=X body=truncated id=\"chatcmpl-1\" finish=-",
+            + " tokens_reasoning=- duration_ms=X ttft_ms=X body=truncated id=\"chatcmpl-1\" finish=- cost=- currency=- cost_status=unpriced",
         "INFO pool=gone model=\"m\" served=- outcome=connection_failure status=- error=connection_failure stream=false"
             + " attempts=1 providers=dead:-:connection_failure tiers=0 tokens_in=- tokens_out=- tokens_cached=-"
-            + " tokens_reasoning=- duration_ms=X ttft_ms=- body=- id=- finish=- stop=no_provider"),
+            + " tokens_reasoning=- duration_ms=X ttft_ms=- body=- id=- finish=- cost=- currency=- cost_status=unpriced stop=no_provider"),
         log.lines.stream().map(LlmPoolAuditLogTest::masked).toList());
   }
 
@@ -113,7 +129,7 @@ class LlmPoolAuditLogTest {
 
     assertEquals(List.of("INFO pool=chat model=\"gpt-4o-mini\" served=- outcome=refused status=- error=refused"
         + " stream=false attempts=0 providers= tiers= tokens_in=- tokens_out=- tokens_cached=- tokens_reasoning=-"
-        + " duration_ms=X ttft_ms=- body=- id=- finish=- stop=drained"), log.lines.stream().map(LlmPoolAuditLogTest::masked).toList());
+        + " duration_ms=X ttft_ms=- body=- id=- finish=- cost=- currency=- cost_status=- stop=drained"), log.lines.stream().map(LlmPoolAuditLogTest::masked).toList());
     assertFalse(log.lines.get(0).contains(b.apiKey()), "no key");
   }
 

@@ -101,6 +101,23 @@ class LlmPoolMetricsTest {
   }
 
   @Test
+  void spendIsCountedPerProviderAndCurrencyAndUnpricedAttemptsAddNothing() throws IOException {
+    FakeLlmServer a = ok("a");
+    FakeLlmServer b = ok("b");
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    ProviderPool priced = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
+        .tier(a.provider().model("gpt-4o-mini").price(mini).build()), registry);
+    ProviderPool free = LlmPoolMetrics.bind(ProviderPool.builder().name("free").tier(b.provider().build()), registry);
+    Calls.chat(priced.newHttpClient(), priced, "gpt-4o-mini", false);
+    Calls.chat(priced.newHttpClient(), priced, "gpt-4o-mini", false);
+    Calls.chat(free.newHttpClient(), free, "gpt-4o-mini", false);
+    // openai-chat.json: (23-12) x 0.15 + 12 x 0.075 + 57 x 0.60 = 36.75 per 1M, twice
+    assertEquals(0.0000735, count("llmpool.spend", "pool", "chat", "provider", "a", "currency", "USD"), 1e-12);
+    assertTrue(registry.find("llmpool.spend").tag("provider", "b").meters().isEmpty(), "unpriced is never zero spend");
+  }
+
+  @Test
   void successRecordsTheGenAiClientMetricsWithTheirUnitsBucketsAndAttributes() throws IOException {
     FakeLlmServer a = ok("a");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")

@@ -77,6 +77,8 @@ final class PoolInstruments implements RequestTracker.Sink {
   private final LongCounter exhausted;
   private final LongCounter budgetRefusals;
   private final LongCounter tokens;
+  private final io.opentelemetry.api.metrics.DoubleCounter spend;
+  private static final AttributeKey<String> CURRENCY = AttributeKey.stringKey("currency");
 
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Attributes>> attemptAttributes =
       new ConcurrentHashMap<>();
@@ -126,6 +128,9 @@ final class PoolInstruments implements RequestTracker.Sink {
     tokens = meter.counterBuilder("llmpool.tokens").setUnit(TOKEN_UNIT)
         .setDescription("Tokens the provider reported, by type (cached is part of input, reasoning part of output)")
         .build();
+    spend = meter.counterBuilder("llmpool.spend").ofDoubles().setUnit("{currency}")
+        .setDescription("Money the provider's priced attempts cost (exact and estimated), by currency;"
+            + " the provider's Price, per 1M tokens").build();
     gauges(meter);
   }
 
@@ -250,6 +255,11 @@ final class PoolInstruments implements RequestTracker.Sink {
       tokens.add(usage.tokens().completion(), t[1]);
       tokens.add(usage.tokens().cached(), t[2]);
       tokens.add(usage.tokens().reasoning(), t[3]);
+    }
+    io.github.llmpool.Cost cost = e.cost();
+    if (cost.priced()) { // an unpriced attempt is never counted as zero spend
+      spend.add(cost.amount().get().doubleValue(), info.poolProvider.toBuilder()
+          .put(CURRENCY, cost.currency().get()).build());
     }
   }
 

@@ -88,6 +88,20 @@ class LlmPoolTelemetryTest {
   }
 
   @Test
+  void spendIsCountedPerProviderAndCurrencyAndUnpricedAttemptsAddNothing() throws IOException {
+    FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());
+    FakeLlmServer b = server("b").answerWith(r -> fixtureAnswer());
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    ProviderPool pool = bind(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").price(mini).build())
+        .tier(b.provider().build()));
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+    // openai-chat.json: (23-12) x 0.15 + 12 x 0.075 + 57 x 0.60 = 36.75 per 1M
+    assertEquals(0.00003675, otel.doubleSum("llmpool.spend", "pool", "chat", "provider", "a", "currency", "USD"), 1e-12);
+    assertEquals("{currency}", otel.metric("llmpool.spend").getUnit());
+  }
+
+  @Test
   void successRecordsTheGenAiMetricsAndARequestSpanUnderTheCallersSpan() throws IOException {
     FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());
     ProviderPool pool = bind(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").build()));

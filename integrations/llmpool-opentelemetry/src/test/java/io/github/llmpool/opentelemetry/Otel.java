@@ -76,6 +76,14 @@ final class Otel implements AutoCloseable {
     return total;
   }
 
+  double doubleSum(String name, String... kv) {
+    double total = 0;
+    for (PointData p : points(name, kv)) {
+      total += ((io.opentelemetry.sdk.metrics.data.DoublePointData) p).getValue();
+    }
+    return total;
+  }
+
   static boolean matches(Attributes a, String... kv) {
     Map<String, String> text = asText(a);
     for (int i = 0; i < kv.length; i += 2) {

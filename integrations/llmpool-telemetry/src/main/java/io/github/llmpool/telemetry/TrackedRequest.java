@@ -32,6 +32,13 @@ public final class TrackedRequest {
   long cachedTokens;
   long reasoningTokens;
   boolean tokensReported;
+  /** The sum of the attempts' costs (null until a priced attempt ended), its currency, how sure. */
+  java.math.BigDecimal costAmount;
+  String costCurrency;
+  boolean costEstimated;
+  /** An attempt ended with no price, or in a second currency: the request's cost is unknown. */
+  boolean costUnknown;
+  boolean costSeen;
   String servedModel;
   String responseId;
   java.util.List<String> finishReasons = java.util.List.of();
@@ -311,6 +318,25 @@ public final class TrackedRequest {
   }
 
   /**
+   * What the request's attempts cost together, failed-over ones included: {@link io.github.llmpool.Cost#UNPRICED}
+   * when one of them had no price (or the attempts were priced in different currencies), else
+   * the exact sum, {@link io.github.llmpool.Cost.Status#ESTIMATED} when one of them was. Empty
+   * when no attempt has ended.
+   *
+   * @return the cost, if an attempt ended
+   */
+  public java.util.Optional<io.github.llmpool.Cost> cost() {
+    if (!costSeen) {
+      return java.util.Optional.empty();
+    }
+    if (costUnknown || costAmount == null) {
+      return java.util.Optional.of(io.github.llmpool.Cost.UNPRICED);
+    }
+    return java.util.Optional.of(io.github.llmpool.Cost.of(costAmount, costCurrency,
+        costEstimated ? io.github.llmpool.Cost.Status.ESTIMATED : io.github.llmpool.Cost.Status.EXACT));
+  }
+
+  /**
    * Whether any attempt reported token usage.
    *
    * @return whether one did
@@ -422,6 +448,19 @@ public final class TrackedRequest {
       statuses[i] = e.status().orElse(-1);
       results[i] = TelemetryValues.result(e);
     }
+    io.github.llmpool.Cost c = e.cost();
+    costSeen = true;
+    if (!c.priced()) {
+      costUnknown = true;
+    } else if (costAmount == null) {
+      costAmount = c.amount().get();
+      costCurrency = c.currency().get();
+    } else if (!costCurrency.equals(c.currency().get())) {
+      costUnknown = true;
+    } else {
+      costAmount = costAmount.add(c.amount().get());
+    }
+    costEstimated |= c.status() == io.github.llmpool.Cost.Status.ESTIMATED;
     if (usage != null && usage.reported()) {
       tokensReported = true;
       inputTokens += usage.tokens().prompt();

@@ -67,9 +67,19 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param providers shorthand for a pool of one tier: {@code providers[i]} instead of
    *     {@code tiers[0].providers[i]}; not together with {@code tiers}
    * @param http the pool's {@code OkHttpClient} bean
+   * @param quota quota routing ({@code quota.routing}, {@code quota.max-wait}); default on, no wait
    */
   public record Pool(String virtualHost, Strategy strategy, AllEvictedPolicy whenAllEvicted, Eviction eviction,
-      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http) {
+      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http, Quota quota) {
+  }
+
+  /**
+   * Quota routing ({@code quota.*}): see {@code ProviderPool.Builder.quotaRouting} and {@code quotaWait}.
+   *
+   * @param routing route on quota headroom; default true
+   * @param maxWait how long a request may wait for headroom when no provider has it ({@code quotaWait}); default none
+   */
+  public record Quota(Boolean routing, java.time.Duration maxWait) {
   }
 
   /**
@@ -96,10 +106,12 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param headers extra headers sent to this provider; values are never shown
    * @param includeUsage whether streaming requests get {@code stream_options.include_usage}; default true
    * @param allowPlaintextKey allow the key over plain http to a non-loopback host; default false
+   * @param price what the provider charges per 1M tokens ({@code price.*}); default none (unpriced)
+   * @param quotaGroup the quota group: providers sharing one account's limits; default none
    */
   public record ProviderEntry(String name, String baseUrl, String apiKey, String apiKeyHeader, String model,
       Integer weight, Integer concurrency, Integer requestsPerMinute, Long tokensPerMinute, Map<String, String> headers,
-      Boolean includeUsage, Boolean allowPlaintextKey) {
+      Boolean includeUsage, Boolean allowPlaintextKey, PriceEntry price, String quotaGroup) {
 
     /** Shows every setting but the key and the header values. */
     @Override
@@ -108,8 +120,40 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
           + ", apiKeyHeader=" + apiKeyHeader + ", model=" + model + ", weight=" + weight + ", concurrency="
           + concurrency + ", requestsPerMinute=" + requestsPerMinute + ", tokensPerMinute=" + tokensPerMinute
           + ", headers=" + (headers == null ? "{}" : headers.keySet()) + ", includeUsage="
-          + includeUsage + ", allowPlaintextKey=" + allowPlaintextKey + "}";
+          + includeUsage + ", allowPlaintextKey=" + allowPlaintextKey + (price == null ? "" : ", price=" + price)
+          + (quotaGroup == null ? "" : ", quotaGroup=" + quotaGroup) + "}";
     }
+  }
+
+  /**
+   * A provider's price ({@code providers[i].price.*}): rates per 1M tokens, read exactly from their
+   * text; see {@code io.github.llmpool.Price}.
+   *
+   * @param currency required; an ISO 4217 code such as {@code USD}
+   * @param input required; uncached input tokens
+   * @param cachedInput input tokens read from the prompt cache; default {@code input}
+   * @param cacheWrite input tokens written to the prompt cache; default {@code input}
+   * @param output required; output tokens
+   * @param reasoning reasoning tokens where billed apart; default {@code output}
+   * @param tiers context tiers, ascending {@code above}
+   */
+  public record PriceEntry(String currency, java.math.BigDecimal input, java.math.BigDecimal cachedInput,
+      java.math.BigDecimal cacheWrite, java.math.BigDecimal output, java.math.BigDecimal reasoning,
+      List<PriceTier> tiers) {
+  }
+
+  /**
+   * A context tier of a price ({@code price.tiers[k].*}).
+   *
+   * @param above the rates apply to attempts with more prompt tokens than this
+   * @param input required; uncached input tokens
+   * @param cachedInput default the tier's {@code input}
+   * @param cacheWrite default the tier's {@code input}
+   * @param output required
+   * @param reasoning default the tier's {@code output}
+   */
+  public record PriceTier(Long above, java.math.BigDecimal input, java.math.BigDecimal cachedInput,
+      java.math.BigDecimal cacheWrite, java.math.BigDecimal output, java.math.BigDecimal reasoning) {
   }
 
   /**

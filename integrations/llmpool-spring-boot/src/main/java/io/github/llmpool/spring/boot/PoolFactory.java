@@ -53,6 +53,14 @@ final class PoolFactory {
     if (pool.retry() != null) {
       b.retry(retry(root + ".retry", pool.retry()));
     }
+    if (pool.quota() != null) {
+      if (pool.quota().routing() != null) {
+        b.quotaRouting(pool.quota().routing());
+      }
+      if (pool.quota().maxWait() != null) {
+        set(root + ".quota.max-wait", () -> b.quotaWait(pool.quota().maxWait()));
+      }
+    }
     if (pool.affinity() != null) {
       Affinity a = affinity(root + ".affinity", pool.affinity());
       if (a != null) {
@@ -154,6 +162,9 @@ final class PoolFactory {
     if (p.tokensPerMinute() != null) {
       set(path + ".tokens-per-minute", () -> b.tokensPerMinute(p.tokensPerMinute()));
     }
+    if (p.quotaGroup() != null) {
+      set(path + ".quota-group", () -> b.quotaGroup(p.quotaGroup()));
+    }
     if (p.headers() != null) {
       for (Map.Entry<String, String> h : p.headers().entrySet()) {
         set(path + ".headers[" + h.getKey() + "]", () -> b.header(h.getKey(), h.getValue() == null ? "" : h.getValue()));
@@ -165,7 +176,53 @@ final class PoolFactory {
     if (p.allowPlaintextKey() != null) {
       b.allowPlaintextKey(p.allowPlaintextKey());
     }
+    if (p.price() != null) {
+      io.github.llmpool.Price price = price(path + ".price", p.price());
+      b.price(price);
+    }
     return get(path, b::build);
+  }
+
+  private static io.github.llmpool.Price price(String path, LlmPoolProperties.PriceEntry e) {
+    if (e.currency() == null) {
+      throw new InvalidPoolPropertyException(path + ".currency is required");
+    }
+    io.github.llmpool.Price.Builder b = get(path + ".currency", () -> io.github.llmpool.Price.builder(e.currency()));
+    rates(path, b, e.input(), e.cachedInput(), e.cacheWrite(), e.output(), e.reasoning());
+    if (e.tiers() != null) {
+      for (int k = 0; k < e.tiers().size(); k++) {
+        LlmPoolProperties.PriceTier t = e.tiers().get(k);
+        String tp = path + ".tiers[" + k + "]";
+        if (t.above() == null) {
+          throw new InvalidPoolPropertyException(tp + ".above is required");
+        }
+        io.github.llmpool.Price.Builder tb = io.github.llmpool.Price.builder(e.currency());
+        rates(tp, tb, t.input(), t.cachedInput(), t.cacheWrite(), t.output(), t.reasoning());
+        io.github.llmpool.Price rates = get(tp, tb::build);
+        set(tp + ".above", () -> b.above(t.above(), rates));
+      }
+    }
+    return get(path, b::build);
+  }
+
+  private static void rates(String path, io.github.llmpool.Price.Builder b, java.math.BigDecimal input,
+      java.math.BigDecimal cachedInput, java.math.BigDecimal cacheWrite, java.math.BigDecimal output,
+      java.math.BigDecimal reasoning) {
+    if (input != null) {
+      set(path + ".input", () -> b.input(input));
+    }
+    if (cachedInput != null) {
+      set(path + ".cached-input", () -> b.cachedInput(cachedInput));
+    }
+    if (cacheWrite != null) {
+      set(path + ".cache-write", () -> b.cacheWrite(cacheWrite));
+    }
+    if (output != null) {
+      set(path + ".output", () -> b.output(output));
+    }
+    if (reasoning != null) {
+      set(path + ".reasoning", () -> b.reasoning(reasoning));
+    }
   }
 
   private static EvictionPolicy eviction(String path, LlmPoolProperties.Eviction e) {

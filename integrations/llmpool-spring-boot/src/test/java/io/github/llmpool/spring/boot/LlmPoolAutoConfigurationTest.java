@@ -68,6 +68,16 @@ class LlmPoolAutoConfigurationTest {
         "llmpool.pools.chat.tiers[0].providers[0].concurrency=16",
         "llmpool.pools.chat.tiers[0].providers[0].requests-per-minute=500",
         "llmpool.pools.chat.tiers[0].providers[0].tokens-per-minute=3000000000",
+        "llmpool.pools.chat.tiers[0].providers[0].quota-group=openai-org",
+        "llmpool.pools.chat.quota.routing=false",
+        "llmpool.pools.chat.quota.max-wait=2s",
+        "llmpool.pools.chat.tiers[0].providers[0].price.currency=USD",
+        "llmpool.pools.chat.tiers[0].providers[0].price.input=0.15",
+        "llmpool.pools.chat.tiers[0].providers[0].price.cached-input=0.075",
+        "llmpool.pools.chat.tiers[0].providers[0].price.output=0.60",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].above=200000",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].input=0.30",
+        "llmpool.pools.chat.tiers[0].providers[0].price.tiers[0].output=1.20",
         "llmpool.pools.chat.tiers[0].providers[1].name=big",
         "llmpool.pools.chat.tiers[0].providers[1].baseUrl=https://api.openai.com/v1", // camelCase: the file's key
         "llmpool.pools.chat.tiers[0].providers[1].weight=20",
@@ -81,6 +91,9 @@ class LlmPoolAutoConfigurationTest {
           assertThat(pool.name()).isEqualTo("chat");
           assertThat(pool.strategy()).isEqualTo(Strategy.WEIGHTED);
           assertThat(pool.whenAllEvicted()).isEqualTo(AllEvictedPolicy.FAIL_FAST);
+          assertThat(pool.quotaRouting()).isFalse();
+          assertThat(pool.quotaWait()).isEqualTo(Duration.ofSeconds(2));
+          assertThat(pool.tiers().get(0).get(0).quotaGroup()).contains("openai-org");
           assertThat(pool.baseUrl().toString()).isEqualTo("http://chat.invalid/v1/");
           assertThat(pool.eviction().baseDuration()).isEqualTo(Duration.ofSeconds(2));
           assertThat(pool.eviction().maxDuration()).isEqualTo(Duration.ofMinutes(1));
@@ -98,6 +111,10 @@ class LlmPoolAutoConfigurationTest {
           assertThat(mini.model()).contains("gpt-4o-mini");
           assertThat(mini.weight()).isEqualTo(80);
           assertThat(mini.concurrency()).isEqualTo(16);
+          assertThat(mini.price()).contains(io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+              .output("0.60").above(200_000, io.github.llmpool.Price.builder("USD").input("0.30").output("1.20").build())
+              .build());
+          assertThat(pool.tiers().get(0).get(1).price()).isEmpty();
           assertThat(mini.requestsPerMinute()).hasValue(500);
           assertThat(mini.tokensPerMinute()).hasValue(3_000_000_000L);
           Provider big = pool.tiers().get(0).get(1);
@@ -299,7 +316,8 @@ class LlmPoolAutoConfigurationTest {
         io.github.llmpool.spring.boot.actuate.LlmPoolHealthAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.actuate.LlmPoolEndpointAutoConfiguration.class.getName(),
         io.github.llmpool.spring.boot.ai.LlmPoolSpringAiAutoConfiguration.class.getName(),
-        io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration.class.getName());
+        io.github.llmpool.spring.boot.metrics.LlmPoolMetricsAutoConfiguration.class.getName(),
+        io.github.llmpool.spring.boot.redis.LlmPoolRedisAutoConfiguration.class.getName());
   }
 
   static Throwable rootCause(Throwable t) {

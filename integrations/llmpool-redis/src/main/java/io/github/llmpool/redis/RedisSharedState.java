@@ -1,0 +1,1336 @@
+package io.github.llmpool.redis;
+
+import io.github.llmpool.Ticker;
+import io.github.llmpool.spi.SharedAffinity;
+import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedLimit;
+import io.github.llmpool.spi.SharedLimits;
+import io.github.llmpool.spi.SharedQuota;
+import io.github.llmpool.spi.SharedState;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SharedState} on Redis (or Valkey): instances of one pool, in one JVM or many, share the
+ * evictions they decide, the quota windows their providers' rate-limit headers announce, and
+ * their session-affinity bindings.
+ *
+ * <pre>{@code
+ * RedisSharedState shared = RedisSharedState.builder().uri(System.getenv("REDIS_URL")).build();
+ * ProviderPool pool = ProviderPool.builder().name("chat").sharedState(shared)
+ *     .tier(a, b).build();
+ * // on shutdown, after the pools: shared.close();
+ * }</pre>
+ *
+ * <p>How it works:
+ * <ul>
+ *   <li><b>No Redis round trip on the pick path.</b> A pool picks from its own memory. What it
+ *       learns is put in a small map (latest value per provider or key) and written by a
+ *       background thread every {@link Builder#publishInterval publish interval} (20 ms): one
+ *       pipelined batch per pool, a Lua script per kind (atomic, merging as the core merges) and one
+ *       {@code PUBLISH}. Others' news arrives by subscription, and a periodic read of the pool's
+ *       hashes every {@link Builder#resyncInterval resync interval} (250 ms) catches what a lost
+ *       message missed: the bound on how stale an instance can be while Redis is up.</li>
+ *   <li><b>Keys</b>, for pool {@code chat} and the default prefix {@code llmpool:}:
+ *       {@code llmpool:{chat}:evictions} (hash: provider to deadline, cause, hint),
+ *       {@code llmpool:{chat}:quota} (hash: {@code r:provider} / {@code t:provider} to limit,
+ *       remaining, reset, seen), {@code llmpool:{chat}:affinity} and
+ *       {@code llmpool:{chat}:affinity:expiry} (hash and sorted set), channel
+ *       {@code llmpool:{chat}:bus}. The hash tag {@code {chat}} puts a pool's keys in one Redis
+ *       Cluster slot; every key has a TTL (evictions: a minute past the latest deadline; quota:
+ *       10 minutes after the last write; affinity: the latest expiry).</li>
+ *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
+ *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
+ *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
+ *       next one on this state's thread when a dispatch takes it below half a lease, gives unused
+ *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
+ *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
+ *       instances x lease beyond one bucket of the limit.</li>
+ *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
+ *       starts it afresh in Redis as in memory; two deployments that must not share use different
+ *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
+ *       and stable across restarts, unlike base URLs, which may change with a proxy; a base URL
+ *       is also no identity for two accounts on one URL.</li>
+ *   <li><b>Redis down, stalled, restarted or flushed</b>: calls never wait on Redis (commands run
+ *       on Lettuce's event loop, answers are applied on this state's thread) and never fail
+ *       because of it. The first failed command (refused, rejected while disconnected, timed out
+ *       after {@link Builder#commandTimeout command timeout}) makes every joined pool log one WARN
+ *       and emit {@code PoolEvent.SharedStateDown}; the pools then decide alone. Lettuce
+ *       reconnects and resubscribes; the next successful read resynchronises (remote state applied,
+ *       and what this instance knows but Redis lost is written back) and the pools emit
+ *       {@code SharedStateUp}.</li>
+ *   <li><b>Credentials</b> are passed to Lettuce as given ({@code rediss://} for TLS, an ACL user
+ *       and password in the URI or a {@link RedisURI} built with a credentials provider) and
+ *       never logged: this class logs the host and port only, and {@link #toString()} shows no
+ *       password.</li>
+ * </ul>
+ *
+ * <p>One instance may serve several pools (by name); close it after them. Thread-safe.
+ */
+public final class RedisSharedState implements SharedState, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger("io.github.llmpool.redis");
+
+  /** Default {@link Builder#keyPrefix}. */
+  public static final String DEFAULT_KEY_PREFIX = "llmpool:";
+  /** Default {@link Builder#publishInterval}: 20 ms. */
+  public static final Duration DEFAULT_PUBLISH_INTERVAL = Duration.ofMillis(20);
+  /** Default {@link Builder#resyncInterval}: 250 ms. */
+  public static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofMillis(250);
+  /** Default {@link Builder#commandTimeout}: 500 ms. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(500);
+  /** Default {@link Builder#leaseShare}: a lease is 0.5% of a limit (at least 1 unit). */
+  public static final double DEFAULT_LEASE_SHARE = 0.005;
+  /** Default {@link Builder#leaseTtl}: 5 s. */
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(5);
+
+  static final long QUOTA_TTL_MILLIS = 600_000;
+  /** At most this many affinity entries wait for the next write (per pool); more are dropped (counted). */
+  static final int MAX_PENDING_AFFINITY = 10_000;
+
+  private final RedisURI uri; // holds the credentials: never logged
+  private final String where;
+  private final String prefix;
+  private final Duration publishInterval;
+  private final Duration resyncInterval;
+  private final Duration commandTimeout;
+  private final boolean shareQuota;
+  private final boolean shareAffinity;
+  private final boolean shareLimits;
+  private final double leaseShare;
+  private final long leaseTtlMillis;
+  /** This instance's id among a pool's lease holders (fleet size). */
+  private final String instanceId;
+  private final Limits limits = new Limits();
+  private final ConcurrentHashMap<String, PoolLines> lines = new ConcurrentHashMap<>();
+  private final AtomicBoolean leaseRoundQueued = new AtomicBoolean();
+  private final Ticker ticker;
+  private final ClientResources resources;
+  private final boolean ownResources;
+  private final RedisClient client;
+  /** One daemon thread: every write, read and apply runs on it, in order. */
+  private final ScheduledExecutorService executor;
+  private final List<Member> members = new CopyOnWriteArrayList<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong droppedAffinity = new AtomicLong();
+  private final AtomicLong malformed = new AtomicLong();
+  private final AtomicLong resyncs = new AtomicLong();
+
+  // Executor-thread state.
+  private StatefulRedisConnection<String, String> conn;
+  private boolean connecting;
+  private StatefulRedisPubSubConnection<String, String> pubsub;
+  private boolean pubsubConnecting;
+  private boolean flushInFlight;
+  private boolean resyncInFlight;
+  private List<CompletableFuture<Void>> waiting = new ArrayList<>();
+  private boolean leaseInFlight;
+  private boolean leaseAgain;
+  private List<CompletableFuture<Void>> leaseWaiting = new ArrayList<>();
+  private volatile boolean down;
+  private volatile boolean closed;
+
+  private RedisSharedState(Builder b) {
+    this.uri = b.uri;
+    this.where = where(b.uri);
+    this.prefix = b.prefix;
+    this.publishInterval = b.publishInterval;
+    this.resyncInterval = b.resyncInterval;
+    this.commandTimeout = b.commandTimeout;
+    this.shareQuota = b.shareQuota;
+    this.shareAffinity = b.shareAffinity;
+    this.shareLimits = b.shareLimits;
+    this.leaseShare = b.leaseShare;
+    this.leaseTtlMillis = b.leaseTtl.toMillis();
+    this.instanceId = Long.toString(System.nanoTime() ^ System.identityHashCode(this) * 31L, 36) + "-"
+        + Long.toString(Double.doubleToLongBits(Math.random()) & 0xffffffffL, 36);
+    this.ticker = b.ticker;
+    this.ownResources = b.resources == null;
+    this.resources = b.resources != null ? b.resources
+        : DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+            .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+            .build();
+    this.client = RedisClient.create(resources);
+    client.setOptions(ClientOptions.builder().autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(max(commandTimeout, Duration.ofSeconds(1))).build())
+        .build());
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "llmpool-redis");
+      t.setDaemon(true);
+      return t;
+    });
+    executor.scheduleWithFixedDelay(this::safeFlush, publishInterval.toNanos(), publishInterval.toNanos(),
+        TimeUnit.NANOSECONDS);
+    executor.scheduleWithFixedDelay(this::safeResync, 0, resyncInterval.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /** A new builder; {@link Builder#uri(String)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ------------------------------------------------------------------ SharedState
+
+  /**
+   * Joins a pool: subscribes to its channel and reads its state in the background (never blocks,
+   * not even when Redis is down).
+   *
+   * @throws IllegalStateException if this shared state is closed
+   */
+  @Override
+  public Publisher join(String pool, Receiver receiver) {
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(receiver, "receiver");
+    if (closed) {
+      throw new IllegalStateException("RedisSharedState is closed");
+    }
+    Member m = new Member(pool, receiver, Long.toString(ids.incrementAndGet(), 36) + "-"
+        + Long.toString(System.nanoTime() ^ System.identityHashCode(this), 36));
+    members.add(m);
+    execute(() -> {
+      if (pubsub != null) {
+        pubsub.async().subscribe(m.channel);
+      }
+    });
+    return m;
+  }
+
+  /**
+   * A future that completes when a full read of every joined pool's state, begun after this call
+   * (and after writing what was published before it), has succeeded and been applied: while
+   * Redis is down it waits for it to come back. For health checks and tests; use a timeout.
+   *
+   * @return the future
+   */
+  public CompletableFuture<Void> nextResync() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    execute(() -> waiting.add(f));
+    return f;
+  }
+
+  /**
+   * Fleet-wide windows for the pools' configured limits, taken in leases of
+   * {@link Builder#leaseShare lease share} x limit units (at least 1) that expire after
+   * {@link Builder#leaseTtl lease TTL}; null with {@code shareLimits(false)}.
+   */
+  @Override
+  public SharedLimits limits() {
+    return shareLimits ? limits : null;
+  }
+
+  /**
+   * A future that completes when a lease round begun after this call (expired leases given back,
+   * leases asked for by every window below its low-water mark whose retry time has come) has been
+   * answered and applied; at once while Redis is down. For tests; use a timeout.
+   *
+   * @return the future
+   */
+  public CompletableFuture<Void> nextLeaseRound() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    execute(() -> {
+      leaseWaiting.add(f);
+      leaseRound();
+    });
+    return f;
+  }
+
+  /** Whether the last command failed (Redis down, stalled or unreachable) and no read has succeeded since. */
+  public boolean isDown() {
+    return down;
+  }
+
+  /** Successful full reads so far. */
+  public long resyncCount() {
+    return resyncs.get();
+  }
+
+  /** Affinity entries dropped because more than {@value #MAX_PENDING_AFFINITY} waited to be written. */
+  public long droppedAffinityEntries() {
+    return droppedAffinity.get();
+  }
+
+  /** Values read from Redis or received that could not be decoded (written by something else). */
+  public long malformedValues() {
+    return malformed.get();
+  }
+
+  /** Closes the connections and the thread; publishing afterwards is ignored. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    lines.values().forEach(pl -> pl.lines.forEach(l -> l.closed = true));
+    try {
+      nextLeaseRound().get(commandTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS); // held units go back
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("llmpool redis: leases not given back on close: {}", e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closed = true;
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      executor.execute(() -> {
+        closeConnections();
+        done.complete(null);
+      });
+      done.get(5, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException | ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("llmpool redis: close did not finish cleanly: {}", e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    executor.shutdownNow();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    if (ownResources) {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  private void closeConnections() {
+    if (pubsub != null) {
+      pubsub.closeAsync();
+    }
+    if (conn != null) {
+      conn.closeAsync();
+    }
+    for (CompletableFuture<Void> f : waiting) {
+      f.completeExceptionally(new IllegalStateException("RedisSharedState is closed"));
+    }
+    waiting.clear();
+    leaseWaiting.forEach(f -> f.complete(null));
+    leaseWaiting.clear();
+  }
+
+  /** {@code RedisSharedState{redis://host:port, prefix=llmpool:}}: never a password. */
+  @Override
+  public String toString() {
+    return "RedisSharedState{" + (uri.isSsl() ? "rediss://" : "redis://") + where + ", prefix=" + prefix + "}";
+  }
+
+  // ------------------------------------------------------------------ one joined pool
+
+  /** A joined pool: its keys, what waits to be written, what it knows (the last two by the executor). */
+  private final class Member implements Publisher {
+    final String pool;
+    final Receiver receiver;
+    final String id;
+    final String evictionsKey;
+    final String quotaKey;
+    final String affinityKey;
+    final String affinityExpiryKey;
+    final String channel;
+    final ConcurrentHashMap<String, SharedEviction> pendingEvictions = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, SharedQuota.Window> pendingQuota = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, SharedAffinity> pendingAffinity = new ConcurrentHashMap<>();
+    // Executor only.
+    final Map<String, SharedEviction> knownEvictions = new HashMap<>();
+    final Map<String, String> knownQuota = new HashMap<>();
+    final Map<String, SharedQuota.Window> ownQuota = new HashMap<>();
+    boolean affinitySynced;
+
+    Member(String pool, Receiver receiver, String id) {
+      this.pool = pool;
+      this.receiver = receiver;
+      this.id = id;
+      String base = prefix + "{" + pool + "}:";
+      this.evictionsKey = base + "evictions";
+      this.quotaKey = base + "quota";
+      this.affinityKey = base + "affinity";
+      this.affinityExpiryKey = base + "affinity:expiry";
+      this.channel = base + "bus";
+    }
+
+    @Override
+    public void publish(SharedEviction e) {
+      if (!closed) {
+        pendingEvictions.merge(e.provider(), e, RedisSharedState::later);
+      }
+    }
+
+    @Override
+    public void publishQuota(SharedQuota q) {
+      if (closed || !shareQuota) {
+        return;
+      }
+      if (q.requests() != null) {
+        pendingQuota.put(Wire.quotaField(true, q.provider()), q.requests());
+      }
+      if (q.tokens() != null) {
+        pendingQuota.put(Wire.quotaField(false, q.provider()), q.tokens());
+      }
+    }
+
+    @Override
+    public void publishAffinity(SharedAffinity a) {
+      if (closed || !shareAffinity) {
+        return;
+      }
+      if (pendingAffinity.size() >= MAX_PENDING_AFFINITY && !pendingAffinity.containsKey(a.key())) {
+        droppedAffinity.incrementAndGet();
+        return;
+      }
+      pendingAffinity.put(a.key(), a);
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.Publisher[pool " + pool + "]";
+    }
+  }
+
+  private static SharedEviction later(SharedEviction a, SharedEviction b) {
+    return b.deadlineEpochMillis() > a.deadlineEpochMillis() ? b : a;
+  }
+
+  // ------------------------------------------------------------------ the executor's work
+
+  private void execute(Runnable r) {
+    try {
+      executor.execute(r);
+    } catch (RejectedExecutionException closing) {
+      // closed: nothing more to do
+    }
+  }
+
+  private void safeFlush() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      log.debug("llmpool redis: flush failed: {}", e.getClass().getName());
+    }
+    try {
+      leaseRound();
+    } catch (RuntimeException e) {
+      log.debug("llmpool redis: lease round failed: {}", e.getClass().getName());
+    }
+  }
+
+  private void safeResync() {
+    try {
+      resync();
+    } catch (RuntimeException e) {
+      log.debug("llmpool redis: resync failed: {}", e.getClass().getName());
+    }
+  }
+
+  /** Opens the command connection (and the subscription) if needed; false while not connected. */
+  private boolean connected() {
+    if (closed) {
+      return false;
+    }
+    if (pubsub == null && !pubsubConnecting) {
+      pubsubConnecting = true;
+      client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture().whenComplete((c, e) -> execute(() -> {
+        pubsubConnecting = false;
+        if (e != null) {
+          return; // the command connection reports the outage
+        }
+        if (closed) {
+          c.closeAsync();
+          return;
+        }
+        pubsub = c;
+        c.addListener(new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String channel, String message) {
+            execute(() -> onMessage(channel, message));
+          }
+        });
+        String[] channels = members.stream().map(m -> m.channel).distinct().toArray(String[]::new);
+        if (channels.length > 0) {
+          c.async().subscribe(channels);
+        }
+      }));
+    }
+    if (conn != null) {
+      return true;
+    }
+    if (!connecting) {
+      connecting = true;
+      client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture().whenComplete((c, e) -> execute(() -> {
+        connecting = false;
+        if (e != null) {
+          markDown(e);
+          return;
+        }
+        if (closed) {
+          c.closeAsync();
+          return;
+        }
+        c.setAutoFlushCommands(false); // pipelined: this thread flushes once per batch
+        conn = c;
+        resync();
+      }));
+    }
+    return false;
+  }
+
+  /** Writes what the pools published since the last flush: one pipelined batch. */
+  private void flush() {
+    if (flushInFlight || down || !connected()) {
+      return;
+    }
+    long now = ticker.wallMillis();
+    RedisAsyncCommands<String, String> cmd = conn.async();
+    List<RedisFuture<?>> futures = new ArrayList<>();
+    List<Runnable> undo = new ArrayList<>();
+    for (Member m : members) {
+      StringBuilder bus = new StringBuilder();
+      List<SharedEviction> evictions = drain(m.pendingEvictions);
+      List<String> args = new ArrayList<>();
+      args.add(Long.toString(now));
+      for (SharedEviction e : evictions) {
+        if (e.deadlineEpochMillis() <= now) {
+          continue;
+        }
+        m.knownEvictions.merge(e.provider(), e, RedisSharedState::later);
+        args.add(Wire.enc(e.provider()));
+        args.add(Long.toString(e.deadlineEpochMillis()));
+        args.add(Wire.evictionValue(e));
+        line(bus, "E", m.id, Wire.enc(e.provider()), e.deadlineEpochMillis() + " " + e.cause().name() + " "
+            + (e.serverHint() ? 1 : 0));
+        undo.add(() -> m.pendingEvictions.merge(e.provider(), e, RedisSharedState::later));
+      }
+      if (args.size() > 1) {
+        futures.add(cmd.eval(Scripts.EVICTIONS, ScriptOutputType.INTEGER, new String[] {m.evictionsKey},
+            args.toArray(String[]::new)));
+      }
+      Map<String, SharedQuota.Window> quota = drainMap(m.pendingQuota);
+      if (!quota.isEmpty()) {
+        List<String> q = new ArrayList<>();
+        q.add(Long.toString(now));
+        q.add(Long.toString(QUOTA_TTL_MILLIS));
+        quota.forEach((field, w) -> {
+          m.ownQuota.put(field, w);
+          m.knownQuota.put(field, Wire.windowValue(w));
+          q.add(field);
+          q.add(Long.toString(w.limit()));
+          q.add(Long.toString(w.remaining()));
+          q.add(Long.toString(w.resetEpochMillis()));
+          q.add(Long.toString(w.seenEpochMillis()));
+          line(bus, "Q", m.id, field, Wire.windowValue(w).replace('|', ' '));
+          undo.add(() -> m.pendingQuota.putIfAbsent(field, w));
+        });
+        futures.add(cmd.eval(Scripts.QUOTA, ScriptOutputType.INTEGER, new String[] {m.quotaKey},
+            q.toArray(String[]::new)));
+      }
+      Map<String, SharedAffinity> affinity = drainMap(m.pendingAffinity);
+      if (!affinity.isEmpty()) {
+        List<String> a = new ArrayList<>();
+        a.add(Long.toString(now));
+        affinity.forEach((key, entry) -> {
+          if (entry.expiresEpochMillis() <= now) {
+            return;
+          }
+          a.add(Wire.enc(key));
+          a.add(Wire.affinityValue(entry));
+          a.add(Long.toString(entry.expiresEpochMillis()));
+          line(bus, "A", m.id, Wire.enc(key), Wire.enc(entry.provider()) + " " + entry.expiresEpochMillis());
+          undo.add(() -> m.pendingAffinity.putIfAbsent(key, entry));
+        });
+        if (a.size() > 1) {
+          futures.add(cmd.eval(Scripts.AFFINITY, ScriptOutputType.INTEGER,
+              new String[] {m.affinityKey, m.affinityExpiryKey}, a.toArray(String[]::new)));
+        }
+      }
+      if (bus.length() > 0) {
+        futures.add(cmd.publish(m.channel, bus.toString()));
+      }
+    }
+    if (futures.isEmpty()) {
+      return;
+    }
+    flushInFlight = true;
+    conn.flushCommands();
+    CompletableFuture.allOf(futures.stream().map(RedisFuture::toCompletableFuture).toArray(CompletableFuture[]::new))
+        .whenComplete((v, e) -> execute(() -> {
+          flushInFlight = false;
+          if (e != null) {
+            undo.forEach(Runnable::run); // written when Redis is back
+            markDown(e);
+          }
+        }));
+  }
+
+  private static void line(StringBuilder bus, String type, String origin, String name, String rest) {
+    if (bus.length() > 0) {
+      bus.append('\n');
+    }
+    bus.append(type).append(' ').append(origin).append(' ').append(name).append(' ').append(rest);
+  }
+
+  private static <V> List<V> drain(ConcurrentHashMap<String, V> map) {
+    List<V> out = new ArrayList<>();
+    for (String k : map.keySet()) {
+      V v = map.remove(k);
+      if (v != null) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
+  private static <V> Map<String, V> drainMap(ConcurrentHashMap<String, V> map) {
+    Map<String, V> out = new HashMap<>();
+    for (String k : map.keySet()) {
+      V v = map.remove(k);
+      if (v != null) {
+        out.put(k, v);
+      }
+    }
+    return out;
+  }
+
+  /** Reads every joined pool's hashes (after writing what is pending) and applies them. */
+  private void resync() {
+    if (resyncInFlight || !connected()) {
+      return;
+    }
+    if (!down) {
+      flush(); // writes first: on one connection they are answered before the reads below
+    }
+    List<Member> ms = List.copyOf(members);
+    RedisAsyncCommands<String, String> cmd = conn.async();
+    List<CompletableFuture<Map<String, String>>> evictions = new ArrayList<>();
+    List<CompletableFuture<Map<String, String>>> quotas = new ArrayList<>();
+    List<CompletableFuture<Map<String, String>>> affinities = new ArrayList<>();
+    CompletableFuture<Map<String, String>> none = CompletableFuture.completedFuture(Map.of());
+    for (Member m : ms) {
+      evictions.add(cmd.hgetall(m.evictionsKey).toCompletableFuture());
+      quotas.add(shareQuota ? cmd.hgetall(m.quotaKey).toCompletableFuture() : none);
+      affinities.add(shareAffinity && !m.affinitySynced ? cmd.hgetall(m.affinityKey).toCompletableFuture() : none);
+    }
+    if (ms.isEmpty()) {
+      evictions.add(cmd.ping().toCompletableFuture().thenApply(pong -> Map.of())); // a liveness check alone
+    }
+    resyncInFlight = true;
+    List<CompletableFuture<Void>> round = waiting;
+    waiting = new ArrayList<>();
+    conn.flushCommands();
+    List<CompletableFuture<?>> all = new ArrayList<>(evictions);
+    all.addAll(quotas);
+    all.addAll(affinities);
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> execute(() -> {
+      resyncInFlight = false;
+      if (e != null) {
+        waiting.addAll(round); // they wait for Redis to come back
+        markDown(e);
+        return;
+      }
+      long now = ticker.wallMillis();
+      for (int i = 0; i < ms.size(); i++) {
+        Member m = ms.get(i);
+        applyEvictions(m, evictions.get(i).join(), now);
+        applyQuota(m, quotas.get(i).join(), now);
+        if (shareAffinity && !m.affinitySynced) {
+          applyAffinity(m, affinities.get(i).join(), now);
+          m.affinitySynced = true;
+        }
+      }
+      resyncs.incrementAndGet();
+      markUp();
+      round.forEach(f -> f.complete(null));
+    }));
+  }
+
+  private void applyEvictions(Member m, Map<String, String> stored, long now) {
+    Map<String, Long> inRedis = new HashMap<>();
+    stored.forEach((field, value) -> {
+      String provider = Wire.dec(field);
+      SharedEviction e = Wire.eviction(m.pool, provider, value);
+      if (e == null) {
+        malformed.incrementAndGet();
+        return;
+      }
+      inRedis.put(provider, e.deadlineEpochMillis());
+      receiveEviction(m, e, now);
+    });
+    // What this instance knows is in force but Redis lost (a restart, a FLUSHALL): written back.
+    m.knownEvictions.values().removeIf(e -> e.deadlineEpochMillis() <= now);
+    for (SharedEviction e : m.knownEvictions.values()) {
+      Long d = inRedis.get(e.provider());
+      if (d == null || d < e.deadlineEpochMillis()) {
+        m.pendingEvictions.merge(e.provider(), e, RedisSharedState::later);
+      }
+    }
+  }
+
+  private void receiveEviction(Member m, SharedEviction e, long now) {
+    SharedEviction known = m.knownEvictions.get(e.provider());
+    if (e.deadlineEpochMillis() <= now || (known != null && known.deadlineEpochMillis() >= e.deadlineEpochMillis())) {
+      return; // past, or nothing new: the pool already has it
+    }
+    m.knownEvictions.put(e.provider(), e);
+    deliver(m, () -> m.receiver.onEviction(e));
+  }
+
+  private void applyQuota(Member m, Map<String, String> stored, long now) {
+    stored.forEach((field, value) -> receiveQuota(m, field, value));
+    m.ownQuota.values().removeIf(w -> now - w.seenEpochMillis() > QUOTA_TTL_MILLIS);
+    m.ownQuota.forEach((field, w) -> {
+      if (!stored.containsKey(field)) {
+        m.pendingQuota.putIfAbsent(field, w); // lost by Redis: written back
+      }
+    });
+  }
+
+  private void receiveQuota(Member m, String field, String value) {
+    if (value.equals(m.knownQuota.get(field))) {
+      return;
+    }
+    SharedQuota q = Wire.quota(m.pool, field, value);
+    if (q == null) {
+      malformed.incrementAndGet();
+      return;
+    }
+    m.knownQuota.put(field, value);
+    deliver(m, () -> m.receiver.onQuota(q));
+  }
+
+  private void applyAffinity(Member m, Map<String, String> stored, long now) {
+    stored.forEach((field, value) -> {
+      SharedAffinity a = Wire.affinity(m.pool, field, value);
+      if (a == null) {
+        malformed.incrementAndGet();
+      } else if (a.expiresEpochMillis() > now) {
+        deliver(m, () -> m.receiver.onAffinity(a));
+      }
+    });
+  }
+
+  /** A pub/sub message: one line per value; a member's own lines are skipped. */
+  private void onMessage(String channel, String message) {
+    long now = ticker.wallMillis();
+    for (Member m : members) {
+      if (!m.channel.equals(channel)) {
+        continue;
+      }
+      for (String line : message.split("\n")) {
+        String[] f = line.split(" ");
+        if (f.length < 3 || f[1].equals(m.id)) {
+          continue;
+        }
+        try {
+          switch (f[0]) {
+            case "E" -> {
+              SharedEviction e = Wire.eviction(m.pool, Wire.dec(f[2]), f[3] + "|" + f[4] + "|" + f[5]);
+              if (e == null) {
+                malformed.incrementAndGet();
+              } else {
+                receiveEviction(m, e, now);
+              }
+            }
+            case "Q" -> {
+              if (shareQuota) {
+                receiveQuota(m, f[2], f[3] + "|" + f[4] + "|" + f[5] + "|" + f[6]);
+              }
+            }
+            case "A" -> {
+              if (shareAffinity) {
+                SharedAffinity a = Wire.affinity(m.pool, f[2], f[3] + "|" + f[4]);
+                if (a == null) {
+                  malformed.incrementAndGet();
+                } else if (a.expiresEpochMillis() > now) {
+                  deliver(m, () -> m.receiver.onAffinity(a));
+                }
+              }
+            }
+            default -> malformed.incrementAndGet();
+          }
+        } catch (ArrayIndexOutOfBoundsException | IllegalArgumentException bad) {
+          malformed.incrementAndGet();
+        }
+      }
+    }
+  }
+
+  private void deliver(Member m, Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      log.debug("llmpool redis: pool {} refused a shared value: {}", m.pool, e.getClass().getName());
+    }
+  }
+
+  private void markDown(Throwable e) {
+    if (closed) {
+      return;
+    }
+    String reason = reason(e);
+    if (!down) {
+      down = true;
+      log.debug("llmpool redis: {} (the pools log it)", reason);
+      for (Member m : members) {
+        m.affinitySynced = false;
+        deliver(m, () -> m.receiver.onSharedStateDown(reason));
+      }
+      eachLine(l -> l.holder.storeDown());
+      leaseWaiting.forEach(f -> f.complete(null));
+      leaseWaiting.clear();
+    }
+  }
+
+  private void markUp() {
+    if (down) {
+      down = false;
+      for (Member m : members) {
+        deliver(m, m.receiver::onSharedStateUp);
+      }
+      eachLine(l -> l.holder.storeUp());
+      flush(); // what waited, and what Redis lost, now
+      leaseRound();
+    }
+  }
+
+  /** What failed, by exception class and Redis error code, with host and port: never the URI or a password. */
+  String reason(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String what;
+    if (t instanceof RedisCommandTimeoutException) {
+      what = "no answer within " + commandTimeout.toMillis() + " ms";
+    } else if (t instanceof RedisCommandExecutionException) {
+      String msg = t.getMessage() == null ? "" : t.getMessage();
+      int sp = msg.indexOf(' ');
+      String code = sp > 0 ? msg.substring(0, sp) : msg;
+      what = "Redis error " + (code.matches("[A-Z]{2,20}") ? code : "(not shown)");
+    } else if (t instanceof RedisConnectionException) {
+      Throwable c = t;
+      while (c.getCause() != null && c.getCause() != c) {
+        c = c.getCause();
+      }
+      what = "cannot connect" + (c != t ? " (" + c.getClass().getSimpleName() + ")" : "");
+    } else if (t != null && t.getMessage() != null && t.getMessage().contains("not connected")) {
+      what = "not connected";
+    } else {
+      what = t == null ? "unknown" : t.getClass().getSimpleName();
+    }
+    return what + " to " + where;
+  }
+
+  private static String where(RedisURI u) {
+    if (u.getSocket() != null) {
+      return "unix socket";
+    }
+    if (u.getSentinels() != null && !u.getSentinels().isEmpty()) {
+      return "sentinel master " + u.getSentinelMasterId();
+    }
+    return u.getHost() + ":" + u.getPort();
+  }
+
+  // ------------------------------------------------------------------ configured limits: leases
+
+  /** The {@link SharedLimits} of this shared state: opens lines, grouped by pool. */
+  private final class Limits implements SharedLimits {
+    @Override
+    public Line open(SharedLimit limit, Holder holder) {
+      Objects.requireNonNull(limit, "limit");
+      Objects.requireNonNull(holder, "holder");
+      if (closed) {
+        throw new IllegalStateException("RedisSharedState is closed");
+      }
+      PoolLines pl = lines.computeIfAbsent(limit.pool(), PoolLines::new);
+      LineImpl l = new LineImpl(limit, holder, Math.max(1, (long) Math.floor(limit.perMinute() * leaseShare)));
+      pl.lines.add(l);
+      if (down) {
+        holder.storeDown();
+      }
+      l.wake(); // the first lease, at once
+      return l;
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.limits[" + where + "]";
+    }
+  }
+
+  /** One pool's windows: its keys and the lines open on them. */
+  private final class PoolLines {
+    final String limitsKey;
+    final String holdersKey;
+    final List<LineImpl> lines = new CopyOnWriteArrayList<>();
+
+    PoolLines(String pool) {
+      String base = prefix + "{" + pool + "}:";
+      this.limitsKey = base + "limits";
+      this.holdersKey = base + "holders";
+    }
+  }
+
+  /** One window of one pool as this instance holds it. */
+  private final class LineImpl implements SharedLimits.Line {
+    final SharedLimit limit;
+    final SharedLimits.Holder holder;
+    final String field;
+    final long lease;
+    final long lowWater;
+    volatile boolean closed;
+    // Executor only.
+    final Deque<long[]> leases = new ArrayDeque<>(); // [expires epoch ms, units], oldest first
+    long retryAt;
+
+    LineImpl(SharedLimit limit, SharedLimits.Holder holder, long lease) {
+      this.limit = limit;
+      this.holder = holder;
+      this.field = Wire.limitField(limit);
+      this.lease = lease;
+      this.lowWater = Math.max(1, (lease + 1) / 2);
+    }
+
+    @Override
+    public long leaseSize() {
+      return lease;
+    }
+
+    @Override
+    public long lowWater() {
+      return lowWater;
+    }
+
+    @Override
+    public void wake() {
+      if (leaseRoundQueued.compareAndSet(false, true)) {
+        execute(() -> {
+          leaseRoundQueued.set(false);
+          leaseRound();
+        });
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      wake();
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.Line[" + limit + ", lease " + lease + "]";
+    }
+  }
+
+  private void eachLine(java.util.function.Consumer<LineImpl> action) {
+    for (PoolLines pl : lines.values()) {
+      for (LineImpl l : pl.lines) {
+        try {
+          action.accept(l);
+        } catch (RuntimeException e) {
+          log.debug("llmpool redis: a pool refused a lease notice: {}", e.getClass().getName());
+        }
+      }
+    }
+  }
+
+  /**
+   * One lease round (executor thread): per pool, one {@code EVAL} of {@link Scripts#LEASE} carrying
+   * every window that gives back units of expired leases or wants a lease (held below its low-water
+   * mark, retry time come). Rounds do not overlap; one asked for meanwhile runs after.
+   */
+  private void leaseRound() {
+    if (leaseInFlight) {
+      leaseAgain = true;
+      return;
+    }
+    List<CompletableFuture<Void>> round = leaseWaiting;
+    leaseWaiting = new ArrayList<>();
+    if (down || lines.isEmpty() || !connected()) {
+      if (down || lines.isEmpty() || closed) {
+        round.forEach(f -> f.complete(null));
+      } else {
+        leaseWaiting.addAll(round); // connecting: the next round answers them
+      }
+      return;
+    }
+    long now = ticker.wallMillis();
+    RedisAsyncCommands<String, String> cmd = conn.async();
+    List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
+    List<List<long[]>> asked = new ArrayList<>(); // per EVAL: [line index, want, give]
+    List<List<LineImpl>> askedLines = new ArrayList<>();
+    for (PoolLines pl : lines.values()) {
+      List<String> args = new ArrayList<>();
+      args.add(Long.toString(now));
+      args.add(instanceId);
+      List<long[]> entries = new ArrayList<>();
+      List<LineImpl> entryLines = new ArrayList<>();
+      for (LineImpl l : pl.lines) {
+        long give = 0;
+        long want = 0;
+        if (l.closed) {
+          give = l.holder.reclaim(0);
+          l.leases.clear();
+          pl.lines.remove(l);
+        } else {
+          while (!l.leases.isEmpty() && l.leases.peekFirst()[0] <= now) {
+            l.leases.pollFirst();
+            long keep = 0;
+            for (long[] x : l.leases) {
+              keep += x[1];
+            }
+            give += l.holder.reclaim(keep);
+          }
+          long held = l.holder.held();
+          if (held < l.lowWater && now >= l.retryAt) {
+            want = l.lease - held;
+          }
+        }
+        if (want <= 0 && give <= 0) {
+          continue;
+        }
+        args.add(l.field);
+        args.add(Long.toString(l.limit.perMinute()));
+        args.add(Long.toString(Math.max(0, want)));
+        args.add(Long.toString(Math.max(0, give)));
+        args.add(Long.toString(l.lease));
+        entries.add(new long[] {want, give});
+        entryLines.add(l);
+      }
+      if (entries.isEmpty()) {
+        continue;
+      }
+      futures.add(cmd.eval(Scripts.LEASE, ScriptOutputType.MULTI, new String[] {pl.limitsKey, pl.holdersKey},
+          args.toArray(String[]::new)).toCompletableFuture().thenApply(r -> (List<Object>) r));
+      asked.add(entries);
+      askedLines.add(entryLines);
+    }
+    if (futures.isEmpty()) {
+      round.forEach(f -> f.complete(null));
+      return;
+    }
+    leaseInFlight = true;
+    conn.flushCommands();
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> execute(() -> {
+      leaseInFlight = false;
+      if (e != null) {
+        markDown(e); // the units given back stay taken in Redis (the safe side); asked again when it is back
+      } else {
+        for (int i = 0; i < futures.size(); i++) {
+          applyGrants(futures.get(i).join(), asked.get(i), askedLines.get(i), now);
+        }
+      }
+      round.forEach(f -> f.complete(null));
+      if (leaseAgain) {
+        leaseAgain = false;
+        leaseRound();
+      }
+    }));
+  }
+
+  private void applyGrants(List<Object> reply, List<long[]> entries, List<LineImpl> entryLines, long now) {
+    if (reply == null || reply.size() != 1 + 3 * entries.size()) {
+      malformed.incrementAndGet();
+      return;
+    }
+    int fleet = (int) Math.max(1, Math.min(Integer.MAX_VALUE, asLong(reply.get(0))));
+    for (int j = 0; j < entries.size(); j++) {
+      LineImpl l = entryLines.get(j);
+      long granted = Math.max(0, asLong(reply.get(1 + 3 * j)));
+      long left = Math.max(0, asLong(reply.get(2 + 3 * j)));
+      long retry = Math.max(0, asLong(reply.get(3 + 3 * j)));
+      if (l.closed) {
+        if (granted > 0) {
+          l.leases.clear(); // closed meanwhile: the next round gives it all back
+        }
+        continue;
+      }
+      l.retryAt = now + retry;
+      if (granted > 0) {
+        l.leases.addLast(new long[] {now + leaseTtlMillis, granted});
+      }
+      try {
+        l.holder.granted(SharedLimits.Grant.of(granted, left, retry, fleet));
+      } catch (RuntimeException ex) {
+        log.debug("llmpool redis: a pool refused a lease: {}", ex.getClass().getName());
+      }
+    }
+  }
+
+  private static long asLong(Object o) {
+    return o instanceof Number n ? n.longValue() : 0;
+  }
+
+  // ------------------------------------------------------------------ builder
+
+  /** Builds a {@link RedisSharedState}. Mutable, not thread-safe. */
+  public static final class Builder {
+    private RedisURI uri;
+    private String prefix = DEFAULT_KEY_PREFIX;
+    private Duration publishInterval = DEFAULT_PUBLISH_INTERVAL;
+    private Duration resyncInterval = DEFAULT_RESYNC_INTERVAL;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private boolean shareQuota = true;
+    private boolean shareAffinity = true;
+    private boolean shareLimits = true;
+    private double leaseShare = DEFAULT_LEASE_SHARE;
+    private Duration leaseTtl = DEFAULT_LEASE_TTL;
+    private Ticker ticker = Ticker.system();
+    private ClientResources resources;
+
+    private Builder() {}
+
+    /**
+     * The server, as a Lettuce URI: {@code redis://[[user]:password@]host[:port][/database]},
+     * {@code rediss://...} for TLS, {@code redis-sentinel://...}, {@code redis-socket://...}.
+     * Required. The value never appears in a message.
+     *
+     * @param uri the URI
+     * @return this builder
+     * @throws NullPointerException if {@code uri} is null
+     * @throws IllegalArgumentException if it is not such a URI ({@code uri must be a redis://, rediss://,
+     *     redis-sentinel:// or redis-socket:// URI (the value is not shown)})
+     */
+    public Builder uri(String uri) {
+      Objects.requireNonNull(uri, "uri");
+      RedisURI parsed;
+      try {
+        parsed = RedisURI.create(uri.trim());
+      } catch (RuntimeException e) {
+        parsed = null;
+      }
+      if (parsed == null || (parsed.getHost() == null && parsed.getSocket() == null
+          && (parsed.getSentinels() == null || parsed.getSentinels().isEmpty()))) {
+        throw new IllegalArgumentException("uri must be a redis://, rediss://, redis-sentinel:// or redis-socket:// URI"
+            + " (the value is not shown)");
+      }
+      this.uri = parsed;
+      return this;
+    }
+
+    /**
+     * The server as a Lettuce {@link RedisURI} (TLS settings, a credentials provider, client name),
+     * passed to Lettuce as is.
+     *
+     * @param uri the URI
+     * @return this builder
+     * @throws NullPointerException if {@code uri} is null
+     */
+    public Builder uri(RedisURI uri) {
+      this.uri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /**
+     * The prefix of every key and channel. Default {@value RedisSharedState#DEFAULT_KEY_PREFIX}. 1 to
+     * 64 characters, no braces (the pool name is the hash tag) and no whitespace.
+     *
+     * @param prefix the prefix
+     * @return this builder
+     * @throws IllegalArgumentException if it is empty, longer, or has a brace or whitespace
+     *     ("keyPrefix must be 1 to 64 characters without braces or whitespace but was 'a&#123;b'")
+     */
+    public Builder keyPrefix(String prefix) {
+      Objects.requireNonNull(prefix, "keyPrefix");
+      if (prefix.isEmpty() || prefix.length() > 64 || !prefix.chars().noneMatch(c -> c == '{' || c == '}'
+          || Character.isWhitespace(c))) {
+        throw new IllegalArgumentException("keyPrefix must be 1 to 64 characters without braces or whitespace but was '"
+            + prefix + "'");
+      }
+      this.prefix = prefix;
+      return this;
+    }
+
+    /**
+     * How often what the pools learned is written (one pipelined batch per pool). Default 20 ms;
+     * 1 ms to 10 s.
+     *
+     * @param interval the interval
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder publishInterval(Duration interval) {
+      this.publishInterval = range("publishInterval", interval, Duration.ofMillis(1), Duration.ofSeconds(10));
+      return this;
+    }
+
+    /**
+     * How often every joined pool's state is read back whole: the bound on staleness when a
+     * message was missed. Default 250 ms; 10 ms to 1 minute.
+     *
+     * @param interval the interval
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder resyncInterval(Duration interval) {
+      this.resyncInterval = range("resyncInterval", interval, Duration.ofMillis(10), Duration.ofMinutes(1));
+      return this;
+    }
+
+    /**
+     * How long a command may go unanswered before Redis counts as down. Default 500 ms; 10 ms to
+     * 1 minute. Calls never wait for it.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder commandTimeout(Duration timeout) {
+      this.commandTimeout = range("commandTimeout", timeout, Duration.ofMillis(10), Duration.ofMinutes(1));
+      return this;
+    }
+
+    /**
+     * Whether quota windows from rate-limit headers are shared. Default true.
+     *
+     * @param share whether to share
+     * @return this builder
+     */
+    public Builder shareQuota(boolean share) {
+      this.shareQuota = share;
+      return this;
+    }
+
+    /**
+     * Whether session-affinity entries are shared (their keys are stored in Redis as the pool's
+     * {@code Affinity} gives them). Default true.
+     *
+     * @param share whether to share
+     * @return this builder
+     */
+    public Builder shareAffinity(boolean share) {
+      this.shareAffinity = share;
+      return this;
+    }
+
+    /**
+     * Whether configured limits ({@code requestsPerMinute}, {@code tokensPerMinute}) are fleet-wide
+     * windows taken in leases ({@link RedisSharedState#limits()}). Default true; false keeps them
+     * local buckets of each instance.
+     *
+     * @param share whether to share
+     * @return this builder
+     */
+    public Builder shareLimits(boolean share) {
+      this.shareLimits = share;
+      return this;
+    }
+
+    /**
+     * The size of one lease as a share of the limit (at least 1 unit). The fleet admits at most
+     * {@code instances x lease} beyond a single bucket of the limit (see the module's page), so
+     * {@code share = acceptable overshoot / instances}: the default 0.005 keeps 8 instances within
+     * 4%. Smaller shares mean more lease round trips (one per lease used). Default
+     * {@value RedisSharedState#DEFAULT_LEASE_SHARE}; above 0, at most 1.
+     *
+     * @param share the share
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range ({@code leaseShare must be > 0 and <= 1 but was 0.0})
+     */
+    public Builder leaseShare(double share) {
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("leaseShare must be > 0 and <= 1 but was " + share);
+      }
+      this.leaseShare = share;
+      return this;
+    }
+
+    /**
+     * How long a lease holds: then its unused units go back to the window and a fresh lease is taken
+     * (in one script call). Bounds how long units taken by an instance stay unused. Default 5 s;
+     * 100 ms to 10 minutes.
+     *
+     * @param ttl the time
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder leaseTtl(Duration ttl) {
+      this.leaseTtl = range("leaseTtl", ttl, Duration.ofMillis(100), Duration.ofMinutes(10));
+      return this;
+    }
+
+    /**
+     * The wall clock for TTLs and expiry checks ({@link Ticker#wallMillis()}); give the pools'
+     * ticker in tests. Default {@link Ticker#system()}.
+     *
+     * @param ticker the ticker
+     * @return this builder
+     * @throws NullPointerException if {@code ticker} is null
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Lettuce client resources to share (an application's event loops, e.g. Spring Data Redis's);
+     * not shut down by {@link RedisSharedState#close()}. Default: resources of its own (2 I/O
+     * threads), shut down by close.
+     *
+     * @param resources the resources
+     * @return this builder
+     * @throws NullPointerException if {@code resources} is null
+     */
+    public Builder clientResources(ClientResources resources) {
+      this.resources = Objects.requireNonNull(resources, "clientResources");
+      return this;
+    }
+
+    /**
+     * The shared state: its thread starts and it connects in the background (never blocks; a
+     * Redis down now is reported to the pools that join as {@code SharedStateDown}).
+     *
+     * @return the shared state
+     * @throws IllegalStateException if no URI was set ({@code uri is required})
+     */
+    public RedisSharedState build() {
+      if (uri == null) {
+        throw new IllegalStateException("uri is required");
+      }
+      return new RedisSharedState(this);
+    }
+
+    private static Duration range(String name, Duration d, Duration min, Duration max) {
+      Objects.requireNonNull(d, name);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new IllegalArgumentException(name + " must be between " + min.toMillis() + " ms and " + max.toMillis()
+            + " ms but was " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.github.llmpool.redis;
+
+import io.github.llmpool.Outcome;
+import io.github.llmpool.spi.SharedAffinity;
+import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedQuota;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The text forms of what travels through Redis: hash values and pub/sub lines. Names and keys are
+ * URL-encoded, so no separator can occur inside a field. Stateless.
+ *
+ * <ul>
+ *   <li>eviction hash value: {@code deadline|cause|hint} (hint 0 or 1);</li>
+ *   <li>quota hash value: {@code limit|remaining|reset|seen} (-1: not announced);</li>
+ *   <li>affinity hash value: {@code provider|expires};</li>
+ *   <li>pub/sub lines (one message per flush, lines separated by {@code \n}):
+ *       {@code E origin provider deadline cause hint}, {@code Q origin field limit remaining reset seen},
+ *       {@code A origin key provider expires}.</li>
+ * </ul>
+ */
+final class Wire {
+  private Wire() {}
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static String dec(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  static String evictionValue(SharedEviction e) {
+    return e.deadlineEpochMillis() + "|" + e.cause().name() + "|" + (e.serverHint() ? 1 : 0);
+  }
+
+  /** The eviction a hash value stands for, or null when malformed. */
+  static SharedEviction eviction(String pool, String provider, String value) {
+    try {
+      String[] f = value.split("\\|", -1);
+      return SharedEviction.builder().pool(pool).provider(provider).deadlineEpochMillis(Long.parseLong(f[0]))
+          .cause(Outcome.valueOf(f[1])).serverHint("1".equals(f[2])).build();
+    } catch (RuntimeException malformed) {
+      return null;
+    }
+  }
+
+  /** Quota field name: {@code r:provider} or {@code t:provider}. */
+  static String quotaField(boolean requests, String provider) {
+    return (requests ? "r:" : "t:") + enc(provider);
+  }
+
+  static String windowValue(SharedQuota.Window w) {
+    return w.limit() + "|" + w.remaining() + "|" + w.resetEpochMillis() + "|" + w.seenEpochMillis();
+  }
+
+  /** The window of a hash value, or null when malformed. */
+  static SharedQuota.Window window(String value) {
+    try {
+      String[] f = value.split("\\|", -1);
+      return SharedQuota.Window.of(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+          Long.parseLong(f[3]));
+    } catch (RuntimeException malformed) {
+      return null;
+    }
+  }
+
+  /** The quota of one field and value, or null when malformed. */
+  static SharedQuota quota(String pool, String field, String value) {
+    SharedQuota.Window w = window(value);
+    if (w == null || field.length() < 3 || field.charAt(1) != ':') {
+      return null;
+    }
+    String provider = dec(field.substring(2));
+    return switch (field.charAt(0)) {
+      case 'r' -> SharedQuota.of(pool, provider, w, null);
+      case 't' -> SharedQuota.of(pool, provider, null, w);
+      default -> null;
+    };
+  }
+
+  static String affinityValue(SharedAffinity a) {
+    return enc(a.provider()) + "|" + a.expiresEpochMillis();
+  }
+
+  /** The affinity entry of a hash field and value, or null when malformed. */
+  static SharedAffinity affinity(String pool, String encodedKey, String value) {
+    try {
+      String[] f = value.split("\\|", -1);
+      return SharedAffinity.of(pool, dec(encodedKey), dec(f[0]), Long.parseLong(f[1]));
+    } catch (RuntimeException malformed) {
+      return null;
+    }
+  }
+
+  /** A configured limit's field in the pool's limits hash: {@code r:p:provider}, {@code t:g:group}, names encoded. */
+  static String limitField(io.github.llmpool.spi.SharedLimit l) {
+    return (l.dimension() == io.github.llmpool.spi.SharedLimit.Dimension.REQUESTS ? "r:" : "t:")
+        + (l.group() ? "g:" : "p:") + enc(l.scope());
+  }
+}
