@@ -202,7 +202,7 @@ public final class Headroom {
     }
     long admitted = admittedAt(next);
     if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
-      next.used.addAndGet(reservedSince(admitted, next.seenAt, tokens, next.limit));
+      next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
     }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {

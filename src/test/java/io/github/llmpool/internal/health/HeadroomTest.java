@@ -233,4 +233,18 @@ class HeadroomTest {
     h.observe(window(100, 4, 21 * S, 11 * S), null, 0, 11 * S); // 11 s later: it may have been full
     assertEquals(4 + 96 / 10.0, h.requestRoom(12 * S), 1e-9, "the whole refill, no drain");
   }
+
+  @Test
+  void reservationsCountedAgainstAnAnchoredHeaderEndItsAmpleShortcut() {
+    long t0 = 10 * S;
+    Headroom h = new Headroom(null, 0, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    for (int i = 0; i < 64; i++) {
+      h.reserve(t0 + S, 0, r); // sent after the admission the header describes
+    }
+    RateWindow w = window(100, 60, t0 + 23_700 * MS, t0 + 2 * S); // 60 left (more than half) at t0
+    h.observe(w, null, 0, t0 + 2 * S);
+    assertEquals(60.5 + 2 * 100 / 60.0 - 64, h.requestRoom(t0 + 2 * S), 1e-9);
+    assertFalse(h.admits(t0 + 2 * S, 0), "60 announced, 64 sent since: not ample, and no room");
+  }
 }
