@@ -20,6 +20,25 @@ import java.util.concurrent.atomic.LongAdder;
  * a provider is never kept out for want of a fresh header. Units dispatched after the header was
  * seen are counted against it ({@link RateWindow#used}).
  *
+ * <p><b>The header's age.</b> A response's headers describe the window when the provider admitted
+ * the request, which for an answer that is not streamed is a whole generation before they arrive:
+ * meanwhile the bucket refilled, and this instance dispatched more that the count does not know.
+ * When the reset is what a per-minute bucket (OpenAI's and Anthropic's documented limits: the
+ * limit refills once a minute, the reset is the time to full) needs from the announced remaining
+ * count, less at most {@link #MAX_AGE_NANOS}, the window is anchored on its reset, which is exact
+ * ({@code limit - (reset - t) x limit / minute}: the refill since the admission included), and the
+ * units this instance reserved since the admission (a ring of the latest {@value #RECENT}
+ * reservations) count against it. Any other window refills linearly from the moment it was seen,
+ * as above (a slower refill, a longer-lived limit, an older header, or more reservations since
+ * than the ring holds).
+ *
+ * <p><b>Others' share.</b> A key's bucket is often drained by other instances too, which this
+ * instance only learns from the next header: each header that announces less than the previous
+ * one, refilled, minus this instance's own reservations since, said, is an observation of that
+ * drain (units per nanosecond, averaged over {@link #DRAIN_TAU_NANOS}); a bucket then refills at
+ * its rate less the drain (at most {@link #MAX_DRAIN_SHARE} of it) and, while a drain is known,
+ * not up to the whole limit at its announced reset but as that slower refill allows.
+ *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
  * full minute's worth may go at once, then one unit per {@code 60 s / limit}. With a shared
@@ -40,6 +59,14 @@ public final class Headroom {
   private static final double EPS = 1e-6;
   /** The lowest headroom share P2C's cost counts (its factor is at most 64). */
   private static final double MIN_SHARE = 1.0 / 128;
+  /** The oldest a header may be (admission to arrival) and still be anchored on its reset. */
+  static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Reservations remembered (a power of two), to count those a header made before them does not know. */
+  static final int RECENT = 256;
+  /** Time constant of the drain estimate (what others take from a shared bucket). */
+  static final long DRAIN_TAU_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /** The drain counted is at most this share of the refill (the model never stops refilling). */
+  static final double MAX_DRAIN_SHARE = 0.9;
 
   private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
       AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
@@ -68,6 +95,21 @@ public final class Headroom {
   private final LeasedBucket tokenLease;
   /** Whether any configured dimension exists (local or leased). */
   private final boolean configured;
+
+  // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
+  private final java.util.concurrent.atomic.AtomicLongArray recentAt =
+      new java.util.concurrent.atomic.AtomicLongArray(RECENT);
+  private final java.util.concurrent.atomic.AtomicLongArray recentTokens =
+      new java.util.concurrent.atomic.AtomicLongArray(RECENT);
+  private final AtomicLong recentCount = new AtomicLong();
+
+  /**
+   * What others (other instances, other clients of the key) take from a token bucket, units per
+   * nanosecond, per dimension: an average, over {@link #DRAIN_TAU_NANOS}, of how much less each new
+   * header announced than the previous one and this instance's own reservations explain.
+   */
+  private volatile double requestDrain;
+  private volatile double tokenDrain;
 
   public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now) {
     this(group, requestsPerMinute, tokensPerMinute, now, null, null);
@@ -142,24 +184,128 @@ public final class Headroom {
    */
   public void observe(RateWindow requests, RateWindow tokens, int ignoredValues, long now) {
     if (requests != null) {
-      store(REQUEST_WINDOW, requests, now);
+      store(REQUEST_WINDOW, requests, now, false);
     }
     if (tokens != null) {
-      store(TOKEN_WINDOW, tokens, now);
+      store(TOKEN_WINDOW, tokens, now, true);
     }
     if (ignoredValues > 0) {
       ignored.add(ignoredValues);
     }
   }
 
-  private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now) {
-    RateWindow old;
-    do {
+  private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now,
+      boolean tokens) {
+    RateWindow old = field.get(this);
+    if (!RateWindow.supersedes(next, old, now)) {
+      return;
+    }
+    long admitted = admittedAt(next);
+    if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
+      next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
+    }
+    observeDrain(old, next, tokens);
+    while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
       if (!RateWindow.supersedes(next, old, now)) {
         return;
       }
-    } while (!field.compareAndSet(this, old, next));
+    }
+  }
+
+  /**
+   * The drain {@code next} shows against {@code old}: what {@code old} (refilled, minus this
+   * instance's reservations since) said would be left when {@code next} arrived, minus what
+   * {@code next} says, over the time between them; averaged into the dimension's estimate.
+   * Buckets only (not fixed windows), the same limit, a reset on both, and only while {@code old}
+   * cannot have refilled to full before {@code next} arrived (a full bucket wastes its refill, so
+   * the decrease would not measure what others took).
+   */
+  private void observeDrain(RateWindow old, RateWindow next, boolean tokens) {
+    if (old == null || fixedWindows || !old.hasReset || !next.hasReset || old.limit <= 0 || old.limit != next.limit) {
+      return;
+    }
+    long dt = next.seenAt - old.seenAt;
+    if (dt <= 0 || dt > 5 * MINUTE) {
+      return;
+    }
+    double predicted = roomIn(old, next.seenAt, false, 0);
+    if (predicted + old.used.get() >= old.limit - EPS) {
+      return; // the bucket may have been full in between (refill lost): the decrease says nothing of a drain
+    }
+    double announced = roomIn(next, next.seenAt, false, 0);
+    double sample = (predicted - announced) / dt;
+    double d = tokens ? tokenDrain : requestDrain;
+    d += dt / (double) (DRAIN_TAU_NANOS + dt) * (sample - d);
+    double rate = refillRate(next);
+    d = Math.max(-rate, Math.min(rate, d)); // bounded: one odd header does not dominate
+    if (tokens) {
+      tokenDrain = d;
+    } else {
+      requestDrain = d;
+    }
+  }
+
+  /** A bucket window's refill, units per nanosecond: per minute when anchored, else to full by the reset; 0 if unknown. */
+  static double refillRate(RateWindow w) {
+    if (!w.hasReset || w.limit <= 0) {
+      return 0;
+    }
+    if (admittedAt(w) != w.seenAt) {
+      return w.limit / (double) MINUTE;
+    }
+    long span = w.resetAt - w.seenAt;
+    double r = Math.max(0, w.remaining);
+    return span > 0 && w.limit > r ? (w.limit - r) / span : 0;
+  }
+
+  /** The drain to count against {@code w} (0 unless positive; at most {@link #MAX_DRAIN_SHARE} of its refill). */
+  private static double effectiveDrain(RateWindow w, double drain) {
+    return drain <= 0 ? 0 : Math.min(drain, MAX_DRAIN_SHARE * refillRate(w));
+  }
+
+  /**
+   * When the provider admitted the request whose answer carried {@code w} (see the class comment,
+   * "the header's age"): for a window anchored on its reset, the instance a per-minute bucket holding
+   * the announced remaining count plus half a unit (the count is rounded down) is that far from
+   * full; otherwise the window's arrival ({@link RateWindow#seenAt}).
+   */
+  static long admittedAt(RateWindow w) {
+    if (!w.hasReset || w.limit <= 0 || w.remaining < 0 || w.remaining >= w.limit) {
+      return w.seenAt;
+    }
+    double toFull = (w.limit - w.remaining - 0.5) * (MINUTE / (double) w.limit);
+    long admitted = w.resetAt - (long) toFull;
+    long age = w.seenAt - admitted;
+    return age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+  }
+
+  /**
+   * Units reserved after {@code from} and no later than {@code to} (requests, or tokens), from the
+   * ring of the latest reservations. When the ring no longer reaches back to {@code from}, the
+   * refill between {@code from} and its oldest entry is counted too (taken to have been used: the
+   * window is then no more optimistic than one refilled from that entry on).
+   */
+  private long reservedSince(long from, long to, boolean tokens, long limit) {
+    long count = recentCount.get();
+    long units = 0;
+    long n = Math.min(count, RECENT);
+    long oldest = to;
+    for (long k = 1; k <= n; k++) {
+      int slot = (int) ((count - k) & (RECENT - 1));
+      long at = recentAt.get(slot);
+      if (at - from <= 0) {
+        return units;
+      }
+      if (at - to <= 0) {
+        units += tokens ? recentTokens.get(slot) : 1;
+      }
+      oldest = at;
+    }
+    if (count > RECENT && oldest - from > 0) {
+      units += (long) Math.ceil((oldest - from) * (limit / (double) MINUTE));
+    }
+    return units;
   }
 
   public RateWindow requestWindow() {
@@ -209,16 +355,35 @@ public final class Headroom {
    * window.
    */
   static double roomIn(RateWindow w, long now, boolean fixed) {
+    return roomIn(w, now, fixed, 0);
+  }
+
+  /**
+   * As above, for a bucket that others drain by {@code drain} units per nanosecond: it refills
+   * that much slower, and not to the whole limit at its reset (see the class comment).
+   */
+  static double roomIn(RateWindow w, long now, boolean fixed, double drain) {
     if (w == null) {
       return Double.POSITIVE_INFINITY;
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long used = w.used.get();
+    double d = fixed ? 0 : effectiveDrain(w, drain);
+    if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
+      double rate = refillRate(w);
+      long from = admittedAt(w);
+      double start = from != w.seenAt ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
+      double level = start + (rate - d) * Math.max(0, now - from);
+      return Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+    }
     if (now - resetAt >= 0) {
       return w.limit >= 0 ? w.limit - used : Double.POSITIVE_INFINITY;
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
+      if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
+        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE)) - used;
+      }
       long span = resetAt - w.seenAt;
       long since = now - w.seenAt;
       if (span > 0 && since > 0) {
@@ -263,10 +428,10 @@ public final class Headroom {
       return true; // half a window or more left without counting any refill: no arithmetic
     }
     boolean fixed = fixedWindows;
-    if (rw != null && roomIn(rw, now, fixed) < 1 - EPS) {
+    if (rw != null && roomIn(rw, now, fixed, requestDrain) < 1 - EPS) {
       return false;
     }
-    if (tw != null && roomIn(tw, now, fixed) < capped(tokens, tw.limit) - EPS) {
+    if (tw != null && roomIn(tw, now, fixed, tokenDrain) < capped(tokens, tw.limit) - EPS) {
       return false;
     }
     if (requestTat != null && roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) < 1 - EPS) {
@@ -310,10 +475,10 @@ public final class Headroom {
     boolean fixed = fixedWindows;
     double share = 1;
     if (rw != null && rw.limit > 0) {
-      share = Math.min(share, roomIn(rw, now, fixed) / rw.limit);
+      share = Math.min(share, roomIn(rw, now, fixed, requestDrain) / rw.limit);
     }
     if (tw != null && tw.limit > 0) {
-      share = Math.min(share, roomIn(tw, now, fixed) / tw.limit);
+      share = Math.min(share, roomIn(tw, now, fixed, tokenDrain) / tw.limit);
     }
     if (requestTat != null) {
       share = Math.min(share, roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) / requestsPerMinute);
@@ -347,15 +512,18 @@ public final class Headroom {
     long t = Math.max(0, tokens);
     boolean fit = true;
     into.tokens = t;
+    int slot = (int) (recentCount.getAndIncrement() & (RECENT - 1));
+    recentTokens.set(slot, t);
+    recentAt.set(slot, now);
     if (rw != null) {
       rw.use(1);
       into.requestWindow = rw;
-      fit = roomIn(rw, now, fixed) >= 0;
+      fit = roomIn(rw, now, fixed, requestDrain) >= 0;
     }
     if (tw != null) {
       tw.use(t);
       into.tokenWindow = tw;
-      fit &= roomIn(tw, now, fixed) >= 0 || t > tw.limit;
+      fit &= roomIn(tw, now, fixed, tokenDrain) >= 0 || t > tw.limit;
     }
     if (requestTat != null) {
       fit &= take(requestTat, nanosPerRequest, requestsPerMinute, 1, now);
@@ -433,10 +601,10 @@ public final class Headroom {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     if (rw != null) {
-      wait = Math.max(wait, untilRoomIn(rw, now, fixed, 1));
+      wait = Math.max(wait, untilRoomIn(rw, now, fixed, 1, requestDrain));
     }
     if (tw != null) {
-      wait = Math.max(wait, untilRoomIn(tw, now, fixed, capped(tokens, tw.limit)));
+      wait = Math.max(wait, untilRoomIn(tw, now, fixed, capped(tokens, tw.limit), tokenDrain));
     }
     if (requestTat != null) {
       wait = Math.max(wait, requestTat.get() - now - (long) ((requestsPerMinute - 1) * nanosPerRequest));
@@ -455,15 +623,31 @@ public final class Headroom {
   }
 
   /** Nanoseconds until header window {@code w} holds {@code need} units: its refill, else its reset. */
-  private static long untilRoomIn(RateWindow w, long now, boolean fixed, long need) {
-    if (roomIn(w, now, fixed) >= need - EPS) {
+  private static long untilRoomIn(RateWindow w, long now, boolean fixed, long need, double drain) {
+    if (roomIn(w, now, fixed, drain) >= need - EPS) {
       return 0;
+    }
+    double d = fixed ? 0 : effectiveDrain(w, drain);
+    if (d > 0 && w.limit > Math.max(0, w.remaining)) {
+      double rate = refillRate(w);
+      long from = admittedAt(w);
+      double start = from != w.seenAt ? w.limit - (w.resetAt - from) * rate : Math.max(0, w.remaining);
+      // start + (rate - d) x (t - from) - used >= need
+      // (when that is more than the limit holds: the time the slower refill takes to full)
+      double t = (Math.min(need + w.used.get(), w.limit) - start) / (rate - d);
+      long at = from + (long) Math.ceil(t);
+      return Math.max(1, at - now);
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long toReset = Math.max(0, resetAt - now);
     double remaining = Math.max(0, w.remaining);
     if (fixed || !w.hasReset || w.limit <= remaining) {
       return toReset;
+    }
+    if (admittedAt(w) != w.seenAt) {
+      // limit - (reset - t) x limit / minute - used >= need
+      double before = (w.limit - w.used.get() - need) * (MINUTE / (double) w.limit);
+      return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));
     }
     long span = resetAt - w.seenAt;
     if (span <= 0) {
@@ -493,7 +677,7 @@ public final class Headroom {
 
   /** Request units left now in the tightest view (header or configured), or -1 when unknown. */
   public double requestRoom(long now) {
-    double r = Math.min(roomIn(requestWindow, now, fixedWindows),
+    double r = Math.min(roomIn(requestWindow, now, fixedWindows, requestDrain),
         requestTat == null ? Double.POSITIVE_INFINITY : roomIn(requestTat, nanosPerRequest, requestsPerMinute, now));
     if (requestLease != null) {
       r = Math.min(r, requestLease.room(now));
@@ -503,7 +687,7 @@ public final class Headroom {
 
   /** Token units left now in the tightest view, or -1 when unknown. */
   public double tokenRoom(long now) {
-    double r = Math.min(roomIn(tokenWindow, now, fixedWindows),
+    double r = Math.min(roomIn(tokenWindow, now, fixedWindows, tokenDrain),
         tokenTat == null ? Double.POSITIVE_INFINITY : roomIn(tokenTat, nanosPerToken, tokensPerMinute, now));
     if (tokenLease != null) {
       r = Math.min(r, tokenLease.room(now));
