@@ -144,8 +144,9 @@ class DrainTest {
   void aDrainedProviderIsNeitherTheFailOpenChoiceNorAProbe() throws Exception {
     MockWebServer a = up.start(r -> Fixtures.http("openai-429-rate-limit.http")); // retry-after: 2
     MockWebServer b = up.start(r -> Fixtures.http("openai-429-rate-limit.http"));
-    ProviderPool pool = pool().whenAllEvicted(AllEvictedPolicy.FAIL_OPEN).tier(provider("a", a)).tier(provider("b", b))
-        .build();
+    // Reactive: the fixture's 429 also says 0 requests left, which quota routing never fails open to.
+    ProviderPool pool = pool().quotaRouting(false).whenAllEvicted(AllEvictedPolicy.FAIL_OPEN).tier(provider("a", a))
+        .tier(provider("b", b)).build();
     OkHttpClient c = up.client(pool);
     assertEquals("429", Upstreams.call(c, Upstreams.chat(pool))[0]); // a, then b: both evicted for 2 s
     assertEquals(1, up.count(a));

@@ -362,4 +362,27 @@ class QuotaRoutingTest {
             java.nio.charset.StandardCharsets.UTF_8)), v -> null));
     assertTrue(bad.getMessage().startsWith("$.quota.wait"), bad.getMessage());
   }
+
+  @Test
+  void failOpenNeverSendsToAProviderThatSaysItHasNoRoom() throws Exception {
+    MockWebServer a = up.start(r -> withRemaining(0, "10s"));
+    ProviderPool pool = pool(Strategy.WEIGHTED).tier(provider("a", a).build()).build(); // FAIL_OPEN, the default
+    OkHttpClient client = up.client(pool);
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // a: 0 left, 100 per 10 s
+    NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
+        () -> Upstreams.call(client, Upstreams.chat(pool)));
+    assertEquals(1, up.count(a), "refused at once, not sent for a sure 429");
+    assertEquals(Duration.ofMillis(100), e.earliestReturn());
+    assertTrue(e.getMessage().contains("a (tier 0) out of quota headroom for 100 ms more"), e.getMessage());
+    ticker.advance(Duration.ofMillis(100));
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]);
+    // Evicted (its end a guess) is still failed open to, as before.
+    MockWebServer dead = up.start(r -> new MockResponse.Builder().code(503).build());
+    ProviderPool p2 = pool(Strategy.WEIGHTED).tier(provider("dead", dead).build()).build();
+    OkHttpClient c2 = up.client(p2);
+    for (int i = 0; i < 3; i++) {
+      assertEquals("503", Upstreams.call(c2, Upstreams.chat(p2))[0]);
+    }
+    assertEquals(3, up.count(dead), "evicted after two, the third failed open to it");
+  }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Rate-limit headers of real responses, through a pool on loopback, show up in {@code
  * pool.snapshot()} with their source and age; configured limits show up without headers; bad
- * values are counted; routing is unchanged.
+ * values are counted.
  */
 class QuotaSnapshotTest {
   private final Upstreams up = new Upstreams();
@@ -147,17 +147,32 @@ class QuotaSnapshotTest {
   }
 
   @Test
-  void remainingZeroInASuccessDoesNotEvict() throws Exception {
-    // Information only: a 200 that says nothing is left keeps the provider in rotation, as before.
+  void remainingZeroInASuccessDoesNotEvictButQuotaRoutingPassesItOver() throws Exception {
+    // A 200 that says nothing is left: the provider stays AVAILABLE (no eviction); quota routing
+    // passes it over until its reset (30 s: no limit is announced, so no refill is assumed) and,
+    // with nothing else to send to, refuses rather than fail open to a sure 429.
     MockWebServer s = up.start(r -> new MockResponse.Builder().code(200).addHeader("x-ratelimit-remaining-requests", "0")
         .addHeader("x-ratelimit-reset-requests", "30s").body(Fixtures.text("openai-chat.json")).build());
     ProviderPool pool = pool(s);
     OkHttpClient client = up.client(pool);
-    for (int i = 0; i < 3; i++) {
-      assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]);
-    }
-    assertEquals(3, up.count(s));
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]);
+    NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
+        () -> Upstreams.call(client, Upstreams.chat(pool)));
+    assertEquals(Duration.ofSeconds(30), e.earliestReturn());
     assertEquals(ProviderSnapshot.Status.AVAILABLE, provider(pool, "a").status());
+    ticker.advance(Duration.ofSeconds(30));
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]);
+    assertEquals(2, up.count(s));
+
+    // Reactive (quotaRouting(false)): information only, as before.
+    ProviderPool reactive = ProviderPool.builder().ticker(ticker).quotaRouting(false)
+        .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(s)).build()).build();
+    OkHttpClient c2 = up.client(reactive);
+    for (int i = 0; i < 3; i++) {
+      assertEquals("200", Upstreams.call(c2, Upstreams.chat(reactive))[0]);
+    }
+    assertEquals(5, up.count(s));
+    assertEquals(ProviderSnapshot.Status.AVAILABLE, provider(reactive, "a").status());
   }
 
   @Test

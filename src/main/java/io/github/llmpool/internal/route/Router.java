@@ -104,7 +104,10 @@ public final class Router {
 
   /**
    * For the fail-open policy: the non-excluded, non-drained provider (weight > 0) whose eviction
-   * ends first, higher tiers first on a tie; null if every provider is excluded or drained.
+   * ends first, higher tiers first on a tie; null if every provider is excluded or drained. Never
+   * a provider over a budget, nor, with quota routing, one whose headroom cannot take the request
+   * (fail-open is for evictions, whose end is a guess; a provider that says it has no room would
+   * answer 429): the request is then refused with the earliest return.
    */
   public Slot pickLeastEvicted(long now, Exclusion exclusion) {
     Slot best = null;
@@ -113,6 +116,9 @@ public final class Router {
       if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))
           || !withinBudgets(s, exclusion)) {
         continue; // fail-open never overrides a budget
+      }
+      if (quotaRouting && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
+        continue; // nor the provider's own word that it has no room: that would be a sure 429
       }
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
       if (best == null || left < bestLeft) {
