@@ -20,6 +20,18 @@ import java.util.concurrent.atomic.LongAdder;
  * a provider is never kept out for want of a fresh header. Units dispatched after the header was
  * seen are counted against it ({@link RateWindow#used}).
  *
+ * <p><b>The header's age.</b> A response's headers describe the window when the provider admitted
+ * the request, which for an answer that is not streamed is a whole generation before they arrive:
+ * meanwhile the bucket refilled, and this instance dispatched more that the count does not know.
+ * When the reset is what a per-minute bucket (OpenAI's and Anthropic's documented limits: the
+ * limit refills once a minute, the reset is the time to full) needs from the announced remaining
+ * count, less at most {@link #MAX_AGE_NANOS}, the window is anchored on its reset, which is exact
+ * ({@code limit - (reset - t) x limit / minute}: the refill since the admission included), and the
+ * units this instance reserved since the admission (a ring of the latest {@value #RECENT}
+ * reservations) count against it. Any other window refills linearly from the moment it was seen,
+ * as above (a slower refill, a longer-lived limit, an older header, or more reservations since
+ * than the ring holds).
+ *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
  * full minute's worth may go at once, then one unit per {@code 60 s / limit}.
@@ -38,6 +50,10 @@ public final class Headroom {
   private static final double EPS = 1e-6;
   /** The lowest headroom share P2C's cost counts (its factor is at most 64). */
   private static final double MIN_SHARE = 1.0 / 128;
+  /** The oldest a header may be (admission to arrival) and still be anchored on its reset. */
+  static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Reservations remembered (a power of two), to count those a header made before them does not know. */
+  static final int RECENT = 256;
 
   private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
       AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
@@ -61,6 +77,13 @@ public final class Headroom {
   private final double nanosPerToken;
   private final AtomicLong requestTat;
   private final AtomicLong tokenTat;
+
+  // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
+  private final java.util.concurrent.atomic.AtomicLongArray recentAt =
+      new java.util.concurrent.atomic.AtomicLongArray(RECENT);
+  private final java.util.concurrent.atomic.AtomicLongArray recentTokens =
+      new java.util.concurrent.atomic.AtomicLongArray(RECENT);
+  private final AtomicLong recentCount = new AtomicLong();
 
   public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now) {
     this.group = group;
@@ -98,24 +121,76 @@ public final class Headroom {
    */
   public void observe(RateWindow requests, RateWindow tokens, int ignoredValues, long now) {
     if (requests != null) {
-      store(REQUEST_WINDOW, requests, now);
+      store(REQUEST_WINDOW, requests, now, false);
     }
     if (tokens != null) {
-      store(TOKEN_WINDOW, tokens, now);
+      store(TOKEN_WINDOW, tokens, now, true);
     }
     if (ignoredValues > 0) {
       ignored.add(ignoredValues);
     }
   }
 
-  private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now) {
-    RateWindow old;
-    do {
+  private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now,
+      boolean tokens) {
+    RateWindow old = field.get(this);
+    if (!RateWindow.supersedes(next, old, now)) {
+      return;
+    }
+    long admitted = admittedAt(next);
+    if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
+      next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
+    }
+    while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
       if (!RateWindow.supersedes(next, old, now)) {
         return;
       }
-    } while (!field.compareAndSet(this, old, next));
+    }
+  }
+
+  /**
+   * When the provider admitted the request whose answer carried {@code w} (see the class comment,
+   * "the header's age"): for a window anchored on its reset, the instance a per-minute bucket holding
+   * the announced remaining count plus half a unit (the count is rounded down) is that far from
+   * full; otherwise the window's arrival ({@link RateWindow#seenAt}).
+   */
+  static long admittedAt(RateWindow w) {
+    if (!w.hasReset || w.limit <= 0 || w.remaining < 0 || w.remaining >= w.limit) {
+      return w.seenAt;
+    }
+    double toFull = (w.limit - w.remaining - 0.5) * (MINUTE / (double) w.limit);
+    long admitted = w.resetAt - (long) toFull;
+    long age = w.seenAt - admitted;
+    return age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+  }
+
+  /**
+   * Units reserved after {@code from} and no later than {@code to} (requests, or tokens), from the
+   * ring of the latest reservations. When the ring no longer reaches back to {@code from}, the
+   * refill between {@code from} and its oldest entry is counted too (taken to have been used: the
+   * window is then no more optimistic than one refilled from that entry on).
+   */
+  private long reservedSince(long from, long to, boolean tokens, long limit) {
+    long count = recentCount.get();
+    long units = 0;
+    long n = Math.min(count, RECENT);
+    long oldest = to;
+    for (long k = 1; k <= n; k++) {
+      int slot = (int) ((count - k) & (RECENT - 1));
+      long at = recentAt.get(slot);
+      if (at - from <= 0) {
+        return units;
+      }
+      if (at - to <= 0) {
+        units += tokens ? recentTokens.get(slot) : 1;
+      }
+      oldest = at;
+    }
+    if (count > RECENT && oldest - from > 0) {
+      units += (long) Math.ceil((oldest - from) * (limit / (double) MINUTE));
+    }
+    return units;
   }
 
   public RateWindow requestWindow() {
@@ -175,6 +250,9 @@ public final class Headroom {
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
+      if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
+        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE)) - used;
+      }
       long span = resetAt - w.seenAt;
       long since = now - w.seenAt;
       if (span > 0 && since > 0) {
@@ -292,6 +370,9 @@ public final class Headroom {
     long t = Math.max(0, tokens);
     boolean fit = true;
     into.tokens = t;
+    int slot = (int) (recentCount.getAndIncrement() & (RECENT - 1));
+    recentTokens.set(slot, t);
+    recentAt.set(slot, now);
     if (rw != null) {
       rw.use(1);
       into.requestWindow = rw;
@@ -389,6 +470,11 @@ public final class Headroom {
     double remaining = Math.max(0, w.remaining);
     if (fixed || !w.hasReset || w.limit <= remaining) {
       return toReset;
+    }
+    if (admittedAt(w) != w.seenAt) {
+      // limit - (reset - t) x limit / minute - used >= need
+      double before = (w.limit - w.used.get() - need) * (MINUTE / (double) w.limit);
+      return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));
     }
     long span = resetAt - w.seenAt;
     if (span <= 0) {

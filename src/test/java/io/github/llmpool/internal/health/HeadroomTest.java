@@ -147,4 +147,51 @@ class HeadroomTest {
     assertEquals(-1, h.noteRoom(true));
     assertEquals(0, h.noteRoom(true));
   }
+
+  @Test
+  void aPerMinuteBucketsHeaderIsAnchoredOnItsResetAndCountsWhatWasSentSinceItsAdmission() {
+    long t0 = 10 * S; // the provider admitted the request at t0 holding 0.5 of 100 (the header says 0)
+    Headroom h = new Headroom(null, 0, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    h.reserve(t0 - 100 * MS, 0, r); // the request itself: counted by the provider already
+    h.reserve(t0 + S, 0, r); // sent after its admission: the header does not know it
+    long resetAt = t0 + 59_700 * MS; // 99.5 requests to full at 100 per minute
+    RateWindow w = window(100, 0, resetAt, t0 + 2 * S); // a non-streamed answer: 2 s after the admission
+    assertEquals(t0, Headroom.admittedAt(w));
+    h.observe(w, null, 0, t0 + 2 * S);
+    // 0.5 + 2 s of refill (3.33) - the one sent since = 2.83; refilled from the arrival, it would be 0
+    assertEquals(0.5 + 2 * 100 / 60.0 - 1, h.requestRoom(t0 + 2 * S), 1e-9);
+    assertTrue(h.admits(t0 + 2 * S, 0));
+    h.reserve(t0 + 2 * S, 0, r);
+    h.reserve(t0 + 2 * S, 0, r);
+    assertFalse(h.admits(t0 + 2 * S, 0));
+    assertEquals(100 * MS, h.untilRoom(t0 + 2 * S, 0), "one more request refilled in 100 ms");
+    assertEquals(100 - 3, h.requestRoom(resetAt), 1e-9);
+  }
+
+  @Test
+  void aHeaderOlderThanTheAgeBoundOrASlowerRefillIsRefilledFromItsArrival() {
+    long t0 = 10 * S;
+    RateWindow old = window(100, 0, t0 + 59_700 * MS, t0 + 11 * S); // 11 s from admission to arrival
+    assertEquals(old.seenAt, Headroom.admittedAt(old));
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(old, null, 0, old.seenAt);
+    assertEquals(0, h.requestRoom(old.seenAt), 1e-9);
+    RateWindow daily = window(14_400, 14_370, t0 + 180 * S, t0); // requests per day: 3 min to refill 30
+    assertEquals(daily.seenAt, Headroom.admittedAt(daily));
+  }
+
+  @Test
+  void reservationsBeyondTheRingCountTheRefillTheyNoLongerCover() {
+    long t0 = 10 * S;
+    Headroom h = new Headroom(null, 0, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    for (int i = 0; i <= Headroom.RECENT; i++) { // one more than the ring holds, one per ms from 1 s after the admission
+      h.reserve(t0 + S + i * MS, 0, r);
+    }
+    RateWindow w = window(100, 0, t0 + 59_700 * MS, t0 + 2 * S);
+    h.observe(w, null, 0, t0 + 2 * S);
+    // the ring holds the latest 256, the oldest 1.001 s after the admission: that refill (1.67, rounded up) counts as used
+    assertEquals(0.5 + 2 * 100 / 60.0 - Headroom.RECENT - 2, h.requestRoom(t0 + 2 * S), 1e-9);
+  }
 }
