@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * JVM process ({@link FleetInstance}: its own pool, OkHttp client and Redis connections), share
  * fake providers that enforce RPM/TPM and send OpenAI's rate-limit headers ({@link QuotaFake}, in
  * this process) plus a fallback tier ({@link FleetScenario}), at each offered load, once per
- * contender ({@link FleetContender}), one run after another. One Redis server ({@link FleetRedis})
+ * contender ({@link FleetContender}), one run after another (one set of instance processes per
+ * contender, warmed up once; a new pool and new providers per run). One Redis server ({@link FleetRedis})
  * for the whole experiment, a key prefix per run. World time runs {@code scale} times faster than
  * the machine's ({@link ScaledTicker}); every process derives it from the same origin, a
  * {@link System#nanoTime()} value (Linux's monotonic clock is one for every process).
@@ -80,11 +81,9 @@ public final class FleetExperiment {
     String redisBinary;
     try (FleetRedis redis = FleetRedis.start()) {
       redisBinary = FleetRedis.binaryDescription();
-      int n = 0;
-      for (double load : loads) {
-        for (FleetContender c : contenders) {
-          runs.add(run(++n, FleetScenario.of(load, duration, instances), c, redis.uri(), scale, seed, out));
-        }
+      int[] n = {0};
+      for (FleetContender c : contenders) {
+        runs.addAll(runContender(c, loads, instances, duration, redis.uri(), scale, seed, out, n));
       }
     }
 
@@ -118,96 +117,117 @@ public final class FleetExperiment {
     System.out.printf(Locale.ROOT, "wrote %s in %.0f s%n", file, (System.nanoTime() - started) / 1e9);
   }
 
-  private static Map<String, Object> run(int n, QuotaScenario sc, FleetContender c, String redisUri, long scale, long seed,
-      Path out) throws Exception {
-    String name = sc.name() + "-" + c.label;
-    Path raw = out.resolve("raw").resolve(name);
-    Files.createDirectories(raw);
-    System.gc();
-    Map<String, QuotaFake> fakes = new LinkedHashMap<>();
+  /**
+   * Runs {@code c} at every load with one set of instance processes (started, warmed up once, then
+   * one run per load: a new pool each, under its own pool name, over new providers).
+   */
+  private static List<Map<String, Object>> runContender(FleetContender c, List<Double> loads, int instances,
+      double duration, String redisUri, long scale, long seed, Path out, int[] runNo) throws Exception {
+    List<Map<String, Object>> results = new ArrayList<>();
     List<Process> procs = new ArrayList<>();
-    String loadBefore = loadAverage();
+    List<java.util.concurrent.BlockingQueue<String>> said = new ArrayList<>();
+    Path logs = out.resolve("raw").resolve(c.label);
+    Files.createDirectories(logs);
     try {
-      // The instances start and warm up first; the world starts once every one is ready.
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<java.util.concurrent.CompletableFuture<String>> ready = new ArrayList<>();
-      for (int i = 0; i < sc.instances(); i++) {
+      long startAt = System.nanoTime();
+      for (int i = 0; i < instances; i++) {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp", System.getProperty("java.class.path"),
-            FleetInstance.class.getName(), "--instance", Integer.toString(i), "--instances",
-            Integer.toString(sc.instances()), "--contender", c.label, "--load", Double.toString(sc.load()), "--duration",
-            Double.toString(sc.durationMin()), "--seed", Long.toString(seed), "--scale", Long.toString(scale), "--prefix",
-            "fleet" + n + ":", "--redis", redisUri, "--out", raw.resolve("instance-" + i + ".tsv").toString()));
-        File log = raw.resolve("instance-" + i + ".log").toFile();
-        Process p = new ProcessBuilder(cmd).redirectError(log).start();
+            FleetInstance.class.getName(), "--instance", Integer.toString(i), "--instances", Integer.toString(instances),
+            "--contender", c.label, "--duration", Double.toString(duration), "--seed", Long.toString(seed), "--scale",
+            Long.toString(scale), "--prefix", "fleet:", "--redis", redisUri));
+        Process p = new ProcessBuilder(cmd).redirectError(logs.resolve("instance-" + i + ".log").toFile()).start();
         procs.add(p);
-        java.util.concurrent.CompletableFuture<String> f = new java.util.concurrent.CompletableFuture<>();
-        ready.add(f);
+        java.util.concurrent.BlockingQueue<String> q = new java.util.concurrent.LinkedBlockingQueue<>();
+        said.add(q);
         Thread t = new Thread(() -> {
           try (BufferedReader r = new BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
               StandardCharsets.UTF_8))) {
             String l;
             while ((l = r.readLine()) != null) {
-              if (l.equals("READY")) {
-                f.complete(l);
-              }
+              q.add(l);
             }
           } catch (IOException e) {
             // the process ended
           }
-          f.complete("ended");
-        }, "fleet-ready-" + i);
+          q.add("ENDED");
+        }, "fleet-instance-" + i);
         t.setDaemon(true);
         t.start();
       }
-      long readyStart = System.nanoTime();
-      for (int i = 0; i < ready.size(); i++) {
-        String r = ready.get(i).get(180, TimeUnit.SECONDS);
-        if (!r.equals("READY")) {
-          throw new IllegalStateException("instance " + i + " of " + name + " ended before it was ready: "
-              + Files.readString(raw.resolve("instance-" + i + ".log")));
+      double startSec = -1;
+      for (double load : loads) {
+        QuotaScenario sc = FleetScenario.of(load, duration, instances);
+        int n = ++runNo[0];
+        String name = sc.name() + "-" + c.label;
+        Path raw = out.resolve("raw").resolve(name);
+        Files.createDirectories(raw);
+        // The world starts once every instance is ready (started and warmed up, or done with the last run).
+        awaitAll(said, "READY", 240, c, logs);
+        if (startSec < 0) {
+          startSec = (System.nanoTime() - startAt) / 1e9;
+        }
+        System.gc();
+        String loadBefore = loadAverage();
+        long origin = System.nanoTime() + 1_000_000_000L;
+        ScaledTicker ticker = new ScaledTicker(origin, scale);
+        Map<String, QuotaFake> fakes = new LinkedHashMap<>();
+        try {
+          StringBuilder providers = new StringBuilder();
+          for (QuotaScenario.Spec s : sc.providers()) {
+            QuotaFake f = new QuotaFake(s.name(), ticker, new QuotaLimit(s.kind(), s.rpm()),
+                s.tpm() > 0 ? new QuotaLimit(s.kind(), s.tpm()) : null, s.dialect(), QuotaScenario.TTFT_MS,
+                QuotaScenario.PER_TOKEN_MS);
+            fakes.put(s.name(), f);
+            providers.append(providers.length() == 0 ? "" : ",").append(s.name()).append('=').append(f.baseUrl());
+          }
+          for (int i = 0; i < procs.size(); i++) {
+            String go = "GO " + origin + " " + load + " fleet-" + n + " " + providers + " "
+                + raw.resolve("instance-" + i + ".tsv") + "\n";
+            procs.get(i).getOutputStream().write(go.getBytes(StandardCharsets.UTF_8));
+            procs.get(i).getOutputStream().flush();
+          }
+          awaitAll(said, "DONE", (long) (duration * 60 / scale) + 150, c, logs);
+          Map<String, Object> s = summarize(sc, c, fakes, raw, seed);
+          s.put("startAndWarmUpSec", Stats.round(startSec, 1));
+          s.put("loadAverageBefore", loadBefore);
+          s.put("loadAverageAfter", loadAverage());
+          print(s);
+          results.add(s);
+        } finally {
+          fakes.values().forEach(QuotaFake::close);
         }
       }
-      double readySec = (System.nanoTime() - readyStart) / 1e9;
-      long origin = System.nanoTime() + 1_000_000_000L;
-      ScaledTicker ticker = new ScaledTicker(origin, scale);
-      StringBuilder providers = new StringBuilder();
-      for (QuotaScenario.Spec s : sc.providers()) {
-        QuotaFake f = new QuotaFake(s.name(), ticker, new QuotaLimit(s.kind(), s.rpm()),
-            s.tpm() > 0 ? new QuotaLimit(s.kind(), s.tpm()) : null, s.dialect(), QuotaScenario.TTFT_MS,
-            QuotaScenario.PER_TOKEN_MS);
-        fakes.put(s.name(), f);
-        providers.append(providers.length() == 0 ? "" : ",").append(s.name()).append('=').append(f.baseUrl());
-      }
-      for (Process p : procs) {
-        p.getOutputStream().write(("GO " + origin + " " + providers + "\n").getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().flush();
-      }
-      long deadline = origin + (long) (sc.durationMin() * 60e9 / scale) + TimeUnit.SECONDS.toNanos(150);
+      awaitAll(said, "READY", 60, c, logs);
       for (int i = 0; i < procs.size(); i++) {
-        Process p = procs.get(i);
-        long left = deadline - System.nanoTime();
-        if (!p.waitFor(Math.max(1, left), TimeUnit.NANOSECONDS)) {
-          throw new IllegalStateException("instance " + i + " of " + name + " did not finish; see " + raw);
-        }
-        if (p.exitValue() != 0) {
-          throw new IllegalStateException("instance " + i + " of " + name + " exited with " + p.exitValue() + ": "
-              + Files.readString(raw.resolve("instance-" + i + ".log")));
+        procs.get(i).getOutputStream().write("EXIT\n".getBytes(StandardCharsets.UTF_8));
+        procs.get(i).getOutputStream().flush();
+      }
+      for (int i = 0; i < procs.size(); i++) {
+        if (!procs.get(i).waitFor(30, TimeUnit.SECONDS) || procs.get(i).exitValue() != 0) {
+          throw new IllegalStateException("instance " + i + " of " + c.label + " did not exit cleanly; see " + logs);
         }
       }
-      Map<String, Object> s = summarize(sc, c, fakes, raw, seed);
-      s.put("startAndWarmUpSec", Stats.round(readySec, 1));
-      s.put("loadAverageBefore", loadBefore);
-      s.put("loadAverageAfter", loadAverage());
-      print(s);
-      return s;
+      return results;
     } finally {
       procs.forEach(p -> {
         if (p.isAlive()) {
           p.destroyForcibly();
         }
       });
-      fakes.values().forEach(QuotaFake::close);
+    }
+  }
+
+  private static void awaitAll(List<java.util.concurrent.BlockingQueue<String>> said, String word, long timeoutSec,
+      FleetContender c, Path logs) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSec);
+    for (int i = 0; i < said.size(); i++) {
+      String l = said.get(i).poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (!word.equals(l)) {
+        throw new IllegalStateException("instance " + i + " of " + c.label + " said " + l + " instead of " + word + ": "
+            + Files.readString(logs.resolve("instance-" + i + ".log")));
+      }
     }
   }
 

@@ -129,20 +129,16 @@ public final class FleetInstance {
     int instance = Integer.parseInt(need(a, "instance"));
     int instances = Integer.parseInt(need(a, "instances"));
     FleetContender contender = FleetContender.byLabel(need(a, "contender"));
-    double load = Double.parseDouble(need(a, "load"));
     double durationMin = Double.parseDouble(need(a, "duration"));
     long seed = Long.parseLong(need(a, "seed"));
     long scale = Long.parseLong(need(a, "scale"));
-    String prefix = need(a, "prefix");
-    Path out = Path.of(need(a, "out"));
-    QuotaScenario sc = FleetScenario.of(load, durationMin, instances);
 
-    // The Redis state's wall clock: the warm-up's world first, then the run's (known at GO).
+    // The Redis state's wall clock: the warm-up's world first, then each run's (known at GO).
     Switch clock = new Switch(new ScaledTicker(System.nanoTime(), scale));
     RedisSharedState shared = null;
     if (contender.redis) {
       // The library's defaults in world time (20 ms publish, 250 ms resync): the loopback runs scale x faster.
-      shared = RedisSharedState.builder().uri(need(a, "redis")).keyPrefix(prefix).ticker(clock)
+      shared = RedisSharedState.builder().uri(need(a, "redis")).keyPrefix(need(a, "prefix")).ticker(clock)
           .publishInterval(Duration.ofNanos(Math.max(1_000_000, RedisSharedState.DEFAULT_PUBLISH_INTERVAL.toNanos() / scale)))
           .resyncInterval(Duration.ofNanos(Math.max(10_000_000, RedisSharedState.DEFAULT_RESYNC_INTERVAL.toNanos() / scale)))
           .build();
@@ -150,32 +146,55 @@ public final class FleetInstance {
 
     long warmStart = System.nanoTime();
     long warmCalls = warmUp(contender, shared, clock.to, Long.parseLong(a.getOrDefault("warmup-calls", "15000")),
-        TimeUnit.SECONDS.toNanos(Long.parseLong(a.getOrDefault("warmup-max-sec", "40"))));
+        TimeUnit.SECONDS.toNanos(Long.parseLong(a.getOrDefault("warmup-max-sec", "15"))));
     long warmNanos = System.nanoTime() - warmStart;
-    // Ready: the coordinator answers, once every instance is, with the world origin and the providers.
-    System.out.println("READY");
-    System.out.flush();
-    String go = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-    if (go == null || !go.startsWith("GO ")) {
-      throw new IllegalStateException("expected 'GO <origin> <providers>' but got " + go);
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+    boolean allFinished = true;
+    for (int run = 0; ; run++) {
+      // Ready: the coordinator answers, once every instance is, with the run's world origin, load, providers, output.
+      System.out.println("READY");
+      System.out.flush();
+      String go = in.readLine();
+      if (go == null || go.equals("EXIT")) {
+        break;
+      }
+      if (!go.startsWith("GO ")) {
+        throw new IllegalStateException("expected 'GO <origin> <load> <pool> <providers> <out>' but got " + go);
+      }
+      String[] g = go.split(" ");
+      long origin = Long.parseLong(g[1]);
+      double load = Double.parseDouble(g[2]);
+      String poolName = g[3];
+      Map<String, String> urls = new HashMap<>();
+      for (String kv : g[4].split(",")) {
+        int eq = kv.indexOf('=');
+        urls.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+      Path out = Path.of(g[5]);
+      QuotaScenario sc = FleetScenario.of(load, durationMin, instances);
+      ScaledTicker ticker = new ScaledTicker(origin, scale);
+      long lateNanos = System.nanoTime() - origin;
+      FakeProvider.sleepUntil(origin); // the pool is built at world time 0, as the fakes start
+      clock.to = ticker;
+      boolean finished = runOnce(instance, contender, shared, ticker, sc, seed, poolName, urls, out, warmCalls, warmNanos,
+          lateNanos, run);
+      allFinished &= finished;
+      System.out.println("DONE");
     }
-    String[] g = go.split(" ");
-    long origin = Long.parseLong(g[1]);
-    Map<String, String> urls = new HashMap<>();
-    for (String kv : g[2].split(",")) {
-      int eq = kv.indexOf('=');
-      urls.put(kv.substring(0, eq), kv.substring(eq + 1));
+    if (shared != null) {
+      shared.close();
     }
-    ScaledTicker ticker = new ScaledTicker(origin, scale);
-    clock.to = ticker;
+    System.exit(allFinished ? 0 : 3);
+  }
+
+  private static boolean runOnce(int instance, FleetContender contender, RedisSharedState shared, ScaledTicker ticker,
+      QuotaScenario sc, long seed, String poolName, Map<String, String> urls, Path out, long warmCalls, long warmNanos,
+      long lateNanos, int run) throws Exception {
     Map<String, String> portToName = new HashMap<>();
     for (QuotaScenario.Spec s : sc.providers()) {
       portToName.put(Integer.toString(okhttp3.HttpUrl.get(urls.get(s.name())).port()), s.name());
     }
-    long lateNanos = System.nanoTime() - origin;
-    FakeProvider.sleepUntil(origin); // the pool is built at world time 0, as the fakes start
-
-    ProviderPool pool = pool(contender, shared, ticker, sc, urls);
+    ProviderPool pool = pool(contender, shared, ticker, sc, urls, poolName);
     OkHttpClient client = client(pool);
     String url = pool.baseUrl().resolve("chat/completions").toString();
     List<QuotaScenario.Req> mine = new ArrayList<>();
@@ -201,10 +220,10 @@ public final class FleetInstance {
     exec.shutdown();
     boolean finished = exec.awaitTermination(120, TimeUnit.SECONDS);
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
-      w.printf(Locale.ROOT, "# instance=%d contender=%s requests=%d warmupCalls=%d warmupSec=%.1f lateStartMs=%.1f"
-          + " finished=%s sharedDown=%s resyncs=%d%n", instance, contender.label, mine.size(), warmCalls, warmNanos / 1e9,
-          lateNanos / 1e6, finished,
-          shared != null && shared.isDown(), shared == null ? 0 : shared.resyncCount());
+      w.printf(Locale.ROOT, "# instance=%d contender=%s run=%d requests=%d warmupCalls=%d warmupSec=%.1f lateStartMs=%.1f"
+          + " finished=%s sharedDown=%s resyncs=%d%n", instance, contender.label, run, mine.size(), warmCalls,
+          warmNanos / 1e9, lateNanos / 1e6, finished, shared != null && shared.isDown(),
+          shared == null ? 0 : shared.resyncCount());
       w.println("# at_ns\tend_ns\tok\tattempts\tprovider\tstatus\tpool_ns\tbelow_ns\terror");
       for (String l : lines) {
         if (l != null) {
@@ -214,10 +233,7 @@ public final class FleetInstance {
     }
     client.connectionPool().evictAll();
     client.dispatcher().executorService().shutdown();
-    if (shared != null) {
-      shared.close();
-    }
-    System.exit(finished ? 0 : 3);
+    return finished;
   }
 
   private static String need(Map<String, String> a, String key) {
@@ -229,8 +245,8 @@ public final class FleetInstance {
   }
 
   static ProviderPool pool(FleetContender c, RedisSharedState shared, io.github.llmpool.Ticker ticker, QuotaScenario sc,
-      Map<String, String> urls) {
-    ProviderPool.Builder b = ProviderPool.builder().name("fleet").ticker(ticker);
+      Map<String, String> urls, String name) {
+    ProviderPool.Builder b = ProviderPool.builder().name(name).ticker(ticker);
     if (shared != null) {
       b.sharedState(shared);
     }
