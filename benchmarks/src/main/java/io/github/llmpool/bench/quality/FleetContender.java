@@ -15,14 +15,21 @@ enum FleetContender {
   REDIS_HEADERS("redis-headers", true, false),
   /**
    * As redis-headers, with every provider's RPM/TPM configured on the providers
-   * ({@code Provider.Builder.requestsPerMinute/tokensPerMinute}). Fleet-wide configured windows
-   * (leases) are not on this branch: each instance keeps its own configured window at the whole
-   * limit (recorded as {@code configuredLimitsShared=false} in the results).
+   * ({@code Provider.Builder.requestsPerMinute/tokensPerMinute}). Where llmpool-redis shares
+   * configured limits ({@link #CONFIGURED_LIMITS_SHARED}) they are fleet-wide windows with local
+   * leases; otherwise each instance keeps its own configured window at the whole limit (recorded
+   * as {@code configuredLimitsShared} in the results).
    */
   REDIS_CONFIGURED("redis-configured", true, true);
 
-  /** Whether llmpool-redis on this class path shares configured limits (leases); false on this branch. */
-  static final boolean CONFIGURED_LIMITS_SHARED = false;
+  /**
+   * Whether llmpool-redis on this class path shares configured limits: whether
+   * {@code RedisSharedState} implements the core's {@code SharedState.limits()} (fleet-wide windows
+   * with local leases, issue 18 phase 2) rather than inheriting the local-only default.
+   */
+  static final boolean CONFIGURED_LIMITS_SHARED = java.util.Arrays.stream(
+      io.github.llmpool.redis.RedisSharedState.class.getDeclaredMethods())
+      .anyMatch(m -> m.getName().equals("limits") && m.getParameterCount() == 0);
 
   final String label;
   final boolean redis;
