@@ -7,7 +7,9 @@
 # one JVM), and regenerates the generated tables of FLEET.md from fleet-results/*.json.
 #
 #   benchmarks/fleet.sh            # full run: ~6-8 min after the build on 2 busy cores
-#   benchmarks/fleet.sh --smoke    # short (~2-3 min): results and a report copy in fleet-results/smoke/
+#   benchmarks/fleet.sh --smoke    # 2 world minutes per run (~3-4 min, JVM starts dominate): results and a
+#                                  # report copy in fleet-results/smoke/ (not committed); exits non-zero
+#                                  # if anything fails or a run is empty
 #   SKIP_BUILD=1 benchmarks/fleet.sh ...   # reuse target/benchmarks.jar and the installed library
 #   MVN_ARGS="-Dmaven.repo.local=..." benchmarks/fleet.sh   # extra arguments for every mvn call
 #

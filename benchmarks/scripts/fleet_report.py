@@ -139,10 +139,12 @@ def runs_table(exp):
                      f"{fmt(r['sentOverLimit'], 3)}× / {fmt(r['maxMinuteSentOverLimit'], 3)}×", r["sentAboveLimit"],
                      f"{fmt(r['admittedOverLimit'], 3)}× / {r['admittedAboveLimit']}", pct(r["fallbackShare"]),
                      f"{fmt(r['addedUs']['p50'], 1)} / {fmt(r['addedUs']['p99'], 0)}",
-                     f"{fmt(r['addedUsOneAttempt']['p50'], 1)} / {fmt(r['addedUsOneAttempt']['p99'], 0)}"])
+                     f"{fmt(r['addedUsOneAttempt']['p50'], 1)} / {fmt(r['addedUsOneAttempt']['p99'], 0)}",
+                     f"{r['instancesMeta']['minWarmupCalls']} / {fmt(r['instancesMeta']['maxLateStartMs'], 0)}"])
     return table(["load", "contender", "requests", "ok", "429s / 1,000", "attempts / request",
                   "sent / limit (mean / worst minute)", "sent above the limit", "admitted / limit, above",
-                  "on the fallback", "pool µs p50 / p99", "pool µs p50 / p99, one attempt"], rows)
+                  "on the fallback", "pool µs p50 / p99", "pool µs p50 / p99, one attempt",
+                  "warm-up calls (fewest) / late start ms (worst)"], rows)
 
 
 def minutes_table(exp):
