@@ -7,6 +7,7 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
+import io.github.llmpool.spi.SharedStateFactory;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -36,7 +38,8 @@ import java.util.regex.Pattern;
  */
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
-      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers");
+      List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers",
+          "shared");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
@@ -138,11 +141,62 @@ final class ConfigParser {
       }
     }
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
+    PoolConfig.Shared shared = shared(r.get("shared"));
     return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated,
-        quotaRouting, quotaWait[0]);
+        quotaRouting, quotaWait[0], shared);
   }
 
   // ------------------------------------------------------------------ sections
+
+  /**
+   * {@code "shared": {"redis": "${REDIS_URL}"}}: one field, naming the {@link SharedStateFactory}
+   * (found with {@link ServiceLoader}) that makes the pool's shared state from the value, a
+   * {@code ${VAR}} reference or a literal without credentials.
+   */
+  private PoolConfig.Shared shared(ConfigNode n) {
+    if (!n.present()) {
+      return null;
+    }
+    n.object();
+    List<String> kinds = new ArrayList<>();
+    n.node.fieldNames().forEachRemaining(kinds::add);
+    if (kinds.size() != 1) {
+      throw n.error("must name exactly one shared state, such as {\"redis\": \"${REDIS_URL}\"}, but named "
+          + (kinds.isEmpty() ? "none" : kinds.size() + ": " + kinds));
+    }
+    String kind = kinds.get(0);
+    ConfigNode v = n.get(kind);
+    if (!v.present() || !v.node.isTextual()) {
+      throw v.error("must be a string such as \"${REDIS_URL}\" (the value is not shown)");
+    }
+    String raw = v.node.textValue();
+    if (!ENV_REF.matcher(raw.trim()).matches() && raw.contains("@")) {
+      throw v.error("must be an environment variable reference such as \"${REDIS_URL}\" when it holds credentials,"
+          + " not a literal (the value is not shown)");
+    }
+    String value = resolve(v, raw, false);
+    SharedStateFactory factory = factories().stream().filter(f -> kind.equals(f.kind())).findFirst().orElse(null);
+    if (factory == null) {
+      List<String> known = factories().stream().map(SharedStateFactory::kind).sorted().toList();
+      throw v.error("names shared state '" + kind + "' but no SharedStateFactory for it is on the class path"
+          + (kind.equals("redis") ? " (add the dependency io.github.llmpool:llmpool-redis)" : "")
+          + (known.isEmpty() ? "" : "; available: " + known));
+    }
+    return new PoolConfig.Shared(kind, value, factory, v.path);
+  }
+
+  /** The shared-state factories on the class path (the context class loader's, else this library's). */
+  private static List<SharedStateFactory> factories() {
+    List<SharedStateFactory> out = new ArrayList<>();
+    ClassLoader tccl = Thread.currentThread().getContextClassLoader();
+    if (tccl != null) {
+      ServiceLoader.load(SharedStateFactory.class, tccl).forEach(out::add);
+    }
+    if (out.isEmpty()) {
+      ServiceLoader.load(SharedStateFactory.class, ConfigParser.class.getClassLoader()).forEach(out::add);
+    }
+    return out;
+  }
 
   private EvictionPolicy eviction(ConfigNode n) {
     if (!n.present()) {

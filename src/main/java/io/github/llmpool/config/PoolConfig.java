@@ -7,6 +7,8 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Strategy;
+import io.github.llmpool.spi.SharedState;
+import io.github.llmpool.spi.SharedStateFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +51,12 @@ import java.util.function.Function;
  *       {@code virtualHost}, {@code strategy} ({@code power_of_two_choices},
  *       {@code weighted}, {@code round_robin}; any case), {@code whenAllEvicted}
  *       ({@code fail_open}, {@code fail_fast}), {@code eviction}, {@code retry},
- *       {@code affinity}, {@code quota}, {@code tiers}.</li>
+ *       {@code affinity}, {@code quota}, {@code tiers}, {@code shared}.</li>
+ *   <li>{@code shared}: the state the pool's instances share, one field naming a
+ *       {@link io.github.llmpool.spi.SharedStateFactory} found on the class path, its value an
+ *       environment variable reference or a literal without credentials:
+ *       {@code "shared": {"redis": "${REDIS_URL}"}} (with {@code llmpool-redis}). Read at build time
+ *       ({@link #sharedState()}, set by {@link #toPoolBuilder()}); a reload keeps the pool's.</li>
  *   <li>{@code quota}: {@code routing} (true: route on quota headroom, the default; false: only a
  *       429 takes a provider out), {@code wait} (how long a request may wait for headroom when no
  *       provider has it; default none).</li>
@@ -92,10 +99,35 @@ public final class PoolConfig {
   private final Set<String> stated;
   private final boolean quotaRouting;
   private final java.time.Duration quotaWait;
+  private final Shared shared;
+  private SharedState sharedState; // made once, on first use; guarded by this
+
+  /** The {@code shared} section: the factory's kind, the resolved value (may hold credentials), the factory. */
+  static final class Shared {
+    final String kind;
+    final String value;
+    final SharedStateFactory factory;
+    final String path;
+
+    Shared(String kind, String value, SharedStateFactory factory, String path) {
+      this.kind = kind;
+      this.value = value;
+      this.factory = factory;
+      this.path = path;
+    }
+  }
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
       AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
       boolean quotaRouting, java.time.Duration quotaWait) {
+    this(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated, quotaRouting, quotaWait,
+        null);
+  }
+
+  PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
+      boolean quotaRouting, java.time.Duration quotaWait, Shared shared) {
+    this.shared = shared;
     this.quotaRouting = quotaRouting;
     this.quotaWait = quotaWait;
     this.name = name;
@@ -192,6 +224,38 @@ public final class PoolConfig {
     return quotaWait;
   }
 
+  /** The kind of shared state the file names ({@code "redis"}), if it has a {@code shared} section. */
+  public Optional<String> sharedKind() {
+    return Optional.ofNullable(shared == null ? null : shared.kind);
+  }
+
+  /**
+   * The shared state the file's {@code shared} section names, made by its factory on the first
+   * call and the same afterwards (every pool built from this configuration shares it); empty
+   * without the section. Close it after the pools when it is {@link AutoCloseable}
+   * ({@code RedisSharedState} is).
+   *
+   * @return the shared state, if the file names one
+   * @throws IllegalArgumentException if the factory refuses the value (naming the JSONPath, never the value)
+   */
+  public synchronized Optional<SharedState> sharedState() {
+    if (shared == null) {
+      return Optional.empty();
+    }
+    if (sharedState == null) {
+      SharedState made;
+      try {
+        made = shared.factory.create(shared.value);
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        throw new IllegalArgumentException(shared.path + ": " + (shared.value.isEmpty() || !m.contains(shared.value) ? m
+            : "refused by the " + shared.kind + " shared state (the value is not shown)"));
+      }
+      sharedState = Objects.requireNonNull(made, "SharedStateFactory.create returned null");
+    }
+    return Optional.of(sharedState);
+  }
+
   /** The virtual host ({@link ProviderPool#DEFAULT_VIRTUAL_HOST} when the file states none). */
   public String virtualHost() {
     return virtualHost;
@@ -206,7 +270,7 @@ public final class PoolConfig {
   }
 
   /**
-   * A pool builder holding everything in the file; add what only code can give (listeners,
+   * A pool builder holding everything in the file (the {@code shared} state included, see {@link #sharedState()}); add what only code can give (listeners,
    * classifier, ticker, a key function for affinity...) and {@code build()}.
    */
   public ProviderPool.Builder toPoolBuilder() {
@@ -215,6 +279,7 @@ public final class PoolConfig {
     if (affinity != null) {
       b.affinity(affinity);
     }
+    sharedState().ifPresent(b::sharedState);
     for (List<Provider> tier : tiers) {
       b.tier(tier);
     }
@@ -295,6 +360,6 @@ public final class PoolConfig {
   public String toString() {
     return "PoolConfig{name=" + name + ", strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry
         + ", whenAllEvicted=" + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity)
-        + ", virtualHost=" + virtualHost + ", tiers=" + tiers + "}";
+        + ", virtualHost=" + virtualHost + (shared == null ? "" : ", shared=" + shared.kind) + ", tiers=" + tiers + "}";
   }
 }

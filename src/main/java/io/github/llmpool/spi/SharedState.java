@@ -72,6 +72,18 @@ public interface SharedState {
    */
   Publisher join(String pool, Receiver receiver);
 
+  /**
+   * Fleet-wide windows for the pools' configured limits ({@code requestsPerMinute},
+   * {@code tokensPerMinute}), taken in leases; see {@link SharedLimits}. The default, null, keeps
+   * every configured limit a bucket local to the instance (a limit of N configured on 4 instances
+   * then admits 4N). Asked once per pool build and reconfiguration, before {@link #join}.
+   *
+   * @return the shared windows, or null for local buckets
+   */
+  default SharedLimits limits() {
+    return null;
+  }
+
   /** Where a pool publishes what it learned. Implemented by the shared state. */
   @FunctionalInterface
   interface Publisher {

@@ -245,7 +245,7 @@ class ConfigErrorsTest {
   @Test
   void unknownRootField() {
     assertEquals("$.tier is not a known setting; known: name, virtualHost, strategy, whenAllEvicted, eviction, retry, "
-        + "affinity, quota, tiers", error(file("\"tier\":1", A)));
+        + "affinity, quota, tiers, shared", error(file("\"tier\":1", A)));
   }
 
   @Test

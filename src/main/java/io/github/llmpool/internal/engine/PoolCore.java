@@ -208,6 +208,8 @@ public final class PoolCore {
   public void reconfigure(Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights) {
     synchronized (reconfigureLock) {
       long configuredAt = settings.ticker().read();
+      List<Headroom> headroomsBefore = new ArrayList<>(groups.values());
+      states.values().forEach(st -> headroomsBefore.add(st.headroom()));
       Map<String, ProviderState> next = new HashMap<>();
       Map<String, Headroom> nextGroups = new HashMap<>();
       List<List<Slot>> slotTiers = new ArrayList<>();
@@ -232,6 +234,7 @@ public final class PoolCore {
       states = next;
       groups = nextGroups;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting());
+      closeUnused(headroomsBefore, next, nextGroups);
       if (!first) {
         log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
             strategy);
@@ -254,7 +257,7 @@ public final class PoolCore {
       long[] l = limits.get(e.quotaGroup);
       h = groups.get(e.quotaGroup);
       if (h == null || !h.sameLimits((int) l[0], l[1])) {
-        h = new Headroom(e.quotaGroup, (int) l[0], l[1], now);
+        h = newHeadroom(e.quotaGroup, true, (int) l[0], l[1], now);
       }
       nextGroups.put(e.quotaGroup, h);
       return h;
@@ -263,7 +266,41 @@ public final class PoolCore {
     if (own.group() == null && own.sameLimits(e.requestsPerMinute, e.tokensPerMinute)) {
       return own;
     }
-    return new Headroom(null, e.requestsPerMinute, e.tokensPerMinute, now);
+    return newHeadroom(e.name, false, e.requestsPerMinute, e.tokensPerMinute, now);
+  }
+
+  /**
+   * A headroom for configured limits {@code rpm} / {@code tpm} (0: none) of a provider or a quota
+   * group: with the shared state's {@link io.github.llmpool.spi.SharedLimits}, each configured
+   * dimension takes leases of the fleet-wide window keyed by pool, provider or group, dimension;
+   * without, local buckets.
+   */
+  private Headroom newHeadroom(String scope, boolean group, int rpm, long tpm, long now) {
+    io.github.llmpool.spi.SharedLimits shared = settings.sharedState().limits();
+    if (shared == null || (rpm <= 0 && tpm <= 0)) {
+      return new Headroom(group ? scope : null, rpm, tpm, now);
+    }
+    java.util.function.LongSupplier clock = settings.ticker()::read;
+    io.github.llmpool.internal.health.LeasedBucket r = rpm <= 0 ? null
+        : new io.github.llmpool.internal.health.LeasedBucket(shared, io.github.llmpool.spi.SharedLimit.of(name, scope,
+            group, io.github.llmpool.spi.SharedLimit.Dimension.REQUESTS, rpm), clock);
+    io.github.llmpool.internal.health.LeasedBucket t = tpm <= 0 ? null
+        : new io.github.llmpool.internal.health.LeasedBucket(shared, io.github.llmpool.spi.SharedLimit.of(name, scope,
+            group, io.github.llmpool.spi.SharedLimit.Dimension.TOKENS, tpm), clock);
+    return new Headroom(group ? scope : null, rpm, tpm, now, r, t);
+  }
+
+  /** Closes the lease lines of headrooms a reconfiguration left unused (their unused units go back). */
+  private static void closeUnused(List<Headroom> before, Map<String, ProviderState> next,
+      Map<String, Headroom> nextGroups) {
+    java.util.Set<Headroom> used = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    next.values().forEach(st -> used.add(st.headroom()));
+    used.addAll(nextGroups.values());
+    for (Headroom h : before) {
+      if (h.leased() && used.add(h)) {
+        h.close(); // once, even when several providers pointed at it
+      }
+    }
   }
 
   /** Each quota group's configured limits: those of its first member that sets any ({@code [rpm, tpm]}, 0: none). */

@@ -34,7 +34,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
- * full minute's worth may go at once, then one unit per {@code 60 s / limit}.
+ * full minute's worth may go at once, then one unit per {@code 60 s / limit}. With a shared
+ * state's {@code SharedLimits}, a configured dimension is a {@link LeasedBucket} instead: the
+ * units this instance holds in leases of the fleet-wide window.
  *
  * <p>A request is admitted when every known dimension has room for it: one request, and its token
  * estimate (capped at the dimension's limit, so that a request larger than the whole limit still
@@ -77,6 +79,11 @@ public final class Headroom {
   private final double nanosPerToken;
   private final AtomicLong requestTat;
   private final AtomicLong tokenTat;
+  // Configured limits shared by the fleet (leases): null when local (or not set).
+  private final LeasedBucket requestLease;
+  private final LeasedBucket tokenLease;
+  /** Whether any configured dimension exists (local or leased). */
+  private final boolean configured;
 
   // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
   private final java.util.concurrent.atomic.AtomicLongArray recentAt =
@@ -86,13 +93,50 @@ public final class Headroom {
   private final AtomicLong recentCount = new AtomicLong();
 
   public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now) {
+    this(group, requestsPerMinute, tokensPerMinute, now, null, null);
+  }
+
+  /**
+   * As above; a configured dimension given a {@link LeasedBucket} (its limit the configured one)
+   * admits from the fleet-wide leases instead of a local bucket.
+   */
+  public Headroom(String group, int requestsPerMinute, long tokensPerMinute, long now, LeasedBucket requestLease,
+      LeasedBucket tokenLease) {
     this.group = group;
     this.requestsPerMinute = Math.max(0, requestsPerMinute);
     this.tokensPerMinute = Math.max(0, tokensPerMinute);
     this.nanosPerRequest = this.requestsPerMinute > 0 ? MINUTE / (double) this.requestsPerMinute : 0;
     this.nanosPerToken = this.tokensPerMinute > 0 ? MINUTE / (double) this.tokensPerMinute : 0;
-    this.requestTat = this.requestsPerMinute > 0 ? new AtomicLong(now) : null;
-    this.tokenTat = this.tokensPerMinute > 0 ? new AtomicLong(now) : null;
+    this.requestLease = this.requestsPerMinute > 0 ? requestLease : null;
+    this.tokenLease = this.tokensPerMinute > 0 ? tokenLease : null;
+    this.requestTat = this.requestsPerMinute > 0 && this.requestLease == null ? new AtomicLong(now) : null;
+    this.tokenTat = this.tokensPerMinute > 0 && this.tokenLease == null ? new AtomicLong(now) : null;
+    this.configured = this.requestsPerMinute > 0 || this.tokensPerMinute > 0;
+  }
+
+  /** The fleet-wide request window's leases, or null (local bucket, or no limit). */
+  public LeasedBucket requestLease() {
+    return requestLease;
+  }
+
+  /** The fleet-wide token window's leases, or null. */
+  public LeasedBucket tokenLease() {
+    return tokenLease;
+  }
+
+  /** Whether configured dimensions take leases of fleet-wide windows. */
+  public boolean leased() {
+    return requestLease != null || tokenLease != null;
+  }
+
+  /** Closes the lease lines (the pool no longer routes on this headroom): unused units go back. */
+  public void close() {
+    if (requestLease != null) {
+      requestLease.close();
+    }
+    if (tokenLease != null) {
+      tokenLease.close();
+    }
   }
 
   /** The quota group's name, or null. */
@@ -274,7 +318,7 @@ public final class Headroom {
 
   /** Whether anything is known: a header window or a configured limit. */
   public boolean tracked() {
-    return requestWindow != null || tokenWindow != null || requestTat != null || tokenTat != null;
+    return requestWindow != null || tokenWindow != null || configured;
   }
 
   // ---------------------------------------------------------------- the pick path
@@ -286,15 +330,14 @@ public final class Headroom {
   public boolean admits(long now, long tokens) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+    if (rw == null && tw == null && !configured) {
       return true;
     }
     return slowAdmits(rw, tw, now, tokens);
   }
 
   private boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
-    if ((rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom))
-        && requestTat == null && tokenTat == null) {
+    if ((rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom)) && !configured) {
       return true; // half a window or more left without counting any refill: no arithmetic
     }
     boolean fixed = fixedWindows;
@@ -305,6 +348,12 @@ public final class Headroom {
       return false;
     }
     if (requestTat != null && roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) < 1 - EPS) {
+      return false;
+    }
+    if (requestLease != null && !requestLease.admits(now, 1)) {
+      return false;
+    }
+    if (tokenLease != null && !tokenLease.admits(now, capped(tokens, tokensPerMinute))) {
       return false;
     }
     return tokenTat == null
@@ -326,10 +375,10 @@ public final class Headroom {
   public double costFactor(long now) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && requestTat == null && tokenTat == null) {
+    if (rw == null && tw == null && !configured) {
       return 1;
     }
-    if ((rw == null || rw.ample) && (tw == null || tw.ample) && requestTat == null && tokenTat == null) {
+    if ((rw == null || rw.ample) && (tw == null || tw.ample) && !configured) {
       return 1; // half a window or more left without any refill
     }
     return slowCostFactor(rw, tw, now);
@@ -349,6 +398,12 @@ public final class Headroom {
     }
     if (tokenTat != null) {
       share = Math.min(share, roomIn(tokenTat, nanosPerToken, tokensPerMinute, now) / tokensPerMinute);
+    }
+    if (requestLease != null) {
+      share = Math.min(share, requestLease.room(now) / requestsPerMinute);
+    }
+    if (tokenLease != null) {
+      share = Math.min(share, tokenLease.room(now) / tokensPerMinute);
     }
     return share >= 0.5 ? 1 : 0.5 / Math.max(MIN_SHARE, share);
   }
@@ -392,6 +447,16 @@ public final class Headroom {
       into.tokenBucket = true;
       into.bucketTokens = t;
     }
+    if (requestLease != null) {
+      fit &= (requestLease.take(now, 1) & LeasedBucket.FIT) != 0;
+    }
+    if (tokenLease != null) {
+      int took = tokenLease.take(now, t);
+      fit &= (took & LeasedBucket.FIT) != 0;
+      into.tokenLease = true;
+      into.tokenFromFallback = (took & LeasedBucket.FROM_FALLBACK) != 0;
+      into.bucketTokens = t;
+    }
     return fit;
   }
 
@@ -430,6 +495,10 @@ public final class Headroom {
       tokenTat.addAndGet(delta);
       r.tokenBucket = false;
     }
+    if (r.tokenLease && tokenLease != null) {
+      tokenLease.correct(actual - r.bucketTokens, r.tokenFromFallback);
+      r.tokenLease = false;
+    }
   }
 
   /**
@@ -456,6 +525,12 @@ public final class Headroom {
     if (tokenTat != null) {
       long c = capped(tokens, tokensPerMinute);
       wait = Math.max(wait, tokenTat.get() - now - (long) ((tokensPerMinute - c) * nanosPerToken));
+    }
+    if (requestLease != null) {
+      wait = Math.max(wait, requestLease.untilRoom(now, 1));
+    }
+    if (tokenLease != null) {
+      wait = Math.max(wait, tokenLease.untilRoom(now, capped(tokens, tokensPerMinute)));
     }
     return Math.max(1, wait);
   }
@@ -506,6 +581,9 @@ public final class Headroom {
   public double requestRoom(long now) {
     double r = Math.min(roomIn(requestWindow, now, fixedWindows),
         requestTat == null ? Double.POSITIVE_INFINITY : roomIn(requestTat, nanosPerRequest, requestsPerMinute, now));
+    if (requestLease != null) {
+      r = Math.min(r, requestLease.room(now));
+    }
     return r == Double.POSITIVE_INFINITY ? -1 : r;
   }
 
@@ -513,6 +591,9 @@ public final class Headroom {
   public double tokenRoom(long now) {
     double r = Math.min(roomIn(tokenWindow, now, fixedWindows),
         tokenTat == null ? Double.POSITIVE_INFINITY : roomIn(tokenTat, nanosPerToken, tokensPerMinute, now));
+    if (tokenLease != null) {
+      r = Math.min(r, tokenLease.room(now));
+    }
     return r == Double.POSITIVE_INFINITY ? -1 : r;
   }
 
@@ -528,6 +609,8 @@ public final class Headroom {
     boolean requestBucket;
     boolean tokenBucket;
     long bucketTokens;
+    boolean tokenLease;
+    boolean tokenFromFallback;
 
     /** Whether this holds a reservation. */
     public boolean held() {
@@ -548,6 +631,8 @@ public final class Headroom {
       requestBucket = false;
       tokenBucket = false;
       bucketTokens = 0;
+      tokenLease = false;
+      tokenFromFallback = false;
     }
 
     /** The tokens reserved (the estimate, capped), for reports. */
@@ -560,6 +645,6 @@ public final class Headroom {
   public String toString() {
     return "Headroom{" + (group == null ? "" : "group=" + group + ", ") + "requests=" + requestWindow + ", tokens="
         + tokenWindow + (requestsPerMinute > 0 ? ", rpm=" + requestsPerMinute : "")
-        + (tokensPerMinute > 0 ? ", tpm=" + tokensPerMinute : "") + "}";
+        + (tokensPerMinute > 0 ? ", tpm=" + tokensPerMinute : "") + (leased() ? ", leased" : "") + "}";
   }
 }

@@ -3,6 +3,8 @@ package io.github.llmpool.redis;
 import io.github.llmpool.Ticker;
 import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedLimit;
+import io.github.llmpool.spi.SharedLimits;
 import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import io.lettuce.core.ClientOptions;
@@ -24,7 +26,9 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +76,13 @@ import org.slf4j.LoggerFactory;
  *       {@code llmpool:{chat}:bus}. The hash tag {@code {chat}} puts a pool's keys in one Redis
  *       Cluster slot; every key has a TTL (evictions: a minute past the latest deadline; quota:
  *       10 minutes after the last write; affinity: the latest expiry).</li>
+ *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
+ *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
+ *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
+ *       next one on this state's thread when a dispatch takes it below half a lease, gives unused
+ *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
+ *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
+ *       instances x lease beyond one bucket of the limit.</li>
  *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
  *       starts it afresh in Redis as in memory; two deployments that must not share use different
  *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
@@ -103,6 +115,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   public static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofMillis(250);
   /** Default {@link Builder#commandTimeout}: 500 ms. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(500);
+  /** Default {@link Builder#leaseShare}: a lease is 0.5% of a limit (at least 1 unit). */
+  public static final double DEFAULT_LEASE_SHARE = 0.005;
+  /** Default {@link Builder#leaseTtl}: 5 s. */
+  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(5);
 
   static final long QUOTA_TTL_MILLIS = 600_000;
   /** At most this many affinity entries wait for the next write (per pool); more are dropped (counted). */
@@ -116,6 +132,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private final Duration commandTimeout;
   private final boolean shareQuota;
   private final boolean shareAffinity;
+  private final boolean shareLimits;
+  private final double leaseShare;
+  private final long leaseTtlMillis;
+  /** This instance's id among a pool's lease holders (fleet size). */
+  private final String instanceId;
+  private final Limits limits = new Limits();
+  private final ConcurrentHashMap<String, PoolLines> lines = new ConcurrentHashMap<>();
+  private final AtomicBoolean leaseRoundQueued = new AtomicBoolean();
   private final Ticker ticker;
   private final ClientResources resources;
   private final boolean ownResources;
@@ -136,6 +160,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private boolean flushInFlight;
   private boolean resyncInFlight;
   private List<CompletableFuture<Void>> waiting = new ArrayList<>();
+  private boolean leaseInFlight;
+  private boolean leaseAgain;
+  private List<CompletableFuture<Void>> leaseWaiting = new ArrayList<>();
   private volatile boolean down;
   private volatile boolean closed;
 
@@ -148,6 +175,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     this.commandTimeout = b.commandTimeout;
     this.shareQuota = b.shareQuota;
     this.shareAffinity = b.shareAffinity;
+    this.shareLimits = b.shareLimits;
+    this.leaseShare = b.leaseShare;
+    this.leaseTtlMillis = b.leaseTtl.toMillis();
+    this.instanceId = Long.toString(System.nanoTime() ^ System.identityHashCode(this) * 31L, 36) + "-"
+        + Long.toString(Double.doubleToLongBits(Math.random()) & 0xffffffffL, 36);
     this.ticker = b.ticker;
     this.ownResources = b.resources == null;
     this.resources = b.resources != null ? b.resources
@@ -218,6 +250,32 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     return f;
   }
 
+  /**
+   * Fleet-wide windows for the pools' configured limits, taken in leases of
+   * {@link Builder#leaseShare lease share} x limit units (at least 1) that expire after
+   * {@link Builder#leaseTtl lease TTL}; null with {@code shareLimits(false)}.
+   */
+  @Override
+  public SharedLimits limits() {
+    return shareLimits ? limits : null;
+  }
+
+  /**
+   * A future that completes when a lease round begun after this call (expired leases given back,
+   * leases asked for by every window below its low-water mark whose retry time has come) has been
+   * answered and applied; at once while Redis is down. For tests; use a timeout.
+   *
+   * @return the future
+   */
+  public CompletableFuture<Void> nextLeaseRound() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    execute(() -> {
+      leaseWaiting.add(f);
+      leaseRound();
+    });
+    return f;
+  }
+
   /** Whether the last command failed (Redis down, stalled or unreachable) and no read has succeeded since. */
   public boolean isDown() {
     return down;
@@ -243,6 +301,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   public void close() {
     if (closed) {
       return;
+    }
+    lines.values().forEach(pl -> pl.lines.forEach(l -> l.closed = true));
+    try {
+      nextLeaseRound().get(commandTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS); // held units go back
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("llmpool redis: leases not given back on close: {}", e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     closed = true;
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -275,6 +341,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       f.completeExceptionally(new IllegalStateException("RedisSharedState is closed"));
     }
     waiting.clear();
+    leaseWaiting.forEach(f -> f.complete(null));
+    leaseWaiting.clear();
   }
 
   /** {@code RedisSharedState{redis://host:port, prefix=llmpool:}}: never a password. */
@@ -373,6 +441,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       flush();
     } catch (RuntimeException e) {
       log.debug("llmpool redis: flush failed: {}", e.getClass().getName());
+    }
+    try {
+      leaseRound();
+    } catch (RuntimeException e) {
+      log.debug("llmpool redis: lease round failed: {}", e.getClass().getName());
     }
   }
 
@@ -735,6 +808,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         m.affinitySynced = false;
         deliver(m, () -> m.receiver.onSharedStateDown(reason));
       }
+      eachLine(l -> l.holder.storeDown());
+      leaseWaiting.forEach(f -> f.complete(null));
+      leaseWaiting.clear();
     }
   }
 
@@ -744,7 +820,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       for (Member m : members) {
         deliver(m, m.receiver::onSharedStateUp);
       }
+      eachLine(l -> l.holder.storeUp());
       flush(); // what waited, and what Redis lost, now
+      leaseRound();
     }
   }
 
@@ -786,6 +864,237 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     return u.getHost() + ":" + u.getPort();
   }
 
+  // ------------------------------------------------------------------ configured limits: leases
+
+  /** The {@link SharedLimits} of this shared state: opens lines, grouped by pool. */
+  private final class Limits implements SharedLimits {
+    @Override
+    public Line open(SharedLimit limit, Holder holder) {
+      Objects.requireNonNull(limit, "limit");
+      Objects.requireNonNull(holder, "holder");
+      if (closed) {
+        throw new IllegalStateException("RedisSharedState is closed");
+      }
+      PoolLines pl = lines.computeIfAbsent(limit.pool(), PoolLines::new);
+      LineImpl l = new LineImpl(limit, holder, Math.max(1, (long) Math.floor(limit.perMinute() * leaseShare)));
+      pl.lines.add(l);
+      if (down) {
+        holder.storeDown();
+      }
+      l.wake(); // the first lease, at once
+      return l;
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.limits[" + where + "]";
+    }
+  }
+
+  /** One pool's windows: its keys and the lines open on them. */
+  private final class PoolLines {
+    final String limitsKey;
+    final String holdersKey;
+    final List<LineImpl> lines = new CopyOnWriteArrayList<>();
+
+    PoolLines(String pool) {
+      String base = prefix + "{" + pool + "}:";
+      this.limitsKey = base + "limits";
+      this.holdersKey = base + "holders";
+    }
+  }
+
+  /** One window of one pool as this instance holds it. */
+  private final class LineImpl implements SharedLimits.Line {
+    final SharedLimit limit;
+    final SharedLimits.Holder holder;
+    final String field;
+    final long lease;
+    final long lowWater;
+    volatile boolean closed;
+    // Executor only.
+    final Deque<long[]> leases = new ArrayDeque<>(); // [expires epoch ms, units], oldest first
+    long retryAt;
+
+    LineImpl(SharedLimit limit, SharedLimits.Holder holder, long lease) {
+      this.limit = limit;
+      this.holder = holder;
+      this.field = Wire.limitField(limit);
+      this.lease = lease;
+      this.lowWater = Math.max(1, (lease + 1) / 2);
+    }
+
+    @Override
+    public long leaseSize() {
+      return lease;
+    }
+
+    @Override
+    public long lowWater() {
+      return lowWater;
+    }
+
+    @Override
+    public void wake() {
+      if (leaseRoundQueued.compareAndSet(false, true)) {
+        execute(() -> {
+          leaseRoundQueued.set(false);
+          leaseRound();
+        });
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      wake();
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.Line[" + limit + ", lease " + lease + "]";
+    }
+  }
+
+  private void eachLine(java.util.function.Consumer<LineImpl> action) {
+    for (PoolLines pl : lines.values()) {
+      for (LineImpl l : pl.lines) {
+        try {
+          action.accept(l);
+        } catch (RuntimeException e) {
+          log.debug("llmpool redis: a pool refused a lease notice: {}", e.getClass().getName());
+        }
+      }
+    }
+  }
+
+  /**
+   * One lease round (executor thread): per pool, one {@code EVAL} of {@link Scripts#LEASE} carrying
+   * every window that gives back units of expired leases or wants a lease (held below its low-water
+   * mark, retry time come). Rounds do not overlap; one asked for meanwhile runs after.
+   */
+  private void leaseRound() {
+    if (leaseInFlight) {
+      leaseAgain = true;
+      return;
+    }
+    List<CompletableFuture<Void>> round = leaseWaiting;
+    leaseWaiting = new ArrayList<>();
+    if (down || lines.isEmpty() || !connected()) {
+      if (down || lines.isEmpty() || closed) {
+        round.forEach(f -> f.complete(null));
+      } else {
+        leaseWaiting.addAll(round); // connecting: the next round answers them
+      }
+      return;
+    }
+    long now = ticker.wallMillis();
+    RedisAsyncCommands<String, String> cmd = conn.async();
+    List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
+    List<List<long[]>> asked = new ArrayList<>(); // per EVAL: [line index, want, give]
+    List<List<LineImpl>> askedLines = new ArrayList<>();
+    for (PoolLines pl : lines.values()) {
+      List<String> args = new ArrayList<>();
+      args.add(Long.toString(now));
+      args.add(instanceId);
+      List<long[]> entries = new ArrayList<>();
+      List<LineImpl> entryLines = new ArrayList<>();
+      for (LineImpl l : pl.lines) {
+        long give = 0;
+        long want = 0;
+        if (l.closed) {
+          give = l.holder.reclaim(0);
+          l.leases.clear();
+          pl.lines.remove(l);
+        } else {
+          while (!l.leases.isEmpty() && l.leases.peekFirst()[0] <= now) {
+            l.leases.pollFirst();
+            long keep = 0;
+            for (long[] x : l.leases) {
+              keep += x[1];
+            }
+            give += l.holder.reclaim(keep);
+          }
+          long held = l.holder.held();
+          if (held < l.lowWater && now >= l.retryAt) {
+            want = l.lease - held;
+          }
+        }
+        if (want <= 0 && give <= 0) {
+          continue;
+        }
+        args.add(l.field);
+        args.add(Long.toString(l.limit.perMinute()));
+        args.add(Long.toString(Math.max(0, want)));
+        args.add(Long.toString(Math.max(0, give)));
+        args.add(Long.toString(l.lease));
+        entries.add(new long[] {want, give});
+        entryLines.add(l);
+      }
+      if (entries.isEmpty()) {
+        continue;
+      }
+      futures.add(cmd.eval(Scripts.LEASE, ScriptOutputType.MULTI, new String[] {pl.limitsKey, pl.holdersKey},
+          args.toArray(String[]::new)).toCompletableFuture().thenApply(r -> (List<Object>) r));
+      asked.add(entries);
+      askedLines.add(entryLines);
+    }
+    if (futures.isEmpty()) {
+      round.forEach(f -> f.complete(null));
+      return;
+    }
+    leaseInFlight = true;
+    conn.flushCommands();
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> execute(() -> {
+      leaseInFlight = false;
+      if (e != null) {
+        markDown(e); // the units given back stay taken in Redis (the safe side); asked again when it is back
+      } else {
+        for (int i = 0; i < futures.size(); i++) {
+          applyGrants(futures.get(i).join(), asked.get(i), askedLines.get(i), now);
+        }
+      }
+      round.forEach(f -> f.complete(null));
+      if (leaseAgain) {
+        leaseAgain = false;
+        leaseRound();
+      }
+    }));
+  }
+
+  private void applyGrants(List<Object> reply, List<long[]> entries, List<LineImpl> entryLines, long now) {
+    if (reply == null || reply.size() != 1 + 3 * entries.size()) {
+      malformed.incrementAndGet();
+      return;
+    }
+    int fleet = (int) Math.max(1, Math.min(Integer.MAX_VALUE, asLong(reply.get(0))));
+    for (int j = 0; j < entries.size(); j++) {
+      LineImpl l = entryLines.get(j);
+      long granted = Math.max(0, asLong(reply.get(1 + 3 * j)));
+      long left = Math.max(0, asLong(reply.get(2 + 3 * j)));
+      long retry = Math.max(0, asLong(reply.get(3 + 3 * j)));
+      if (l.closed) {
+        if (granted > 0) {
+          l.leases.clear(); // closed meanwhile: the next round gives it all back
+        }
+        continue;
+      }
+      l.retryAt = now + retry;
+      if (granted > 0) {
+        l.leases.addLast(new long[] {now + leaseTtlMillis, granted});
+      }
+      try {
+        l.holder.granted(SharedLimits.Grant.of(granted, left, retry, fleet));
+      } catch (RuntimeException ex) {
+        log.debug("llmpool redis: a pool refused a lease: {}", ex.getClass().getName());
+      }
+    }
+  }
+
+  private static long asLong(Object o) {
+    return o instanceof Number n ? n.longValue() : 0;
+  }
+
   // ------------------------------------------------------------------ builder
 
   /** Builds a {@link RedisSharedState}. Mutable, not thread-safe. */
@@ -797,6 +1106,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private boolean shareQuota = true;
     private boolean shareAffinity = true;
+    private boolean shareLimits = true;
+    private double leaseShare = DEFAULT_LEASE_SHARE;
+    private Duration leaseTtl = DEFAULT_LEASE_TTL;
     private Ticker ticker = Ticker.system();
     private ClientResources resources;
 
@@ -922,6 +1234,52 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
      */
     public Builder shareAffinity(boolean share) {
       this.shareAffinity = share;
+      return this;
+    }
+
+    /**
+     * Whether configured limits ({@code requestsPerMinute}, {@code tokensPerMinute}) are fleet-wide
+     * windows taken in leases ({@link RedisSharedState#limits()}). Default true; false keeps them
+     * local buckets of each instance.
+     *
+     * @param share whether to share
+     * @return this builder
+     */
+    public Builder shareLimits(boolean share) {
+      this.shareLimits = share;
+      return this;
+    }
+
+    /**
+     * The size of one lease as a share of the limit (at least 1 unit). The fleet admits at most
+     * {@code instances x lease} beyond a single bucket of the limit (see the module's page), so
+     * {@code share = acceptable overshoot / instances}: the default 0.005 keeps 8 instances within
+     * 4%. Smaller shares mean more lease round trips (one per lease used). Default
+     * {@value RedisSharedState#DEFAULT_LEASE_SHARE}; above 0, at most 1.
+     *
+     * @param share the share
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range ({@code leaseShare must be > 0 and <= 1 but was 0.0})
+     */
+    public Builder leaseShare(double share) {
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("leaseShare must be > 0 and <= 1 but was " + share);
+      }
+      this.leaseShare = share;
+      return this;
+    }
+
+    /**
+     * How long a lease holds: then its unused units go back to the window and a fresh lease is taken
+     * (in one script call). Bounds how long units taken by an instance stay unused. Default 5 s;
+     * 100 ms to 10 minutes.
+     *
+     * @param ttl the time
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range
+     */
+    public Builder leaseTtl(Duration ttl) {
+      this.leaseTtl = range("leaseTtl", ttl, Duration.ofMillis(100), Duration.ofMinutes(10));
       return this;
     }
 

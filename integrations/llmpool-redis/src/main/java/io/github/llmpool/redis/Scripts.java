@@ -86,4 +86,53 @@ final class Scripts {
       end
       return 1
       """;
+
+  /**
+   * Leases of fleet-wide windows for configured limits: KEYS[1] the pool's limits hash (window
+   * field to its GCRA "theoretical arrival time", epoch microseconds), KEYS[2] the pool's holders
+   * (a sorted set of instance ids scored by their last lease, epoch ms); ARGV[1] now (epoch ms),
+   * ARGV[2] this instance's id, then quintuples (field, limit per minute, units wanted, units given
+   * back, lease size). Per window, atomically: the units given back move the arrival time back
+   * (never before now), then up to the units wanted are granted from what a GCRA bucket of the
+   * limit (a minute's worth of burst, one unit per {@code 60 s / limit}) holds now. Returns the
+   * fleet size (holders seen in the last minute), then per window: units granted, units left, and
+   * milliseconds until the window holds the rest asked for (at most a lease), 0 when nothing is
+   * missing. Both keys live two minutes after the last lease (a window unused for a minute is full
+   * again, as a missing one reads).
+   */
+  static final String LEASE = """
+      local nowms = tonumber(ARGV[1])
+      local now = nowms * 1000
+      redis.call('ZADD', KEYS[2], nowms, ARGV[2])
+      redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowms - 60000)
+      local fleet = redis.call('ZCARD', KEYS[2])
+      local out = {fleet}
+      local burst = 60000000
+      for i = 3, #ARGV, 5 do
+        local limit = tonumber(ARGV[i + 1])
+        local want = tonumber(ARGV[i + 2])
+        local give = tonumber(ARGV[i + 3])
+        local lease = tonumber(ARGV[i + 4])
+        local t = burst / limit
+        local tat = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') or 0
+        if tat < now then tat = now end
+        if give > 0 then tat = math.max(now, tat - give * t) end
+        local room = math.floor((now + burst - tat) / t + 1e-6)
+        if room < 0 then room = 0 end
+        local grant = math.max(0, math.min(want, room))
+        tat = tat + grant * t
+        local retry = 0
+        if grant < want then
+          local need = math.min(want - grant, lease)
+          retry = math.max(1, math.ceil((tat + need * t - now - burst) / 1000))
+        end
+        redis.call('HSET', KEYS[1], ARGV[i], string.format('%.0f', tat))
+        out[#out + 1] = grant
+        out[#out + 1] = room - grant
+        out[#out + 1] = retry
+      end
+      redis.call('PEXPIRE', KEYS[1], 120000)
+      redis.call('PEXPIRE', KEYS[2], 120000)
+      return out
+      """;
 }

@@ -94,4 +94,10 @@ final class Wire {
       return null;
     }
   }
+
+  /** A configured limit's field in the pool's limits hash: {@code r:p:provider}, {@code t:g:group}, names encoded. */
+  static String limitField(io.github.llmpool.spi.SharedLimit l) {
+    return (l.dimension() == io.github.llmpool.spi.SharedLimit.Dimension.REQUESTS ? "r:" : "t:")
+        + (l.group() ? "g:" : "p:") + enc(l.scope());
+  }
 }

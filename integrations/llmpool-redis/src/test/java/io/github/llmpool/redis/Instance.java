@@ -7,6 +7,7 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedLimits;
 import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import io.github.llmpool.testing.ManualTicker;
@@ -52,7 +53,15 @@ final class Instance implements AutoCloseable {
     RedisSharedState.Builder sb = RedisSharedState.builder().uri(uri).ticker(ticker);
     shared.accept(sb);
     this.shared = sb.build();
-    SharedState recording = (name, receiver) -> this.shared.join(name, new SharedState.Receiver() {
+    SharedState recording = new SharedState() {
+      @Override
+      public SharedLimits limits() {
+        return Instance.this.shared.limits();
+      }
+
+      @Override
+      public Publisher join(String name, Receiver receiver) {
+        return Instance.this.shared.join(name, new SharedState.Receiver() {
       @Override
       public void onEviction(SharedEviction e) {
         receiver.onEviction(e);
@@ -81,6 +90,8 @@ final class Instance implements AutoCloseable {
         receiver.onSharedStateUp();
       }
     });
+      }
+    };
     this.pool = pool.apply(ProviderPool.builder().name("chat").ticker(ticker).sharedState(recording)
         .onEvent(events::add)).build();
     this.http = this.pool.newHttpClient();
@@ -103,6 +114,20 @@ final class Instance implements AutoCloseable {
       response.body().string();
       return response.code();
     }
+  }
+
+  /** One chat call: true when it was answered 200, false when the pool refused it (no provider has headroom). */
+  boolean admitted() throws IOException {
+    try {
+      return call() == 200;
+    } catch (io.github.llmpool.NoProviderAvailableException refused) {
+      return false;
+    }
+  }
+
+  /** Waits for a lease round of this instance's shared state, begun now. */
+  void leased() throws Exception {
+    shared.nextLeaseRound().get(10, TimeUnit.SECONDS);
   }
 
   ProviderSnapshot provider(String name) {

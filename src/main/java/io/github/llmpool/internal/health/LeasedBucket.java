@@ -1,0 +1,256 @@
+package io.github.llmpool.internal.health;
+
+import io.github.llmpool.spi.SharedLimit;
+import io.github.llmpool.spi.SharedLimits;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * A configured limit shared by the instances of a pool ({@link SharedLimits}): the units this
+ * instance holds in leases of the fleet-wide window, and the local bucket it falls back to while
+ * the store is down. Replaces a {@link Headroom}'s local GCRA bucket for one dimension.
+ *
+ * <p>Admits only held units (the need capped at a lease, so that a request larger than a lease
+ * goes when a whole lease is held, its excess a debt the next leases pay). A dispatch that takes
+ * {@code held} below the line's low-water mark wakes the line (once until the next grant), which
+ * asks for the next lease on its own thread. While the store is down: what is held, then a local
+ * GCRA bucket of {@code limit / fleet size last granted} per minute that starts empty (the fleet
+ * was using the window), or of the whole limit, starting full, when no grant ever said how large
+ * the fleet is (a pool that never reached the store behaves as a local-only one). Lock-free;
+ * thread-safe.
+ */
+public final class LeasedBucket implements SharedLimits.Holder {
+  private static final long MINUTE = TimeUnit.MINUTES.toNanos(1);
+  /** What {@link #untilRoom} says while a lease is on its way (the answer is a round trip away). */
+  static final long ASKING_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  private final SharedLimit limit;
+  private final LongSupplier clock;
+  private final SharedLimits.Line line;
+  private final long leaseSize;
+  private final long lowWater;
+  private final AtomicLong held = new AtomicLong();
+  private final AtomicBoolean woken = new AtomicBoolean();
+  /** Units the fleet window held after the last grant (for the P2C share and the snapshot). */
+  private volatile long windowLeft;
+  /** Pool time before which the window will not have room (from the last grant). */
+  private volatile long retryAt;
+  /** Instances sharing the window at the last grant; 0 before any. */
+  private volatile int fleet;
+  private volatile boolean closed;
+
+  // The fallback while the store is down (null while up).
+  private volatile Fallback fallback;
+
+  /** The local bucket used while the store is down. */
+  private static final class Fallback {
+    final long perMinute;
+    final double nanosPerUnit;
+    final AtomicLong tat;
+
+    Fallback(long perMinute, long now, boolean full) {
+      this.perMinute = perMinute;
+      this.nanosPerUnit = MINUTE / (double) perMinute;
+      this.tat = new AtomicLong(full ? now : now + MINUTE);
+    }
+
+    double room(long now) {
+      long ahead = tat.get() - now;
+      return ahead <= 0 ? perMinute : perMinute - ahead / nanosPerUnit;
+    }
+  }
+
+  /**
+   * Opens the window through {@code limits}.
+   *
+   * @param limits the shared windows
+   * @param limit which window
+   * @param clock the pool's monotonic time
+   */
+  public LeasedBucket(SharedLimits limits, SharedLimit limit, LongSupplier clock) {
+    this.limit = limit;
+    this.clock = clock;
+    SharedLimits.Line l = limits.open(limit, this);
+    if (l == null) {
+      throw new NullPointerException("SharedLimits.open returned null");
+    }
+    this.line = l;
+    this.leaseSize = Math.max(1, l.leaseSize());
+    this.lowWater = Math.max(1, Math.min(leaseSize, l.lowWater()));
+  }
+
+  public SharedLimit limit() {
+    return limit;
+  }
+
+  public long perMinute() {
+    return limit.perMinute();
+  }
+
+  public long leaseSize() {
+    return leaseSize;
+  }
+
+  // ---------------------------------------------------------------- Holder (the store's thread)
+
+  @Override
+  public long held() {
+    return held.get();
+  }
+
+  @Override
+  public void granted(SharedLimits.Grant grant) {
+    long now = clock.getAsLong();
+    if (grant.units() > 0) {
+      held.addAndGet(grant.units());
+    }
+    windowLeft = grant.windowLeft();
+    fleet = grant.fleetSize();
+    retryAt = grant.retryAfterMillis() > 0 ? now + TimeUnit.MILLISECONDS.toNanos(grant.retryAfterMillis()) : now;
+    woken.set(false);
+  }
+
+  @Override
+  public long reclaim(long keep) {
+    long k = Math.max(0, keep);
+    while (true) {
+      long h = held.get();
+      long back = h - k;
+      if (back <= 0) {
+        return 0;
+      }
+      if (held.compareAndSet(h, k)) {
+        return back;
+      }
+    }
+  }
+
+  @Override
+  public void storeDown() {
+    if (fallback == null) {
+      int f = fleet;
+      long now = clock.getAsLong();
+      fallback = f > 0 ? new Fallback(Math.max(1, limit.perMinute() / f), now, false)
+          : new Fallback(limit.perMinute(), now, true);
+    }
+  }
+
+  @Override
+  public void storeUp() {
+    fallback = null;
+    woken.set(false);
+  }
+
+  /** Whether the store is down (admitting from the local fallback). */
+  public boolean down() {
+    return fallback != null;
+  }
+
+  /** The fallback's per-minute limit while the store is down, else 0. */
+  public long fallbackPerMinute() {
+    Fallback f = fallback;
+    return f == null ? 0 : f.perMinute;
+  }
+
+  // ---------------------------------------------------------------- the pool's side
+
+  /** Whether {@code need} units fit now (lock-free, allocation-free). */
+  boolean admits(long now, long need) {
+    long n = Math.max(1, Math.min(need, leaseSize));
+    long h = held.get();
+    if (h >= n) {
+      return true;
+    }
+    Fallback f = fallback;
+    return f != null && Math.max(0, h) + f.room(now) >= Math.min(need, f.perMinute) - 1e-6;
+  }
+
+  /** {@link #take}'s answer: the units fit. */
+  static final int FIT = 1;
+  /** {@link #take}'s answer: the units came from the fallback bucket (settle there). */
+  static final int FROM_FALLBACK = 2;
+
+  /**
+   * Takes {@code units} at dispatch whether or not they fit; returns {@link #FIT} and
+   * {@link #FROM_FALLBACK} bits.
+   */
+  int take(long now, long units) {
+    Fallback f = fallback;
+    if (f != null && held.get() < Math.min(units, leaseSize)) {
+      long cost = (long) (units * f.nanosPerUnit);
+      long burst = (long) (f.perMinute * f.nanosPerUnit);
+      while (true) {
+        long t = f.tat.get();
+        long base = t - now > 0 ? t : now;
+        long next = base + cost;
+        if (f.tat.compareAndSet(t, next)) {
+          return FROM_FALLBACK | (next - now <= burst || base == now ? FIT : 0);
+        }
+      }
+    }
+    long before = held.getAndAdd(-units);
+    int fit = before >= Math.min(units, leaseSize) ? FIT : 0;
+    long after = before - units;
+    if (after < lowWater && !closed && !woken.get() && woken.compareAndSet(false, true)) {
+      try {
+        line.wake();
+      } catch (RuntimeException e) {
+        woken.set(false); // asked again by the next dispatch; the line's periodic round still runs
+      }
+    }
+    return fit;
+  }
+
+  /** Corrects a dispatch's tokens by {@code delta} (reported minus estimated). */
+  void correct(long delta, boolean fromFallback) {
+    if (delta == 0) {
+      return;
+    }
+    Fallback f = fallback;
+    if (fromFallback && f != null) {
+      f.tat.addAndGet((long) (delta * f.nanosPerUnit));
+    } else if (!fromFallback) {
+      held.addAndGet(-delta);
+    }
+  }
+
+  /** Units this instance may use now: held plus what the fleet window had left (or the fallback's room). */
+  double room(long now) {
+    long h = held.get();
+    Fallback f = fallback;
+    if (f != null) {
+      return Math.max(0, h) + f.room(now);
+    }
+    return h + windowLeft;
+  }
+
+  /** Nanoseconds until {@code need} units could fit (0 when they fit now). */
+  long untilRoom(long now, long need) {
+    if (admits(now, need)) {
+      return 0;
+    }
+    Fallback f = fallback;
+    if (f != null) {
+      long c = Math.min(Math.max(1, need), f.perMinute);
+      return Math.max(1, f.tat.get() - now - (long) ((f.perMinute - c) * f.nanosPerUnit));
+    }
+    long r = retryAt - now;
+    return r > 0 ? r : ASKING_NANOS;
+  }
+
+  /** The pool no longer uses this window: the line gives back what is held. */
+  void close() {
+    if (!closed) {
+      closed = true;
+      line.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LeasedBucket{" + limit.key() + ", perMinute=" + limit.perMinute() + ", held=" + held.get() + ", lease="
+        + leaseSize + (fallback != null ? ", fallback=" + fallback.perMinute + "/min" : "") + "}";
+  }
+}

@@ -1,0 +1,174 @@
+package io.github.llmpool.spi;
+
+import java.util.Objects;
+
+/**
+ * Fleet-wide windows for configured limits ({@code requestsPerMinute}, {@code tokensPerMinute}),
+ * taken in <b>leases</b>: a limit of N per minute configured on every instance of a pool admits N
+ * across the fleet, not N per instance, without a call to the shared store per request. Reached
+ * from {@link SharedState#limits()}; null there (the default) keeps every configured limit a local
+ * bucket of this instance.
+ *
+ * <p>How the pool uses it, for implementations:
+ * <ul>
+ *   <li>For each configured dimension of a provider, or of a quota group (one window for all its
+ *       members), the pool calls {@link #open} once, when it is built or reconfigured with new
+ *       limits, with a {@link Holder} it implements; the {@link Line} returned is the
+ *       implementation's. {@code open} must not block; an exception it throws fails the build.</li>
+ *   <li>The pool admits a request only with units it holds ({@link Holder#held()}): one request,
+ *       and the request's token estimate, capped at {@link Line#leaseSize()} (a request larger than
+ *       a lease goes when a whole lease is held; the excess is debt, {@code held} below zero, paid
+ *       from the next leases). Dispatching takes the units; reporting usage corrects the tokens.</li>
+ *   <li>The <b>implementation</b> takes leases from the shared window, on a thread of its own: when
+ *       {@code held} is below {@link Line#lowWater()} it asks for {@code leaseSize - held} units and
+ *       hands what it got to {@link Holder#granted} (fewer, none included, when the window holds
+ *       fewer; then not again before {@link Grant#retryAfterMillis()}). The pool calls
+ *       {@link Line#wake()} when a dispatch takes {@code held} below the low-water mark, so that the
+ *       next lease is asked for at once; never on the pick path, and {@code wake} must not block.</li>
+ *   <li>A lease expires after a time the implementation chooses: it then takes back the units not
+ *       used with {@link Holder#reclaim}, gives them back to the window, and takes a fresh lease
+ *       (in one atomic step where it can).</li>
+ *   <li>When the store is unreachable the implementation calls {@link Holder#storeDown()}: the pool
+ *       then admits what it holds and, beyond it, from a local bucket of the limit divided by the
+ *       last {@link Grant#fleetSize() fleet size} granted (the whole limit when none was ever
+ *       granted), starting empty; {@link Holder#storeUp()} when it is back.</li>
+ *   <li>{@link Line#close()} when the pool no longer uses the window (reconfigured away): the
+ *       implementation gives back what the holder holds and stops.</li>
+ * </ul>
+ * Implementations must be thread-safe.
+ */
+public interface SharedLimits {
+
+  /**
+   * Opens the fleet-wide window of one configured limit for one pool.
+   *
+   * <p>The implementation may call the holder from within {@code open} (a store already known to be
+   * down: {@link Holder#storeDown()}).
+   *
+   * @param limit the limit (pool, provider or group, dimension, per minute)
+   * @param holder the pool's side: what it holds, where leases go
+   * @return the implementation's side; never null
+   */
+  Line open(SharedLimit limit, Holder holder);
+
+  /** The pool's side of one window: the units it holds. Implemented by the pool; thread-safe. */
+  interface Holder {
+    /** Units held now: granted, not yet used nor reclaimed; negative when in debt. */
+    long held();
+
+    /**
+     * A lease arrived: adds {@link Grant#units()} (zero included: the answer still says when to
+     * ask again and how large the fleet is).
+     *
+     * @param grant the answer
+     */
+    void granted(Grant grant);
+
+    /**
+     * A lease expired: takes back and returns the units held above {@code keep} (the units of the
+     * leases still in force), at least zero.
+     *
+     * @param keep units to keep
+     * @return the units taken back, to give back to the window
+     */
+    long reclaim(long keep);
+
+    /** The store is unreachable: admit from the local fallback bucket beyond what is held. */
+    void storeDown();
+
+    /** The store is back. */
+    void storeUp();
+  }
+
+  /** The implementation's side of one window. */
+  interface Line {
+    /** The units of a full lease ({@code >= 1}). */
+    long leaseSize();
+
+    /** The holder wants a new lease when {@code held()} is below this ({@code >= 1}). */
+    long lowWater();
+
+    /** {@code held()} fell below the low-water mark: ask soon. Must not block. */
+    void wake();
+
+    /** The pool no longer uses this window: give back what is held and stop. Must not block. */
+    void close();
+  }
+
+  /** One answer of the shared window to a lease request. Immutable. */
+  final class Grant {
+    private final long units;
+    private final long windowLeft;
+    private final long retryAfterMillis;
+    private final int fleetSize;
+
+    private Grant(long units, long windowLeft, long retryAfterMillis, int fleetSize) {
+      this.units = units;
+      this.windowLeft = windowLeft;
+      this.retryAfterMillis = retryAfterMillis;
+      this.fleetSize = fleetSize;
+    }
+
+    /**
+     * An answer.
+     *
+     * @param units units granted, {@code >= 0}
+     * @param windowLeft units the fleet window still held after this grant, {@code >= 0}
+     * @param retryAfterMillis when the window will hold the rest of what was asked (0: it holds it
+     *     now or nothing more was asked), {@code >= 0}
+     * @param fleetSize instances sharing the window lately (this one included), {@code >= 1}
+     * @return the value
+     * @throws IllegalArgumentException if a value is out of range ({@code units must be >= 0 but was -1})
+     */
+    public static Grant of(long units, long windowLeft, long retryAfterMillis, int fleetSize) {
+      check("units", units, 0);
+      check("windowLeft", windowLeft, 0);
+      check("retryAfterMillis", retryAfterMillis, 0);
+      check("fleetSize", fleetSize, 1);
+      return new Grant(units, windowLeft, retryAfterMillis, fleetSize);
+    }
+
+    private static void check(String name, long v, long min) {
+      if (v < min) {
+        throw new IllegalArgumentException(name + " must be >= " + min + " but was " + v);
+      }
+    }
+
+    /** Units granted. */
+    public long units() {
+      return units;
+    }
+
+    /** Units the fleet window still held after this grant. */
+    public long windowLeft() {
+      return windowLeft;
+    }
+
+    /** Milliseconds until the window holds the rest of what was asked; 0 when nothing is missing. */
+    public long retryAfterMillis() {
+      return retryAfterMillis;
+    }
+
+    /** Instances sharing the window lately, this one included. */
+    public int fleetSize() {
+      return fleetSize;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Grant g && units == g.units && windowLeft == g.windowLeft
+          && retryAfterMillis == g.retryAfterMillis && fleetSize == g.fleetSize;
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(units, windowLeft, retryAfterMillis, fleetSize);
+    }
+
+    @Override
+    public String toString() {
+      return "Grant{units=" + units + ", windowLeft=" + windowLeft + ", retryAfterMillis=" + retryAfterMillis
+          + ", fleetSize=" + fleetSize + "}";
+    }
+  }
+}

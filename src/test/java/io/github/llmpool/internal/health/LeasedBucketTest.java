@@ -1,0 +1,199 @@
+package io.github.llmpool.internal.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.spi.SharedLimit;
+import io.github.llmpool.spi.SharedLimits;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The lease logic of one configured dimension, against a line that records what the bucket asks of it. */
+class LeasedBucketTest {
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final AtomicInteger wakes = new AtomicInteger();
+  private final AtomicInteger closes = new AtomicInteger();
+
+  private LeasedBucket bucket(long perMinute, long lease, long lowWater) {
+    SharedLimits limits = (limit, holder) -> new SharedLimits.Line() {
+      @Override
+      public long leaseSize() {
+        return lease;
+      }
+
+      @Override
+      public long lowWater() {
+        return lowWater;
+      }
+
+      @Override
+      public void wake() {
+        wakes.incrementAndGet();
+      }
+
+      @Override
+      public void close() {
+        closes.incrementAndGet();
+      }
+    };
+    return new LeasedBucket(limits, SharedLimit.of("chat", "a", false, SharedLimit.Dimension.REQUESTS, perMinute),
+        now::get);
+  }
+
+  private static SharedLimits.Grant grant(long units, long left, long retryMillis, int fleet) {
+    return SharedLimits.Grant.of(units, left, retryMillis, fleet);
+  }
+
+  @Test
+  void admitsOnlyUnitsHeldInLeasesAndWakesTheLineOnceBelowTheLowWaterMark() {
+    LeasedBucket b = bucket(100, 4, 2);
+    assertFalse(b.admits(now.get(), 1), "nothing held before the first lease");
+    b.granted(grant(4, 90, 0, 3));
+    for (int i = 0; i < 4; i++) {
+      assertTrue(b.admits(now.get(), 1));
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1));
+    }
+    assertFalse(b.admits(now.get(), 1), "the lease is used up");
+    assertEquals(1, wakes.get(), "woken once, when held fell below 2; not again until a grant");
+    assertEquals(0, b.take(now.get(), 1), "a dispatch past the lease (a race) is debt, and does not fit");
+    assertEquals(-1, b.held());
+    b.granted(grant(5, 85, 0, 3)); // lease - held: 4 - (-1)
+    assertEquals(4, b.held(), "the debt was paid from the next lease");
+    assertEquals(89, b.room(now.get()), 1e-9, "held + what the fleet window has left");
+  }
+
+  @Test
+  void aRequestLargerThanALeaseGoesWhenAWholeLeaseIsHeldItsExcessADebt() {
+    LeasedBucket b = bucket(10_000, 500, 250);
+    b.granted(grant(300, 0, 0, 2));
+    assertFalse(b.admits(now.get(), 2_000), "not before a whole lease is held");
+    b.granted(grant(200, 0, 0, 2));
+    assertTrue(b.admits(now.get(), 2_000));
+    b.take(now.get(), 2_000);
+    assertEquals(-1_500, b.held());
+    b.correct(-1_000, false); // the answer reported 1,000 tokens: 1,000 come back
+    assertEquals(-500, b.held());
+    b.correct(200, false); // one that reported more than estimated
+    assertEquals(-700, b.held());
+  }
+
+  @Test
+  void reclaimTakesBackWhatIsHeldAboveTheLiveLeases() {
+    LeasedBucket b = bucket(100, 4, 2);
+    b.granted(grant(4, 0, 0, 1));
+    b.take(now.get(), 1);
+    b.granted(grant(4, 0, 0, 1)); // two leases: 3 left of the first, 4 of the second
+    assertEquals(3, b.reclaim(4), "the first expired: its 3 unused units go back, the second's 4 stay");
+    assertEquals(4, b.held());
+    assertEquals(0, b.reclaim(10));
+    b.take(now.get(), 6);
+    assertEquals(0, b.reclaim(0), "nothing to give back while in debt");
+    assertEquals(-2, b.held());
+  }
+
+  @Test
+  void untilRoomIsTheGrantsRetryTimeElseARoundTrip() {
+    LeasedBucket b = bucket(60, 1, 1);
+    assertEquals(LeasedBucket.ASKING_NANOS, b.untilRoom(now.get(), 1));
+    b.granted(grant(0, 0, 700, 4));
+    assertEquals(TimeUnit.MILLISECONDS.toNanos(700), b.untilRoom(now.get(), 1));
+    b.granted(grant(1, 0, 0, 4));
+    assertEquals(0, b.untilRoom(now.get(), 1));
+  }
+
+  @Test
+  void downWithAKnownFleetFallsBackToTheLimitOverTheFleetStartingEmpty() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.granted(grant(3, 100, 0, 4));
+    b.storeDown();
+    assertTrue(b.down());
+    assertEquals(30, b.fallbackPerMinute());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1) & LeasedBucket.FIT, "held units first");
+    }
+    assertFalse(b.admits(now.get(), 1), "the fallback starts empty");
+    now.addAndGet(TimeUnit.SECONDS.toNanos(2)); // 30 per minute: one per 2 s
+    assertTrue(b.admits(now.get(), 1));
+    assertEquals(LeasedBucket.FIT | LeasedBucket.FROM_FALLBACK, b.take(now.get(), 1));
+    assertFalse(b.admits(now.get(), 1));
+    assertEquals(TimeUnit.SECONDS.toNanos(2), b.untilRoom(now.get(), 1));
+    b.storeUp();
+    assertFalse(b.down());
+    assertFalse(b.admits(now.get(), 1), "back on leases: nothing held");
+  }
+
+  @Test
+  void downBeforeAnyGrantFallsBackToTheWholeLimitStartingFull() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.storeDown();
+    assertEquals(120, b.fallbackPerMinute());
+    int admitted = 0;
+    while (b.admits(now.get(), 1)) {
+      b.take(now.get(), 1);
+      admitted++;
+    }
+    assertEquals(120, admitted);
+  }
+
+  @Test
+  void aHeadroomWithLeasesRoutesOnThemReservesAndSettlesTokens() {
+    LeasedBucket r = bucket(100, 5, 3);
+    SharedLimits limits = (limit, holder) -> new SharedLimits.Line() {
+      @Override
+      public long leaseSize() {
+        return 1_000;
+      }
+
+      @Override
+      public long lowWater() {
+        return 500;
+      }
+
+      @Override
+      public void wake() {}
+
+      @Override
+      public void close() {
+        closes.incrementAndGet();
+      }
+    };
+    LeasedBucket t = new LeasedBucket(limits, SharedLimit.of("chat", "g", true, SharedLimit.Dimension.TOKENS, 50_000),
+        now::get);
+    Headroom h = new Headroom("g", 100, 50_000, now.get(), r, t);
+    assertTrue(h.leased());
+    assertTrue(h.tracked());
+    assertFalse(h.admits(now.get(), 10));
+    r.granted(grant(5, 0, 0, 2));
+    assertFalse(h.admits(now.get(), 10), "requests held, tokens not");
+    t.granted(grant(1_000, 10_000, 0, 2));
+    assertTrue(h.admits(now.get(), 400));
+    Headroom.Reservation res = new Headroom.Reservation();
+    assertTrue(h.reserve(now.get(), 400, res));
+    assertEquals(4, r.held());
+    assertEquals(600, t.held());
+    h.settle(res, 100);
+    assertEquals(900, t.held(), "the answer's usage: 300 of the estimate come back to the lease");
+    assertEquals(4, h.requestRoom(now.get()), 1e-9);
+    assertEquals(10_900, h.tokenRoom(now.get()), 1e-9);
+    h.close();
+    assertEquals(2, closes.get(), "both lines closed");
+  }
+
+  @Test
+  void aLineThatIsNullIsRefusedAndGrantsAreChecked() {
+    SharedLimits none = (limit, holder) -> null;
+    assertThrows(NullPointerException.class, () -> new LeasedBucket(none,
+        SharedLimit.of("chat", "a", false, SharedLimit.Dimension.REQUESTS, 1), now::get));
+    assertEquals("units must be >= 0 but was -1",
+        assertThrows(IllegalArgumentException.class, () -> SharedLimits.Grant.of(-1, 0, 0, 1)).getMessage());
+    assertEquals("fleetSize must be >= 1 but was 0",
+        assertThrows(IllegalArgumentException.class, () -> SharedLimits.Grant.of(0, 0, 0, 0)).getMessage());
+    assertEquals("perMinute must be >= 1 but was 0", assertThrows(IllegalArgumentException.class,
+        () -> SharedLimit.of("chat", "a", false, SharedLimit.Dimension.TOKENS, 0)).getMessage());
+    assertEquals("t:g:acct", SharedLimit.of("chat", "acct", true, SharedLimit.Dimension.TOKENS, 5).key());
+  }
+}
