@@ -71,8 +71,8 @@ def meta_block(exp, ovh):
     o = ovh["meta"]
     lines = [
         f"- instances: {m['instances']} ({m['processes']}); world time ×{m['scale']} (a world minute = "
-        f"{m['worldMinuteLoopbackSec']:.0f} s); {m['durationMin']:g} world minutes per run, the first not counted in the"
-        f" per-minute limit figures; seed {m['seed']}",
+        f"{m['worldMinuteLoopbackSec']:.0f} s); {m['durationMin']:g} world minutes per run, the second half the steady"
+        f" minutes of the per-minute limit figures; seed {m['seed']}",
         f"- tier 0: 3 providers of {m['rpm']} RPM and {m['tpm']} TPM (token buckets, 10% full at the start, OpenAI"
         f" headers); tier 1: one fallback of {m['fallbackRpm']} RPM",
         f"- Redis: {m['redis']}; RedisSharedState publish {m['publishIntervalMs']:g} ms, resync"
@@ -97,11 +97,13 @@ def targets(exp, ovh):
     for load in loads:
         r = by(runs, load, configured)
         if r is not None:
-            ok = r["maxMinuteSentOverLimit"] <= 1.05
             note = "" if shared_limits else " (no leases on this branch: each instance keeps its own window)"
-            rows.append([f"fleet sends ≤ 1.05× the configured limit ({int(round(load * 100))}%)",
-                         f"{configured}: {fmt(r['sentOverLimit'], 3)}× over the steady minutes, worst minute"
-                         f" {fmt(r['maxMinuteSentOverLimit'], 3)}×{note}", verdict(ok)])
+            rows.append([f"fleet sends ≤ 1.05× the configured limit ({int(round(load * 100))}%): the whole run against"
+                         f" one limiter of the limit (N + N × minutes)", f"{configured}: {fmt(r['sentOverOneLimiter'], 3)}×"
+                         f"{note}", verdict(r["sentOverOneLimiter"] <= 1.05)])
+            rows.append([f"… per steady minute ({int(round(load * 100))}%, the run's second half)",
+                         f"{configured}: {fmt(r['sentOverLimit'], 3)}× mean, worst provider-minute"
+                         f" {fmt(r['maxMinuteSentOverLimit'], 3)}×{note}", verdict(r["maxMinuteSentOverLimit"] <= 1.05)])
     for load in loads:
         ind = by(runs, load, "independent")
         for c in ["redis-headers", configured]:
@@ -136,15 +138,17 @@ def runs_table(exp):
     for r in sorted(exp["runs"], key=lambda r: (r["load"], ORDER.index(r["contender"]) if r["contender"] in ORDER else 9)):
         rows.append([f"{int(round(r['load'] * 100))}%", r["contender"], r["requests"], pct(r["successRate"], 2),
                      fmt(r["rateLimitedPer1000"], 1), fmt(r["attemptsPerRequest"], 3),
+                     f"{fmt(r['sentOverOneLimiter'], 3)}×",
                      f"{fmt(r['sentOverLimit'], 3)}× / {fmt(r['maxMinuteSentOverLimit'], 3)}×", r["sentAboveLimit"],
                      f"{fmt(r['admittedOverLimit'], 3)}× / {r['admittedAboveLimit']}", pct(r["fallbackShare"]),
                      f"{fmt(r['addedUs']['p50'], 1)} / {fmt(r['addedUs']['p99'], 0)}",
                      f"{fmt(r['addedUsOneAttempt']['p50'], 1)} / {fmt(r['addedUsOneAttempt']['p99'], 0)}",
-                     f"{r['instancesMeta']['minWarmupCalls']} / {fmt(r['instancesMeta']['maxLateStartMs'], 0)}"])
+                     f"{r['instancesMeta']['minWarmupCalls']} / {fmt(r['instancesMeta']['maxLateStartMs'], 0)}",
+                     r['instancesMeta'].get('sharedStateDownEvents', '–')])
     return table(["load", "contender", "requests", "ok", "429s / 1,000", "attempts / request",
-                  "sent / limit (mean / worst minute)", "sent above the limit", "admitted / limit, above",
+                  "sent / one limiter, whole run", "sent / limit, steady minutes (mean / worst)", "sent above the limit, steady", "admitted / limit, above",
                   "on the fallback", "pool µs p50 / p99", "pool µs p50 / p99, one attempt",
-                  "warm-up calls (fewest) / late start ms (worst)"], rows)
+                  "warm-up calls (fewest) / late start ms (worst)", "Redis down events"], rows)
 
 
 def minutes_table(exp):

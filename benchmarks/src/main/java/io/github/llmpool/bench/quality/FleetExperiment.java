@@ -69,7 +69,7 @@ public final class FleetExperiment {
       }
     }
     if (duration < 0) {
-      duration = smoke ? 2 : 4;
+      duration = smoke ? 3 : 6;
     }
     long started = System.nanoTime();
     String loadStart = loadAverage();
@@ -238,6 +238,7 @@ public final class FleetExperiment {
     List<Line> out = new ArrayList<>();
     double late = 0;
     double warmSec = 0;
+    long downEvents = 0;
     long warm = Long.MAX_VALUE;
     boolean down = false;
     for (int i = 0; i < instances; i++) {
@@ -252,6 +253,7 @@ public final class FleetExperiment {
                 case "warmupCalls" -> warm = Math.min(warm, Long.parseLong(p[1]));
                 case "warmupSec" -> warmSec = Math.max(warmSec, Double.parseDouble(p[1]));
                 case "sharedDown" -> down |= Boolean.parseBoolean(p[1]);
+                case "sharedDownEvents" -> downEvents += Long.parseLong(p[1]);
                 default -> {
                   // not summarised
                 }
@@ -272,6 +274,7 @@ public final class FleetExperiment {
     meta.put("minWarmupCalls", warm);
     meta.put("maxWarmupSec", warmSec);
     meta.put("sharedStateDownAtEnd", down);
+    meta.put("sharedStateDownEvents", downEvents);
     return out;
   }
 
@@ -322,6 +325,11 @@ public final class FleetExperiment {
     double maxAdmittedRatio = 0;
     long sentAbove = 0;
     long admittedAbove = 0;
+    long sentAll = 0;
+    double oneBucket = 0;
+    // The steady minutes: the second half of the run. A configured window starts full (a minute's
+    // burst, as the core's local bucket does), which at 150% takes N / (1.5 N - N) = 2 minutes to drain.
+    int steadyFrom = minutes / 2;
     for (String p : tier0) {
       QuotaFake f = fakes.get(p);
       long[] sent = perMinute(f.receivedAt.toArray(), minutes, minute);
@@ -334,7 +342,11 @@ public final class FleetExperiment {
       m.put("rateLimited", f.limited.sum());
       m.put("rateLimitedByTokens", f.limitedByTokens.sum());
       perProvider.add(m);
-      for (int k = 1; k < minutes; k++) { // minute 0: the instances' windows and buckets start unknown
+      for (long x : sent) {
+        sentAll += x;
+      }
+      oneBucket += f.requestLimit() * (1.0 + minutes); // one limiter of N per minute, full at the start: N + N x T
+      for (int k = steadyFrom; k < minutes; k++) {
         sentSteady += sent[k];
         admittedSteady += adm[k];
         limitSteady += f.requestLimit();
@@ -345,7 +357,10 @@ public final class FleetExperiment {
       }
     }
     s.put("tier0", perProvider);
-    s.put("steadyMinutes", Math.max(0, minutes - 1));
+    s.put("steadyFromMinute", steadyFrom);
+    s.put("steadyMinutes", Math.max(0, minutes - steadyFrom));
+    // The whole run against what one limiter of the limit would let through (its burst, then its refill).
+    s.put("sentOverOneLimiter", Stats.round(sentAll / Math.max(1, oneBucket), 3));
     s.put("sentOverLimit", Stats.round(sentSteady / Math.max(1, limitSteady), 3));
     s.put("maxMinuteSentOverLimit", Stats.round(maxSentRatio, 3));
     s.put("sentAboveLimit", sentAbove);

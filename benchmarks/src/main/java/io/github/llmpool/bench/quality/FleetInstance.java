@@ -64,6 +64,8 @@ public final class FleetInstance {
   }
 
   static final ThreadLocal<Timing> TIMING = ThreadLocal.withInitial(Timing::new);
+  /** {@code PoolEvent.SharedStateDown} events of the measured pools (Redis counted as down mid-run). */
+  static final java.util.concurrent.atomic.LongAdder SHARED_DOWN = new java.util.concurrent.atomic.LongAdder();
 
   /** Before the pool's interceptor: the whole call as the application sees it (up to the response). */
   static final Interceptor OUTER = chain -> {
@@ -221,8 +223,8 @@ public final class FleetInstance {
     boolean finished = exec.awaitTermination(120, TimeUnit.SECONDS);
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out, StandardCharsets.UTF_8))) {
       w.printf(Locale.ROOT, "# instance=%d contender=%s run=%d requests=%d warmupCalls=%d warmupSec=%.1f lateStartMs=%.1f"
-          + " finished=%s sharedDown=%s resyncs=%d%n", instance, contender.label, run, mine.size(), warmCalls,
-          warmNanos / 1e9, lateNanos / 1e6, finished, shared != null && shared.isDown(),
+          + " finished=%s sharedDown=%s sharedDownEvents=%d resyncs=%d%n", instance, contender.label, run, mine.size(),
+          warmCalls, warmNanos / 1e9, lateNanos / 1e6, finished, shared != null && shared.isDown(), SHARED_DOWN.sumThenReset(),
           shared == null ? 0 : shared.resyncCount());
       w.println("# at_ns\tend_ns\tok\tattempts\tprovider\tstatus\tpool_ns\tbelow_ns\terror");
       for (String l : lines) {
@@ -246,7 +248,12 @@ public final class FleetInstance {
 
   static ProviderPool pool(FleetContender c, RedisSharedState shared, io.github.llmpool.Ticker ticker, QuotaScenario sc,
       Map<String, String> urls, String name) {
-    ProviderPool.Builder b = ProviderPool.builder().name(name).ticker(ticker);
+    ProviderPool.Builder b = ProviderPool.builder().name(name).ticker(ticker)
+        .onEvent(e -> {
+          if (e instanceof io.github.llmpool.PoolEvent.SharedStateDown) {
+            SHARED_DOWN.increment();
+          }
+        });
     if (shared != null) {
       b.sharedState(shared);
     }
