@@ -66,6 +66,12 @@ def times(x):
     return "∞ (none)" if math.isinf(x) else f"{x:.1f}×"
 
 
+def steady_429s(r):
+    """429s of the limited providers in the steady minutes: what they refused (sent - admitted) per minute."""
+    k0 = r["steadyFromMinute"]
+    return sum(sum(p["sentPerMinute"][k0:]) - sum(p["admittedPerMinute"][k0:]) for p in r["tier0"])
+
+
 def meta_block(exp, ovh):
     m = exp["meta"]
     o = ovh["meta"]
@@ -116,6 +122,15 @@ def targets(exp, ovh):
                          f"{fmt(r['rateLimitedPer1000'], 1)} vs {fmt(ind['rateLimitedPer1000'], 1)} per 1,000: {times(x)}"
                          + (" (independent had none)" if ind["rateLimited"] == 0 else ""),
                          "nothing to cut" if ok is None else verdict(ok)])
+    for load in loads:
+        ind = by(runs, load, "independent")
+        for c in ["redis-headers", configured]:
+            r = by(runs, load, c)
+            if ind is None or r is None or steady_429s(ind) == 0:
+                continue
+            x = fewer(steady_429s(r), steady_429s(ind))
+            rows.append([f"… in the steady minutes ({int(round(load * 100))}%, {c}; refused = sent − admitted)",
+                         f"{steady_429s(r)} vs {steady_429s(ind)}: {times(x)}", verdict(x >= 10)])
     d = ovh["redisMinusLocal"]
     rows.append(["p50 added per call within 2 µs of local mode (paired, one JVM)",
                  f"redis {fmt(ovh['redis']['p50'], 2)} µs vs local {fmt(ovh['local']['p50'], 2)} µs; per block"
