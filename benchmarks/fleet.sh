@@ -6,8 +6,8 @@
 # 150% of the limited tier's capacity, then the paired pool-overhead measurement (Redis vs local in
 # one JVM), and regenerates the generated tables of FLEET.md from fleet-results/*.json.
 #
-#   benchmarks/fleet.sh            # full run: ~6-8 min after the build on 2 busy cores
-#   benchmarks/fleet.sh --smoke    # 2 world minutes per run (~3-4 min, JVM starts dominate): results and a
+#   benchmarks/fleet.sh            # full run: ~6-7 min after the build on 2 busy cores
+#   benchmarks/fleet.sh --smoke    # 3 world minutes per run (~4 min, JVM starts dominate): results and a
 #                                  # report copy in fleet-results/smoke/ (not committed); exits non-zero
 #                                  # if anything fails or a run is empty
 #   SKIP_BUILD=1 benchmarks/fleet.sh ...   # reuse target/benchmarks.jar and the installed library

@@ -27,16 +27,19 @@ import okhttp3.Response;
 /**
  * The time the pool adds per call with Redis against local mode, paired in one JVM (issue 18's
  * "p50 added per call within 2 µs of local mode"; the fleet runs' own figures are taken on 8
- * processes sharing the machine's cores, too noisy for microseconds). Two pools over the same
+ * processes sharing the machine's cores, too noisy for microseconds). Pools over the same
  * instant loopback fake, each with the same timing interceptors as {@link FleetInstance} (the
  * pool's own time = the call's time minus the time below the pool's interceptor):
  * {@code local} ({@code SharedState.LOCAL_ONLY}) and {@code redis} (a {@link RedisSharedState} of
- * its own, the library's default intervals), while a peer instance (another
+ * its own, the library's default intervals), and the same two with configured limits
+ * ({@code localConfigured}: local buckets; {@code redisConfigured}: leases of fleet-wide windows,
+ * where llmpool-redis has them), while a peer instance (another
  * {@code RedisSharedState}, another pool of the same name) sends calls in the background so that
  * the others' windows keep arriving. Every answer carries OpenAI headers with a changing remaining
- * count, so every call of the redis pool publishes a window. One calling thread; after a warm-up,
- * blocks of calls alternate local / redis / redis / local; the report is each pool's percentiles
- * and the median over blocks of the p50 difference. Real time (no world scaling).
+ * count, so every call of a redis pool publishes a window. One calling thread; after a warm-up,
+ * blocks of calls go through the pools forwards, then backwards; the report is each pool's
+ * percentiles and the median over blocks of the p50 difference of each pair. Real time (no world
+ * scaling).
  *
  * <pre>
  *   java -cp target/benchmarks.jar io.github.llmpool.bench.quality.FleetOverhead [--smoke] [--out DIR]
@@ -68,19 +71,24 @@ public final class FleetOverhead {
       String base = "http://127.0.0.1:" + server.getPort() + "/v1";
       RedisSharedState mine = RedisSharedState.builder().uri(redis.uri()).build();
       RedisSharedState peers = RedisSharedState.builder().uri(redis.uri()).build();
-      ProviderPool local = pool(base, null);
-      ProviderPool shared = pool(base, mine);
-      ProviderPool peer = pool(base, peers);
-      OkHttpClient lc = FleetInstance.client(local);
-      OkHttpClient rc = FleetInstance.client(shared);
+      // local / redis: header windows only; the same two with configured limits (redis: leases of a fleet window).
+      String[] names = {"local", "redis", "localConfigured", "redisConfigured"};
+      ProviderPool[] pools = {pool(base, null, false), pool(base, mine, false), pool(base, null, true),
+          pool(base, mine, true)};
+      ProviderPool peer = pool(base, peers, false);
+      ProviderPool peerConfigured = pool(base, peers, true);
+      OkHttpClient[] clients = new OkHttpClient[pools.length];
+      for (int i = 0; i < pools.length; i++) {
+        clients[i] = FleetInstance.client(pools[i]);
+      }
       OkHttpClient pc = FleetInstance.client(peer);
-      String url = local.baseUrl().resolve("chat/completions").toString();
+      OkHttpClient pcc = FleetInstance.client(peerConfigured);
+      String url = pools[0].baseUrl().resolve("chat/completions").toString();
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger peerCalls = new AtomicInteger();
       Thread peerThread = new Thread(() -> {
         while (!stop.get()) {
-          call(pc, url);
-          peerCalls.incrementAndGet();
+          call(peerCalls.incrementAndGet() % 2 == 0 ? pc : pcc, url);
           java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L); // ~200 calls/s
         }
       }, "fleet-overhead-peer");
@@ -88,29 +96,25 @@ public final class FleetOverhead {
       peerThread.start();
 
       for (int i = 0; i < warm; i++) {
-        call(i % 2 == 0 ? lc : rc, url);
+        call(clients[i % clients.length], url);
       }
-      List<long[]> localBlocks = new ArrayList<>();
-      List<long[]> redisBlocks = new ArrayList<>();
+      List<List<long[]>> byPool = new ArrayList<>();
+      for (int i = 0; i < pools.length; i++) {
+        byPool.add(new ArrayList<>());
+      }
       for (int b = 0; b < blocks; b++) {
-        boolean localFirst = b % 2 == 0; // local, redis, redis, local, ...
-        for (int half = 0; half < 2; half++) {
-          boolean isLocal = (half == 0) == localFirst;
+        for (int k = 0; k < pools.length; k++) {
+          int i = b % 2 == 0 ? k : pools.length - 1 - k; // forwards, then backwards
           long[] t = new long[perBlock];
-          for (int i = 0; i < perBlock; i++) {
-            t[i] = call(isLocal ? lc : rc, url);
+          for (int j = 0; j < perBlock; j++) {
+            t[j] = call(clients[i], url);
           }
-          (isLocal ? localBlocks : redisBlocks).add(t);
+          byPool.get(i).add(t);
         }
       }
       stop.set(true);
       peerThread.join(5_000);
 
-      double[] diffs = new double[blocks];
-      for (int b = 0; b < blocks; b++) {
-        diffs[b] = p50(redisBlocks.get(b)) - p50(localBlocks.get(b));
-      }
-      Arrays.sort(diffs);
       Map<String, Object> doc = Json.obj();
       Map<String, Object> meta = Json.obj();
       meta.put("smoke", smoke);
@@ -118,6 +122,7 @@ public final class FleetOverhead {
       meta.put("blocks", blocks);
       meta.put("callsPerBlock", perBlock);
       meta.put("peerCalls", peerCalls.get());
+      meta.put("configuredRpm", CONFIGURED_RPM);
       meta.put("redisDownAtEnd", mine.isDown());
       meta.put("redisResyncs", mine.resyncCount());
       meta.put("cpus", Runtime.getRuntime().availableProcessors());
@@ -126,31 +131,52 @@ public final class FleetOverhead {
       meta.put("loadAverageEnd", loadAverage());
       meta.put("elapsedSec", Stats.round((System.nanoTime() - started) / 1e9, 1));
       doc.put("meta", meta);
-      doc.put("local", FleetExperiment.latency(concat(localBlocks)));
-      doc.put("redis", FleetExperiment.latency(concat(redisBlocks)));
-      Map<String, Object> d = Json.obj();
-      double median = blocks % 2 == 1 ? diffs[blocks / 2] : (diffs[blocks / 2 - 1] + diffs[blocks / 2]) / 2;
-      d.put("medianOfBlockP50DiffUs", Stats.round(median / 1e3, 2));
-      d.put("minBlockP50DiffUs", Stats.round(diffs[0] / 1e3, 2));
-      d.put("maxBlockP50DiffUs", Stats.round(diffs[diffs.length - 1] / 1e3, 2));
-      doc.put("redisMinusLocal", d);
+      for (int i = 0; i < pools.length; i++) {
+        doc.put(names[i], FleetExperiment.latency(concat(byPool.get(i))));
+      }
+      doc.put("redisMinusLocal", diff(byPool.get(1), byPool.get(0)));
+      doc.put("redisConfiguredMinusLocalConfigured", diff(byPool.get(3), byPool.get(2)));
       Files.createDirectories(out);
       Json.write(out.resolve("fleet-overhead.json"), doc);
-      System.out.printf(Locale.ROOT, "fleet overhead: local %s, redis %s, redis - local p50 per block: median %.2f us"
-          + " (%.2f .. %.2f)%n", doc.get("local"), doc.get("redis"), median / 1e3, diffs[0] / 1e3,
-          diffs[blocks - 1] / 1e3);
+      System.out.printf(Locale.ROOT, "fleet overhead: %s; redis - local p50 per block %s; configured: %s%n",
+          java.util.Arrays.stream(names).map(n -> n + " " + doc.get(n)).toList(), doc.get("redisMinusLocal"),
+          doc.get("redisConfiguredMinusLocalConfigured"));
       mine.close();
       peers.close();
     }
   }
 
-  private static ProviderPool pool(String base, RedisSharedState shared) {
-    ProviderPool.Builder b = ProviderPool.builder().name("overhead");
+  /** Configured limits of the configured pools: high enough that the pairing never waits for room. */
+  static final int CONFIGURED_RPM = 6_000_000;
+
+  private static ProviderPool pool(String base, RedisSharedState shared, boolean configured) {
+    ProviderPool.Builder b = ProviderPool.builder().name(configured ? "overhead-configured" : "overhead");
     if (shared != null) {
       b.sharedState(shared);
     }
-    return b.tier(Provider.builder("a").baseUrl(base).apiKey("sk-overhead").build(),
-        Provider.builder("b").baseUrl(base).apiKey("sk-overhead").build()).build();
+    Provider.Builder a = Provider.builder("a").baseUrl(base).apiKey("sk-overhead");
+    Provider.Builder c = Provider.builder("b").baseUrl(base).apiKey("sk-overhead");
+    if (configured) {
+      a.requestsPerMinute(CONFIGURED_RPM).tokensPerMinute(100L * CONFIGURED_RPM);
+      c.requestsPerMinute(CONFIGURED_RPM).tokensPerMinute(100L * CONFIGURED_RPM);
+    }
+    return b.tier(a.build(), c.build()).build();
+  }
+
+  /** The median, least and greatest over blocks of the p50 difference {@code a - b}, microseconds. */
+  private static Map<String, Object> diff(List<long[]> a, List<long[]> b) {
+    double[] d = new double[a.size()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = p50(a.get(i)) - p50(b.get(i));
+    }
+    Arrays.sort(d);
+    int n = d.length;
+    double median = n % 2 == 1 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+    Map<String, Object> m = Json.obj();
+    m.put("medianOfBlockP50DiffUs", Stats.round(median / 1e3, 2));
+    m.put("minBlockP50DiffUs", Stats.round(d[0] / 1e3, 2));
+    m.put("maxBlockP50DiffUs", Stats.round(d[n - 1] / 1e3, 2));
+    return m;
   }
 
   private static long call(OkHttpClient client, String url) {
