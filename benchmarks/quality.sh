@@ -8,6 +8,7 @@
 #   benchmarks/quality.sh --quick   # smoke run, < 1 min after the build: results and a report copy go
 #                                   # to quality-results/quick/, QUALITY.md is left alone
 #   SKIP_BUILD=1 benchmarks/quality.sh ...   # reuse target/benchmarks.jar and the installed library
+#   MAVEN_REPO_LOCAL=/path benchmarks/quality.sh  # build with that local Maven repository
 #
 # Needs Java 17, Maven, Python 3 (standard library only). Run it on an otherwise idle machine: the
 # loopback latencies are real time on this machine (the load average is recorded with the results).
@@ -23,8 +24,12 @@ elif [[ $# -gt 0 ]]; then
 fi
 
 if [[ "${SKIP_BUILD:-0}" != "1" ]]; then
-  (cd .. && mvn -q -B install -DskipTests)
-  mvn -q -B package -DskipTests
+  repo=()
+  if [[ -n "${MAVEN_REPO_LOCAL:-}" ]]; then
+    repo=(-Dmaven.repo.local="$MAVEN_REPO_LOCAL")
+  fi
+  (cd .. && mvn -q -B "${repo[@]}" install -DskipTests)
+  mvn -q -B "${repo[@]}" package -DskipTests
 fi
 
 # Run from a private copy: a rebuild of target/ during the run must not swap classes under it.

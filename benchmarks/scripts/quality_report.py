@@ -17,7 +17,8 @@ import os
 import re
 import sys
 
-STRATEGY_ORDER = ["round-robin", "weighted", "p2c-latency", "llmpool", "llmpool-concurrency-8", "healthy-only"]
+STRATEGY_ORDER = ["round-robin", "weighted", "p2c-latency", "llmpool", "llmpool-concurrency-8", "llmpool-main",
+                  "llmpool-main-concurrency-8", "healthy-only"]
 VARIANT = "llmpool-concurrency-8"
 COLORS = {
     "round-robin": "#d62728",
@@ -25,6 +26,8 @@ COLORS = {
     "p2c-latency": "#1f77b4",
     "llmpool": "#2ca02c",
     "llmpool-concurrency-8": "#9467bd",
+    "llmpool-main": "#8c564b",
+    "llmpool-main-concurrency-8": "#e377c2",
     "healthy-only": "#7f7f7f",
 }
 LABELS = {
@@ -33,8 +36,13 @@ LABELS = {
     "p2c-latency": "P2C, plain latency EWMA",
     "llmpool": "llmpool (LLM-aware P2C)",
     "llmpool-concurrency-8": "llmpool, concurrency(8)",
+    "llmpool-main": "llmpool before bounded forgetting",
+    "llmpool-main-concurrency-8": "llmpool before bounded forgetting, concurrency(8)",
     "healthy-only": "healthy providers only",
 }
+# Scenarios of issue 17 item 6 (forgetting in bounded time), with their own table.
+FORGETTING = ["identical", "identical-fast", "spell-12s", "spell-10x", "slow-spell"]
+SIM_SPELLS = ["uniform-spell", "uniform-spell10", "uniform-blip"]
 
 
 # --------------------------------------------------------------------------- formatting
@@ -286,13 +294,24 @@ def scenario_table(sc, runs):
             if any("recovery" in (runs[x].get("bad") or {}) for x in runs):
                 row.append(fmt(rec["restoreDelaySec"]) if rec and rec["restoreDelaySec"] is not None else "–")
                 row.append(fmt(rec["halfShareBackSec"]) if rec and rec["halfShareBackSec"] is not None else "–")
+                row.append(fmt(rec.get("halfShareBackSustainedSec")) if rec and rec.get("halfShareBackSustainedSec")
+                           is not None else "–")
+                row.append(fmt(rec.get("herdPeakOverFair"), 2) if rec and rec.get("herdPeakOverFair") is not None
+                           else "–")
+        elif sc in FORGETTING:
+            sh = list(r["attemptShare"].values())
+            row.append("/".join(f"{100 * v:.0f}" for v in sh))
+            row.append(fmt(100 * max(abs(v - 1 / len(sh)) for v in sh), 1))
         rows.append(row)
     header = ["strategy", "success", "p50 ms", "p99 ms", "p99.9 ms", "TTFT p50", "TTFT p99", "TTFT p99.9",
               "attempts/req"]
     if has_bad:
         header.append("share to bad while bad")
         if any("recovery" in (runs[x].get("bad") or {}) for x in runs):
-            header += ["restored after (s)", "half share back after (s)"]
+            header += ["restored after (s)", "half share back after (s)", "half share for 5 s after (s)",
+                       "herd: peak 10-s share / fair"]
+    elif sc in FORGETTING:
+        header += ["shares %", "max deviation (points)"]
     return table(header, rows)
 
 
@@ -433,7 +452,7 @@ def targets(exp, sim):
         cmp = []
         ok = True
         for r in runs:
-            if r["strategy"] != "llmpool" or r["fleet"] == "uniform-spell":
+            if r["strategy"] != "llmpool" or r["fleet"] in SIM_SPELLS:
                 continue
             w = next((x for x in runs if x["strategy"] == "weighted" and x["fleet"] == r["fleet"]
                       and x["utilization"] == r["utilization"]), None)
@@ -446,7 +465,90 @@ def targets(exp, sim):
         if cmp:
             rows.append(["Simulation: fewer 429s than weighted random at the same offered load",
                          "429s per 1000 requests, llmpool vs weighted: " + "; ".join(cmp), status(ok)])
+    rows += forgetting_targets(scen, sim, status)
     return table(["target", "measured", ""], rows)
+
+
+def forgetting_targets(scen, sim, status):
+    """Issue 17 item 6: llmpool (bounded forgetting) against llmpool before it, in the same run."""
+    rows = []
+    new, old = "llmpool", "llmpool-main"
+    tau = 10.0  # world seconds: P2cSettings.DEFAULT_LATENCY_DECAY
+
+    def dev(r):
+        sh = list(r["attemptShare"].values())
+        return 100 * max(abs(v - 1 / len(sh)) for v in sh)
+
+    cmp, ok = [], True
+    for name in ("identical", "identical-fast"):
+        s = scen.get(name)
+        if s and new in s:
+            d = dev(s[new])
+            ok = ok and d <= 5
+            cmp.append(f"{name}: {'/'.join(f'{100 * v:.0f}' for v in s[new]['attemptShare'].values())}% "
+                       f"(max {fmt(d)} points; before: "
+                       + (f"{'/'.join(f'{100 * v:.0f}' for v in s[old]['attemptShare'].values())}%, "
+                          f"{fmt(dev(s[old]))}" if old in s else "–") + ")")
+    if cmp:
+        rows.append(["Forgetting: identical providers get equal shares within ±5 points", "; ".join(cmp),
+                     status(ok)])
+
+    def rec(r):
+        return (r.get("bad") or {}).get("recovery") or {}
+
+    spells = [n for n in ("spell-12s", "spell-10x", "slow-spell") if n in scen and new in scen[n]]
+    if spells:
+        back, herd, share = [], [], []
+        ok_back = ok_herd = ok_share = True
+        for n in spells:
+            s = scen[n]
+            rn, ro = rec(s[new]), rec(s.get(old, {}))
+            b = rn.get("halfShareBackSustainedSec")
+            ok_back = ok_back and b is not None and b <= 1.5 * tau
+            back.append(f"{n}: {fmt(b)} s (before {fmt(ro.get('halfShareBackSustainedSec'))} s)")
+            h = rn.get("herdPeakOverFair")
+            ok_herd = ok_herd and h is not None and h <= 1.5
+            herd.append(f"{n}: {fmt(h, 2)} (before {fmt(ro.get('herdPeakOverFair'), 2)}, weighted random "
+                        f"{fmt(rec(s.get('weighted', {})).get('herdPeakOverFair'), 2)})")
+            bn = s[new]["bad"]["shareWhileBad"]
+            bo = s[old]["bad"]["shareWhileBad"] if old in s else None
+            ok_share = ok_share and bo is not None and bn <= bo
+            share.append(f"{n}: {pct(bn)} (before {pct(bo)})")
+        rows.append([f"Forgetting, experiment: a recovered provider has half its fair share back within 1.5 tau "
+                     f"({1.5 * tau:g} s), whatever its spell", "half share held for 5 s after: " + "; ".join(back),
+                     status(ok_back)])
+        rows.append(["Forgetting, experiment: no herd on its return (peak <= 1.5x fair share)",
+                     "peak 10-s share over fair within 30 s of recovery: " + "; ".join(herd), status(ok_herd)])
+        rows.append(["Forgetting, experiment: the slow provider's share while slow at today's level or lower",
+                     "; ".join(share), status(ok_share)])
+    if sim:
+        back, herd, share = [], [], []
+        ok_back = ok_herd = ok_share = True
+        for fl in SIM_SPELLS:
+            for u in (0.5, 0.7, 0.9):
+                rn = next((x for x in sim["runs"] if x["fleet"] == fl and x["strategy"] == new
+                           and abs(x["utilization"] - u) < 1e-9), None)
+                ro = next((x for x in sim["runs"] if x["fleet"] == fl and x["strategy"] == old
+                           and abs(x["utilization"] - u) < 1e-9), None)
+                if not rn or "spell" not in rn or not ro:
+                    continue
+                sp, so = rn["spell"], ro["spell"]
+                tag = f"{fl} {int(u * 100)}%"
+                b = sp.get("halfShareBackSec")
+                ok_back = ok_back and b is not None and b <= 1.5 * tau
+                back.append(f"{tag} {fmt(b, 0)} s ({fmt(so.get('halfShareBackSec'), 0)})")
+                ok_herd = ok_herd and sp["peakOverFair"] <= 1.5
+                herd.append(f"{tag} {fmt(sp['peakOverFair'], 2)} ({fmt(so['peakOverFair'], 2)})")
+                ok_share = ok_share and sp["shareDuring"] <= so["shareDuring"]
+                share.append(f"{tag} {pct(sp['shareDuring'], 1)} ({pct(so['shareDuring'], 1)})")
+        if back:
+            rows.append([f"Forgetting, simulation: half its fair share back within 1.5 tau ({1.5 * tau:g} s)",
+                         "new (before bounded forgetting): " + ", ".join(back), status(ok_back)])
+            rows.append(["Forgetting, simulation: no herd on its return (peak 5-s share <= 1.5x fair)",
+                         "new (before): " + ", ".join(herd), status(ok_herd)])
+            rows.append(["Forgetting, simulation: the slow provider's share while slow at today's level or lower",
+                         "new (before): " + ", ".join(share), status(ok_share)])
+    return rows
 
 
 # --------------------------------------------------------------------------- simulation
@@ -474,7 +576,7 @@ def simulation_blocks(sim, charts, rel):
                  table(["load", "strategy", "success", "429s / 1000 req", "attempts/req", "max/mean load",
                         "1-s max/mean p99", "arrival dispersion", "TTFT p50 s", "TTFT p99 s", "latency p99 s"], rows),
                  ""]
-        if fl == "uniform-spell":
+        if fl in SIM_SPELLS:
             rows2 = []
             for u in sorted({r["utilization"] for r in fr}):
                 for s in STRATEGY_ORDER:
@@ -483,16 +585,20 @@ def simulation_blocks(sim, charts, rel):
                         continue
                     sp = r["spell"]
                     rows2.append([f"{int(u * 100)}%", LABELS[s], pct(sp["shareBefore"], 1), pct(sp["shareDuring"], 1),
-                                  pct(sp["shareAfter"], 1), fmt(sp["peakOverFair"], 2)])
+                                  pct(sp["shareAfter"], 1), fmt(sp["peakOverFair"], 2),
+                                  fmt(sp.get("halfShareBackSec"), 0)])
             text += ["p0's share of arrivals around its slow spell (fair share 10%); the peak is the highest "
-                     "5-second average after the spell, over the fair share (a herd coming back would show > 1.5):",
-                     "", table(["load", "strategy", "before", "during", "after", "peak after / fair"], rows2), ""]
+                     "5-second average after the spell, over the fair share (a herd coming back would show > 1.5; "
+                     "weighted random, which cannot herd, shows the noise of that figure); half share back: the first "
+                     "second after the spell from which p0's mean share over 5 s is at least 5%:",
+                     "", table(["load", "strategy", "before", "during", "after", "peak after / fair",
+                                "half share back after (s)"], rows2), ""]
     blocks["simulation-tables"] = "\n".join(text)
 
     # Charts: 429s per 1000 vs utilisation, per fleet; max/mean load at 70%.
     chart_lines = []
     for fl in fleets:
-        if fl == "uniform-spell":
+        if fl in SIM_SPELLS:
             continue
         fr = [r for r in runs if r["fleet"] == fl]
         series = []
@@ -506,7 +612,7 @@ def simulation_blocks(sim, charts, rel):
                    note=f"{sim['meta']['instances']} instances x {len(fr[0]['loadPerProvider'])} providers, "
                         f"{sim['meta']['durationSec']:g} s virtual")
         chart_lines.append(f"![429s per 1000 requests, {fl}]({rel}/{f})")
-    groups = [fl for fl in fleets]
+    groups = [fl for fl in fleets if fl not in SIM_SPELLS[1:]]
     series = []
     for s in STRATEGY_ORDER:
         vals = []

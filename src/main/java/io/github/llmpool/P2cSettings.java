@@ -38,20 +38,29 @@ public final class P2cSettings {
   public static final Duration MAX_INITIAL_LATENCY = Duration.ofMinutes(10);
   /** Default of {@link Builder#llmAware(boolean) llmAware}: true. */
   public static final boolean DEFAULT_LLM_AWARE = true;
+  /** Default {@link Builder#exploration(double) exploration}: 2% of picks at most. */
+  public static final double DEFAULT_EXPLORATION = 0.02;
+  /** Largest {@link Builder#exploration(double) exploration}: 5% of picks. */
+  public static final double MAX_EXPLORATION = 0.05;
 
   private static final P2cSettings DEFAULTS = builder().build();
 
   private final Duration latencyDecay;
   private final Duration initialLatency;
   private final boolean llmAware;
+  private final double exploration;
+  /** The decay before bounded forgetting (hyperbolic, no exploration): for side-by-side benchmarks only. */
+  final boolean legacyDecay;
 
   private P2cSettings(Builder b) {
     this.latencyDecay = b.latencyDecay;
     this.initialLatency = b.initialLatency;
     this.llmAware = b.llmAware;
+    this.exploration = b.exploration;
+    this.legacyDecay = b.legacyDecay;
   }
 
-  /** The defaults: decay 10 s, initial latency 100 ms, LLM-aware signal. */
+  /** The defaults: decay 10 s, initial latency 100 ms, LLM-aware signal, exploration 2%. */
   public static P2cSettings defaults() {
     return DEFAULTS;
   }
@@ -76,26 +85,34 @@ public final class P2cSettings {
     return llmAware;
   }
 
+  /** The largest share of picks that go to exploring a provider whose estimate is old. */
+  public double exploration() {
+    return exploration;
+  }
+
   /** A builder holding these settings. */
   public Builder toBuilder() {
-    return builder().latencyDecay(latencyDecay).initialLatency(initialLatency).llmAware(llmAware);
+    Builder b = builder().latencyDecay(latencyDecay).initialLatency(initialLatency).llmAware(llmAware)
+        .exploration(exploration);
+    b.legacyDecay = legacyDecay;
+    return b;
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof P2cSettings p && latencyDecay.equals(p.latencyDecay) && initialLatency.equals(p.initialLatency)
-        && llmAware == p.llmAware;
+        && llmAware == p.llmAware && exploration == p.exploration && legacyDecay == p.legacyDecay;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(latencyDecay, initialLatency, llmAware);
+    return Objects.hash(latencyDecay, initialLatency, llmAware, exploration, legacyDecay);
   }
 
   @Override
   public String toString() {
     return "P2cSettings{latencyDecay=" + latencyDecay + ", initialLatency=" + initialLatency + ", llmAware="
-        + llmAware + "}";
+        + llmAware + ", exploration=" + exploration + (legacyDecay ? ", legacyDecay" : "") + "}";
   }
 
   /** A mutable, not thread-safe builder; {@link #build()} returns an immutable value. */
@@ -103,13 +120,18 @@ public final class P2cSettings {
     private Duration latencyDecay = DEFAULT_LATENCY_DECAY;
     private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
     private boolean llmAware = DEFAULT_LLM_AWARE;
+    private double exploration = DEFAULT_EXPLORATION;
+    boolean legacyDecay;
 
     private Builder() {}
 
     /**
-     * Time constant of the latency estimates' decay: at pick time an estimate moves toward the
-     * tier's average by {@code tau / (tau + dt)}, and a sample below it weighs
-     * {@code 1 - exp(-dt / tau)}. Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
+     * Time constant of the latency estimates, which forget in bounded time: a peak's excess over
+     * the provider's mean fades linearly to nothing {@code tau} after it was seen; an estimate not
+     * refreshed by a sample moves to the tier's average by {@code tau / (tau + dt) x (1 - dt / 10
+     * tau)}, reaching it at {@code 10 tau}; a sample after
+     * {@code tau / 2} without one replaces the estimate, a sooner one moves the mean by
+     * {@code dt / tau} (at least a quarter). Default {@link #DEFAULT_LATENCY_DECAY} (10 s); from
      * {@link #MIN_LATENCY_DECAY} (100 ms) to {@link #MAX_LATENCY_DECAY} (1 h).
      *
      * @throws NullPointerException if {@code tau} is null
@@ -141,6 +163,24 @@ public final class P2cSettings {
      */
     public Builder llmAware(boolean enabled) {
       this.llmAware = enabled;
+      return this;
+    }
+
+    /**
+     * The largest share of picks that explore: when the tier's provider whose last sample is the
+     * oldest has none younger than {@code latencyDecay / 2} and nothing in flight, each pick goes
+     * to it with this probability (drawn from the pool's {@code RandomSource}), so a provider that
+     * looked slow is measured again and found when it has recovered. 0 turns exploration off.
+     * Default {@link #DEFAULT_EXPLORATION} (2%); from 0 to {@link #MAX_EXPLORATION} (5%).
+     *
+     * @throws IllegalArgumentException if it is out of range or not a number
+     *     ({@code exploration must be in [0, 0.05] but was 0.5})
+     */
+    public Builder exploration(double share) {
+      if (!(share >= 0 && share <= MAX_EXPLORATION)) {
+        throw new IllegalArgumentException("exploration must be in [0, " + MAX_EXPLORATION + "] but was " + share);
+      }
+      this.exploration = share;
       return this;
     }
 

@@ -716,7 +716,10 @@ public final class ProviderPool {
     }
 
     LatencyModel latencyModel() {
-      return new LatencyModel(p2c.latencyDecay().toNanos(), p2c.initialLatency().toNanos(), p2c.llmAware());
+      long tau = p2c.latencyDecay().toNanos();
+      long initial = p2c.initialLatency().toNanos();
+      return p2c.legacyDecay ? LatencyModel.legacy(tau, initial, p2c.llmAware())
+          : new LatencyModel(tau, initial, p2c.llmAware(), p2c.exploration());
     }
 
     List<List<Provider>> copyTiers() {

@@ -65,7 +65,8 @@ class SelectionLoopbackTest {
   void llmAwareSignalPrefersTheFastModelWritingLongAnswers() throws Exception {
     int[] aware = run(true);
     // at most the first request goes to "short" (the two start equal); then "long" wins every pick
-    assertTrue(aware[0] <= 1 && aware[1] >= 109, "LLM-aware: short " + aware[0] + ", long " + aware[1]);
+    // (plus, once "short" is tau / 2 stale, the 2% of picks that explore it)
+    assertTrue(aware[0] <= 4 && aware[1] >= 106, "LLM-aware: short " + aware[0] + ", long " + aware[1]);
   }
 
   @Test

@@ -171,7 +171,17 @@ class ValidationTest {
         .initialLatency(P2cSettings.MAX_INITIAL_LATENCY).llmAware(false).build();
     assertEquals(s, s.toBuilder().build());
     assertEquals(s.hashCode(), s.toBuilder().build().hashCode());
-    assertEquals("P2cSettings{latencyDecay=PT0.1S, initialLatency=PT10M, llmAware=false}", s.toString());
+    assertEquals("P2cSettings{latencyDecay=PT0.1S, initialLatency=PT10M, llmAware=false, exploration=0.02}",
+        s.toString());
+    assertEquals(P2cSettings.DEFAULT_EXPLORATION, d.exploration());
+    assertEquals(0.02, d.exploration());
+    P2cSettings e = P2cSettings.builder().exploration(P2cSettings.MAX_EXPLORATION).build();
+    assertEquals(0.05, e.exploration());
+    assertEquals(e, e.toBuilder().build());
+    assertTrue(!e.equals(d));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> P2cSettings.builder().exploration(-0.01));
+    assertEquals("exploration must be in [0, 0.05] but was -0.01", bad.getMessage());
     assertEquals(s, ProviderPool.builder().tier(p("a")).p2c(s).build().p2c());
     assertEquals(d, ProviderPool.builder().tier(p("a")).build().p2c());
   }

@@ -3,6 +3,7 @@ package io.github.llmpool.config;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
@@ -39,7 +40,7 @@ import java.util.regex.Pattern;
 final class ConfigParser {
   static final List<String> ROOT_FIELDS =
       List.of("name", "virtualHost", "strategy", "whenAllEvicted", "eviction", "retry", "affinity", "quota", "tiers",
-          "shared");
+          "p2c", "shared");
   static final List<String> TIER_FIELDS = List.of("providers");
   static final List<String> PROVIDER_FIELDS = List.of("name", "baseUrl", "apiKey", "apiKeyHeader", "model", "weight",
       "concurrency", "requestsPerMinute", "tokensPerMinute", "quotaGroup", "headers", "includeUsage",
@@ -53,6 +54,7 @@ final class ConfigParser {
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
   static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
   static final List<String> QUOTA_FIELDS = List.of("routing", "wait");
+  static final List<String> P2C_FIELDS = List.of("latencyDecay", "initialLatency", "llmAware", "exploration");
 
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern UNRECOGNIZED_TOKEN = Pattern.compile("Unrecognized token '[^']*'");
@@ -140,9 +142,10 @@ final class ConfigParser {
         set(wait, "wait", null, () -> ProviderPool.builder().quotaWait(quotaWait[0]));
       }
     }
+    P2cSettings p2c = p2c(r.get("p2c"));
     List<List<Provider>> tiers = tiers(r.get("tiers").required());
     PoolConfig.Shared shared = shared(r.get("shared"));
-    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated,
+    return new PoolConfig(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, p2c, stated,
         quotaRouting, quotaWait[0], shared);
   }
 
@@ -212,6 +215,22 @@ final class ConfigParser {
     integer(n, "failureThreshold", b::failureThreshold);
     integer(n, "maxEjectionPercent", b::maxEjectionPercent);
     return built(n, EVICTION_FIELDS, b::build);
+  }
+
+  private P2cSettings p2c(ConfigNode n) {
+    if (!n.present()) {
+      return P2cSettings.defaults();
+    }
+    n.object().only(P2C_FIELDS);
+    P2cSettings.Builder b = P2cSettings.builder();
+    duration(n, "latencyDecay", b::latencyDecay);
+    duration(n, "initialLatency", b::initialLatency);
+    ConfigNode aware = n.get("llmAware");
+    if (aware.present()) {
+      b.llmAware(aware.bool());
+    }
+    number(n, "exploration", b::exploration);
+    return built(n, P2C_FIELDS, b::build);
   }
 
   private RetryPolicy retry(ConfigNode n) {

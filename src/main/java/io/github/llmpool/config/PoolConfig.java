@@ -3,6 +3,7 @@ package io.github.llmpool.config;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.RetryPolicy;
@@ -96,6 +97,7 @@ public final class PoolConfig {
   private final AllEvictedPolicy whenAllEvicted;
   private final Affinity affinity;
   private final String virtualHost;
+  private final P2cSettings p2c;
   private final Set<String> stated;
   private final boolean quotaRouting;
   private final java.time.Duration quotaWait;
@@ -118,14 +120,7 @@ public final class PoolConfig {
   }
 
   PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
-      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
-      boolean quotaRouting, java.time.Duration quotaWait) {
-    this(name, tiers, strategy, eviction, retry, whenAllEvicted, affinity, virtualHost, stated, quotaRouting, quotaWait,
-        null);
-  }
-
-  PoolConfig(String name, List<List<Provider>> tiers, Strategy strategy, EvictionPolicy eviction, RetryPolicy retry,
-      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, Set<String> stated,
+      AllEvictedPolicy whenAllEvicted, Affinity affinity, String virtualHost, P2cSettings p2c, Set<String> stated,
       boolean quotaRouting, java.time.Duration quotaWait, Shared shared) {
     this.shared = shared;
     this.quotaRouting = quotaRouting;
@@ -138,6 +133,7 @@ public final class PoolConfig {
     this.whenAllEvicted = whenAllEvicted;
     this.affinity = affinity;
     this.virtualHost = virtualHost;
+    this.p2c = p2c;
     this.stated = Set.copyOf(stated);
   }
 
@@ -261,6 +257,11 @@ public final class PoolConfig {
     return virtualHost;
   }
 
+  /** The P2C settings of the file's {@code p2c} section; the defaults where it says nothing. */
+  public P2cSettings p2c() {
+    return p2c;
+  }
+
   /**
    * Whether the file states the top-level setting {@code name} ({@code "strategy"},
    * {@code "eviction"}, ...). A reload compares and applies only what the file states.
@@ -275,7 +276,8 @@ public final class PoolConfig {
    */
   public ProviderPool.Builder toPoolBuilder() {
     ProviderPool.Builder b = ProviderPool.builder().name(name).strategy(strategy).eviction(eviction).retry(retry)
-        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost).quotaRouting(quotaRouting).quotaWait(quotaWait);
+        .whenAllEvicted(whenAllEvicted).virtualHost(virtualHost).p2c(p2c).quotaRouting(quotaRouting)
+        .quotaWait(quotaWait);
     if (affinity != null) {
       b.affinity(affinity);
     }
@@ -291,10 +293,11 @@ public final class PoolConfig {
    * order) and, if it states one, its strategy, through {@link ProviderPool#update(Strategy, List)};
    * providers whose name stays keep their health, evictions, drains, estimates and counters.
    * Settings fixed at build time (name, virtual host, eviction, retry, all-evicted policy,
-   * affinity) are compared where the file states them: any difference refuses the whole update,
+   * affinity, P2C) are compared where the file states them: any difference refuses the whole update,
    * listing each one ({@code $.eviction.baseDuration is PT10S in the file but PT5S in force}), and
    * nothing changes. Settings the file does not state, and code-only settings (listeners, attempt
-   * hooks, shared state, classifier, ticker, random, P2C settings), are kept. A reload is
+   * hooks, shared state, classifier, ticker, random), are kept. The P2C settings ({@code p2c}) are
+   * fixed at build time like the eviction policy. A reload is
    * {@code PoolConfig.read(path).applyTo(pool)}, called from your own trigger (an admin endpoint,
    * a signal, a file watcher).
    *
@@ -341,6 +344,13 @@ public final class PoolConfig {
       diff(diffs, "$.quota.routing", quotaRouting, pool.quotaRouting());
       diff(diffs, "$.quota.wait", quotaWait, pool.quotaWait());
     }
+    if (states("p2c")) {
+      P2cSettings p = pool.p2c();
+      diff(diffs, "$.p2c.latencyDecay", p2c.latencyDecay(), p.latencyDecay());
+      diff(diffs, "$.p2c.initialLatency", p2c.initialLatency(), p.initialLatency());
+      diff(diffs, "$.p2c.llmAware", p2c.llmAware(), p.llmAware());
+      diff(diffs, "$.p2c.exploration", p2c.exploration(), p.exploration());
+    }
     if (states("affinity")) {
       diff(diffs, "$.affinity", affinity, pool.affinity().map(Object.class::cast).orElse("none"));
     }
@@ -360,6 +370,7 @@ public final class PoolConfig {
   public String toString() {
     return "PoolConfig{name=" + name + ", strategy=" + strategy + ", eviction=" + eviction + ", retry=" + retry
         + ", whenAllEvicted=" + whenAllEvicted + (affinity == null ? "" : ", affinity=" + affinity)
-        + ", virtualHost=" + virtualHost + (shared == null ? "" : ", shared=" + shared.kind) + ", tiers=" + tiers + "}";
+        + ", virtualHost=" + virtualHost + ", p2c=" + p2c + (shared == null ? "" : ", shared=" + shared.kind)
+        + ", tiers=" + tiers + "}";
   }
 }

@@ -245,7 +245,7 @@ class ConfigErrorsTest {
   @Test
   void unknownRootField() {
     assertEquals("$.tier is not a known setting; known: name, virtualHost, strategy, whenAllEvicted, eviction, retry, "
-        + "affinity, quota, tiers, shared", error(file("\"tier\":1", A)));
+        + "affinity, quota, tiers, p2c, shared", error(file("\"tier\":1", A)));
   }
 
   @Test
@@ -304,6 +304,14 @@ class ConfigErrorsTest {
   @Test
   void jitterOutOfRange() {
     assertEquals("$.eviction.jitter must be in [0, 1] but was 2.0", error(file("\"eviction\":{\"jitter\":2}", A)));
+  }
+
+  @Test
+  void explorationOutOfRange() {
+    assertEquals("$.p2c.exploration must be in [0, 0.05] but was 0.5",
+        error(file("\"p2c\":{\"exploration\":0.5}", A)));
+    assertEquals("$.p2c.latencyDecay must be in [PT0.1S, PT1H] but was PT0.01S",
+        error(file("\"p2c\":{\"latencyDecay\":\"10ms\"}", A)));
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.github.llmpool.Internals;
 import io.github.llmpool.Affinity;
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.EvictionPolicy;
+import io.github.llmpool.P2cSettings;
 import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
@@ -58,6 +59,20 @@ class ConfigFileTest {
 
   static InputStream sample() {
     return ConfigFileTest.class.getResourceAsStream("/config/llmpool.json");
+  }
+
+  @Test
+  void p2cSectionSetsThePoolsP2cSettings() throws Exception {
+    PoolConfig c = PoolConfig.read(json("{\"p2c\":{\"latencyDecay\":\"30s\",\"initialLatency\":\"250ms\","
+        + "\"llmAware\":false,\"exploration\":0.02},\"tiers\":[{\"providers\":[{\"name\":\"a\","
+        + "\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
+    P2cSettings expected = P2cSettings.builder().latencyDecay(java.time.Duration.ofSeconds(30))
+        .initialLatency(java.time.Duration.ofMillis(250)).llmAware(false).exploration(0.02).build();
+    assertEquals(expected, c.p2c());
+    assertEquals(expected, c.toPoolBuilder().build().p2c());
+    PoolConfig none = PoolConfig.read(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\","
+        + "\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
+    assertEquals(P2cSettings.defaults(), none.p2c());
   }
 
   static InputStream json(String s) {

@@ -160,6 +160,20 @@ class ConfigReloadTest {
   }
 
   @Test
+  void reloadChangingP2cSettingsIsRefused() throws Exception {
+    write("\"p2c\":{\"exploration\":0.01},", provider("b", b, 1));
+    ProviderPool pool = pool();
+    write("\"p2c\":{\"exploration\":0.02},", provider("b", b, 2));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PoolConfig.read(file, ENV).applyTo(pool));
+    assertEquals("reload refused, nothing was changed: settings that cannot change at runtime differ from the pool's "
+        + "(restart to apply them): $.p2c.exploration is 0.02 in the file but 0.01 in force", e.getMessage());
+    assertEquals(1, pool.tiers().get(0).get(0).weight());
+    write("\"p2c\":{\"exploration\":0.01},", provider("b", b, 2));
+    PoolConfig.read(file, ENV).applyTo(pool);
+    assertEquals(2, pool.tiers().get(0).get(0).weight());
+  }
+
+  @Test
   void invalidFileLeavesThePoolAsItWas() throws Exception {
     write("", provider("b", b, 1));
     ProviderPool pool = pool();

@@ -50,7 +50,8 @@ import okhttp3.Response;
  * <ol>
  *   <li>a weighted 80/20 split;
  *   <li>power of two choices steering away from a provider that turns slow;
- *   <li>a provider answering 429 with {@code Retry-After}: evicted, probed, restored;
+ *   <li>a provider answering 429 with {@code Retry-After}: evicted for that long, then back (the
+ *       delay its server named is over: no probe);
  *   <li>an outage of tier 0 spills to tier 1, and the traffic comes back;
  *   <li>token usage per provider and the pool's snapshot.
  * </ol>
@@ -318,8 +319,8 @@ public final class Demo {
       fleet.bravo().rateLimitNext(2, retryAfter);
       timeline.mark("bravo starts answering 429 (its next two requests)");
       timeline.await(e -> e instanceof PoolEvent.Restored, 15, TimeUnit.SECONDS);
-      int marker = fleet.bravo().requestCount();
-      client.await(5, TimeUnit.SECONDS, () -> fleet.bravo().requestCount() >= marker + 5, "bravo back in rotation");
+      // bravo's two 429s are behind it once it has answered five requests after the last of them
+      client.await(10, TimeUnit.SECONDS, () -> answeredAfterLast429(fleet.bravo()) >= 5, "bravo back in rotation");
       client.stopAndDrain();
     } finally {
       client.close();
@@ -328,10 +329,17 @@ public final class Demo {
     return new RateLimited(retryAfter, timeline.moments(), fleet.bravo().requests(), client.sent(), client.failed(), received);
   }
 
+  /** Requests a fake answered after its last 429 (all of them when it answered none). */
+  private static int answeredAfterLast429(FakeLlmServer server) {
+    List<Integer> statuses = server.requests().stream().map(ReceivedRequest::status).toList();
+    return statuses.size() - statuses.lastIndexOf(429) - 1;
+  }
+
   static void print(RateLimited r, PrintStream out) {
-    chapter(out, 3, "A provider that answers 429 is evicted, probed and restored",
+    chapter(out, 3, "A provider that answers 429 is evicted for its Retry-After, then back",
         "bravo answers its next two requests 429 with Retry-After: " + r.retryAfter().toSeconds()
-            + "; the pool retries those calls on alpha, keeps bravo out for that long, then lets one request probe it.");
+            + "; the pool retries those calls on alpha and keeps bravo out for exactly that long: the delay its"
+            + " server named, so no probe is needed when it is over.");
     timeline(r.timeline(), out);
     out.printf(Locale.ROOT, "   %d calls, %d failed (the caller never saw a 429); received: %s%n",
         r.requests(), r.failed(), r.received());
@@ -474,6 +482,13 @@ public final class Demo {
     }
     if (e instanceof PoolEvent.Restored) {
       return "Restored  " + e.provider();
+    }
+    if (e instanceof PoolEvent.HeadroomExhausted h) {
+      return String.format(Locale.ROOT, "No room   %-8s its rate-limit headers say nothing is left for %s",
+          h.provider(), millis(h.resetIn()));
+    }
+    if (e instanceof PoolEvent.HeadroomRestored) {
+      return "Room      " + e.provider() + " takes requests within its limit again";
     }
     return e.toString();
   }

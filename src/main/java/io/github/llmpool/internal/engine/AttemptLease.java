@@ -239,7 +239,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
       } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());
-        slot.state.sample(now, signal, core.settings().latency());
+        slot.state.sample(now, signal, start, core.settings().latency());
       }
     }
     if (core.hasUsageListener()) { // built only for a listener: no allocation otherwise

@@ -1,7 +1,8 @@
 package io.github.llmpool.internal.health;
 
 /**
- * How attempts turn into the latency signal P2C compares, and how the estimate decays. Immutable.
+ * How attempts turn into the latency signal P2C compares, how the estimate forgets, and how much
+ * deliberate exploration P2C does. Immutable.
  *
  * <p>The signal (one place computes it, {@link #signal}):
  * <ul>
@@ -15,19 +16,102 @@ package io.github.llmpool.internal.health;
  *   <li>with {@code llmAware} off (plain latency EWMA, for comparison): always the whole latency.</li>
  * </ul>
  *
- * @param tauNanos decay time constant of the peak EWMA
+ * <p>Forgetting ({@code horizonNanos > 0}, the default): a peak's excess over the provider's mean
+ * fades linearly to nothing {@code horizon} after the peak was seen; an estimate's difference to
+ * the tier's reference fades by {@code tau / (tau + age) x (1 - age / staleHorizon)}, to nothing
+ * {@code staleHorizon} after its last sample; a sample after {@link #replaceAfterNanos} without
+ * one replaces the estimate (see {@code ProviderState}). {@code horizonNanos <= 0} is the earlier hyperbolic decay
+ * {@code tau / (tau + dt)} (kept for side-by-side benchmarks only: {@link #legacy}).
+ *
+ * <p>Exploration: when the tier's provider with the oldest sample has none younger than
+ * {@code exploreAgeNanos} and nothing in flight, a pick goes to it with probability
+ * {@code exploreThreshold / 65536} (see {@code P2cPicker}).
+ *
+ * @param tauNanos time constant of the estimates (the EWMA's weights, the failure score's decay)
  * @param defaultEstimateNanos estimate of a provider with no sample yet
  * @param llmAware whether the LLM-aware signal is used
+ * @param horizonNanos after how long an old peak weighs nothing; {@code <= 0}: the legacy
+ *     hyperbolic decay, which never reaches zero
+ * @param staleHorizonNanos after how long an estimate no sample refreshed weighs nothing
+ * @param exploreThreshold the probability of an exploring pick, in 1/65536 ({@code 0}: none)
+ * @param exploreAgeNanos how old a provider's last sample must be for it to be explored
  */
-public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware) {
+public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, long horizonNanos,
+    long staleHorizonNanos, int exploreThreshold, long exploreAgeNanos) {
 
   /** Output tokens a typical time to first token is worth: 32. */
   public static final long OVERHEAD_TOKENS = 32;
+  /** The denominator of {@link #exploreThreshold}: 65536. */
+  public static final int EXPLORE_ONE = 1 << 16;
+  /** The peak horizon in units of tau: a peak's excess over the mean weighs nothing after 1 tau. */
+  public static final double HORIZON_TAUS = 1;
+  /** The stale horizon in units of tau: an estimate not refreshed weighs nothing after 10 tau. */
+  public static final double STALE_HORIZON_TAUS = 10;
+  /** The exploration age in units of tau: a provider not sampled for tau / 2 may be explored. */
+  public static final double EXPLORE_AGE_TAUS = 0.5;
+  /** The default share of exploring picks: 2%. */
+  public static final double DEFAULT_EXPLORATION = 0.02;
+  /**
+   * Smallest weight of a sample below the estimate's mean, whatever the time since the last one:
+   * the mean follows the samples within a few of them, the peak part holds a slowdown for the
+   * horizon.
+   */
+  public static final double MIN_SAMPLE_WEIGHT = 0.25;
 
   public LatencyModel {
     if (tauNanos <= 0 || defaultEstimateNanos <= 0) {
       throw new IllegalArgumentException("tau and default estimate must be positive");
     }
+    if (horizonNanos > 0 && staleHorizonNanos <= 0) {
+      throw new IllegalArgumentException("a bounded model needs a positive stale horizon");
+    }
+    if (exploreThreshold < 0 || exploreThreshold > EXPLORE_ONE || exploreAgeNanos < 0) {
+      throw new IllegalArgumentException("exploration must be in [0, 65536] with a non-negative age");
+    }
+  }
+
+  /**
+   * The defaults: peaks fade in 1 tau, stale estimates in 10 tau, exploration 2% of picks for
+   * providers not sampled for tau / 2.
+   */
+  public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware) {
+    this(tauNanos, defaultEstimateNanos, llmAware, DEFAULT_EXPLORATION);
+  }
+
+  /** The default horizon and exploration age, with {@code exploration} the share of exploring picks. */
+  public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, double exploration) {
+    this(tauNanos, defaultEstimateNanos, llmAware, (long) (tauNanos * HORIZON_TAUS),
+        (long) (tauNanos * STALE_HORIZON_TAUS), threshold(exploration), (long) (tauNanos * EXPLORE_AGE_TAUS));
+  }
+
+  /**
+   * The behaviour before bounded forgetting: hyperbolic decay {@code tau / (tau + dt)}, the EWMA's
+   * weight {@code exp(-dt / tau)} per sample, no exploration. For side-by-side benchmarks only.
+   */
+  public static LatencyModel legacy(long tauNanos, long defaultEstimateNanos, boolean llmAware) {
+    return new LatencyModel(tauNanos, defaultEstimateNanos, llmAware, 0, 0, 0, 0);
+  }
+
+  /** An exploring-pick share in [0, 1] as a threshold out of {@link #EXPLORE_ONE}. */
+  public static int threshold(double share) {
+    if (!(share >= 0 && share <= 1)) {
+      throw new IllegalArgumentException("exploration share must be in [0, 1] but was " + share);
+    }
+    return (int) Math.round(share * EXPLORE_ONE);
+  }
+
+  /**
+   * After how long without a sample the next sample replaces the estimate (mean and peak) instead
+   * of moving it: the exploration age, or {@code tau / 2} when it is 0. A provider re-measured after
+   * a silence (an exploring pick) is what it measures now, however slow it was before.
+   */
+  public long replaceAfterNanos() {
+    return exploreAgeNanos > 0 ? exploreAgeNanos : tauNanos / 2;
+  }
+
+  /** Whether this is the legacy hyperbolic decay ({@link #legacy}). */
+  public boolean isLegacy() {
+    return horizonNanos <= 0;
   }
 
   /** The latency signal of one successful attempt, in nanoseconds. */

@@ -43,7 +43,12 @@ public final class ProviderState {
   private final PaddedLong inFlight = new PaddedLong();
 
   // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
+  // Legacy model: estimateNanos is the peak EWMA. Bounded model: estimateNanos is the mean of the
+  // samples, peakNanos the latest peak (a sample above the estimate) and peakAt its time; the
+  // peak's excess over the mean fades to nothing one horizon after peakAt.
   private volatile long estimateNanos = -1;
+  private volatile long peakNanos = -1;
+  private volatile long peakAt;
   private volatile long lastSampleAt;
   private volatile double failScore;
   private volatile long failScoreAt;
@@ -98,6 +103,7 @@ public final class ProviderState {
     this.createdAt = createdAt;
     this.lastSampleAt = createdAt;
     this.headroom = new Headroom(null, 0, 0, createdAt);
+    this.peakAt = createdAt;
   }
 
   public String name() {
@@ -150,8 +156,8 @@ public final class ProviderState {
   }
 
   /**
-   * The P2C cost without a tier reference (the estimate decays toward zero) and with every request
-   * in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
+   * The P2C cost without a tier reference (legacy decay: toward zero; bounded forgetting: the own
+   * estimate stands) and with every request in flight counting as one more latency. See {@link #cost(long, LatencyModel, double, double)}.
    */
   public double cost(long now, LatencyModel model) {
     return cost(now, model, -1, 1);
@@ -206,16 +212,21 @@ public final class ProviderState {
   public double latencyEstimate(long now, LatencyModel model, double reference) {
     long est = estimateNanos;
     boolean sampled = est >= 0;
-    if (!sampled) {
-      est = model.defaultEstimateNanos(); // decays from the provider's creation
-    }
-    long dt = now - lastSampleAt;
     double latency;
-    if (dt <= 0) {
-      latency = est;
+    if (model.isLegacy()) {
+      if (!sampled) {
+        est = model.defaultEstimateNanos(); // decays from the provider's creation
+      }
+      long dt = now - lastSampleAt;
+      if (dt <= 0) {
+        latency = est;
+      } else {
+        double k = model.tauNanos() / (double) (model.tauNanos() + dt);
+        latency = reference < 0 ? est * k : reference + (est - reference) * k;
+      }
     } else {
-      double k = model.tauNanos() / (double) (model.tauNanos() + dt);
-      latency = reference < 0 ? est * k : reference + (est - reference) * k;
+      latency = boundedLatency(now, sampled ? est : model.defaultEstimateNanos(), sampled, reference,
+          inverseHorizon(model), inverseStaleHorizon(model), model.tauNanos());
     }
     if (!sampled) {
       long since = unsampledSince.get();
@@ -224,6 +235,73 @@ public final class ProviderState {
       }
     }
     return latency;
+  }
+
+  /** {@code 1 / peak horizon} of a bounded model, 0 for the legacy one (the pick path passes it around). */
+  public static double inverseHorizon(LatencyModel model) {
+    return model.isLegacy() ? 0 : 1.0 / model.horizonNanos();
+  }
+
+  /** {@code 1 / stale horizon} of a bounded model, 0 for the legacy one. */
+  public static double inverseStaleHorizon(LatencyModel model) {
+    return model.isLegacy() ? 0 : 1.0 / model.staleHorizonNanos();
+  }
+
+  /**
+   * The provider's own estimate under bounded forgetting, without a reference: the mean plus the
+   * latest peak's excess over it, faded linearly to nothing one horizon after the peak.
+   */
+  private double own(long now, long mean, double invH) {
+    double excess = peakNanos - (double) mean;
+    if (excess > 0) {
+      double f = 1 - (now - peakAt) * invH;
+      if (f > 0) {
+        return mean + excess * (f < 1 ? f : 1);
+      }
+    }
+    return mean;
+  }
+
+  /**
+   * Bounded forgetting at pick time: the own estimate ({@link #own}; {@code est} itself for a
+   * provider without a sample), then its difference to {@code reference} faded to nothing one
+   * stale horizon {@code S} after the last sample (or the provider's creation), {@code age} ago:
+   * {@code reference + (own - reference) x k}, {@code k = tau / (tau + age) x (1 - age / S)} for
+   * {@code age < S}, 0 after: the earlier hyperbolic decay (which forgets a small deviation fast
+   * and a large one slowly), tapered so that it ends. Without a reference the own estimate
+   * stands. Returned as a numerator over {@link #boundedDenominator} ({@code tau + age} while
+   * fading, else 1), so the pick compares costs without a division.
+   */
+  private double boundedNumerator(long now, long est, boolean sampled, double reference, double invH, double invS,
+      double tau) {
+    double own = sampled ? own(now, est, invH) : est;
+    if (reference < 0) {
+      return own;
+    }
+    long age = now - lastSampleAt;
+    if (age <= 0) {
+      return own;
+    }
+    double f = 1 - age * invS;
+    if (f <= 0) {
+      return reference;
+    }
+    return reference * (tau + age) + (own - reference) * tau * f;
+  }
+
+  /** The denominator of {@link #boundedNumerator}: {@code tau + age} while the estimate fades, else 1. */
+  private double boundedDenominator(long now, double reference, double invS, double tau) {
+    if (reference < 0) {
+      return 1;
+    }
+    long age = now - lastSampleAt;
+    return age > 0 && age * invS < 1 ? tau + age : 1;
+  }
+
+  private double boundedLatency(long now, long est, boolean sampled, double reference, double invH, double invS,
+      double tau) {
+    return boundedNumerator(now, est, sampled, reference, invH, invS, tau)
+        / boundedDenominator(now, reference, invS, tau);
   }
 
   /**
@@ -249,38 +327,50 @@ public final class ProviderState {
    */
   public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
       double invB, long now, LatencyModel model) {
-    return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos());
-  }
-
-  /** As above, with the model's {@code tau} and default estimate already read (P2C keeps them per picker). */
-  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
-      double invB, long now, double tau, long def) {
-    return a.costNumerator(now, tau, def, refA, invA) * b.costDenominator(now, tau)
-        - b.costNumerator(now, tau, def, refB, invB) * a.costDenominator(now, tau);
+    return costDelta(a, refA, invA, b, refB, invB, now, model.tauNanos(), model.defaultEstimateNanos(),
+        inverseHorizon(model), inverseStaleHorizon(model));
   }
 
   /**
-   * The numerator of {@link #costPerInverse} over {@link #costDenominator}: the decayed latency
-   * {@code (ref x dt + est x tau)} (or {@code est x tau} without a reference; {@code est} when no
-   * time passed) over {@code tau + dt}, the cold-start floor brought to the same denominator,
-   * times {@code 1 + in-flight x inverse capacity}, times the failure factor's numerator
+   * As above, with the model's {@code tau}, default estimate and {@link #inverseHorizon} already
+   * read (P2C keeps them per picker); {@code invH} 0 is the legacy decay.
+   */
+  public static double costDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, double tau, long def, double invH, double invS) {
+    return a.costNumerator(now, tau, def, refA, invA, invH, invS) * b.costDenominator(now, tau, refB, invH, invS)
+        - b.costNumerator(now, tau, def, refB, invB, invH, invS) * a.costDenominator(now, tau, refA, invH, invS);
+  }
+
+  /**
+   * The numerator of {@link #costPerInverse} over {@link #costDenominator}. Legacy decay
+   * ({@code invH == 0}): the decayed latency {@code (ref x dt + est x tau)} (or {@code est x tau}
+   * without a reference; {@code est} when no time passed) over {@code tau + dt}, the cold-start
+   * floor brought to the same denominator. Bounded forgetting: the latency itself
+   * ({@link #latencyEstimate}: multiplications only, its denominator is 1). Then times
+   * {@code 1 + in-flight x inverse capacity}, times the failure factor's numerator
    * {@code tau + dtf + fail x tau} over {@code tau + dtf}.
    */
-  public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity) {
+  public double costNumerator(long now, double tau, long defaultEstimate, double reference, double inverseCapacity,
+      double invH, double invS) {
     long est = estimateNanos;
     boolean sampled = est >= 0;
     if (!sampled) {
       est = defaultEstimate;
     }
-    long dt = now - lastSampleAt;
     double nl;
     double dl;
-    if (dt <= 0) {
-      nl = est;
-      dl = 1;
+    if (invH != 0) {
+      nl = boundedNumerator(now, est, sampled, reference, invH, invS, tau);
+      dl = boundedDenominator(now, reference, invS, tau);
     } else {
-      nl = reference < 0 ? est * tau : reference * dt + est * tau;
-      dl = tau + dt;
+      long dt = now - lastSampleAt;
+      if (dt <= 0) {
+        nl = est;
+        dl = 1;
+      } else {
+        nl = reference < 0 ? est * tau : reference * dt + est * tau;
+        dl = tau + dt;
+      }
     }
     long flight = inFlight.get();
     if (!sampled && flight > 0) {
@@ -298,10 +388,19 @@ public final class ProviderState {
     return nl * (1 + flight * inverseCapacity) * nf;
   }
 
-  /** The (positive) denominator of the P2C cost: {@code tau + dt} (1 when no time passed) x {@code tau + dtf}. */
-  public double costDenominator(long now, double tau) {
-    long dt = now - lastSampleAt;
-    double dl = dt <= 0 ? 1 : tau + dt;
+  /**
+   * The (positive) denominator of the P2C cost: the latency's ({@code tau + dt} under the legacy
+   * decay, 1 when no time passed or under bounded forgetting) x the failure factor's
+   * ({@code tau + dtf}, 1 without a failure score).
+   */
+  public double costDenominator(long now, double tau, double reference, double invH, double invS) {
+    double dl;
+    if (invH == 0) {
+      long dt = now - lastSampleAt;
+      dl = dt <= 0 ? 1 : tau + dt;
+    } else {
+      dl = boundedDenominator(now, reference, invS, tau);
+    }
     if (failScore > 0) {
       long sf = now - failScoreAt;
       if (sf > 0) {
@@ -311,9 +410,93 @@ public final class ProviderState {
     return dl;
   }
 
-  /** The raw (undecayed) peak-EWMA estimate in nanoseconds, or -1 without a sample. */
+  /**
+   * {@link #costDelta} under bounded forgetting, for P2C's pick: the same sign, from
+   * {@link #boundedCostNumerator} and {@link #boundedCostDenominator}, which are kept small so that
+   * the JIT inlines them into the pick.
+   */
+  public static double boundedCostDelta(ProviderState a, double refA, double invA, ProviderState b, double refB,
+      double invB, long now, double tau, long def, double invH, double invS) {
+    return a.boundedCostNumerator(now, tau, def, refA, invA, invH, invS) * b.boundedCostDenominator(now, tau, refB, invS)
+        - b.boundedCostNumerator(now, tau, def, refB, invB, invH, invS) * a.boundedCostDenominator(now, tau, refA, invS);
+  }
+
+  /** {@link #costNumerator} under bounded forgetting ({@code invH != 0}). */
+  public double boundedCostNumerator(long now, double tau, long def, double reference, double inverseCapacity,
+      double invH, double invS) {
+    long est = estimateNanos;
+    double own;
+    if (est >= 0) {
+      own = est;
+      double excess = peakNanos - own;
+      if (excess > 0) {
+        double f = 1 - (now - peakAt) * invH;
+        if (f > 0) {
+          own += f < 1 ? excess * f : excess;
+        }
+      }
+    } else {
+      own = def;
+    }
+    double nl = own;
+    long age = now - lastSampleAt;
+    if (reference >= 0 && age > 0) {
+      double f = 1 - age * invS;
+      nl = f <= 0 ? reference : reference * (tau + age) + (own - reference) * tau * f;
+    }
+    long flight = inFlight.get();
+    if (est < 0 && flight > 0) {
+      nl = coldStartFloor(now, nl, boundedDenominator(now, reference, invS, tau));
+    }
+    double fail = failScore;
+    return nl * (1 + flight * inverseCapacity) * (fail > 0 ? failNumerator(now, tau, fail) : 1);
+  }
+
+  /** {@link #costDenominator} under bounded forgetting. */
+  public double boundedCostDenominator(long now, double tau, double reference, double invS) {
+    long age = now - lastSampleAt;
+    double dl = reference >= 0 && age > 0 && age * invS < 1 ? tau + age : 1;
+    return failScore > 0 ? dl * failDenominator(now, tau) : dl;
+  }
+
+  private double coldStartFloor(long now, double nl, double dl) {
+    long since = unsampledSince.get();
+    return since != NO_PENDING && (now - since) * dl > nl ? (now - since) * dl : nl;
+  }
+
+  private double failNumerator(long now, double tau, double fail) {
+    long sf = now - failScoreAt;
+    return sf > 0 ? tau + sf + fail * tau : 1 + fail;
+  }
+
+  private double failDenominator(long now, double tau) {
+    long sf = now - failScoreAt;
+    return sf > 0 ? tau + sf : 1;
+  }
+
+  /**
+   * The raw estimate in nanoseconds, or -1 without a sample: the peak EWMA (legacy decay) or the
+   * mean of the samples (bounded forgetting; {@link #ownEstimate} adds the fading peak).
+   */
   public long rawEstimate() {
     return estimateNanos;
+  }
+
+  /**
+   * The estimate that stands for this provider in its tier's reference, or -1 without a sample:
+   * the raw peak EWMA (legacy), or the mean plus the fading peak at {@code now} (bounded).
+   */
+  public double ownEstimate(long now, double invH) {
+    long est = estimateNanos;
+    if (est < 0 || invH == 0) {
+      return est;
+    }
+    return own(now, est, invH);
+  }
+
+  /** When the last latency sample arrived (the provider's creation before the first). */
+  public long lastSampleAt() {
+    return lastSampleAt;
   }
 
   /**
@@ -402,23 +585,61 @@ public final class ProviderState {
     reasoningTokens.add(reasoning);
   }
 
+  /** A latency sample observed at {@code now} (see {@link #sample(long, long, long, LatencyModel)}). */
+  public void sample(long now, long signalNanos, LatencyModel model) {
+    sample(now, signalNanos, now, model);
+  }
+
   /**
-   * A latency sample (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
+   * A latency sample of an attempt dispatched at {@code startedAt} and ended at {@code now}.
+   *
+   * <p>Legacy decay (peak EWMA): above the estimate it replaces it; otherwise the estimate moves
    * toward it with weight {@code 1 - exp(-dt/tau)}.
+   *
+   * <p>Bounded forgetting: an estimate whose last sample is {@link LatencyModel#replaceAfterNanos}
+   * old or more is replaced (a provider re-measured after a silence is what it measures now);
+   * otherwise the mean moves toward the sample with weight {@code max(dt / tau, }{@value
+   * LatencyModel#MIN_SAMPLE_WEIGHT}{@code )}, and a sample above the mean becomes the peak if it
+   * weighs more now than the peak in force. A peak is dated when it was observed, {@code startedAt
+   * + signal} (a stream's first token), not when the attempt ended: a slow answer that began long
+   * ago says little about the provider now, and fades accordingly.
    */
-  public synchronized void sample(long now, long signalNanos, LatencyModel model) {
+  public synchronized void sample(long now, long signalNanos, long startedAt, LatencyModel model) {
     long est = estimateNanos;
-    if (est < 0 || signalNanos > est) {
+    long dt = Math.max(0, now - lastSampleAt);
+    if (model.isLegacy()) {
+      if (est < 0 || signalNanos > est) {
+        estimateNanos = signalNanos;
+      } else {
+        double w = Math.exp(-(double) dt / model.tauNanos());
+        estimateNanos = (long) (est * w + signalNanos * (1 - w));
+      }
+      peakNanos = estimateNanos;
+      peakAt = now;
+    } else if (est < 0 || dt >= model.replaceAfterNanos()) {
       estimateNanos = signalNanos;
+      peakNanos = signalNanos;
+      peakAt = now;
     } else {
-      long dt = Math.max(0, now - lastSampleAt);
-      double w = Math.exp(-(double) dt / model.tauNanos());
-      estimateNanos = (long) (est * w + signalNanos * (1 - w));
+      double invH = 1.0 / model.horizonNanos();
+      double w = Math.max((double) dt / model.tauNanos(), LatencyModel.MIN_SAMPLE_WEIGHT);
+      long mean = (long) (est + (signalNanos - est) * w);
+      long seen = startedAt + signalNanos;
+      if (seen - now > 0 || seen - startedAt < 0) {
+        seen = now; // a clock that went backwards, or an overflow: date it now
+      }
+      double fresh = (signalNanos - (double) mean) * Math.min(1, 1 - (now - seen) * invH);
+      double held = (peakNanos - (double) mean) * Math.min(1, 1 - (now - peakAt) * invH);
+      estimateNanos = mean;
+      if (fresh > 0 && fresh >= held) {
+        peakNanos = signalNanos;
+        peakAt = seen;
+      }
     }
     lastSampleAt = now;
   }
 
-  /** The current estimate in nanoseconds without a tier reference (decayed toward zero). */
+  /** The current estimate in nanoseconds without a tier reference (legacy decay: toward zero; bounded forgetting: the own estimate). */
   public long latencyEstimate(long now, LatencyModel model) {
     return (long) latencyEstimate(now, model, -1);
   }

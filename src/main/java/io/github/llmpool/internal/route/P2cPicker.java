@@ -25,12 +25,27 @@ import io.github.llmpool.internal.route.Slot;
  * estimates are read again (one pass, one small array) when a pick finds them older than
  * {@code tau / 64}, so the pick stays O(1) amortised; concurrent refreshes are benign (each
  * publishes a complete, immutable {@link Reference}).
+ *
+ * <p>Exploration (bounded forgetting, see {@link LatencyModel}): the same pass notes the counted
+ * provider whose last sample is the oldest. When its last sample is at least the model's
+ * exploration age old and it has nothing in flight, a pick goes to it with probability
+ * {@code exploreThreshold / 65536}; the random number is drawn only then, so a tier whose
+ * providers are all fresh pays one comparison and no draw. At most that share of the picks
+ * explore, and at most one per stale provider at a time (an exploring attempt in flight stops
+ * further ones until its sample lands).
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
   private final double tau;
   private final long defaultEstimate;
   private final long refreshNanos;
+  /** {@code 1 / horizon}, 0 for the legacy decay (see {@link LatencyModel}). */
+  private final double invH;
+  /** {@code 1 / stale horizon}, 0 for the legacy decay. */
+  private final double invS;
+  /** Exploring picks: probability out of {@link LatencyModel#EXPLORE_ONE}, and the age that qualifies. */
+  private final int exploreThreshold;
+  private final long exploreAge;
   /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
   private volatile Reference cached;
@@ -50,6 +65,10 @@ public final class P2cPicker extends TierPicker {
     this.tau = model.tauNanos();
     this.defaultEstimate = model.defaultEstimateNanos();
     this.refreshNanos = Math.max(1, model.tauNanos() >> 6);
+    this.invH = io.github.llmpool.internal.health.ProviderState.inverseHorizon(model);
+    this.invS = io.github.llmpool.internal.health.ProviderState.inverseStaleHorizon(model);
+    this.exploreThreshold = model.exploreThreshold();
+    this.exploreAge = model.exploreAgeNanos();
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
@@ -80,25 +99,43 @@ public final class P2cPicker extends TierPicker {
     if (r != null && now - r.at < refreshNanos && now - r.at >= 0) {
       return r;
     }
-    r = reference(slots, now);
+    r = reference(slots, now, invH);
+    r.staleAt = r.oldest < 0 || exploreThreshold == 0 ? Long.MAX_VALUE : r.oldestAt + exploreAge;
     cached = r;
     return r;
   }
 
-  /**
-   * Each slot's reference at {@code now}: the weighted mean of the raw estimates of the tier's
-   * other sampled, non-evicted providers (weight above 0). Two passes; one small array.
-   */
+  /** {@link #reference(Slot[], long, double)} under the legacy decay (raw estimates). */
   public static Reference reference(Slot[] slots, long now) {
+    return reference(slots, now, 0);
+  }
+
+  /**
+   * Each slot's reference at {@code now}: the weighted mean of the {@linkplain
+   * io.github.llmpool.internal.health.ProviderState#ownEstimate own estimates} of the tier's other
+   * sampled, non-evicted providers (weight above 0); and the tier's counted provider whose last
+   * sample is the oldest (the candidate for exploration). Two passes; one small array.
+   */
+  public static Reference reference(Slot[] slots, long now, double invH) {
     // Pass 1 reads each estimate once (into perSlot, NaN when the slot does not count), so pass 2
     // works on the same values even if samples or evictions land in between.
     double[] perSlot = new double[slots.length];
     double sum = 0;
     long weights = 0;
+    int oldest = -1;
+    long oldestAt = 0;
     for (int i = 0; i < slots.length; i++) {
       Slot s = slots[i];
-      long raw = s.state.rawEstimate();
-      if (raw >= 0 && s.weight > 0 && !s.state.evicted()) {
+      boolean counts = s.weight > 0 && !s.state.evicted();
+      double raw = s.state.ownEstimate(now, invH);
+      if (counts) {
+        long at = s.state.lastSampleAt();
+        if (oldest < 0 || at - oldestAt < 0) {
+          oldest = i;
+          oldestAt = at;
+        }
+      }
+      if (raw >= 0 && counts) {
         perSlot[i] = raw;
         sum += raw * (double) s.weight;
         weights += s.weight;
@@ -116,17 +153,30 @@ public final class P2cPicker extends TierPicker {
         perSlot[i] = rest <= 0 ? -1 : Math.max(0, (sum - raw * slots[i].weight) / rest);
       }
     }
-    return new Reference(now, perSlot);
+    Reference r = new Reference(now, perSlot, oldest);
+    r.oldestAt = oldestAt;
+    return r;
   }
 
-  /** Each slot's reference estimate at one moment. Immutable. */
+  /** Each slot's reference estimate at one moment, and the exploration candidate. Immutable. */
   public static final class Reference {
     final long at;
     private final double[] perSlot;
+    /** The counted slot whose last sample was the oldest when this was made, or -1. */
+    final int oldest;
+    /** Its last sample's time. */
+    long oldestAt;
+    /**
+     * From when {@link #oldest} may be explored (its last sample + the exploration age), or
+     * {@code Long.MAX_VALUE}; set before the reference is published (the volatile write of the
+     * picker's cache publishes it).
+     */
+    long staleAt = Long.MAX_VALUE;
 
-    Reference(long at, double[] perSlot) {
+    Reference(long at, double[] perSlot, int oldest) {
       this.at = at;
       this.perSlot = perSlot;
+      this.oldest = oldest;
     }
 
     /**
@@ -136,6 +186,11 @@ public final class P2cPicker extends TierPicker {
      */
     public double forSlot(int index) {
       return perSlot[index];
+    }
+
+    /** The slot whose last sample was the oldest among the counted ones, or -1. */
+    public int oldest() {
+      return oldest;
     }
   }
 
@@ -150,23 +205,24 @@ public final class P2cPicker extends TierPicker {
   }
 
   /**
-   * The cost comparison with each provider's cost multiplied by its headroom factor (1 while its
+   * {@code d} (the cost comparison of a and b), with each provider's cost multiplied by its headroom factor (1 while its
    * quota windows are full; up to 64 as they empty), so that load leaves a provider
    * before it hits its limit. Weights stay the prior: they decide which two are compared.
    */
-  private double headroomDelta(int a, int b, Reference ref, long now) {
+  private double withHeadroom(double d, int a, int b, Reference ref, long now) {
     double fa = headroomFactor(a, now);
     double fb = headroomFactor(b, now);
+    if (fa == 1 && fb == 1) {
+      return d; // both have half their limits or more left (the common case): the plain comparison
+    }
     ProviderState sa = states[a];
     ProviderState sb = states[b];
-    if (fa == 1 && fb == 1) {
-      return ProviderState.costDelta(sa, ref.forSlot(a), inverseCapacity[a], sb, ref.forSlot(b), inverseCapacity[b],
-          now, tau, defaultEstimate);
-    }
-    return fa * sa.costNumerator(now, tau, defaultEstimate, ref.forSlot(a), inverseCapacity[a])
-        * sb.costDenominator(now, tau)
-        - fb * sb.costNumerator(now, tau, defaultEstimate, ref.forSlot(b), inverseCapacity[b])
-        * sa.costDenominator(now, tau);
+    double ra = ref.forSlot(a);
+    double rb = ref.forSlot(b);
+    return fa * sa.costNumerator(now, tau, defaultEstimate, ra, inverseCapacity[a], invH, invS)
+        * sb.costDenominator(now, tau, rb, invH, invS)
+        - fb * sb.costNumerator(now, tau, defaultEstimate, rb, inverseCapacity[b], invH, invS)
+        * sa.costDenominator(now, tau, ra, invH, invS);
   }
 
   @Override
@@ -178,6 +234,14 @@ public final class P2cPicker extends TierPicker {
     if (n == 1) {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
+    Reference ref = tierReference(now);
+    // Exploration: the provider sampled longest ago, once it is exploreAge old and has nothing in
+    // flight (an answer on its way measures it anyway), gets this pick with a small probability.
+    // The draw is made only then, so a tier whose providers are all fresh spends no random bits;
+    // the common case costs one comparison with a time the reference already holds.
+    if (now - ref.staleAt >= 0 && explore(now, exclusion, ref.oldest)) {
+      return ref.oldest;
+    }
     int a = indexOf(random.nextInt(totalWeight));
     int wa = weights[a];
     if (wa < totalWeight) {
@@ -185,10 +249,17 @@ public final class P2cPicker extends TierPicker {
       int r = random.nextInt(totalWeight - wa);
       int b = indexOf(r + (wa & ((start - 1 - r) >> 31))); // r >= start ? r + wa : r, branch-free
       if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
-        return better(a, b, now);
+        return better(a, b, now, ref);
       }
     }
     return slowPick(now, exclusion);
+  }
+
+  /** Whether this pick explores {@code o}: still stale (read live), idle, eligible, and the draw says so. */
+  private boolean explore(long now, Exclusion exclusion, int o) {
+    return o >= 0 && exploreThreshold > 0 && now - states[o].lastSampleAt() - exploreAge >= 0
+        && states[o].inFlight() == 0 && random.nextInt(LatencyModel.EXPLORE_ONE) < exploreThreshold
+        && eligible(o, now, exclusion);
   }
 
   private int slowPick(long now, Exclusion exclusion) {
@@ -205,7 +276,7 @@ public final class P2cPicker extends TierPicker {
       return a;
     }
     int b = drawEligible(now, exclusion, a, rest);
-    return b < 0 ? a : better(a, b, now);
+    return b < 0 ? a : better(a, b, now, tierReference(now));
   }
 
   /**
@@ -213,14 +284,14 @@ public final class P2cPicker extends TierPicker {
    * read once for both, and the costs are compared without a division
    * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}).
    */
-  private int better(int a, int b, long now) {
-    Reference ref = tierReference(now);
-    double d;
+  private int better(int a, int b, long now, Reference ref) {
+    double d = invH != 0
+        ? io.github.llmpool.internal.health.ProviderState.boundedCostDelta(states[a], ref.forSlot(a),
+            inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS)
+        : io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
+            inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
     if (quotaRouting()) {
-      d = headroomDelta(a, b, ref, now);
-    } else {
-      d = io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
-          inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate);
+      d = withHeadroom(d, a, b, ref, now);
     }
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class P2cPickerTest {
   static final long MS = 1_000_000L;
-  static final LatencyModel MODEL = new LatencyModel(10_000 * MS, 1_000 * MS, true);
+  // The legacy decay (kept for side-by-side benchmarks): its arithmetic, exactly. Bounded forgetting: P2cForgettingTest.
+  static final LatencyModel MODEL = LatencyModel.legacy(10_000 * MS, 1_000 * MS, true);
 
   @Test
   void lowerCostWinsAndSecondDrawSkipsTheFirst() {

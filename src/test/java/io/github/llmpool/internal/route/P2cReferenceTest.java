@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 class P2cReferenceTest {
   static final long MS = 1_000_000L;
   static final long TAU = 10_000 * MS;
-  static final LatencyModel MODEL = new LatencyModel(TAU, 1_000 * MS, true);
+  // The legacy decay (kept for side-by-side benchmarks): its arithmetic, exactly. Bounded forgetting: P2cForgettingTest.
+  static final LatencyModel MODEL = LatencyModel.legacy(TAU, 1_000 * MS, true);
 
   static Slot slot(String name, int weight, int concurrency) {
     return new Slot(new Endpoint(name, "http", "127.0.0.1", 9, "/v1", null, null, null, List.of(), true, concurrency),

@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 final class Fleet {
   /** The pool's defaults: τ = 10 s, 1 s estimate before the first sample, LLM-aware signal. */
   static final LatencyModel MODEL = new LatencyModel(10_000_000_000L, 1_000_000_000L, true);
+  /** The same with the decay before bounded forgetting (hyperbolic, no exploration): old vs new in one run. */
+  static final LatencyModel LEGACY = LatencyModel.legacy(10_000_000_000L, 1_000_000_000L, true);
   static final int SAMPLES = 5;
 
   final int size;
@@ -63,11 +65,16 @@ final class Fleet {
    * last sample) and its in-flight requests dispatched.
    */
   ProviderState[] states(long now) {
+    return states(now, MODEL);
+  }
+
+  /** {@link #states(long)} with samples taken under {@code model}. */
+  ProviderState[] states(long now, LatencyModel model) {
     ProviderState[] states = new ProviderState[size];
     for (int i = 0; i < size; i++) {
       ProviderState s = new ProviderState("p" + i);
       for (int k = 0; k < SAMPLES; k++) {
-        s.sample(now - TimeUnit.SECONDS.toNanos(SAMPLES - k), sampleNanos[i][k], MODEL);
+        s.sample(now - TimeUnit.SECONDS.toNanos(SAMPLES - k), sampleNanos[i][k], model);
       }
       for (int f = 0; f < inFlight[i]; f++) {
         s.dispatch(now);
@@ -84,11 +91,16 @@ final class Fleet {
 
   /** All providers in one tier. */
   Router router(Strategy strategy, ProviderState[] states) {
+    return router(strategy, states, MODEL);
+  }
+
+  /** All providers in one tier, under {@code model}. */
+  Router router(Strategy strategy, ProviderState[] states, LatencyModel model) {
     List<Slot> tier = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       tier.add(new Slot(endpoint(states[i].name()), states[i], 0, weight[i]));
     }
-    return new Router(strategy, List.of(tier), RandomSource.threadLocal(), MODEL);
+    return new Router(strategy, List.of(tier), RandomSource.threadLocal(), model);
   }
 
   /** The first half of the providers (at least one) in tier 0, the rest in tier 1. */

@@ -52,6 +52,10 @@ public class SelectorBenchmark {
     Router weighted;
     Router roundRobin;
     Router p2c;
+    /** P2C with the decay before bounded forgetting (hyperbolic, no exploration): today's vs main's cost in one run. */
+    Router p2cLegacy;
+    /** P2C read 6 s after the last samples: every estimate is older than tau / 2, so exploration is considered. */
+    long nowStale;
     /** P2C, providers split over two tiers, the first one healthy: it serves every pick. */
     Router p2cTwoTiers;
     /** P2C, providers split over two tiers, the first one entirely evicted: every pick spills. */
@@ -68,6 +72,8 @@ public class SelectorBenchmark {
       weighted = fleet.router(Strategy.WEIGHTED, fleet.states(now));
       roundRobin = fleet.router(Strategy.ROUND_ROBIN, fleet.states(now));
       p2c = fleet.router(Strategy.POWER_OF_TWO_CHOICES, fleet.states(now));
+      p2cLegacy = fleet.router(Strategy.POWER_OF_TWO_CHOICES, fleet.states(now, Fleet.LEGACY), Fleet.LEGACY);
+      nowStale = now + TimeUnit.SECONDS.toNanos(5);
       p2cTwoTiers = fleet.twoTiers(Strategy.POWER_OF_TWO_CHOICES, fleet.states(now));
       ProviderState[] spillStates = fleet.states(now);
       Fleet.evict(spillStates, 0, Math.max(1, providers / 2), now);
@@ -78,7 +84,7 @@ public class SelectorBenchmark {
     }
 
     private void check() {
-      for (Router r : new Router[] {weighted, roundRobin, p2c, p2cTwoTiers}) {
+      for (Router r : new Router[] {weighted, roundRobin, p2c, p2cLegacy, p2cTwoTiers}) {
         for (int k = 0; k < 1000; k++) {
           Slot s = r.pick(now, null);
           if (s == null || s.tier != 0) {
@@ -147,6 +153,27 @@ public class SelectorBenchmark {
   @Benchmark
   public Slot p2c(Pools p) {
     return p.p2c.pick(p.now, null);
+  }
+
+  /** The same pick with the legacy decay (no exploration): the baseline of the 1.2x budget. */
+  @Benchmark
+  public Slot p2cLegacy(Pools p) {
+    return p.p2cLegacy.pick(p.now, null);
+  }
+
+  /**
+   * The pick when every estimate is stale (6 s old, tau / 2 is 5 s): the exploration check runs, and
+   * draws its random number whenever the oldest provider has nothing in flight.
+   */
+  @Benchmark
+  public Slot p2cStale(Pools p) {
+    return p.p2c.pick(p.nowStale, null);
+  }
+
+  /** {@link #p2cStale} with the legacy decay. */
+  @Benchmark
+  public Slot p2cLegacyStale(Pools p) {
+    return p.p2cLegacy.pick(p.nowStale, null);
   }
 
   @Benchmark

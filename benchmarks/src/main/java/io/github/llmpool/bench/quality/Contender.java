@@ -22,27 +22,47 @@ enum Contender {
    * requests in parallel: {@code Provider.Builder.concurrency(8)}, so eight requests in flight
    * double a provider's cost instead of multiplying it by nine.
    */
-  LLMPOOL_CONCURRENCY_8("llmpool-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8);
+  LLMPOOL_CONCURRENCY_8("llmpool-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8),
+  /**
+   * llmpool's default as it was before bounded forgetting (git main before issue 17 item 6):
+   * hyperbolic decay {@code tau / (tau + dt)}, no exploration. Side by side with the new default.
+   */
+  LLMPOOL_MAIN("llmpool-main", Strategy.POWER_OF_TWO_CHOICES, true, 1, true),
+  /** {@link #LLMPOOL_MAIN} with {@code concurrency(8)}. */
+  LLMPOOL_MAIN_CONCURRENCY_8("llmpool-main-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8, true);
 
   final String label;
   final Strategy strategy;
   final boolean llmAware;
   /** {@code Provider.Builder.concurrency} of every provider. */
   final int concurrency;
+  /** The decay before bounded forgetting (hyperbolic, no exploration). */
+  final boolean legacy;
 
   Contender(String label, Strategy strategy, boolean llmAware) {
     this(label, strategy, llmAware, 1);
   }
 
   Contender(String label, Strategy strategy, boolean llmAware, int concurrency) {
+    this(label, strategy, llmAware, concurrency, false);
+  }
+
+  Contender(String label, Strategy strategy, boolean llmAware, int concurrency, boolean legacy) {
     this.label = label;
     this.strategy = strategy;
     this.llmAware = llmAware;
     this.concurrency = concurrency;
+    this.legacy = legacy;
+  }
+
+  /** Whether this contender runs in {@code sc} (the legacy concurrency(8) one only where forgetting is measured). */
+  boolean runsIn(Scenario sc) {
+    return this != LLMPOOL_MAIN_CONCURRENCY_8 || sc.forgetting();
   }
 
   void configure(ProviderPool.Builder b, P2cSettings.Builder p2c) {
     b.strategy(strategy);
     p2c.llmAware(llmAware);
+    io.github.llmpool.BenchP2c.legacyDecay(p2c, legacy);
   }
 }

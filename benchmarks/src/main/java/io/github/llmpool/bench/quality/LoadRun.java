@@ -196,9 +196,26 @@ final class LoadRun {
           t.setDaemon(true);
           return t;
         });
-    for (Rec rec : recs) {
-      FakeProvider.sleepUntil(t0 + rec.at);
-      clients.execute(() -> call(client, url, rec, t0));
+    if (scenario.closedLoop()) {
+      recs.clear();
+      List<Rec> done = Collections.synchronizedList(new ArrayList<>());
+      for (int c = 0; c < scenario.clients(); c++) {
+        Random r = new Random(seed * 1_000_003L + c);
+        clients.execute(() -> closedLoop(client, url, t0, r, done));
+      }
+      clients.shutdown();
+      if (!clients.awaitTermination(durationNanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS)) {
+        clients.shutdownNow();
+      }
+      synchronized (done) {
+        done.sort((x, y) -> Long.compare(x.at, y.at));
+        recs.addAll(done);
+      }
+    } else {
+      for (Rec rec : recs) {
+        FakeProvider.sleepUntil(t0 + rec.at);
+        clients.execute(() -> call(client, url, rec, t0));
+      }
     }
     clients.shutdown();
     if (!clients.awaitTermination(30, TimeUnit.SECONDS)) {
@@ -220,6 +237,31 @@ final class LoadRun {
     }
     client.connectionPool().evictAll();
     client.dispatcher().executorService().shutdown();
+  }
+
+  /**
+   * One caller of a closed loop: from {@code t0} to the end of the run, a request (the scenario's
+   * mix, drawn from {@code r}), then the next as soon as it ended.
+   */
+  private void closedLoop(OkHttpClient client, String url, long t0, Random r, List<Rec> done) {
+    try {
+      FakeProvider.sleepUntil(t0);
+    } catch (InterruptedException e) {
+      return;
+    }
+    double lo = Math.log(scenario.minTokens());
+    double hi = Math.log(scenario.maxTokens());
+    while (true) {
+      long at = System.nanoTime() - t0;
+      if (at >= durationNanos) {
+        return;
+      }
+      boolean stream = r.nextDouble() < scenario.streamShare();
+      int tokens = (int) Math.round(Math.exp(lo + (hi - lo) * r.nextDouble()));
+      Rec rec = new Rec(at, stream, tokens);
+      call(client, url, rec, t0);
+      done.add(rec);
+    }
   }
 
   private void call(OkHttpClient client, String url, Rec rec, long t0) {

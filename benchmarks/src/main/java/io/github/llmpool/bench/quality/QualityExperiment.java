@@ -92,6 +92,9 @@ public final class QualityExperiment {
     List<Map<String, FakeProvider>> allFakes = new ArrayList<>();
     try {
       for (Contender c : Contender.values()) {
+        if (!c.runsIn(sc)) {
+          continue;
+        }
         Map<String, FakeProvider> fakes = fakes(sc, world);
         allFakes.add(fakes);
         loadRuns.add(new LoadRun(sc, c.label, c, world, fakes, seed));
@@ -187,6 +190,7 @@ public final class QualityExperiment {
       m.put("durationSec", sc.durationSec());
       m.put("ratePerLoopbackSec", sc.ratePerSec());
       m.put("streamShare", sc.streamShare());
+      m.put("closedLoopClients", sc.clients());
       m.put("tokens", List.of(sc.minTokens(), sc.maxTokens()));
       m.put("bad", new ArrayList<>(new java.util.TreeSet<>(sc.bad())));
       m.put("badFromSec", sc.badFromSec());

@@ -348,7 +348,61 @@ final class RunSummary {
       }
     }
     r.put("halfShareBackSec", back == null ? null : Stats.round(back, 3));
+    // Sustained: the first bin after recovery from which the bad share over the next
+    // SUSTAIN_SEC world seconds reaches half its fair share (one lucky bin does not count).
+    Double sustained = null;
+    // Herd: the highest share over any HERD_WINDOW_SEC window starting within HERD_SPAN_SEC of recovery.
+    double herd = 0;
+    for (int k = 0; k < s.t().length; k++) {
+      if (s.t()[k] < to) {
+        continue;
+      }
+      double[] w5 = windowShare(run, s, k, SUSTAIN_SEC);
+      if (sustained == null && w5 != null && w5[0] >= fair / 2) {
+        sustained = s.t()[k] - to;
+      }
+      if (s.t()[k] < to + HERD_SPAN_SEC) {
+        double[] wh = windowShare(run, s, k, HERD_WINDOW_SEC);
+        if (wh != null) {
+          herd = Math.max(herd, wh[0]);
+        }
+      }
+    }
+    r.put("halfShareBackSustainedSec", sustained == null ? null : Stats.round(sustained, 3));
+    r.put("sustainSec", SUSTAIN_SEC);
+    r.put("herdWindowSec", HERD_WINDOW_SEC);
+    r.put("herdPeakShare", Stats.round(herd, 4));
+    r.put("herdPeakOverFair", fair == 0 ? null : Stats.round(herd / fair, 3));
     return r;
+  }
+
+  /** Window over which "half share back" must hold (world seconds). */
+  static final double SUSTAIN_SEC = 5;
+  /** Window of the herd peak (world seconds: one decay time). */
+  static final double HERD_WINDOW_SEC = 10;
+  /** Herd windows start within this long after recovery (world seconds). */
+  static final double HERD_SPAN_SEC = 30;
+
+  /**
+   * The bad providers' share of attempts over bins {@code k..} covering {@code sec} world seconds,
+   * or null when the run ends first or nothing was sent.
+   */
+  private static double[] windowShare(LoadRun run, Series s, int k, double sec) {
+    double end = s.t()[k] + sec;
+    if (s.t()[s.t().length - 1] < end - 1e-9) {
+      return null;
+    }
+    long all = 0;
+    long bad = 0;
+    for (int j = k; j < s.t().length && s.t()[j] < end - 1e-9; j++) {
+      for (int i = 0; i < run.names.size(); i++) {
+        all += s.perProvider()[i][j];
+        if (run.scenario.bad().contains(run.names.get(i))) {
+          bad += s.perProvider()[i][j];
+        }
+      }
+    }
+    return all == 0 ? null : new double[] {bad / (double) all};
   }
 
   private static Map<String, Object> retryAfterWindows(LoadRun run, double retryAfterSec) {

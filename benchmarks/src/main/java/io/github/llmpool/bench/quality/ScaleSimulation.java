@@ -27,14 +27,21 @@ public final class ScaleSimulation {
     int instances = 100;
     long seed = 11;
     Path out = Path.of("quality-results");
+    String onlyFleets = null;
+    String onlyContenders = null;
+    String onlyLoads = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--out" -> out = Path.of(args[++i]);
         case "--instances" -> instances = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
+        case "--fleet" -> onlyFleets = "," + args[++i] + ",";
+        case "--contender" -> onlyContenders = "," + args[++i] + ",";
+        case "--load" -> onlyLoads = "," + args[++i] + ",";
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: [--quick] [--out DIR] [--instances N] [--seed N]");
+            + "; usage: [--quick] [--out DIR] [--instances N] [--seed N] [--fleet A,B] [--contender LABEL,..]"
+            + " [--load 0.5,..]");
       }
     }
     double duration = quick ? 200 : 900;
@@ -45,8 +52,17 @@ public final class ScaleSimulation {
         instances, duration, warmup, SimFleet.meanServiceSec());
     List<Object> runs = new ArrayList<>();
     for (SimFleet fleet : SimFleet.all()) {
+      if (onlyFleets != null && !onlyFleets.contains("," + fleet.name() + ",")) {
+        continue;
+      }
       for (double u : utilizations) {
+        if (onlyLoads != null && !onlyLoads.contains("," + u + ",")) {
+          continue;
+        }
         for (Contender c : Contender.values()) {
+          if (onlyContenders != null && !onlyContenders.contains("," + c.label + ",")) {
+            continue;
+          }
           Map<String, Object> r = new SimRun(fleet, c, u, instances, duration, warmup, seed).run();
           runs.add(r);
           @SuppressWarnings("unchecked")
@@ -60,6 +76,11 @@ public final class ScaleSimulation {
               (Double) r.get("maxOverMeanLoad"), ((Number) herd.get("p99")).doubleValue(),
               ((Number) r.get("arrivalDispersion")).doubleValue(),
               ((Number) ttft.get("p99")).doubleValue());
+          if (r.get("spell") instanceof Map<?, ?> sp) {
+            System.out.printf(Locale.ROOT, "      spell: before %s during %s after %s peak/fair %s half share back after %s s%n",
+                sp.get("shareBefore"), sp.get("shareDuring"), sp.get("shareAfter"), sp.get("peakOverFair"),
+                sp.get("halfShareBackSec"));
+          }
         }
       }
     }

@@ -25,7 +25,22 @@ record Scenario(
     Set<String> bad,
     double badFromSec,
     double badToSec,
-    boolean healthyBaseline) {
+    boolean healthyBaseline,
+    int clients,
+    boolean forgetting) {
+
+  /** An open-loop scenario (Poisson arrivals at {@code ratePerSec}). */
+  Scenario(String name, String title, String description, List<List<Spec>> tiers, double durationSec,
+      double ratePerSec, double streamShare, int minTokens, int maxTokens, Set<String> bad, double badFromSec,
+      double badToSec, boolean healthyBaseline) {
+    this(name, title, description, tiers, durationSec, ratePerSec, streamShare, minTokens, maxTokens, bad, badFromSec,
+        badToSec, healthyBaseline, 0, false);
+  }
+
+  /** Closed loop: {@link #clients} callers, each sending its next request when the last one ended. */
+  boolean closedLoop() {
+    return clients > 0;
+  }
 
   /** One provider: name, weight, behaviour outside its phases, and its phases. */
   record Spec(String name, int weight, Behavior base, List<Behavior.Phase> phases) {}
@@ -55,12 +70,12 @@ record Scenario(
       }
     }
     return new Scenario(name, title, description, t, durationSec, ratePerSec, streamShare, minTokens, maxTokens,
-        Set.of(), 0, 0, false);
+        Set.of(), 0, 0, false, clients, forgetting);
   }
 
   static List<Scenario> all() {
     return List.of(slow(), slowSpell(), rateLimited(), rateLimitedAll(), dead(), lengths(), quota(), tierOutage(),
-        flaky());
+        flaky(), identical(), identicalFast(), spell12s(), spell10x());
   }
 
   static Scenario byName(String name) {
@@ -86,7 +101,54 @@ record Scenario(
     tier.add(new Spec("p6", 1, HEALTHY, List.of(new Behavior.Phase(60, 140, HEALTHY.slower(10)))));
     return new Scenario("slow-spell", "A provider turns 10x slower, then recovers",
         "6 providers; p6 is 10x slower from 60 s to 140 s, healthy before and after.",
-        List.of(tier), 200, RATE, 0.5, 30, 120, Set.of("p6"), 60, 140, false);
+        List.of(tier), 200, RATE, 0.5, 30, 120, Set.of("p6"), 60, 140, false, 0, true);
+  }
+
+  // ------------------------------------------------------------------ forgetting (issue 17 item 6)
+
+  /** Callers of the closed-loop scenarios. */
+  static final int CLIENTS = 4;
+
+  /** Three identical providers, streams, a closed loop of four callers, nothing goes wrong. */
+  static Scenario identical() {
+    return new Scenario("identical", "Three identical providers, closed loop",
+        "3 identical providers (300 ms to first token, 10 ms/token); streams only; " + CLIENTS
+            + " callers in a closed loop (each sends its next request when its last one ended); no fault.",
+        List.of(healthy("p", 3)), 300, 0, 1.0, 30, 120, Set.of(), 0, 0, false, CLIENTS, true);
+  }
+
+  /**
+   * The demo's case: three identical fast providers (10 ms to first token, well below the 100 ms
+   * initial estimate), one call at a time.
+   */
+  static Scenario identicalFast() {
+    Behavior fast = Behavior.healthy(10, 1);
+    List<Spec> tier = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      tier.add(new Spec("p" + i, 1, fast, List.of()));
+    }
+    return new Scenario("identical-fast", "Three identical fast providers, one call at a time",
+        "3 identical providers answering 10x faster than the 100 ms initial estimate (10 ms to first token,"
+            + " 1 ms/token); streams only; one caller in a closed loop; no fault.",
+        List.of(tier), 300, 0, 1.0, 30, 120, Set.of(), 0, 0, false, 1, true);
+  }
+
+  /** The issue's case: one of three providers is 27x slower for 12 s (1.2 tau), then recovers. */
+  static Scenario spell12s() {
+    List<Spec> tier = healthy("p", 2);
+    tier.add(new Spec("p3", 1, HEALTHY, List.of(new Behavior.Phase(60, 72, HEALTHY.slower(27)))));
+    return new Scenario("spell-12s", "A provider 27x slower for 12 s, closed loop",
+        "3 providers, streams only, " + CLIENTS + " callers in a closed loop; p3 is 27x slower from 60 s to 72 s.",
+        List.of(tier), 150, 0, 1.0, 30, 120, Set.of("p3"), 60, 72, false, CLIENTS, true);
+  }
+
+  /** One of three providers is 10x slower for 80 s, then recovers. */
+  static Scenario spell10x() {
+    List<Spec> tier = healthy("p", 2);
+    tier.add(new Spec("p3", 1, HEALTHY, List.of(new Behavior.Phase(60, 140, HEALTHY.slower(10)))));
+    return new Scenario("spell-10x", "A provider 10x slower for 80 s, closed loop",
+        "3 providers, streams only, " + CLIENTS + " callers in a closed loop; p3 is 10x slower from 60 s to 140 s.",
+        List.of(tier), 200, 0, 1.0, 30, 120, Set.of("p3"), 60, 140, false, CLIENTS, true);
   }
 
   static Scenario rateLimited() {

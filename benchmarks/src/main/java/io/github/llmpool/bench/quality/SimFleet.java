@@ -68,6 +68,12 @@ record SimFleet(String name, String description, int[] capacities, int[] weights
     out.add(new SimFleet("uniform-spell",
         "10 identical providers; p0 answers 3x slower from 40% to 60% of the run, then recovers",
         uniform, ones, 0.4, 0.6, 3));
+    out.add(new SimFleet("uniform-spell10",
+        "10 identical providers; p0 answers 10x slower from 40% to 60% of the run, then recovers",
+        uniform, ones, 0.4, 0.6, 10));
+    out.add(new SimFleet("uniform-blip",
+        "10 identical providers; p0 answers 10x slower for 12 s (1.2 tau) at mid-run, then recovers",
+        uniform, ones, 0.5, 0.5 + 12 / 900.0, 10));
     return out;
   }
 }

@@ -41,8 +41,15 @@ import java.util.SplittableRandom;
  */
 final class SimRun {
   private static final long NS = 1_000_000_000L;
-  private static final LatencyModel LLM_AWARE = new LatencyModel(10 * NS, 100_000_000L, true);
-  private static final LatencyModel PLAIN = new LatencyModel(10 * NS, 100_000_000L, false);
+  /** The pools' latency model: the library's defaults (tau 10 s, initial 100 ms), or the legacy decay. */
+  static LatencyModel model(Contender c) {
+    long tau = 10 * NS;
+    long initial = 100_000_000L;
+    if (c.legacy) {
+      return LatencyModel.legacy(tau, initial, c.llmAware);
+    }
+    return new LatencyModel(tau, initial, c.llmAware);
+  }
 
   final SimFleet fleet;
   final Contender contender;
@@ -380,7 +387,7 @@ final class SimRun {
           "Bearer sim", null, List.of(), true, contender.concurrency));
       weights.add(fleet.weights()[i]);
     }
-    LatencyModel model = contender.llmAware ? LLM_AWARE : PLAIN;
+    LatencyModel model = model(contender);
     pools = new PoolCore[instances];
     for (int i = 0; i < instances; i++) {
       RandomSource r = new Seeded(seed * 7919 + i);
@@ -593,7 +600,26 @@ final class SimRun {
       }
       peakAfter = Math.max(peakAfter, w / 5);
     }
+    // Half its fair share back: the first second after the spell from which p0's mean share over
+    // the next 5 s reaches half its fair share.
+    Double back = null;
+    for (int i = 0; i + 5 <= timeline.size(); i++) {
+      if (timeline.get(i)[0] < to) {
+        continue;
+      }
+      double w = 0;
+      for (int j = i; j < i + 5; j++) {
+        w += timeline.get(j)[2];
+      }
+      if (w / 5 >= fair / 2) {
+        back = timeline.get(i)[0] - to;
+        break;
+      }
+    }
     Map<String, Object> s = Json.obj();
+    s.put("fromSec", Stats.round(from, 1));
+    s.put("toSec", Stats.round(to, 1));
+    s.put("halfShareBackSec", back == null ? null : Stats.round(back, 1));
     s.put("fairShare", Stats.round(fair, 4));
     s.put("shareBefore", nb == 0 ? Double.NaN : Stats.round(before / nb, 4));
     s.put("shareDuring", nd == 0 ? Double.NaN : Stats.round(during / nd, 4));

@@ -67,9 +67,19 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param providers shorthand for a pool of one tier: {@code providers[i]} instead of
    *     {@code tiers[0].providers[i]}; not together with {@code tiers}
    * @param http the pool's {@code OkHttpClient} bean
+   * @param quota quota routing ({@code quota.routing}, {@code quota.max-wait}); default on, no wait
    */
   public record Pool(String virtualHost, Strategy strategy, AllEvictedPolicy whenAllEvicted, Eviction eviction,
-      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http) {
+      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http, Quota quota) {
+  }
+
+  /**
+   * Quota routing ({@code quota.*}): see {@code ProviderPool.Builder.quotaRouting} and {@code quotaWait}.
+   *
+   * @param routing route on quota headroom; default true
+   * @param maxWait how long a request may wait for headroom when no provider has it ({@code quotaWait}); default none
+   */
+  public record Quota(Boolean routing, java.time.Duration maxWait) {
   }
 
   /**
@@ -97,10 +107,11 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param includeUsage whether streaming requests get {@code stream_options.include_usage}; default true
    * @param allowPlaintextKey allow the key over plain http to a non-loopback host; default false
    * @param price what the provider charges per 1M tokens ({@code price.*}); default none (unpriced)
+   * @param quotaGroup the quota group: providers sharing one account's limits; default none
    */
   public record ProviderEntry(String name, String baseUrl, String apiKey, String apiKeyHeader, String model,
       Integer weight, Integer concurrency, Integer requestsPerMinute, Long tokensPerMinute, Map<String, String> headers,
-      Boolean includeUsage, Boolean allowPlaintextKey, PriceEntry price) {
+      Boolean includeUsage, Boolean allowPlaintextKey, PriceEntry price, String quotaGroup) {
 
     /** Shows every setting but the key and the header values. */
     @Override
@@ -109,7 +120,8 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
           + ", apiKeyHeader=" + apiKeyHeader + ", model=" + model + ", weight=" + weight + ", concurrency="
           + concurrency + ", requestsPerMinute=" + requestsPerMinute + ", tokensPerMinute=" + tokensPerMinute
           + ", headers=" + (headers == null ? "{}" : headers.keySet()) + ", includeUsage="
-          + includeUsage + ", allowPlaintextKey=" + allowPlaintextKey + (price == null ? "" : ", price=" + price) + "}";
+          + includeUsage + ", allowPlaintextKey=" + allowPlaintextKey + (price == null ? "" : ", price=" + price)
+          + (quotaGroup == null ? "" : ", quotaGroup=" + quotaGroup) + "}";
     }
   }
 

@@ -53,6 +53,14 @@ final class PoolFactory {
     if (pool.retry() != null) {
       b.retry(retry(root + ".retry", pool.retry()));
     }
+    if (pool.quota() != null) {
+      if (pool.quota().routing() != null) {
+        b.quotaRouting(pool.quota().routing());
+      }
+      if (pool.quota().maxWait() != null) {
+        set(root + ".quota.max-wait", () -> b.quotaWait(pool.quota().maxWait()));
+      }
+    }
     if (pool.affinity() != null) {
       Affinity a = affinity(root + ".affinity", pool.affinity());
       if (a != null) {
@@ -153,6 +161,9 @@ final class PoolFactory {
     }
     if (p.tokensPerMinute() != null) {
       set(path + ".tokens-per-minute", () -> b.tokensPerMinute(p.tokensPerMinute()));
+    }
+    if (p.quotaGroup() != null) {
+      set(path + ".quota-group", () -> b.quotaGroup(p.quotaGroup()));
     }
     if (p.headers() != null) {
       for (Map.Entry<String, String> h : p.headers().entrySet()) {

@@ -68,6 +68,9 @@ class LlmPoolAutoConfigurationTest {
         "llmpool.pools.chat.tiers[0].providers[0].concurrency=16",
         "llmpool.pools.chat.tiers[0].providers[0].requests-per-minute=500",
         "llmpool.pools.chat.tiers[0].providers[0].tokens-per-minute=3000000000",
+        "llmpool.pools.chat.tiers[0].providers[0].quota-group=openai-org",
+        "llmpool.pools.chat.quota.routing=false",
+        "llmpool.pools.chat.quota.max-wait=2s",
         "llmpool.pools.chat.tiers[0].providers[0].price.currency=USD",
         "llmpool.pools.chat.tiers[0].providers[0].price.input=0.15",
         "llmpool.pools.chat.tiers[0].providers[0].price.cached-input=0.075",
@@ -88,6 +91,9 @@ class LlmPoolAutoConfigurationTest {
           assertThat(pool.name()).isEqualTo("chat");
           assertThat(pool.strategy()).isEqualTo(Strategy.WEIGHTED);
           assertThat(pool.whenAllEvicted()).isEqualTo(AllEvictedPolicy.FAIL_FAST);
+          assertThat(pool.quotaRouting()).isFalse();
+          assertThat(pool.quotaWait()).isEqualTo(Duration.ofSeconds(2));
+          assertThat(pool.tiers().get(0).get(0).quotaGroup()).contains("openai-org");
           assertThat(pool.baseUrl().toString()).isEqualTo("http://chat.invalid/v1/");
           assertThat(pool.eviction().baseDuration()).isEqualTo(Duration.ofSeconds(2));
           assertThat(pool.eviction().maxDuration()).isEqualTo(Duration.ofMinutes(1));
