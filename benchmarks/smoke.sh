@@ -12,11 +12,11 @@ cd "$(dirname "$0")"
 
 if [[ "${SKIP_LIBRARY_INSTALL:-0}" != "1" && -f ../pom.xml ]]; then
   (cd .. && mvn -q -B install -DskipTests)
-  # MetricsBenchmark needs llmpool-micrometer: the BOM (which the integrations' parent imports) first,
+  # MetricsBenchmark needs llmpool-micrometer, the fleet experiment llmpool-redis: the BOM (which the integrations' parent imports) first,
   # then with -am the module and what it needs (the parent, llmpool-telemetry, and for its tests'
   # scope llmpool-testing and llmpool-build-checks).
   (cd ../integrations && mvn -q -B -f llmpool-bom/pom.xml install \
-    && mvn -q -B install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl llmpool-micrometer -am)
+    && mvn -q -B install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl llmpool-micrometer,llmpool-redis -am)
 fi
 mvn -q -B package
 

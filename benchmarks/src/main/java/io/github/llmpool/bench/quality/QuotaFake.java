@@ -54,6 +54,10 @@ final class QuotaFake implements AutoCloseable {
   final LongAdder limitedByTokens = new LongAdder();
   /** World times of every 429. */
   final FakeProvider.LongList limitedAt = new FakeProvider.LongList();
+  /** World times of every request received (admitted or not): what the callers sent (the fleet experiment). */
+  final FakeProvider.LongList receivedAt = new FakeProvider.LongList();
+  /** World times of every request admitted. */
+  final FakeProvider.LongList admittedAt = new FakeProvider.LongList();
   /** World times at which each 429's {@code retry-after} told the caller to come back. */
   final FakeProvider.LongList retryTargets = new FakeProvider.LongList();
 
@@ -136,6 +140,7 @@ final class QuotaFake implements AutoCloseable {
     public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
       long now = ticker.read();
       received.increment();
+      receivedAt.add(now);
       String body = request.getBody() == null ? "" : request.getBody().utf8();
       boolean stream = body.contains("\"stream\":true");
       int maxTokens = Math.max(1, intField(body, "\"max_tokens\":", 64));
@@ -168,6 +173,9 @@ final class QuotaFake implements AutoCloseable {
           }
         }
         st = state(now);
+      }
+      if (admitted) {
+        admittedAt.add(now);
       }
       long wall = ticker.wallMillis();
       if (!admitted) {
