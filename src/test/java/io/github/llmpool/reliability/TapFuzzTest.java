@@ -363,9 +363,11 @@ class TapFuzzTest {
       MockWebServer server = up.start(req -> next);
       port = server.getPort();
       FakeTicker ticker = new FakeTicker(); // never moves: a provider evicted by a 429 is still tried (fail open)
-      strict = ProviderPool.builder().ticker(ticker).onUsage(records::add)
+      // Reactive (quotaRouting(false)): a fuzzed 429's "0 left" headers must not keep the one provider out
+      // (quota routing never fails open to it); this rig is about the usage tap.
+      strict = ProviderPool.builder().ticker(ticker).quotaRouting(false).onUsage(records::add)
           .tier(Provider.builder("fuzz").baseUrl(Upstreams.baseUrl(server)).apiKey("sk-fuzz").build()).build();
-      lenient = ProviderPool.builder().ticker(ticker).virtualHost("lenient.llmpool.invalid")
+      lenient = ProviderPool.builder().ticker(ticker).quotaRouting(false).virtualHost("lenient.llmpool.invalid")
           .failOnTruncatedStream(false).onUsage(lenientRecords::add)
           .tier(Provider.builder("fuzz").baseUrl(Upstreams.baseUrl(server)).apiKey("sk-fuzz").build()).build();
       // Two pool interceptors on one client: each routes its own virtual host, passes the other's through.
