@@ -438,7 +438,10 @@ class LlmPoolLangChain4jTest {
   void controlAPlainHttpExceptionIsRetriedByLangChain4j() {
     a.failAlways(Fault.rateLimited());
     b.failAlways(Fault.rateLimited());
-    ProviderPool pool = tiered();
+    // Reactive: the fakes' 429s also say 0 requests left, and quota routing never fails open to a provider that
+    // says so (it refuses at once); this control is about LangChain4j retrying a plain exception on top.
+    ProviderPool pool = ProviderPool.builder().quotaRouting(false).tier(provider(a)).tier(provider(b))
+        .onUsage(usages::add).build();
     HttpClientBuilder plain = new PlainHttpExceptions(http(pool));
     OpenAiChatModel model = chatModel(plain, LlmPoolLangChain4j.baseUrl(pool), DEFAULT);
 
