@@ -367,10 +367,11 @@ public final class FleetInstance {
           int k = seq.incrementAndGet();
           MockResponse.Builder r = new MockResponse.Builder()
               .setHeader("x-ratelimit-limit-requests", "100000")
-              .setHeader("x-ratelimit-remaining-requests", Integer.toString(99_999 - k % 50_000))
-              .setHeader("x-ratelimit-reset-requests", (1 + k % 500) + "ms").setHeader("x-ratelimit-limit-tokens", "100000000")
-              .setHeader("x-ratelimit-remaining-tokens", Integer.toString(99_999_000 - k % 1_000_000))
-              .setHeader("x-ratelimit-reset-tokens", (1 + k % 500) + "ms");
+              .setHeader("x-ratelimit-remaining-requests", Integer.toString(100_000 - 1 - k % 50))
+              .setHeader("x-ratelimit-reset-requests", Dialect.goDuration((1 + k % 50) * 600_000L))
+              .setHeader("x-ratelimit-limit-tokens", "100000000")
+              .setHeader("x-ratelimit-remaining-tokens", Integer.toString(100_000_000 - 100 * (1 + k % 1000)))
+              .setHeader("x-ratelimit-reset-tokens", Dialect.goDuration((1 + k % 1000) * 60_000L));
           if (k % 20 == 0) {
             return r.code(429).setHeader("retry-after", "1").setHeader("Content-Type", "application/json")
                 .body(Dialect.OPENAI.rateLimitBody(false)).build();

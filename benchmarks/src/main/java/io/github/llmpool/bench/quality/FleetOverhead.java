@@ -28,7 +28,8 @@ import okhttp3.Response;
  * The time the pool adds per call with Redis against local mode, paired in one JVM (issue 18's
  * "p50 added per call within 2 µs of local mode"; the fleet runs' own figures are taken on 8
  * processes sharing the machine's cores, too noisy for microseconds). Pools over the same
- * instant loopback fake, each with the same timing interceptors as {@link FleetInstance} (the
+ * instant loopback fake (OpenAI headers of a bucket with ample room, the count changing with every
+ * answer), each with the same timing interceptors as {@link FleetInstance} (the
  * pool's own time = the call's time minus the time below the pool's interceptor):
  * {@code local} ({@code SharedState.LOCAL_ONLY}) and {@code redis} (a {@link RedisSharedState} of
  * its own, the library's default intervals), and the same two with configured limits
@@ -131,23 +132,27 @@ public final class FleetOverhead {
       meta.put("loadAverageEnd", loadAverage());
       meta.put("elapsedSec", Stats.round((System.nanoTime() - started) / 1e9, 1));
       doc.put("meta", meta);
+      Map<String, Object> refused = Json.obj();
       for (int i = 0; i < pools.length; i++) {
         doc.put(names[i], FleetExperiment.latency(concat(byPool.get(i))));
+        java.util.concurrent.atomic.AtomicLong n = REFUSED.get(clients[i]);
+        refused.put(names[i], n == null ? 0 : n.get());
       }
+      meta.put("refusedCalls", refused);
       doc.put("redisMinusLocal", diff(byPool.get(1), byPool.get(0)));
       doc.put("redisConfiguredMinusLocalConfigured", diff(byPool.get(3), byPool.get(2)));
       Files.createDirectories(out);
       Json.write(out.resolve("fleet-overhead.json"), doc);
-      System.out.printf(Locale.ROOT, "fleet overhead: %s; redis - local p50 per block %s; configured: %s%n",
+      System.out.printf(Locale.ROOT, "fleet overhead: %s; redis - local p50 per block %s; configured: %s; refused %s%n",
           java.util.Arrays.stream(names).map(n -> n + " " + doc.get(n)).toList(), doc.get("redisMinusLocal"),
-          doc.get("redisConfiguredMinusLocalConfigured"));
+          doc.get("redisConfiguredMinusLocalConfigured"), refused);
       mine.close();
       peers.close();
     }
   }
 
-  /** Configured limits of the configured pools: high enough that the pairing never waits for room. */
-  static final int CONFIGURED_RPM = 6_000_000;
+  /** Configured limits of the configured pools: high enough (1,000,000 a second) that the pairing never waits for room. */
+  static final int CONFIGURED_RPM = 60_000_000;
 
   private static ProviderPool pool(String base, RedisSharedState shared, boolean configured) {
     ProviderPool.Builder b = ProviderPool.builder().name(configured ? "overhead-configured" : "overhead");
@@ -188,6 +193,9 @@ public final class FleetOverhead {
       long pool = t.total - t.below;
       r.body().string();
       return pool;
+    } catch (io.github.llmpool.NoProviderAvailableException e) {
+      REFUSED.computeIfAbsent(client, c -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+      return -1; // refused by the pool (no headroom): not a sample
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -204,22 +212,27 @@ public final class FleetOverhead {
         int k = seq.incrementAndGet();
         return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
             .setHeader("x-ratelimit-limit-requests", "100000")
-            .setHeader("x-ratelimit-remaining-requests", Integer.toString(99_999 - k % 50_000))
-            .setHeader("x-ratelimit-reset-requests", (1 + k % 500) + "ms").setHeader("x-ratelimit-limit-tokens", "100000000")
-            .setHeader("x-ratelimit-remaining-tokens", Integer.toString(99_999_000 - k % 1_000_000))
-            .setHeader("x-ratelimit-reset-tokens", (1 + k % 500) + "ms").body(body).build();
+              .setHeader("x-ratelimit-remaining-requests", Integer.toString(100_000 - 1 - k % 50))
+              .setHeader("x-ratelimit-reset-requests", Dialect.goDuration((1 + k % 50) * 600_000L))
+              .setHeader("x-ratelimit-limit-tokens", "100000000")
+              .setHeader("x-ratelimit-remaining-tokens", Integer.toString(100_000_000 - 100 * (1 + k % 1000)))
+              .setHeader("x-ratelimit-reset-tokens", Dialect.goDuration((1 + k % 1000) * 60_000L)).body(body).build();
       }
     });
     server.start(InetAddress.getByName("127.0.0.1"), 0);
     return server;
   }
 
+  /** Calls a pool refused (NoProviderAvailableException), per client. */
+  private static final Map<OkHttpClient, java.util.concurrent.atomic.AtomicLong> REFUSED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private static long[] concat(List<long[]> blocks) {
-    return blocks.stream().flatMapToLong(Arrays::stream).toArray();
+    return blocks.stream().flatMapToLong(Arrays::stream).filter(v -> v >= 0).toArray();
   }
 
   private static double p50(long[] a) {
-    long[] s = a.clone();
+    long[] s = Arrays.stream(a).filter(v -> v >= 0).toArray();
     Arrays.sort(s);
     return s[(s.length - 1) / 2];
   }
