@@ -164,6 +164,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private boolean leaseAgain;
   private List<CompletableFuture<Void>> leaseWaiting = new ArrayList<>();
   private volatile boolean down;
+  /** Why the store is down, while {@link #down}: told to a pool that joins meanwhile. Executor only. */
+  private String downReason;
   private volatile boolean closed;
 
   private RedisSharedState(Builder b) {
@@ -230,6 +232,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         + Long.toString(System.nanoTime() ^ System.identityHashCode(this), 36));
     members.add(m);
     execute(() -> {
+      if (down && !m.toldDown) { // the store went down before this pool joined: it must hear so too
+        m.toldDown = true;
+        String reason = downReason;
+        deliver(m, () -> m.receiver.onSharedStateDown(reason));
+      }
       if (pubsub != null) {
         pubsub.async().subscribe(m.channel);
       }
@@ -367,6 +374,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final ConcurrentHashMap<String, SharedQuota.Window> pendingQuota = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, SharedAffinity> pendingAffinity = new ConcurrentHashMap<>();
     // Executor only.
+    /** Whether this pool was told the store is down (and not yet that it is up again). */
+    boolean toldDown;
     final Map<String, SharedEviction> knownEvictions = new HashMap<>();
     final Map<String, String> knownQuota = new HashMap<>();
     final Map<String, SharedQuota.Window> ownQuota = new HashMap<>();
@@ -803,10 +812,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     String reason = reason(e);
     if (!down) {
       down = true;
+      downReason = reason;
       log.debug("llmpool redis: {} (the pools log it)", reason);
       for (Member m : members) {
         m.affinitySynced = false;
-        deliver(m, () -> m.receiver.onSharedStateDown(reason));
+        if (!m.toldDown) {
+          m.toldDown = true;
+          deliver(m, () -> m.receiver.onSharedStateDown(reason));
+        }
       }
       eachLine(l -> l.holder.storeDown());
       leaseWaiting.forEach(f -> f.complete(null));
@@ -818,7 +831,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     if (down) {
       down = false;
       for (Member m : members) {
-        deliver(m, m.receiver::onSharedStateUp);
+        if (m.toldDown) {
+          m.toldDown = false;
+          deliver(m, m.receiver::onSharedStateUp);
+        }
       }
       eachLine(l -> l.holder.storeUp());
       flush(); // what waited, and what Redis lost, now
