@@ -465,10 +465,7 @@ public final class PoolCore {
     boolean room = h.admits(now, tokens);
     int change = h.noteRoom(room);
     if (change > 0) {
-      long until = h.untilRoom(now, tokens);
-      log.info("llmpool[{}] provider {} out of quota headroom{} for about {} ms", name, slot.name(),
-          h.group() == null ? "" : " (quota group " + h.group() + ")", Duration.ofNanos(until).toMillis());
-      emit(() -> new PoolEvent.HeadroomExhausted(slot.name(), slot.tier, h.group(), Duration.ofNanos(until)));
+      headroomExhausted(slot, h, now, tokens);
     } else if (change < 0) {
       log.info("llmpool[{}] provider {} has quota headroom again", name, slot.name());
       emit(() -> new PoolEvent.HeadroomRestored(slot.name(), slot.tier, h.group()));
@@ -485,11 +482,16 @@ public final class PoolCore {
     }
     Headroom h = slot.state.headroom();
     if (!h.admits(now, 0) && h.noteRoom(false) > 0) {
-      long until = h.untilRoom(now, 0);
-      log.info("llmpool[{}] provider {} out of quota headroom{} for about {} ms", name, slot.name(),
-          h.group() == null ? "" : " (quota group " + h.group() + ")", Duration.ofNanos(until).toMillis());
-      emit(() -> new PoolEvent.HeadroomExhausted(slot.name(), slot.tier, h.group(), Duration.ofNanos(until)));
+      headroomExhausted(slot, h, now, 0);
     }
+  }
+
+  /** The log line and event of a provider that just ran out of headroom for a request of {@code tokens}. */
+  private void headroomExhausted(Slot slot, Headroom h, long now, long tokens) {
+    long until = h.untilRoom(now, tokens);
+    log.info("llmpool[{}] provider {} out of quota headroom{} for about {} ms", name, slot.name(),
+        h.group() == null ? "" : " (quota group " + h.group() + ")", Duration.ofNanos(until).toMillis());
+    emit(() -> new PoolEvent.HeadroomExhausted(slot.name(), slot.tier, h.group(), Duration.ofNanos(until)));
   }
 
   /** Corrects an attempt's reservation to the tokens the answer reported (-1: unknown). */
