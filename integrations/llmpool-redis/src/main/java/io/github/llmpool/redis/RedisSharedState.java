@@ -814,6 +814,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       down = true;
       downReason = reason;
       log.debug("llmpool redis: {} (the pools log it)", reason);
+      eachLine(l -> l.holder.storeDown()); // first: a pool told "down" already decides locally
       for (Member m : members) {
         m.affinitySynced = false;
         if (!m.toldDown) {
@@ -821,7 +822,6 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           deliver(m, () -> m.receiver.onSharedStateDown(reason));
         }
       }
-      eachLine(l -> l.holder.storeDown());
       leaseWaiting.forEach(f -> f.complete(null));
       leaseWaiting.clear();
     }
@@ -830,13 +830,13 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private void markUp() {
     if (down) {
       down = false;
+      eachLine(l -> l.holder.storeUp()); // first: a pool told "up" is back on leases
       for (Member m : members) {
         if (m.toldDown) {
           m.toldDown = false;
           deliver(m, m.receiver::onSharedStateUp);
         }
       }
-      eachLine(l -> l.holder.storeUp());
       flush(); // what waited, and what Redis lost, now
       leaseRound();
     }
