@@ -20,6 +20,8 @@ public final class BudgetSnapshot {
   private final boolean exhausted;
   private final long attempts;
   private final long unpricedAttempts;
+  private final boolean shared;
+  private final BigDecimal fleetSpent;
 
   private BudgetSnapshot(Builder b) {
     this.budget = b.budget;
@@ -30,6 +32,8 @@ public final class BudgetSnapshot {
     this.exhausted = b.exhausted;
     this.attempts = b.attempts;
     this.unpricedAttempts = b.unpricedAttempts;
+    this.shared = b.shared;
+    this.fleetSpent = b.fleetSpent == null ? b.spent : b.fleetSpent;
   }
 
   /**
@@ -66,14 +70,36 @@ public final class BudgetSnapshot {
     return spent;
   }
 
-  /** What attempts in flight have reserved. */
+  /** What attempts in flight have reserved (this instance's). */
   public BigDecimal reserved() {
     return reserved;
   }
 
-  /** What is left: limit minus spent minus reserved (negative after an overshoot). */
+  /**
+   * What is left: limit minus {@link #fleetSpent()} minus {@link #reserved()} (negative after an
+   * overshoot). For a local budget that is limit minus spent minus reserved; for a shared one the
+   * fleet's settled spend as last reported, less what this instance has in flight.
+   */
   public BigDecimal remaining() {
-    return budget.limit().subtract(spent).subtract(reserved);
+    return budget.limit().subtract(fleetSpent).subtract(reserved);
+  }
+
+  /**
+   * Whether the budget is shared by the instances of the pool (through the shared state's
+   * {@code SharedBudgets}, e.g. {@code llmpool-redis}): then {@link #spent()} and
+   * {@link #reserved()} are this instance's, {@link #fleetSpent()} the fleet's.
+   */
+  public boolean shared() {
+    return shared;
+  }
+
+  /**
+   * What the settled attempts of every instance spent in this window: for a shared budget as the
+   * store last reported it (at most a lease round old, and at least {@link #spent()}); for a local
+   * one, {@link #spent()}.
+   */
+  public BigDecimal fleetSpent() {
+    return fleetSpent;
   }
 
   /** The start of the window in force. */
@@ -106,20 +132,22 @@ public final class BudgetSnapshot {
   public boolean equals(Object o) {
     return o instanceof BudgetSnapshot s && budget.equals(s.budget) && spent.compareTo(s.spent) == 0
         && reserved.compareTo(s.reserved) == 0 && windowStart.equals(s.windowStart) && resetAt.equals(s.resetAt)
-        && exhausted == s.exhausted && attempts == s.attempts && unpricedAttempts == s.unpricedAttempts;
+        && exhausted == s.exhausted && attempts == s.attempts && unpricedAttempts == s.unpricedAttempts
+        && shared == s.shared && fleetSpent.compareTo(s.fleetSpent) == 0;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(budget, spent.stripTrailingZeros(), reserved.stripTrailingZeros(), windowStart, resetAt,
-        exhausted, attempts, unpricedAttempts);
+        exhausted, attempts, unpricedAttempts, shared, fleetSpent.stripTrailingZeros());
   }
 
   @Override
   public String toString() {
     return "BudgetSnapshot{" + budget.name() + ", spent=" + budget.describe(spent) + ", reserved="
         + reserved.toPlainString() + ", limit=" + budget.describeLimit() + ", window=" + windowStart + ".." + resetAt
-        + (exhausted ? ", exhausted" : "") + ", attempts=" + attempts + ", unpricedAttempts=" + unpricedAttempts + "}";
+        + (exhausted ? ", exhausted" : "") + ", attempts=" + attempts + ", unpricedAttempts=" + unpricedAttempts
+        + (shared ? ", shared, fleetSpent=" + fleetSpent.toPlainString() : "") + "}";
   }
 
   /** Builds a {@link BudgetSnapshot}. Mutable, not thread-safe. */
@@ -132,6 +160,8 @@ public final class BudgetSnapshot {
     private boolean exhausted;
     private long attempts;
     private long unpricedAttempts;
+    private boolean shared;
+    private BigDecimal fleetSpent;
 
     private Builder(Budget budget) {
       this.budget = budget;
@@ -166,6 +196,16 @@ public final class BudgetSnapshot {
     public Builder attempts(long attempts, long unpriced) {
       this.attempts = Checks.atLeast("attempts", attempts, 0);
       this.unpricedAttempts = Checks.atLeast("unpricedAttempts", unpriced, 0);
+      return this;
+    }
+
+    /**
+     * Whether the budget is shared by the fleet, and what the fleet spent in the window (default:
+     * not shared, the fleet's spend being {@link #spent}).
+     */
+    public Builder shared(boolean shared, BigDecimal fleetSpent) {
+      this.shared = shared;
+      this.fleetSpent = Objects.requireNonNull(fleetSpent, "fleetSpent");
       return this;
     }
 

@@ -84,6 +84,18 @@ public interface SharedState {
     return null;
   }
 
+  /**
+   * Budgets shared by the instances of a pool ({@code ProviderPool.Builder.budget}), taken in
+   * leases; see {@link SharedBudgets}. The default, null, keeps every budget local to the
+   * instance (a budget of 20 USD configured on 4 instances then allows 80). Asked once per pool
+   * build, before {@link #join}.
+   *
+   * @return the shared budgets, or null for local ones
+   */
+  default SharedBudgets budgets() {
+    return null;
+  }
+
   /** Where a pool publishes what it learned. Implemented by the shared state. */
   @FunctionalInterface
   interface Publisher {

@@ -47,6 +47,24 @@ final class Budgets {
     }
     this.poolWide = pool.toArray(new BudgetState[0]);
     this.nextEnd = earliestEnd();
+    io.github.llmpool.spi.SharedBudgets shared = states.length == 0 ? null
+        : core.settings().sharedState().budgets();
+    if (shared != null) {
+      BudgetState.Listener listener = new BudgetState.Listener() {
+        @Override
+        public void spent(BudgetState s) {
+          Budgets.this.spent(s);
+        }
+
+        @Override
+        public void restored(BudgetState s) {
+          Budgets.this.restored(s, "units came back to the fleet");
+        }
+      };
+      for (BudgetState s : states) {
+        s.share(shared, core.settings().name(), listener);
+      }
+    }
   }
 
   boolean isEmpty() {
@@ -105,19 +123,28 @@ final class Budgets {
   void roll(long wall) {
     for (BudgetState s : states) {
       if (s.due(wall) && s.roll(wall)) {
-        Budget b = s.budget();
-        log.info("llmpool[{}] budget {} restored: a new {} window began", core.name(), b.name(), b.window());
-        for (Slot slot : scope(s)) {
-          core.emit(() -> new PoolEvent.BudgetRestored(slot.name(), slot.tier, b.name()));
-        }
+        restored(s, "a new " + s.budget().window() + " window began");
       }
     }
     nextEnd = earliestEnd();
   }
 
+  /** A spent budget has room again: the log line and, per provider of its scope, the event. */
+  private void restored(BudgetState s, String why) {
+    Budget b = s.budget();
+    log.info("llmpool[{}] budget {} restored: {}", core.name(), b.name(), why);
+    for (Slot slot : scope(s)) {
+      core.emit(() -> new PoolEvent.BudgetRestored(slot.name(), slot.tier, b.name()));
+    }
+  }
+
   private List<Slot> scope(BudgetState s) {
     List<Slot> out = new ArrayList<>();
-    for (Slot slot : core.router().slots()) {
+    Router router = core.router();
+    if (router == null) {
+      return out; // still building
+    }
+    for (Slot slot : router.slots()) {
       if (slot.budgets != null) {
         for (BudgetGate g : slot.budgets) {
           if (g.state == s) {
@@ -220,6 +247,9 @@ final class Budgets {
     long max = exclusion == null ? -1 : exclusion.maxTokens();
     for (BudgetGate g : slot.budgets) {
       if (!g.admits(prompt, max)) {
+        if (g.state.shared()) {
+          g.state.wanted(g.estimate(prompt, max)); // the next lease holds a request like this one
+        }
         return g;
       }
     }
@@ -302,7 +332,8 @@ final class Budgets {
       BudgetState.View v = s.view();
       out.add(BudgetSnapshot.builder(s.budget()).spent(s.amount(v.spent())).reserved(s.amount(v.reserved()))
           .window(Instant.ofEpochMilli(v.startMillis()), Instant.ofEpochMilli(v.endMillis()))
-          .exhausted(v.exhausted()).attempts(v.attempts(), v.unpricedAttempts()).build());
+          .exhausted(v.exhausted()).attempts(v.attempts(), v.unpricedAttempts())
+          .shared(v.shared(), s.amount(v.fleetSpent())).build());
     }
     return out;
   }

@@ -1,0 +1,294 @@
+package io.github.llmpool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.internal.health.BudgetState;
+import io.github.llmpool.spi.SharedBudget;
+import io.github.llmpool.spi.SharedBudgets;
+import io.github.llmpool.spi.SharedState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A budget shared through {@link SharedBudgets} (#19: budgets across instances), on an in-memory
+ * store whose lease rounds the test runs by hand: what an instance may reserve (leases, the credit
+ * before a window's first grant, the debt it leaves), settlement's corrections, when the fleet's
+ * budget is spent and when units that came back restore it, a new window, the fallback while the
+ * store is down, and that the snapshot says the budget is shared.
+ */
+class SharedBudgetStateTest {
+  private static final long WALL = Instant.parse("2026-06-01T12:00:10Z").toEpochMilli();
+  private static final long NEXT_MINUTE = Instant.parse("2026-06-01T12:01:00Z").toEpochMilli();
+  private static final Budget TOKENS = Budget.builder("t").tokens(1000).window(Budget.Window.MINUTE).build();
+
+  /** A fleet window per budget and window start, granting what it has; rounds are run by the test. */
+  static final class MemoryStore implements SharedBudgets {
+    final long lease;
+    final Map<String, long[]> used = new HashMap<>(); // key -> [granted net]
+    final List<Object[]> lines = new ArrayList<>(); // [SharedBudget, Holder]
+    final AtomicInteger wakes = new AtomicInteger();
+
+    MemoryStore(long lease) {
+      this.lease = lease;
+    }
+
+    @Override
+    public Line open(SharedBudget budget, Holder holder) {
+      lines.add(new Object[] {budget, holder});
+      return new Line() {
+        @Override
+        public long leaseSize() {
+          return lease;
+        }
+
+        @Override
+        public long lowWater() {
+          return (lease + 1) / 2;
+        }
+
+        @Override
+        public void wake() {
+          wakes.incrementAndGet();
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+
+    /** One lease round for every holder: what it wants, granted from what its window has left. */
+    void round() {
+      for (Object[] l : lines) {
+        SharedBudget b = (SharedBudget) l[0];
+        Holder h = (Holder) l[1];
+        long start = h.windowStartMillis();
+        long[] u = used.computeIfAbsent(b.name() + ":" + start, k -> new long[1]);
+        long want = h.want();
+        long grant = Math.min(want, b.limitUnits() - u[0]);
+        u[0] += grant;
+        long settled = 0;
+        for (Object[] o : lines) {
+          if (((Holder) o[1]).windowStartMillis() == start) {
+            settled += ((Holder) o[1]).settled();
+          }
+        }
+        h.granted(Grant.of(start, grant, b.limitUnits() - u[0], settled, lines.size()));
+      }
+    }
+
+    /** A lease expired on every holder: everything held goes back. */
+    void reclaimAll() {
+      for (Object[] l : lines) {
+        SharedBudget b = (SharedBudget) l[0];
+        Holder h = (Holder) l[1];
+        long start = h.windowStartMillis();
+        used.get(b.name() + ":" + start)[0] -= h.reclaim(start, 0);
+      }
+    }
+  }
+
+  private static final class Events implements BudgetState.Listener {
+    int spent;
+    int restored;
+
+    @Override
+    public void spent(BudgetState s) {
+      spent++;
+    }
+
+    @Override
+    public void restored(BudgetState s) {
+      restored++;
+    }
+  }
+
+  private static BudgetState shared(MemoryStore store, Events events) {
+    BudgetState s = new BudgetState(TOKENS, WALL);
+    s.share(store, "chat", events);
+    return s;
+  }
+
+  @Test
+  void beforeTheFirstGrantAnInstanceMayReserveOneLeaseAndTheGrantPaysThatDebt() {
+    MemoryStore store = new MemoryStore(100);
+    BudgetState a = shared(store, new Events());
+    assertTrue(a.shared());
+    assertEquals(1, store.wakes.get(), "the first lease is asked for at once");
+    assertTrue(a.reserve(60));
+    assertTrue(a.reserve(40));
+    assertFalse(a.reserve(1), "the credit is one lease");
+    assertEquals(-100, a.held());
+    assertEquals(200, a.want(), "a lease above the debt");
+    store.round();
+    assertEquals(100, a.held());
+    assertTrue(a.admits(100));
+    assertFalse(a.admits(101));
+  }
+
+  @Test
+  void twoInstancesShareOneLimitAndTheFleetKnowsWhenItIsSpent() {
+    MemoryStore store = new MemoryStore(100);
+    Events ea = new Events();
+    Events eb = new Events();
+    BudgetState a = shared(store, ea);
+    BudgetState b = shared(store, eb);
+    store.round();
+    long admitted = 0;
+    for (int i = 0; i < 100; i++) { // 10-token requests, a lease round whenever one is asked for
+      for (BudgetState s : List.of(a, b)) {
+        if (s.reserve(10)) {
+          if (s.settle(10, 10, false)) {
+            (s == a ? ea : eb).spent++; // the engine's event for a settlement that spent it
+          }
+          admitted += 10;
+        }
+      }
+      store.round();
+    }
+    assertEquals(1000, admitted, "the fleet spent the limit, exactly: not twice it");
+    assertEquals(1000, a.settled() + b.settled());
+    assertTrue(a.exhaustedNow() && b.exhaustedNow(), "both know the budget is spent");
+    assertEquals(1, ea.spent);
+    assertEquals(1, eb.spent);
+    assertEquals(1000, a.view().fleetSpent());
+    assertTrue(a.view().shared());
+  }
+
+  @Test
+  void settlementBelowTheEstimateGivesUnitsBackAndUnitsReturnedToTheFleetRestoreASpentBudget() {
+    MemoryStore store = new MemoryStore(500);
+    Events ea = new Events();
+    BudgetState a = shared(store, ea);
+    BudgetState b = shared(store, new Events());
+    store.round(); // a and b hold 500 each: the window is empty
+    assertTrue(b.reserve(500));
+    b.settle(500, 200, false);
+    assertEquals(300, b.held(), "300 of the estimate came back to what b holds");
+    for (int i = 0; i < 5; i++) {
+      assertTrue(a.reserve(100));
+      assertFalse(a.settle(100, 100, false), "the last grant said the window had more");
+    }
+    store.round();
+    assertTrue(a.exhaustedNow(), "a holds nothing and the store says the window has nothing left");
+    assertEquals(1, ea.spent);
+    store.reclaimAll(); // b's lease expired: its 300 went back to the window
+    store.round();
+    assertFalse(a.exhaustedNow(), "a lease of what came back");
+    assertEquals(1, ea.restored);
+    assertEquals(300, a.held());
+  }
+
+  @Test
+  void aNewWindowStartsFromNothingWithWhatIsInFlightItsDebt() {
+    MemoryStore store = new MemoryStore(100);
+    BudgetState a = shared(store, new Events());
+    store.round();
+    assertTrue(a.reserve(30)); // in flight across the reset
+    assertTrue(a.roll(NEXT_MINUTE) || true);
+    assertEquals(NEXT_MINUTE, a.windowStartMillis());
+    assertEquals(-30, a.held(), "the attempt in flight is this window's debt");
+    assertTrue(a.reserve(70), "the credit of a new window: one lease");
+    assertFalse(a.reserve(1));
+    store.round();
+    assertEquals(100, a.held());
+    a.settle(30, 10, false);
+    assertEquals(120, a.held());
+    assertEquals(10, a.settled(), "its cost counts in the window where it ended");
+  }
+
+  @Test
+  void aGrantOfAnotherWindowIsIgnored() {
+    MemoryStore store = new MemoryStore(100);
+    BudgetState a = shared(store, new Events());
+    a.granted(SharedBudgets.Grant.of(NEXT_MINUTE, 100, 0, 0, 1));
+    assertEquals(0, a.held());
+    assertEquals(0, a.reclaim(NEXT_MINUTE, 0));
+  }
+
+  @Test
+  void storeDownFallsBackToWhatTheWindowHadLeftOverTheFleetSizeOrTheWholeLimitWhenNeverGranted() {
+    MemoryStore store = new MemoryStore(100);
+    BudgetState a = shared(store, new Events());
+    BudgetState b = shared(store, new Events());
+    store.round(); // 100 each, 800 left, fleet 2
+    a.storeDown();
+    assertTrue(a.storeIsDown());
+    // a's last grant (before b's) said the window had 900 left: what it holds plus 900 / 2
+    assertTrue(a.reserve(100 + 450));
+    assertFalse(a.reserve(1));
+    a.storeUp();
+    assertEquals(-450, a.held(), "what it spent of the fallback is a debt the next lease pays");
+    assertEquals(550, a.want());
+
+    BudgetState never = shared(new MemoryStore(100), new Events());
+    never.storeDown();
+    assertTrue(never.reserve(1000), "no fleet size ever seen: the whole limit, as a local-only pool");
+    assertFalse(never.reserve(1));
+  }
+
+  @Test
+  void aRequestLargerThanALeaseMakesTheNextLeaseHoldIt() {
+    MemoryStore store = new MemoryStore(10);
+    BudgetState a = shared(store, new Events());
+    store.round();
+    assertFalse(a.reserve(300), "more than it holds");
+    assertEquals(290, a.want(), "enough to hold it");
+    store.round();
+    assertTrue(a.reserve(300));
+  }
+
+  @Test
+  void aPoolWithSharedBudgetsSaysSoInItsSnapshotAndAStoreThatCannotCountThemFailsTheBuild() {
+    MemoryStore store = new MemoryStore(100);
+    SharedState state = new SharedState() {
+      @Override
+      public Publisher join(String pool, Receiver receiver) {
+        return e -> {};
+      }
+
+      @Override
+      public SharedBudgets budgets() {
+        return store;
+      }
+    };
+    ProviderPool p = ProviderPool.builder().name("chat").sharedState(state)
+        .tier(Provider.builder("a").baseUrl("http://127.0.0.1:1/v1").build()).budget(TOKENS).build();
+    BudgetSnapshot s = p.snapshot().budget("t").orElseThrow();
+    assertTrue(s.shared());
+    assertEquals(0, s.fleetSpent().signum());
+    assertTrue(s.toString().contains("shared"), s.toString());
+    assertEquals(1, store.lines.size());
+    assertEquals("chat", ((SharedBudget) store.lines.get(0)[0]).pool());
+    assertEquals(1000, ((SharedBudget) store.lines.get(0)[0]).limitUnits());
+
+    SharedState refusing = new SharedState() {
+      @Override
+      public Publisher join(String pool, Receiver receiver) {
+        return e -> {};
+      }
+
+      @Override
+      public SharedBudgets budgets() {
+        return (budget, holder) -> {
+          throw new IllegalArgumentException("budget '" + budget.name() + "' is too large to share");
+        };
+      }
+    };
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProviderPool.builder()
+        .sharedState(refusing).tier(Provider.builder("a").baseUrl("http://127.0.0.1:1/v1").build()).budget(TOKENS)
+        .build());
+    assertTrue(e.getMessage().contains("budget 't'"), e.getMessage());
+
+    ProviderPool local = ProviderPool.builder().tier(Provider.builder("a").baseUrl("http://127.0.0.1:1/v1").build())
+        .budget(TOKENS).build();
+    assertFalse(local.snapshot().budget("t").orElseThrow().shared());
+  }
+}
