@@ -568,6 +568,7 @@ public final class PoolCore {
       boolean drained = s.state.drained();
       long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
       boolean overBudget = false;
+      io.github.llmpool.internal.health.BudgetGate over = null; // read once: a shared budget's lease may land meanwhile
       if (s.weight == 0) {
         sb.append("has weight 0");
       } else if (drained) {
@@ -576,8 +577,7 @@ public final class PoolCore {
         sb.append("evicted for ").append(Duration.ofNanos(left).toMillis()).append(" ms more");
       } else if (s.state.evicted()) {
         sb.append("probe in flight");
-      } else if (overBudget = hasBudgets && Budgets.refusing(s, exclusion) != null) {
-        io.github.llmpool.internal.health.BudgetGate over = Budgets.refusing(s, exclusion);
+      } else if (overBudget = hasBudgets && (over = Budgets.refusing(s, exclusion)) != null) {
         left = budgets.resetInMillis(over.state) * 1_000_000L;
         sb.append(budgets.describe(over, exclusion));
       } else if (r.quotaRouting() && !tried && !s.state.headroom().admits(now, exclusion == null ? 0 : exclusion.tokens())) {
