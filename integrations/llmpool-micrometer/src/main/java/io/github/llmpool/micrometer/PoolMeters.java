@@ -84,7 +84,39 @@ final class PoolMeters implements RequestTracker.Sink {
         .description("Failovers the pool's retry budget refused").tag("pool", poolName).register(registry);
     Gauge.builder("llmpool.in_flight", this, m -> m.snapshot().map(s -> (double) s.inFlight()).orElse(Double.NaN))
         .description("Attempts in flight in the pool").tag("pool", poolName).register(registry);
+    for (io.github.llmpool.Budget b : p.budgets()) {
+      budgetGauges(b);
+    }
     refresh(p.tiers());
+  }
+
+  /**
+   * A budget's gauges (budgets are fixed at build): what its window spent, its limit, what remains,
+   * and whether it is spent; tagged {@code pool}, {@code budget}, {@code scope}
+   * ({@code pool}/{@code provider}/{@code quota_group}) and {@code unit} (currency code or
+   * {@code tokens}).
+   */
+  private void budgetGauges(io.github.llmpool.Budget b) {
+    String name = b.name();
+    String[] tags = {"pool", poolName, "budget", name, "scope", TelemetryValues.budgetScope(b), "unit",
+        TelemetryValues.budgetUnit(b)};
+    Gauge.builder("llmpool.budget.spent", this, m -> m.budget(name, s -> s.spent().doubleValue()))
+        .description("What the budget's window has spent on this instance (settled attempts), in its unit;"
+            + " summed over a fleet's instances for a shared budget")
+        .tags(tags).register(registry);
+    Gauge.builder("llmpool.budget.limit", this, m -> b.limit().doubleValue())
+        .description("The budget's limit per window, in its unit").tags(tags).register(registry);
+    Gauge.builder("llmpool.budget.remaining", this, m -> m.budget(name, s -> s.remaining().doubleValue()))
+        .description("What the budget has left in its window (limit less spent less reserved; a shared budget:"
+            + " less the fleet's spend as last reported), in its unit; negative after an overshoot")
+        .tags(tags).register(registry);
+    Gauge.builder("llmpool.budget.exhausted", this, m -> m.budget(name, s -> s.exhausted() ? 1.0 : 0.0))
+        .description("1 while the budget is spent for the rest of its window (its providers take no request), else 0")
+        .tags(tags).register(registry);
+  }
+
+  private double budget(String name, java.util.function.ToDoubleFunction<io.github.llmpool.BudgetSnapshot> f) {
+    return snapshot().flatMap(s -> s.budget(name)).map(f::applyAsDouble).orElse(Double.NaN);
   }
 
   private Optional<PoolSnapshot> snapshot() {

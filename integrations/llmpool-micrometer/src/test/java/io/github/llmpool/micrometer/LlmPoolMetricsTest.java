@@ -118,6 +118,41 @@ class LlmPoolMetricsTest {
   }
 
   @Test
+  void eachBudgetExportsItsSpendLimitRemainingAndWhetherItIsSpentTaggedByNameScopeAndUnit() throws IOException {
+    FakeLlmServer a = ok("a");
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")
+        .tier(a.provider().model("gpt-4o-mini").price(mini).build())
+        .budget(io.github.llmpool.Budget.builder("daily").amount("0.001", "USD").window(io.github.llmpool.Budget.Window.DAY)
+            .provider("a").build())
+        .budget(io.github.llmpool.Budget.builder("tokens").tokens(100).window(io.github.llmpool.Budget.Window.HOUR)
+            .reservationCap(0).build()), registry);
+    String[] daily = {"pool", "chat", "budget", "daily", "scope", "provider", "unit", "USD"};
+    String[] tokens = {"pool", "chat", "budget", "tokens", "scope", "pool", "unit", "tokens"};
+    assertEquals(0, get("llmpool.budget.spent", daily).gauge().value());
+    assertEquals(0.001, get("llmpool.budget.limit", daily).gauge().value(), 1e-15);
+    assertEquals(0.001, get("llmpool.budget.remaining", daily).gauge().value(), 1e-15);
+    assertEquals(100, get("llmpool.budget.remaining", tokens).gauge().value());
+
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+    // openai-chat.json: 36.75 per 1M = 0.00003675 USD; 80 tokens
+    assertEquals(0.00003675, get("llmpool.budget.spent", daily).gauge().value(), 1e-15);
+    assertEquals(0.00096325, get("llmpool.budget.remaining", daily).gauge().value(), 1e-15);
+    assertEquals(0, get("llmpool.budget.exhausted", daily).gauge().value());
+    assertEquals(80, get("llmpool.budget.spent", tokens).gauge().value());
+    assertEquals(100, get("llmpool.budget.limit", tokens).gauge().value());
+    assertEquals(20, get("llmpool.budget.remaining", tokens).gauge().value());
+    assertEquals(1, get("llmpool.budget.exhausted", tokens).gauge().value(),
+        "20 left is less than the smallest reservation taken: spent for the window");
+    assertEquals(pool.snapshot().budget("tokens").orElseThrow().remaining().doubleValue(),
+        get("llmpool.budget.remaining", tokens).gauge().value(), "the snapshot's figures");
+    assertEquals(8, registry.find("llmpool.budget.spent").meters().size()
+        + registry.find("llmpool.budget.limit").meters().size() + registry.find("llmpool.budget.remaining").meters().size()
+        + registry.find("llmpool.budget.exhausted").meters().size(), "4 gauges per budget, nothing else");
+  }
+
+  @Test
   void successRecordsTheGenAiClientMetricsWithTheirUnitsBucketsAndAttributes() throws IOException {
     FakeLlmServer a = ok("a");
     ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat")

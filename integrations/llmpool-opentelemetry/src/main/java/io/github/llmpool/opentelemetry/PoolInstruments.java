@@ -176,6 +176,43 @@ final class PoolInstruments implements RequestTracker.Sink {
             m.record(p.snapshot().inFlight(), Attributes.of(POOL, view.poolName));
           }
         }));
+    budgetGauges(meter);
+  }
+
+  private static final AttributeKey<String> BUDGET = AttributeKey.stringKey("budget");
+  private static final AttributeKey<String> BUDGET_SCOPE = AttributeKey.stringKey("scope");
+  private static final AttributeKey<String> BUDGET_UNIT = AttributeKey.stringKey("unit");
+
+  /**
+   * The budgets' gauges (budgets are fixed at build): what each window spent on this instance, the
+   * limit, what remains (fleet-aware for a shared budget) and whether it is spent; attributes
+   * {@code pool}, {@code budget}, {@code scope} and {@code unit} (currency code or {@code tokens}).
+   */
+  private void budgetGauges(Meter meter) {
+    callbacks.add(meter.gaugeBuilder("llmpool.budget.spent")
+        .setDescription("What the budget's window has spent on this instance (settled attempts), in its unit;"
+            + " summed over a fleet's instances for a shared budget")
+        .buildWithCallback(m -> eachBudget((b, a) -> m.record(b.spent().doubleValue(), a))));
+    callbacks.add(meter.gaugeBuilder("llmpool.budget.limit").setDescription("The budget's limit per window, in its unit")
+        .buildWithCallback(m -> eachBudget((b, a) -> m.record(b.limit().doubleValue(), a))));
+    callbacks.add(meter.gaugeBuilder("llmpool.budget.remaining")
+        .setDescription("What the budget has left in its window (limit less spent less reserved; a shared budget:"
+            + " less the fleet's spend as last reported), in its unit; negative after an overshoot")
+        .buildWithCallback(m -> eachBudget((b, a) -> m.record(b.remaining().doubleValue(), a))));
+    callbacks.add(meter.gaugeBuilder("llmpool.budget.exhausted").ofLongs()
+        .setDescription("1 while the budget is spent for the rest of its window (its providers take no request), else 0")
+        .buildWithCallback(m -> eachBudget((b, a) -> m.record(b.exhausted() ? 1 : 0, a))));
+  }
+
+  private void eachBudget(java.util.function.BiConsumer<io.github.llmpool.BudgetSnapshot, Attributes> o) {
+    ProviderPool p = view.pool();
+    if (p == null) {
+      return;
+    }
+    for (io.github.llmpool.BudgetSnapshot b : p.snapshot().budgets()) {
+      o.accept(b, Attributes.of(POOL, view.poolName, BUDGET, b.name(), BUDGET_SCOPE,
+          TelemetryValues.budgetScope(b.budget()), BUDGET_UNIT, TelemetryValues.budgetUnit(b.budget())));
+    }
   }
 
   private interface ProviderObserver {

@@ -88,6 +88,32 @@ class LlmPoolTelemetryTest {
   }
 
   @Test
+  void eachBudgetExportsItsSpendLimitRemainingAndWhetherItIsSpentByNameScopeAndUnit() throws IOException {
+    FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());
+    io.github.llmpool.Price mini = io.github.llmpool.Price.builder("USD").input("0.15").cachedInput("0.075")
+        .output("0.60").build();
+    ProviderPool pool = bind(ProviderPool.builder().name("chat").tier(a.provider().model("gpt-4o-mini").price(mini).build())
+        .budget(io.github.llmpool.Budget.builder("daily").amount("0.001", "USD").window(io.github.llmpool.Budget.Window.DAY)
+            .provider("a").build())
+        .budget(io.github.llmpool.Budget.builder("tokens").tokens(100).window(io.github.llmpool.Budget.Window.HOUR)
+            .reservationCap(0).build()));
+    Calls.chat(pool.newHttpClient(), pool, "gpt-4o-mini", false);
+    otel.collect();
+    String[] daily = {"pool", "chat", "budget", "daily", "scope", "provider", "unit", "USD"};
+    String[] tokens = {"pool", "chat", "budget", "tokens", "scope", "pool", "unit", "tokens"};
+    // openai-chat.json: 36.75 per 1M = 0.00003675 USD; 80 tokens
+    assertEquals(0.00003675, otel.doubleSum("llmpool.budget.spent", daily), 1e-15);
+    assertEquals(0.001, otel.doubleSum("llmpool.budget.limit", daily), 1e-15);
+    assertEquals(0.00096325, otel.doubleSum("llmpool.budget.remaining", daily), 1e-15);
+    assertEquals(0, otel.sum("llmpool.budget.exhausted", daily));
+    assertEquals(80, otel.doubleSum("llmpool.budget.spent", tokens));
+    assertEquals(100, otel.doubleSum("llmpool.budget.limit", tokens));
+    assertEquals(20, otel.doubleSum("llmpool.budget.remaining", tokens));
+    assertEquals(1, otel.sum("llmpool.budget.exhausted", tokens), "20 left is less than the smallest reservation");
+    assertEquals(2, otel.points("llmpool.budget.remaining").size(), "one series per budget");
+  }
+
+  @Test
   void spendIsCountedPerProviderAndCurrencyAndUnpricedAttemptsAddNothing() throws IOException {
     FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());
     FakeLlmServer b = server("b").answerWith(r -> fixtureAnswer());

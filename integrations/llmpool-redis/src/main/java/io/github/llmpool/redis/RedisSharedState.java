@@ -2,6 +2,8 @@ package io.github.llmpool.redis;
 
 import io.github.llmpool.Ticker;
 import io.github.llmpool.spi.SharedAffinity;
+import io.github.llmpool.spi.SharedBudget;
+import io.github.llmpool.spi.SharedBudgets;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedLimit;
 import io.github.llmpool.spi.SharedLimits;
@@ -26,6 +28,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -83,6 +86,15 @@ import org.slf4j.LoggerFactory;
  *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
  *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
  *       instances x lease beyond one bucket of the limit.</li>
+ *   <li><b>Budgets</b> ({@link #budgets()}): each budget's current calendar window is one count in
+ *       {@code llmpool:{chat}:budget:<name>:<window start>} (units granted, each instance's settled
+ *       spend; TTL the window's end plus a minute); each instance reserves only from units it holds
+ *       in leases of {@link Builder#budgetLeaseShare budget lease share} x limit (plus one lease of
+ *       credit before a window's first grant), asks for the next one when a reservation takes it
+ *       below half a lease, and gives unused units back when a lease expires or on {@link #close()}.
+ *       The fleet's settled spend stays within limit + instances x lease + what attempts in flight
+ *       cost beyond their reservations; while Redis is down each instance falls back to what the
+ *       window had left over the fleet size.</li>
  *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
  *       starts it afresh in Redis as in memory; two deployments that must not share use different
  *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
@@ -119,6 +131,15 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   public static final double DEFAULT_LEASE_SHARE = 0.005;
   /** Default {@link Builder#leaseTtl}: 5 s. */
   public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(5);
+  /** Default {@link Builder#budgetLeaseShare}: a budget's lease is 1% of its limit (at least 1 unit). */
+  public static final double DEFAULT_BUDGET_LEASE_SHARE = 0.01;
+  /**
+   * The largest budget limit this store counts exactly, in units (10^-9 of the currency, or
+   * tokens): 2^53, so that Lua's numbers are exact (9,007,199.254740992 of a currency).
+   */
+  public static final long MAX_BUDGET_UNITS = 1L << 53;
+  /** How long a budget window's key outlives the window. */
+  static final long BUDGET_TTL_SLACK_MILLIS = 60_000;
 
   static final long QUOTA_TTL_MILLIS = 600_000;
   /** At most this many affinity entries wait for the next write (per pool); more are dropped (counted). */
@@ -133,11 +154,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private final boolean shareQuota;
   private final boolean shareAffinity;
   private final boolean shareLimits;
+  private final boolean shareBudgets;
   private final double leaseShare;
+  private final double budgetLeaseShare;
   private final long leaseTtlMillis;
   /** This instance's id among a pool's lease holders (fleet size). */
   private final String instanceId;
   private final Limits limits = new Limits();
+  private final Budgets budgets = new Budgets();
   private final ConcurrentHashMap<String, PoolLines> lines = new ConcurrentHashMap<>();
   private final AtomicBoolean leaseRoundQueued = new AtomicBoolean();
   private final Ticker ticker;
@@ -178,7 +202,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     this.shareQuota = b.shareQuota;
     this.shareAffinity = b.shareAffinity;
     this.shareLimits = b.shareLimits;
+    this.shareBudgets = b.shareBudgets;
     this.leaseShare = b.leaseShare;
+    this.budgetLeaseShare = b.budgetLeaseShare;
     this.leaseTtlMillis = b.leaseTtl.toMillis();
     this.instanceId = Long.toString(System.nanoTime() ^ System.identityHashCode(this) * 31L, 36) + "-"
         + Long.toString(Double.doubleToLongBits(Math.random()) & 0xffffffffL, 36);
@@ -268,6 +294,18 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   }
 
   /**
+   * Budgets shared by the fleet: each budget's current calendar window counted in Redis, taken in
+   * leases of {@link Builder#budgetLeaseShare budget lease share} x limit units (at least 1) that
+   * expire after {@link Builder#leaseTtl lease TTL}; null with {@code shareBudgets(false)}. A
+   * budget whose limit is above {@value #MAX_BUDGET_UNITS} units is refused when the pool is built
+   * (it could not be counted exactly).
+   */
+  @Override
+  public SharedBudgets budgets() {
+    return shareBudgets ? budgets : null;
+  }
+
+  /**
    * A future that completes when a lease round begun after this call (expired leases given back,
    * leases asked for by every window below its low-water mark whose retry time has come) has been
    * answered and applied; at once while Redis is down. For tests; use a timeout.
@@ -309,7 +347,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     if (closed) {
       return;
     }
-    lines.values().forEach(pl -> pl.lines.forEach(l -> l.closed = true));
+    lines.values().forEach(pl -> {
+      pl.lines.forEach(l -> l.closed = true);
+      pl.budgetLines.forEach(l -> l.closed = true);
+    });
     try {
       nextLeaseRound().get(commandTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS); // held units go back
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -815,6 +856,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       downReason = reason;
       log.debug("llmpool redis: {} (the pools log it)", reason);
       eachLine(l -> l.holder.storeDown()); // first: a pool told "down" already decides locally
+      eachBudgetLine(l -> l.holder.storeDown());
       for (Member m : members) {
         m.affinitySynced = false;
         if (!m.toldDown) {
@@ -831,6 +873,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     if (down) {
       down = false;
       eachLine(l -> l.holder.storeUp()); // first: a pool told "up" is back on leases
+      eachBudgetLine(l -> l.holder.storeUp());
       for (Member m : members) {
         if (m.toldDown) {
           m.toldDown = false;
@@ -909,14 +952,203 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
 
   /** One pool's windows: its keys and the lines open on them. */
   private final class PoolLines {
+    final String base;
     final String limitsKey;
     final String holdersKey;
     final List<LineImpl> lines = new CopyOnWriteArrayList<>();
+    final List<BudgetLine> budgetLines = new CopyOnWriteArrayList<>();
 
     PoolLines(String pool) {
-      String base = prefix + "{" + pool + "}:";
+      this.base = prefix + "{" + pool + "}:";
       this.limitsKey = base + "limits";
       this.holdersKey = base + "holders";
+    }
+  }
+
+  // ------------------------------------------------------------------ budgets: leases
+
+  /** The {@link SharedBudgets} of this shared state: opens budget lines, grouped by pool. */
+  private final class Budgets implements SharedBudgets {
+    @Override
+    public Line open(SharedBudget budget, Holder holder) {
+      Objects.requireNonNull(budget, "budget");
+      Objects.requireNonNull(holder, "holder");
+      if (closed) {
+        throw new IllegalStateException("RedisSharedState is closed");
+      }
+      if (budget.limitUnits() > MAX_BUDGET_UNITS) {
+        throw new IllegalArgumentException("budget '" + budget.name() + "' of " + budget.budget().describeLimit()
+            + " is too large to share through Redis: a shared budget counts at most " + MAX_BUDGET_UNITS
+            + " units (10^-9 of its currency, or tokens)");
+      }
+      PoolLines pl = lines.computeIfAbsent(budget.pool(), PoolLines::new);
+      BudgetLine l = new BudgetLine(budget, holder, pl,
+          Math.max(1, (long) Math.floor(budget.limitUnits() * budgetLeaseShare)));
+      pl.budgetLines.add(l);
+      if (down) {
+        holder.storeDown();
+      }
+      return l; // the holder wakes it for the first lease
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.budgets[" + where + "]";
+    }
+  }
+
+  /** One budget of one pool as this instance holds it. */
+  private final class BudgetLine implements SharedBudgets.Line {
+    final SharedBudget budget;
+    final SharedBudgets.Holder holder;
+    final PoolLines pool;
+    final long lease;
+    final long lowWater;
+    volatile boolean closed;
+    // Executor only.
+    final Deque<long[]> leases = new ArrayDeque<>(); // [window start, expires epoch ms, units], oldest first
+    long retryAt;
+    long reportedAt;
+
+    BudgetLine(SharedBudget budget, SharedBudgets.Holder holder, PoolLines pool, long lease) {
+      this.budget = budget;
+      this.holder = holder;
+      this.pool = pool;
+      this.lease = lease;
+      this.lowWater = Math.max(1, (lease + 1) / 2);
+    }
+
+    @Override
+    public long leaseSize() {
+      return lease;
+    }
+
+    @Override
+    public long lowWater() {
+      return lowWater;
+    }
+
+    @Override
+    public void wake() {
+      if (leaseRoundQueued.compareAndSet(false, true)) {
+        execute(() -> {
+          leaseRoundQueued.set(false);
+          leaseRound();
+        });
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      wake();
+    }
+
+    @Override
+    public String toString() {
+      return "RedisSharedState.BudgetLine[" + budget + ", lease " + lease + "]";
+    }
+  }
+
+  private void eachBudgetLine(java.util.function.Consumer<BudgetLine> action) {
+    for (PoolLines pl : lines.values()) {
+      for (BudgetLine l : pl.budgetLines) {
+        try {
+          action.accept(l);
+        } catch (RuntimeException e) {
+          log.debug("llmpool redis: a pool refused a budget notice: {}", e.getClass().getName());
+        }
+      }
+    }
+  }
+
+  /**
+   * The budget part of a lease round for one pool (executor thread): one {@code EVAL} of
+   * {@link Scripts#BUDGET_LEASE} carrying every budget that gives units of expired leases back,
+   * wants units (retry time come), or was last reported a resync interval ago (its settled spend
+   * out, the fleet's and what the window has left back). Returns null when no budget needs the
+   * round.
+   */
+  private BudgetAsk budgetAsk(PoolLines pl, long now) {
+    List<String> keys = new ArrayList<>();
+    List<String> args = new ArrayList<>();
+    args.add(instanceId);
+    List<BudgetLine> asked = new ArrayList<>();
+    List<long[]> entries = new ArrayList<>(); // [window start, want, settled]
+    for (BudgetLine l : pl.budgetLines) {
+      long start = l.holder.windowStartMillis();
+      long end = l.budget.budget().windowEnd(Instant.ofEpochMilli(start)).toEpochMilli();
+      long give = 0;
+      long want = 0;
+      if (l.closed) {
+        give = l.holder.reclaim(start, 0);
+        l.leases.clear();
+        pl.budgetLines.remove(l);
+      } else {
+        l.leases.removeIf(x -> x[0] != start); // leases of a window the holder has left died with it
+        while (!l.leases.isEmpty() && l.leases.peekFirst()[1] <= now) {
+          l.leases.pollFirst();
+          long keep = 0;
+          for (long[] x : l.leases) {
+            keep += x[2];
+          }
+          give += l.holder.reclaim(start, keep);
+        }
+        if (end > now && now >= l.retryAt) {
+          want = l.holder.want();
+        }
+      }
+      long settled = l.holder.settled();
+      // Once per resync interval, with or without news: this instance's spend out, the fleet's back.
+      boolean report = end > now && now - l.reportedAt >= resyncInterval.toMillis();
+      if (want <= 0 && give <= 0 && !report) {
+        continue;
+      }
+      keys.add(Wire.budgetKey(pl.base, l.budget.name(), start));
+      args.add(Long.toString(l.budget.limitUnits()));
+      args.add(Long.toString(Math.max(0, want)));
+      args.add(Long.toString(Math.max(0, give)));
+      args.add(Long.toString(Math.max(0, settled)));
+      args.add(Long.toString(Math.max(0, end - now) + BUDGET_TTL_SLACK_MILLIS));
+      asked.add(l);
+      entries.add(new long[] {start, want, settled});
+    }
+    return asked.isEmpty() ? null : new BudgetAsk(keys.toArray(String[]::new), args.toArray(String[]::new), asked,
+        entries);
+  }
+
+  /** One pool's budget {@code EVAL}: its keys and arguments, and what each entry asked. */
+  private record BudgetAsk(String[] keys, String[] args, List<BudgetLine> lines, List<long[]> entries) {}
+
+  private void applyBudgetGrants(List<Object> reply, BudgetAsk ask, long now) {
+    if (reply == null || reply.size() != 4 * ask.lines().size()) {
+      malformed.incrementAndGet();
+      return;
+    }
+    for (int j = 0; j < ask.lines().size(); j++) {
+      BudgetLine l = ask.lines().get(j);
+      long[] e = ask.entries().get(j);
+      long granted = Math.max(0, asLong(reply.get(4 * j)));
+      long left = Math.max(0, asLong(reply.get(4 * j + 1)));
+      long spent = Math.max(0, asLong(reply.get(4 * j + 2)));
+      int fleet = (int) Math.max(1, Math.min(Integer.MAX_VALUE, asLong(reply.get(4 * j + 3))));
+      l.reportedAt = now;
+      if (l.closed) {
+        if (granted > 0) {
+          l.leases.clear(); // closed meanwhile: the next round gives it all back
+        }
+        continue;
+      }
+      // Short of what was asked: the window has too little; units come back only as leases expire.
+      l.retryAt = granted < e[1] ? now + resyncInterval.toMillis() : now;
+      if (granted > 0) {
+        l.leases.addLast(new long[] {e[0], now + leaseTtlMillis, granted});
+      }
+      try {
+        l.holder.granted(SharedBudgets.Grant.of(e[0], granted, left, spent, fleet));
+      } catch (RuntimeException ex) {
+        log.debug("llmpool redis: a pool refused a budget lease: {}", ex.getClass().getName());
+      }
     }
   }
 
@@ -1009,7 +1241,15 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     List<CompletableFuture<List<Object>>> futures = new ArrayList<>();
     List<List<long[]>> asked = new ArrayList<>(); // per EVAL: [line index, want, give]
     List<List<LineImpl>> askedLines = new ArrayList<>();
+    List<CompletableFuture<List<Object>>> budgetFutures = new ArrayList<>();
+    List<BudgetAsk> budgetAsks = new ArrayList<>();
     for (PoolLines pl : lines.values()) {
+      BudgetAsk ask = budgetAsk(pl, now);
+      if (ask != null) {
+        budgetFutures.add(cmd.eval(Scripts.BUDGET_LEASE, ScriptOutputType.MULTI, ask.keys(), ask.args())
+            .toCompletableFuture().thenApply(r -> (List<Object>) r));
+        budgetAsks.add(ask);
+      }
       List<String> args = new ArrayList<>();
       args.add(Long.toString(now));
       args.add(instanceId);
@@ -1055,19 +1295,24 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       asked.add(entries);
       askedLines.add(entryLines);
     }
-    if (futures.isEmpty()) {
+    if (futures.isEmpty() && budgetFutures.isEmpty()) {
       round.forEach(f -> f.complete(null));
       return;
     }
     leaseInFlight = true;
     conn.flushCommands();
-    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> execute(() -> {
+    List<CompletableFuture<List<Object>>> all = new ArrayList<>(futures);
+    all.addAll(budgetFutures);
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> execute(() -> {
       leaseInFlight = false;
       if (e != null) {
         markDown(e); // the units given back stay taken in Redis (the safe side); asked again when it is back
       } else {
         for (int i = 0; i < futures.size(); i++) {
           applyGrants(futures.get(i).join(), asked.get(i), askedLines.get(i), now);
+        }
+        for (int i = 0; i < budgetFutures.size(); i++) {
+          applyBudgetGrants(budgetFutures.get(i).join(), budgetAsks.get(i), now);
         }
       }
       round.forEach(f -> f.complete(null));
@@ -1123,7 +1368,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     private boolean shareQuota = true;
     private boolean shareAffinity = true;
     private boolean shareLimits = true;
+    private boolean shareBudgets = true;
     private double leaseShare = DEFAULT_LEASE_SHARE;
+    private double budgetLeaseShare = DEFAULT_BUDGET_LEASE_SHARE;
     private Duration leaseTtl = DEFAULT_LEASE_TTL;
     private Ticker ticker = Ticker.system();
     private ClientResources resources;
@@ -1282,6 +1529,40 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         throw new IllegalArgumentException("leaseShare must be > 0 and <= 1 but was " + share);
       }
       this.leaseShare = share;
+      return this;
+    }
+
+    /**
+     * Whether budgets ({@code ProviderPool.Builder.budget}) are counted for the fleet in Redis,
+     * taken in leases ({@link RedisSharedState#budgets()}). Default true; false keeps each
+     * instance's budgets its own (N instances then spend up to N x the limit).
+     *
+     * @param share whether to share
+     * @return this builder
+     */
+    public Builder shareBudgets(boolean share) {
+      this.shareBudgets = share;
+      return this;
+    }
+
+    /**
+     * The size of one budget lease as a share of the budget's limit (at least 1 unit; 10^-9 of the
+     * currency for a money budget). The fleet's settled spend stays within
+     * {@code limit + instances x lease} plus what attempts in flight cost beyond their
+     * reservations, so {@code share = acceptable overshoot / instances}; a lease should also hold a
+     * few requests' reservations (a request needing more than an instance holds is refused or
+     * spilled once, and the next lease is sized to hold it). Default
+     * {@value RedisSharedState#DEFAULT_BUDGET_LEASE_SHARE}; above 0, at most 1.
+     *
+     * @param share the share
+     * @return this builder
+     * @throws IllegalArgumentException if outside that range ({@code budgetLeaseShare must be > 0 and <= 1 but was 2.0})
+     */
+    public Builder budgetLeaseShare(double share) {
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("budgetLeaseShare must be > 0 and <= 1 but was " + share);
+      }
+      this.budgetLeaseShare = share;
       return this;
     }
 

@@ -24,6 +24,11 @@ import java.nio.charset.StandardCharsets;
 final class Wire {
   private Wire() {}
 
+  /** The key of one budget's count in the window starting at {@code startMillis}: {@code <base>budget:<name>:<start>}. */
+  static String budgetKey(String base, String budget, long startMillis) {
+    return base + "budget:" + enc(budget) + ":" + startMillis;
+  }
+
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }

@@ -60,6 +60,11 @@ final class Instance implements AutoCloseable {
       }
 
       @Override
+      public io.github.llmpool.spi.SharedBudgets budgets() {
+        return Instance.this.shared.budgets();
+      }
+
+      @Override
       public Publisher join(String name, Receiver receiver) {
         return Instance.this.shared.join(name, new SharedState.Receiver() {
       @Override

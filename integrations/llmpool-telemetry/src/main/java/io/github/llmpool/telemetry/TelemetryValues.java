@@ -1,5 +1,6 @@
 package io.github.llmpool.telemetry;
 
+import io.github.llmpool.Budget;
 import io.github.llmpool.Outcome;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.spi.AttemptEnd;
@@ -166,6 +167,32 @@ public final class TelemetryValues {
    */
   public static String refusedReason(String reason) {
     return reason != null && reason.contains("is drained") ? "drained" : "no_provider";
+  }
+
+  /**
+   * The {@code scope} tag of a budget's meters: {@code pool}, {@code provider} or
+   * {@code quota_group}.
+   *
+   * @param b the budget
+   * @return the value
+   */
+  public static String budgetScope(Budget b) {
+    return switch (b.scope()) {
+      case POOL -> "pool";
+      case PROVIDER -> "provider";
+      case QUOTA_GROUP -> "quota_group";
+    };
+  }
+
+  /**
+   * The {@code unit} tag of a budget's meters: the currency code of a money budget
+   * ({@code USD}), {@code tokens} for a token budget.
+   *
+   * @param b the budget
+   * @return the value
+   */
+  public static String budgetUnit(Budget b) {
+    return b.unit() == Budget.Unit.MONEY ? b.currency().orElse("money") : "tokens";
   }
 
   /**

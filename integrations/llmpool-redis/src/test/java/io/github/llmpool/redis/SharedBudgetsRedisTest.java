@@ -1,0 +1,324 @@
+package io.github.llmpool.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.Budget;
+import io.github.llmpool.BudgetExhaustedException;
+import io.github.llmpool.BudgetSnapshot;
+import io.github.llmpool.PoolEvent;
+import io.github.llmpool.Price;
+import io.github.llmpool.ProviderPool;
+import io.github.llmpool.testing.FakeLlmServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Budgets shared through a real Redis (started by the test; #19 "with the Redis module present,
+ * budgets are shared across instances through it"): 4 pools in one JVM, each with its own
+ * {@link RedisSharedState} and connections and its own {@code ManualTicker} (one wall clock), each
+ * over its own loopback provider (so what each instance dispatched is counted apart), 64 threads in
+ * all. One pool-wide token budget of 40 requests' worth: the fleet spends it once, not 4 times;
+ * no instance dispatches after it knows the budget is spent; the next window frees it on every
+ * instance (spend within {@code limit + instances x lease}, the credit of a window's first
+ * requests); Redis down falls back to what the window had left over the fleet size, never failing
+ * a call because of Redis.
+ */
+class SharedBudgetsRedisTest {
+  private static final int INSTANCES = 4;
+  private static final int THREADS = 64;
+  private static final int REQUESTS = 40;
+  private static final String BODY = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  /** The pool's prompt estimate of {@link Instance#call()}'s body: its bytes / 4, rounded up. */
+  private static final int PROMPT = (BODY.getBytes(StandardCharsets.UTF_8).length + 3) / 4;
+  private static final int COMPLETION = 10;
+  /** What one call reserves (prompt estimate + the reservation cap) and costs (the usage reported): equal. */
+  private static final long COST = PROMPT + COMPLETION;
+  private static final long LIMIT = REQUESTS * COST;
+  private static final double SHARE = 0.05; // a lease of 2 requests
+  private static final long LEASE = (long) Math.floor(LIMIT * SHARE);
+
+  private static RedisServerProcess redis;
+  private static RedisClient raw;
+  private static StatefulRedisConnection<String, String> rawConn;
+
+  private final List<Instance> instances = new ArrayList<>();
+  private final List<FakeLlmServer> servers = new ArrayList<>();
+  /** Per instance: what its provider had received when the instance said the budget was spent (-1: not yet). */
+  private final Map<Integer, Integer> servedWhenSpent = new ConcurrentHashMap<>();
+
+  @BeforeAll
+  static void startRedis() {
+    redis = RedisServerProcess.start();
+    raw = RedisClient.create(redis.uri());
+    rawConn = raw.connect();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    rawConn.close();
+    raw.shutdown();
+    redis.close();
+  }
+
+  @BeforeEach
+  void flush() {
+    rawConn.sync().flushall();
+  }
+
+  @AfterEach
+  void close() {
+    instances.forEach(Instance::close);
+    servers.forEach(FakeLlmServer::close);
+  }
+
+  private static Budget budget() {
+    return Budget.builder("fleet").tokens(LIMIT).window(Budget.Window.HOUR).reservationCap(COMPLETION).build();
+  }
+
+  private List<Instance> fleet(Consumer<RedisSharedState.Builder> shared) {
+    List<Instance> out = new ArrayList<>();
+    for (int i = 0; i < INSTANCES; i++) {
+      int n = i;
+      FakeLlmServer s = FakeLlmServer.start("p" + i).usage(PROMPT, COMPLETION);
+      servers.add(s);
+      Instance inst = new Instance(redis.uri(), i * 3_000_000_000L, p -> p.budget(budget()).onEvent(e -> {
+        if (e instanceof PoolEvent.BudgetExhausted) {
+          servedWhenSpent.put(n, s.requestCount());
+        } else if (e instanceof PoolEvent.BudgetRestored) {
+          servedWhenSpent.remove(n);
+        }
+      }).tier(s.provider().build()), shared);
+      instances.add(inst);
+      out.add(inst);
+    }
+    return out;
+  }
+
+  private static BudgetSnapshot snap(Instance i) {
+    return i.pool.snapshot().budget("fleet").orElseThrow();
+  }
+
+  /**
+   * 64 threads, 16 per instance, each calling until its instance says the budget is spent (a call
+   * refused while the instance's next lease is on its way waits for a lease round and tries again,
+   * for at most 30 s).
+   * Returns the calls answered 200 per instance; any other outcome fails the test.
+   */
+  private final AtomicInteger refusedForALease = new AtomicInteger();
+
+  private int[] run(List<Instance> insts) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    AtomicInteger[] ok = new AtomicInteger[insts.size()];
+    for (int i = 0; i < ok.length; i++) {
+      ok[i] = new AtomicInteger();
+    }
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<?>> fs = new ArrayList<>();
+    try {
+      for (int t = 0; t < THREADS; t++) {
+        int n = t % insts.size();
+        Instance inst = insts.get(n);
+        fs.add(pool.submit(() -> {
+          go.await();
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          while (System.nanoTime() < deadline) {
+            try {
+              assertEquals(200, inst.call());
+              ok[n].incrementAndGet();
+            } catch (io.github.llmpool.NoProviderAvailableException refused) {
+              // Spent, or this instance's lease used up while its next one is on its way (16 threads on
+              // leases of 2 calls; the pick may have seen the budget short and the message, a moment later, not).
+              if (snap(inst).exhausted()) {
+                return null;
+              }
+              refusedForALease.incrementAndGet();
+              inst.leased(); // and calls in flight on the instance settle meanwhile
+              Thread.yield();
+            }
+          }
+          throw new AssertionError("instance " + n + " never said the budget was spent: " + snap(inst) + " served "
+              + servers.get(n).requestCount() + ", all " + dispatched());
+        }));
+      }
+      go.countDown();
+      for (Future<?> f : fs) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int[] out = new int[insts.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ok[i].get();
+    }
+    return out;
+  }
+
+  private int dispatched() {
+    return servers.stream().mapToInt(FakeLlmServer::requestCount).sum();
+  }
+
+  private static long fleetSpent(List<Instance> insts) {
+    return insts.stream().mapToLong(i -> snap(i).spent().longValueExact()).sum();
+  }
+
+  @Test
+  void fourInstancesSpendOneBudgetOnceNoneDispatchesAfterItKnowsItIsSpentAndTheNextWindowFreesItOnAll()
+      throws Exception {
+    List<Instance> insts = fleet(s -> s.budgetLeaseShare(SHARE));
+    for (Instance i : insts) {
+      i.leased();
+      assertTrue(snap(i).shared());
+    }
+    int[] ok = run(insts);
+    long spent = fleetSpent(insts);
+    int calls = java.util.Arrays.stream(ok).sum();
+    System.out.println("[llmpool-redis] budget " + LIMIT + " tokens (" + REQUESTS + " calls of " + COST
+        + ") on " + INSTANCES + " instances, " + THREADS + " threads, lease " + LEASE + ": window 1 admitted " + calls
+        + " calls " + java.util.Arrays.toString(ok) + ", settled " + spent + " tokens; " + refusedForALease.get()
+        + " calls refused while their instance's next lease was on its way");
+    assertEquals(calls, dispatched(), "every call admitted reached its provider once");
+    assertEquals(calls * COST, spent, "settled = what the providers reported");
+    assertEquals(LIMIT, spent, "every unit leased was used: exactly the limit, once for the fleet (4 local budgets: 4x)");
+    for (int i = 0; i < INSTANCES; i++) {
+      assertTrue(snap(insts.get(i)).exhausted(), "instance " + i + " knows the budget is spent");
+      assertEquals(servers.get(i).requestCount(), servedWhenSpent.get(i),
+          "instance " + i + " dispatched nothing after it knew the budget was spent");
+    }
+    // Every instance refuses at once now, naming the budget; no provider hears of it.
+    for (Instance i : insts) {
+      BudgetExhaustedException e = assertThrows(BudgetExhaustedException.class, i::call);
+      assertTrue(e.getMessage().contains("budget 'fleet' is spent"), e.getMessage());
+    }
+    assertEquals(calls, dispatched());
+    Instant start = snap(insts.get(0)).windowStart();
+    String key = "llmpool:{chat}:budget:fleet:" + start.toEpochMilli();
+    assertEquals(Long.toString(LIMIT), rawConn.sync().hget(key, "used"), "Redis counted the limit, granted once");
+    long ttl = rawConn.sync().pttl(key);
+    assertTrue(ttl > 0 && ttl <= Duration.ofMinutes(61).toMillis(), "TTL to the window's end plus a minute: " + ttl);
+    // Each instance reports its settled spend and reads the fleet's once per resync interval (its own
+    // rounds run too): a second on every instance reports its final figure; a second later each reads the sum.
+    for (int pass = 0; pass < 2; pass++) {
+      insts.forEach(i -> i.advance(Duration.ofSeconds(1)));
+      for (Instance i : insts) {
+        i.leased();
+      }
+    }
+    BudgetSnapshot last = snap(insts.get(3));
+    assertEquals(LIMIT, last.fleetSpent().longValueExact(), "the fleet's spend, as Redis summed the reports: "
+        + rawConn.sync().hgetall(key) + " " + insts.stream().map(i -> snap(i).toString()).toList());
+    assertEquals(0, last.remaining().signum(), "nothing remains for the fleet: " + last);
+
+    // The next window: free again on every instance, without waiting for a lease (each starts on its credit).
+    insts.forEach(i -> i.advance(Duration.ofHours(1)));
+    int before = dispatched();
+    int[] ok2 = run(insts);
+    long spent2 = fleetSpent(insts);
+    System.out.println("[llmpool-redis] window 2 (no lease waited for): admitted " + java.util.Arrays.toString(ok2)
+        + ", settled " + spent2 + " tokens (bound limit + 4 x lease = " + (LIMIT + INSTANCES * LEASE) + ")");
+    for (int i = 0; i < INSTANCES; i++) {
+      assertTrue(ok2[i] >= 1, "the reset freed the budget on instance " + i);
+      assertEquals(servers.get(i).requestCount(), servedWhenSpent.get(i), "instance " + i + " after it knew");
+    }
+    assertEquals(dispatched() - before, java.util.Arrays.stream(ok2).sum());
+    assertTrue(spent2 <= LIMIT + INSTANCES * LEASE, "window 2 settled " + spent2 + " > limit + instances x lease");
+    assertTrue(spent2 >= LIMIT, "and used the budget: " + spent2);
+    assertFalse(snap(insts.get(0)).windowStart().equals(start));
+  }
+
+  @Test
+  void redisDownFallsBackToWhatTheWindowHadLeftOverTheFleetSizeAndNeverFailsACallBecauseOfRedis()
+      throws Exception {
+    List<Instance> insts = fleet(s -> s.budgetLeaseShare(SHARE));
+    for (Instance i : insts) {
+      i.leased();
+    }
+    for (Instance i : insts) { // half the budget: 5 calls each
+      for (int k = 0; k < 5; k++) {
+        i.leased();
+        Instance.assertOk(i.call());
+      }
+      i.leased();
+    }
+    redis.stop();
+    try {
+      for (Instance i : insts) {
+        i.event(PoolEvent.SharedStateDown.class, Duration.ofSeconds(10));
+        assertTrue(i.shared.isDown());
+      }
+      int during = 0;
+      for (Instance i : insts) {
+        while (true) {
+          try {
+            Instance.assertOk(i.call()); // never an I/O error nor anything but the budget's refusal
+            during++;
+          } catch (BudgetExhaustedException refused) {
+            break;
+          }
+        }
+      }
+      long spent = fleetSpent(insts);
+      System.out.println("[llmpool-redis] Redis down after " + (INSTANCES * 5) + " calls: " + during
+          + " more on the fallback, settled " + spent + " tokens (limit " + LIMIT + ", bound limit + 4 x lease = "
+          + (LIMIT + INSTANCES * LEASE) + ")");
+      assertTrue(during >= 1, "the fallback admits what the window had left");
+      assertTrue(spent <= LIMIT + INSTANCES * LEASE, "settled " + spent);
+      assertTrue(spent >= LIMIT - INSTANCES * LEASE, "and lets the fleet use about the limit: " + spent);
+      for (Instance i : insts) {
+        assertEquals(0, i.events.stream().filter(e -> e instanceof PoolEvent.SharedStateDown).count(),
+            "one SharedStateDown per instance (taken above)");
+      }
+    } finally {
+      redis.restart();
+    }
+    for (Instance i : insts) {
+      i.event(PoolEvent.SharedStateUp.class, Duration.ofSeconds(20));
+    }
+    assertFalse(insts.get(0).shared.isDown());
+  }
+
+  @Test
+  void aBudgetTooLargeToCountExactlyIsRefusedAtBuildAndShareBudgetsFalseKeepsThemLocal() {
+    Budget huge = Budget.builder("huge").amount("10000000", "USD").window(Budget.Window.MONTH).build();
+    Price price = Price.builder("USD").input("1").output("1").build();
+    FakeLlmServer s = FakeLlmServer.start("a");
+    servers.add(s);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> instances.add(new Instance(redis.uri(), 0, p -> p.budget(huge).tier(s.provider().price(price).build()))));
+    assertTrue(e.getMessage().contains("budget 'huge'") && e.getMessage().contains("too large to share"),
+        e.getMessage());
+
+    Instance local = new Instance(redis.uri(), 0, p -> p.budget(budget()).tier(s.provider().build()),
+        b -> b.shareBudgets(false));
+    instances.add(local);
+    assertFalse(snap(local).shared());
+    assertThrows(IllegalArgumentException.class, () -> RedisSharedState.builder().budgetLeaseShare(0));
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> RedisSharedState.builder().budgetLeaseShare(2.0));
+    assertEquals("budgetLeaseShare must be > 0 and <= 1 but was 2.0", bad.getMessage());
+    assertInstanceOf(RedisSharedState.class, local.shared);
+  }
+}
