@@ -68,9 +68,31 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    *     {@code tiers[0].providers[i]}; not together with {@code tiers}
    * @param http the pool's {@code OkHttpClient} bean
    * @param quota quota routing ({@code quota.routing}, {@code quota.max-wait}); default on, no wait
+   * @param budgets spend limits ({@code budgets[i].*}, the configuration file's {@code "budgets"});
+   *     default none
    */
   public record Pool(String virtualHost, Strategy strategy, AllEvictedPolicy whenAllEvicted, Eviction eviction,
-      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http, Quota quota) {
+      Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http, Quota quota,
+      List<BudgetEntry> budgets) {
+  }
+
+  /**
+   * One spend limit ({@code budgets[i].*}): the settings of {@code io.github.llmpool.Budget.Builder},
+   * the configuration file's {@code "budgets"} entries in kebab case. With
+   * {@code llmpool.shared.redis.uri} set, budgets are shared by the application's instances.
+   *
+   * @param name required; 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}
+   * @param amount a money limit, with {@code currency}; exactly one of {@code amount} and {@code tokens}
+   * @param currency the ISO 4217 code of a money limit, e.g. {@code USD}
+   * @param tokens a token limit (total tokens)
+   * @param window required: {@code minute}, {@code hour}, {@code day} or {@code month} (calendar windows)
+   * @param zone the time zone the windows align in, e.g. {@code Europe/Berlin}; default UTC
+   * @param provider the provider whose attempts it counts; default the whole pool
+   * @param quotaGroup the quota group whose attempts it counts (not with {@code provider})
+   * @param reservationCap the most completion tokens one request reserves; default 1024
+   */
+  public record BudgetEntry(String name, java.math.BigDecimal amount, String currency, Long tokens,
+      io.github.llmpool.Budget.Window window, String zone, String provider, String quotaGroup, Long reservationCap) {
   }
 
   /**

@@ -81,7 +81,66 @@ final class PoolFactory {
         set(tp, () -> b.tier(tier));
       }
     }
+    if (pool.budgets() != null) {
+      for (int i = 0; i < pool.budgets().size(); i++) {
+        io.github.llmpool.Budget budget = budget(root + ".budgets[" + i + "]", pool.budgets().get(i));
+        b.budget(budget);
+      }
+    }
     return b;
+  }
+
+  /** As the configuration file's {@code "budgets"} entries; a scope the pool lacks fails its build. */
+  private static io.github.llmpool.Budget budget(String path, LlmPoolProperties.BudgetEntry e) {
+    if (e == null || e.name() == null) {
+      throw new InvalidPoolPropertyException(path + ".name is required");
+    }
+    io.github.llmpool.Budget.Builder b = get(path + ".name", () -> io.github.llmpool.Budget.builder(e.name()));
+    if ((e.amount() == null) == (e.tokens() == null)) {
+      throw new InvalidPoolPropertyException(path + ": set exactly one of amount (with currency) or tokens (budget '"
+          + e.name() + "')");
+    }
+    if (e.amount() != null) {
+      if (e.currency() == null) {
+        throw new InvalidPoolPropertyException(path + ".currency is required with amount (budget '" + e.name() + "')");
+      }
+      set(path + ".amount", () -> b.amount(e.amount(), e.currency()));
+    } else {
+      if (e.currency() != null) {
+        throw new InvalidPoolPropertyException(path + ".currency must not be set for a token budget (budget '"
+            + e.name() + "')");
+      }
+      set(path + ".tokens", () -> b.tokens(e.tokens()));
+    }
+    if (e.window() == null) {
+      throw new InvalidPoolPropertyException(path + ".window is required: one of minute, hour, day, month (budget '"
+          + e.name() + "')");
+    }
+    b.window(e.window());
+    if (e.zone() != null) {
+      java.time.ZoneId zone;
+      try {
+        zone = java.time.ZoneId.of(e.zone().trim());
+      } catch (java.time.DateTimeException bad) {
+        throw new InvalidPoolPropertyException(path + ".zone must be a time zone id such as UTC or Europe/Berlin but was '"
+            + e.zone() + "'");
+      }
+      b.zone(zone);
+    }
+    if (e.provider() != null && e.quotaGroup() != null) {
+      throw new InvalidPoolPropertyException(path + ": set at most one of provider or quota-group (neither: the whole"
+          + " pool; budget '" + e.name() + "')");
+    }
+    if (e.provider() != null) {
+      set(path + ".provider", () -> b.provider(e.provider()));
+    }
+    if (e.quotaGroup() != null) {
+      set(path + ".quota-group", () -> b.quotaGroup(e.quotaGroup()));
+    }
+    if (e.reservationCap() != null) {
+      set(path + ".reservation-cap", () -> b.reservationCap(e.reservationCap()));
+    }
+    return get(path, b::build);
   }
 
   /** Builds the pool; an error of the pool's {@code build()} names the pool's property prefix. */

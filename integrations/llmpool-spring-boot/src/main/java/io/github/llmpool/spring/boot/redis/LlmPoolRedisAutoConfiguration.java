@@ -23,8 +23,11 @@ import org.springframework.core.env.Environment;
  * read: the Redis an application caches in is not necessarily the one its instances should
  * coordinate through, and sharing must be asked for. Optional settings, as the builder's:
  * {@code llmpool.shared.redis.key-prefix}, {@code publish-interval}, {@code resync-interval},
- * {@code command-timeout}, {@code share-quota}, {@code share-affinity}. A
- * {@link RedisSharedState} bean of your own replaces this one (and is used the same way).
+ * {@code command-timeout}, {@code share-quota}, {@code share-affinity}, and for configured limits
+ * and budgets taken in leases {@code share-limits}, {@code lease-share}, {@code lease-ttl},
+ * {@code share-budgets}, {@code budget-lease-share}. A bad value fails start-up naming the
+ * property ({@code llmpool.shared.redis.lease-share: leaseShare must be > 0 and <= 1 but was 0.0}).
+ * A {@link RedisSharedState} bean of your own replaces this one (and is used the same way).
  */
 @AutoConfiguration(before = LlmPoolAutoConfiguration.class)
 @ConditionalOnClass(RedisSharedState.class)
@@ -48,13 +51,30 @@ public class LlmPoolRedisAutoConfiguration {
     String p = "llmpool.shared.redis.";
     Binder bind = Binder.get(env);
     RedisSharedState.Builder b = RedisSharedState.builder().uri(env.getRequiredProperty(p + "uri"));
-    bind.bind(p + "key-prefix", String.class).ifBound(b::keyPrefix);
-    bind.bind(p + "publish-interval", Duration.class).ifBound(b::publishInterval);
-    bind.bind(p + "resync-interval", Duration.class).ifBound(b::resyncInterval);
-    bind.bind(p + "command-timeout", Duration.class).ifBound(b::commandTimeout);
-    bind.bind(p + "share-quota", Boolean.class).ifBound(b::shareQuota);
-    bind.bind(p + "share-affinity", Boolean.class).ifBound(b::shareAffinity);
+    setting(bind, p, "key-prefix", String.class, b::keyPrefix);
+    setting(bind, p, "publish-interval", Duration.class, b::publishInterval);
+    setting(bind, p, "resync-interval", Duration.class, b::resyncInterval);
+    setting(bind, p, "command-timeout", Duration.class, b::commandTimeout);
+    setting(bind, p, "share-quota", Boolean.class, b::shareQuota);
+    setting(bind, p, "share-affinity", Boolean.class, b::shareAffinity);
+    setting(bind, p, "share-limits", Boolean.class, b::shareLimits);
+    setting(bind, p, "lease-share", Double.class, b::leaseShare);
+    setting(bind, p, "lease-ttl", Duration.class, b::leaseTtl);
+    setting(bind, p, "share-budgets", Boolean.class, b::shareBudgets);
+    setting(bind, p, "budget-lease-share", Double.class, b::budgetLeaseShare);
     return b.build();
+  }
+
+  /** Binds {@code prefix + name} when set and hands it to the builder; a refused value names the property. */
+  private static <T> void setting(Binder bind, String prefix, String name, Class<T> type,
+      java.util.function.Consumer<T> setter) {
+    bind.bind(prefix + name, type).ifBound(v -> {
+      try {
+        setter.accept(v);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(prefix + name + ": " + e.getMessage());
+      }
+    });
   }
 
   /**
