@@ -246,6 +246,39 @@ class SharedBudgetStateTest {
   }
 
   @Test
+  void aRequestWaitingOnlyForItsInstancesNextLeaseIsRefusedForNowNotAsASpentBudget() throws Exception {
+    MemoryStore store = new MemoryStore(10); // rounds by hand: the lease stays "on its way" until round()
+    SharedState state = new SharedState() {
+      @Override
+      public Publisher join(String pool, Receiver receiver) {
+        return e -> {};
+      }
+
+      @Override
+      public SharedBudgets budgets() {
+        return store;
+      }
+    };
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      Budget small = Budget.builder("t").tokens(1000).window(Budget.Window.MINUTE).reservationCap(10).build();
+      ProviderPool p = ProviderPool.builder().name("chat").sharedState(state).ticker(new FakeTicker())
+          .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(s)).build()).budget(small).build();
+      okhttp3.OkHttpClient c = up.client(p);
+      // The chat body's estimate is 17 prompt + 10 completion tokens; the credit before a first lease is 10.
+      NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
+          () -> Upstreams.call(c, Upstreams.chat(p)));
+      assertFalse(e instanceof BudgetExhaustedException, "not spent: " + e.getMessage());
+      assertTrue(e.getMessage().contains("next lease is on its way"), e.getMessage());
+      assertEquals(java.time.Duration.ofMillis(20), e.earliestReturn());
+      assertEquals(27, ((SharedBudgets.Holder) store.lines.get(0)[1]).want(), "the next lease holds this request");
+      store.round();
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
+      assertEquals(1, up.count(s));
+    }
+  }
+
+  @Test
   void aPoolWithSharedBudgetsSaysSoInItsSnapshotAndAStoreThatCannotCountThemFailsTheBuild() {
     MemoryStore store = new MemoryStore(100);
     SharedState state = new SharedState() {

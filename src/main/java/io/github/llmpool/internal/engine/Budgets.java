@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
 final class Budgets {
   private static final Logger log = LoggerFactory.getLogger("io.github.llmpool");
 
+  /** What a refusal says a shared budget's next lease takes: about a round trip to the store. */
+  static final Duration LEASE_WAIT = Duration.ofMillis(20);
+
   private final PoolCore core;
   private final BudgetState[] states;
   /** The pool-wide ones (refuse every request at once when spent). */
@@ -269,7 +272,8 @@ final class Budgets {
     Budget b = s.budget();
     return "over budget '" + b.name() + "' (" + s.amount(v.spent()).toPlainString() + " of " + b.describeLimit()
         + " spent, " + s.amount(v.reserved()).toPlainString() + " reserved, this request needs "
-        + s.amount(need).toPlainString() + (v.exhausted() ? "; spent for this window" : "") + "; resets in "
+        + s.amount(need).toPlainString() + (v.exhausted() ? "; spent for this window"
+            : s.awaitingLease() ? "; shared: this instance's lease is used up, the next is on its way" : "") + "; resets in "
         + resetInMillis(s) + " ms)";
   }
 
@@ -289,12 +293,14 @@ final class Budgets {
   /**
    * When no provider could take a request and budgets alone kept out every one that could
    * otherwise have (weight above 0, not drained, not evicted, not already tried): the exception
-   * naming the budget that resets first, with every provider's reason; else null.
+   * naming the budget that resets first, with every provider's reason (a plain refusal returning in
+   * {@link #LEASE_WAIT} when a shared budget not spent is short only until its next lease); else null.
    */
-  BudgetExhaustedException onlyBudgets(Router r, long now, Exclusion exclusion, String reasons,
+  io.github.llmpool.NoProviderAvailableException onlyBudgets(Router r, long now, Exclusion exclusion, String reasons,
       List<Attempt> attempts) {
     BudgetState first = null;
     boolean any = false;
+    boolean leasing = false;
     for (Slot s : r.slots()) {
       if (s.weight == 0 || s.state.drained()) {
         continue;
@@ -307,6 +313,7 @@ final class Budgets {
         return null; // something other than a budget keeps it out (or nothing: then it was not refused)
       }
       any = true;
+      leasing |= g.state.awaitingLease();
       if (first == null || g.state.endMillis() < first.endMillis()) {
         first = g.state;
       }
@@ -314,8 +321,13 @@ final class Budgets {
     if (!any) {
       return null;
     }
-    long wall = core.settings().ticker().wallMillis();
     String each = reasons.substring(reasons.indexOf("):") + 2).trim();
+    if (leasing) {
+      // A shared budget short only until this instance's next lease lands: not spent, back in a round trip.
+      return new io.github.llmpool.NoProviderAvailableException("no provider available within budgets for now: " + each
+          + "; the fleet's next lease is on its way", LEASE_WAIT, attempts);
+    }
+    long wall = core.settings().ticker().wallMillis();
     return refusal(first, wall, "no provider available within budgets: " + each + "; the first to reset is budget '"
         + first.budget().name() + "': ", attempts);
   }

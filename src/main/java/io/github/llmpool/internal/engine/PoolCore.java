@@ -522,8 +522,9 @@ public final class PoolCore {
         left += s.state.headroom().untilRoom(now + left, tokens);
       }
       io.github.llmpool.internal.health.BudgetGate over = hasBudgets ? Budgets.refusing(s, exclusion) : null;
-      if (over != null) {
-        left = Math.max(left, Math.max(1, budgets.resetInMillis(over.state)) * 1_000_000L);
+      if (over != null) { // a shared budget not spent is back with its next lease; else at its window's reset
+        left = Math.max(left, over.state.awaitingLease() ? Budgets.LEASE_WAIT.toNanos()
+            : Math.max(1, budgets.resetInMillis(over.state)) * 1_000_000L);
       }
       if (best < 0 || left < best) {
         best = left;

@@ -444,6 +444,14 @@ public final class BudgetState implements SharedBudgets.Holder {
     tell(change);
   }
 
+  /**
+   * Whether this shared budget, not spent and with its store up, is short only until its next
+   * lease lands (a refusal then says "for now"). False for a local budget. Not for the pick path.
+   */
+  public synchronized boolean awaitingLease() {
+    return line != null && !down && !exhausted;
+  }
+
   /** Whether the store is down (reserving from the fallback). */
   public synchronized boolean storeIsDown() {
     return down;
