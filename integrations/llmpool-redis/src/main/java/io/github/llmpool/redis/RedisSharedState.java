@@ -1004,6 +1004,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final PoolLines pool;
     final long lease;
     final long lowWater;
+    /** This pool instance's field in the window's hash ({@code s:<id>}): one per line, so two pools of one name differ. */
+    final String id;
     volatile boolean closed;
     // Executor only.
     final Deque<long[]> leases = new ArrayDeque<>(); // [window start, expires epoch ms, units], oldest first
@@ -1016,6 +1018,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       this.pool = pool;
       this.lease = lease;
       this.lowWater = Math.max(1, (lease + 1) / 2);
+      this.id = instanceId + "." + Long.toString(ids.incrementAndGet(), 36);
     }
 
     @Override
@@ -1072,7 +1075,6 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private BudgetAsk budgetAsk(PoolLines pl, long now) {
     List<String> keys = new ArrayList<>();
     List<String> args = new ArrayList<>();
-    args.add(instanceId);
     List<BudgetLine> asked = new ArrayList<>();
     List<long[]> entries = new ArrayList<>(); // [window start, want, settled]
     for (BudgetLine l : pl.budgetLines) {
@@ -1105,6 +1107,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         continue;
       }
       keys.add(Wire.budgetKey(pl.base, l.budget.name(), start));
+      args.add(l.id);
       args.add(Long.toString(l.budget.limitUnits()));
       args.add(Long.toString(Math.max(0, want)));
       args.add(Long.toString(Math.max(0, give)));

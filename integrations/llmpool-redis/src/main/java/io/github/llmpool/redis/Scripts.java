@@ -139,29 +139,29 @@ final class Scripts {
   /**
    * Leases of shared budgets: KEYS[k] the count of one budget in one calendar window
    * ({@code llmpool:{pool}:budget:<name>:<window start>}, a hash: {@code used}, the units granted
-   * net of those given back, and {@code s:<instance>}, each instance's settled spend in the
-   * window); ARGV[1] this instance's id, then per key quintuples (limit, units wanted, units given
-   * back, this instance's settled total, TTL in ms). Per key, atomically: the units given back
+   * net of those given back, and {@code s:<holder>}, each pool instance's settled spend in the
+   * window); ARGV per key: sextuples (the holder's id, limit, units wanted, units given back, its
+   * settled total, TTL in ms). Per key, atomically: the units given back
    * leave {@code used} (never below 0), then up to the units wanted are granted from
    * {@code limit - used}; this instance's settled total is stored. Returns per key: units granted,
    * units left to lease, the fleet's settled spend (the sum of the {@code s:} fields) and the
-   * fleet size (how many instances reported in the window). The TTL is the window's end plus a
+   * fleet size (how many pool instances reported in the window). The TTL is the window's end plus a
    * minute, only ever extended: a new window is a new key, so everything starts over. Amounts stay
    * below 2^53 (checked when a budget is opened), so Lua's numbers are exact.
    */
   static final String BUDGET_LEASE = """
       local out = {}
-      local mine = 's:' .. ARGV[1]
       for k = 1, #KEYS do
-        local i = 2 + (k - 1) * 5
-        local limit = tonumber(ARGV[i])
-        local want = tonumber(ARGV[i + 1])
-        local give = tonumber(ARGV[i + 2])
+        local i = 1 + (k - 1) * 6
+        local mine = 's:' .. ARGV[i]
+        local limit = tonumber(ARGV[i + 1])
+        local want = tonumber(ARGV[i + 2])
+        local give = tonumber(ARGV[i + 3])
         local used = tonumber(redis.call('HGET', KEYS[k], 'used') or '0') or 0
         used = math.max(0, used - give)
         local grant = math.max(0, math.min(want, limit - used))
         used = used + grant
-        redis.call('HSET', KEYS[k], 'used', string.format('%.0f', used), mine, ARGV[i + 3])
+        redis.call('HSET', KEYS[k], 'used', string.format('%.0f', used), mine, ARGV[i + 4])
         local all = redis.call('HGETALL', KEYS[k])
         local spent = 0
         local fleet = 0
@@ -171,7 +171,7 @@ final class Scripts {
             fleet = fleet + 1
           end
         end
-        local ttl = tonumber(ARGV[i + 4])
+        local ttl = tonumber(ARGV[i + 5])
         if redis.call('PTTL', KEYS[k]) < ttl then redis.call('PEXPIRE', KEYS[k], ttl) end
         out[#out + 1] = grant
         out[#out + 1] = limit - used
