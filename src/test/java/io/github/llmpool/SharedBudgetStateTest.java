@@ -30,7 +30,7 @@ class SharedBudgetStateTest {
   private static final Budget TOKENS = Budget.builder("t").tokens(1000).window(Budget.Window.MINUTE).build();
 
   /** A fleet window per budget and window start, granting what it has; rounds are run by the test. */
-  static final class MemoryStore implements SharedBudgets {
+  static class MemoryStore implements SharedBudgets {
     final long lease;
     final Map<String, long[]> used = new HashMap<>(); // key -> [granted net]
     final List<Object[]> lines = new ArrayList<>(); // [SharedBudget, Holder]
@@ -232,6 +232,21 @@ class SharedBudgetStateTest {
     never.storeDown();
     assertTrue(never.reserve(1000), "no fleet size ever seen: the whole limit, as a local-only pool");
     assertFalse(never.reserve(1));
+  }
+
+  @Test
+  void aStoreDownWhenTheBudgetIsOpenedSaysSoFromWithinOpenAndThePoolCountsTheWholeLimit() {
+    MemoryStore store = new MemoryStore(100) {
+      @Override
+      public Line open(SharedBudget budget, Holder holder) {
+        holder.storeDown(); // as llmpool-redis does when Redis is already known to be down
+        return super.open(budget, holder);
+      }
+    };
+    BudgetState a = shared(store, new Events());
+    assertTrue(a.storeIsDown());
+    assertTrue(a.reserve(1000), "never reached the store: the whole limit, as a local-only pool");
+    assertFalse(a.reserve(1));
   }
 
   @Test

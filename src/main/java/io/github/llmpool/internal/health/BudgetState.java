@@ -62,6 +62,8 @@ public final class BudgetState implements SharedBudgets.Holder {
 
   // Shared (all guarded by this; line null: local).
   private volatile SharedBudgets.Line line;
+  /** Set before the line is opened: the store may call the holder from within {@code open}. */
+  private boolean sharing;
   private Listener listener;
   private long lease;
   private long lowWater;
@@ -113,6 +115,9 @@ public final class BudgetState implements SharedBudgets.Holder {
    * @throws NullPointerException if the store returned no line
    */
   public void share(SharedBudgets shared, String pool, Listener listener) {
+    synchronized (this) {
+      this.sharing = true; // a store already known to be down says so from within open
+    }
     SharedBudgets.Line l = shared.open(SharedBudget.of(pool, budget, limit), this);
     if (l == null) {
       throw new NullPointerException("SharedBudgets.open returned null");
@@ -417,7 +422,7 @@ public final class BudgetState implements SharedBudgets.Holder {
   public void storeDown() {
     int change;
     synchronized (this) {
-      if (line == null || down) {
+      if (!sharing || down) {
         return;
       }
       down = true;
@@ -433,7 +438,7 @@ public final class BudgetState implements SharedBudgets.Holder {
   public void storeUp() {
     int change;
     synchronized (this) {
-      if (line == null || !down) {
+      if (!sharing || !down) {
         return;
       }
       down = false;
