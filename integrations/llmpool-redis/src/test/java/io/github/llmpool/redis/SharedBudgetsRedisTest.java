@@ -301,6 +301,38 @@ class SharedBudgetsRedisTest {
   }
 
   @Test
+  void aPoolBuiltWhileRedisIsDownCountsTheWholeLimitAloneAndPaysItIntoTheWindowWhenRedisIsBack() throws Exception {
+    redis.stop();
+    Instance i;
+    try {
+      FakeLlmServer s = FakeLlmServer.start("p").usage(PROMPT, COMPLETION);
+      servers.add(s);
+      i = new Instance(redis.uri(), 0, p -> p.budget(budget()).tier(s.provider().build()), b -> b.budgetLeaseShare(SHARE));
+      instances.add(i);
+      i.event(PoolEvent.SharedStateDown.class, Duration.ofSeconds(10));
+      int ok = 0;
+      while (true) {
+        try {
+          Instance.assertOk(i.call());
+          ok++;
+        } catch (BudgetExhaustedException refused) {
+          break;
+        }
+      }
+      assertEquals(REQUESTS, ok, "no fleet size ever seen: the whole limit, as a local-only pool");
+      assertEquals(REQUESTS, s.requestCount());
+    } finally {
+      redis.restart();
+    }
+    i.event(PoolEvent.SharedStateUp.class, Duration.ofSeconds(20));
+    i.leased();
+    String key = "llmpool:{chat}:budget:fleet:" + snap(i).windowStart().toEpochMilli();
+    assertEquals(Long.toString(LIMIT), rawConn.sync().hget(key, "used"),
+        "what it spent alone is now the fleet's: the window it leases from is full");
+    assertTrue(snap(i).exhausted());
+  }
+
+  @Test
   void aBudgetTooLargeToCountExactlyIsRefusedAtBuildAndShareBudgetsFalseKeepsThemLocal() {
     Budget huge = Budget.builder("huge").amount("10000000", "USD").window(Budget.Window.MONTH).build();
     Price price = Price.builder("USD").input("1").output("1").build();
