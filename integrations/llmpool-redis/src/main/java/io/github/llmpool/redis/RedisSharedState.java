@@ -1023,13 +1023,26 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           l.leases.clear();
           pl.lines.remove(l);
         } else {
+          boolean expired = false;
           while (!l.leases.isEmpty() && l.leases.peekFirst()[0] <= now) {
             l.leases.pollFirst();
-            long keep = 0;
+            expired = true;
+          }
+          if (expired) {
+            // Unused units of expired leases go back, but never below the low-water mark: taking the
+            // holder to nothing and re-leasing in the same round left it refusing calls for a round
+            // trip at every expiry (issue 18: "out of quota headroom for 20 ms more" far below the
+            // limit). What is kept is renewed (a fresh record): an idle instance holds at most
+            // lowWater units, within the I x L bound.
+            long live = 0;
             for (long[] x : l.leases) {
-              keep += x[1];
+              live += x[1];
             }
-            give += l.holder.reclaim(keep);
+            give += l.holder.reclaim(Math.max(live, l.lowWater));
+            long renewed = Math.min(Math.max(0, l.holder.held()), l.lowWater) - live;
+            if (renewed > 0) {
+              l.leases.addLast(new long[] {now + leaseTtlMillis, renewed});
+            }
           }
           long held = l.holder.held();
           if (held < l.lowWater && now >= l.retryAt) {
