@@ -20,7 +20,8 @@ import java.util.Objects;
  *       a lease goes when a whole lease is held; the excess is debt, {@code held} below zero, paid
  *       from the next leases). Dispatching takes the units; reporting usage corrects the tokens.</li>
  *   <li>The <b>implementation</b> takes leases from the shared window, on a thread of its own: when
- *       {@code held} is below {@link Line#lowWater()} it asks for {@code leaseSize - held} units and
+ *       {@code held} is below {@link Line#lowWater()} (or below {@link Holder#wanted()}) it asks for
+ *       {@code leaseSize - held} units and
  *       hands what it got to {@link Holder#granted} (fewer, none included, when the window holds
  *       fewer; then not again before {@link Grant#retryAfterMillis()}). The pool calls
  *       {@link Line#wake()} when a dispatch takes {@code held} below the low-water mark, so that the
@@ -72,6 +73,18 @@ public interface SharedLimits {
      * @return the units taken back, to give back to the window
      */
     long reclaim(long keep);
+
+    /**
+     * The units the pool could not admit a request for lately (its token estimate, capped at a
+     * lease), while holding fewer but not below the low-water mark: the implementation tops the
+     * holder up to a full lease at its next round (within its publish interval), as if it were
+     * below the mark. 0 when nothing is wanted. The default says 0.
+     *
+     * @return the units wanted, or 0
+     */
+    default long wanted() {
+      return 0;
+    }
 
     /** The store is unreachable: admit from the local fallback bucket beyond what is held. */
     void storeDown();

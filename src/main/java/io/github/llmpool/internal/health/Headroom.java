@@ -204,6 +204,10 @@ public final class Headroom {
     if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
       next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
     }
+    long others = othersSince(admitted, tokens); // other instances' dispatches the header does not know
+    if (others != 0) {
+      next.use(others);
+    }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
@@ -304,6 +308,59 @@ public final class Headroom {
     }
     if (count > RECENT && oldest - from > 0) {
       units += (long) Math.ceil((oldest - from) * (limit / (double) MINUTE));
+    }
+    return units;
+  }
+
+  // ---------------------------------------------------------------- other instances' dispatches
+
+  /** Batches of other instances' dispatches remembered (a power of two), for windows stored after them. */
+  static final int OTHERS = 64;
+  private final java.util.concurrent.atomic.AtomicLongArray othersAt =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final java.util.concurrent.atomic.AtomicLongArray othersRequests =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final java.util.concurrent.atomic.AtomicLongArray othersTokens =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final AtomicLong othersCount = new AtomicLong();
+
+  /**
+   * Other instances of the pool dispatched {@code requests} requests and {@code tokens} tokens
+   * (a correction when negative) to this provider or group, up to ticker time {@code to}: counted
+   * against each header window in force that describes the provider before {@code to} (its
+   * admission, or its arrival, is earlier), as this instance's own dispatches are; remembered for a
+   * window stored later that describes an earlier state (a header older than them, from a slower
+   * answer or another instance). What a later header announces already counts them.
+   */
+  public void othersDispatched(long requests, long tokens, long to) {
+    int slot = (int) (othersCount.get() & (OTHERS - 1));
+    othersAt.set(slot, to);
+    othersRequests.set(slot, requests);
+    othersTokens.set(slot, tokens);
+    othersCount.incrementAndGet();
+    RateWindow rw = requestWindow;
+    if (rw != null && requests != 0 && to - admittedAt(rw) > 0) {
+      rw.use(requests);
+    }
+    RateWindow tw = tokenWindow;
+    if (tw != null && tokens != 0 && to - admittedAt(tw) > 0) {
+      tw.use(tokens);
+    }
+  }
+
+  /** Other instances' units (requests, or tokens) of batches that ended after {@code from}. */
+  private long othersSince(long from, boolean tokens) {
+    long count = othersCount.get();
+    if (count == 0) {
+      return 0;
+    }
+    long units = 0;
+    long n = Math.min(count, OTHERS);
+    for (long k = 1; k <= n; k++) {
+      int slot = (int) ((count - k) & (OTHERS - 1));
+      if (othersAt.get(slot) - from > 0) {
+        units += tokens ? othersTokens.get(slot) : othersRequests.get(slot);
+      }
     }
     return units;
   }

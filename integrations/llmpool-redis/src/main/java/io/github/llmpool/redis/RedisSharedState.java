@@ -2,6 +2,7 @@ package io.github.llmpool.redis;
 
 import io.github.llmpool.Ticker;
 import io.github.llmpool.spi.SharedAffinity;
+import io.github.llmpool.spi.SharedDispatch;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedLimit;
 import io.github.llmpool.spi.SharedLimits;
@@ -373,6 +374,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final ConcurrentHashMap<String, SharedEviction> pendingEvictions = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, SharedQuota.Window> pendingQuota = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, SharedAffinity> pendingAffinity = new ConcurrentHashMap<>();
+    /** Dispatches against header windows since the last batch, per provider or group (never removed: a few). */
+    final ConcurrentHashMap<String, Dispatched> pendingDispatch = new ConcurrentHashMap<>();
+    /** The wall time of the last batch of dispatches (executor only). */
+    long dispatchedSince = -1;
     // Executor only.
     /** Whether this pool was told the store is down (and not yet that it is up again). */
     boolean toldDown;
@@ -406,10 +411,28 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         return;
       }
       if (q.requests() != null) {
-        pendingQuota.put(Wire.quotaField(true, q.provider()), q.requests());
+        pendingQuota.put(Wire.quotaField(true, q), q.requests());
       }
       if (q.tokens() != null) {
-        pendingQuota.put(Wire.quotaField(false, q.provider()), q.tokens());
+        pendingQuota.put(Wire.quotaField(false, q), q.tokens());
+      }
+    }
+
+    @Override
+    public void publishDispatched(String scope, boolean group, long requests, long tokens) {
+      if (closed || !shareQuota) {
+        return;
+      }
+      String key = group ? "g:" + scope : "p:" + scope;
+      Dispatched d = pendingDispatch.get(key);
+      if (d == null) {
+        d = pendingDispatch.computeIfAbsent(key, k -> new Dispatched(scope, group));
+      }
+      if (requests != 0) {
+        d.requests.add(requests);
+      }
+      if (tokens != 0) {
+        d.tokens.add(tokens);
       }
     }
 
@@ -428,6 +451,19 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     @Override
     public String toString() {
       return "RedisSharedState.Publisher[pool " + pool + "]";
+    }
+  }
+
+  /** One provider's or group's dispatch counters (added on the dispatching threads, sent in batches). */
+  private static final class Dispatched {
+    final String scope;
+    final boolean group;
+    final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
+
+    Dispatched(String scope, boolean group) {
+      this.scope = scope;
+      this.group = group;
     }
   }
 
@@ -584,6 +620,17 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         if (a.size() > 1) {
           futures.add(cmd.eval(Scripts.AFFINITY, ScriptOutputType.INTEGER,
               new String[] {m.affinityKey, m.affinityExpiryKey}, a.toArray(String[]::new)));
+        }
+      }
+      long since = m.dispatchedSince < 0 ? now : Math.min(now, m.dispatchedSince);
+      m.dispatchedSince = now;
+      // Counts older than a second (Redis was down meanwhile) are dropped: headers since then count them.
+      boolean stale = now - since > Math.max(1_000, 10 * publishInterval.toMillis());
+      for (Dispatched d : m.pendingDispatch.values()) {
+        long r = d.requests.sumThenReset();
+        long t = d.tokens.sumThenReset();
+        if (!stale && (r != 0 || t != 0)) { // only on the channel: a count the next header makes moot needs no storing
+          line(bus, "D", m.id, Wire.dispatchField(d.scope, d.group), r + " " + t + " " + since + " " + now);
         }
       }
       if (bus.length() > 0) {
@@ -785,6 +832,18 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
                   malformed.incrementAndGet();
                 } else if (a.expiresEpochMillis() > now) {
                   deliver(m, () -> m.receiver.onAffinity(a));
+                }
+              }
+            }
+            case "D" -> {
+              if (shareQuota) {
+                boolean group = f[2].startsWith("g:");
+                if (!group && !f[2].startsWith("p:")) {
+                  malformed.incrementAndGet();
+                } else {
+                  SharedDispatch d = SharedDispatch.of(m.pool, Wire.dec(f[2].substring(2)), group,
+                      Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]));
+                  deliver(m, () -> m.receiver.onDispatched(d));
                 }
               }
             }
@@ -1029,23 +1088,26 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
             expired = true;
           }
           if (expired) {
-            // Unused units of expired leases go back, but never below the low-water mark: taking the
-            // holder to nothing and re-leasing in the same round left it refusing calls for a round
-            // trip at every expiry (issue 18: "out of quota headroom for 20 ms more" far below the
-            // limit). What is kept is renewed (a fresh record): an idle instance holds at most
-            // lowWater units, within the I x L bound.
+            // Unused units of expired leases go back only above a full lease (what corrections gave
+            // back beyond it); the rest is renewed (a fresh record). Taking every unused unit back and
+            // re-leasing in the same round left the holder with nothing for a round trip at each
+            // expiry, refusing calls far below the limit (issue 18: "out of quota headroom for 20 ms
+            // more"); the re-lease took the same units again anyway, so an idle instance held a
+            // lease then as now (within the I x L bound).
             long live = 0;
             for (long[] x : l.leases) {
               live += x[1];
             }
-            give += l.holder.reclaim(Math.max(live, l.lowWater));
-            long renewed = Math.min(Math.max(0, l.holder.held()), l.lowWater) - live;
+            give += l.holder.reclaim(Math.max(live, l.lease));
+            long renewed = Math.min(Math.max(0, l.holder.held()), l.lease) - live;
             if (renewed > 0) {
               l.leases.addLast(new long[] {now + leaseTtlMillis, renewed});
             }
           }
           long held = l.holder.held();
-          if (held < l.lowWater && now >= l.retryAt) {
+          // Below the low-water mark, or short of what a refused request needs (a token estimate
+          // above what is held but not below the mark: nothing else would ask until it expired).
+          if ((held < l.lowWater || held < Math.min(l.holder.wanted(), l.lease)) && now >= l.retryAt) {
             want = l.lease - held;
           }
         }

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * Issue 18's refusals far below the limit ("out of quota headroom for 20 ms more"): when a lease
  * expired, the instance took every unused unit back from the pool and asked for a fresh lease in the
  * same round, so for one round trip it held nothing and refused calls while the fleet window was
- * nearly full. An expiring lease now gives back only what is held above the low-water mark; the rest
- * is renewed. On a real Redis started by the test.
+ * nearly full. An expiring lease is now renewed (only units above a full lease go back), and a
+ * holder short of a request's need above its low-water mark is topped up. On a real Redis started
+ * by the test.
  */
 class LeaseRenewalRedisTest {
   private static RedisServerProcess redis;
@@ -56,6 +57,7 @@ class LeaseRenewalRedisTest {
     final AtomicLong held = new AtomicLong();
     final AtomicLong leastAfterReclaim = new AtomicLong(Long.MAX_VALUE);
     final List<Long> givenBack = new ArrayList<>();
+    final AtomicLong wanted = new AtomicLong();
 
     @Override
     public long held() {
@@ -78,6 +80,11 @@ class LeaseRenewalRedisTest {
     }
 
     @Override
+    public long wanted() {
+      return wanted.get();
+    }
+
+    @Override
     public void storeDown() {}
 
     @Override
@@ -85,7 +92,7 @@ class LeaseRenewalRedisTest {
   }
 
   @Test
-  void anExpiringLeaseKeepsTheLowWaterMarkAndGivesBackOnlyTheRest() throws Exception {
+  void anExpiringLeaseIsRenewedAndOnlyUnitsAboveAFullLeaseGoBack() throws Exception {
     ManualTicker ticker = new ManualTicker(Instance.WALL).setWall(Instance.WALL);
     try (RedisSharedState shared = RedisSharedState.builder().uri(redis.uri()).ticker(ticker).leaseShare(0.1)
         .leaseTtl(Duration.ofMillis(100)).build()) {
@@ -99,22 +106,29 @@ class LeaseRenewalRedisTest {
 
       ticker.advance(Duration.ofMillis(150)); // the lease expires unused
       shared.nextLeaseRound().get(10, TimeUnit.SECONDS);
-      assertEquals(List.of(5L), h.givenBack, "the 5 above the low-water mark went back");
-      assertEquals(5, h.leastAfterReclaim.get(), "never left with nothing while a fresh lease was on its way");
-      assertEquals(5, h.held(), "no new lease: the holder is at its low-water mark, not below");
+      assertEquals(List.of(0L), h.givenBack, "a full lease is renewed, not given back and taken again");
+      assertEquals(10, h.leastAfterReclaim.get(), "never left with nothing while a fresh lease was on its way");
+      assertEquals(10, h.held());
 
-      ticker.advance(Duration.ofMillis(150)); // the renewed units expire, still unused
+      h.held.addAndGet(3); // answers used 3 fewer than estimated: 13 held, above a lease
+      ticker.advance(Duration.ofMillis(150));
       shared.nextLeaseRound().get(10, TimeUnit.SECONDS);
-      assertEquals(5, h.held(), "an idle holder keeps its low-water mark");
-      assertEquals(0L, h.givenBack.get(h.givenBack.size() - 1));
+      assertEquals(3L, h.givenBack.get(h.givenBack.size() - 1), "what exceeds a full lease goes back");
+      assertEquals(10, h.held());
 
-      // The window: 100 less the 5 held, plus half a unit of refill in the 300 ms: a second instance gets 95.
+      // 7 held (not below the low-water mark of 5) but a request needs 8: the holder says so and is topped up.
+      h.held.addAndGet(-3);
+      h.wanted.set(8);
+      shared.nextLeaseRound().get(10, TimeUnit.SECONDS);
+      assertEquals(10, h.held(), "topped up to a full lease although not below the low-water mark");
+
+      // The window: 100 less the 10 held (+3 back, -3 topped up), half a unit refilled in 300 ms: 90 for another.
       try (RedisSharedState other = RedisSharedState.builder().uri(redis.uri()).ticker(ticker).leaseShare(1.0)
           .build()) {
         RecordingHolder o = new RecordingHolder();
         other.limits().open(SharedLimit.of("chat", "a", false, SharedLimit.Dimension.REQUESTS, 100), o);
         other.nextLeaseRound().get(10, TimeUnit.SECONDS);
-        assertEquals(95, o.held(), "the fleet window holds everything but the 5 kept");
+        assertEquals(90, o.held(), "the fleet window holds everything but the 10 this instance holds");
       }
       line.close();
     }
