@@ -206,7 +206,7 @@ public final class Headroom {
     }
     long others = othersSince(admitted, tokens); // other instances' dispatches the header does not know
     if (others != 0) {
-      next.use(others);
+      next.useOthers(others);
     }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
@@ -233,11 +233,12 @@ public final class Headroom {
     if (dt <= 0 || dt > 5 * MINUTE) {
       return;
     }
-    double predicted = roomIn(old, next.seenAt, false, 0);
+    // Own dispatches only: the drain measures what the others take, counted or not.
+    double predicted = roomIn(old, next.seenAt, false, 0) + old.othersUsed.get();
     if (predicted + old.used.get() >= old.limit - EPS) {
       return; // the bucket may have been full in between (refill lost): the decrease says nothing of a drain
     }
-    double announced = roomIn(next, next.seenAt, false, 0);
+    double announced = roomIn(next, next.seenAt, false, 0) + next.othersUsed.get();
     double sample = (predicted - announced) / dt;
     double d = tokens ? tokenDrain : requestDrain;
     d += dt / (double) (DRAIN_TAU_NANOS + dt) * (sample - d);
@@ -340,11 +341,11 @@ public final class Headroom {
     othersCount.incrementAndGet();
     RateWindow rw = requestWindow;
     if (rw != null && requests != 0 && to - admittedAt(rw) > 0) {
-      rw.use(requests);
+      rw.useOthers(requests);
     }
     RateWindow tw = tokenWindow;
     if (tw != null && tokens != 0 && to - admittedAt(tw) > 0) {
-      tw.use(tokens);
+      tw.useOthers(tokens);
     }
   }
 
@@ -425,21 +426,30 @@ public final class Headroom {
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long used = w.used.get();
+    long others = w.othersUsed.get();
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
       double rate = refillRate(w);
       long from = admittedAt(w);
       double start = from != w.seenAt ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
       double level = start + (rate - d) * Math.max(0, now - from);
-      return Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      double drained = Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      // The drain is the others' share of the refill (not counted again); what they dispatched beyond
+      // it came from the stock the header announced: the room is also at most the whole count's.
+      return others == 0 ? drained : Math.min(drained, undrainedLevel(w, now, fixed, resetAt) - used - others);
     }
+    return undrainedLevel(w, now, fixed, resetAt) - used - others;
+  }
+
+  /** The level of header window {@code w} at {@code now} without any drain, before what was dispatched since. */
+  private static double undrainedLevel(RateWindow w, long now, boolean fixed, long resetAt) {
     if (now - resetAt >= 0) {
-      return w.limit >= 0 ? w.limit - used : Double.POSITIVE_INFINITY;
+      return w.limit >= 0 ? w.limit : Double.POSITIVE_INFINITY;
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
       if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
-        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE)) - used;
+        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE));
       }
       long span = resetAt - w.seenAt;
       long since = now - w.seenAt;
@@ -447,7 +457,7 @@ public final class Headroom {
         base += (w.limit - base) * (since / (double) span);
       }
     }
-    return base - used;
+    return base;
   }
 
   /** Units a configured bucket has at {@code now} (its limit when full; negative when in debt). */
@@ -693,8 +703,14 @@ public final class Headroom {
       // (when that is more than the limit holds: the time the slower refill takes to full)
       double t = (Math.min(need + w.used.get(), w.limit) - start) / (rate - d);
       long at = from + (long) Math.ceil(t);
-      return Math.max(1, at - now);
+      return Math.max(1, Math.max(at - now, undrainedWait(w, now, fixed, need)));
     }
+    return undrainedWait(w, now, fixed, need);
+  }
+
+  /** {@link #untilRoomIn} without a drain, counting what this instance and the others dispatched since. */
+  private static long undrainedWait(RateWindow w, long now, boolean fixed, long need) {
+    long usedAll = w.used.get() + w.othersUsed.get();
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long toReset = Math.max(0, resetAt - now);
     double remaining = Math.max(0, w.remaining);
@@ -703,7 +719,7 @@ public final class Headroom {
     }
     if (admittedAt(w) != w.seenAt) {
       // limit - (reset - t) x limit / minute - used >= need
-      double before = (w.limit - w.used.get() - need) * (MINUTE / (double) w.limit);
+      double before = (w.limit - usedAll - need) * (MINUTE / (double) w.limit);
       return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));
     }
     long span = resetAt - w.seenAt;
@@ -711,7 +727,7 @@ public final class Headroom {
       return toReset;
     }
     // remaining + (limit - remaining) x (t - seen) / span - used >= need
-    double t = (need + w.used.get() - remaining) * span / (w.limit - remaining);
+    double t = (need + usedAll - remaining) * span / (w.limit - remaining);
     long at = w.seenAt + (long) Math.ceil(t);
     return Math.min(toReset, Math.max(0, at - now));
   }
