@@ -104,6 +104,20 @@ public interface SharedLimits {
     /** {@code held()} fell below the low-water mark: ask soon. Must not block. */
     void wake();
 
+    /**
+     * The provider's rate-limit headers announced {@code remaining} units of this dimension left,
+     * {@code ageNanos} ago (when the provider admitted the request they answered): the window should
+     * hold no more than that at that instant, less what was taken from it since. A fleet window
+     * starts full and only counts the fleet's own dispatches, while the provider's real window may
+     * hold less (others use the key, or it was not full when the fleet started): this corrects it
+     * downwards, never upwards. Called off the pick path, after a response; must not block. The
+     * default ignores it.
+     *
+     * @param remaining units the provider said were left, {@code >= 0}
+     * @param ageNanos how long ago that was, {@code >= 0}
+     */
+    default void announced(long remaining, long ageNanos) {}
+
     /** The pool no longer uses this window: give back what is held and stop. Must not block. */
     void close();
   }

@@ -215,6 +215,10 @@ public final class Headroom {
         return;
       }
     }
+    LeasedBucket lease = tokens ? tokenLease : requestLease;
+    if (lease != null && next.remaining >= 0 && next.limit > 0) { // the fleet window is no fuller than the provider's
+      lease.announced(next.remaining, Math.max(0, now - admitted));
+    }
   }
 
   /**

@@ -256,6 +256,21 @@ public final class LeasedBucket implements SharedLimits.Holder {
     return r > 0 ? r : ASKING_NANOS;
   }
 
+  /**
+   * The provider's headers said {@code remaining} units were left {@code ageNanos} ago: the line
+   * corrects the fleet window down to it (see {@link SharedLimits.Line#announced}).
+   */
+  void announced(long remaining, long ageNanos) {
+    if (closed || fallback != null) {
+      return;
+    }
+    try {
+      line.announced(remaining, ageNanos);
+    } catch (RuntimeException e) {
+      // the window stays as the fleet counted it
+    }
+  }
+
   /** The pool no longer uses this window: the line gives back what is held. */
   void close() {
     if (!closed) {

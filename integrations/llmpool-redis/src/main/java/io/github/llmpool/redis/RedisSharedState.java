@@ -987,6 +987,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final long lease;
     final long lowWater;
     volatile boolean closed;
+    /** The latest announcement of the provider's headers, [remaining, epoch ms], for the next round. */
+    final java.util.concurrent.atomic.AtomicReference<long[]> announced = new java.util.concurrent.atomic.AtomicReference<>();
     // Executor only.
     final Deque<long[]> leases = new ArrayDeque<>(); // [expires epoch ms, units], oldest first
     long retryAt;
@@ -1017,6 +1019,17 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           leaseRound();
         });
       }
+    }
+
+    @Override
+    public void announced(long remaining, long ageNanos) {
+      if (closed || remaining < 0 || ageNanos < 0) {
+        return;
+      }
+      long at = ticker.wallMillis() - TimeUnit.NANOSECONDS.toMillis(ageNanos);
+      long[] next = {remaining, Math.max(0, at)};
+      announced.accumulateAndGet(next, (old, n) -> old == null || n[1] >= old[1] ? n : old);
+      // sent with the next round (every publish interval): no round trip per response
     }
 
     @Override
@@ -1111,7 +1124,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
             want = l.lease - held;
           }
         }
-        if (want <= 0 && give <= 0) {
+        long[] said = l.announced.getAndSet(null);
+        if (want <= 0 && give <= 0 && said == null) {
           continue;
         }
         args.add(l.field);
@@ -1119,6 +1133,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         args.add(Long.toString(Math.max(0, want)));
         args.add(Long.toString(Math.max(0, give)));
         args.add(Long.toString(l.lease));
+        args.add(said == null ? "-" : said[0] + "@" + said[1]);
         entries.add(new long[] {want, give});
         entryLines.add(l);
       }
