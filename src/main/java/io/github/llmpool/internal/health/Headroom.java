@@ -344,11 +344,11 @@ public final class Headroom {
     othersTokens.set(slot, tokens);
     othersCount.incrementAndGet();
     RateWindow rw = requestWindow;
-    if (rw != null && requests != 0 && to - admittedAt(rw) > 0) {
+    if (rw != null && requests != 0 && to - admittedAt(rw) >= 0) { // a tie counts (the safe side)
       rw.useOthers(requests);
     }
     RateWindow tw = tokenWindow;
-    if (tw != null && tokens != 0 && to - admittedAt(tw) > 0) {
+    if (tw != null && tokens != 0 && to - admittedAt(tw) >= 0) {
       tw.useOthers(tokens);
     }
   }
@@ -363,7 +363,7 @@ public final class Headroom {
     long n = Math.min(count, OTHERS);
     for (long k = 1; k <= n; k++) {
       int slot = (int) ((count - k) & (OTHERS - 1));
-      if (othersAt.get(slot) - from > 0) {
+      if (othersAt.get(slot) - from >= 0) {
         units += tokens ? othersTokens.get(slot) : othersRequests.get(slot);
       }
     }
