@@ -80,10 +80,15 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
  *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
  *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
- *       next one on this state's thread when a dispatch takes it below half a lease, gives unused
- *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
- *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
- *       instances x lease beyond one bucket of the limit.</li>
+ *       next one on this state's thread when a dispatch takes it below half a lease (or a request
+ *       needs more than is held), renews a lease when it expires ({@link Builder#leaseTtl}; units
+ *       above a full lease go back), gives everything back on {@link #close()}, lowers a window to
+ *       what the provider's rate-limit headers say is left, and falls back to limit / fleet size per
+ *       instance while Redis is down. The fleet admits at most instances x lease beyond one bucket
+ *       of the limit.</li>
+ *   <li><b>Header windows</b>: besides the windows themselves, what each instance dispatched
+ *       against them goes out in batches every publish interval (only on the channel), and the
+ *       others count it; a quota group's window is shared by the group's name.</li>
  *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
  *       starts it afresh in Redis as in memory; two deployments that must not share use different
  *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
