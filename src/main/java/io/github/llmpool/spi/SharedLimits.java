@@ -26,9 +26,13 @@ import java.util.Objects;
  *       fewer; then not again before {@link Grant#retryAfterMillis()}). The pool calls
  *       {@link Line#wake()} when a dispatch takes {@code held} below the low-water mark, so that the
  *       next lease is asked for at once; never on the pick path, and {@code wake} must not block.</li>
- *   <li>A lease expires after a time the implementation chooses: it then takes back the units not
- *       used with {@link Holder#reclaim}, gives them back to the window, and takes a fresh lease
- *       (in one atomic step where it can).</li>
+ *   <li>A lease expires after a time the implementation chooses: it may then take back units not
+ *       used with {@link Holder#reclaim} and give them back to the window. It should keep what the
+ *       holder still uses (llmpool-redis keeps up to a full lease and renews it): taking every unit
+ *       while a fresh lease is on its way leaves the pool refusing calls for that round trip.</li>
+ *   <li>The pool tells the line what the provider's rate-limit headers announced for the
+ *       dimension ({@link Line#announced}), so that a window that thinks itself fuller than the
+ *       provider is corrected down.</li>
  *   <li>When the store is unreachable the implementation calls {@link Holder#storeDown()}: the pool
  *       then admits what it holds and, beyond it, from a local bucket of the limit divided by the
  *       last {@link Grant#fleetSize() fleet size} granted (the whole limit when none was ever
