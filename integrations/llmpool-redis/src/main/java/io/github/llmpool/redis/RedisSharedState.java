@@ -381,6 +381,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final ConcurrentHashMap<String, SharedAffinity> pendingAffinity = new ConcurrentHashMap<>();
     /** Dispatches against header windows since the last batch, per provider or group (never removed: a few). */
     final ConcurrentHashMap<String, Dispatched> pendingDispatch = new ConcurrentHashMap<>();
+    /** The same for quota groups, by group name. */
+    final ConcurrentHashMap<String, Dispatched> pendingGroupDispatch = new ConcurrentHashMap<>();
     /** The wall time of the last batch of dispatches (executor only). */
     long dispatchedSince = -1;
     // Executor only.
@@ -428,10 +430,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       if (closed || !shareQuota) {
         return;
       }
-      String key = group ? "g:" + scope : "p:" + scope;
-      Dispatched d = pendingDispatch.get(key);
+      ConcurrentHashMap<String, Dispatched> map = group ? pendingGroupDispatch : pendingDispatch;
+      Dispatched d = map.get(scope); // no allocation once the counter exists
       if (d == null) {
-        d = pendingDispatch.computeIfAbsent(key, k -> new Dispatched(scope, group));
+        d = map.computeIfAbsent(scope, k -> new Dispatched(scope, group));
       }
       if (requests != 0) {
         d.requests.add(requests);
@@ -631,11 +633,13 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       m.dispatchedSince = now;
       // Counts older than a second (Redis was down meanwhile) are dropped: headers since then count them.
       boolean stale = now - since > Math.max(1_000, 10 * publishInterval.toMillis());
-      for (Dispatched d : m.pendingDispatch.values()) {
-        long r = d.requests.sumThenReset();
-        long t = d.tokens.sumThenReset();
-        if (!stale && (r != 0 || t != 0)) { // only on the channel: a count the next header makes moot needs no storing
-          line(bus, "D", m.id, Wire.dispatchField(d.scope, d.group), r + " " + t + " " + since + " " + now);
+      for (ConcurrentHashMap<String, Dispatched> map : List.of(m.pendingDispatch, m.pendingGroupDispatch)) {
+        for (Dispatched d : map.values()) {
+          long r = d.requests.sumThenReset();
+          long t = d.tokens.sumThenReset();
+          if (!stale && (r != 0 || t != 0)) { // only on the channel: a count the next header makes moot needs no storing
+            line(bus, "D", m.id, Wire.dispatchField(d.scope, d.group), r + " " + t + " " + since + " " + now);
+          }
         }
       }
       if (bus.length() > 0) {
