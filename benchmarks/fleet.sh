@@ -29,6 +29,8 @@ read -r -a mvn_args <<< "${MVN_ARGS:-}"
 
 if [[ "${SKIP_BUILD:-0}" != "1" ]]; then
   (cd .. && mvn -q -B "${mvn_args[@]}" install -DskipTests -Dmaven.javadoc.skip=true)
+  # llmpool-redis with -DskipTests (not -Dmaven.test.skip): its test-jar (RedisServerProcess, the Redis the
+  # experiment runs) is built and installed with it.
   (cd ../integrations && mvn -q -B "${mvn_args[@]}" install -N -DskipTests \
     && mvn -q -B "${mvn_args[@]}" -f llmpool-bom/pom.xml install \
     && mvn -q -B "${mvn_args[@]}" -f llmpool-redis/pom.xml install -DskipTests -Dmaven.javadoc.skip=true)

@@ -35,6 +35,8 @@ final class InMemorySharedState implements SharedState {
   final List<SharedQuota> quotas = new CopyOnWriteArrayList<>();
   /** Every affinity entry published, in order. */
   final List<SharedAffinity> affinities = new CopyOnWriteArrayList<>();
+  /** Every dispatch published, in order: scope, group, requests, tokens. */
+  final List<List<Object>> dispatched = new CopyOnWriteArrayList<>();
 
   @Override
   public Publisher join(String pool, Receiver receiver) {
@@ -57,6 +59,11 @@ final class InMemorySharedState implements SharedState {
       public void publishAffinity(SharedAffinity a) {
         affinities.add(a);
         queue(m, a);
+      }
+
+      @Override
+      public void publishDispatched(String scope, boolean group, long requests, long tokens) {
+        dispatched.add(List.of(scope, group, requests, tokens));
       }
     };
   }

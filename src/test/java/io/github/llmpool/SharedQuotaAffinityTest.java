@@ -57,6 +57,43 @@ class SharedQuotaAffinityTest {
   }
 
   @Test
+  void dispatchesAgainstAHeaderWindowArePublishedAndOthersCountThem() throws Exception {
+    MockWebServer aA = up.start(r -> limited(7, "20s"));
+    ProviderPool poolA = pool(tickerA, aA, new CopyOnWriteArrayList<>());
+    ProviderPool poolB = pool(tickerB, up.startChat(), new CopyOnWriteArrayList<>()); // B's answers say nothing
+    OkHttpClient a = up.client(poolA);
+    assertEquals("200", Upstreams.call(a, Upstreams.chat(poolA))[0]);
+    assertEquals(List.of(), shared.dispatched, "no header window when the first request went");
+    assertEquals("200", Upstreams.call(a, Upstreams.chat(poolA))[0]);
+    assertEquals(1, shared.dispatched.size());
+    assertEquals(List.of("a", false, 1L), shared.dispatched.get(0).subList(0, 3), "one request to a, not a group");
+    shared.deliver(); // B has A's window: 7 left (time stands: no refill)
+    SharedState.Receiver b = shared.receiver(1);
+    b.onDispatched(io.github.llmpool.spi.SharedDispatch.of("chat", "a", false, 5, 0, tickerB.wallMillis(),
+        tickerB.wallMillis()));
+    b.onDispatched(io.github.llmpool.spi.SharedDispatch.of("chat", "a", true, 9, 0, tickerB.wallMillis(),
+        tickerB.wallMillis())); // a group named a: not this provider's window
+    OkHttpClient client = up.client(poolB);
+    int admitted = 0;
+    for (int i = 0; i < 10; i++) {
+      try {
+        Upstreams.call(client, Upstreams.chat(poolB));
+        admitted++;
+      } catch (NoProviderAvailableException refused) {
+        break;
+      }
+    }
+    assertEquals(2, admitted, "7 announced, 5 sent by another instance: B sends 2");
+    assertEquals("pool must be 'chat' but was 'embed'", assertThrows(IllegalArgumentException.class,
+        () -> b.onDispatched(io.github.llmpool.spi.SharedDispatch.of("embed", "a", false, 1, 0, 0, 0))).getMessage());
+    assertEquals("toEpochMillis must be >= fromEpochMillis (5) but was 4", assertThrows(IllegalArgumentException.class,
+        () -> io.github.llmpool.spi.SharedDispatch.of("chat", "a", false, 1, 0, 5, 4)).getMessage());
+    SharedQuota g = SharedQuota.ofGroup("chat", "acct", SharedQuota.Window.of(10, 0, -1, 0), null);
+    assertTrue(g.group());
+    assertFalse(SharedQuota.of("chat", "acct", SharedQuota.Window.of(10, 0, -1, 0), null).equals(g));
+  }
+
+  @Test
   void quotaHeadersSeenOnOnePoolReachTheOtherAsWallClockTimes() throws Exception {
     MockWebServer aA = up.start(r -> limited(7, "20s"));
     ProviderPool poolA = pool(tickerA, aA, new CopyOnWriteArrayList<>());

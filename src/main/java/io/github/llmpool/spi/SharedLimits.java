@@ -20,14 +20,19 @@ import java.util.Objects;
  *       a lease goes when a whole lease is held; the excess is debt, {@code held} below zero, paid
  *       from the next leases). Dispatching takes the units; reporting usage corrects the tokens.</li>
  *   <li>The <b>implementation</b> takes leases from the shared window, on a thread of its own: when
- *       {@code held} is below {@link Line#lowWater()} it asks for {@code leaseSize - held} units and
+ *       {@code held} is below {@link Line#lowWater()} (or below {@link Holder#wanted()}) it asks for
+ *       {@code leaseSize - held} units and
  *       hands what it got to {@link Holder#granted} (fewer, none included, when the window holds
  *       fewer; then not again before {@link Grant#retryAfterMillis()}). The pool calls
  *       {@link Line#wake()} when a dispatch takes {@code held} below the low-water mark, so that the
  *       next lease is asked for at once; never on the pick path, and {@code wake} must not block.</li>
- *   <li>A lease expires after a time the implementation chooses: it then takes back the units not
- *       used with {@link Holder#reclaim}, gives them back to the window, and takes a fresh lease
- *       (in one atomic step where it can).</li>
+ *   <li>A lease expires after a time the implementation chooses: it may then take back units not
+ *       used with {@link Holder#reclaim} and give them back to the window. It should keep what the
+ *       holder still uses (llmpool-redis keeps up to a full lease and renews it): taking every unit
+ *       while a fresh lease is on its way leaves the pool refusing calls for that round trip.</li>
+ *   <li>The pool tells the line what the provider's rate-limit headers announced for the
+ *       dimension ({@link Line#announced}), so that a window that thinks itself fuller than the
+ *       provider is corrected down.</li>
  *   <li>When the store is unreachable the implementation calls {@link Holder#storeDown()}: the pool
  *       then admits what it holds and, beyond it, from a local bucket of the limit divided by the
  *       last {@link Grant#fleetSize() fleet size} granted (the whole limit when none was ever
@@ -73,6 +78,18 @@ public interface SharedLimits {
      */
     long reclaim(long keep);
 
+    /**
+     * The units the pool could not admit a request for lately (its token estimate, capped at a
+     * lease), while holding fewer but not below the low-water mark: the implementation tops the
+     * holder up to a full lease at its next round (within its publish interval), as if it were
+     * below the mark. 0 when nothing is wanted. The default says 0.
+     *
+     * @return the units wanted, or 0
+     */
+    default long wanted() {
+      return 0;
+    }
+
     /** The store is unreachable: admit from the local fallback bucket beyond what is held. */
     void storeDown();
 
@@ -90,6 +107,20 @@ public interface SharedLimits {
 
     /** {@code held()} fell below the low-water mark: ask soon. Must not block. */
     void wake();
+
+    /**
+     * The provider's rate-limit headers announced {@code remaining} units of this dimension left,
+     * {@code ageNanos} ago (when the provider admitted the request they answered): the window should
+     * hold no more than that at that instant, less what was taken from it since. A fleet window
+     * starts full and only counts the fleet's own dispatches, while the provider's real window may
+     * hold less (others use the key, or it was not full when the fleet started): this corrects it
+     * downwards, never upwards. Called off the pick path, after a response; must not block. The
+     * default ignores it.
+     *
+     * @param remaining units the provider said were left, {@code >= 0}
+     * @param ageNanos how long ago that was, {@code >= 0}
+     */
+    default void announced(long remaining, long ageNanos) {}
 
     /** The pool no longer uses this window: give back what is held and stop. Must not block. */
     void close();

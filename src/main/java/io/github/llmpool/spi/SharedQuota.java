@@ -14,12 +14,14 @@ import java.util.Objects;
 public final class SharedQuota {
   private final String pool;
   private final String provider;
+  private final boolean group;
   private final Window requests;
   private final Window tokens;
 
-  private SharedQuota(String pool, String provider, Window requests, Window tokens) {
+  private SharedQuota(String pool, String provider, boolean group, Window requests, Window tokens) {
     this.pool = pool;
     this.provider = provider;
+    this.group = group;
     this.requests = requests;
     this.tokens = tokens;
   }
@@ -41,7 +43,30 @@ public final class SharedQuota {
     if (requests == null && tokens == null) {
       throw new IllegalArgumentException("requests or tokens is required");
     }
-    return new SharedQuota(pool, provider, requests, tokens);
+    return new SharedQuota(pool, provider, false, requests, tokens);
+  }
+
+  /**
+   * A quota group's window as one instance last saw it (a member's answer announced it; every
+   * member shares it, on every instance that has any member of the group).
+   *
+   * @param pool the pool's name
+   * @param group the quota group's name
+   * @param requests the request window, or null when none was announced
+   * @param tokens the token window, or null when none was announced
+   * @return the value ({@link #group()} true, {@link #provider()} the group's name)
+   * @throws NullPointerException if {@code pool} or {@code group} is null
+   * @throws IllegalArgumentException if both windows are null ({@code requests or tokens is required})
+   */
+  public static SharedQuota ofGroup(String pool, String group, Window requests, Window tokens) {
+    Objects.requireNonNull(group, "group");
+    SharedQuota q = of(pool, group, requests, tokens);
+    return new SharedQuota(q.pool, q.provider, true, requests, tokens);
+  }
+
+  /** Whether this is a quota group's window ({@link #provider()} is then the group's name). */
+  public boolean group() {
+    return group;
   }
 
   /** The pool's name. */
@@ -49,7 +74,7 @@ public final class SharedQuota {
     return pool;
   }
 
-  /** The provider's name. */
+  /** The provider's name, or the quota group's when {@link #group()}. */
   public String provider() {
     return provider;
   }
@@ -66,18 +91,18 @@ public final class SharedQuota {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SharedQuota q && pool.equals(q.pool) && provider.equals(q.provider)
+    return o instanceof SharedQuota q && pool.equals(q.pool) && provider.equals(q.provider) && group == q.group
         && Objects.equals(requests, q.requests) && Objects.equals(tokens, q.tokens);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(pool, provider, requests, tokens);
+    return Objects.hash(pool, provider, group, requests, tokens);
   }
 
   @Override
   public String toString() {
-    return "SharedQuota{pool=" + pool + ", provider=" + provider + (requests != null ? ", requests=" + requests : "")
+    return "SharedQuota{pool=" + pool + (group ? ", group=" : ", provider=") + provider + (requests != null ? ", requests=" + requests : "")
         + (tokens != null ? ", tokens=" + tokens : "") + "}";
   }
 

@@ -5,7 +5,8 @@ package io.github.llmpool.spi;
  * what the others learned is applied. That is evictions ({@link SharedEviction}): a provider
  * that answered one instance with a 429 and {@code Retry-After: 30} is kept out of rotation by
  * every instance, not just the one that was told; the quota its rate-limit headers announced
- * ({@link SharedQuota}); and session-affinity entries ({@link SharedAffinity}). Quota and
+ * ({@link SharedQuota}) and what each instance dispatched against it ({@link SharedDispatch}); and
+ * session-affinity entries ({@link SharedAffinity}). Quota, dispatches and
  * affinity are default methods: an implementation that shares only evictions ignores them. Set with
  * {@code ProviderPool.Builder.sharedState(...)}; the default, {@link #LOCAL_ONLY}, shares nothing.
  * Instances share by pool name ({@code ProviderPool.Builder.name(...)}), and within a pool by
@@ -118,6 +119,21 @@ public interface SharedState {
      * @param affinity the entry
      */
     default void publishAffinity(SharedAffinity affinity) {}
+
+    /**
+     * The pool dispatched to a provider (or a quota group's member) whose rate-limit headers it
+     * tracks: {@code requests} requests and {@code tokens} estimated tokens, or (a settlement) a
+     * token correction, negative when the answer used fewer than estimated. Called on the
+     * dispatching thread for every attempt, never on the pick path: must return at once and should
+     * only add to counters that a background thread sends in batches ({@link SharedDispatch}).
+     * The default ignores it.
+     *
+     * @param scope the provider's name, or the quota group's when {@code group}
+     * @param group whether {@code scope} names a quota group
+     * @param requests requests dispatched (0 for a correction)
+     * @param tokens estimated tokens dispatched, or the correction
+     */
+    default void publishDispatched(String scope, boolean group, long requests, long tokens) {}
   }
 
   /** How the shared state hands a pool what other instances learned. Implemented by the pool. */
@@ -149,6 +165,17 @@ public interface SharedState {
      * @throws IllegalArgumentException if it is for another pool than the one that joined
      */
     default void onAffinity(SharedAffinity affinity) {}
+
+    /**
+     * Counts what another instance dispatched to a provider or quota group against the quota
+     * window its rate-limit headers announced (the window in force, when it describes a state
+     * before the dispatches; see {@link SharedDispatch}). The default ignores it.
+     *
+     * @param dispatch the other instance's dispatches of one interval
+     * @throws NullPointerException if {@code dispatch} is null
+     * @throws IllegalArgumentException if it is for another pool than the one that joined
+     */
+    default void onDispatched(SharedDispatch dispatch) {}
 
     /**
      * The shared store is unreachable (down, stalled, restarting): the pool goes on deciding alone.

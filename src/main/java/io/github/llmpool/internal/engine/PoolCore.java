@@ -37,6 +37,7 @@ import io.github.llmpool.spi.RequestListener;
 import io.github.llmpool.spi.RequestStart;
 import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedDispatch;
 import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
@@ -459,6 +460,9 @@ public final class PoolCore {
       return;
     }
     h.reserve(now, tokens, into);
+    if (publisher != null && (h.requestWindow() != null || h.tokenWindow() != null)) {
+      publishDispatched(slot, h, 1, into.tokens()); // others count it against the header window too
+    }
     if (!router.quotaRouting()) {
       return;
     }
@@ -497,7 +501,22 @@ public final class PoolCore {
   /** Corrects an attempt's reservation to the tokens the answer reported (-1: unknown). */
   public void settle(Slot slot, Headroom.Reservation r, long actualTokens) {
     if (r.held()) {
-      r.headroom().settle(r, actualTokens);
+      Headroom h = r.headroom();
+      long estimate = r.tokens();
+      h.settle(r, actualTokens);
+      if (publisher != null && actualTokens >= 0 && actualTokens != estimate && h.tokenWindow() != null) {
+        publishDispatched(slot, h, 0, actualTokens - estimate);
+      }
+    }
+  }
+
+  /** Tells the shared state what was dispatched against a header window (others count it too). */
+  private void publishDispatched(Slot slot, Headroom h, long requests, long tokens) {
+    try {
+      String group = h.group();
+      publisher.publishDispatched(group != null ? group : slot.name(), group != null, requests, tokens);
+    } catch (RuntimeException e) {
+      log.warn("llmpool[{}] SharedState publisher threw {}; ignored", name, Failures.describe(e));
     }
   }
 
@@ -885,7 +904,10 @@ public final class PoolCore {
     try {
       long now = now();
       long wall = settings.ticker().wallMillis();
-      publisher.publishQuota(SharedQuota.of(name, slot.name(), toShared(r, now, wall), toShared(t, now, wall)));
+      String group = slot.state.headroom().group();
+      publisher.publishQuota(group != null
+          ? SharedQuota.ofGroup(name, group, toShared(r, now, wall), toShared(t, now, wall)) // the group's window
+          : SharedQuota.of(name, slot.name(), toShared(r, now, wall), toShared(t, now, wall)));
     } catch (RuntimeException | Error e) {
       if (e instanceof VirtualMachineError) {
         throw e;
@@ -945,13 +967,44 @@ public final class PoolCore {
     if (!q.pool().equals(name)) {
       throw new IllegalArgumentException("pool must be '" + name + "' but was '" + q.pool() + "'");
     }
-    Slot slot = router.slot(q.provider());
+    Slot slot = q.group() ? groupMember(q.provider()) : router.slot(q.provider());
     if (slot == null) {
       return;
     }
     long now = now();
     long wall = settings.ticker().wallMillis();
     slot.state.observeRateLimits(fromShared(q.requests(), now, wall), fromShared(q.tokens(), now, wall), 0, now);
+  }
+
+  /** A provider of quota group {@code group} (one that routes on the group's headroom), or null. */
+  private Slot groupMember(String group) {
+    Router r = router;
+    for (int i = 0; i < r.size(); i++) {
+      Slot s = r.slotAt(i);
+      if (group.equals(s.state.headroom().group())) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** Counts what another instance dispatched against the provider's (or group's) header window. */
+  void applySharedDispatch(SharedDispatch d) {
+    Objects.requireNonNull(d, "dispatch");
+    if (!d.pool().equals(name)) {
+      throw new IllegalArgumentException("pool must be '" + name + "' but was '" + d.pool() + "'");
+    }
+    Slot slot = d.group() ? groupMember(d.scope()) : router.slot(d.scope());
+    if (slot == null) {
+      return;
+    }
+    Headroom h = slot.state.headroom();
+    if (d.group() != (h.group() != null)) {
+      return; // a provider's own dispatches, but it routes on a group here (or the reverse): not this window
+    }
+    long now = now();
+    long to = now - millisToNanos(settings.ticker().wallMillis() - d.toEpochMillis());
+    h.othersDispatched(d.requests(), d.tokens(), to);
   }
 
   /** Remembers an affinity entry another instance wrote (ignored without affinity, expired, or for an unknown provider). */
@@ -1005,6 +1058,11 @@ public final class PoolCore {
     @Override
     public void onAffinity(SharedAffinity entry) {
       applySharedAffinity(entry);
+    }
+
+    @Override
+    public void onDispatched(SharedDispatch dispatch) {
+      applySharedDispatch(dispatch);
     }
 
     @Override

@@ -204,12 +204,20 @@ public final class Headroom {
     if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
       next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
     }
+    long others = othersSince(admitted, tokens); // other instances' dispatches the header does not know
+    if (others != 0) {
+      next.useOthers(others);
+    }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
       if (!RateWindow.supersedes(next, old, now)) {
         return;
       }
+    }
+    LeasedBucket lease = tokens ? tokenLease : requestLease;
+    if (lease != null && next.remaining >= 0 && next.limit > 0) { // the fleet window is no fuller than the provider's
+      lease.announced(next.remaining, Math.max(0, now - admitted));
     }
   }
 
@@ -229,11 +237,12 @@ public final class Headroom {
     if (dt <= 0 || dt > 5 * MINUTE) {
       return;
     }
-    double predicted = roomIn(old, next.seenAt, false, 0);
+    // Own dispatches only: the drain measures what the others take, counted or not.
+    double predicted = roomIn(old, next.seenAt, false, 0) + old.othersUsed.get();
     if (predicted + old.used.get() >= old.limit - EPS) {
       return; // the bucket may have been full in between (refill lost): the decrease says nothing of a drain
     }
-    double announced = roomIn(next, next.seenAt, false, 0);
+    double announced = roomIn(next, next.seenAt, false, 0) + next.othersUsed.get();
     double sample = (predicted - announced) / dt;
     double d = tokens ? tokenDrain : requestDrain;
     d += dt / (double) (DRAIN_TAU_NANOS + dt) * (sample - d);
@@ -308,6 +317,59 @@ public final class Headroom {
     return units;
   }
 
+  // ---------------------------------------------------------------- other instances' dispatches
+
+  /** Batches of other instances' dispatches remembered (a power of two), for windows stored after them. */
+  static final int OTHERS = 64;
+  private final java.util.concurrent.atomic.AtomicLongArray othersAt =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final java.util.concurrent.atomic.AtomicLongArray othersRequests =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final java.util.concurrent.atomic.AtomicLongArray othersTokens =
+      new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
+  private final AtomicLong othersCount = new AtomicLong();
+
+  /**
+   * Other instances of the pool dispatched {@code requests} requests and {@code tokens} tokens
+   * (a correction when negative) to this provider or group, up to ticker time {@code to}: counted
+   * against each header window in force that describes the provider before {@code to} (its
+   * admission, or its arrival, is earlier), as this instance's own dispatches are; remembered for a
+   * window stored later that describes an earlier state (a header older than them, from a slower
+   * answer or another instance). What a later header announces already counts them.
+   */
+  public void othersDispatched(long requests, long tokens, long to) {
+    int slot = (int) (othersCount.get() & (OTHERS - 1));
+    othersAt.set(slot, to);
+    othersRequests.set(slot, requests);
+    othersTokens.set(slot, tokens);
+    othersCount.incrementAndGet();
+    RateWindow rw = requestWindow;
+    if (rw != null && requests != 0 && to - admittedAt(rw) >= 0) { // a tie counts (the safe side)
+      rw.useOthers(requests);
+    }
+    RateWindow tw = tokenWindow;
+    if (tw != null && tokens != 0 && to - admittedAt(tw) >= 0) {
+      tw.useOthers(tokens);
+    }
+  }
+
+  /** Other instances' units (requests, or tokens) of batches that ended after {@code from}. */
+  private long othersSince(long from, boolean tokens) {
+    long count = othersCount.get();
+    if (count == 0) {
+      return 0;
+    }
+    long units = 0;
+    long n = Math.min(count, OTHERS);
+    for (long k = 1; k <= n; k++) {
+      int slot = (int) ((count - k) & (OTHERS - 1));
+      if (othersAt.get(slot) - from >= 0) {
+        units += tokens ? othersTokens.get(slot) : othersRequests.get(slot);
+      }
+    }
+    return units;
+  }
+
   public RateWindow requestWindow() {
     return requestWindow;
   }
@@ -368,21 +430,30 @@ public final class Headroom {
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long used = w.used.get();
+    long others = w.othersUsed.get();
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
       double rate = refillRate(w);
       long from = admittedAt(w);
       double start = from != w.seenAt ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
       double level = start + (rate - d) * Math.max(0, now - from);
-      return Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      double drained = Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      // The drain is the others' share of the refill (not counted again); what they dispatched beyond
+      // it came from the stock the header announced: the room is also at most the whole count's.
+      return others == 0 ? drained : Math.min(drained, undrainedLevel(w, now, fixed, resetAt) - used - others);
     }
+    return undrainedLevel(w, now, fixed, resetAt) - used - others;
+  }
+
+  /** The level of header window {@code w} at {@code now} without any drain, before what was dispatched since. */
+  private static double undrainedLevel(RateWindow w, long now, boolean fixed, long resetAt) {
     if (now - resetAt >= 0) {
-      return w.limit >= 0 ? w.limit - used : Double.POSITIVE_INFINITY;
+      return w.limit >= 0 ? w.limit : Double.POSITIVE_INFINITY;
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
       if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
-        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE)) - used;
+        return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE));
       }
       long span = resetAt - w.seenAt;
       long since = now - w.seenAt;
@@ -390,7 +461,7 @@ public final class Headroom {
         base += (w.limit - base) * (since / (double) span);
       }
     }
-    return base - used;
+    return base;
   }
 
   /** Units a configured bucket has at {@code now} (its limit when full; negative when in debt). */
@@ -636,8 +707,14 @@ public final class Headroom {
       // (when that is more than the limit holds: the time the slower refill takes to full)
       double t = (Math.min(need + w.used.get(), w.limit) - start) / (rate - d);
       long at = from + (long) Math.ceil(t);
-      return Math.max(1, at - now);
+      return Math.max(1, Math.max(at - now, undrainedWait(w, now, fixed, need)));
     }
+    return undrainedWait(w, now, fixed, need);
+  }
+
+  /** {@link #untilRoomIn} without a drain, counting what this instance and the others dispatched since. */
+  private static long undrainedWait(RateWindow w, long now, boolean fixed, long need) {
+    long usedAll = w.used.get() + w.othersUsed.get();
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long toReset = Math.max(0, resetAt - now);
     double remaining = Math.max(0, w.remaining);
@@ -646,7 +723,7 @@ public final class Headroom {
     }
     if (admittedAt(w) != w.seenAt) {
       // limit - (reset - t) x limit / minute - used >= need
-      double before = (w.limit - w.used.get() - need) * (MINUTE / (double) w.limit);
+      double before = (w.limit - usedAll - need) * (MINUTE / (double) w.limit);
       return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));
     }
     long span = resetAt - w.seenAt;
@@ -654,7 +731,7 @@ public final class Headroom {
       return toReset;
     }
     // remaining + (limit - remaining) x (t - seen) / span - used >= need
-    double t = (need + w.used.get() - remaining) * span / (w.limit - remaining);
+    double t = (need + usedAll - remaining) * span / (w.limit - remaining);
     long at = w.seenAt + (long) Math.ceil(t);
     return Math.min(toReset, Math.max(0, at - now));
   }

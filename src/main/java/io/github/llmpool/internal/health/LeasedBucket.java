@@ -40,6 +40,8 @@ public final class LeasedBucket implements SharedLimits.Holder {
   /** Instances sharing the window at the last grant; 0 before any. */
   private volatile int fleet;
   private volatile boolean closed;
+  /** The largest need refused while holding fewer units but not below the low-water mark (0: none). */
+  private volatile long wanted;
 
   // The fallback while the store is down (null while up).
   private volatile Fallback fallback;
@@ -106,10 +108,18 @@ public final class LeasedBucket implements SharedLimits.Holder {
     if (grant.units() > 0) {
       held.addAndGet(grant.units());
     }
+    if (held.get() >= wanted) {
+      wanted = 0;
+    }
     windowLeft = grant.windowLeft();
     fleet = grant.fleetSize();
     retryAt = grant.retryAfterMillis() > 0 ? now + TimeUnit.MILLISECONDS.toNanos(grant.retryAfterMillis()) : now;
     woken.set(false);
+  }
+
+  @Override
+  public long wanted() {
+    return wanted;
   }
 
   @Override
@@ -164,7 +174,13 @@ public final class LeasedBucket implements SharedLimits.Holder {
       return true;
     }
     Fallback f = fallback;
-    return f != null && Math.max(0, h) + f.room(now) >= Math.min(need, f.perMinute) - 1e-6;
+    if (f == null) {
+      if (h >= lowWater && wanted < n) {
+        wanted = n; // no dispatch will take held below the mark: the line tops it up at its next round
+      }
+      return false;
+    }
+    return Math.max(0, h) + f.room(now) >= Math.min(need, f.perMinute) - 1e-6;
   }
 
   /** {@link #take}'s answer: the units fit. */
@@ -238,6 +254,21 @@ public final class LeasedBucket implements SharedLimits.Holder {
     }
     long r = retryAt - now;
     return r > 0 ? r : ASKING_NANOS;
+  }
+
+  /**
+   * The provider's headers said {@code remaining} units were left {@code ageNanos} ago: the line
+   * corrects the fleet window down to it (see {@link SharedLimits.Line#announced}).
+   */
+  void announced(long remaining, long ageNanos) {
+    if (closed || fallback != null) {
+      return;
+    }
+    try {
+      line.announced(remaining, ageNanos);
+    } catch (RuntimeException e) {
+      // the window stays as the fleet counted it
+    }
   }
 
   /** The pool no longer uses this window: the line gives back what is held. */

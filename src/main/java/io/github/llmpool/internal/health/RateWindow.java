@@ -23,6 +23,13 @@ public final class RateWindow {
    */
   final java.util.concurrent.atomic.AtomicLong used = new java.util.concurrent.atomic.AtomicLong();
   /**
+   * Units other instances of the pool dispatched after the header's state (shared through a
+   * {@code SharedState}): what the announced remaining count does not know either. Kept apart from
+   * {@link #used} because the refill model's drain already stands for the others' share of the
+   * refill ({@link Headroom}).
+   */
+  final java.util.concurrent.atomic.AtomicLong othersUsed = new java.util.concurrent.atomic.AtomicLong();
+  /**
    * Half the window (of its limit, or of the remaining count when no limit is announced): while
    * the units dispatched since leave at least this much of the announced remaining count, the
    * window is {@link #ample} and the pick needs no refill arithmetic.
@@ -49,8 +56,16 @@ public final class RateWindow {
   /** Counts {@code units} dispatched against this window (a reservation or its correction). */
   void use(long units) {
     long u = used.addAndGet(units);
-    if (ample && remaining - u < ampleRoom) {
+    if (ample && remaining - u - othersUsed.get() < ampleRoom) {
       ample = false; // once: a correction that gives units back does not make it ample again
+    }
+  }
+
+  /** Counts {@code units} other instances dispatched against this window (or a correction of them). */
+  void useOthers(long units) {
+    long o = othersUsed.addAndGet(units);
+    if (ample && remaining - used.get() - o < ampleRoom) {
+      ample = false;
     }
   }
 

@@ -140,6 +140,11 @@ public final class Router {
     return all.length;
   }
 
+  /** Slot {@code i} of {@link #slots()} (no copy). */
+  public Slot slotAt(int i) {
+    return all[i];
+  }
+
   /** Every slot, tier by tier. */
   public Slot[] slots() {
     return all.clone();

@@ -54,6 +54,44 @@ class HeadroomTest {
   }
 
   @Test
+  void otherInstancesDispatchesCountAgainstTheWindowTheyPostdateAndAWindowStoredLater() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(10, 5, -1, S), null, 0, S); // 5 left, no reset: held for a minute
+    h.othersDispatched(3, 0, 500 * MS); // before the header was seen: it already counts them
+    assertEquals(5, Headroom.roomIn(h.requestWindow(), S, false), 1e-9);
+    h.othersDispatched(4, 0, 2 * S); // after it: they spend the same 5
+    assertEquals(1, Headroom.roomIn(h.requestWindow(), 2 * S, false), 1e-9);
+    Headroom.Reservation r = new Headroom.Reservation();
+    h.reserve(2 * S, 0, r);
+    assertFalse(h.admits(2 * S, 0), "4 by the others and 1 by this instance: the 5 announced are gone");
+    h.observe(window(10, 6, -1, 3 * S), null, 0, 3 * S); // a newer header counts everything before it
+    assertEquals(6, Headroom.roomIn(h.requestWindow(), 3 * S, false), 1e-9);
+    h.othersDispatched(2, 0, 4 * S);
+    // A header older than that batch (a slow answer, another instance's) arrives later: the batch counts there too.
+    h.observe(window(10, 9, -1, 5 * S), null, 0, 5 * S);
+    assertEquals(9, Headroom.roomIn(h.requestWindow(), 5 * S, false), 1e-9, "seen after the batch: it knows it");
+    h.othersDispatched(1, 0, 6 * S);
+    assertEquals(8, Headroom.roomIn(h.requestWindow(), 6 * S, false), 1e-9);
+  }
+
+  @Test
+  void withADrainKnownTheRoomIsTheLesserOfTheDrainedRefillAndTheWholeCount() {
+    // A token bucket of 60 per minute (one a second), anchored on its reset; 30 left at 0.
+    Headroom h = new Headroom(null, 0, 0, 0);
+    RateWindow w = window(60, 30, 30 * S, 0);
+    h.observe(w, null, 0, 0);
+    double undrained = Headroom.roomIn(w, 10 * S, false, 0);
+    assertEquals(40, undrained, 1e-6, "30 + 10 s of refill");
+    double drain = 0.5 / S; // others take half the refill
+    assertEquals(35, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "the drained model: 30 + 5");
+    w.useOthers(3); // the others' dispatches, counted: within their share of the refill
+    assertEquals(35, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "not counted twice");
+    w.useOthers(7); // 10 by the others: more than their 5 of the refill, the rest from the stock
+    assertEquals(30, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "40 - 10: the whole count is lower");
+    assertEquals(30, Headroom.roomIn(w, 10 * S, false, 0), 1e-6);
+  }
+
+  @Test
   void tokensAreReservedAndSettledToTheReportedUsageOnTheCurrentWindowOnly() {
     Headroom h = new Headroom(null, 0, 0, 0);
     RateWindow w = window(1_000, 1_000, 60 * S, 0);

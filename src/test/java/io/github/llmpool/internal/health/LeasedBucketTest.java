@@ -82,6 +82,32 @@ class LeasedBucketTest {
   }
 
   @Test
+  void aNeedAboveWhatIsHeldButNotBelowTheLowWaterMarkIsWantedUntilAGrantCoversIt() {
+    // Tokens: lease 500, low water 250. 300 held (an answer used fewer than estimated): a request of
+    // 400 does not fit, and no dispatch will take held below the mark, so the line must hear it.
+    LeasedBucket b = bucket(100_000, 500, 250);
+    b.granted(grant(300, 10_000, 0, 2));
+    assertEquals(0, b.wanted(), "nothing refused yet");
+    assertTrue(b.admits(now.get(), 200));
+    assertFalse(b.admits(now.get(), 400), "400 > 300 held");
+    assertEquals(400, b.wanted(), "the line tops up at its next round");
+    assertFalse(b.admits(now.get(), 2_000));
+    assertEquals(500, b.wanted(), "capped at a lease");
+    b.granted(grant(100, 10_000, 0, 2));
+    assertEquals(500, b.wanted(), "still short of it: wanted until a grant covers it");
+    b.granted(grant(100, 10_000, 0, 2));
+    assertEquals(0, b.wanted());
+    assertTrue(b.admits(now.get(), 2_000));
+    b.take(now.get(), 100);
+    assertFalse(b.admits(now.get(), 1_000));
+    assertEquals(500, b.wanted());
+    LeasedBucket low = bucket(100_000, 500, 250);
+    low.granted(grant(100, 0, 0, 2));
+    assertFalse(low.admits(now.get(), 400));
+    assertEquals(0, low.wanted(), "below the mark the dispatch's wake already asks");
+  }
+
+  @Test
   void reclaimTakesBackWhatIsHeldAboveTheLiveLeases() {
     LeasedBucket b = bucket(100, 4, 2);
     b.granted(grant(4, 0, 0, 1));

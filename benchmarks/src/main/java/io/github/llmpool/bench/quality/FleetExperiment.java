@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * fake providers that enforce RPM/TPM and send OpenAI's rate-limit headers ({@link QuotaFake}, in
  * this process) plus a fallback tier ({@link FleetScenario}), at each offered load, once per
  * contender ({@link FleetContender}), one run after another (one set of instance processes per
- * contender, warmed up once; a new pool and new providers per run). One Redis server ({@link FleetRedis})
+ * contender, warmed up once; a new pool and new providers per run). One Redis server ({@code RedisServerProcess}, llmpool-redis's test helper)
  * for the whole experiment, a key prefix per run. World time runs {@code scale} times faster than
  * the machine's ({@link ScaledTicker}); every process derives it from the same origin, a
  * {@link System#nanoTime()} value (Linux's monotonic clock is one for every process).
@@ -79,8 +79,8 @@ public final class FleetExperiment {
         contenders.stream().map(c -> c.label).toList(), duration, scale, 60.0 / scale);
     List<Object> runs = new ArrayList<>();
     String redisBinary;
-    try (FleetRedis redis = FleetRedis.start()) {
-      redisBinary = FleetRedis.binaryDescription();
+    try (io.github.llmpool.redis.RedisServerProcess redis = io.github.llmpool.redis.RedisServerProcess.start()) {
+      redisBinary = io.github.llmpool.redis.RedisServerProcess.binaryDescription();
       int[] n = {0};
       for (FleetContender c : contenders) {
         runs.addAll(runContender(c, loads, instances, duration, redis.uri(), scale, seed, out, n));

@@ -66,6 +66,8 @@ public final class FleetInstance {
   static final ThreadLocal<Timing> TIMING = ThreadLocal.withInitial(Timing::new);
   /** {@code PoolEvent.SharedStateDown} events of the measured pools (Redis counted as down mid-run). */
   static final java.util.concurrent.atomic.LongAdder SHARED_DOWN = new java.util.concurrent.atomic.LongAdder();
+  /** What the run's pool took from the fleet windows (diagnosis of issue 18's 429s with leases). */
+  static final LeaseLog LEASES = new LeaseLog();
 
   /** Before the pool's interceptor: the whole call as the application sees it (up to the response). */
   static final Interceptor OUTER = chain -> {
@@ -226,6 +228,9 @@ public final class FleetInstance {
           + " finished=%s sharedDown=%s sharedDownEvents=%d resyncs=%d%n", instance, contender.label, run, mine.size(),
           warmCalls, warmNanos / 1e9, lateNanos / 1e6, finished, shared != null && shared.isDown(), SHARED_DOWN.sumThenReset(),
           shared == null ? 0 : shared.resyncCount());
+      for (String l : LEASES.report()) {
+        w.println("# lease " + l);
+      }
       w.println("# at_ns\tend_ns\tok\tattempts\tprovider\tstatus\tpool_ns\tbelow_ns\terror");
       for (String l : lines) {
         if (l != null) {
@@ -255,7 +260,7 @@ public final class FleetInstance {
           }
         });
     if (shared != null) {
-      b.sharedState(shared);
+      b.sharedState(LEASES.wrap(shared, ticker));
     }
     for (List<QuotaScenario.Spec> tier : sc.tiers()) {
       List<Provider> ps = new ArrayList<>();

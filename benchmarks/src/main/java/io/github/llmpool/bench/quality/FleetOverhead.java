@@ -68,7 +68,7 @@ public final class FleetOverhead {
     int perBlock = smoke ? 500 : 2_000;
     String loadStart = loadAverage();
     long started = System.nanoTime();
-    try (FleetRedis redis = FleetRedis.start(); MockWebServer server = instantFake()) {
+    try (io.github.llmpool.redis.RedisServerProcess redis = io.github.llmpool.redis.RedisServerProcess.start(); MockWebServer server = instantFake()) {
       String base = "http://127.0.0.1:" + server.getPort() + "/v1";
       RedisSharedState mine = RedisSharedState.builder().uri(redis.uri()).build();
       RedisSharedState peers = RedisSharedState.builder().uri(redis.uri()).build();

@@ -4,6 +4,7 @@ import io.github.llmpool.Ticker;
 import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedBudget;
 import io.github.llmpool.spi.SharedBudgets;
+import io.github.llmpool.spi.SharedDispatch;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedLimit;
 import io.github.llmpool.spi.SharedLimits;
@@ -82,10 +83,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
  *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
  *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
- *       next one on this state's thread when a dispatch takes it below half a lease, gives unused
- *       units back when a lease expires ({@link Builder#leaseTtl}) or on {@link #close()}, and
- *       falls back to limit / fleet size per instance while Redis is down. The fleet admits at most
- *       instances x lease beyond one bucket of the limit.</li>
+ *       next one on this state's thread when a dispatch takes it below half a lease (or a request
+ *       needs more than is held), renews a lease when it expires ({@link Builder#leaseTtl}; units
+ *       above a full lease go back), gives everything back on {@link #close()}, lowers a window to
+ *       what the provider's rate-limit headers say is left, and falls back to limit / fleet size per
+ *       instance while Redis is down. The fleet admits at most instances x lease beyond one bucket
+ *       of the limit.</li>
  *   <li><b>Budgets</b> ({@link #budgets()}): each budget's current calendar window is one count in
  *       {@code llmpool:{chat}:budget:<name>:<window start>} (units granted, each instance's settled
  *       spend; TTL the window's end plus a minute); each instance reserves only from units it holds
@@ -95,6 +98,9 @@ import org.slf4j.LoggerFactory;
  *       The fleet's settled spend stays within limit + instances x lease + what attempts in flight
  *       cost beyond their reservations; while Redis is down each instance falls back to what the
  *       window had left over the fleet size.</li>
+ *   <li><b>Header windows</b>: besides the windows themselves, what each instance dispatched
+ *       against them goes out in batches every publish interval (only on the channel), and the
+ *       others count it; a quota group's window is shared by the group's name.</li>
  *   <li><b>Identity</b>: pool name + provider name, as the core shares them. Renaming a provider
  *       starts it afresh in Redis as in memory; two deployments that must not share use different
  *       pool names or {@link Builder#keyPrefix key prefixes}. Names are chosen by the operator
@@ -414,6 +420,12 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final ConcurrentHashMap<String, SharedEviction> pendingEvictions = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, SharedQuota.Window> pendingQuota = new ConcurrentHashMap<>();
     final ConcurrentHashMap<String, SharedAffinity> pendingAffinity = new ConcurrentHashMap<>();
+    /** Dispatches against header windows since the last batch, per provider or group (never removed: a few). */
+    final ConcurrentHashMap<String, Dispatched> pendingDispatch = new ConcurrentHashMap<>();
+    /** The same for quota groups, by group name. */
+    final ConcurrentHashMap<String, Dispatched> pendingGroupDispatch = new ConcurrentHashMap<>();
+    /** The wall time of the last batch of dispatches (executor only). */
+    long dispatchedSince = -1;
     // Executor only.
     /** Whether this pool was told the store is down (and not yet that it is up again). */
     boolean toldDown;
@@ -447,10 +459,28 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         return;
       }
       if (q.requests() != null) {
-        pendingQuota.put(Wire.quotaField(true, q.provider()), q.requests());
+        pendingQuota.put(Wire.quotaField(true, q), q.requests());
       }
       if (q.tokens() != null) {
-        pendingQuota.put(Wire.quotaField(false, q.provider()), q.tokens());
+        pendingQuota.put(Wire.quotaField(false, q), q.tokens());
+      }
+    }
+
+    @Override
+    public void publishDispatched(String scope, boolean group, long requests, long tokens) {
+      if (closed || !shareQuota) {
+        return;
+      }
+      ConcurrentHashMap<String, Dispatched> map = group ? pendingGroupDispatch : pendingDispatch;
+      Dispatched d = map.get(scope); // no allocation once the counter exists
+      if (d == null) {
+        d = map.computeIfAbsent(scope, k -> new Dispatched(scope, group));
+      }
+      if (requests != 0) {
+        d.requests.add(requests);
+      }
+      if (tokens != 0) {
+        d.tokens.add(tokens);
       }
     }
 
@@ -469,6 +499,19 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     @Override
     public String toString() {
       return "RedisSharedState.Publisher[pool " + pool + "]";
+    }
+  }
+
+  /** One provider's or group's dispatch counters (added on the dispatching threads, sent in batches). */
+  private static final class Dispatched {
+    final String scope;
+    final boolean group;
+    final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
+
+    Dispatched(String scope, boolean group) {
+      this.scope = scope;
+      this.group = group;
     }
   }
 
@@ -625,6 +668,19 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         if (a.size() > 1) {
           futures.add(cmd.eval(Scripts.AFFINITY, ScriptOutputType.INTEGER,
               new String[] {m.affinityKey, m.affinityExpiryKey}, a.toArray(String[]::new)));
+        }
+      }
+      long since = m.dispatchedSince < 0 ? now : Math.min(now, m.dispatchedSince);
+      m.dispatchedSince = now;
+      // Counts older than a second (Redis was down meanwhile) are dropped: headers since then count them.
+      boolean stale = now - since > Math.max(1_000, 10 * publishInterval.toMillis());
+      for (ConcurrentHashMap<String, Dispatched> map : List.of(m.pendingDispatch, m.pendingGroupDispatch)) {
+        for (Dispatched d : map.values()) {
+          long r = d.requests.sumThenReset();
+          long t = d.tokens.sumThenReset();
+          if (!stale && (r != 0 || t != 0)) { // only on the channel: a count the next header makes moot needs no storing
+            line(bus, "D", m.id, Wire.dispatchField(d.scope, d.group), r + " " + t + " " + since + " " + now);
+          }
         }
       }
       if (bus.length() > 0) {
@@ -826,6 +882,18 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
                   malformed.incrementAndGet();
                 } else if (a.expiresEpochMillis() > now) {
                   deliver(m, () -> m.receiver.onAffinity(a));
+                }
+              }
+            }
+            case "D" -> {
+              if (shareQuota) {
+                boolean group = f[2].startsWith("g:");
+                if (!group && !f[2].startsWith("p:")) {
+                  malformed.incrementAndGet();
+                } else {
+                  SharedDispatch d = SharedDispatch.of(m.pool, Wire.dec(f[2].substring(2)), group,
+                      Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]));
+                  deliver(m, () -> m.receiver.onDispatched(d));
                 }
               }
             }
@@ -1163,6 +1231,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final long lease;
     final long lowWater;
     volatile boolean closed;
+    /** The latest announcement of the provider's headers, [remaining, epoch ms], for the next round. */
+    final java.util.concurrent.atomic.AtomicReference<long[]> announced = new java.util.concurrent.atomic.AtomicReference<>();
     // Executor only.
     final Deque<long[]> leases = new ArrayDeque<>(); // [expires epoch ms, units], oldest first
     long retryAt;
@@ -1193,6 +1263,17 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           leaseRound();
         });
       }
+    }
+
+    @Override
+    public void announced(long remaining, long ageNanos) {
+      if (closed || remaining < 0 || ageNanos < 0) {
+        return;
+      }
+      long at = ticker.wallMillis() - TimeUnit.NANOSECONDS.toMillis(ageNanos);
+      long[] next = {remaining, Math.max(0, at)};
+      announced.accumulateAndGet(next, (old, n) -> old == null || n[1] >= old[1] ? n : old);
+      // sent with the next round (every publish interval): no round trip per response
     }
 
     @Override
@@ -1266,20 +1347,37 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           l.leases.clear();
           pl.lines.remove(l);
         } else {
+          boolean expired = false;
           while (!l.leases.isEmpty() && l.leases.peekFirst()[0] <= now) {
             l.leases.pollFirst();
-            long keep = 0;
+            expired = true;
+          }
+          if (expired) {
+            // Unused units of expired leases go back only above a full lease (what corrections gave
+            // back beyond it); the rest is renewed (a fresh record). Taking every unused unit back and
+            // re-leasing in the same round left the holder with nothing for a round trip at each
+            // expiry, refusing calls far below the limit (issue 18: "out of quota headroom for 20 ms
+            // more"); the re-lease took the same units again anyway, so an idle instance held a
+            // lease then as now (within the I x L bound).
+            long live = 0;
             for (long[] x : l.leases) {
-              keep += x[1];
+              live += x[1];
             }
-            give += l.holder.reclaim(keep);
+            give += l.holder.reclaim(Math.max(live, l.lease));
+            long renewed = Math.min(Math.max(0, l.holder.held()), l.lease) - live;
+            if (renewed > 0) {
+              l.leases.addLast(new long[] {now + leaseTtlMillis, renewed});
+            }
           }
           long held = l.holder.held();
-          if (held < l.lowWater && now >= l.retryAt) {
+          // Below the low-water mark, or short of what a refused request needs (a token estimate
+          // above what is held but not below the mark: nothing else would ask until it expired).
+          if ((held < l.lowWater || held < Math.min(l.holder.wanted(), l.lease)) && now >= l.retryAt) {
             want = l.lease - held;
           }
         }
-        if (want <= 0 && give <= 0) {
+        long[] said = l.announced.getAndSet(null);
+        if (want <= 0 && give <= 0 && said == null) {
           continue;
         }
         args.add(l.field);
@@ -1287,6 +1385,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         args.add(Long.toString(Math.max(0, want)));
         args.add(Long.toString(Math.max(0, give)));
         args.add(Long.toString(l.lease));
+        args.add(said == null ? "-" : said[0] + "@" + said[1]);
         entries.add(new long[] {want, give});
         entryLines.add(l);
       }

@@ -91,9 +91,13 @@ final class Scripts {
    * Leases of fleet-wide windows for configured limits: KEYS[1] the pool's limits hash (window
    * field to its GCRA "theoretical arrival time", epoch microseconds), KEYS[2] the pool's holders
    * (a sorted set of instance ids scored by their last lease, epoch ms); ARGV[1] now (epoch ms),
-   * ARGV[2] this instance's id, then quintuples (field, limit per minute, units wanted, units given
-   * back, lease size). Per window, atomically: the units given back move the arrival time back
-   * (never before now), then up to the units wanted are granted from what a GCRA bucket of the
+   * ARGV[2] this instance's id, then sextuples (field, limit per minute, units wanted, units given
+   * back, lease size, and what the provider's rate-limit headers announced as {@code remaining@epochms}
+   * or {@code -}). Per window, atomically: the units given back move the arrival time back
+   * (never before now); an announcement moves it forward so that the window held no more than the
+   * provider said it had left at that instant (never back: the window only learns it is emptier than
+   * it thought, e.g. a key that others use too, or whose bucket was not full when the fleet started);
+   * then up to the units wanted are granted from what a GCRA bucket of the
    * limit (a minute's worth of burst, one unit per {@code 60 s / limit}) holds now. Returns the
    * fleet size (holders seen in the last minute), then per window: units granted, units left, and
    * milliseconds until the window holds the rest asked for (at most a lease), 0 when nothing is
@@ -108,7 +112,7 @@ final class Scripts {
       local fleet = redis.call('ZCARD', KEYS[2])
       local out = {fleet}
       local burst = 60000000
-      for i = 3, #ARGV, 5 do
+      for i = 3, #ARGV, 6 do
         local limit = tonumber(ARGV[i + 1])
         local want = tonumber(ARGV[i + 2])
         local give = tonumber(ARGV[i + 3])
@@ -117,6 +121,11 @@ final class Scripts {
         local tat = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') or 0
         if tat < now then tat = now end
         if give > 0 then tat = math.max(now, tat - give * t) end
+        local left, at = string.match(ARGV[i + 5], '^(%d+)@(%d+)$')
+        if left then
+          local floor = tonumber(at) * 1000 + burst - tonumber(left) * t
+          if floor > tat then tat = floor end
+        end
         local room = math.floor((now + burst - tat) / t + 1e-6)
         if room < 0 then room = 0 end
         local grant = math.max(0, math.min(want, room))

@@ -14,11 +14,13 @@ import java.nio.charset.StandardCharsets;
  *
  * <ul>
  *   <li>eviction hash value: {@code deadline|cause|hint} (hint 0 or 1);</li>
- *   <li>quota hash value: {@code limit|remaining|reset|seen} (-1: not announced);</li>
+ *   <li>quota hash field {@code r:provider}, {@code t:provider}, or a quota group's {@code r:g:group},
+ *       {@code t:g:group}; value {@code limit|remaining|reset|seen} (-1: not announced);</li>
  *   <li>affinity hash value: {@code provider|expires};</li>
  *   <li>pub/sub lines (one message per flush, lines separated by {@code \n}):
  *       {@code E origin provider deadline cause hint}, {@code Q origin field limit remaining reset seen},
- *       {@code A origin key provider expires}.</li>
+ *       {@code A origin key provider expires}, {@code D origin p:provider|g:group requests tokens from to}
+ *       (dispatches against a header window since the origin's last batch; only on the channel).</li>
  * </ul>
  */
 final class Wire {
@@ -57,6 +59,24 @@ final class Wire {
     return (requests ? "r:" : "t:") + enc(provider);
   }
 
+  /**
+   * Quota field name of a quota group's window: {@code r:g:group} or {@code t:g:group} (an encoded
+   * provider name never holds a {@code ':'}, so no provider's field looks like a group's).
+   */
+  static String groupQuotaField(boolean requests, String group) {
+    return (requests ? "r:g:" : "t:g:") + enc(group);
+  }
+
+  /** The field of {@code q}'s request or token window: a provider's or a group's. */
+  static String quotaField(boolean requests, SharedQuota q) {
+    return q.group() ? groupQuotaField(requests, q.provider()) : quotaField(requests, q.provider());
+  }
+
+  /** A dispatch counter's name in a pub/sub line: {@code p:provider} or {@code g:group}, encoded. */
+  static String dispatchField(String scope, boolean group) {
+    return (group ? "g:" : "p:") + enc(scope);
+  }
+
   static String windowValue(SharedQuota.Window w) {
     return w.limit() + "|" + w.remaining() + "|" + w.resetEpochMillis() + "|" + w.seenEpochMillis();
   }
@@ -78,10 +98,12 @@ final class Wire {
     if (w == null || field.length() < 3 || field.charAt(1) != ':') {
       return null;
     }
-    String provider = dec(field.substring(2));
+    String rest = field.substring(2);
+    boolean group = rest.startsWith("g:");
+    String name = dec(group ? rest.substring(2) : rest);
     return switch (field.charAt(0)) {
-      case 'r' -> SharedQuota.of(pool, provider, w, null);
-      case 't' -> SharedQuota.of(pool, provider, null, w);
+      case 'r' -> group ? SharedQuota.ofGroup(pool, name, w, null) : SharedQuota.of(pool, name, w, null);
+      case 't' -> group ? SharedQuota.ofGroup(pool, name, null, w) : SharedQuota.of(pool, name, null, w);
       default -> null;
     };
   }

@@ -6,6 +6,7 @@ import io.github.llmpool.PoolEvent;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.ProviderSnapshot;
 import io.github.llmpool.spi.SharedAffinity;
+import io.github.llmpool.spi.SharedDispatch;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedLimits;
 import io.github.llmpool.spi.SharedQuota;
@@ -40,7 +41,7 @@ final class Instance implements AutoCloseable {
   final ProviderPool pool;
   final OkHttpClient http;
   final BlockingQueue<PoolEvent> events = new LinkedBlockingQueue<>();
-  /** Every value the shared state handed the pool: SharedEviction, SharedQuota, SharedAffinity. */
+  /** Every value the shared state handed the pool: SharedEviction, SharedQuota, SharedAffinity, SharedDispatch. */
   final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
 
   Instance(String uri, long nanosOffset, UnaryOperator<ProviderPool.Builder> pool) {
@@ -83,6 +84,12 @@ final class Instance implements AutoCloseable {
       public void onAffinity(SharedAffinity a) {
         receiver.onAffinity(a);
         received.add(a);
+      }
+
+      @Override
+      public void onDispatched(SharedDispatch d) {
+        receiver.onDispatched(d);
+        received.add(d);
       }
 
       @Override

@@ -23,12 +23,14 @@ import java.util.concurrent.TimeUnit;
  * off ({@code --save "" --appendonly no}): a {@code redis-server} or {@code valkey-server} found
  * on {@code PATH}, or else the Redis 6.2 linux-amd64 binary inside the test dependency
  * {@code com.github.codemonstur:embedded-redis} (extracted to a temporary file). When neither
- * can run, {@link #start} throws with a message saying what to install: tests never skip.
+ * can run, {@link #start} throws with a message saying what to install: tests never skip. Also
+ * the fleet experiment's Redis ({@code benchmarks/}, through this module's test-jar, which holds
+ * this class alone; benchmarks.jar shades the embedded binary).
  *
  * <p>It can be stopped and started again on the same port (a restart: persistence off, so it
  * comes back empty), and stalled with {@code SIGSTOP} / resumed with {@code SIGCONT}.
  */
-final class RedisServerProcess implements AutoCloseable {
+public final class RedisServerProcess implements AutoCloseable {
   private static final String EMBEDDED = "redis-server-6.2.6-v5-linux-amd64";
   private static volatile Path binary;
 
@@ -44,7 +46,7 @@ final class RedisServerProcess implements AutoCloseable {
   }
 
   /** Starts a server on a free loopback port; {@code extra} are more redis-server arguments. */
-  static RedisServerProcess start(String... extra) {
+  public static RedisServerProcess start(String... extra) {
     IOException last = null;
     for (int i = 0; i < 3; i++) { // a free port may be taken between the probe and the start
       try {
@@ -55,19 +57,20 @@ final class RedisServerProcess implements AutoCloseable {
         last = e;
       }
     }
-    throw new IllegalStateException("could not start a Redis server for the tests: " + last.getMessage(), last);
+    throw new IllegalStateException("could not start a Redis server (llmpool-redis tests, benchmarks' fleet experiment): "
+        + last.getMessage(), last);
   }
 
   int port() {
     return port;
   }
 
-  String uri() {
+  public String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
   /** Where the binary comes from (for the report of a run). */
-  static String binaryDescription() {
+  public static String binaryDescription() {
     return binary().toString();
   }
 
@@ -205,8 +208,8 @@ final class RedisServerProcess implements AutoCloseable {
       boolean linuxAmd64 = os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"));
       try (InputStream in = RedisServerProcess.class.getClassLoader().getResourceAsStream(EMBEDDED)) {
         if (!linuxAmd64 || in == null) {
-          throw new IllegalStateException("no Redis server for the tests: none of redis-server, valkey-server is on PATH"
-              + (linuxAmd64 ? ", and " + EMBEDDED + " (from com.github.codemonstur:embedded-redis) is not on the test"
+          throw new IllegalStateException("no Redis server: none of redis-server, valkey-server is on PATH"
+              + (linuxAmd64 ? ", and " + EMBEDDED + " (from com.github.codemonstur:embedded-redis) is not on the"
               + " class path" : ", and the embedded binary is for linux-amd64 only (this is " + os + "/" + arch + ")")
               + ". Install Redis or Valkey (Debian: apt-get install redis-server) and run again.");
         }
