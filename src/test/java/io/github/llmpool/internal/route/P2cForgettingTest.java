@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * draws. The default model: tau 10 s, a peak's excess fades to nothing in 1 tau, an estimate not
  * refreshed fades to the tier's reference by tau / (tau + age) x (1 - age / 10 tau), to
  * nothing in 10 tau, a sample after tau / 2 of silence replaces the
- * estimate, and 2% of picks (1311 / 65536) explore the provider sampled longest ago once it is
+ * estimate, a sample seen before the newest one counts less the older it is, and 2% of picks (1311 / 65536) explore the provider sampled longest ago once it is
  * tau / 2 old.
  */
 class P2cForgettingTest {
@@ -103,18 +103,44 @@ class P2cForgettingTest {
   @Test
   void aPeakIsDatedWhenItWasSeenNotWhenTheAttemptEnded() {
     ProviderState s = new ProviderState("s");
-    s.sample(0, 300 * MS, MODEL);
+    s.sample(0, 300 * MS, -TAU, MODEL); // seen at -0.97 tau, landed at 0
     long now = TAU / 5;
-    // a stream that started at 0.1 tau - 0.8 tau... : started at -0.7 tau, first token 3 s later
-    // (-0.4 tau), ended now: the peak is dated -0.4 tau, so 0.6 tau of its 1 tau have passed
+    // a stream that started at -0.7 tau, first token 3 s later (-0.4 tau, after the first sample
+    // was seen), ended now: the peak is dated -0.4 tau, so 0.6 tau of its 1 tau have passed
     s.sample(now, 3_000 * MS, -7 * TAU / 10, MODEL);
     double mean = 300 + 2_700 * 0.25;
     assertEquals(mean + (3_000 - mean) * (1 - 0.6), s.latencyEstimate(now, MODEL, -1) / MS, 1e-6);
     // one that started more than a horizon before its first token was seen fades before it lands
     ProviderState t = new ProviderState("t");
-    t.sample(0, 300 * MS, MODEL);
+    t.sample(0, 300 * MS, -3 * TAU, MODEL);
     t.sample(now, 3_000 * MS, now - 2 * TAU, MODEL);
     assertEquals(mean, t.latencyEstimate(now, MODEL, -1) / MS, 1e-6); // only the mean moved
+  }
+
+  @Test
+  void aSampleSeenBeforeTheNewestOneCannotUndoIt() {
+    // 5 s answers during a slow spell, then a re-measurement after the spell finds 300 ms
+    ProviderState s = new ProviderState("s");
+    s.sample(TAU, 5_000 * MS, TAU - 5_000 * MS, MODEL);
+    long at = 3 * TAU;
+    s.sample(at, 300 * MS, at - 300 * MS, MODEL); // seen at 3 tau: replaces (2 tau of silence)
+    assertEquals(300, s.latencyEstimate(at, MODEL, -1) / MS, 1e-9);
+    // a slow answer sent during the spell lands 1 s later; its first token was seen 0.3 tau
+    // before the re-measurement: it weighs (1 - 0.3 / 0.5) = 0.4 of an ordinary sample (mean by
+    // 0.4 x 1/4 = 0.1, peak scaled by 0.4), and replaces nothing although tau / 2 passed since ...
+    long land = at + 1_000 * MS;
+    s.sample(land, 5_000 * MS, at - 3 * TAU / 10 - 5_000 * MS, MODEL);
+    double mean = 300 + 4_700 * 0.1;
+    double peak = mean + (long) (0.4 * (5_000 - mean) * MS) / (double) MS;
+    // ... its peak dated 0.3 tau + 1 s ago: 0.6 of it is left
+    assertEquals(mean + (peak - mean) * 0.6, s.latencyEstimate(land, MODEL, -1) / MS, 1e-6);
+    // one seen tau / 2 or more before the newest sample counts for nothing, not even its landing
+    ProviderState t = new ProviderState("t");
+    t.sample(TAU, 5_000 * MS, TAU - 5_000 * MS, MODEL);
+    t.sample(at, 300 * MS, at - 300 * MS, MODEL);
+    t.sample(land, 5_000 * MS, at - TAU / 2 - 5_000 * MS, MODEL);
+    assertEquals(300, t.latencyEstimate(land, MODEL, -1) / MS, 1e-9);
+    assertEquals(at, t.lastSampleAt());
   }
 
   @Test
