@@ -167,11 +167,14 @@ public final class P2cSettings {
     }
 
     /**
-     * The largest share of picks that explore: when the tier's provider whose last sample is the
-     * oldest has none younger than {@code latencyDecay / 2} and nothing in flight, each pick goes
-     * to it with this probability (drawn from the pool's {@code RandomSource}), so a provider that
-     * looked slow is measured again and found when it has recovered. 0 turns exploration off.
-     * Default {@link #DEFAULT_EXPLORATION} (2%); from 0 to {@link #MAX_EXPLORATION} (5%).
+     * The largest share of picks that explore. A provider that has no sample younger than
+     * {@code latencyDecay / 2} ({@code latencyDecay} while its estimate is still twice the others'
+     * or more) and nothing in flight is due: the next pick goes to it, once the tier has dispatched
+     * {@code 1 / share} attempts (50 at 2%) since its last exploring pick. So a provider that looked
+     * slow is measured again at a known time and found when it has recovered, and one that stays
+     * slow costs one slow request per {@code latencyDecay}. No random number is drawn for it. 0
+     * turns exploration off. Default {@link #DEFAULT_EXPLORATION} (2%); from 0 to
+     * {@link #MAX_EXPLORATION} (5%).
      *
      * @throws IllegalArgumentException if it is out of range or not a number
      *     ({@code exploration must be in [0, 0.05] but was 0.5})

@@ -23,9 +23,10 @@ package io.github.llmpool.internal.health;
  * one replaces the estimate (see {@code ProviderState}). {@code horizonNanos <= 0} is the earlier hyperbolic decay
  * {@code tau / (tau + dt)} (kept for side-by-side benchmarks only: {@link #legacy}).
  *
- * <p>Exploration: when the tier's provider with the oldest sample has none younger than
- * {@code exploreAgeNanos} and nothing in flight, a pick goes to it with probability
- * {@code exploreThreshold / 65536} (see {@code P2cPicker}).
+ * <p>Exploration: when the tier's provider due first has no sample younger than its exploration
+ * age ({@code exploreAgeNanos}, twice that while its estimate is still {@link #EXPLORE_BAD_RATIO}
+ * times the others' or more) and nothing in flight, the next pick goes to it, at most once per
+ * {@code 65536 / exploreThreshold} attempts of the tier (see {@code P2cPicker}).
  *
  * @param tauNanos time constant of the estimates (the EWMA's weights, the failure score's decay)
  * @param defaultEstimateNanos estimate of a provider with no sample yet
@@ -33,7 +34,7 @@ package io.github.llmpool.internal.health;
  * @param horizonNanos after how long an old peak weighs nothing; {@code <= 0}: the legacy
  *     hyperbolic decay, which never reaches zero
  * @param staleHorizonNanos after how long an estimate no sample refreshed weighs nothing
- * @param exploreThreshold the probability of an exploring pick, in 1/65536 ({@code 0}: none)
+ * @param exploreThreshold the largest share of exploring picks, in 1/65536 ({@code 0}: none)
  * @param exploreAgeNanos how old a provider's last sample must be for it to be explored
  */
 public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, long horizonNanos,
@@ -49,6 +50,11 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
   public static final double STALE_HORIZON_TAUS = 10;
   /** The exploration age in units of tau: a provider not sampled for tau / 2 may be explored. */
   public static final double EXPLORE_AGE_TAUS = 0.5;
+  /**
+   * A provider whose own estimate is this many times its reference or more is still bad: it is
+   * explored after {@link #exploreAgeBadNanos} instead of {@link #exploreAgeNanos}.
+   */
+  public static final double EXPLORE_BAD_RATIO = 2;
   /** The default share of exploring picks: 2%. */
   public static final double DEFAULT_EXPLORATION = 0.02;
   /**
@@ -107,6 +113,15 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
    */
   public long replaceAfterNanos() {
     return exploreAgeNanos > 0 ? exploreAgeNanos : tauNanos / 2;
+  }
+
+  /**
+   * How old the last sample of a provider whose estimate is still bad ({@link #EXPLORE_BAD_RATIO})
+   * must be for it to be explored: twice {@link #exploreAgeNanos} (tau by default). A provider that
+   * stays slow costs half as many slow requests; one that recovered is re-measured within it.
+   */
+  public long exploreAgeBadNanos() {
+    return 2 * exploreAgeNanos;
   }
 
   /** Whether this is the legacy hyperbolic decay ({@link #legacy}). */

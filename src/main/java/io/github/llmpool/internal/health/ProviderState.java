@@ -50,6 +50,8 @@ public final class ProviderState {
   private volatile long peakNanos = -1;
   private volatile long peakAt;
   private volatile long lastSampleAt;
+  // When the newest sample the estimate holds was seen (bounded forgetting; written under the lock).
+  private long seenAt;
   private volatile double failScore;
   private volatile long failScoreAt;
   // Cold start: dispatch time of the oldest attempt that may still be in flight while the provider
@@ -600,14 +602,18 @@ public final class ProviderState {
    * old or more is replaced (a provider re-measured after a silence is what it measures now);
    * otherwise the mean moves toward the sample with weight {@code max(dt / tau, }{@value
    * LatencyModel#MIN_SAMPLE_WEIGHT}{@code )}, and a sample above the mean becomes the peak if it
-   * weighs more now than the peak in force. A peak is dated when it was observed, {@code startedAt
-   * + signal} (a stream's first token), not when the attempt ended: a slow answer that began long
-   * ago says little about the provider now, and fades accordingly.
+   * weighs more now than the peak in force. A sample is dated when it was observed, {@code seen =
+   * startedAt + signal} (a stream's first token), not when the attempt ended: a peak fades from
+   * then. A sample seen <em>before</em> the newest one the estimate holds (an answer that began
+   * earlier and lands later: typically a slow answer sent during a slow spell, ending after a
+   * re-measurement found the provider healthy) replaces nothing, and its weight and peak are
+   * scaled by {@code 1 - (newest seen - seen) / replaceAfter}: nothing once it is that much older,
+   * so it cannot undo a newer re-measurement.
    */
   public synchronized void sample(long now, long signalNanos, long startedAt, LatencyModel model) {
     long est = estimateNanos;
-    long dt = Math.max(0, now - lastSampleAt);
     if (model.isLegacy()) {
+      long dt = Math.max(0, now - lastSampleAt);
       if (est < 0 || signalNanos > est) {
         estimateNanos = signalNanos;
       } else {
@@ -616,25 +622,42 @@ public final class ProviderState {
       }
       peakNanos = estimateNanos;
       peakAt = now;
-    } else if (est < 0 || dt >= model.replaceAfterNanos()) {
+      lastSampleAt = now;
+      return;
+    }
+    // Bounded forgetting. A sample is dated when it was seen (a stream's first token); one seen
+    // before the newest sample the estimate holds was seen (an answer that began earlier and
+    // lands later) weighs less the older it is, and nothing once it is replaceAfter older.
+    long seen = startedAt + signalNanos;
+    if (seen - now > 0 || seen - startedAt < 0) {
+      seen = now; // a clock that went backwards, or an overflow: date it now
+    }
+    long replace = model.replaceAfterNanos();
+    long older = seenAt - seen;
+    double stale = est < 0 || older <= 0 ? 1 : Math.max(0, 1 - older / (double) replace);
+    if (stale == 0) {
+      return; // older than what the estimate holds by replaceAfter or more: it tells nothing now
+    }
+    long dt = Math.max(0, now - lastSampleAt);
+    if (est < 0 || (stale == 1 && dt >= replace)) {
       estimateNanos = signalNanos;
       peakNanos = signalNanos;
-      peakAt = now;
+      peakAt = seen;
     } else {
       double invH = 1.0 / model.horizonNanos();
-      double w = Math.max((double) dt / model.tauNanos(), LatencyModel.MIN_SAMPLE_WEIGHT);
-      long mean = (long) (est + (signalNanos - est) * w);
-      long seen = startedAt + signalNanos;
-      if (seen - now > 0 || seen - startedAt < 0) {
-        seen = now; // a clock that went backwards, or an overflow: date it now
-      }
-      double fresh = (signalNanos - (double) mean) * Math.min(1, 1 - (now - seen) * invH);
+      double w = stale * Math.max((double) dt / model.tauNanos(), LatencyModel.MIN_SAMPLE_WEIGHT);
+      long mean = (long) (est + (signalNanos - est) * Math.min(w, 1));
+      double excess = stale * (signalNanos - (double) mean); // an older sample's peak counts scaled
+      double fresh = excess * Math.min(1, 1 - (now - seen) * invH);
       double held = (peakNanos - (double) mean) * Math.min(1, 1 - (now - peakAt) * invH);
       estimateNanos = mean;
       if (fresh > 0 && fresh >= held) {
-        peakNanos = signalNanos;
+        peakNanos = stale == 1 ? signalNanos : mean + (long) excess;
         peakAt = seen;
       }
+    }
+    if (older < 0 || est < 0) {
+      seenAt = seen;
     }
     lastSampleAt = now;
   }

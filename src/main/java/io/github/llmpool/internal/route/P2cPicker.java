@@ -26,13 +26,19 @@ import io.github.llmpool.internal.route.Slot;
  * {@code tau / 64}, so the pick stays O(1) amortised; concurrent refreshes are benign (each
  * publishes a complete, immutable {@link Reference}).
  *
- * <p>Exploration (bounded forgetting, see {@link LatencyModel}): the same pass notes the counted
- * provider whose last sample is the oldest. When its last sample is at least the model's
- * exploration age old and it has nothing in flight, a pick goes to it with probability
- * {@code exploreThreshold / 65536}; the random number is drawn only then, so a tier whose
- * providers are all fresh pays one comparison and no draw. At most that share of the picks
- * explore, and at most one per stale provider at a time (an exploring attempt in flight stops
- * further ones until its sample lands).
+ * <p>Exploration (bounded forgetting, see {@link LatencyModel}): the same refresh aims at the
+ * counted provider that is due first: the one whose last sample plus its exploration age is the
+ * earliest. The age is the model's {@linkplain LatencyModel#exploreAgeNanos exploration age}, and
+ * {@linkplain LatencyModel#exploreAgeBadNanos twice that} for a provider whose own estimate is
+ * still {@link LatencyModel#EXPLORE_BAD_RATIO} times its reference or more (its latest sample was
+ * bad: it is re-measured half as often while that lasts). The budget is counted, not drawn: the
+ * first pick after the candidate is due explores it, provided the tier dispatched at least
+ * {@code 65536 / exploreThreshold} attempts (50 at 2%) since the last exploring pick; a compare-and-set
+ * lets one pick of each refresh spend it. So at most that share of the attempts explore, at most
+ * one per stale provider at a time (an exploring attempt in flight stops further ones until its
+ * sample lands), and a provider that recovered is re-measured at a known time rather than after a
+ * random wait. A tier whose providers are all fresh pays one comparison; exploration spends no
+ * random bits.
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
@@ -46,6 +52,21 @@ public final class P2cPicker extends TierPicker {
   /** Exploring picks: probability out of {@link LatencyModel#EXPLORE_ONE}, and the age that qualifies. */
   private final int exploreThreshold;
   private final long exploreAge;
+  /** The exploration age of a provider whose estimate is still bad ({@link LatencyModel#exploreAgeBadNanos}). */
+  private final long exploreAgeBad;
+  /** Attempts the tier dispatches per exploring pick ({@code ceil(65536 / exploreThreshold)}), 0 when off. */
+  private final long exploreEvery;
+  /** The tier's dispatched-attempt count at the last exploring pick (compare-and-set: one pick spends the budget). */
+  private volatile long exploredAt;
+  private static final java.lang.invoke.VarHandle EXPLORED_AT;
+
+  static {
+    try {
+      EXPLORED_AT = java.lang.invoke.MethodHandles.lookup().findVarHandle(P2cPicker.class, "exploredAt", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
   private volatile Reference cached;
@@ -69,6 +90,10 @@ public final class P2cPicker extends TierPicker {
     this.invS = io.github.llmpool.internal.health.ProviderState.inverseStaleHorizon(model);
     this.exploreThreshold = model.exploreThreshold();
     this.exploreAge = model.exploreAgeNanos();
+    this.exploreAgeBad = model.exploreAgeBadNanos();
+    this.exploreEvery = exploreThreshold == 0 ? 0
+        : (LatencyModel.EXPLORE_ONE + exploreThreshold - 1) / exploreThreshold;
+    this.exploredAt = dispatched() - exploreEvery; // the first exploration needs no prior attempts
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
@@ -94,15 +119,59 @@ public final class P2cPicker extends TierPicker {
     return tierReference(now).forSlot(index);
   }
 
-  private Reference tierReference(long now) {
+  /** The tier's reference at {@code now} (cached for {@code tau / 64}), with the exploration candidate. */
+  Reference tierReference(long now) {
     Reference r = cached;
     if (r != null && now - r.at < refreshNanos && now - r.at >= 0) {
       return r;
     }
     r = reference(slots, now, invH);
-    r.staleAt = r.oldest < 0 || exploreThreshold == 0 ? Long.MAX_VALUE : r.oldestAt + exploreAge;
+    if (exploreEvery > 0) {
+      aim(r);
+    }
     cached = r;
     return r;
+  }
+
+  /** Attempts dispatched to the tier's providers so far (the exploration budget counts them). */
+  private long dispatched() {
+    long n = 0;
+    for (ProviderState s : states) {
+      n += s.requests();
+    }
+    return n;
+  }
+
+  /**
+   * Sets {@code r}'s exploration candidate (the counted provider due first: last sample + its
+   * exploration age, twice the age while its own estimate is {@link LatencyModel#EXPLORE_BAD_RATIO}
+   * times its reference or more) and from when it may be explored: its due time, or never while
+   * the tier has not dispatched {@link #exploreEvery} attempts since the last exploring pick.
+   */
+  private void aim(Reference r) {
+    int best = -1;
+    long bestDue = 0;
+    long bestAge = 0;
+    for (int i = 0; i < slots.length; i++) {
+      ProviderState s = states[i];
+      if (slots[i].weight == 0 || s.evicted()) {
+        continue;
+      }
+      double ref = r.forSlot(i);
+      double own = s.ownEstimate(r.at, invH);
+      long age = ref > 0 && own >= LatencyModel.EXPLORE_BAD_RATIO * ref ? exploreAgeBad : exploreAge;
+      long due = s.lastSampleAt() + age;
+      if (best < 0 || due - bestDue < 0) {
+        best = i;
+        bestDue = due;
+        bestAge = age;
+      }
+    }
+    long count = dispatched();
+    r.candidate = best;
+    r.candidateAge = bestAge;
+    r.count = count;
+    r.staleAt = best < 0 || count - exploredAt < exploreEvery ? Long.MAX_VALUE : bestDue;
   }
 
   /** {@link #reference(Slot[], long, double)} under the legacy decay (raw estimates). */
@@ -167,11 +236,17 @@ public final class P2cPicker extends TierPicker {
     /** Its last sample's time. */
     long oldestAt;
     /**
-     * From when {@link #oldest} may be explored (its last sample + the exploration age), or
-     * {@code Long.MAX_VALUE}; set before the reference is published (the volatile write of the
-     * picker's cache publishes it).
+     * From when {@link #candidate} may be explored (its last sample + its exploration age, once the
+     * budget allows), or {@code Long.MAX_VALUE}; set, with the two fields below, before the
+     * reference is published (the volatile write of the picker's cache publishes it).
      */
     long staleAt = Long.MAX_VALUE;
+    /** The exploration candidate (the counted slot due first), or -1. */
+    int candidate = -1;
+    /** The exploration age that applies to it. */
+    long candidateAge;
+    /** The tier's dispatched attempts when this was made. */
+    long count;
 
     Reference(long at, double[] perSlot, int oldest) {
       this.at = at;
@@ -191,6 +266,11 @@ public final class P2cPicker extends TierPicker {
     /** The slot whose last sample was the oldest among the counted ones, or -1. */
     public int oldest() {
       return oldest;
+    }
+
+    /** The exploration candidate (see {@link P2cPicker}), or -1 (exploration off, or no counted slot). */
+    public int candidate() {
+      return candidate;
     }
   }
 
@@ -235,12 +315,11 @@ public final class P2cPicker extends TierPicker {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
     Reference ref = tierReference(now);
-    // Exploration: the provider sampled longest ago, once it is exploreAge old and has nothing in
-    // flight (an answer on its way measures it anyway), gets this pick with a small probability.
-    // The draw is made only then, so a tier whose providers are all fresh spends no random bits;
-    // the common case costs one comparison with a time the reference already holds.
-    if (now - ref.staleAt >= 0 && explore(now, exclusion, ref.oldest)) {
-      return ref.oldest;
+    // Exploration: the provider due first, once due, idle (an answer on its way measures it
+    // anyway) and the tier's budget allows, gets this pick. The common case costs one comparison
+    // with a time the reference already holds.
+    if (now - ref.staleAt >= 0 && explore(now, exclusion, ref)) {
+      return ref.candidate;
     }
     int a = indexOf(random.nextInt(totalWeight));
     int wa = weights[a];
@@ -255,11 +334,18 @@ public final class P2cPicker extends TierPicker {
     return slowPick(now, exclusion);
   }
 
-  /** Whether this pick explores {@code o}: still stale (read live), idle, eligible, and the draw says so. */
-  private boolean explore(long now, Exclusion exclusion, int o) {
-    return o >= 0 && exploreThreshold > 0 && now - states[o].lastSampleAt() - exploreAge >= 0
-        && states[o].inFlight() == 0 && random.nextInt(LatencyModel.EXPLORE_ONE) < exploreThreshold
-        && eligible(o, now, exclusion);
+  /**
+   * Whether this pick explores {@code ref}'s candidate: still due (read live), idle, eligible, and
+   * this pick is the one that spends the budget {@code ref} saw (compare-and-set on the count).
+   */
+  private boolean explore(long now, Exclusion exclusion, Reference ref) {
+    int o = ref.candidate;
+    if (o < 0 || now - states[o].lastSampleAt() - ref.candidateAge < 0 || states[o].inFlight() != 0
+        || !eligible(o, now, exclusion)) {
+      return false;
+    }
+    long seen = exploredAt;
+    return ref.count - seen >= exploreEvery && EXPLORED_AT.compareAndSet(this, seen, ref.count);
   }
 
   private int slowPick(long now, Exclusion exclusion) {

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
  * draws. The default model: tau 10 s, a peak's excess fades to nothing in 1 tau, an estimate not
  * refreshed fades to the tier's reference by tau / (tau + age) x (1 - age / 10 tau), to
  * nothing in 10 tau, a sample after tau / 2 of silence replaces the
- * estimate, and 2% of picks (1311 / 65536) explore the provider sampled longest ago once it is
- * tau / 2 old.
+ * estimate, a sample seen before the newest one counts less the older it is, and at most one pick
+ * per 50 attempts (1311 / 65536 = 2%) explores the provider due first: tau / 2 after its last
+ * sample, tau while its estimate is still twice the others' or more.
  */
 class P2cForgettingTest {
   static final long MS = 1_000_000L;
@@ -30,6 +31,7 @@ class P2cForgettingTest {
     assertEquals(TAU, MODEL.horizonNanos());
     assertEquals(10 * TAU, MODEL.staleHorizonNanos());
     assertEquals(TAU / 2, MODEL.exploreAgeNanos());
+    assertEquals(TAU, MODEL.exploreAgeBadNanos());
     assertEquals(TAU / 2, MODEL.replaceAfterNanos());
     assertEquals(1311, MODEL.exploreThreshold());
     assertTrue(LEGACY.isLegacy() && !MODEL.isLegacy());
@@ -103,18 +105,44 @@ class P2cForgettingTest {
   @Test
   void aPeakIsDatedWhenItWasSeenNotWhenTheAttemptEnded() {
     ProviderState s = new ProviderState("s");
-    s.sample(0, 300 * MS, MODEL);
+    s.sample(0, 300 * MS, -TAU, MODEL); // seen at -0.97 tau, landed at 0
     long now = TAU / 5;
-    // a stream that started at 0.1 tau - 0.8 tau... : started at -0.7 tau, first token 3 s later
-    // (-0.4 tau), ended now: the peak is dated -0.4 tau, so 0.6 tau of its 1 tau have passed
+    // a stream that started at -0.7 tau, first token 3 s later (-0.4 tau, after the first sample
+    // was seen), ended now: the peak is dated -0.4 tau, so 0.6 tau of its 1 tau have passed
     s.sample(now, 3_000 * MS, -7 * TAU / 10, MODEL);
     double mean = 300 + 2_700 * 0.25;
     assertEquals(mean + (3_000 - mean) * (1 - 0.6), s.latencyEstimate(now, MODEL, -1) / MS, 1e-6);
     // one that started more than a horizon before its first token was seen fades before it lands
     ProviderState t = new ProviderState("t");
-    t.sample(0, 300 * MS, MODEL);
+    t.sample(0, 300 * MS, -3 * TAU, MODEL);
     t.sample(now, 3_000 * MS, now - 2 * TAU, MODEL);
     assertEquals(mean, t.latencyEstimate(now, MODEL, -1) / MS, 1e-6); // only the mean moved
+  }
+
+  @Test
+  void aSampleSeenBeforeTheNewestOneCannotUndoIt() {
+    // 5 s answers during a slow spell, then a re-measurement after the spell finds 300 ms
+    ProviderState s = new ProviderState("s");
+    s.sample(TAU, 5_000 * MS, TAU - 5_000 * MS, MODEL);
+    long at = 3 * TAU;
+    s.sample(at, 300 * MS, at - 300 * MS, MODEL); // seen at 3 tau: replaces (2 tau of silence)
+    assertEquals(300, s.latencyEstimate(at, MODEL, -1) / MS, 1e-9);
+    // a slow answer sent during the spell lands 1 s later; its first token was seen 0.3 tau
+    // before the re-measurement: it weighs (1 - 0.3 / 0.5) = 0.4 of an ordinary sample (mean by
+    // 0.4 x 1/4 = 0.1, peak scaled by 0.4), and replaces nothing although tau / 2 passed since ...
+    long land = at + 1_000 * MS;
+    s.sample(land, 5_000 * MS, at - 3 * TAU / 10 - 5_000 * MS, MODEL);
+    double mean = 300 + 4_700 * 0.1;
+    double peak = mean + (long) (0.4 * (5_000 - mean) * MS) / (double) MS;
+    // ... its peak dated 0.3 tau + 1 s ago: 0.6 of it is left
+    assertEquals(mean + (peak - mean) * 0.6, s.latencyEstimate(land, MODEL, -1) / MS, 1e-6);
+    // one seen tau / 2 or more before the newest sample counts for nothing, not even its landing
+    ProviderState t = new ProviderState("t");
+    t.sample(TAU, 5_000 * MS, TAU - 5_000 * MS, MODEL);
+    t.sample(at, 300 * MS, at - 300 * MS, MODEL);
+    t.sample(land, 5_000 * MS, at - TAU / 2 - 5_000 * MS, MODEL);
+    assertEquals(300, t.latencyEstimate(land, MODEL, -1) / MS, 1e-9);
+    assertEquals(at, t.lastSampleAt());
   }
 
   @Test
@@ -144,15 +172,39 @@ class P2cForgettingTest {
   }
 
   @Test
-  void aDrawUnderTheBudgetSendsThePickToTheProviderSampledLongestAgo() {
+  void theFirstPickAfterTheCandidateIsDueExploresItWithoutADraw() {
     List<Slot> t = tier();
-    // 1310 < 1311: explore c, although it costs 25x the others
-    ScriptedRandom r = new ScriptedRandom(1, 1310, 1311, 0, 0);
+    ScriptedRandom r = new ScriptedRandom(1, 0, 0);
     Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), r, MODEL);
+    // c (5 s, 25x the others: still bad) is due tau after its last sample: explore it, no draw,
+    // although it costs 25x the others
     assertSame(t.get(2), router.pick(TAU, null));
-    // 1311: not this time; the two ordinary draws (a, then b) and a wins on cost
+    assertEquals(2, r.remaining());
+    // the budget is spent (no attempt dispatched since): the two ordinary draws (a, then b), a wins
     assertSame(t.get(0), router.pick(TAU, null));
     assertEquals(0, r.remaining());
+  }
+
+  @Test
+  void aProviderStillBadIsDueAfterTauAHealthyOneAfterHalfATau() {
+    List<Slot> t = Slots.tier(0, 1, 1, 1);
+    t.get(2).state.sample(0, 5_000 * MS, MODEL); // c: 50x the others, still bad
+    t.get(0).state.sample(TAU / 10, 100 * MS, MODEL);
+    t.get(1).state.sample(TAU * 6 / 10, 100 * MS, MODEL);
+    P2cPicker p = new P2cPicker(t.toArray(new Slot[0]), ScriptedRandom.seeded(1), MODEL);
+    // a (healthy) is due at 0.1 + 0.5 tau, before c (bad) at 1 tau
+    P2cPicker.Reference ref = p.tierReference(TAU / 2);
+    assertEquals(0, ref.candidate());
+    assertEquals(TAU * 6 / 10, ref.staleAt);
+    t.get(0).state.sample(TAU * 7 / 10, 100 * MS, MODEL); // a measured again: due at 1.2 tau
+    ref = p.tierReference(TAU * 7 / 10);
+    assertEquals(2, ref.candidate()); // c, due at 1 tau (b at 1.1 tau)
+    assertEquals(TAU, ref.staleAt);
+    // re-measured healthy: due tau / 2 after that
+    t.get(2).state.sample(TAU * 8 / 10, 100 * MS, MODEL);
+    ref = p.tierReference(TAU * 8 / 10);
+    assertEquals(1, ref.candidate()); // b due at 1.1 tau, a at 1.2, c at 1.3
+    assertEquals(TAU * 11 / 10, ref.staleAt);
   }
 
   @Test
@@ -220,14 +272,23 @@ class P2cForgettingTest {
   void theExploringShareIsTheBudget() {
     List<Slot> t = tier();
     Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), ScriptedRandom.seeded(7), MODEL);
-    int n = 200_000;
+    int n = 400;
     int toC = 0;
     for (int i = 0; i < n; i++) {
-      if (router.pick(TAU, null) == t.get(2)) {
-        toC++; // never dispatched, so c stays the stale candidate
+      long now = TAU + i * (TAU / 64); // every pick reads a fresh reference
+      t.get(0).state.sample(now, 100 * MS, MODEL); // a and b fresh: c stays the candidate
+      t.get(1).state.sample(now, 200 * MS, MODEL);
+      Slot s = router.pick(now, null);
+      s.state.dispatch(now); // dispatched and ended without a sample: c stays stale and bad
+      s.state.release();
+      if (s == t.get(2)) {
+        toC++;
       }
     }
-    // 1311 / 65536 = 2.0004%; P2C alone never picks c (25x the others' cost)
-    assertEquals(1311 / 65536.0, toC / (double) n, 0.001);
+    // one exploring pick per ceil(65536 / 1311) = 50 attempts: picks 0, 50, ..., 350; P2C alone
+    // never picks c within these 6.25 tau (5 s against 100-200 ms: at 7.25 tau old it still
+    // costs 150 + 4850 / 8.25 x 0.275 = 311 ms)
+    assertEquals(50, (65536 + 1311 - 1) / 1311);
+    assertEquals(n / 50, toC);
   }
 }

@@ -48,7 +48,15 @@ final class SimRun {
     if (c.legacy) {
       return LatencyModel.legacy(tau, initial, c.llmAware);
     }
-    return new LatencyModel(tau, initial, c.llmAware);
+    String x = System.getProperty("llmpool.sim.exploration");
+    LatencyModel m = x == null ? new LatencyModel(tau, initial, c.llmAware)
+        : new LatencyModel(tau, initial, c.llmAware, Double.parseDouble(x));
+    String sh = System.getProperty("llmpool.sim.staleTaus");
+    if (sh != null) {
+      m = new LatencyModel(m.tauNanos(), m.defaultEstimateNanos(), m.llmAware(), m.horizonNanos(),
+          (long) (Double.parseDouble(sh) * tau), m.exploreThreshold(), m.exploreAgeNanos());
+    }
+    return m;
   }
 
   final SimFleet fleet;
@@ -357,6 +365,9 @@ final class SimRun {
             retriedRequests++;
           }
         }
+        if (DEBUG && slot.name().equals("p0") && fleet.hasSpell()) {
+          debugDispatch(slot, now);
+        }
         AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
@@ -372,6 +383,39 @@ final class SimRun {
     if (req.measured) {
       failedRequests++;
     }
+  }
+
+  static final boolean DEBUG = Boolean.getBoolean("llmpool.sim.debug");
+  private final long[] dbgAge = new long[8];
+  private long dbgInSpell;
+
+  private void debugDispatch(Slot slot, long now) {
+    double f = now / (double) durationNanos;
+    if (f < fleet.spellFromFrac() + 0.02 || f >= fleet.spellToFrac()) {
+      return;
+    }
+    dbgInSpell++;
+    long age = (now - slot.state.lastSampleAt()) / NS;
+    int b = age < 5 ? 0 : age < 10 ? 1 : age < 20 ? 2 : age < 40 ? 3 : age < 60 ? 4 : age < 90 ? 5 : age < 150 ? 6 : 7;
+    dbgAge[b]++;
+  }
+
+  private void debugAt(long t) {
+    int good = 0;
+    int fresh = 0;
+    for (PoolCore c : pools) {
+      for (Slot s : c.router().slots()) {
+        if (s.name().equals("p0")) {
+          if (s.state.rawEstimate() >= 0 && s.state.rawEstimate() < 1.5 * NS) {
+            good++;
+          }
+          if (t - s.state.lastSampleAt() < 10 * NS) {
+            fresh++;
+          }
+        }
+      }
+    }
+    System.out.printf("      t=%.0f pools with p0 raw estimate < 1.5 s: %d, sampled in the last 10 s: %d%n", t / 1e9, good, fresh);
   }
 
   // ------------------------------------------------------------------ the run
@@ -407,10 +451,20 @@ final class SimRun {
       long st = t;
       at(st, () -> sample(st));
     }
+    if (DEBUG && fleet.hasSpell()) {
+      long to = (long) (fleet.spellToFrac() * durationNanos);
+      for (long t : new long[] {to - 5 * NS, to + 5 * NS, to + 15 * NS, to + 30 * NS, to + 60 * NS}) {
+        at(t, () -> debugAt(t));
+      }
+    }
     while (!queue.isEmpty()) {
       Ev e = queue.poll();
       clock.now = e.t;
       e.action.run();
+    }
+    if (DEBUG && fleet.hasSpell()) {
+      System.out.printf("      p0 dispatches in spell: %d; by age of its last sample (<5,<10,<20,<40,<60,<90,<150,more s): %s%n",
+          dbgInSpell, java.util.Arrays.toString(dbgAge));
     }
     return summary(lambda, capacityRate);
   }
