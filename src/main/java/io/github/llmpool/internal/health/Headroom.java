@@ -197,7 +197,7 @@ public final class Headroom {
   private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now,
       boolean tokens) {
     RateWindow old = field.get(this);
-    if (!RateWindow.supersedes(next, old, now)) {
+    if (!RateWindow.supersedes(next, old, now) || olderCountOfTheSameWindow(next, old, now)) {
       return;
     }
     long admitted = admittedAt(next);
@@ -207,7 +207,7 @@ public final class Headroom {
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
-      if (!RateWindow.supersedes(next, old, now)) {
+      if (!RateWindow.supersedes(next, old, now) || olderCountOfTheSameWindow(next, old, now)) {
         return;
       }
     }
@@ -326,18 +326,64 @@ public final class Headroom {
   }
 
   /**
-   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none): when an
-   * exhausted window's reset is about that far away (at least half of it), the provider counts in
-   * fixed windows, not buckets, and its remaining count no longer refills before the reset. (A
-   * bucket's {@code Retry-After} is the time one unit takes, far shorter than its time to full.)
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none), judged
+   * on the windows stored for the provider. See {@link #rateLimited(long, long, RateWindow, RateWindow)}.
    */
   public void rateLimited(long now, long retryNanos) {
-    if (fixedWindows || retryNanos <= 0) {
-      return;
-    }
-    if (fixedReset(requestWindow, now, retryNanos) || fixedReset(tokenWindow, now, retryNanos)) {
+    rateLimited(now, retryNanos, null, null);
+  }
+
+  /**
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none) and
+   * carrying its own windows {@code requests} and {@code tokens} (null: that dimension not
+   * announced; the stored window is judged instead). When an exhausted window's reset is about
+   * that far away (at least half of it), the provider counts in fixed windows, not buckets, and its
+   * remaining count no longer refills before the reset. (A bucket's {@code Retry-After} is the time
+   * one unit takes, far shorter than its time to full.)
+   *
+   * <p>The 429's own windows decide, not the stored ones: the stored window is the answer with the
+   * latest reset ({@link RateWindow#supersedes}), and in a fixed window a slower answer's reset is
+   * later by its latency, so it may be a 200's that still counts units the 429 says are gone. And
+   * under fixed windows a 429 window that says nothing is left, with its reset ahead, replaces the
+   * stored window of its dimension: it is the provider's latest word, and its reset is the window's
+   * (no answer's latency added), so the provider is out until then, and back at once after.
+   */
+  public void rateLimited(long now, long retryNanos, RateWindow requests, RateWindow tokens) {
+    if (!fixedWindows && retryNanos > 0
+        && (fixedReset(requests != null ? requests : requestWindow, now, retryNanos)
+            || fixedReset(tokens != null ? tokens : tokenWindow, now, retryNanos))) {
       fixedWindows = true;
     }
+    if (fixedWindows) {
+      spend(REQUEST_WINDOW, requests, now);
+      spend(TOKEN_WINDOW, tokens, now);
+    }
+  }
+
+  /** Stores a 429's exhausted window {@code w} (0 left, reset ahead) whatever the stored one's reset. */
+  private void spend(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow w, long now) {
+    if (w == null || w.remaining != 0 || !w.hasReset || w.resetAt - now <= 0) {
+      return;
+    }
+    while (true) {
+      RateWindow old = field.get(this);
+      if (old == w || field.compareAndSet(this, old, w)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Under fixed windows, whether {@code next} is an older count of the stored window {@code old}:
+   * while the stored reset is ahead, every answer arriving was admitted in that window (or before),
+   * and a reset later by no more than an answer's age ({@link #MAX_AGE_NANOS}) is the same window's
+   * end with the answer's latency added; in one window the remaining count only falls, so a count
+   * no lower than the stored one is older and is not kept.
+   */
+  private boolean olderCountOfTheSameWindow(RateWindow next, RateWindow old, long now) {
+    return fixedWindows && old != null && old.hasReset && next.hasReset && old.resetAt - now > 0
+        && next.resetAt - old.resetAt >= 0 && next.resetAt - old.resetAt <= MAX_AGE_NANOS
+        && next.remaining >= old.remaining;
   }
 
   private static boolean fixedReset(RateWindow w, long now, long retryNanos) {
@@ -548,6 +594,173 @@ public final class Headroom {
   }
 
   /**
+   * Takes one request and {@code tokens} tokens only if they fit now, in every known dimension
+   * (the same check as {@link #admits}): each header window and configured bucket checks and takes
+   * its units under one compare-and-set, and what was taken is given back when a later dimension
+   * has no room. Returns true with {@code into} holding the units (settle or {@link #release} it),
+   * or false holding nothing. For requests that waited for room together ({@code quotaWait}): of
+   * several woken at once, only as many go as the room holds. (Leased dimensions are checked, then
+   * taken: their leases are this instance's own units.)
+   */
+  public boolean tryReserve(long now, long tokens, Reservation into) {
+    into.clear();
+    boolean fixed = fixedWindows;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    long t = Math.max(0, tokens);
+    if (rw != null && !tryUse(rw, now, fixed, requestDrain, 1, 1)) {
+      return false;
+    }
+    if (tw != null && !tryUse(tw, now, fixed, tokenDrain, capped(t, tw.limit), t)) {
+      undoWindows(rw, null, t);
+      return false;
+    }
+    long requestCost = (long) nanosPerRequest;
+    long tokenCost = (long) (t * nanosPerToken);
+    if (requestTat != null && !tryTake(requestTat, nanosPerRequest, requestsPerMinute, 1, requestCost, now)) {
+      undoWindows(rw, tw, t);
+      return false;
+    }
+    if (tokenTat != null
+        && !tryTake(tokenTat, nanosPerToken, tokensPerMinute, capped(t, tokensPerMinute), tokenCost, now)) {
+      undoWindows(rw, tw, t);
+      if (requestTat != null) {
+        requestTat.addAndGet(-requestCost);
+      }
+      return false;
+    }
+    if ((requestLease != null && !requestLease.admits(now, 1))
+        || (tokenLease != null && !tokenLease.admits(now, capped(t, tokensPerMinute)))) {
+      undoWindows(rw, tw, t);
+      if (requestTat != null) {
+        requestTat.addAndGet(-requestCost);
+      }
+      if (tokenTat != null) {
+        tokenTat.addAndGet(-tokenCost);
+      }
+      return false;
+    }
+    // Taken: the rest is what reserve() records.
+    into.headroom = this;
+    into.tokens = t;
+    int slot = (int) (recentCount.getAndIncrement() & (RECENT - 1));
+    recentTokens.set(slot, t);
+    recentAt.set(slot, now);
+    into.requestWindow = rw;
+    into.tokenWindow = tw;
+    if (requestTat != null) {
+      into.requestBucket = true;
+    }
+    if (tokenTat != null) {
+      into.tokenBucket = true;
+      into.bucketTokens = t;
+    }
+    if (requestLease != null) {
+      into.requestLease = true;
+      into.requestFromFallback = (requestLease.take(now, 1) & LeasedBucket.FROM_FALLBACK) != 0;
+    }
+    if (tokenLease != null) {
+      into.tokenLease = true;
+      into.tokenFromFallback = (tokenLease.take(now, t) & LeasedBucket.FROM_FALLBACK) != 0;
+      into.bucketTokens = t;
+    }
+    return true;
+  }
+
+  /** Takes {@code units} from header window {@code w} if it holds {@code need} now (one compare-and-set). */
+  private static boolean tryUse(RateWindow w, long now, boolean fixed, double drain, long need, long units) {
+    while (true) {
+      long u = w.used.get();
+      if (roomIn(w, now, fixed, drain) < need - EPS) { // reads used again: a change since fails the CAS below
+        return false;
+      }
+      if (w.tryUse(u, units)) {
+        return true;
+      }
+    }
+  }
+
+  private static void undoWindows(RateWindow rw, RateWindow tw, long tokens) {
+    if (rw != null) {
+      rw.use(-1);
+    }
+    if (tw != null) {
+      tw.use(-tokens);
+    }
+  }
+
+  /**
+   * GCRA, conditional: takes {@code cost} nanoseconds of a bucket only if it holds {@code need}
+   * units now ({@link #admits}' check), under one compare-and-set.
+   */
+  private static boolean tryTake(AtomicLong tat, double nanosPerUnit, long limit, long need, long cost, long now) {
+    while (true) {
+      long t = tat.get();
+      long ahead = t - now;
+      double room = ahead <= 0 ? limit : limit - ahead / nanosPerUnit;
+      if (room < need - EPS) {
+        return false;
+      }
+      if (tat.compareAndSet(t, (ahead > 0 ? t : now) + cost)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Gives back a reservation whose attempt was never dispatched (a waited request that then went
+   * nowhere): its request and tokens return to every dimension they were taken from. Nothing when
+   * it is not this headroom's.
+   */
+  public void release(Reservation r) {
+    if (r.headroom != this) {
+      return;
+    }
+    undoWindows(r.requestWindow, r.tokenWindow, r.tokens);
+    if (r.requestBucket && requestTat != null) {
+      requestTat.addAndGet(-(long) nanosPerRequest);
+    }
+    if (r.tokenBucket && tokenTat != null) {
+      tokenTat.addAndGet(-(long) (r.bucketTokens * nanosPerToken));
+    }
+    if (r.requestLease && requestLease != null) {
+      requestLease.correct(-1, r.requestFromFallback);
+    }
+    if (r.tokenLease && tokenLease != null) {
+      tokenLease.correct(-r.bucketTokens, r.tokenFromFallback);
+    }
+    r.clear();
+  }
+
+  /**
+   * Nanoseconds one more request of {@code tokens} takes to refill in this headroom's slowest
+   * refilling dimension (header buckets at their refill less the drain, configured buckets at their
+   * rate); 0 when no dimension refills gradually (fixed windows, windows without a reset, leases).
+   * The spread of the wake-ups of requests that wait for room together.
+   */
+  public long refillNanos(long tokens) {
+    boolean fixed = fixedWindows;
+    double n = 0;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (!fixed && rw != null) {
+      double rate = refillRate(rw) - effectiveDrain(rw, requestDrain);
+      n = rate > 0 ? Math.max(n, 1 / rate) : n;
+    }
+    if (!fixed && tw != null) {
+      double rate = refillRate(tw) - effectiveDrain(tw, tokenDrain);
+      n = rate > 0 ? Math.max(n, capped(tokens, tw.limit) / rate) : n;
+    }
+    if (requestTat != null) {
+      n = Math.max(n, nanosPerRequest);
+    }
+    if (tokenTat != null) {
+      n = Math.max(n, capped(tokens, tokensPerMinute) * nanosPerToken);
+    }
+    return (long) Math.min(n, (double) MINUTE);
+  }
+
+  /**
    * GCRA: takes {@code units} from a bucket, whether or not they fit (a bucket in debt refills
    * before it admits again); returns whether they fit (a full bucket takes a request of any size).
    */
@@ -709,6 +922,8 @@ public final class Headroom {
     long bucketTokens;
     boolean tokenLease;
     boolean tokenFromFallback;
+    boolean requestLease;
+    boolean requestFromFallback;
 
     /** Whether this holds a reservation. */
     public boolean held() {
@@ -731,6 +946,24 @@ public final class Headroom {
       bucketTokens = 0;
       tokenLease = false;
       tokenFromFallback = false;
+      requestLease = false;
+      requestFromFallback = false;
+    }
+
+    /** Hands what this holds to {@code to} (which then holds it) and holds nothing. */
+    public void moveTo(Reservation to) {
+      to.headroom = headroom;
+      to.requestWindow = requestWindow;
+      to.tokenWindow = tokenWindow;
+      to.tokens = tokens;
+      to.requestBucket = requestBucket;
+      to.tokenBucket = tokenBucket;
+      to.bucketTokens = bucketTokens;
+      to.tokenLease = tokenLease;
+      to.tokenFromFallback = tokenFromFallback;
+      to.requestLease = requestLease;
+      to.requestFromFallback = requestFromFallback;
+      clear();
     }
 
     /** The tokens reserved (the estimate, capped), for reports. */

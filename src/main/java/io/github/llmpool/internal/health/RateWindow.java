@@ -55,6 +55,20 @@ public final class RateWindow {
   }
 
   /**
+   * Counts {@code units} against this window only if nothing else was counted since {@link #used}
+   * read {@code expected} (one compare-and-set; {@link Headroom#tryReserve}).
+   */
+  boolean tryUse(long expected, long units) {
+    if (!used.compareAndSet(expected, expected + units)) {
+      return false;
+    }
+    if (ample && remaining - (expected + units) < ampleRoom) {
+      ample = false;
+    }
+    return true;
+  }
+
+  /**
    * Whether {@code next} replaces {@code old} at ticker time {@code now}. While the stored reset is
    * still ahead and both announce one, the later reset wins (a tie goes to the later arrival): a
    * response announcing an earlier reset describes an older state of the window (it was generated

@@ -247,4 +247,129 @@ class HeadroomTest {
     assertEquals(60.5 + 2 * 100 / 60.0 - 64, h.requestRoom(t0 + 2 * S), 1e-9);
     assertFalse(h.admits(t0 + 2 * S, 0), "60 announced, 64 sent since: not ample, and no room");
   }
+
+  @Test
+  void tryReserveTakesTheLastUnitOnceAndHoldsNothingWhenItDoesNotFit() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 1, -1, 0), window(1_000, 700, -1, 0), 0, 0); // one request and 700 tokens left
+    Headroom.Reservation first = new Headroom.Reservation();
+    Headroom.Reservation second = new Headroom.Reservation();
+    assertTrue(h.tryReserve(0, 600, first));
+    assertTrue(first.held());
+    assertEquals(0, h.requestRoom(0), 1e-9);
+    assertEquals(100, h.tokenRoom(0), 1e-9);
+    assertFalse(h.tryReserve(0, 50, second), "the request is gone");
+    assertFalse(second.held());
+    assertEquals(0, h.requestRoom(0), 1e-9, "nothing taken by the refusal");
+    assertEquals(100, h.tokenRoom(0), 1e-9);
+    h.release(first); // never dispatched
+    assertFalse(first.held());
+    assertEquals(1, h.requestRoom(0), 1e-9);
+    assertEquals(700, h.tokenRoom(0), 1e-9);
+    assertFalse(h.tryReserve(0, 701, second), "the tokens do not fit: the request unit taken first is given back");
+    assertEquals(1, h.requestRoom(0), 1e-9);
+    assertEquals(700, h.tokenRoom(0), 1e-9);
+  }
+
+  @Test
+  void tryReserveOnConfiguredBucketsTakesOnlyWhatFitsAndReleaseGivesItBack() {
+    Headroom h = new Headroom(null, 2, 1_000, 0);
+    Headroom.Reservation a = new Headroom.Reservation();
+    Headroom.Reservation b = new Headroom.Reservation();
+    assertTrue(h.tryReserve(0, 600, a));
+    assertFalse(h.tryReserve(0, 600, b), "one request left but 400 tokens: nothing taken");
+    assertEquals(1, h.requestRoom(0), 1e-9);
+    assertEquals(400, h.tokenRoom(0), 1e-9);
+    assertTrue(h.tryReserve(0, 400, b));
+    assertFalse(h.tryReserve(0, 0, new Headroom.Reservation()), "both requests taken");
+    h.release(b);
+    assertEquals(1, h.requestRoom(0), 1e-9);
+    assertEquals(400, h.tokenRoom(0), 1e-9);
+    h.settle(a, 100); // the dispatched one reports 100
+    assertEquals(900, h.tokenRoom(0), 1e-9);
+  }
+
+  @Test
+  void manyThreadsTryingForFiveUnitsTakeExactlyFive() throws Exception {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 5, -1, 0), null, 0, 0);
+    int threads = 8;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.concurrent.atomic.AtomicInteger took = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(pool.submit(() -> {
+          start.await(10, java.util.concurrent.TimeUnit.SECONDS);
+          for (int i = 0; i < 100; i++) {
+            if (h.tryReserve(0, 0, new Headroom.Reservation())) {
+              took.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(5, took.get());
+    assertEquals(0, h.requestRoom(0), 1e-9);
+  }
+
+  @Test
+  void theRefillOfOneMoreRequestSpreadsTheWakeUps() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    assertEquals(0, h.refillNanos(0), "nothing known: no gradual refill");
+    h.observe(window(100, 0, 10 * S, 0), window(10_000, 0, 10 * S, 0), 0, 0); // 10 requests and 1,000 tokens per second
+    assertEquals(100 * MS, h.refillNanos(0));
+    assertEquals(500 * MS, h.refillNanos(500), "500 tokens take longer than one request");
+    Headroom configured = new Headroom(null, 60, 0, 0);
+    assertEquals(S, configured.refillNanos(0));
+    Headroom fixed = new Headroom(null, 0, 0, 0);
+    fixed.observe(window(500, 0, 20 * S, 0), null, 0, 0);
+    fixed.rateLimited(0, 20 * S);
+    assertEquals(0, fixed.refillNanos(0), "a fixed window refills at its reset, all at once");
+  }
+
+  @Test
+  void aFixedWindowIsDetectedOnThe429sOwnWindowAndTheSlowerAnswersCountIsDropped() {
+    // Fixed one-minute windows ending at 60 s. A slow 200 admitted at 45 s (5 left) arrives at 50 s:
+    // its reset (a duration from the admission) lands 5 s late, at 65 s, and it is the stored window.
+    Headroom h = new Headroom(null, 0, 0, 0);
+    RateWindow slow = window(100, 5, 65 * S, 50 * S);
+    h.observe(slow, null, 0, 50 * S);
+    // A 429 at 51 s: 0 left, reset at 60 s, Retry-After 9 s. Its own window loses to the later reset...
+    RateWindow limited = window(100, 0, 60 * S, 51 * S);
+    h.observe(limited, null, 0, 51 * S);
+    assertEquals(slow, h.requestWindow(), "the later reset wins the ordinary merge");
+    h.rateLimited(51 * S, 9 * S); // judged on the stored window (5 left): no fixed window seen
+    assertFalse(h.fixedWindows());
+    h.rateLimited(51 * S, 9 * S, limited, null); // judged on the 429's own: 0 left, 9 s to its reset
+    assertTrue(h.fixedWindows());
+    assertEquals(limited, h.requestWindow(), "the 429's exhausted window is the provider's latest word");
+    assertFalse(h.admits(59 * S, 0), "no refill inside the window");
+    assertEquals(9 * S, h.untilRoom(51 * S, 0), "back at the window's real end, not 5 s later");
+    // Another slow 200 of the same window (reset late by its latency, 3 left) does not bring the units back.
+    h.observe(window(100, 3, 62 * S, 52 * S), null, 0, 52 * S);
+    assertEquals(limited, h.requestWindow());
+    assertTrue(h.admits(60 * S, 0));
+    // The next window's answers are stored as usual.
+    RateWindow next = window(100, 90, 120 * S, 61 * S);
+    h.observe(next, null, 0, 61 * S);
+    assertEquals(next, h.requestWindow());
+  }
+
+  @Test
+  void aBucketsExhausted429IsNotMistakenForAFixedWindow() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    RateWindow limited = window(42, 0, 60 * S, 0); // empty: 60 s to full at 42 per minute
+    h.observe(limited, null, 0, 0);
+    h.rateLimited(0, 2 * S, limited, null); // Retry-After 2 s: one unit's refill, rounded up
+    assertFalse(h.fixedWindows());
+    assertTrue(h.admits(1_500 * MS, 0), "the bucket refills between answers");
+  }
 }

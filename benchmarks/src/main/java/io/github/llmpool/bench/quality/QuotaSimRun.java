@@ -279,9 +279,11 @@ final class QuotaSimRun {
      */
     private void observe(RateWindow rw, RateWindow tw, long now, boolean limited, long hintNanos) {
       // The reader turns the header's delay into an instant from the headers' arrival, as RateLimitHeaders does.
-      slot.state.observeRateLimits(arrived(rw, now), arrived(tw, now), 0, now);
+      RateWindow requests = arrived(rw, now);
+      RateWindow tokens = arrived(tw, now);
+      slot.state.observeRateLimits(requests, tokens, 0, now);
       if (limited) {
-        slot.state.headroom().rateLimited(now, hintNanos);
+        slot.state.headroom().rateLimited(now, hintNanos, requests, tokens);
       }
       lease.core().observedHeadroom(slot, now);
     }
