@@ -37,7 +37,17 @@ import java.util.concurrent.atomic.LongAdder;
  * one, refilled, minus this instance's own reservations since, said, is an observation of that
  * drain (units per nanosecond, averaged over {@link #DRAIN_TAU_NANOS}); a bucket then refills at
  * its rate less the drain (at most {@link #MAX_DRAIN_SHARE} of it) and, while a drain is known,
- * not up to the whole limit at its announced reset but as that slower refill allows.
+ * not up to the whole limit at its announced reset but as that slower refill allows. What the
+ * others took since the header is a count of arrivals at that mean rate, so its uncertainty grows
+ * with the time since: the level counts one standard deviation of it too
+ * ({@value #DRAIN_DEVIATIONS} x {@code sqrt(drain x elapsed)}; a drain below {@value #MIN_DRAIN_SHARE} of the refill is taken for rounding); one instance alone on its key sees no drain and none of this.
+ *
+ * <p><b>Dated windows.</b> A window the reader dated to its request's dispatch
+ * ({@link RateWindow#dated}: the provider's counts are of its admission, which the dispatch
+ * precedes by half a round trip, not of the headers' arrival a generation later) counts every
+ * reservation made since the dispatch (the ring), not the request's own; and when its reset is what
+ * a per-minute bucket needs from the announced count, its level is read from the reset, exactly,
+ * rather than from the count, which is rounded down to a whole unit.
  *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
@@ -67,6 +77,10 @@ public final class Headroom {
   static final long DRAIN_TAU_NANOS = TimeUnit.SECONDS.toNanos(30);
   /** The drain counted is at most this share of the refill (the model never stops refilling). */
   static final double MAX_DRAIN_SHARE = 0.9;
+  /** A drain below this share of the refill is taken for the headers' rounding, not for other users. */
+  static final double MIN_DRAIN_SHARE = 0.05;
+  /** How many standard deviations of others' take since the header the level counts (see the class comment). */
+  static final double DRAIN_DEVIATIONS = 0.5;
 
   private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
       AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
@@ -200,9 +214,12 @@ public final class Headroom {
     if (!RateWindow.supersedes(next, old, now) || olderCountOfTheSameWindow(next, old, now)) {
       return;
     }
-    long admitted = admittedAt(next);
-    if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
-      next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
+    // What was reserved since the state the window describes counts against it: since the inferred
+    // admission when anchored, else since the window's time (the request's dispatch when the reader
+    // dated it so; the arrival, now, otherwise, when nothing is counted).
+    long since = reservedSince(anchorFrom(next), now, tokens, next.limit);
+    if (since != 0) {
+      next.use(since);
     }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
@@ -251,7 +268,7 @@ public final class Headroom {
     if (!w.hasReset || w.limit <= 0) {
       return 0;
     }
-    if (admittedAt(w) != w.seenAt) {
+    if (anchored(w)) {
       return w.limit / (double) MINUTE;
     }
     long span = w.resetAt - w.seenAt;
@@ -261,7 +278,11 @@ public final class Headroom {
 
   /** The drain to count against {@code w} (0 unless positive; at most {@link #MAX_DRAIN_SHARE} of its refill). */
   private static double effectiveDrain(RateWindow w, double drain) {
-    return drain <= 0 ? 0 : Math.min(drain, MAX_DRAIN_SHARE * refillRate(w));
+    if (drain <= 0) {
+      return 0;
+    }
+    double rate = refillRate(w);
+    return drain < MIN_DRAIN_SHARE * rate ? 0 : Math.min(drain, MAX_DRAIN_SHARE * rate);
   }
 
   /**
@@ -277,7 +298,40 @@ public final class Headroom {
     double toFull = (w.limit - w.remaining - 0.5) * (MINUTE / (double) w.limit);
     long admitted = w.resetAt - (long) toFull;
     long age = w.seenAt - admitted;
-    return age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+    return !w.dated && age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+  }
+
+  /**
+   * Whether {@code w}'s level is read from its reset as a per-minute bucket's
+   * ({@code limit - (reset - t) x limit / minute}, fractional: the announced count is rounded
+   * down, the reset is not): a window with an inferred admission ({@link #admittedAt}), or a
+   * window dated to its request's dispatch ({@link RateWindow#dated}) whose reset is what a
+   * per-minute bucket needs from a level between the announced count and one unit more (within
+   * {@link #PER_MINUTE_SLACK_NANOS} or 5% of a unit's refill).
+   */
+  static boolean anchored(RateWindow w) {
+    if (!w.dated) {
+      return admittedAt(w) != w.seenAt;
+    }
+    if (!w.hasReset || w.limit <= 0 || w.remaining < 0 || w.remaining >= w.limit) {
+      return false;
+    }
+    double unit = MINUTE / (double) w.limit;
+    double slack = Math.max(0.05 * unit, PER_MINUTE_SLACK_NANOS);
+    double toFull = w.resetAt - w.seenAt;
+    return toFull >= (w.limit - w.remaining - 1) * unit - slack && toFull <= (w.limit - w.remaining) * unit + slack;
+  }
+
+  /** How far a dated window's reset may stray from a per-minute bucket's and still be read as one (duration rounding). */
+  static final long PER_MINUTE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  /**
+   * The instant the window's counts describe, from which this instance's reservations count
+   * against it: the request's dispatch for a dated window, the inferred admission for an anchored
+   * one, else its arrival.
+   */
+  static long anchorFrom(RateWindow w) {
+    return w.dated ? w.seenAt : admittedAt(w);
   }
 
   /**
@@ -417,17 +471,19 @@ public final class Headroom {
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
       double rate = refillRate(w);
-      long from = admittedAt(w);
-      double start = from != w.seenAt ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
-      double level = start + (rate - d) * Math.max(0, now - from);
-      return Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      long from = anchorFrom(w);
+      double start = anchored(w) ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
+      // Others' take since is a count of independent arrivals: its mean and one standard deviation.
+      double dt = Math.max(0, now - from);
+      double level = start + (rate - d) * dt - DRAIN_DEVIATIONS * Math.sqrt(d * dt);
+      return Math.min(w.limit, Math.max(0, level)) - used;
     }
     if (now - resetAt >= 0) {
       return w.limit >= 0 ? w.limit - used : Double.POSITIVE_INFINITY;
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
-      if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
+      if (anchored(w)) { // anchored on the reset: a per-minute refill since the admission
         return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE)) - used;
       }
       long span = resetAt - w.seenAt;
@@ -843,12 +899,16 @@ public final class Headroom {
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) {
       double rate = refillRate(w);
-      long from = admittedAt(w);
-      double start = from != w.seenAt ? w.limit - (w.resetAt - from) * rate : Math.max(0, w.remaining);
-      // start + (rate - d) x (t - from) - used >= need
-      // (when that is more than the limit holds: the time the slower refill takes to full)
-      double t = (Math.min(need + w.used.get(), w.limit) - start) / (rate - d);
-      long at = from + (long) Math.ceil(t);
+      long from = anchorFrom(w);
+      double start = anchored(w) ? w.limit - (w.resetAt - from) * rate : Math.max(0, w.remaining);
+      // start + (rate - d) x (t - from) - sqrt(d x (t - from)) - used >= need, with x = sqrt(t - from):
+      // (rate - d) x^2 - sqrt(d) x - c >= 0 (when that is more than the limit holds: the time to full)
+      double a = rate - d;
+      double b = DRAIN_DEVIATIONS * Math.sqrt(d);
+      double c = Math.min(need + w.used.get(), w.limit) - start;
+      double disc = b * b + 4 * a * c;
+      double x = disc <= 0 ? 0 : (b + Math.sqrt(disc)) / (2 * a);
+      long at = from + (long) Math.ceil(x * x);
       return Math.max(1, at - now);
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
@@ -857,7 +917,7 @@ public final class Headroom {
     if (fixed || !w.hasReset || w.limit <= remaining) {
       return toReset;
     }
-    if (admittedAt(w) != w.seenAt) {
+    if (anchored(w)) {
       // limit - (reset - t) x limit / minute - used >= need
       double before = (w.limit - w.used.get() - need) * (MINUTE / (double) w.limit);
       return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));

@@ -36,7 +36,21 @@ public final class RateWindow {
    */
   volatile boolean ample;
 
+  /**
+   * Whether {@link #seenAt} is the dispatch of the request whose answer carried the headers, not
+   * their arrival (the reader dates the window to when the provider counted: see
+   * {@code RateLimitHeaders.Reading.requests(long, long)}); the headroom model then counts every
+   * reservation since, and reads a per-minute bucket's level from its reset.
+   */
+  public final boolean dated;
+
   public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt) {
+    this(limit, remaining, hasReset, resetAt, seenAt, false);
+  }
+
+  /** As above; {@code dated}: {@code seenAt} is the request's dispatch (see {@link #dated}). */
+  public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt, boolean dated) {
+    this.dated = dated;
     this.limit = limit;
     this.remaining = remaining;
     this.hasReset = hasReset;
@@ -91,6 +105,6 @@ public final class RateWindow {
   @Override
   public String toString() {
     return "RateWindow{limit=" + limit + ", remaining=" + remaining + (hasReset ? ", resetAt=" + resetAt : "")
-        + ", seenAt=" + seenAt + "}";
+        + ", seenAt=" + seenAt + (dated ? " (dispatch)" : "") + "}";
   }
 }

@@ -92,6 +92,8 @@ final class LogicalCall implements Exclusion {
    * handed to its attempt's lease at dispatch (null until a request first waits).
    */
   private io.github.llmpool.internal.health.Headroom.Reservation waited;
+  /** Whether the slot just claimed was claimed after a wait (the dispatch time is read again). */
+  private boolean woke;
 
   @Override
   public long tokens() {
@@ -244,6 +246,10 @@ final class LogicalCall implements Exclusion {
         throw call.isCanceled() ? new IOException("Canceled") : new java.io.InterruptedIOException("interrupted");
       } else {
         slot = claim(n, now, stickyProvider);
+        if (slot != null && woke) { // it waited for room: dispatched now, not when it arrived
+          now = core.now();
+          woke = false;
+        }
         stop = slot == null ? "no untried provider is available" : null;
         if (slot != null && n > 1 && !core.budget().tryRetry(now)) { // (n > 1: nothing waited, nothing held)
           core.onNeutral(slot, probe[0]);
@@ -392,6 +398,7 @@ final class LogicalCall implements Exclusion {
           waited = new io.github.llmpool.internal.health.Headroom.Reservation();
         }
         if (core.tryReserve(slot, tokens, now, waited)) {
+          woke = true;
           return slot;
         }
         core.onNeutral(slot, probe[0]); // another waiter took the room: wait again
@@ -450,8 +457,8 @@ final class LogicalCall implements Exclusion {
     // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
     RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
     if (limits != null) {
-      RateWindow requestWindow = limits.requests(headersAt);
-      RateWindow tokenWindow = limits.tokens(headersAt);
+      RateWindow requestWindow = limits.requests(headersAt, now); // dated to the dispatch: the provider's counts are of then
+      RateWindow tokenWindow = limits.tokens(headersAt, now);
       slot.state.observeRateLimits(requestWindow, tokenWindow, limits.ignored(), headersAt);
       core.publishRateLimits(slot, requestWindow, tokenWindow); // nothing when local-only
       if (response.code() == 429) {

@@ -199,18 +199,58 @@ class HeadroomTest {
   void aBucketOthersDrainRefillsSlowerAndNotToFullAtItsReset() {
     Headroom h = new Headroom(null, 0, 0, 0);
     h.observe(window(100, 0, 10 * S, 0), null, 0, 0); // empty, full in 10 s: 10 per second
-    // 1 s later the provider says 4, not the 10 its refill would give: others took 6 in that second
-    h.observe(window(100, 4, 10_600 * MS, S), null, 0, S);
-    double drain = 6.0 / 31; // per second: the 6 per second seen, averaged over 30 s (1 s of 31)
-    assertEquals(4 + 10 - drain, h.requestRoom(2 * S), 1e-9);
-    assertEquals(4 + (10 - drain) * 9.6, h.requestRoom(10_600 * MS), 1e-9, "not full at the announced reset");
+    // 5 s later the provider says 20, not the 50 its refill would give: others took 30 in 5 s
+    h.observe(window(100, 20, 13 * S, 5 * S), null, 0, 5 * S); // (80 to full in 8 s: 10 per second still)
+    double drain = 6 * 5 / 35.0; // per second: the 6 per second seen, averaged over 30 s (5 s of 35)
+    // 1 s on: the refill less the drain, less half a standard deviation of what the others took
+    assertEquals(20 + (10 - drain) - 0.5 * Math.sqrt(drain), h.requestRoom(6 * S), 1e-6);
+    assertEquals(20 + (10 - drain) * 8 - 0.5 * Math.sqrt(drain * 8), h.requestRoom(13 * S), 1e-6,
+        "not full at the announced reset");
     Headroom.Reservation r = new Headroom.Reservation();
-    for (int i = 0; i < 14; i++) {
-      h.reserve(2 * S, 0, r);
+    for (int i = 0; i < 29; i++) {
+      h.reserve(6 * S, 0, r);
     }
-    assertFalse(h.admits(2 * S, 0));
-    // 4 + (10 - drain) x (t - 1 s) - 14 >= 1
-    assertEquals(S + (long) Math.ceil(11 / (10 - drain) * S) - 2 * S, h.untilRoom(2 * S, 0));
+    assertFalse(h.admits(6 * S, 0));
+    long wait = h.untilRoom(6 * S, 0);
+    assertTrue(h.admits(6 * S + wait, 0), "room for one when the wait is over");
+    assertFalse(h.admits(6 * S + wait - MS, 0), "and not a millisecond before");
+  }
+
+  @Test
+  void aDrainOfLessThanAShareOfTheRefillIsTakenForRounding() {
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(100, 0, 10 * S, 0), null, 0, 0);
+    h.observe(window(100, 9, 10_100 * MS, S), null, 0, S); // 1 less than the refill: 1 per second, 1/31 of it counted
+    assertEquals(9 + 10, h.requestRoom(2 * S), 1e-6, "0.03 per second is under 5% of 10: no drain");
+  }
+
+  @Test
+  void aWindowDatedToItsDispatchCountsEverythingSentSinceAndReadsItsLevelFromTheReset() {
+    long sent = 10 * S;
+    Headroom h = new Headroom(null, 0, 0, 0);
+    Headroom.Reservation r = new Headroom.Reservation();
+    h.reserve(sent, 0, r); // the request itself: counted by the provider
+    h.reserve(sent + 500 * MS, 0, r); // sent after it, before its answer came back: the header does not know it
+    // Admitted holding 3.7 after taking its unit (the header says 3): 96.3 to full at 100 per minute, 57.78 s
+    RateWindow w = new RateWindow(100, 3, true, sent + 57_780 * MS, sent, true);
+    assertTrue(Headroom.anchored(w));
+    h.observe(w, null, 0, sent + 2 * S); // the headers arrive 2 s after the dispatch
+    assertEquals(3.7 + 2 * 100 / 60.0 - 1, h.requestRoom(sent + 2 * S), 1e-6);
+    h.reserve(sent + 2 * S, 0, r);
+    assertEquals(3.7 + 3 * 100 / 60.0 - 2, h.requestRoom(sent + 3 * S), 1e-6);
+    // A reset that no per-minute bucket holding 3..4 has (a daily limit): the count, refilled linearly from the dispatch
+    RateWindow daily = new RateWindow(100, 3, true, sent + 3_600 * S, sent, true);
+    assertFalse(Headroom.anchored(daily));
+    Headroom d = new Headroom(null, 0, 0, 0);
+    d.reserve(sent, 0, r);
+    d.reserve(sent + 500 * MS, 0, r);
+    d.observe(daily, null, 0, sent + 2 * S);
+    assertEquals(3 + 97 * (2 / 3_600.0) - 1, d.requestRoom(sent + 2 * S), 1e-6);
+    // the bounds of "what a per-minute bucket needs": a level between the count and one more
+    assertTrue(Headroom.anchored(new RateWindow(100, 3, true, sent + 58_200 * MS, sent, true)), "3.0 left");
+    assertTrue(Headroom.anchored(new RateWindow(100, 3, true, sent + 57_600 * MS, sent, true)), "4.0 left");
+    assertFalse(Headroom.anchored(new RateWindow(100, 3, true, sent + 58_300 * MS, sent, true)), "2.83: not 3");
+    assertFalse(Headroom.anchored(new RateWindow(100, 3, true, sent + 57_500 * MS, sent, true)), "4.17: not 3");
   }
 
   @Test
