@@ -265,8 +265,11 @@ final class QuotaSimRun {
     RateWindow window; // what the headers will say (computed at admission)
     RateWindow tokenWindow;
     boolean admitted;
+    /** When it was dispatched (the reader dates the headers' windows to it, as LogicalCall does). */
+    final long sentAt;
 
-    Attempt(Req req, Slot slot, AttemptLease lease) {
+    Attempt(Req req, Slot slot, AttemptLease lease, long sentAt) {
+      this.sentAt = sentAt;
       this.req = req;
       this.slot = slot;
       this.lease = lease;
@@ -289,7 +292,11 @@ final class QuotaSimRun {
     }
 
     private RateWindow arrived(RateWindow w, long now) {
-      return new RateWindow(w.limit, w.remaining, w.hasReset, now + (w.resetAt - w.seenAt), now);
+      // RateLimitHeaders.Reading.requests(at, sentAt): a duration reset counts from the dispatch, and
+      // the window is dated to it (within its bound).
+      long at = now - sentAt > 0 && now - sentAt <= io.github.llmpool.internal.okhttp.RateLimitHeaders.MAX_DATING_NANOS
+          ? sentAt : now;
+      return new RateWindow(w.limit, w.remaining, w.hasReset, at + (w.resetAt - w.seenAt), at);
     }
 
     void rateLimited(long retryAfterSec, RateWindow rw, RateWindow tw) {
@@ -373,7 +380,7 @@ final class QuotaSimRun {
           attempts++;
         }
         AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false, null, req.estimate);
-        Attempt a = new Attempt(req, slot, lease);
+        Attempt a = new Attempt(req, slot, lease, now);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
         return;
