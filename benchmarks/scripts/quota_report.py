@@ -291,6 +291,9 @@ def main():
     ap.add_argument("--doc", default=os.path.join(here, "..", "QUOTA.md"))
     ap.add_argument("--before", help="results of the same run with the core before the Headroom tuning "
                     "(fills the 'tuning' block)")
+    ap.add_argument("--session-before", help="results of the full run at the start of a session (fills the "
+                    "'session-targets-before' and 'session' blocks: that run's target table, and every scenario "
+                    "and contender side by side with this run)")
     a = ap.parse_args()
     with open(os.path.join(a.results, "quota-experiment.json"), encoding="utf-8") as f:
         exp = json.load(f)
@@ -309,6 +312,12 @@ def main():
         b_exp = load(os.path.join(a.before, "quota-experiment.json"))
         if b_exp:
             blocks["tuning"] = tuning(b_exp, exp, load(os.path.join(a.before, "quota-simulation.json")), sim)
+    if a.session_before:
+        s_exp = load(os.path.join(a.session_before, "quota-experiment.json"))
+        if s_exp:
+            s_sim = load(os.path.join(a.session_before, "quota-simulation.json"))
+            blocks["session-targets-before"] = targets(s_exp, s_sim)
+            blocks["session"] = tuning(s_exp, exp, s_sim, sim)
     missing = replace_blocks(a.doc, blocks)
     if missing:
         sys.exit(f"quota report: {a.doc} lacks the blocks {missing}")

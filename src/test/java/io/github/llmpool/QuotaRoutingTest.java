@@ -156,13 +156,14 @@ class QuotaRoutingTest {
   @Test
   void quotaWaitWaitsOnTheTickerForTheEarliestResetWithinItsBound() throws Exception {
     MockWebServer a = up.start(r -> withRemaining(0, "2s"));
-    ProviderPool pool = pool(Strategy.WEIGHTED).tier(provider("a", a).build())
+    // Every draw in the middle of its range: the wake-up comes half a refill after the return.
+    ProviderPool pool = pool(Strategy.WEIGHTED).random(bound -> bound / 2).tier(provider("a", a).build())
         .whenAllEvicted(AllEvictedPolicy.FAIL_FAST).quotaWait(Duration.ofSeconds(5)).build();
     OkHttpClient client = up.client(pool);
     assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // 0 left, 100 per 2 s: 20 ms each
-    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // waits about 20 ms of ticker time
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // waits 20 ms + 10 ms of jitter
     assertEquals(2, up.count(a));
-    assertEquals(Duration.ofMillis(20).toNanos(), ticker.parkedNanos(), Duration.ofMillis(1).toNanos());
+    assertEquals(Duration.ofMillis(30).toNanos(), ticker.parkedNanos(), Duration.ofMillis(1).toNanos());
 
     ProviderPool strict = pool(Strategy.WEIGHTED).tier(provider("a", a).build())
         .whenAllEvicted(AllEvictedPolicy.FAIL_FAST).quotaWait(Duration.ofMillis(5)).build();
@@ -384,5 +385,122 @@ class QuotaRoutingTest {
       assertEquals("503", Upstreams.call(c2, Upstreams.chat(p2))[0]);
     }
     assertEquals(3, up.count(dead), "evicted after two, the third failed open to it");
+  }
+
+  /**
+   * A ticker whose {@link #park} blocks until the test moves time past the parked-for instant
+   * (several requests wait at once), counting the threads parked. Real time only bounds a wait
+   * that would otherwise hang (30 s: a failure).
+   */
+  private static final class SteppedTicker implements Ticker {
+    private long nanos = 1_000_000_000L;
+    /** The instants the parked threads wait for. */
+    private final List<Long> targets = new java.util.ArrayList<>();
+    private final List<Long> parks = new CopyOnWriteArrayList<>();
+
+    @Override
+    public synchronized long read() {
+      return nanos;
+    }
+
+    @Override
+    public synchronized long wallMillis() {
+      return 1_790_000_000_000L + nanos / 1_000_000;
+    }
+
+    @Override
+    public synchronized void park(long n) {
+      parks.add(n);
+      long target = nanos + n;
+      long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      Long mine = target;
+      targets.add(mine);
+      notifyAll();
+      try {
+        while (nanos < target) {
+          long left = giveUp - System.nanoTime();
+          if (left <= 0) {
+            throw new AssertionError("parked for " + n + " ns of ticker time that never came");
+          }
+          wait(Math.max(1, left / 1_000_000));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        targets.remove(mine);
+        notifyAll();
+      }
+    }
+
+    synchronized void advance(Duration d) {
+      nanos += d.toNanos();
+      notifyAll();
+    }
+
+    /** Waits (real time, bounded) until every one of {@code total} callers is done or parked for a later instant. */
+    synchronized void awaitQuiet(java.util.concurrent.atomic.AtomicInteger done, int total) throws InterruptedException {
+      long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        long waiting = targets.stream().filter(t -> t > nanos).count();
+        if (waiting + done.get() == total) {
+          return;
+        }
+        long left = giveUp - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(waiting + " parked and " + done.get() + " done of " + total);
+        }
+        wait(Math.max(1, left / 1_000_000));
+      }
+    }
+
+    synchronized void wake() {
+      notifyAll();
+    }
+  }
+
+  @Test
+  void requestsWaitingTogetherTakeOneUnitOfRoomEachAndTheRestWaitAgain() throws Exception {
+    SteppedTicker stepped = new SteppedTicker();
+    MockWebServer a = up.startChat(); // no rate-limit headers: the configured 1 per minute is all there is
+    ProviderPool pool = ProviderPool.builder().ticker(stepped).random(new ScriptedRandom(7))
+        .strategy(Strategy.WEIGHTED).tier(provider("a", a).requestsPerMinute(1).build())
+        .whenAllEvicted(AllEvictedPolicy.FAIL_FAST).quotaWait(Duration.ofMinutes(10)).build();
+    OkHttpClient client = up.client(pool);
+    assertEquals("200", Upstreams.call(client, Upstreams.chat(pool))[0]); // the minute's one request
+    int waiters = 4;
+    java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(waiters);
+    try {
+      List<java.util.concurrent.Future<String>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < waiters; i++) {
+        calls.add(threads.submit(() -> {
+          try {
+            return Upstreams.call(client, Upstreams.chat(pool))[0];
+          } finally {
+            done.incrementAndGet();
+            stepped.wake();
+          }
+        }));
+      }
+      stepped.awaitQuiet(done, waiters);
+      assertEquals(List.of(1, 0), List.of(up.count(a), done.get()), "all four wait for the next minute");
+      for (int round = 1; round <= waiters; round++) {
+        // Past the next unit's refill (a minute) and any wake-up jitter (under one more minute): all
+        // parked requests wake; the first to take the unit goes, the others find it gone and wait again.
+        stepped.advance(Duration.ofMinutes(2));
+        stepped.awaitQuiet(done, waiters);
+        assertEquals(List.of(1 + round, round), List.of(up.count(a), done.get()), "round " + round);
+      }
+      for (java.util.concurrent.Future<String> f : calls) {
+        assertEquals("200", f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    long minute = Duration.ofMinutes(1).toNanos();
+    for (long p : stepped.parks) { // each wait: the time to the refill, plus a jitter of less than one refill
+      assertTrue(p >= 1 && p < 2 * minute, p + " ns");
+    }
+    assertTrue(stepped.parks.stream().anyMatch(p -> p > minute), "some wake-ups are jittered past the refill: " + stepped.parks);
   }
 }

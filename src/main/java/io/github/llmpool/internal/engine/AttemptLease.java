@@ -83,12 +83,27 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
    */
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming, RequestHook request, long tokens) {
+    return dispatch(core, slot, attempt, probe, now, requestedModel, streaming, request, tokens, null);
+  }
+
+  /**
+   * As above; {@code reserved}, when it holds the attempt's units already ({@link PoolCore#tryReserve}
+   * for a request that waited for room), is handed to the lease instead of reserving again.
+   */
+  public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
+      String requestedModel, boolean streaming, RequestHook request, long tokens,
+      io.github.llmpool.internal.health.Headroom.Reservation reserved) {
     slot.state.dispatch(now);
     AttemptStart started = core.hasAttemptListeners()
         ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
         : null;
     AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
-    core.reserve(slot, tokens, now, lease);
+    if (reserved != null && reserved.held() && reserved.headroom() == slot.state.headroom()) {
+      reserved.moveTo(lease);
+    } else {
+      core.release(reserved);
+      core.reserve(slot, tokens, now, lease);
+    }
     return lease;
   }
 

@@ -466,6 +466,73 @@ public final class PoolCore {
     if (!router.quotaRouting()) {
       return;
     }
+    noteRoom(slot, h, now, tokens);
+  }
+
+  /**
+   * For a request that waited for room ({@code quotaWait}) and was woken with others: takes the
+   * attempt's request and token estimate from the claimed slot's headroom only if they still fit
+   * ({@link Headroom#tryReserve}), so that waiters woken together take no more than the room.
+   * False, holding nothing, when another took it first (the caller releases the claim and waits
+   * again). True with nothing held when the headroom is not tracked or the pool does not route on
+   * it (the dispatch then reserves as usual); true holding the units otherwise (hand them to the
+   * attempt's lease at dispatch, or {@link #release} them).
+   */
+  public boolean tryReserve(Slot slot, long tokens, long now, Headroom.Reservation into) {
+    Headroom h = slot.state.headroom();
+    if (!h.tracked() || !router.quotaRouting()) {
+      into.clear();
+      return true;
+    }
+    if (!h.tryReserve(now, tokens, into)) {
+      return false;
+    }
+    noteRoom(slot, h, now, tokens);
+    return true;
+  }
+
+  /** Gives back what {@link #tryReserve} held for an attempt that was never dispatched. */
+  public void release(Headroom.Reservation r) {
+    if (r != null && r.held()) {
+      r.headroom().release(r);
+    }
+  }
+
+  /**
+   * How much later than the earliest return a waiting request wakes: a draw from the pool's
+   * {@code RandomSource}, up to the time one more such request takes to refill at the provider
+   * that returns first ({@link Headroom#refillNanos}), so that requests waiting together wake one
+   * refill apart on average instead of all at one instant. 0 when that provider does not refill
+   * gradually (or the pool does not route on headroom).
+   */
+  public long wakeJitter(long now, Exclusion exclusion) {
+    Router r = router;
+    if (!r.quotaRouting() || drainedAll) {
+      return 0;
+    }
+    long tokens = exclusion == null ? 0 : exclusion.tokens();
+    long best = -1;
+    Slot first = null;
+    for (Slot s : r.slots()) {
+      if (s.weight == 0 || s.state.drained() || (exclusion != null && exclusion.excludes(s))) {
+        continue;
+      }
+      long left = s.state.evicted() ? Math.max(0, s.state.evictedUntil() - now) : 0;
+      left += s.state.headroom().untilRoom(now + left, tokens);
+      if (best < 0 || left < best) {
+        best = left;
+        first = s;
+      }
+    }
+    long spread = first == null ? 0 : first.state.headroom().refillNanos(tokens);
+    return spread <= 0 ? 0 : (long) (spread * (settings.random().nextInt(WAKE_STEPS) / (double) WAKE_STEPS));
+  }
+
+  /** The resolution of {@link #wakeJitter}'s draw. */
+  static final int WAKE_STEPS = 1024;
+
+  /** The events of a reservation that left the provider without room, or gave it room again. */
+  private void noteRoom(Slot slot, Headroom h, long now, long tokens) {
     boolean room = h.admits(now, tokens);
     int change = h.noteRoom(room);
     if (change > 0) {

@@ -37,7 +37,17 @@ import java.util.concurrent.atomic.LongAdder;
  * one, refilled, minus this instance's own reservations since, said, is an observation of that
  * drain (units per nanosecond, averaged over {@link #DRAIN_TAU_NANOS}); a bucket then refills at
  * its rate less the drain (at most {@link #MAX_DRAIN_SHARE} of it) and, while a drain is known,
- * not up to the whole limit at its announced reset but as that slower refill allows.
+ * not up to the whole limit at its announced reset but as that slower refill allows. What the
+ * others took since the header is a count of arrivals at that mean rate, so its uncertainty grows
+ * with the time since: the level counts one standard deviation of it too
+ * ({@value #DRAIN_DEVIATIONS} x {@code sqrt(drain x elapsed)}; a drain below {@value #MIN_DRAIN_SHARE} of the refill is taken for rounding); one instance alone on its key sees no drain and none of this.
+ *
+ * <p><b>Dated windows.</b> A window the reader dated to its request's dispatch
+ * ({@link RateWindow#dated}: the provider's counts are of its admission, which the dispatch
+ * precedes by half a round trip, not of the headers' arrival a generation later) counts every
+ * reservation made since the dispatch (the ring), not the request's own; and when its reset is what
+ * a per-minute bucket needs from the announced count, its level is read from the reset, exactly,
+ * rather than from the count, which is rounded down to a whole unit.
  *
  * <p><b>Configured limits.</b> Requests and tokens per minute as generic cell rate algorithm
  * buckets (a "theoretical arrival time" per dimension, one compare-and-set per reservation): a
@@ -67,6 +77,10 @@ public final class Headroom {
   static final long DRAIN_TAU_NANOS = TimeUnit.SECONDS.toNanos(30);
   /** The drain counted is at most this share of the refill (the model never stops refilling). */
   static final double MAX_DRAIN_SHARE = 0.9;
+  /** A drain below this share of the refill is taken for the headers' rounding, not for other users. */
+  static final double MIN_DRAIN_SHARE = 0.05;
+  /** How many standard deviations of others' take since the header the level counts (see the class comment). */
+  static final double DRAIN_DEVIATIONS = 0.5;
 
   private static final AtomicReferenceFieldUpdater<Headroom, RateWindow> REQUEST_WINDOW =
       AtomicReferenceFieldUpdater.newUpdater(Headroom.class, RateWindow.class, "requestWindow");
@@ -197,27 +211,30 @@ public final class Headroom {
   private void store(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow next, long now,
       boolean tokens) {
     RateWindow old = field.get(this);
-    if (!RateWindow.supersedes(next, old, now)) {
+    if (!RateWindow.supersedes(next, old, now) || olderCountOfTheSameWindow(next, old, now)) {
       return;
     }
-    long admitted = admittedAt(next);
-    if (admitted != next.seenAt) { // anchored: what was reserved since the admission counts against it
-      next.use(reservedSince(admitted, next.seenAt, tokens, next.limit));
+    // What was reserved since the state the window describes counts against it: since the inferred
+    // admission when anchored, else since the window's time (the request's dispatch when the reader
+    // dated it so; the arrival, now, otherwise, when nothing is counted).
+    long since = reservedSince(anchorFrom(next), now, tokens, next.limit);
+    if (since != 0) {
+      next.use(since);
     }
-    long others = othersSince(admitted, tokens); // other instances' dispatches the header does not know
+    long others = othersSince(anchorFrom(next), tokens); // other instances' dispatches the header does not know
     if (others != 0) {
       next.useOthers(others);
     }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
       old = field.get(this);
-      if (!RateWindow.supersedes(next, old, now)) {
+      if (!RateWindow.supersedes(next, old, now) || olderCountOfTheSameWindow(next, old, now)) {
         return;
       }
     }
     LeasedBucket lease = tokens ? tokenLease : requestLease;
     if (lease != null && next.remaining >= 0 && next.limit > 0) { // the fleet window is no fuller than the provider's
-      lease.announced(next.remaining, Math.max(0, now - admitted));
+      lease.announced(next.remaining, Math.max(0, now - anchorFrom(next)));
     }
   }
 
@@ -260,7 +277,7 @@ public final class Headroom {
     if (!w.hasReset || w.limit <= 0) {
       return 0;
     }
-    if (admittedAt(w) != w.seenAt) {
+    if (anchored(w)) {
       return w.limit / (double) MINUTE;
     }
     long span = w.resetAt - w.seenAt;
@@ -270,7 +287,11 @@ public final class Headroom {
 
   /** The drain to count against {@code w} (0 unless positive; at most {@link #MAX_DRAIN_SHARE} of its refill). */
   private static double effectiveDrain(RateWindow w, double drain) {
-    return drain <= 0 ? 0 : Math.min(drain, MAX_DRAIN_SHARE * refillRate(w));
+    if (drain <= 0) {
+      return 0;
+    }
+    double rate = refillRate(w);
+    return drain < MIN_DRAIN_SHARE * rate ? 0 : Math.min(drain, MAX_DRAIN_SHARE * rate);
   }
 
   /**
@@ -286,7 +307,40 @@ public final class Headroom {
     double toFull = (w.limit - w.remaining - 0.5) * (MINUTE / (double) w.limit);
     long admitted = w.resetAt - (long) toFull;
     long age = w.seenAt - admitted;
-    return age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+    return !w.dated && age > 0 && age <= MAX_AGE_NANOS ? admitted : w.seenAt;
+  }
+
+  /**
+   * Whether {@code w}'s level is read from its reset as a per-minute bucket's
+   * ({@code limit - (reset - t) x limit / minute}, fractional: the announced count is rounded
+   * down, the reset is not): a window with an inferred admission ({@link #admittedAt}), or a
+   * window dated to its request's dispatch ({@link RateWindow#dated}) whose reset is what a
+   * per-minute bucket needs from a level between the announced count and one unit more (within
+   * {@link #PER_MINUTE_SLACK_NANOS} or 5% of a unit's refill).
+   */
+  static boolean anchored(RateWindow w) {
+    if (!w.dated) {
+      return admittedAt(w) != w.seenAt;
+    }
+    if (!w.hasReset || w.limit <= 0 || w.remaining < 0 || w.remaining >= w.limit) {
+      return false;
+    }
+    double unit = MINUTE / (double) w.limit;
+    double slack = Math.max(0.05 * unit, PER_MINUTE_SLACK_NANOS);
+    double toFull = w.resetAt - w.seenAt;
+    return toFull >= (w.limit - w.remaining - 1) * unit - slack && toFull <= (w.limit - w.remaining) * unit + slack;
+  }
+
+  /** How far a dated window's reset may stray from a per-minute bucket's and still be read as one (duration rounding). */
+  static final long PER_MINUTE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  /**
+   * The instant the window's counts describe, from which this instance's reservations count
+   * against it: the request's dispatch for a dated window, the inferred admission for an anchored
+   * one, else its arrival.
+   */
+  static long anchorFrom(RateWindow w) {
+    return w.dated ? w.seenAt : admittedAt(w);
   }
 
   /**
@@ -344,11 +398,11 @@ public final class Headroom {
     othersTokens.set(slot, tokens);
     othersCount.incrementAndGet();
     RateWindow rw = requestWindow;
-    if (rw != null && requests != 0 && to - admittedAt(rw) >= 0) { // a tie counts (the safe side)
+    if (rw != null && requests != 0 && to - anchorFrom(rw) >= 0) { // a tie counts (the safe side)
       rw.useOthers(requests);
     }
     RateWindow tw = tokenWindow;
-    if (tw != null && tokens != 0 && to - admittedAt(tw) >= 0) {
+    if (tw != null && tokens != 0 && to - anchorFrom(tw) >= 0) {
       tw.useOthers(tokens);
     }
   }
@@ -388,18 +442,64 @@ public final class Headroom {
   }
 
   /**
-   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none): when an
-   * exhausted window's reset is about that far away (at least half of it), the provider counts in
-   * fixed windows, not buckets, and its remaining count no longer refills before the reset. (A
-   * bucket's {@code Retry-After} is the time one unit takes, far shorter than its time to full.)
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none), judged
+   * on the windows stored for the provider. See {@link #rateLimited(long, long, RateWindow, RateWindow)}.
    */
   public void rateLimited(long now, long retryNanos) {
-    if (fixedWindows || retryNanos <= 0) {
-      return;
-    }
-    if (fixedReset(requestWindow, now, retryNanos) || fixedReset(tokenWindow, now, retryNanos)) {
+    rateLimited(now, retryNanos, null, null);
+  }
+
+  /**
+   * A 429 arrived (its headers already observed) asking for {@code retryNanos} (-1: none) and
+   * carrying its own windows {@code requests} and {@code tokens} (null: that dimension not
+   * announced; the stored window is judged instead). When an exhausted window's reset is about
+   * that far away (at least half of it), the provider counts in fixed windows, not buckets, and its
+   * remaining count no longer refills before the reset. (A bucket's {@code Retry-After} is the time
+   * one unit takes, far shorter than its time to full.)
+   *
+   * <p>The 429's own windows decide, not the stored ones: the stored window is the answer with the
+   * latest reset ({@link RateWindow#supersedes}), and in a fixed window a slower answer's reset is
+   * later by its latency, so it may be a 200's that still counts units the 429 says are gone. And
+   * under fixed windows a 429 window that says nothing is left, with its reset ahead, replaces the
+   * stored window of its dimension: it is the provider's latest word, and its reset is the window's
+   * (no answer's latency added), so the provider is out until then, and back at once after.
+   */
+  public void rateLimited(long now, long retryNanos, RateWindow requests, RateWindow tokens) {
+    if (!fixedWindows && retryNanos > 0
+        && (fixedReset(requests != null ? requests : requestWindow, now, retryNanos)
+            || fixedReset(tokens != null ? tokens : tokenWindow, now, retryNanos))) {
       fixedWindows = true;
     }
+    if (fixedWindows) {
+      spend(REQUEST_WINDOW, requests, now);
+      spend(TOKEN_WINDOW, tokens, now);
+    }
+  }
+
+  /** Stores a 429's exhausted window {@code w} (0 left, reset ahead) whatever the stored one's reset. */
+  private void spend(AtomicReferenceFieldUpdater<Headroom, RateWindow> field, RateWindow w, long now) {
+    if (w == null || w.remaining != 0 || !w.hasReset || w.resetAt - now <= 0) {
+      return;
+    }
+    while (true) {
+      RateWindow old = field.get(this);
+      if (old == w || field.compareAndSet(this, old, w)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Under fixed windows, whether {@code next} is an older count of the stored window {@code old}:
+   * while the stored reset is ahead, every answer arriving was admitted in that window (or before),
+   * and a reset later by no more than an answer's age ({@link #MAX_AGE_NANOS}) is the same window's
+   * end with the answer's latency added; in one window the remaining count only falls, so a count
+   * no lower than the stored one is older and is not kept.
+   */
+  private boolean olderCountOfTheSameWindow(RateWindow next, RateWindow old, long now) {
+    return fixedWindows && old != null && old.hasReset && next.hasReset && old.resetAt - now > 0
+        && next.resetAt - old.resetAt >= 0 && next.resetAt - old.resetAt <= MAX_AGE_NANOS
+        && next.remaining >= old.remaining;
   }
 
   private static boolean fixedReset(RateWindow w, long now, long retryNanos) {
@@ -434,10 +534,12 @@ public final class Headroom {
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
       double rate = refillRate(w);
-      long from = admittedAt(w);
-      double start = from != w.seenAt ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
-      double level = start + (rate - d) * Math.max(0, now - from);
-      double drained = Math.min(w.limit, Math.max(Math.max(0, w.remaining), level)) - used;
+      long from = anchorFrom(w);
+      double start = anchored(w) ? w.limit - (resetAt - from) * rate : Math.max(0, w.remaining);
+      // Others' take since is a count of independent arrivals: its mean and one standard deviation.
+      double dt = Math.max(0, now - from);
+      double level = start + (rate - d) * dt - DRAIN_DEVIATIONS * Math.sqrt(d * dt);
+      double drained = Math.min(w.limit, Math.max(0, level)) - used;
       // The drain is the others' share of the refill (not counted again); what they dispatched beyond
       // it came from the stock the header announced: the room is also at most the whole count's.
       return others == 0 ? drained : Math.min(drained, undrainedLevel(w, now, fixed, resetAt) - used - others);
@@ -452,7 +554,7 @@ public final class Headroom {
     }
     double base = Math.max(0, w.remaining);
     if (!fixed && w.hasReset && w.limit > base) {
-      if (admittedAt(w) != w.seenAt) { // anchored on the reset: a per-minute refill since the admission
+      if (anchored(w)) { // anchored on the reset: a per-minute refill since the admission
         return Math.max(base, w.limit - (resetAt - now) * (w.limit / (double) MINUTE));
       }
       long span = resetAt - w.seenAt;
@@ -619,6 +721,173 @@ public final class Headroom {
   }
 
   /**
+   * Takes one request and {@code tokens} tokens only if they fit now, in every known dimension
+   * (the same check as {@link #admits}): each header window and configured bucket checks and takes
+   * its units under one compare-and-set, and what was taken is given back when a later dimension
+   * has no room. Returns true with {@code into} holding the units (settle or {@link #release} it),
+   * or false holding nothing. For requests that waited for room together ({@code quotaWait}): of
+   * several woken at once, only as many go as the room holds. (Leased dimensions are checked, then
+   * taken: their leases are this instance's own units.)
+   */
+  public boolean tryReserve(long now, long tokens, Reservation into) {
+    into.clear();
+    boolean fixed = fixedWindows;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    long t = Math.max(0, tokens);
+    if (rw != null && !tryUse(rw, now, fixed, requestDrain, 1, 1)) {
+      return false;
+    }
+    if (tw != null && !tryUse(tw, now, fixed, tokenDrain, capped(t, tw.limit), t)) {
+      undoWindows(rw, null, t);
+      return false;
+    }
+    long requestCost = (long) nanosPerRequest;
+    long tokenCost = (long) (t * nanosPerToken);
+    if (requestTat != null && !tryTake(requestTat, nanosPerRequest, requestsPerMinute, 1, requestCost, now)) {
+      undoWindows(rw, tw, t);
+      return false;
+    }
+    if (tokenTat != null
+        && !tryTake(tokenTat, nanosPerToken, tokensPerMinute, capped(t, tokensPerMinute), tokenCost, now)) {
+      undoWindows(rw, tw, t);
+      if (requestTat != null) {
+        requestTat.addAndGet(-requestCost);
+      }
+      return false;
+    }
+    if ((requestLease != null && !requestLease.admits(now, 1))
+        || (tokenLease != null && !tokenLease.admits(now, capped(t, tokensPerMinute)))) {
+      undoWindows(rw, tw, t);
+      if (requestTat != null) {
+        requestTat.addAndGet(-requestCost);
+      }
+      if (tokenTat != null) {
+        tokenTat.addAndGet(-tokenCost);
+      }
+      return false;
+    }
+    // Taken: the rest is what reserve() records.
+    into.headroom = this;
+    into.tokens = t;
+    int slot = (int) (recentCount.getAndIncrement() & (RECENT - 1));
+    recentTokens.set(slot, t);
+    recentAt.set(slot, now);
+    into.requestWindow = rw;
+    into.tokenWindow = tw;
+    if (requestTat != null) {
+      into.requestBucket = true;
+    }
+    if (tokenTat != null) {
+      into.tokenBucket = true;
+      into.bucketTokens = t;
+    }
+    if (requestLease != null) {
+      into.requestLease = true;
+      into.requestFromFallback = (requestLease.take(now, 1) & LeasedBucket.FROM_FALLBACK) != 0;
+    }
+    if (tokenLease != null) {
+      into.tokenLease = true;
+      into.tokenFromFallback = (tokenLease.take(now, t) & LeasedBucket.FROM_FALLBACK) != 0;
+      into.bucketTokens = t;
+    }
+    return true;
+  }
+
+  /** Takes {@code units} from header window {@code w} if it holds {@code need} now (one compare-and-set). */
+  private static boolean tryUse(RateWindow w, long now, boolean fixed, double drain, long need, long units) {
+    while (true) {
+      long u = w.used.get();
+      if (roomIn(w, now, fixed, drain) < need - EPS) { // reads used again: a change since fails the CAS below
+        return false;
+      }
+      if (w.tryUse(u, units)) {
+        return true;
+      }
+    }
+  }
+
+  private static void undoWindows(RateWindow rw, RateWindow tw, long tokens) {
+    if (rw != null) {
+      rw.use(-1);
+    }
+    if (tw != null) {
+      tw.use(-tokens);
+    }
+  }
+
+  /**
+   * GCRA, conditional: takes {@code cost} nanoseconds of a bucket only if it holds {@code need}
+   * units now ({@link #admits}' check), under one compare-and-set.
+   */
+  private static boolean tryTake(AtomicLong tat, double nanosPerUnit, long limit, long need, long cost, long now) {
+    while (true) {
+      long t = tat.get();
+      long ahead = t - now;
+      double room = ahead <= 0 ? limit : limit - ahead / nanosPerUnit;
+      if (room < need - EPS) {
+        return false;
+      }
+      if (tat.compareAndSet(t, (ahead > 0 ? t : now) + cost)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Gives back a reservation whose attempt was never dispatched (a waited request that then went
+   * nowhere): its request and tokens return to every dimension they were taken from. Nothing when
+   * it is not this headroom's.
+   */
+  public void release(Reservation r) {
+    if (r.headroom != this) {
+      return;
+    }
+    undoWindows(r.requestWindow, r.tokenWindow, r.tokens);
+    if (r.requestBucket && requestTat != null) {
+      requestTat.addAndGet(-(long) nanosPerRequest);
+    }
+    if (r.tokenBucket && tokenTat != null) {
+      tokenTat.addAndGet(-(long) (r.bucketTokens * nanosPerToken));
+    }
+    if (r.requestLease && requestLease != null) {
+      requestLease.correct(-1, r.requestFromFallback);
+    }
+    if (r.tokenLease && tokenLease != null) {
+      tokenLease.correct(-r.bucketTokens, r.tokenFromFallback);
+    }
+    r.clear();
+  }
+
+  /**
+   * Nanoseconds one more request of {@code tokens} takes to refill in this headroom's slowest
+   * refilling dimension (header buckets at their refill less the drain, configured buckets at their
+   * rate); 0 when no dimension refills gradually (fixed windows, windows without a reset, leases).
+   * The spread of the wake-ups of requests that wait for room together.
+   */
+  public long refillNanos(long tokens) {
+    boolean fixed = fixedWindows;
+    double n = 0;
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (!fixed && rw != null) {
+      double rate = refillRate(rw) - effectiveDrain(rw, requestDrain);
+      n = rate > 0 ? Math.max(n, 1 / rate) : n;
+    }
+    if (!fixed && tw != null) {
+      double rate = refillRate(tw) - effectiveDrain(tw, tokenDrain);
+      n = rate > 0 ? Math.max(n, capped(tokens, tw.limit) / rate) : n;
+    }
+    if (requestTat != null) {
+      n = Math.max(n, nanosPerRequest);
+    }
+    if (tokenTat != null) {
+      n = Math.max(n, capped(tokens, tokensPerMinute) * nanosPerToken);
+    }
+    return (long) Math.min(n, (double) MINUTE);
+  }
+
+  /**
    * GCRA: takes {@code units} from a bucket, whether or not they fit (a bucket in debt refills
    * before it admits again); returns whether they fit (a full bucket takes a request of any size).
    */
@@ -701,13 +970,18 @@ public final class Headroom {
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) {
       double rate = refillRate(w);
-      long from = admittedAt(w);
-      double start = from != w.seenAt ? w.limit - (w.resetAt - from) * rate : Math.max(0, w.remaining);
-      // start + (rate - d) x (t - from) - used >= need
-      // (when that is more than the limit holds: the time the slower refill takes to full)
-      double t = (Math.min(need + w.used.get(), w.limit) - start) / (rate - d);
-      long at = from + (long) Math.ceil(t);
-      return Math.max(1, Math.max(at - now, undrainedWait(w, now, fixed, need)));
+      long from = anchorFrom(w);
+      double start = anchored(w) ? w.limit - (w.resetAt - from) * rate : Math.max(0, w.remaining);
+      // start + (rate - d) x (t - from) - sqrt(d x (t - from)) - used >= need, with x = sqrt(t - from):
+      // (rate - d) x^2 - sqrt(d) x - c >= 0 (when that is more than the limit holds: the time to full)
+      double a = rate - d;
+      double b = DRAIN_DEVIATIONS * Math.sqrt(d);
+      double c = Math.min(need + w.used.get(), w.limit) - start;
+      double disc = b * b + 4 * a * c;
+      double x = disc <= 0 ? 0 : (b + Math.sqrt(disc)) / (2 * a);
+      long at = from + (long) Math.ceil(x * x);
+      return w.othersUsed.get() == 0 ? Math.max(1, at - now)
+          : Math.max(1, Math.max(at - now, undrainedWait(w, now, fixed, need)));
     }
     return undrainedWait(w, now, fixed, need);
   }
@@ -721,7 +995,7 @@ public final class Headroom {
     if (fixed || !w.hasReset || w.limit <= remaining) {
       return toReset;
     }
-    if (admittedAt(w) != w.seenAt) {
+    if (anchored(w)) {
       // limit - (reset - t) x limit / minute - used >= need
       double before = (w.limit - usedAll - need) * (MINUTE / (double) w.limit);
       return before < 0 ? toReset : Math.min(toReset, Math.max(0, (long) Math.ceil(toReset - before)));
@@ -786,6 +1060,8 @@ public final class Headroom {
     long bucketTokens;
     boolean tokenLease;
     boolean tokenFromFallback;
+    boolean requestLease;
+    boolean requestFromFallback;
 
     /** Whether this holds a reservation. */
     public boolean held() {
@@ -808,6 +1084,24 @@ public final class Headroom {
       bucketTokens = 0;
       tokenLease = false;
       tokenFromFallback = false;
+      requestLease = false;
+      requestFromFallback = false;
+    }
+
+    /** Hands what this holds to {@code to} (which then holds it) and holds nothing. */
+    public void moveTo(Reservation to) {
+      to.headroom = headroom;
+      to.requestWindow = requestWindow;
+      to.tokenWindow = tokenWindow;
+      to.tokens = tokens;
+      to.requestBucket = requestBucket;
+      to.tokenBucket = tokenBucket;
+      to.bucketTokens = bucketTokens;
+      to.tokenLease = tokenLease;
+      to.tokenFromFallback = tokenFromFallback;
+      to.requestLease = requestLease;
+      to.requestFromFallback = requestFromFallback;
+      clear();
     }
 
     /** The tokens reserved (the estimate, capped), for reports. */

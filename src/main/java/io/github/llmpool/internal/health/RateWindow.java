@@ -43,7 +43,21 @@ public final class RateWindow {
    */
   volatile boolean ample;
 
+  /**
+   * Whether {@link #seenAt} is the dispatch of the request whose answer carried the headers, not
+   * their arrival (the reader dates the window to when the provider counted: see
+   * {@code RateLimitHeaders.Reading.requests(long, long)}); the headroom model then counts every
+   * reservation since, and reads a per-minute bucket's level from its reset.
+   */
+  public final boolean dated;
+
   public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt) {
+    this(limit, remaining, hasReset, resetAt, seenAt, false);
+  }
+
+  /** As above; {@code dated}: {@code seenAt} is the request's dispatch (see {@link #dated}). */
+  public RateWindow(long limit, long remaining, boolean hasReset, long resetAt, long seenAt, boolean dated) {
+    this.dated = dated;
     this.limit = limit;
     this.remaining = remaining;
     this.hasReset = hasReset;
@@ -70,6 +84,20 @@ public final class RateWindow {
   }
 
   /**
+   * Counts {@code units} against this window only if nothing else was counted since {@link #used}
+   * read {@code expected} (one compare-and-set; {@link Headroom#tryReserve}).
+   */
+  boolean tryUse(long expected, long units) {
+    if (!used.compareAndSet(expected, expected + units)) {
+      return false;
+    }
+    if (ample && remaining - (expected + units) < ampleRoom) {
+      ample = false;
+    }
+    return true;
+  }
+
+  /**
    * Whether {@code next} replaces {@code old} at ticker time {@code now}. While the stored reset is
    * still ahead and both announce one, the later reset wins (a tie goes to the later arrival): a
    * response announcing an earlier reset describes an older state of the window (it was generated
@@ -92,6 +120,6 @@ public final class RateWindow {
   @Override
   public String toString() {
     return "RateWindow{limit=" + limit + ", remaining=" + remaining + (hasReset ? ", resetAt=" + resetAt : "")
-        + ", seenAt=" + seenAt + "}";
+        + ", seenAt=" + seenAt + (dated ? " (dispatch)" : "") + "}";
   }
 }

@@ -87,6 +87,13 @@ final class LogicalCall implements Exclusion {
   private int overBudgetCount;
   /** What the attempt about to be dispatched reserved from its budgets (null: nothing). */
   private long[] budgetHeld;
+  /**
+   * The quota headroom a request that waited for room took when it was woken ({@code quotaWait}),
+   * handed to its attempt's lease at dispatch (null until a request first waits).
+   */
+  private io.github.llmpool.internal.health.Headroom.Reservation waited;
+  /** Whether the slot just claimed was claimed after a wait (the dispatch time is read again). */
+  private boolean woke;
 
   @Override
   public long tokens() {
@@ -202,6 +209,7 @@ final class LogicalCall implements Exclusion {
       // caller is closed and its attempt finished, so no counter stays unbalanced and no
       // connection leaks.
       dropPending(core.now());
+      core.release(waited); // a waited request's headroom, taken but never dispatched
       RequestHook h = hook;
       if (h != null) { // after the last attempt's end (dropPending's discard)
         h.threw(t, call.isCanceled() || Thread.currentThread().isInterrupted(), dispatched, core.now());
@@ -238,8 +246,12 @@ final class LogicalCall implements Exclusion {
         throw call.isCanceled() ? new IOException("Canceled") : new java.io.InterruptedIOException("interrupted");
       } else {
         slot = claim(n, now, stickyProvider);
+        if (slot != null && woke) { // it waited for room: dispatched now, not when it arrived
+          now = core.now();
+          woke = false;
+        }
         stop = slot == null ? "no untried provider is available" : null;
-        if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+        if (slot != null && n > 1 && !core.budget().tryRetry(now)) { // (n > 1: nothing waited, nothing held)
           core.onNeutral(slot, probe[0]);
           slot = null;
           stop = "the pool's retry budget is spent";
@@ -285,16 +297,18 @@ final class LogicalCall implements Exclusion {
       } catch (RuntimeException e) {
         core.onNeutral(slot, probe[0]);
         core.releaseBudgets(slot, budgetHeld);
+        core.release(waited);
         throw new IOException("llmpool could not prepare the request for provider '" + slot.name() + "': "
             + e.getClass().getName(), e);
       } catch (Throwable e) {
         core.onNeutral(slot, probe[0]);
         core.releaseBudgets(slot, budgetHeld);
+        core.release(waited);
         throw e;
       }
 
       AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, plan.requestedModel(), plan.streaming(),
-          hook, tokens);
+          hook, tokens, waited);
       lease.holdBudgets(budgetHeld);
       budgetHeld = null;
       dispatched = n;
@@ -323,6 +337,7 @@ final class LogicalCall implements Exclusion {
         return slot;
       }
       core.onNeutral(slot, probe[0]);
+      core.release(waited);
       if (overBudget == null) {
         overBudget = new Slot[2];
       } else if (overBudgetCount == overBudget.length) {
@@ -354,23 +369,39 @@ final class LogicalCall implements Exclusion {
    * With {@code quotaWait} set: while the earliest return of a provider (an eviction's end, a quota
    * reset) is within the bound left, waits for it on the pool's ticker and chooses again. Null when
    * there is no bound, nothing returns within it, or the caller gave up.
+   *
+   * <p>Requests that wait together would all wake at the same return and each see the same room.
+   * So each wakes a random part of one refill later ({@link PoolCore#wakeJitter}, never past the
+   * bound), and a woken request takes the provider's headroom atomically when it chooses it
+   * ({@link PoolCore#tryReserve}, held in {@link #waited} for the dispatch): when another waiter
+   * took the room first, it releases the claim and waits again.
    */
   private Slot waitForReturn(long start) {
     long bound = core.settings().quotaWaitNanos();
     if (bound <= 0) {
       return null;
     }
+    long end = start + bound;
     long now = start;
     while (!call.isCanceled() && !Thread.currentThread().isInterrupted()) {
       long wait = core.earliestReturn(now, this);
-      if (wait < 0 || now + wait - (start + bound) > 0) {
+      if (wait < 0 || now + wait - end > 0) {
         return null;
       }
-      core.settings().ticker().park(Math.max(wait, 1));
+      long park = Math.max(wait, 1);
+      park += Math.min(core.wakeJitter(now, this), Math.max(0, end - now - park));
+      core.settings().ticker().park(park);
       now = core.now();
       Slot slot = core.choose(now, this, probe);
       if (slot != null) {
-        return slot;
+        if (waited == null) {
+          waited = new io.github.llmpool.internal.health.Headroom.Reservation();
+        }
+        if (core.tryReserve(slot, tokens, now, waited)) {
+          woke = true;
+          return slot;
+        }
+        core.onNeutral(slot, probe[0]); // another waiter took the room: wait again
       }
     }
     return null;
@@ -426,13 +457,13 @@ final class LogicalCall implements Exclusion {
     // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
     RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
     if (limits != null) {
-      RateWindow requestWindow = limits.requests(headersAt);
-      RateWindow tokenWindow = limits.tokens(headersAt);
+      RateWindow requestWindow = limits.requests(headersAt, now); // dated to the dispatch: the provider's counts are of then
+      RateWindow tokenWindow = limits.tokens(headersAt, now);
       slot.state.observeRateLimits(requestWindow, tokenWindow, limits.ignored(), headersAt);
       core.publishRateLimits(slot, requestWindow, tokenWindow); // nothing when local-only
       if (response.code() == 429) {
         slot.state.headroom().rateLimited(headersAt,
-            RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()));
+            RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()), requestWindow, tokenWindow);
       }
       core.observedHeadroom(slot, headersAt);
       if (lease.hooked()) {

@@ -37,6 +37,9 @@ public final class RateLimitHeaders {
   private RateLimitHeaders() {}
 
   /** What one response said; -1 for a value it did not give (or gave malformed). */
+  /** The longest a response's headers may take after the dispatch and still be dated to it (a long generation). */
+  public static final long MAX_DATING_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+
   public static final class Reading {
     long requestLimit = -1;
     long requestRemaining = -1;
@@ -76,6 +79,33 @@ public final class RateLimitHeaders {
     /** The token window, or null; as for {@link #requests(long)}. */
     public RateWindow tokens(long at) {
       return window(pick(tokenLimit, aTokenLimit), tokenRemaining(), pick(tokenReset, aTokenReset), at);
+    }
+
+    /**
+     * The request window dated to the request's dispatch {@code sentAt} (headers arrived at
+     * {@code at}): the counts describe the window when the provider admitted the request, which
+     * for an answer that is not streamed is a whole generation before its headers arrive, and a
+     * reset given as a duration (OpenAI, Groq) counts from then too; so the window's
+     * {@link RateWindow#seenAt} is the dispatch and such a reset is {@code sentAt + duration} (an
+     * RFC 3339 instant, Anthropic's, is where it is). As {@link #requests(long)} when
+     * {@code sentAt} is not before {@code at} or more than {@link #MAX_DATING_NANOS} before it.
+     */
+    public RateWindow requests(long at, long sentAt) {
+      return dated(requests(at), requestReset >= 0, at, sentAt);
+    }
+
+    /** The token window dated to the dispatch; as for {@link #requests(long, long)}. */
+    public RateWindow tokens(long at, long sentAt) {
+      return dated(tokens(at), tokenReset >= 0, at, sentAt);
+    }
+
+    private static RateWindow dated(RateWindow w, boolean durationReset, long at, long sentAt) {
+      long age = at - sentAt;
+      if (w == null || age <= 0 || age > MAX_DATING_NANOS) {
+        return w;
+      }
+      long resetAt = durationReset ? w.resetAt - age : w.resetAt;
+      return new RateWindow(w.limit, w.remaining, w.hasReset, w.hasReset ? resetAt : 0, sentAt, true);
     }
 
     private static long pick(long openai, long anthropic) {

@@ -146,4 +146,24 @@ class RateLimitHeadersTest {
     assertFalse(RateWindow.supersedes(new RateWindow(-1, 6, false, 0, AT + 1), noReset, AT + 10));
     assertTrue(RateWindow.supersedes(newer, null, AT));
   }
+
+  @Test
+  void windowsAreDatedToTheDispatchAndADurationResetCountsFromIt() {
+    long sentAt = AT - 2_000_000_000L; // a non-streamed answer: its headers 2 s after the dispatch
+    RateLimitHeaders.Reading openai = RateLimitHeaders.read(headers("openai-200-ratelimit.http"), WALL);
+    RateWindow req = openai.requests(AT, sentAt);
+    assertTrue(req.dated);
+    // the provider's "120ms" counted from when it admitted the request, not from the arrival
+    assertEquals(List.of(500L, 499L, 120_000_000L - 2_000_000_000L, sentAt), values(req));
+    assertEquals(List.of(200_000L, 199_384L, 184_000_000L - 2_000_000_000L, sentAt), values(openai.tokens(AT, sentAt)));
+    // Anthropic's reset is an instant: where it is; the counts are still of the dispatch
+    RateLimitHeaders.Reading anthropic = RateLimitHeaders.read(headers("anthropic-200-ratelimit.http"), WALL);
+    assertEquals(List.of(50L, 49L, 1_000_000_000L, sentAt), values(anthropic.requests(AT, sentAt)));
+    assertTrue(anthropic.requests(AT, sentAt).dated);
+    // no age (a fake ticker's call), or more than the bound: as read at the arrival
+    assertFalse(openai.requests(AT, AT).dated);
+    assertEquals(values(openai.requests(AT)), values(openai.requests(AT, AT)));
+    assertFalse(openai.requests(AT, AT - RateLimitHeaders.MAX_DATING_NANOS - 1).dated);
+    assertTrue(openai.requests(AT, AT - RateLimitHeaders.MAX_DATING_NANOS).dated);
+  }
 }

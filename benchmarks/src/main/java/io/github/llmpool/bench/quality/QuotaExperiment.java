@@ -77,7 +77,7 @@ public final class QuotaExperiment {
 
     List<Object> runs = new ArrayList<>();
     for (QuotaScenario sc : scenarios) {
-      long scSeed = seed * 1_000_003L + sc.name().hashCode();
+      long scSeed = seed * 1_000_003L + sc.workloadKey().hashCode();
       runs.addAll(runScenario(sc, contenders, scale, scSeed, true));
     }
 

@@ -53,6 +53,16 @@ record QuotaScenario(String name, String title, String description, List<List<Sp
     return load * (loadOfFirstTier ? capacityOf(tiers.get(0)) : capacityOf(providers()));
   }
 
+  /**
+   * The name the workload's seed derives from: the scenario's own, except that scenarios which
+   * differ only in the pools' settings and are compared with each other share one workload (the
+   * two weight settings over limits 1:2:4: "equal weights within 2x of matched" is read on the same
+   * arrivals, not on two draws whose request counts differ by more than the difference to judge).
+   */
+  String workloadKey() {
+    return name.startsWith("unequal-") ? "unequal" : name;
+  }
+
   /** The seeded open-loop workload: Poisson arrivals at the offered rate, each to a random instance. */
   List<Req> workload(long seed) {
     Random r = new Random(seed);

@@ -265,8 +265,11 @@ final class QuotaSimRun {
     RateWindow window; // what the headers will say (computed at admission)
     RateWindow tokenWindow;
     boolean admitted;
+    /** When it was dispatched (the reader dates the headers' windows to it, as LogicalCall does). */
+    final long sentAt;
 
-    Attempt(Req req, Slot slot, AttemptLease lease) {
+    Attempt(Req req, Slot slot, AttemptLease lease, long sentAt) {
+      this.sentAt = sentAt;
       this.req = req;
       this.slot = slot;
       this.lease = lease;
@@ -279,15 +282,21 @@ final class QuotaSimRun {
      */
     private void observe(RateWindow rw, RateWindow tw, long now, boolean limited, long hintNanos) {
       // The reader turns the header's delay into an instant from the headers' arrival, as RateLimitHeaders does.
-      slot.state.observeRateLimits(arrived(rw, now), arrived(tw, now), 0, now);
+      RateWindow requests = arrived(rw, now);
+      RateWindow tokens = arrived(tw, now);
+      slot.state.observeRateLimits(requests, tokens, 0, now);
       if (limited) {
-        slot.state.headroom().rateLimited(now, hintNanos);
+        slot.state.headroom().rateLimited(now, hintNanos, requests, tokens);
       }
       lease.core().observedHeadroom(slot, now);
     }
 
     private RateWindow arrived(RateWindow w, long now) {
-      return new RateWindow(w.limit, w.remaining, w.hasReset, now + (w.resetAt - w.seenAt), now);
+      // RateLimitHeaders.Reading.requests(at, sentAt): a duration reset counts from the dispatch, and
+      // the window is dated to it (within its bound).
+      long at = now - sentAt > 0 && now - sentAt <= io.github.llmpool.internal.okhttp.RateLimitHeaders.MAX_DATING_NANOS
+          ? sentAt : now;
+      return new RateWindow(w.limit, w.remaining, w.hasReset, at + (w.resetAt - w.seenAt), at);
     }
 
     void rateLimited(long retryAfterSec, RateWindow rw, RateWindow tw) {
@@ -371,7 +380,7 @@ final class QuotaSimRun {
           attempts++;
         }
         AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false, null, req.estimate);
-        Attempt a = new Attempt(req, slot, lease);
+        Attempt a = new Attempt(req, slot, lease, now);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
         return;
