@@ -126,11 +126,11 @@ class SharedBudgetStateTest {
     assertTrue(a.reserve(40));
     assertFalse(a.reserve(1), "the credit is one lease");
     assertEquals(-100, a.held());
-    assertEquals(200, a.want(), "a lease above the debt");
+    assertEquals(300, a.want(), "the debt, then a lease sized to demand: twice the 100 in flight");
     store.round();
-    assertEquals(100, a.held());
-    assertTrue(a.admits(100));
-    assertFalse(a.admits(101));
+    assertEquals(200, a.held());
+    assertTrue(a.admits(200));
+    assertFalse(a.admits(201));
   }
 
   @Test
@@ -198,9 +198,9 @@ class SharedBudgetStateTest {
     assertTrue(a.reserve(70), "the credit of a new window: one lease");
     assertFalse(a.reserve(1));
     store.round();
-    assertEquals(100, a.held());
+    assertEquals(200, a.held(), "the debt paid, and twice the 100 in flight");
     a.settle(30, 10, false);
-    assertEquals(120, a.held());
+    assertEquals(220, a.held());
     assertEquals(10, a.settled(), "its cost counts in the window where it ended");
   }
 
@@ -226,7 +226,7 @@ class SharedBudgetStateTest {
     assertFalse(a.reserve(1));
     a.storeUp();
     assertEquals(-450, a.held(), "what it spent of the fallback is a debt the next lease pays");
-    assertEquals(550, a.want());
+    assertEquals(900, a.want(), "the debt, then twice the 550 in flight capped at its share of what was left (900 / 2)");
 
     BudgetState never = shared(new MemoryStore(100), new Events());
     never.storeDown();
