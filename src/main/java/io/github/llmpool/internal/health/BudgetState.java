@@ -37,7 +37,8 @@ import java.util.concurrent.locks.LockSupport;
  * "in flight" what this instance's attempts reserve now plus what requests waiting for a lease
  * need, "per round" what it reserved between the store's last two lease requests (decaying by half
  * a round), and {@code cap = max(L, left / F)} this instance's share of what the window had left at
- * the last grant ({@code left}; the limit before one) over the fleet size F. The credit before a
+ * the last grant ({@code left}; the limit before one) over the fleet size F, rounded up to a multiple
+ * of the window's smallest reservation (so that equal requests leave no fragment on each instance). The credit before a
  * window's first grant stays one L, so the overshoot bound does not grow with demand.
  *
  * <p><b>A request short only until a lease</b> ({@link #awaitLease}): the store is up, the budget is
@@ -306,6 +307,9 @@ public final class BudgetState implements SharedBudgets.Holder {
     long demand = Math.min(MAX_UNITS / 4, Math.max(inFlight, perRound));
     long left = grantedThisWindow ? windowLeft : limit;
     long cap = Math.max(lease, Math.max(0, left) / Math.max(1, fleet));
+    if (smallest != Long.MAX_VALUE && smallest > 1 && cap % smallest != 0) {
+      cap = Math.min(limit, (cap / smallest + 1) * smallest); // whole requests: no fragment stranded on each instance
+    }
     return Math.max(lease, Math.min(cap, 2 * demand));
   }
 

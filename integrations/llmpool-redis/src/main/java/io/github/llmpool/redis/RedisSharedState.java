@@ -1098,6 +1098,10 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         }
         if (end > now && now >= l.retryAt) {
           want = l.holder.want();
+          if (l.holder.windowStartMillis() != start) {
+            want = 0; // the holder rolled to the next window meanwhile: ask for that one next round, not this
+            l.wake();
+          }
         }
       }
       long settled = l.holder.settled();
@@ -1143,7 +1147,12 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         continue;
       }
       // Short of what was asked: the window has too little; units come back only as leases expire.
-      l.retryAt = granted < e[1] ? now + resyncInterval.toMillis() : now;
+      // (Not for a window the holder has left: it asks for its new one at once.)
+      boolean moved = e[0] != l.holder.windowStartMillis();
+      l.retryAt = granted < e[1] && !moved ? now + resyncInterval.toMillis() : now;
+      if (moved) {
+        l.wake();
+      }
       if (granted > 0) {
         l.leases.addLast(new long[] {e[0], now + leaseTtlMillis, granted});
       }
