@@ -123,6 +123,25 @@ class SharedBudgetLeaseWaitTest {
   }
 
   @Test
+  void aLeaseRequestTheStoreFoundNothingToAskForDoesNotCutALaterWaitShort() {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t = new StoreTicker(store, Duration.ofMillis(10));
+    io.github.llmpool.internal.health.BudgetState s = new io.github.llmpool.internal.health.BudgetState(BUDGET,
+        t.wallMillis());
+    s.share(store, "chat", null, t);
+    store.round(); // 10 held
+    assertTrue(s.reserve(10)); // below low water: a lease is asked for...
+    s.settle(10, 0, false); // ...but the attempt cost nothing: 10 held again
+    assertEquals(0, s.want(), "the store asks what it wants: nothing, so it sends nothing and no answer comes");
+    t.fake.advance(Duration.ofSeconds(1));
+    io.github.llmpool.internal.health.BudgetState.LeaseWait w =
+        new io.github.llmpool.internal.health.BudgetState.LeaseWait(t.read());
+    assertTrue(s.awaitLease(25, w), "the request waited for its own lease, not cut short by the old one");
+    assertEquals(Duration.ofMillis(10).toNanos(), t.fake.parkedNanos());
+    assertTrue(s.reserve(25));
+  }
+
+  @Test
   void noWaitWhenTheFleetsWindowIsLeasedOutNorWhileTheStoreIsDown() throws Exception {
     SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
     StoreTicker t = new StoreTicker(store, Duration.ZERO);

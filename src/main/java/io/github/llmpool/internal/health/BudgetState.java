@@ -558,6 +558,8 @@ public final class BudgetState implements SharedBudgets.Holder {
     long must = Math.max(need, waitingUnits);
     long target = Math.max(target(), must);
     if (held >= Math.max(lowWater, target / 2) && held >= must) {
+      woken = false; // nothing to ask for: no answer will come, so the next shortfall wakes the store
+      asked = false; // and a later wait is not cut short by this old request
       return 0;
     }
     return Math.max(0, Math.min(limit, target - held));
