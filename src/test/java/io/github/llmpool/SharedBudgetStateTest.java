@@ -126,11 +126,11 @@ class SharedBudgetStateTest {
     assertTrue(a.reserve(40));
     assertFalse(a.reserve(1), "the credit is one lease");
     assertEquals(-100, a.held());
-    assertEquals(200, a.want(), "a lease above the debt");
+    assertEquals(300, a.want(), "the debt, then a lease sized to demand: twice the 100 in flight");
     store.round();
-    assertEquals(100, a.held());
-    assertTrue(a.admits(100));
-    assertFalse(a.admits(101));
+    assertEquals(200, a.held());
+    assertTrue(a.admits(200));
+    assertFalse(a.admits(201));
   }
 
   @Test
@@ -198,9 +198,9 @@ class SharedBudgetStateTest {
     assertTrue(a.reserve(70), "the credit of a new window: one lease");
     assertFalse(a.reserve(1));
     store.round();
-    assertEquals(100, a.held());
+    assertEquals(200, a.held(), "the debt paid, and twice the 100 in flight");
     a.settle(30, 10, false);
-    assertEquals(120, a.held());
+    assertEquals(220, a.held());
     assertEquals(10, a.settled(), "its cost counts in the window where it ended");
   }
 
@@ -226,7 +226,8 @@ class SharedBudgetStateTest {
     assertFalse(a.reserve(1));
     a.storeUp();
     assertEquals(-450, a.held(), "what it spent of the fallback is a debt the next lease pays");
-    assertEquals(550, a.want());
+    assertEquals(1000, a.want(), "the debt (450), then twice the 550 in flight capped at its share of what was left"
+        + " (900 / 2, rounded up to a whole request of 550): 1000, the limit");
 
     BudgetState never = shared(new MemoryStore(100), new Events());
     never.storeDown();
@@ -247,6 +248,29 @@ class SharedBudgetStateTest {
     assertTrue(a.storeIsDown());
     assertTrue(a.reserve(1000), "never reached the store: the whole limit, as a local-only pool");
     assertFalse(a.reserve(1));
+  }
+
+  @Test
+  void aLeaseFollowsDemandTwiceWhatIsInFlightOrReservedPerRoundCappedAtTheInstancesShareOfWhatIsLeft() {
+    BudgetState a = shared(new MemoryStore(10), new Events());
+    long start = a.windowStartMillis();
+    a.granted(SharedBudgets.Grant.of(start, 100, 900, 0, 1)); // alone: its share is all 900 left
+    for (int i = 0; i < 9; i++) {
+      assertTrue(a.reserve(10));
+    }
+    assertEquals(10, a.held());
+    assertEquals(170, a.want(), "up to twice the 90 in flight (the smallest lease is 10)");
+    for (int i = 0; i < 9; i++) {
+      a.settle(10, 10, false);
+    }
+    assertEquals(80, a.want(), "nothing in flight now: the 90 it reserved in that round, halved, twice: 90 held");
+
+    BudgetState b = shared(new MemoryStore(10), new Events());
+    b.granted(SharedBudgets.Grant.of(start, 100, 200, 0, 4)); // 4 instances, 200 left: its share is 50
+    for (int i = 0; i < 9; i++) {
+      assertTrue(b.reserve(10));
+    }
+    assertEquals(40, b.want(), "capped at its share of what the window had left (200 / 4 = 50), held 10");
   }
 
   @Test

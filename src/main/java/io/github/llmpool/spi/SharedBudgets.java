@@ -66,7 +66,12 @@ public interface SharedBudgets {
     /** Units held in that window: granted, less spent and reserved; negative when in debt. */
     long held();
 
-    /** Units to ask for now (0: none): up to a lease above what is held, more when a request needed more. */
+    /**
+     * Units to ask for now (0: none): up to a lease above what is held, more when requests need
+     * more. The lease follows the instance's demand (at least {@link Line#leaseSize()}); the
+     * implementation calls this once per lease request, so that the holder can tell what it
+     * reserves per round.
+     */
     long want();
 
     /** Units this instance's settled attempts spent in that window (a running total). */

@@ -30,6 +30,8 @@ final class Budgets {
 
   /** What a refusal says a shared budget's next lease takes: about a round trip to the store. */
   static final Duration LEASE_WAIT = Duration.ofMillis(20);
+  /** The longest a request waits for a lease already asked for ({@link BudgetState#LEASE_WAIT_BOUND_NANOS}). */
+  static final Duration LEASE_WAIT_BOUND = Duration.ofNanos(BudgetState.LEASE_WAIT_BOUND_NANOS);
 
   private final PoolCore core;
   private final BudgetState[] states;
@@ -37,6 +39,8 @@ final class Budgets {
   private final BudgetState[] poolWide;
   /** The earliest window end of any budget (epoch millis): a request start reads it, and resets when due. */
   private volatile long nextEnd;
+  /** Whether the budgets are the fleet's (a shared store counts them). */
+  private final boolean shared;
 
   Budgets(PoolCore core, List<Budget> budgets, long wallMillis) {
     this.core = core;
@@ -52,6 +56,7 @@ final class Budgets {
     this.nextEnd = earliestEnd();
     io.github.llmpool.spi.SharedBudgets shared = states.length == 0 ? null
         : core.settings().sharedState().budgets();
+    this.shared = shared != null;
     if (shared != null) {
       BudgetState.Listener listener = new BudgetState.Listener() {
         @Override
@@ -65,13 +70,18 @@ final class Budgets {
         }
       };
       for (BudgetState s : states) {
-        s.share(shared, core.settings().name(), listener);
+        s.share(shared, core.settings().name(), listener, core.settings().ticker());
       }
     }
   }
 
   boolean isEmpty() {
     return states.length == 0;
+  }
+
+  /** Whether the budgets are counted for the fleet by a shared store (leases may be waited for). */
+  boolean shared() {
+    return shared;
   }
 
   private long earliestEnd() {
@@ -165,14 +175,15 @@ final class Budgets {
   /**
    * Reserves a request's estimate from every budget of {@code slot}, all or none: the amounts
    * held (one per gate), or null when a budget refused (what was taken from the others is given
-   * back).
+   * back). A shared budget short only until a lease already asked for (the pick saw room, another
+   * request took it first) is waited for, within {@link #LEASE_WAIT_BOUND}.
    */
   long[] reserve(Slot slot, long prompt, long maxTokens) {
     BudgetGate[] gates = slot.budgets;
     long[] held = new long[gates.length];
     for (int i = 0; i < gates.length; i++) {
       long est = gates[i].estimate(prompt, maxTokens);
-      if (gates[i].state.reserve(est)) {
+      if (gates[i].state.reserve(est) || (shared && reserveAfterLease(gates[i].state, est))) {
         held[i] = est;
         continue;
       }
@@ -182,6 +193,17 @@ final class Budgets {
       return null;
     }
     return held;
+  }
+
+  /** Waits for a lease to hold {@code est} and reserves it (bounded: see {@link BudgetState#awaitLease}). */
+  private boolean reserveAfterLease(BudgetState s, long est) {
+    BudgetState.LeaseWait w = new BudgetState.LeaseWait(core.settings().ticker().read());
+    for (int tries = 0; tries <= BudgetState.LEASE_WAIT_PARKS && s.awaitLease(est, w); tries++) {
+      if (s.reserve(est)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Gives back a reservation whose attempt was never sent. */
@@ -272,9 +294,10 @@ final class Budgets {
     Budget b = s.budget();
     return "over budget '" + b.name() + "' (" + s.amount(v.spent()).toPlainString() + " of " + b.describeLimit()
         + " spent, " + s.amount(v.reserved()).toPlainString() + " reserved, this request needs "
-        + s.amount(need).toPlainString() + (v.exhausted() ? "; spent for this window"
-            : s.awaitingLease() ? "; shared: this instance's lease is used up, the next is on its way" : "") + "; resets in "
-        + resetInMillis(s) + " ms)";
+        + s.amount(need).toPlainString() + (v.exhausted() ? "; spent for this window" : !s.awaitingLease() ? ""
+            : s.shortfall(need) == BudgetState.LEASE ? "; shared: this instance's lease is used up, the next is on its way"
+            : "; shared: the fleet's window is leased out for now (its units come back as attempts in flight settle"
+                + " or leases expire)") + "; resets in " + resetInMillis(s) + " ms)";
   }
 
   /** The exception naming budget {@code s}: its limit, what it spent, when it resets. */
@@ -323,9 +346,11 @@ final class Budgets {
     }
     String each = reasons.substring(reasons.indexOf("):") + 2).trim();
     if (leasing) {
-      // A shared budget short only until this instance's next lease lands: not spent, back in a round trip.
+      // A shared budget not spent: short until this instance's next lease lands (it waited up to
+      // LEASE_WAIT_BOUND for it), or while the fleet's units are all leased or reserved.
       return new io.github.llmpool.NoProviderAvailableException("no provider available within budgets for now: " + each
-          + "; the fleet's next lease is on its way", LEASE_WAIT, attempts);
+          + (each.contains("the next is on its way") ? "; the fleet's next lease is on its way (waited up to "
+              + LEASE_WAIT_BOUND.toMillis() + " ms)" : "; the fleet's window is leased out for now"), LEASE_WAIT, attempts);
     }
     long wall = core.settings().ticker().wallMillis();
     return refusal(first, wall, "no provider available within budgets: " + each + "; the first to reset is budget '"

@@ -418,6 +418,66 @@ public final class PoolCore {
     budgets.atRequestStart(now);
   }
 
+  /**
+   * When {@link #choose} found no provider: if a shared budget short only until a lease already
+   * asked for is all that keeps a provider out (weight above 0, not drained, evicted or excluded,
+   * with quota headroom), waits for that lease on the pool's ticker and chooses again; a provider
+   * claimed then, or null (no such budget, or still short after the bound: at most
+   * {@code BudgetState.LEASE_WAIT_BOUND_NANOS}, 60 ms, from this call and from the oldest
+   * unanswered lease request, so a stalled or down store never makes a request wait longer). Not
+   * the pick path: only after a pick found nothing; at once null without shared budgets.
+   */
+  public Slot chooseAfterLease(long now, Exclusion exclusion, boolean[] probeOut) {
+    if (!hasBudgets || !budgets.shared() || drainedAll) {
+      return null;
+    }
+    io.github.llmpool.internal.health.BudgetState.LeaseWait wait =
+        new io.github.llmpool.internal.health.BudgetState.LeaseWait(now);
+    long prompt = exclusion == null ? 0 : exclusion.promptTokens();
+    long max = exclusion == null ? -1 : exclusion.maxTokens();
+    for (int round = 0; round <= io.github.llmpool.internal.health.BudgetState.LEASE_WAIT_PARKS
+        && wait.open(now); round++) {
+      io.github.llmpool.internal.health.BudgetGate g = leaseToWaitFor(now, exclusion);
+      if (g == null || !g.state.awaitLease(g.estimate(prompt, max), wait)) {
+        return null;
+      }
+      now = now();
+      Slot s = choose(now, exclusion, probeOut);
+      if (s != null) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The budget to wait for: of the first provider kept out by nothing but a shared budget short
+   * only until a lease ({@code BudgetState.LEASE}); null when none, or when some provider is kept
+   * out by nothing at all (its claim was refused: waiting for a lease would not help).
+   */
+  private io.github.llmpool.internal.health.BudgetGate leaseToWaitFor(long now, Exclusion exclusion) {
+    Router r = router;
+    long tokens = exclusion == null ? 0 : exclusion.tokens();
+    long prompt = exclusion == null ? 0 : exclusion.promptTokens();
+    long max = exclusion == null ? -1 : exclusion.maxTokens();
+    io.github.llmpool.internal.health.BudgetGate found = null;
+    for (Slot s : r.slots()) {
+      if (s.weight == 0 || s.state.drained() || !s.state.isAvailable(now) || (exclusion != null && exclusion.excludes(s))
+          || (r.quotaRouting() && !s.state.headroom().admits(now, tokens))) {
+        continue;
+      }
+      io.github.llmpool.internal.health.BudgetGate g = Budgets.refusing(s, exclusion);
+      if (g == null) {
+        return null;
+      }
+      if (found == null && g.state.shared()
+          && g.state.shortfall(g.estimate(prompt, max)) == io.github.llmpool.internal.health.BudgetState.LEASE) {
+        found = g;
+      }
+    }
+    return found;
+  }
+
   /** Reserved nothing: the slot has no budget. */
   public static final long[] NO_BUDGET = new long[0];
 

@@ -1,11 +1,15 @@
 package io.github.llmpool.internal.health;
 
 import io.github.llmpool.Budget;
+import io.github.llmpool.Ticker;
 import io.github.llmpool.spi.SharedBudget;
 import io.github.llmpool.spi.SharedBudgets;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The live count of one {@link Budget}: what its window has spent (settled attempts) and what
@@ -26,6 +30,22 @@ import java.time.Instant;
  * {@code spent + reserved + (limit - min(limit, granted + credit))}. Spent, for a shared budget:
  * the store's last answer left less than the smallest reservation of the window, and what this
  * instance holds too (while the store is down: the local rule on its fallback).
+ *
+ * <p><b>Leases follow demand</b> ({@link #want}): the next lease tops the holding up to
+ * {@code max(L, min(cap, 2 x max(in flight, per round)))} and a reservation that takes the holding
+ * below half of that asks for it, L being the store's {@link SharedBudgets.Line#leaseSize lease},
+ * "in flight" what this instance's attempts reserve now plus what requests waiting for a lease
+ * need, "per round" what it reserved between the store's last two lease requests (decaying by half
+ * a round), and {@code cap = max(L, left / F)} this instance's share of what the window had left at
+ * the last grant ({@code left}; the limit before one) over the fleet size F, rounded up to a multiple
+ * of the window's smallest reservation (so that equal requests leave no fragment on each instance). The credit before a
+ * window's first grant stays one L, so the overshoot bound does not grow with demand.
+ *
+ * <p><b>A request short only until a lease</b> ({@link #awaitLease}): the store is up, the budget is
+ * not spent, and the window's last answer had room for what the request lacks. It waits on the
+ * pool's ticker for that lease, at most {@link #LEASE_WAIT_BOUND_NANOS} (60 ms) from the oldest
+ * unanswered lease request and from its own start, in parks of {@link #LEASE_WAIT_SLICE_NANOS} (a
+ * grant wakes it at once); a store that stalls or is down never makes it wait longer.
  */
 public final class BudgetState implements SharedBudgets.Holder {
   /** What a shared state tells the engine (events, log lines); called outside the monitor. */
@@ -43,6 +63,19 @@ public final class BudgetState implements SharedBudgets.Holder {
   static final long SPENT_BIT = 1L << 62;
   /** Estimates and amounts saturate here (so sums stay far from overflow). */
   static final long MAX_UNITS = 1L << 58;
+  /** The longest a request waits for a lease already asked for: 60 ms (3 of the 20 ms lease rounds). */
+  public static final long LEASE_WAIT_BOUND_NANOS = 60_000_000L;
+  /** One park of such a wait (a grant ends it early): 5 ms. */
+  public static final long LEASE_WAIT_SLICE_NANOS = 5_000_000L;
+  /** Parks per wait, so that a ticker whose time does not move still ends it: bound / slice. */
+  public static final int LEASE_WAIT_PARKS = (int) (LEASE_WAIT_BOUND_NANOS / LEASE_WAIT_SLICE_NANOS);
+
+  /** {@link #shortfall}: the estimate fits now. */
+  public static final int FITS = 0;
+  /** {@link #shortfall}: short only until a lease (store up, not spent, the window had room for it). */
+  public static final int LEASE = 1;
+  /** {@link #shortfall}: short, and no lease is known to bring it (spent, window leased out, down, local). */
+  public static final int OUT = 2;
 
   private final Budget budget;
   private final long limit;
@@ -83,6 +116,20 @@ public final class BudgetState implements SharedBudgets.Holder {
   /** The largest estimate a request needed and this instance could not hold (asked for by the next lease). */
   private long need;
   private boolean woken;
+  /** The pool's ticker (lease waits and their bound). */
+  private Ticker ticker = Ticker.system();
+  /** Ticker nanos of the oldest lease request not answered since (valid while {@link #asked}). */
+  private long askedAt;
+  private boolean asked;
+  /** What requests waiting for a lease need in all. */
+  private long waitingUnits;
+  /** Units reserved in this state's life (for what one lease round reserves). */
+  private long reservedTotal;
+  private long reservedAtLastWant;
+  /** What this instance reserved per lease round lately (max of the last sample and half the previous). */
+  private long perRound;
+  /** Threads parked in {@link #awaitLease} (a grant unparks them). */
+  private final Set<Thread> parked = ConcurrentHashMap.newKeySet();
 
   public BudgetState(Budget budget, long wallMillis) {
     this.budget = budget;
@@ -115,8 +162,14 @@ public final class BudgetState implements SharedBudgets.Holder {
    * @throws NullPointerException if the store returned no line
    */
   public void share(SharedBudgets shared, String pool, Listener listener) {
+    share(shared, pool, listener, Ticker.system());
+  }
+
+  /** As {@link #share(SharedBudgets, String, Listener)}, waiting for leases on the pool's {@code ticker}. */
+  public void share(SharedBudgets shared, String pool, Listener listener, Ticker ticker) {
     synchronized (this) {
       this.sharing = true; // a store already known to be down says so from within open
+      this.ticker = ticker;
     }
     SharedBudgets.Line l = shared.open(SharedBudget.of(pool, budget, limit), this);
     if (l == null) {
@@ -196,11 +249,12 @@ public final class BudgetState implements SharedBudgets.Holder {
       } else {
         ok = true;
         reserved += e;
+        reservedTotal += e;
         if (e < smallest) {
           smallest = e;
         }
         publish();
-        if (line != null && granted - spent - reserved < lowWater) {
+        if (line != null && granted - spent - reserved < Math.max(lowWater, target() / 2)) {
           wake = wakeOnce();
         }
       }
@@ -240,7 +294,124 @@ public final class BudgetState implements SharedBudgets.Holder {
       return null;
     }
     woken = true;
+    if (!asked) {
+      asked = true;
+      askedAt = ticker.read();
+    }
     return line;
+  }
+
+  /** The lease's demand-sized target (guarded by this): see the class comment. */
+  private long target() {
+    long inFlight = Math.max(0, reserved) + waitingUnits;
+    long demand = Math.min(MAX_UNITS / 4, Math.max(inFlight, perRound));
+    long left = grantedThisWindow ? windowLeft : limit;
+    long cap = Math.max(lease, Math.max(0, left) / Math.max(1, fleet));
+    if (smallest != Long.MAX_VALUE && smallest > 1 && cap % smallest != 0) {
+      cap = Math.min(limit, (cap / smallest + 1) * smallest); // whole requests: no fragment stranded on each instance
+    }
+    return Math.max(lease, Math.min(cap, 2 * demand));
+  }
+
+  /**
+   * How {@code estimate} units stand now (not for the pick path): {@link #FITS}, {@link #LEASE}
+   * (shared, store up, not spent, short, and the window's last answer had room for what is
+   * lacking, or no answer came yet in this window), or {@link #OUT}.
+   */
+  public synchronized int shortfall(long estimate) {
+    long e = Math.max(0, Math.min(MAX_UNITS, estimate));
+    if (!exhausted && spent + reserved + e <= effective()) {
+      return FITS;
+    }
+    return leaseMayHold(e) ? LEASE : OUT;
+  }
+
+  // guarded by this
+  private boolean leaseMayHold(long e) {
+    if (line == null || down || exhausted) {
+      return false;
+    }
+    long lacking = e - (effective() - spent - reserved);
+    return !grantedThisWindow || windowLeft >= lacking;
+  }
+
+  /**
+   * Waits for a lease to hold {@code estimate} units while it is short only until one
+   * ({@link #LEASE}): asks for it, parks on the pool's ticker (a grant wakes it), and returns
+   * true once the estimate fits (the caller then picks or reserves; another request may still take
+   * the units first), false when it does not and no lease is known to bring it, or the wait's
+   * bound passed: {@code wait}'s deadline or parks, or {@link #LEASE_WAIT_BOUND_NANOS} after the
+   * oldest lease request not answered. Never on the pick path; reserves nothing.
+   */
+  public boolean awaitLease(long estimate, LeaseWait wait) {
+    long e = Math.max(0, Math.min(MAX_UNITS, estimate));
+    Thread me = Thread.currentThread();
+    SharedBudgets.Line wake;
+    synchronized (this) {
+      int k = shortfall(e);
+      if (k != LEASE || wait.parksLeft <= 0) {
+        return k == FITS;
+      }
+      waitingUnits += e;
+      parked.add(me);
+      wake = needs(e);
+    }
+    try {
+      wake(wake);
+      while (wait.parksLeft > 0) {
+        long now = ticker.read();
+        long end;
+        synchronized (this) {
+          end = asked && askedAt + LEASE_WAIT_BOUND_NANOS - wait.deadline < 0 ? askedAt + LEASE_WAIT_BOUND_NANOS
+              : wait.deadline;
+        }
+        long left = end - now;
+        if (left <= 0) {
+          break;
+        }
+        wait.parksLeft--;
+        ticker.park(Math.min(left, LEASE_WAIT_SLICE_NANOS));
+        synchronized (this) {
+          int k = shortfall(e);
+          if (k != LEASE) {
+            return k == FITS;
+          }
+          wake = needs(e); // a grant came short (or none yet): ask again, for all that waits
+        }
+        wake(wake);
+      }
+      return shortfall(e) == FITS;
+    } finally {
+      synchronized (this) {
+        waitingUnits -= e;
+      }
+      parked.remove(me);
+    }
+  }
+
+  /** One request's budget for lease waits: a deadline on the pool's ticker and a number of parks. Not thread-safe. */
+  public static final class LeaseWait {
+    final long deadline;
+    int parksLeft;
+
+    /** A wait from {@code nowNanos}: {@link #LEASE_WAIT_BOUND_NANOS} and {@link #LEASE_WAIT_PARKS} parks. */
+    public LeaseWait(long nowNanos) {
+      this.deadline = nowNanos + LEASE_WAIT_BOUND_NANOS;
+      this.parksLeft = LEASE_WAIT_PARKS;
+    }
+
+    /** Whether the wait may go on (parks left, deadline not passed at {@code nowNanos}). */
+    public boolean open(long nowNanos) {
+      return parksLeft > 0 && nowNanos - deadline < 0;
+    }
+  }
+
+  private void unparkWaiters() {
+    if (!parked.isEmpty()) {
+      for (Thread t : parked) {
+        LockSupport.unpark(t);
+      }
+    }
   }
 
   private static void wake(SharedBudgets.Line l) {
@@ -257,6 +428,7 @@ public final class BudgetState implements SharedBudgets.Holder {
   public synchronized void release(long estimate) {
     reserved -= Math.max(0, Math.min(MAX_UNITS, estimate));
     publish();
+    unparkWaiters();
   }
 
   /**
@@ -277,6 +449,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       exhausted = true;
     }
     publish();
+    unparkWaiters(); // what the estimate did not use may hold a waiting request
     return now;
   }
 
@@ -331,6 +504,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       fleetSettled = 0;
       need = 0;
       woken = false;
+      asked = false;
       if (down) {
         fallback = fleet > 0 ? limit / fleet : limit;
       }
@@ -340,6 +514,7 @@ public final class BudgetState implements SharedBudgets.Holder {
     if (wake != null) {
       wake(wake); // under the monitor: Line.wake only queues
     }
+    unparkWaiters();
     return was;
   }
 
@@ -368,11 +543,23 @@ public final class BudgetState implements SharedBudgets.Holder {
     return granted - spent - reserved;
   }
 
+  /**
+   * Units to ask for now: up to the demand-sized target (class comment) above what is held, more
+   * when requests need more; 0 while the holding is at least half the target and holds what
+   * requests need. The store calls it once per lease request: each call also samples what this
+   * instance reserved since the previous one (its per-round demand).
+   */
   @Override
   public synchronized long want() {
+    long sample = reservedTotal - reservedAtLastWant;
+    reservedAtLastWant = reservedTotal;
+    perRound = Math.max(sample, perRound / 2);
     long held = granted - spent - reserved;
-    long target = Math.max(lease, need);
-    if (held >= lowWater && held >= need) {
+    long must = Math.max(need, waitingUnits);
+    long target = Math.max(target(), must);
+    if (held >= Math.max(lowWater, target / 2) && held >= must) {
+      woken = false; // nothing to ask for: no answer will come, so the next shortfall wakes the store
+      asked = false; // and a later wait is not cut short by this old request
       return 0;
     }
     return Math.max(0, Math.min(limit, target - held));
@@ -399,8 +586,10 @@ public final class BudgetState implements SharedBudgets.Holder {
         need = 0;
       }
       woken = false;
+      asked = false;
       change = recheck();
     }
+    unparkWaiters();
     tell(change);
   }
 
@@ -426,11 +615,13 @@ public final class BudgetState implements SharedBudgets.Holder {
         return;
       }
       down = true;
+      asked = false;
       // The fleet's share of what was left; no fleet ever seen: the whole limit (as a local-only pool).
       long left = grantedThisWindow ? windowLeft : limit;
       fallback = fleet > 0 ? Math.max(0, left) / fleet : Math.max(0, limit - granted);
       change = recheck();
     }
+    unparkWaiters();
     tell(change);
   }
 
@@ -444,8 +635,10 @@ public final class BudgetState implements SharedBudgets.Holder {
       down = false;
       fallback = 0;
       woken = false;
+      asked = false;
       change = recheck();
     }
+    unparkWaiters();
     tell(change);
   }
 

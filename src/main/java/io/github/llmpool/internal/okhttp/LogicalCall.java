@@ -356,6 +356,9 @@ final class LogicalCall implements Exclusion {
     if (slot == null) {
       slot = core.choose(now, this, probe);
     }
+    if (slot == null && core.hasBudgets()) {
+      slot = core.chooseAfterLease(now, this, probe); // a shared budget short only until a lease: wait for it, bounded
+    }
     if (slot == null && n == 1) {
       slot = waitForReturn(now);
     }

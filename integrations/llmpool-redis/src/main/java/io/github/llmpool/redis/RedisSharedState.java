@@ -92,9 +92,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Budgets</b> ({@link #budgets()}): each budget's current calendar window is one count in
  *       {@code llmpool:{chat}:budget:<name>:<window start>} (units granted, each instance's settled
  *       spend; TTL the window's end plus a minute); each instance reserves only from units it holds
- *       in leases of {@link Builder#budgetLeaseShare budget lease share} x limit (plus one lease of
- *       credit before a window's first grant), asks for the next one when a reservation takes it
- *       below half a lease, and gives unused units back when a lease expires or on {@link #close()}.
+ *       in leases of at least {@link Builder#budgetLeaseShare budget lease share} x limit, sized to
+ *       its demand (plus one smallest lease of credit before a window's first grant), asks for the
+ *       next one when a reservation takes it below half a lease, lets a request short only until
+ *       that lease wait for it (at most 60 ms), and gives unused units back when a lease expires or
+ *       on {@link #close()}.
  *       The fleet's settled spend stays within limit + instances x lease + what attempts in flight
  *       cost beyond their reservations; while Redis is down each instance falls back to what the
  *       window had left over the fleet size.</li>
@@ -1078,6 +1080,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     // Executor only.
     final Deque<long[]> leases = new ArrayDeque<>(); // [window start, expires epoch ms, units], oldest first
     long retryAt;
+    /** The window {@link #retryAt} holds back (a short answer says nothing of the next window). */
+    long retryWindow;
     long reportedAt;
 
     BudgetLine(SharedBudget budget, SharedBudgets.Holder holder, PoolLines pool, long lease) {
@@ -1164,8 +1168,12 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           }
           give += l.holder.reclaim(start, keep);
         }
-        if (end > now && now >= l.retryAt) {
+        if (end > now && (now >= l.retryAt || start != l.retryWindow)) {
           want = l.holder.want();
+          if (l.holder.windowStartMillis() != start) {
+            want = 0; // the holder rolled to the next window meanwhile: ask for that one next round, not this
+            l.wake();
+          }
         }
       }
       long settled = l.holder.settled();
@@ -1211,7 +1219,13 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         continue;
       }
       // Short of what was asked: the window has too little; units come back only as leases expire.
-      l.retryAt = granted < e[1] ? now + resyncInterval.toMillis() : now;
+      // (Not for a window the holder has left: it asks for its new one at once.)
+      boolean moved = e[0] != l.holder.windowStartMillis();
+      l.retryAt = granted < e[1] && !moved ? now + resyncInterval.toMillis() : now;
+      l.retryWindow = e[0];
+      if (moved) {
+        l.wake();
+      }
       if (granted > 0) {
         l.leases.addLast(new long[] {e[0], now + leaseTtlMillis, granted});
       }
@@ -1648,12 +1662,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     }
 
     /**
-     * The size of one budget lease as a share of the budget's limit (at least 1 unit; 10^-9 of the
-     * currency for a money budget). The fleet's settled spend stays within
-     * {@code limit + instances x lease} plus what attempts in flight cost beyond their
-     * reservations, so {@code share = acceptable overshoot / instances}; a lease should also hold a
-     * few requests' reservations (a request needing more than an instance holds is refused or
-     * spilled once, and the next lease is sized to hold it). Default
+     * The size of the smallest budget lease as a share of the budget's limit (at least 1 unit; 10^-9
+     * of the currency for a money budget); also the credit of a window's first requests. Leases grow
+     * with demand above it (twice what an instance has in flight or reserves per lease round, at most
+     * its share of what the window has left over the fleet size), and a request short only until a
+     * lease waits up to 60 ms for it, so the share need not hold an instance's concurrency. The
+     * fleet's settled spend stays within {@code limit + instances x lease} plus what attempts in
+     * flight cost beyond their reservations, so {@code share = acceptable overshoot / instances}.
+     * Default
      * {@value RedisSharedState#DEFAULT_BUDGET_LEASE_SHARE}; above 0, at most 1.
      *
      * @param share the share

@@ -128,6 +128,17 @@ class SharedBudgetsRedisTest {
    * Returns the calls answered 200 per instance; any other outcome fails the test.
    */
   private final AtomicInteger refusedForALease = new AtomicInteger();
+  /** Of those: refused while the fleet's window still had room to lease for one more call (must be 0). */
+  private final AtomicInteger refusedWithRoom = new AtomicInteger();
+  private final Map<String, AtomicInteger> refusalKinds = new ConcurrentHashMap<>();
+  private volatile String firstWithRoom;
+  private volatile long startedAt;
+
+  /** Units the fleet's window in Redis has not leased (the limit when it has no key yet). */
+  private static long unleased(Instance i) {
+    String used = rawConn.sync().hget("llmpool:{chat}:budget:fleet:" + snap(i).windowStart().toEpochMilli(), "used");
+    return LIMIT - (used == null ? 0 : Long.parseLong(used));
+  }
 
   private int[] run(List<Instance> insts) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
@@ -136,6 +147,7 @@ class SharedBudgetsRedisTest {
       ok[i] = new AtomicInteger();
     }
     CountDownLatch go = new CountDownLatch(1);
+    startedAt = System.nanoTime();
     List<Future<?>> fs = new ArrayList<>();
     try {
       for (int t = 0; t < THREADS; t++) {
@@ -155,6 +167,18 @@ class SharedBudgetsRedisTest {
                 return null;
               }
               refusedForALease.incrementAndGet();
+              // Redis's count only grows while the test's clock stands still (no lease expires): a window
+              // that has room after the refusal had it during the refusal.
+              if (unleased(inst) >= COST) {
+                refusedWithRoom.incrementAndGet();
+                if (firstWithRoom == null) {
+                  firstWithRoom = refused.getMessage() + " [instance " + n + ", " + unleased(inst) + " unleased, "
+                      + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt) + " ms into the run]";
+                }
+              }
+              String msg = refused.getMessage();
+              refusalKinds.computeIfAbsent(msg.contains("on its way") ? "lease on its way" : msg.contains("leased out")
+                  ? "window leased out" : "other", k -> new AtomicInteger()).incrementAndGet();
               inst.leased(); // and calls in flight on the instance settle meanwhile
               Thread.yield();
             }
@@ -199,7 +223,9 @@ class SharedBudgetsRedisTest {
     System.out.println("[llmpool-redis] budget " + LIMIT + " tokens (" + REQUESTS + " calls of " + COST
         + ") on " + INSTANCES + " instances, " + THREADS + " threads, lease " + LEASE + ": window 1 admitted " + calls
         + " calls " + java.util.Arrays.toString(ok) + ", settled " + spent + " tokens; " + refusedForALease.get()
-        + " calls refused while their instance's next lease was on its way");
+        + " calls refused for now " + refusalKinds + ", " + refusedWithRoom.get() + " of them while the window had room"
+        + (firstWithRoom == null ? "" : ": " + firstWithRoom));
+    assertEquals(0, refusedWithRoom.get(), "no call refused while the fleet's window had room for it: " + firstWithRoom);
     assertEquals(calls, dispatched(), "every call admitted reached its provider once");
     assertEquals(calls * COST, spent, "settled = what the providers reported");
     assertEquals(LIMIT, spent, "every unit leased was used: exactly the limit, once for the fleet (4 local budgets: 4x)");
@@ -235,17 +261,24 @@ class SharedBudgetsRedisTest {
     // The next window: free again on every instance, without waiting for a lease (each starts on its credit).
     insts.forEach(i -> i.advance(Duration.ofHours(1)));
     int before = dispatched();
+    refusedForALease.set(0);
+    refusalKinds.clear();
     int[] ok2 = run(insts);
     long spent2 = fleetSpent(insts);
-    System.out.println("[llmpool-redis] window 2 (no lease waited for): admitted " + java.util.Arrays.toString(ok2)
-        + ", settled " + spent2 + " tokens (bound limit + 4 x lease = " + (LIMIT + INSTANCES * LEASE) + ")");
+    System.out.println("[llmpool-redis] window 2 (first requests on the credit): admitted "
+        + java.util.Arrays.toString(ok2) + ", settled " + spent2 + " tokens (bound limit + 4 x lease = "
+        + (LIMIT + INSTANCES * LEASE) + "); " + refusedForALease.get() + " calls refused for now " + refusalKinds
+        + ", " + refusedWithRoom.get() + " of them while the window had room");
+    assertEquals(0, refusedWithRoom.get(), "window 2: no call refused while the window had room: " + firstWithRoom);
     for (int i = 0; i < INSTANCES; i++) {
       assertTrue(ok2[i] >= 1, "the reset freed the budget on instance " + i);
       assertEquals(servers.get(i).requestCount(), servedWhenSpent.get(i), "instance " + i + " after it knew");
     }
     assertEquals(dispatched() - before, java.util.Arrays.stream(ok2).sum());
     assertTrue(spent2 <= LIMIT + INSTANCES * LEASE, "window 2 settled " + spent2 + " > limit + instances x lease");
-    assertTrue(spent2 >= LIMIT, "and used the budget: " + spent2);
+    assertTrue(spent2 >= LIMIT, "and used the budget: " + spent2 + " " + rawConn.sync().hgetall(
+        "llmpool:{chat}:budget:fleet:" + snap(insts.get(0)).windowStart().toEpochMilli()) + " "
+        + insts.stream().map(i -> snap(i).toString() + " served " + servers.get(insts.indexOf(i)).requestCount()).toList());
     assertFalse(snap(insts.get(0)).windowStart().equals(start));
   }
 
@@ -298,6 +331,74 @@ class SharedBudgetsRedisTest {
       i.event(PoolEvent.SharedStateUp.class, Duration.ofSeconds(20));
     }
     assertFalse(insts.get(0).shared.isDown());
+  }
+
+  /**
+   * A stalled Redis (SIGSTOP: connections open, nothing answered) with a command timeout of 2 s, so
+   * that it is not called down for 2 s: 16 threads on one instance whose lease runs out during the
+   * stall. No call waits on Redis: each waits at most the lease wait's bound (60 ms, at the pick and
+   * at the reservation) and is then refused for now, until the timeout calls Redis down and the
+   * fallback serves; every call's latency stays far below the stall.
+   */
+  @Test
+  void aStalledRedisNeverMakesACallWaitLongerThanTheLeaseWaitBoundThenTheFallbackServes() throws Exception {
+    FakeLlmServer s = FakeLlmServer.start("p").usage(PROMPT, COMPLETION);
+    servers.add(s);
+    Instance i = new Instance(redis.uri(), 0, p -> p.budget(budget()).tier(s.provider().build()),
+        b -> b.budgetLeaseShare(SHARE).commandTimeout(Duration.ofSeconds(2)));
+    instances.add(i);
+    i.leased();
+    Instance.assertOk(i.call()); // the window is leased from: the fallback will be what it had left
+    i.leased();
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger forNow = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicLong slowest = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong slowestRefusal = new java.util.concurrent.atomic.AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    long stalledAt;
+    List<Future<?>> fs = new ArrayList<>();
+    redis.stall();
+    try {
+      stalledAt = System.nanoTime();
+      for (int t = 0; t < 16; t++) {
+        fs.add(pool.submit(() -> {
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+          while (System.nanoTime() < deadline) {
+            long t0 = System.nanoTime();
+            try {
+              Instance.assertOk(i.call());
+              ok.incrementAndGet();
+            } catch (BudgetExhaustedException spent) {
+              return null; // the fallback spent too (Redis called down by then)
+            } catch (io.github.llmpool.NoProviderAvailableException refused) {
+              forNow.incrementAndGet();
+              slowestRefusal.accumulateAndGet(System.nanoTime() - t0, Math::max);
+            } finally {
+              slowest.accumulateAndGet(System.nanoTime() - t0, Math::max);
+            }
+          }
+          throw new AssertionError("the fallback never spent the budget: " + snap(i));
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+      redis.resume();
+    }
+    long stall = System.nanoTime() - stalledAt;
+    System.out.println("[llmpool-redis] Redis stalled (command timeout 2 s): " + ok.get() + " calls served, "
+        + forNow.get() + " refused for now while it was not yet called down; slowest call "
+        + TimeUnit.NANOSECONDS.toMillis(slowest.get()) + " ms, slowest refusal "
+        + TimeUnit.NANOSECONDS.toMillis(slowestRefusal.get()) + " ms (bound: 2 x 60 ms waits), run "
+        + TimeUnit.NANOSECONDS.toMillis(stall) + " ms");
+    assertTrue(i.shared.isDown() || i.events.stream().anyMatch(e -> e instanceof PoolEvent.SharedStateDown),
+        "the command timeout called Redis down");
+    assertTrue(ok.get() >= REQUESTS - 2 * LEASE / COST - 1, "the fallback served what the window had left: " + ok.get());
+    assertTrue(slowest.get() < TimeUnit.MILLISECONDS.toNanos(1_000),
+        "no call waited on the stalled Redis (2 s): slowest " + slowest.get() / 1_000_000 + " ms");
+    i.event(PoolEvent.SharedStateUp.class, Duration.ofSeconds(20));
   }
 
   @Test

@@ -1,0 +1,177 @@
+package io.github.llmpool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.llmpool.spi.SharedBudgets;
+import io.github.llmpool.spi.SharedState;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request short of a shared budget only until its instance's next lease (#19 with #18: the
+ * fleet's budget has room) waits for that lease on the pool's ticker instead of being refused:
+ * briefly (the lease lands within the wait: served, the ticker parked until then), bounded (a
+ * store that never answers: refused "for now" after 60 ms of ticker time, and a request that
+ * comes later waits no longer, since the bound runs from the oldest unanswered lease request),
+ * not at all when no lease can help (the window leased out) or the store is down (the fallback).
+ * An in-memory store whose lease rounds run when the test's ticker says so.
+ */
+class SharedBudgetLeaseWaitTest {
+  /** The chat body's estimate: 17 prompt tokens + the reservation cap of 10. */
+  private static final long ESTIMATE = 27;
+  private static final Budget BUDGET = Budget.builder("t").tokens(1000).window(Budget.Window.HOUR).reservationCap(10)
+      .build();
+
+  /** A fake ticker whose parks move it, and that runs the store's lease round once parks reach {@code answerAfter}. */
+  private static final class StoreTicker implements Ticker {
+    final FakeTicker fake = new FakeTicker();
+    final SharedBudgetStateTest.MemoryStore store;
+    final long answerAfterNanos; // < 0: the store never answers
+    final AtomicBoolean answered = new AtomicBoolean();
+
+    StoreTicker(SharedBudgetStateTest.MemoryStore store, Duration answerAfter) {
+      this.store = store;
+      this.answerAfterNanos = answerAfter == null ? -1 : answerAfter.toNanos();
+    }
+
+    @Override
+    public long read() {
+      return fake.read();
+    }
+
+    @Override
+    public long wallMillis() {
+      return fake.wallMillis();
+    }
+
+    @Override
+    public void park(long nanos) {
+      fake.park(nanos);
+      if (answerAfterNanos >= 0 && fake.parkedNanos() >= answerAfterNanos && answered.compareAndSet(false, true)) {
+        store.round(); // the lease lands while the request waits
+      }
+    }
+  }
+
+  private static SharedState state(SharedBudgets store) {
+    return new SharedState() {
+      @Override
+      public Publisher join(String pool, Receiver receiver) {
+        return e -> {};
+      }
+
+      @Override
+      public SharedBudgets budgets() {
+        return store;
+      }
+    };
+  }
+
+  private static ProviderPool pool(Upstreams up, mockwebserver3.MockWebServer s, SharedBudgets store, Ticker t) {
+    return ProviderPool.builder().name("chat").sharedState(state(store)).ticker(t)
+        .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(s)).build()).budget(BUDGET).build();
+  }
+
+  private static SharedBudgets.Holder holder(SharedBudgetStateTest.MemoryStore store) {
+    return (SharedBudgets.Holder) store.lines.get(0)[1];
+  }
+
+  @Test
+  void aRequestShortOnlyUntilALeaseOnItsWayWaitsForItAndIsServed() throws Exception {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10); // credit 10 < 27
+    StoreTicker t = new StoreTicker(store, Duration.ofMillis(30));
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      ProviderPool p = pool(up, s, store, t);
+      okhttp3.OkHttpClient c = up.client(p);
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0], "served once the lease landed, not refused");
+      assertEquals(1, up.count(s));
+      assertTrue(t.answered.get());
+      assertEquals(Duration.ofMillis(30).toNanos(), t.fake.parkedNanos(), "it waited until the lease landed, no longer");
+      assertTrue(store.used.values().iterator().next()[0] >= ESTIMATE, "the lease was sized to hold the waiting request");
+    }
+  }
+
+  @Test
+  void aStoreThatNeverAnswersMakesARequestWaitAtMost60msThenItIsRefusedForNowAndLaterOnesDoNotWaitAgain()
+      throws Exception {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t = new StoreTicker(store, null);
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      ProviderPool p = pool(up, s, store, t);
+      okhttp3.OkHttpClient c = up.client(p);
+      NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
+          () -> Upstreams.call(c, Upstreams.chat(p)));
+      assertFalse(e instanceof BudgetExhaustedException, "not spent: " + e.getMessage());
+      assertTrue(e.getMessage().contains("the fleet's next lease is on its way (waited up to 60 ms)"), e.getMessage());
+      assertEquals(Duration.ofMillis(20), e.earliestReturn());
+      assertEquals(Duration.ofMillis(60).toNanos(), t.fake.parkedNanos(), "the bound: 60 ms of the pool's ticker");
+      // The lease asked for 60 ms ago is still unanswered (a stalled store): the next request waits no more.
+      assertThrows(NoProviderAvailableException.class, () -> Upstreams.call(c, Upstreams.chat(p)));
+      assertEquals(Duration.ofMillis(60).toNanos(), t.fake.parkedNanos(), "no second wait on the same unanswered lease");
+      assertEquals(0, up.count(s));
+      // The store answers at last: served at once.
+      store.round();
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
+      assertEquals(1, up.count(s));
+    }
+  }
+
+  @Test
+  void aLeaseRequestTheStoreFoundNothingToAskForDoesNotCutALaterWaitShort() {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t = new StoreTicker(store, Duration.ofMillis(10));
+    io.github.llmpool.internal.health.BudgetState s = new io.github.llmpool.internal.health.BudgetState(BUDGET,
+        t.wallMillis());
+    s.share(store, "chat", null, t);
+    store.round(); // 10 held
+    assertTrue(s.reserve(10)); // below low water: a lease is asked for...
+    s.settle(10, 0, false); // ...but the attempt cost nothing: 10 held again
+    assertEquals(0, s.want(), "the store asks what it wants: nothing, so it sends nothing and no answer comes");
+    t.fake.advance(Duration.ofSeconds(1));
+    io.github.llmpool.internal.health.BudgetState.LeaseWait w =
+        new io.github.llmpool.internal.health.BudgetState.LeaseWait(t.read());
+    assertTrue(s.awaitLease(25, w), "the request waited for its own lease, not cut short by the old one");
+    assertEquals(Duration.ofMillis(10).toNanos(), t.fake.parkedNanos());
+    assertTrue(s.reserve(25));
+  }
+
+  @Test
+  void noWaitWhenTheFleetsWindowIsLeasedOutNorWhileTheStoreIsDown() throws Exception {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t = new StoreTicker(store, Duration.ZERO);
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      ProviderPool p = pool(up, s, store, t);
+      okhttp3.OkHttpClient c = up.client(p);
+      SharedBudgets.Holder h = holder(store);
+      // The store's answer: 20 units, nothing left in the window (the others hold the rest).
+      h.granted(SharedBudgets.Grant.of(h.windowStartMillis(), 20, 0, 0, 4));
+      NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
+          () -> Upstreams.call(c, Upstreams.chat(p)));
+      assertFalse(e instanceof BudgetExhaustedException, e.getMessage());
+      assertTrue(e.getMessage().contains("leased out for now"), e.getMessage());
+      assertEquals(0, t.fake.parkedNanos(), "no lease can bring it: refused at once");
+      assertEquals(0, up.count(s));
+
+      h.storeDown(); // the fallback: 0 left / 4 instances, plus what it holds: still short, and no wait
+      assertThrows(NoProviderAvailableException.class, () -> Upstreams.call(c, Upstreams.chat(p)));
+      assertEquals(0, t.fake.parkedNanos());
+    }
+    SharedBudgetStateTest.MemoryStore never = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t2 = new StoreTicker(never, null);
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      ProviderPool p = pool(up, s, never, t2);
+      okhttp3.OkHttpClient c = up.client(p);
+      holder(never).storeDown(); // never reached the store: the whole limit, served without a wait
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
+      assertEquals(0, t2.fake.parkedNanos());
+    }
+  }
+}
