@@ -240,6 +240,20 @@ public abstract class TierPicker {
   }
 
   /**
+   * {@link #eligible} and {@link #headroomFactor} in one look at the provider's headroom (P2C's
+   * pick reads each candidate's once): -1 when the slot is not eligible, else its headroom factor
+   * (1 without quota routing).
+   */
+  protected final double eligibleFactor(int i, long now, Exclusion exclusion) {
+    if (weights[i] <= 0 || !states[i].isAvailable(now) || (exclusion != null && exclusion.excludes(slots[i]))) {
+      return -1;
+    }
+    Headroom[] h = headrooms;
+    double f = h == null ? 1 : h[i].pickFactor(now, exclusion == null ? 0 : exclusion.tokens());
+    return f >= 0 && withinBudgets(i, exclusion) ? f : -1;
+  }
+
+  /**
    * Whether the request fits every budget whose scope holds the provider: nothing to check for a
    * tier without budgets (one field read) or a provider without one; else one volatile read per
    * budget, no allocation.
