@@ -243,11 +243,17 @@ public final class P2cPicker extends TierPicker {
       int start = cumulative[a] - wa; // where a's range starts
       int r = random.nextInt(totalWeight - wa);
       int b = indexOf(r + (wa & ((start - 1 - r) >> 31))); // r >= start ? r + wa : r, branch-free
-      double fa = eligibleFactor(a, now, exclusion);
-      if (fa >= 0) {
-        double fb = eligibleFactor(b, now, exclusion);
-        if (fb >= 0) {
-          return better(a, b, now, ref, fa, fb);
+      if (!quotaRouting()) {
+        if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
+          return better(a, b, now, ref, 1, 1);
+        }
+      } else {
+        double fa = eligibleFactor(a, now, exclusion); // each candidate's headroom read once
+        if (fa >= 0) {
+          double fb = eligibleFactor(b, now, exclusion);
+          if (fb >= 0) {
+            return better(a, b, now, ref, fa, fb);
+          }
         }
       }
     }

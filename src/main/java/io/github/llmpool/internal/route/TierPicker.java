@@ -255,8 +255,10 @@ public abstract class TierPicker {
 
   /**
    * Whether the request fits every budget whose scope holds the provider: nothing to check for a
-   * tier without budgets (one field read) or a provider without one; else one volatile read per
-   * budget, no allocation.
+   * tier without budgets (one field read) or a provider without one; else, while each budget has
+   * room for any request the pool reads ({@link io.github.llmpool.internal.health.BudgetGate#ample}),
+   * one volatile read per budget compared with a threshold; the estimate is priced only for a
+   * budget nearly spent. No allocation.
    */
   private boolean withinBudgets(int i, Exclusion exclusion) {
     io.github.llmpool.internal.health.BudgetGate[][] b = budgets;
@@ -264,8 +266,20 @@ public abstract class TierPicker {
       return true;
     }
     io.github.llmpool.internal.health.BudgetGate[] g = b[i];
-    return g == null || io.github.llmpool.internal.health.BudgetGate.admitsAll(g,
-        exclusion == null ? 0 : exclusion.promptTokens(), exclusion == null ? -1 : exclusion.maxTokens());
+    if (g == null) {
+      return true;
+    }
+    long prompt = exclusion == null ? 0 : exclusion.promptTokens();
+    if (prompt <= io.github.llmpool.internal.health.BudgetGate.PROMPT_BOUND) {
+      int k = 0;
+      while (k < g.length && g[k].ample()) {
+        k++;
+      }
+      if (k == g.length) {
+        return true; // every budget has room for any request the pool reads
+      }
+    }
+    return io.github.llmpool.internal.health.BudgetGate.admitsAll(g, prompt, exclusion == null ? -1 : exclusion.maxTokens());
   }
 
   /**
