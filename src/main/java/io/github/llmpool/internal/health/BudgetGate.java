@@ -146,11 +146,6 @@ public final class BudgetGate {
     return state.committedAtMost(ampleAt);
   }
 
-  /** The budget's live count (for the pick's flat arrays: the threshold is {@link #ampleAt()}). */
-  public BudgetState state() {
-    return state;
-  }
-
   /** See {@link #ample}: the spent-and-reserved units up to which every request the pool reads fits. */
   public long ampleAt() {
     return ampleAt;
