@@ -32,6 +32,12 @@ public final class BudgetGate {
    * set. While that fits, every request does, and the pick skips pricing it.
    */
   private final long worst;
+  /**
+   * {@code limit - worst}: while what the budget has spent and reserved is at most this, every
+   * request the pool reads fits ({@link #ample}). Negative when not even the worst request fits an
+   * empty budget (the pick then prices each estimate).
+   */
+  private final long ampleAt;
   /** The largest prompt estimate the pool makes: 64 MiB / 4, plus one for rounding. */
   public static final long PROMPT_BOUND = (64L << 20) / 4 + 1;
 
@@ -46,6 +52,7 @@ public final class BudgetGate {
       input = new long[] {0};
       output = new long[] {0};
       worst = estimate(PROMPT_BOUND, -1);
+      ampleAt = state.limitUnits() - worst;
       return;
     }
     List<Price.Tier> tiers = price.tiers();
@@ -64,6 +71,7 @@ public final class BudgetGate {
       w = Math.max(w, priced(PROMPT_BOUND, cap, t));
     }
     worst = w;
+    ampleAt = state.limitUnits() - worst;
   }
 
   private static long perMillion(BigDecimal rate) {
@@ -127,7 +135,20 @@ public final class BudgetGate {
    * while the budget has room for any request; pricing the estimate only when it is nearly spent.
    */
   public boolean admits(long prompt, long maxTokens) {
-    return (prompt <= PROMPT_BOUND && state.admits(worst)) || state.admits(estimate(prompt, maxTokens));
+    return (prompt <= PROMPT_BOUND && ample()) || state.admits(estimate(prompt, maxTokens));
+  }
+
+  /**
+   * Whether any request of a prompt of at most {@link #PROMPT_BOUND} tokens fits now, whatever its
+   * {@code max_tokens}: one volatile read compared with a threshold computed once (no pricing).
+   */
+  public boolean ample() {
+    return state.committedAtMost(ampleAt);
+  }
+
+  /** See {@link #ample}: the spent-and-reserved units up to which every request the pool reads fits. */
+  public long ampleAt() {
+    return ampleAt;
   }
 
   /** Whether a request fits every one of {@code gates} (null: no budget). */

@@ -224,6 +224,14 @@ public final class BudgetState implements SharedBudgets.Holder {
     return committed + estimate <= limit;
   }
 
+  /**
+   * Whether what is spent and reserved is at most {@code units} (and the budget is not spent): the
+   * pick's one volatile read against a threshold its {@link BudgetGate} computed once.
+   */
+  public boolean committedAtMost(long units) {
+    return committed <= units;
+  }
+
   /** Whether the budget is spent for the rest of its window. */
   public boolean exhaustedNow() {
     return committed >= SPENT_BIT;

@@ -109,6 +109,16 @@ public final class Headroom {
   private final LeasedBucket tokenLease;
   /** Whether any configured dimension exists (local or leased). */
   private final boolean configured;
+  /**
+   * The pick's fast path over the configured buckets (see {@link #bucketsAmple}): a local bucket
+   * whose arrival time is at most this far ahead of now holds half its limit or more (so its share
+   * costs P2C nothing), and at least one request, or {@link #tokenAmpleTokens} tokens.
+   */
+  private final long requestAmpleAhead;
+  private final long tokenAmpleAhead;
+  private final long tokenAmpleTokens;
+  /** Whether the configured dimensions are all local buckets with a usable fast path (none leased). */
+  private final boolean bucketsFast;
 
   // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
   private final java.util.concurrent.atomic.AtomicLongArray recentAt =
@@ -145,6 +155,40 @@ public final class Headroom {
     this.requestTat = this.requestsPerMinute > 0 && this.requestLease == null ? new AtomicLong(now) : null;
     this.tokenTat = this.tokensPerMinute > 0 && this.tokenLease == null ? new AtomicLong(now) : null;
     this.configured = this.requestsPerMinute > 0 || this.tokensPerMinute > 0;
+    this.requestAmpleAhead = this.requestTat == null ? 0 : ampleAhead(this.requestsPerMinute, nanosPerRequest);
+    this.tokenAmpleAhead = this.tokenTat == null ? 0 : ampleAhead(this.tokensPerMinute, nanosPerToken);
+    long tokenUnits = this.tokenTat == null ? 0 : ampleUnits(this.tokensPerMinute, nanosPerToken, tokenAmpleAhead);
+    this.tokenAmpleTokens = tokenUnits;
+    this.bucketsFast = this.configured && this.requestLease == null && this.tokenLease == null
+        && (this.requestTat == null || ampleUnits(this.requestsPerMinute, nanosPerRequest, requestAmpleAhead) >= 1)
+        && (this.tokenTat == null || tokenUnits >= 1);
+  }
+
+  /**
+   * The furthest a configured bucket's theoretical arrival time may be ahead of now while the bucket
+   * still holds at least half its limit, as {@link #slowCostFactor} computes the share (so a
+   * bucket within it has factor 1): checked on the arithmetic itself, not assumed. The room only
+   * shrinks as the arrival time moves ahead, so every smaller lead holds at least as much.
+   */
+  private static long ampleAhead(long limit, double nanosPerUnit) {
+    long a = (long) (limit * nanosPerUnit / 2);
+    while (a > 0 && !(bucketRoom(a, nanosPerUnit, limit) / limit >= 0.5)) {
+      a--;
+    }
+    return a;
+  }
+
+  /**
+   * The most units a request may take and still fit ({@link #slowAdmits}'s comparison) in a bucket
+   * whose arrival time is {@code ahead} or less ahead of now; 0 when not even one does.
+   */
+  private static long ampleUnits(long limit, double nanosPerUnit, long ahead) {
+    double room = bucketRoom(ahead, nanosPerUnit, limit);
+    long u = (long) Math.floor(room + EPS);
+    while (u > 0 && !(room >= u - EPS)) {
+      u--;
+    }
+    return Math.max(0, u);
   }
 
   /** The fleet-wide request window's leases, or null (local bucket, or no limit). */
@@ -568,8 +612,11 @@ public final class Headroom {
 
   /** Units a configured bucket has at {@code now} (its limit when full; negative when in debt). */
   private static double roomIn(AtomicLong tat, double nanosPerUnit, long limit, long now) {
-    long t = tat.get();
-    long ahead = t - now;
+    return bucketRoom(tat.get() - now, nanosPerUnit, limit);
+  }
+
+  /** Units a configured bucket has when its arrival time is {@code ahead} of now. */
+  private static double bucketRoom(long ahead, double nanosPerUnit, long limit) {
     if (ahead <= 0) {
       return limit;
     }
@@ -585,21 +632,59 @@ public final class Headroom {
 
   /**
    * Whether a request of {@code tokens} estimated tokens fits now (one request and its tokens, in
-   * every known dimension). Lock-free, allocation-free: two volatile reads when nothing is known.
+   * every known dimension). Lock-free, allocation-free: two volatile reads when nothing is known,
+   * one more per configured bucket while every dimension holds half its limit or more.
    */
   public boolean admits(long now, long tokens) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && !configured) {
-      return true;
-    }
-    return slowAdmits(rw, tw, now, tokens);
+    return ample(rw, tw, now, tokens) || slowAdmits(rw, tw, now, tokens);
   }
 
-  private boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
-    if ((rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom)) && !configured) {
-      return true; // half a window or more left without counting any refill: no arithmetic
+  /**
+   * The pick's one look at this headroom, for P2C: -1 when a request of {@code tokens} estimated
+   * tokens does not fit now (as {@link #admits}), else {@link #costFactor} (each window read once
+   * for both answers). Lock-free, allocation-free; while every known dimension holds half its limit
+   * or more: the window references, their {@code ample} flags and one volatile read per configured
+   * bucket, no arithmetic.
+   */
+  public double pickFactor(long now, long tokens) {
+    RateWindow rw = requestWindow;
+    RateWindow tw = tokenWindow;
+    if (ample(rw, tw, now, tokens)) {
+      return 1;
     }
+    return slowAdmits(rw, tw, now, tokens) ? costFactor(rw, tw, now) : -1;
+  }
+
+  /**
+   * Whether every known dimension holds half its limit or more and room for the request without
+   * any arithmetic: each header window {@linkplain RateWindow#ample ample} (and the tokens within
+   * its half), each configured bucket within its ample lead. Then the request fits and its cost
+   * factor is 1. False says nothing (the exact checks decide).
+   */
+  private boolean ample(RateWindow rw, RateWindow tw, long now, long tokens) {
+    return (rw == null || rw.ample) && (tw == null || (tw.ample && tokens <= tw.ampleRoom))
+        && (!configured || bucketsAmple(now, tokens));
+  }
+
+  /**
+   * The configured buckets' part of {@link #ample}: one volatile read of each bucket's arrival time
+   * (no compare-and-set: that is the reservation's, at dispatch) and a comparison with a lead
+   * computed once ({@link #ampleAhead}).
+   */
+  private boolean bucketsAmple(long now, long tokens) {
+    if (!bucketsFast) {
+      return false;
+    }
+    AtomicLong rt = requestTat;
+    AtomicLong tt = tokenTat;
+    return (rt == null || rt.get() - now <= requestAmpleAhead)
+        && (tt == null || (tokens <= tokenAmpleTokens && tt.get() - now <= tokenAmpleAhead));
+  }
+
+  /** {@link #admits} past {@link #ample}: every known dimension's exact room. */
+  boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
     boolean fixed = fixedWindows;
     if (rw != null && roomIn(rw, now, fixed, requestDrain) < 1 - EPS) {
       return false;
@@ -635,16 +720,17 @@ public final class Headroom {
   public double costFactor(long now) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
-    if (rw == null && tw == null && !configured) {
-      return 1;
-    }
-    if ((rw == null || rw.ample) && (tw == null || tw.ample) && !configured) {
-      return 1; // half a window or more left without any refill
+    return costFactor(rw, tw, now);
+  }
+
+  private double costFactor(RateWindow rw, RateWindow tw, long now) {
+    if ((rw == null || rw.ample) && (tw == null || tw.ample) && (!configured || bucketsAmple(now, 0))) {
+      return 1; // half a window or more left without any refill, every bucket half full or more
     }
     return slowCostFactor(rw, tw, now);
   }
 
-  private double slowCostFactor(RateWindow rw, RateWindow tw, long now) {
+  double slowCostFactor(RateWindow rw, RateWindow tw, long now) {
     boolean fixed = fixedWindows;
     double share = 1;
     if (rw != null && rw.limit > 0) {

@@ -289,12 +289,7 @@ public final class P2cPicker extends TierPicker {
    * quota windows are full; up to 64 as they empty), so that load leaves a provider
    * before it hits its limit. Weights stay the prior: they decide which two are compared.
    */
-  private double withHeadroom(double d, int a, int b, Reference ref, long now) {
-    double fa = headroomFactor(a, now);
-    double fb = headroomFactor(b, now);
-    if (fa == 1 && fb == 1) {
-      return d; // both have half their limits or more left (the common case): the plain comparison
-    }
+  private double withHeadroom(double d, int a, int b, Reference ref, long now, double fa, double fb) {
     ProviderState sa = states[a];
     ProviderState sb = states[b];
     double ra = ref.forSlot(a);
@@ -327,8 +322,18 @@ public final class P2cPicker extends TierPicker {
       int start = cumulative[a] - wa; // where a's range starts
       int r = random.nextInt(totalWeight - wa);
       int b = indexOf(r + (wa & ((start - 1 - r) >> 31))); // r >= start ? r + wa : r, branch-free
-      if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
-        return better(a, b, now, ref);
+      if (!quotaRouting()) {
+        if (eligible(a, now, exclusion) && eligible(b, now, exclusion)) {
+          return better(a, b, now, ref, 1, 1);
+        }
+      } else {
+        double fa = eligibleFactor(a, now, exclusion); // each candidate's headroom read once
+        if (fa >= 0) {
+          double fb = eligibleFactor(b, now, exclusion);
+          if (fb >= 0) {
+            return better(a, b, now, ref, fa, fb);
+          }
+        }
       }
     }
     return slowPick(now, exclusion);
@@ -362,22 +367,23 @@ public final class P2cPicker extends TierPicker {
       return a;
     }
     int b = drawEligible(now, exclusion, a, rest);
-    return b < 0 ? a : better(a, b, now, tierReference(now));
+    return b < 0 ? a : better(a, b, now, tierReference(now), headroomFactor(a, now), headroomFactor(b, now));
   }
 
   /**
    * The candidate of lower {@linkplain #cost cost}, a random bit on a tie: the tier's reference is
    * read once for both, and the costs are compared without a division
-   * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}).
+   * ({@link io.github.llmpool.internal.health.ProviderState#compareCost}); {@code fa} and {@code fb}
+   * are the candidates' headroom factors as their eligibility found them (1 without quota routing).
    */
-  private int better(int a, int b, long now, Reference ref) {
+  private int better(int a, int b, long now, Reference ref, double fa, double fb) {
     double d = invH != 0
         ? io.github.llmpool.internal.health.ProviderState.boundedCostDelta(states[a], ref.forSlot(a),
             inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS)
         : io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
             inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
-    if (quotaRouting()) {
-      d = withHeadroom(d, a, b, ref, now);
+    if (fa != 1 || fb != 1) {
+      d = withHeadroom(d, a, b, ref, now, fa, fb); // a candidate with less than half a limit left
     }
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);

@@ -240,9 +240,25 @@ public abstract class TierPicker {
   }
 
   /**
+   * {@link #eligible} and {@link #headroomFactor} in one look at the provider's headroom (P2C's
+   * pick reads each candidate's once): -1 when the slot is not eligible, else its headroom factor
+   * (1 without quota routing).
+   */
+  protected final double eligibleFactor(int i, long now, Exclusion exclusion) {
+    if (weights[i] <= 0 || !states[i].isAvailable(now) || (exclusion != null && exclusion.excludes(slots[i]))) {
+      return -1;
+    }
+    Headroom[] h = headrooms;
+    double f = h == null ? 1 : h[i].pickFactor(now, exclusion == null ? 0 : exclusion.tokens());
+    return f >= 0 && withinBudgets(i, exclusion) ? f : -1;
+  }
+
+  /**
    * Whether the request fits every budget whose scope holds the provider: nothing to check for a
-   * tier without budgets (one field read) or a provider without one; else one volatile read per
-   * budget, no allocation.
+   * tier without budgets (one field read) or a provider without one; else, while each budget has
+   * room for any request the pool reads ({@link io.github.llmpool.internal.health.BudgetGate#ample}),
+   * one volatile read per budget compared with a threshold; the estimate is priced only for a
+   * budget nearly spent. No allocation.
    */
   private boolean withinBudgets(int i, Exclusion exclusion) {
     io.github.llmpool.internal.health.BudgetGate[][] b = budgets;
@@ -250,8 +266,20 @@ public abstract class TierPicker {
       return true;
     }
     io.github.llmpool.internal.health.BudgetGate[] g = b[i];
-    return g == null || io.github.llmpool.internal.health.BudgetGate.admitsAll(g,
-        exclusion == null ? 0 : exclusion.promptTokens(), exclusion == null ? -1 : exclusion.maxTokens());
+    if (g == null) {
+      return true;
+    }
+    long prompt = exclusion == null ? 0 : exclusion.promptTokens();
+    if (prompt <= io.github.llmpool.internal.health.BudgetGate.PROMPT_BOUND) {
+      int k = 0;
+      while (k < g.length && g[k].ample()) {
+        k++;
+      }
+      if (k == g.length) {
+        return true; // every budget has room for any request the pool reads
+      }
+    }
+    return io.github.llmpool.internal.health.BudgetGate.admitsAll(g, prompt, exclusion == null ? -1 : exclusion.maxTokens());
   }
 
   /**

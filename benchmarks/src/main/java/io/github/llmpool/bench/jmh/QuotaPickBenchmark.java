@@ -34,10 +34,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code configured}: every provider has configured requests- and tokens-per-minute limits
  *       (the GCRA buckets), far from used up.</li>
  *   <li>{@code budget}: quota routing off as in {@code off}, and every provider under a budget of its
- *       own (issue 19: money per day, priced, none spent), so each eligibility check prices the
- *       request's estimate and reads the budget's one volatile counter.</li>
+ *       own (issue 19: money per day, priced, none spent), so each eligibility check reads the
+ *       budget's one volatile counter and compares it with its gate's threshold (an estimate is
+ *       priced only when a budget is nearly spent).</li>
  * </ul>
- * Run with {@code -prof gc}: the pick must stay at 0 B/op, and within 1.2x of {@code off}.
+ * Run with {@code -prof gc}: the pick must stay at 0 B/op, and within 1.2x of {@code off}. On a
+ * loaded machine, {@link QuotaPickCpuTime} times the same state in CPU time.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
