@@ -91,7 +91,7 @@ public final class RateWindow {
     if (!used.compareAndSet(expected, expected + units)) {
       return false;
     }
-    if (ample && remaining - (expected + units) < ampleRoom) {
+    if (ample && remaining - (expected + units) - othersUsed.get() < ampleRoom) {
       ample = false;
     }
     return true;
