@@ -143,6 +143,47 @@ class SharedLimitsTest {
   }
 
   @Test
+  void anInstanceJoiningAnEmptyWindowSpendsItsCreditOnceAndTheWindowIsPaidBack() throws Exception {
+    MockWebServer a = up.startChat();
+    Function<ProviderPool.Builder, ProviderPool.Builder> tiers = p -> p.tier(Provider.builder("a")
+        .baseUrl(Upstreams.baseUrl(a)).requestsPerMinute(N).build());
+    List<Inst> insts = new ArrayList<>(instances(tiers, true));
+    assertEquals(N, drain(insts), "the window's burst");
+    // A fifth instance (a scale-out, a restart) joins the empty window: its credit is the overshoot
+    // the bound's I x L allows, and is a debt of the window, not a gift.
+    ProviderPool p5 = tiers.apply(ProviderPool.builder().name("chat").ticker(ticker).sharedState(fleet.instance())
+        .whenAllEvicted(AllEvictedPolicy.FAIL_FAST)).build();
+    Inst i5 = new Inst(p5, up.client(p5));
+    int credit = 0;
+    while (i5.call()) {
+      credit++;
+    }
+    assertEquals(3, credit);
+    assertEquals(0, drain(insts), "the first grant (none: the window is empty) ended the credit");
+    insts.add(i5);
+    assertEquals(0, drain(insts));
+    assertEquals(-credit, fleet.heldOf("r:p:a"), "the fifth instance owes its credit; the others hold nothing");
+    // Only the fifth instance calls now: the window's refill goes to whoever asks (the idle four
+    // take a lease each first), and the fifth admits again once its grants paid the debt.
+    int seconds = 0;
+    int fifth = 0;
+    while (seconds < 60 && fifth == 0) {
+      ticker.advance(Duration.ofSeconds(1));
+      seconds++;
+      fleet.pump();
+      while (i5.call()) {
+        fifth++;
+      }
+      long granted = N + N * seconds / 60 - fleet.windowLeft("r:p:a", N); // the window's burst and refill, leased
+      assertEquals(granted - fleet.heldOf("r:p:a"), up.count(a),
+          "after " + seconds + " s: admitted = what the window granted - what is held (+ the debt not yet paid)");
+    }
+    assertTrue(fifth > 0, "the fifth instance admits again once its debt is paid");
+    System.out.println("[shared limits] a fifth instance joining an empty window: credit " + credit
+        + ", debt paid and admitting again after " + seconds + " s");
+  }
+
+  @Test
   void aQuotaGroupExhaustedOnOneInstanceIsOutOnAll() throws Exception {
     MockWebServer acct = up.startChat();
     MockWebServer z = up.startChat();
