@@ -82,9 +82,13 @@ class SharedLimitsTest {
     MockWebServer a = up.startChat();
     List<Inst> shared = instances(p -> p.tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a))
         .requestsPerMinute(N).build()), true);
-    assertFalse(shared.get(0).call(), "nothing is admitted before the first lease arrives");
-    int admitted = drain(shared);
-    assertEquals(N, admitted, "time stands: the fleet window's burst, exactly");
+    int credit = 0;
+    while (shared.get(0).call()) {
+      credit++;
+    }
+    assertEquals(3, credit, "before its first lease an instance admits one lease on credit, then nothing");
+    int admitted = credit + drain(shared);
+    assertEquals(N, admitted, "time stands: the fleet window's burst, exactly (the credit was paid from it)");
     assertEquals(N, up.count(a));
 
     up.close();
@@ -101,7 +105,14 @@ class SharedLimitsTest {
     MockWebServer a = up.startChat();
     List<Inst> insts = instances(p -> p.tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a))
         .requestsPerMinute(N).build()), true);
-    int burst = drain(insts);
+    int credit = 0;
+    for (Inst i : insts) { // every instance spends its start credit before its first lease
+      while (i.call()) {
+        credit++;
+      }
+    }
+    assertEquals(INSTANCES * 3, credit);
+    int burst = credit + drain(insts);
     int seconds = 150;
     int[] perSecond = new int[seconds + 1];
     perSecond[0] = burst;
@@ -129,6 +140,47 @@ class SharedLimitsTest {
     assertTrue(worst <= bound, "worst minute " + worst + " > " + bound);
     assertTrue(worst >= N - INSTANCES * lease, "the fleet still uses its limit: " + worst);
     assertTrue(first <= 2 * N + INSTANCES * lease, "burst + refill: " + first);
+  }
+
+  @Test
+  void anInstanceJoiningAnEmptyWindowSpendsItsCreditOnceAndTheWindowIsPaidBack() throws Exception {
+    MockWebServer a = up.startChat();
+    Function<ProviderPool.Builder, ProviderPool.Builder> tiers = p -> p.tier(Provider.builder("a")
+        .baseUrl(Upstreams.baseUrl(a)).requestsPerMinute(N).build());
+    List<Inst> insts = new ArrayList<>(instances(tiers, true));
+    assertEquals(N, drain(insts), "the window's burst");
+    // A fifth instance (a scale-out, a restart) joins the empty window: its credit is the overshoot
+    // the bound's I x L allows, and is a debt of the window, not a gift.
+    ProviderPool p5 = tiers.apply(ProviderPool.builder().name("chat").ticker(ticker).sharedState(fleet.instance())
+        .whenAllEvicted(AllEvictedPolicy.FAIL_FAST)).build();
+    Inst i5 = new Inst(p5, up.client(p5));
+    int credit = 0;
+    while (i5.call()) {
+      credit++;
+    }
+    assertEquals(3, credit);
+    assertEquals(0, drain(insts), "the first grant (none: the window is empty) ended the credit");
+    insts.add(i5);
+    assertEquals(0, drain(insts));
+    assertEquals(-credit, fleet.heldOf("r:p:a"), "the fifth instance owes its credit; the others hold nothing");
+    // Only the fifth instance calls now: the window's refill goes to whoever asks (the idle four
+    // take a lease each first), and the fifth admits again once its grants paid the debt.
+    int seconds = 0;
+    int fifth = 0;
+    while (seconds < 60 && fifth == 0) {
+      ticker.advance(Duration.ofSeconds(1));
+      seconds++;
+      fleet.pump();
+      while (i5.call()) {
+        fifth++;
+      }
+      long granted = N + N * seconds / 60 - fleet.windowLeft("r:p:a", N); // the window's burst and refill, leased
+      assertEquals(granted - fleet.heldOf("r:p:a"), up.count(a),
+          "after " + seconds + " s: admitted = what the window granted - what is held (+ the debt not yet paid)");
+    }
+    assertTrue(fifth > 0, "the fifth instance admits again once its debt is paid");
+    System.out.println("[shared limits] a fifth instance joining an empty window: credit " + credit
+        + ", debt paid and admitting again after " + seconds + " s");
   }
 
   @Test

@@ -18,7 +18,13 @@ import java.util.Objects;
  *   <li>The pool admits a request only with units it holds ({@link Holder#held()}): one request,
  *       and the request's token estimate, capped at {@link Line#leaseSize()} (a request larger than
  *       a lease goes when a whole lease is held; the excess is debt, {@code held} below zero, paid
- *       from the next leases). Dispatching takes the units; reporting usage corrects the tokens.</li>
+ *       from the next leases), plus a <b>start credit</b>: before the first grant arrives (of any
+ *       size, zero included), one lease, so that a pool just built takes calls while its first
+ *       lease is on its way. What the credit admits makes {@code held} negative: a debt the next
+ *       grants pay (the implementation asks for {@code leaseSize - held} as below). A holder has
+ *       the credit once, before it held anything: a holder never spends both units leased before
+ *       an interval and a credit within it, so the fleet's overshoot stays one lease per holder.
+ *       Dispatching takes the units; reporting usage corrects the tokens.</li>
  *   <li>The <b>implementation</b> takes leases from the shared window, on a thread of its own: when
  *       {@code held} is below {@link Line#lowWater()} (or below {@link Holder#wanted()}) it asks for
  *       {@code leaseSize - held} units and
@@ -99,7 +105,7 @@ public interface SharedLimits {
 
   /** The implementation's side of one window. */
   interface Line {
-    /** The units of a full lease ({@code >= 1}). */
+    /** The units of a full lease ({@code >= 1}); also the holder's start credit before its first grant. */
     long leaseSize();
 
     /** The holder wants a new lease when {@code held()} is below this ({@code >= 1}). */

@@ -13,7 +13,12 @@ import java.util.function.LongSupplier;
  * the store is down. Replaces a {@link Headroom}'s local GCRA bucket for one dimension.
  *
  * <p>Admits only held units (the need capped at a lease, so that a request larger than a lease
- * goes when a whole lease is held, its excess a debt the next leases pay). A dispatch that takes
+ * goes when a whole lease is held, its excess a debt the next leases pay), plus a <b>start
+ * credit</b>: before the first grant (of any size) arrives, one lease, so that a pool just built
+ * takes calls while its first lease is a connection and a round trip away. What the credit admits
+ * makes {@code held} negative, a debt the line's next grants pay from the fleet window ({@code
+ * lease - held} is asked); a holder gets the credit once, so it never spends both a lease held
+ * before some interval and a credit in it (the fleet bound stays {@code I x L}). A dispatch that takes
  * {@code held} below the line's low-water mark wakes the line (once until the next grant), which
  * asks for the next lease on its own thread. While the store is down: what is held, then a local
  * GCRA bucket of {@code limit / fleet size last granted} per minute that starts empty (the fleet
@@ -39,6 +44,8 @@ public final class LeasedBucket implements SharedLimits.Holder {
   private volatile long retryAt;
   /** Instances sharing the window at the last grant; 0 before any. */
   private volatile int fleet;
+  /** Whether a grant ever arrived (before: one lease of start credit). */
+  private volatile boolean everGranted;
   private volatile boolean closed;
   /** The largest need refused while holding fewer units but not below the low-water mark (0: none). */
   private volatile long wanted;
@@ -113,6 +120,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
     }
     windowLeft = grant.windowLeft();
     fleet = grant.fleetSize();
+    everGranted = true;
     retryAt = grant.retryAfterMillis() > 0 ? now + TimeUnit.MILLISECONDS.toNanos(grant.retryAfterMillis()) : now;
     woken.set(false);
   }
@@ -166,6 +174,16 @@ public final class LeasedBucket implements SharedLimits.Holder {
 
   // ---------------------------------------------------------------- the pool's side
 
+  /** The start credit now: one lease before the first grant, then none. */
+  private long credit() {
+    return everGranted ? 0 : leaseSize;
+  }
+
+  /** Whether no grant arrived yet (the start credit applies). */
+  public boolean beforeFirstGrant() {
+    return !everGranted;
+  }
+
   /** Whether {@code need} units fit now (lock-free, allocation-free). */
   boolean admits(long now, long need) {
     long n = Math.max(1, Math.min(need, leaseSize));
@@ -175,6 +193,9 @@ public final class LeasedBucket implements SharedLimits.Holder {
     }
     Fallback f = fallback;
     if (f == null) {
+      if (h + credit() >= n) {
+        return true; // before the first grant: on credit, a debt the first grants pay
+      }
       if (h >= lowWater && wanted < n) {
         wanted = n; // no dispatch will take held below the mark: the line tops it up at its next round
       }
@@ -207,7 +228,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
       }
     }
     long before = held.getAndAdd(-units);
-    int fit = before >= Math.min(units, leaseSize) ? FIT : 0;
+    int fit = before + (f == null ? credit() : 0) >= Math.min(units, leaseSize) ? FIT : 0;
     long after = before - units;
     if (after < lowWater && !closed && !woken.get() && woken.compareAndSet(false, true)) {
       try {
@@ -232,14 +253,17 @@ public final class LeasedBucket implements SharedLimits.Holder {
     }
   }
 
-  /** Units this instance may use now: held plus what the fleet window had left (or the fallback's room). */
+  /**
+   * Units this instance may use now: held plus what the fleet window had left (or the fallback's
+   * room); before the first grant, held plus the start credit.
+   */
   double room(long now) {
     long h = held.get();
     Fallback f = fallback;
     if (f != null) {
       return Math.max(0, h) + f.room(now);
     }
-    return h + windowLeft;
+    return everGranted ? h + windowLeft : Math.max(0, h + leaseSize);
   }
 
   /** Nanoseconds until {@code need} units could fit (0 when they fit now). */
@@ -282,6 +306,6 @@ public final class LeasedBucket implements SharedLimits.Holder {
   @Override
   public String toString() {
     return "LeasedBucket{" + limit.key() + ", perMinute=" + limit.perMinute() + ", held=" + held.get() + ", lease="
-        + leaseSize + (fallback != null ? ", fallback=" + fallback.perMinute + "/min" : "") + "}";
+        + leaseSize + (everGranted ? "" : ", credit") + (fallback != null ? ", fallback=" + fallback.perMinute + "/min" : "") + "}";
   }
 }

@@ -51,7 +51,6 @@ class LeasedBucketTest {
   @Test
   void admitsOnlyUnitsHeldInLeasesAndWakesTheLineOnceBelowTheLowWaterMark() {
     LeasedBucket b = bucket(100, 4, 2);
-    assertFalse(b.admits(now.get(), 1), "nothing held before the first lease");
     b.granted(grant(4, 90, 0, 3));
     for (int i = 0; i < 4; i++) {
       assertTrue(b.admits(now.get(), 1));
@@ -64,6 +63,60 @@ class LeasedBucketTest {
     b.granted(grant(5, 85, 0, 3)); // lease - held: 4 - (-1)
     assertEquals(4, b.held(), "the debt was paid from the next lease");
     assertEquals(89, b.room(now.get()), 1e-9, "held + what the fleet window has left");
+  }
+
+  @Test
+  void beforeTheFirstGrantOneLeaseIsAdmittedOnCreditADebtTheNextGrantPays() {
+    LeasedBucket b = bucket(100, 4, 2);
+    assertTrue(b.beforeFirstGrant());
+    assertEquals(4, b.room(now.get()), 1e-9, "the credit, for the P2C share and the snapshot");
+    for (int i = 0; i < 4; i++) {
+      assertTrue(b.admits(now.get(), 1), "call " + (i + 1) + " of the credit");
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1));
+    }
+    assertFalse(b.admits(now.get(), 1), "one lease of credit, exactly");
+    assertEquals(-4, b.held(), "a debt");
+    assertEquals(0, b.room(now.get()), 1e-9);
+    assertEquals(1, wakes.get(), "the dispatch that took held below 2 asked for the lease");
+    assertEquals(LeasedBucket.ASKING_NANOS, b.untilRoom(now.get(), 1));
+    assertEquals(0, b.take(now.get(), 1), "a dispatch past the credit (a race) does not fit");
+    assertEquals(-5, b.held());
+    assertEquals(0, b.reclaim(0), "nothing to give back while in debt");
+    b.granted(grant(9, 80, 0, 3)); // lease - held: 4 - (-5)
+    assertFalse(b.beforeFirstGrant());
+    assertEquals(4, b.held(), "the debt was paid from the first grant; a full lease is held");
+    for (int i = 0; i < 4; i++) {
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1));
+    }
+    assertFalse(b.admits(now.get(), 1), "no credit after the first grant: only what is held");
+  }
+
+  @Test
+  void aFirstGrantOfNothingEndsTheCreditItsDebtStaysUntilPaid() {
+    LeasedBucket b = bucket(100, 4, 2);
+    b.take(now.get(), 1);
+    b.take(now.get(), 1);
+    b.granted(grant(0, 0, 600, 3)); // the window is empty: the fleet uses it
+    assertEquals(-2, b.held());
+    assertFalse(b.admits(now.get(), 1), "the credit is spent once, before the first grant only");
+    assertEquals(TimeUnit.MILLISECONDS.toNanos(600), b.untilRoom(now.get(), 1));
+    b.granted(grant(3, 0, 0, 3));
+    assertEquals(1, b.held(), "3 units: 2 paid the debt");
+    assertTrue(b.admits(now.get(), 1));
+    assertFalse(b.admits(now.get(), 2));
+  }
+
+  @Test
+  void theCreditAdmitsARequestUpToALeaseOfTokensALargerOneAtZeroHeld() {
+    LeasedBucket b = bucket(100_000, 500, 250);
+    assertTrue(b.admits(now.get(), 2_000), "capped at a lease: the credit covers it");
+    b.take(now.get(), 2_000);
+    assertEquals(-2_000, b.held(), "the excess over the lease is a debt too");
+    assertFalse(b.admits(now.get(), 1));
+    b.correct(-1_900, false); // the answer used 100 tokens
+    assertEquals(-100, b.held());
+    assertTrue(b.admits(now.get(), 400), "-100 + 500 of credit >= 400");
+    assertFalse(b.admits(now.get(), 401));
   }
 
   @Test
@@ -124,7 +177,10 @@ class LeasedBucketTest {
   @Test
   void untilRoomIsTheGrantsRetryTimeElseARoundTrip() {
     LeasedBucket b = bucket(60, 1, 1);
+    assertEquals(0, b.untilRoom(now.get(), 1), "the credit");
+    b.take(now.get(), 1);
     assertEquals(LeasedBucket.ASKING_NANOS, b.untilRoom(now.get(), 1));
+    b.granted(grant(1, 0, 0, 4)); // pays the debt
     b.granted(grant(0, 0, 700, 4));
     assertEquals(TimeUnit.MILLISECONDS.toNanos(700), b.untilRoom(now.get(), 1));
     b.granted(grant(1, 0, 0, 4));
@@ -192,7 +248,10 @@ class LeasedBucketTest {
     Headroom h = new Headroom("g", 100, 50_000, now.get(), r, t);
     assertTrue(h.leased());
     assertTrue(h.tracked());
-    assertFalse(h.admits(now.get(), 10));
+    assertTrue(h.admits(now.get(), 10), "on credit before the first grants");
+    r.granted(grant(0, 0, 0, 2));
+    t.granted(grant(0, 0, 0, 2));
+    assertFalse(h.admits(now.get(), 10), "nothing granted: the credit ended");
     r.granted(grant(5, 0, 0, 2));
     assertFalse(h.admits(now.get(), 10), "requests held, tokens not");
     t.granted(grant(1_000, 10_000, 0, 2));

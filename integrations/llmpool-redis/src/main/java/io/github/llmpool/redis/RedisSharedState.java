@@ -82,13 +82,14 @@ import org.slf4j.LoggerFactory;
  *       10 minutes after the last write; affinity: the latest expiry).</li>
  *   <li><b>Configured limits</b> ({@link #limits()}): each configured dimension of a provider or
  *       quota group is one GCRA window in {@code llmpool:{chat}:limits}; each instance admits only
- *       units it holds in leases of {@link Builder#leaseShare lease share} x limit, asks for the
+ *       units it holds in leases of {@link Builder#leaseShare lease share} x limit (plus one lease of
+ *       credit before its first grant, a debt its first lease round pays), asks for the
  *       next one on this state's thread when a dispatch takes it below half a lease (or a request
  *       needs more than is held), renews a lease when it expires ({@link Builder#leaseTtl}; units
  *       above a full lease go back), gives everything back on {@link #close()}, lowers a window to
  *       what the provider's rate-limit headers say is left, and falls back to limit / fleet size per
  *       instance while Redis is down. The fleet admits at most instances x lease beyond one bucket
- *       of the limit.</li>
+ *       of the limit (an instance spends a lease held before an interval or its credit, not both).</li>
  *   <li><b>Budgets</b> ({@link #budgets()}): each budget's current calendar window is one count in
  *       {@code llmpool:{chat}:budget:<name>:<window start>} (units granted, each instance's settled
  *       spend; TTL the window's end plus a minute); each instance reserves only from units it holds
@@ -1386,6 +1387,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           long held = l.holder.held();
           // Below the low-water mark, or short of what a refused request needs (a token estimate
           // above what is held but not below the mark: nothing else would ask until it expired).
+          // A held below zero (the start credit spent before the first grant, a race for the last
+          // units, a request above a lease) is a debt: asking lease - held charges it to the window.
           if ((held < l.lowWater || held < Math.min(l.holder.wanted(), l.lease)) && now >= l.retryAt) {
             want = l.lease - held;
           }

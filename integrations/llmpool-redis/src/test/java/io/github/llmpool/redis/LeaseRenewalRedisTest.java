@@ -53,7 +53,7 @@ class LeaseRenewalRedisTest {
   }
 
   /** A holder as the core's, recording the least it held after any reclaim. */
-  private static final class RecordingHolder implements SharedLimits.Holder {
+  static final class RecordingHolder implements SharedLimits.Holder {
     final AtomicLong held = new AtomicLong();
     final AtomicLong leastAfterReclaim = new AtomicLong(Long.MAX_VALUE);
     final List<Long> givenBack = new ArrayList<>();
