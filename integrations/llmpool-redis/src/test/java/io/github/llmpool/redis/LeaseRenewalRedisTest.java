@@ -8,15 +8,11 @@ import io.github.llmpool.spi.SharedLimit;
 import io.github.llmpool.spi.SharedLimits;
 import io.github.llmpool.testing.FakeLlmServer;
 import io.github.llmpool.testing.ManualTicker;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,24 +24,7 @@ import org.junit.jupiter.api.Test;
  * holder short of a request's need above its low-water mark is topped up. On a real Redis started
  * by the test.
  */
-class LeaseRenewalRedisTest {
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
+class LeaseRenewalRedisTest extends RedisTestBase {
 
   @BeforeEach
   void flush() {

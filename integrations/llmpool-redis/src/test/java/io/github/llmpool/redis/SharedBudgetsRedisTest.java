@@ -13,8 +13,6 @@ import io.github.llmpool.PoolEvent;
 import io.github.llmpool.Price;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.testing.FakeLlmServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,9 +27,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +42,7 @@ import org.junit.jupiter.api.Test;
  * requests); Redis down falls back to what the window had left over the fleet size, never failing
  * a call because of Redis.
  */
-class SharedBudgetsRedisTest {
+class SharedBudgetsRedisTest extends RedisTestBase {
   private static final int INSTANCES = 4;
   private static final int THREADS = 64;
   private static final int REQUESTS = 40;
@@ -60,28 +56,11 @@ class SharedBudgetsRedisTest {
   private static final double SHARE = 0.05; // a lease of 2 requests
   private static final long LEASE = (long) Math.floor(LIMIT * SHARE);
 
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
 
   private final List<Instance> instances = new ArrayList<>();
   private final List<FakeLlmServer> servers = new ArrayList<>();
   /** Per instance: what its provider had received when the instance said the budget was spent (-1: not yet). */
   private final Map<Integer, Integer> servedWhenSpent = new ConcurrentHashMap<>();
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
 
   @BeforeEach
   void flush() {

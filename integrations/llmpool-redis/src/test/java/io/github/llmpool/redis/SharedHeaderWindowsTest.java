@@ -10,8 +10,6 @@ import io.github.llmpool.ProviderPool;
 import io.github.llmpool.spi.SharedDispatch;
 import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.testing.FakeLlmServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,9 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import mockwebserver3.MockResponse;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,29 +29,12 @@ import org.junit.jupiter.api.Test;
  * is shared by group, so an instance without the member that was answered knows it too; and a
  * provider's headers correct the fleet window of a configured limit down to what it says is left.
  */
-class SharedHeaderWindowsTest {
+class SharedHeaderWindowsTest extends RedisTestBase {
   private static final Duration ARRIVAL = Duration.ofSeconds(5);
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
 
   private final List<Instance> instances = new ArrayList<>();
   private FakeLlmServer a;
   private FakeLlmServer z;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
 
   @BeforeEach
   void providers() {

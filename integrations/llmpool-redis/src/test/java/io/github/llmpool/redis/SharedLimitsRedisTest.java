@@ -11,8 +11,6 @@ import io.github.llmpool.Provider;
 import io.github.llmpool.ProviderPool;
 import io.github.llmpool.config.PoolConfig;
 import io.github.llmpool.testing.FakeLlmServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -22,9 +20,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import mockwebserver3.MockResponse;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,32 +33,15 @@ import org.junit.jupiter.api.Test;
  * falls back to N / 4 per instance; the config file's {@code "shared": {"redis": ...}} finds this
  * module's factory.
  */
-class SharedLimitsRedisTest {
+class SharedLimitsRedisTest extends RedisTestBase {
   private static final int N = 240;
   private static final double SHARE = 0.0125; // lease = 240 x 0.0125 = 3
   private static final long LEASE = 3;
   private static final int INSTANCES = 4;
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
 
   private final List<Instance> instances = new ArrayList<>();
   private FakeLlmServer a;
   private FakeLlmServer z;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
 
   @BeforeEach
   void providers() {

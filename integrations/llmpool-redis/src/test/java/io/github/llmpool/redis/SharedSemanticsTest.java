@@ -15,9 +15,7 @@ import io.github.llmpool.spi.SharedAffinity;
 import io.github.llmpool.spi.SharedEviction;
 import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.testing.FakeLlmServer;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,9 +25,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.UnaryOperator;
 import mockwebserver3.MockResponse;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,29 +35,12 @@ import org.junit.jupiter.api.Test;
  * the same fake providers. Waits are for the value to arrive (with a timeout), never sleeps; pool
  * time is each instance's {@code ManualTicker}, on one wall clock.
  */
-class SharedSemanticsTest {
+class SharedSemanticsTest extends RedisTestBase {
   private static final Duration ARRIVAL = Duration.ofSeconds(5);
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
 
   private final List<Instance> instances = new ArrayList<>();
   private FakeLlmServer a;
   private FakeLlmServer b;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
 
   @BeforeEach
   void providers() {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.llmpool.AllEvictedPolicy;
 import io.github.llmpool.testing.FakeLlmServer;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,27 +23,10 @@ import org.junit.jupiter.api.Test;
  * grant a holder now admits one lease's worth on credit, a debt the next grant pays from the fleet
  * window. On a real Redis started by the test.
  */
-class StartCreditRedisTest {
-  private static RedisServerProcess redis;
-  private static RedisClient raw;
-  private static StatefulRedisConnection<String, String> rawConn;
+class StartCreditRedisTest extends RedisTestBase {
 
   private final List<Instance> instances = new ArrayList<>();
   private FakeLlmServer a;
-
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServerProcess.start();
-    raw = RedisClient.create(redis.uri());
-    rawConn = raw.connect();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    rawConn.close();
-    raw.shutdown();
-    redis.close();
-  }
 
   @BeforeEach
   void flush() {
