@@ -260,6 +260,8 @@ public final class LeasedBucket implements SharedLimits.Holder {
       if (h >= lowWater && wanted < n) {
         wanted = n; // no dispatch will take held below the mark: the line tops it up at its next round
         asked(now);
+      } else if (h < lowWater && now - retryAt >= 0 && askedAt == NONE) {
+        asked(now); // below the mark, the grant's retry time passed: the line's next round asks
       }
       return false;
     }

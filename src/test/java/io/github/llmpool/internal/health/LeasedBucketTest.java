@@ -269,6 +269,24 @@ class LeasedBucketTest {
   }
 
   @Test
+  void aRefusalBelowTheLowWaterMarkPastTheGrantsRetryTimeCountsAsAskedTheLinesRoundAsksThen() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.granted(grant(0, 0, 1000, 4)); // the window used up: its next room in 1 s; the line waits until then
+    assertFalse(b.admits(now.get(), 1));
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertFalse(b.admits(now.get(), 1));
+    assertFalse(b.down(), "nothing is asked before the retry time: no answer is due, no stall");
+    now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+    assertFalse(b.admits(now.get(), 1), "the retry time passed: the line's next round asks");
+    assertFalse(b.down());
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertFalse(b.admits(now.get(), 1), "unanswered past the bound: the fallback, starting empty");
+    assertTrue(b.stalled());
+    b.granted(grant(0, 0, 1000, 4));
+    assertFalse(b.down(), "an answer (even of nothing) ends the stall");
+  }
+
+  @Test
   void aLineWithoutAnUnansweredRequestNeverStalls() {
     LeasedBucket b = bucket(120, 10, 2);
     b.granted(grant(10, 100, 0, 4));
