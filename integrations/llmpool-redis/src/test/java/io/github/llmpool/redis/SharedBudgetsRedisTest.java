@@ -346,7 +346,7 @@ class SharedBudgetsRedisTest {
     FakeLlmServer s = FakeLlmServer.start("p").usage(PROMPT, COMPLETION);
     servers.add(s);
     Instance i = new Instance(redis.uri(), 0, p -> p.budget(budget()).tier(s.provider().build()),
-        b -> b.budgetLeaseShare(SHARE).commandTimeout(Duration.ofSeconds(2)));
+        b -> b.budgetLeaseShare(SHARE).commandTimeout(Duration.ofSeconds(2)), true); // a wait's parks move its time
     instances.add(i);
     i.leased();
     Instance.assertOk(i.call()); // the window is leased from: the fallback will be what it had left

@@ -267,7 +267,14 @@ class SharedLimitsRedisTest {
     }
     for (Instance i : insts) {
       i.leased(); // the first lease: L = 3 held each, the window has room
-      i.leased();
+    }
+    int before = 0;
+    for (Instance i : insts) {
+      for (int k = 0; k < 2; k++) {
+        assertTrue(i.admitted());
+        before++;
+      }
+      i.leased(); // topped up again: each grant now says the fleet is 4
     }
     redis.stall();
     int held = 0;
