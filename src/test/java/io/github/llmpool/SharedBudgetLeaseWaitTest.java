@@ -97,7 +97,7 @@ class SharedBudgetLeaseWaitTest {
   }
 
   @Test
-  void aStoreThatNeverAnswersMakesARequestWaitAtMost60msThenItIsRefusedForNowAndLaterOnesDoNotWaitAgain()
+  void aStoreThatNeverAnswersCountsAsDownAfter60msTheRequestIsServedFromTheFallbackAndLaterOnesDoNotWait()
       throws Exception {
     SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
     StoreTicker t = new StoreTicker(store, null);
@@ -105,21 +105,51 @@ class SharedBudgetLeaseWaitTest {
       mockwebserver3.MockWebServer s = up.startChat();
       ProviderPool p = pool(up, s, store, t);
       okhttp3.OkHttpClient c = up.client(p);
-      NoProviderAvailableException e = assertThrows(NoProviderAvailableException.class,
-          () -> Upstreams.call(c, Upstreams.chat(p)));
-      assertFalse(e instanceof BudgetExhaustedException, "not spent: " + e.getMessage());
-      assertTrue(e.getMessage().contains("the fleet's next lease is on its way (waited up to 60 ms)"), e.getMessage());
-      assertEquals(Duration.ofMillis(20), e.earliestReturn());
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0],
+          "the first lease unanswered for 60 ms: the store counts as down for the line (no fleet known: the limit)");
       assertEquals(Duration.ofMillis(60).toNanos(), t.fake.parkedNanos(), "the bound: 60 ms of the pool's ticker");
-      // The lease asked for 60 ms ago is still unanswered (a stalled store): the next request waits no more.
-      assertThrows(NoProviderAvailableException.class, () -> Upstreams.call(c, Upstreams.chat(p)));
-      assertEquals(Duration.ofMillis(60).toNanos(), t.fake.parkedNanos(), "no second wait on the same unanswered lease");
-      assertEquals(0, up.count(s));
-      // The store answers at last: served at once.
+      io.github.llmpool.internal.health.BudgetState b =
+          (io.github.llmpool.internal.health.BudgetState) holder(store);
+      assertTrue(b.stalled());
+      assertTrue(b.storeIsDown());
+      // Still stalled: the next requests are served at once, no wait.
+      for (int i = 0; i < 3; i++) {
+        assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
+      }
+      assertEquals(Duration.ofMillis(60).toNanos(), t.fake.parkedNanos(), "no second wait");
+      assertEquals(4, up.count(s));
+      // The store answers at last: back on leases; what the stall spent is a debt the lease pays.
       store.round();
+      assertFalse(b.stalled());
+      assertFalse(b.storeIsDown());
+      assertTrue(b.held() >= 0, "the grant covered the debt: held " + b.held());
+      assertTrue(store.used.values().iterator().next()[0] >= 4 * ESTIMATE, "the lease paid what the stall reserved");
       assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
-      assertEquals(1, up.count(s));
+      assertEquals(5, up.count(s));
     }
+  }
+
+  @Test
+  void aStallAfterAGrantFallsBackToWhatTheWindowHadLeftOverTheFleet() {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    StoreTicker t = new StoreTicker(store, null);
+    io.github.llmpool.internal.health.BudgetState s = new io.github.llmpool.internal.health.BudgetState(BUDGET,
+        t.wallMillis());
+    s.share(store, "chat", null, t);
+    store.round(); // 10 held, the window had 990 left, one instance
+    assertTrue(s.reserve(10)); // below low water: a lease is asked for; the store never answers
+    assertEquals(io.github.llmpool.internal.health.BudgetState.LEASE, s.shortfall(25), "waiting for the lease");
+    t.fake.advance(Duration.ofMillis(59));
+    assertEquals(io.github.llmpool.internal.health.BudgetState.LEASE, s.shortfall(25), "59 ms: still waiting");
+    assertFalse(s.stalled());
+    t.fake.advance(Duration.ofMillis(1));
+    assertEquals(io.github.llmpool.internal.health.BudgetState.FITS, s.shortfall(25), "60 ms: the fallback");
+    assertTrue(s.stalled());
+    assertTrue(s.admits(25), "the pick path sees the fallback too (one volatile read)");
+    assertTrue(s.reserve(25));
+    s.settle(25, 25, false);
+    s.settle(10, 10, false);
+    assertEquals(10 - 35, s.held(), "a debt of what the stall spent");
   }
 
   @Test

@@ -301,7 +301,24 @@ class SharedBudgetStateTest {
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
       Budget small = Budget.builder("t").tokens(1000).window(Budget.Window.MINUTE).reservationCap(10).build();
-      ProviderPool p = ProviderPool.builder().name("chat").sharedState(state).ticker(new FakeTicker())
+      // A ticker whose time does not move while the request waits: the lease asked for is never 60 ms old,
+      // so the store does not count as stalled (that case: SharedBudgetLeaseWaitTest).
+      FakeTicker fake = new FakeTicker();
+      Ticker still = new Ticker() {
+        @Override
+        public long read() {
+          return fake.read();
+        }
+
+        @Override
+        public long wallMillis() {
+          return fake.wallMillis();
+        }
+
+        @Override
+        public void park(long nanos) {}
+      };
+      ProviderPool p = ProviderPool.builder().name("chat").sharedState(state).ticker(still)
           .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(s)).build()).budget(small).build();
       okhttp3.OkHttpClient c = up.client(p);
       // The chat body's estimate is 17 prompt + 10 completion tokens; the credit before a first lease is 10.

@@ -38,7 +38,10 @@ import java.util.Objects;
  *       at the last grant divided by the last {@link Grant#fleetSize() fleet size} (the whole
  *       limit when no grant ever said how large the fleet is: a pool that never reached the
  *       store behaves as a local-only one); {@link Holder#storeUp()} when it is back (the units
- *       spent meanwhile are a debt the next grant pays).</li>
+ *       spent meanwhile are a debt the next grant pays). A store that stalls (connected, no
+ *       answers) needs no call: once a lease request has gone 60 ms without an answer, the pool
+ *       reserves from that same fallback for the budget until the next {@link Holder#granted
+ *       grant} (the store-down bound holds during a stall; what it reserved is then a debt).</li>
  *   <li>{@link Line#close()} when the pool no longer uses the budget: the implementation gives
  *       back what the holder holds and stops.</li>
  * </ul>

@@ -42,7 +42,12 @@ import java.util.Objects;
  *   <li>When the store is unreachable the implementation calls {@link Holder#storeDown()}: the pool
  *       then admits what it holds and, beyond it, from a local bucket of the limit divided by the
  *       last {@link Grant#fleetSize() fleet size} granted (the whole limit when none was ever
- *       granted), starting empty; {@link Holder#storeUp()} when it is back.</li>
+ *       granted), starting empty; {@link Holder#storeUp()} when it is back. A store that
+ *       stalls (connected, no answers) needs no call: once a lease request has gone 60 ms
+ *       (3 lease rounds) without an answer, the pool admits from that same fallback for the line
+ *       until the next {@link Holder#granted grant} (so the store-down bound holds during a
+ *       stall); an implementation should answer every lease request it sends with a grant, of
+ *       nothing if need be.</li>
  *   <li>{@link Line#close()} when the pool no longer uses the window (reconfigured away): the
  *       implementation gives back what the holder holds and stops.</li>
  * </ul>

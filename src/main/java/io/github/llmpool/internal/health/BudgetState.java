@@ -46,6 +46,13 @@ import java.util.concurrent.locks.LockSupport;
  * pool's ticker for that lease, at most {@link #LEASE_WAIT_BOUND_NANOS} (60 ms) from the oldest
  * unanswered lease request and from its own start, in parks of {@link #LEASE_WAIT_SLICE_NANOS} (a
  * grant wakes it at once); a store that stalls or is down never makes it wait longer.
+ *
+ * <p><b>A stalled store</b> (connected, no answers): once the oldest lease request not answered is
+ * {@link #LEASE_WAIT_BOUND_NANOS} old on the pool's ticker, the store counts as down for this line
+ * ({@link #shortfall}, {@link #reserve}, {@link #awaitLease} decide it from that timestamp, no store
+ * call, no thread): reservations come from the same fallback as {@link #storeDown} (the window's
+ * last answer left / fleet size) until an answer arrives; what was reserved meanwhile is then a
+ * debt the next grants pay (held = granted - spent - reserved, negative).
  */
 public final class BudgetState implements SharedBudgets.Holder {
   /** What a shared state tells the engine (events, log lines); called outside the monitor. */
@@ -105,6 +112,8 @@ public final class BudgetState implements SharedBudgets.Holder {
   /** Whether a grant of this window arrived (else the credit is one lease). */
   private boolean grantedThisWindow;
   private boolean down;
+  /** Whether {@link #down} was set by a stall (the next answer ends it), not by {@link #storeDown}. */
+  private boolean stalled;
   /** The fallback credit while down. */
   private long fallback;
   /** From the last grant of this window: what the fleet window had left to lease; -1: none yet. */
@@ -249,6 +258,9 @@ public final class BudgetState implements SharedBudgets.Holder {
     SharedBudgets.Line wake = null;
     boolean ok;
     synchronized (this) {
+      if (line != null && !exhausted && spent + reserved + e > effective()) {
+        checkStall();
+      }
       if (exhausted || spent + reserved + e > effective()) {
         ok = false;
         if (!exhausted && line != null) {
@@ -327,11 +339,33 @@ public final class BudgetState implements SharedBudgets.Holder {
    * lacking, or no answer came yet in this window), or {@link #OUT}.
    */
   public synchronized int shortfall(long estimate) {
+    checkStall();
     long e = Math.max(0, Math.min(MAX_UNITS, estimate));
     if (!exhausted && spent + reserved + e <= effective()) {
       return FITS;
     }
     return leaseMayHold(e) ? LEASE : OUT;
+  }
+
+  /**
+   * Guarded by this: the oldest unanswered lease request is {@link #LEASE_WAIT_BOUND_NANOS} old, so
+   * the store counts as down for this line (the same fallback as {@link #storeDown}) until an answer.
+   */
+  private void checkStall() {
+    if (line == null || down || !asked || ticker.read() - askedAt < LEASE_WAIT_BOUND_NANOS) {
+      return;
+    }
+    down = true;
+    stalled = true;
+    asked = false;
+    long left = grantedThisWindow ? windowLeft : limit;
+    fallback = fleet > 0 ? Math.max(0, left) / fleet : Math.max(0, limit - granted);
+    publish();
+  }
+
+  /** Whether the store counts as down for this line because it stalled (no answer for the bound). */
+  public synchronized boolean stalled() {
+    return stalled;
   }
 
   // guarded by this
@@ -585,6 +619,11 @@ public final class BudgetState implements SharedBudgets.Holder {
       if (line == null || g.windowStartMillis() != startMillis) {
         return; // a lease of a window this state has left (or not reached): its units die with it
       }
+      if (stalled) {
+        stalled = false; // an answer: the stall is over (as after storeUp); what it reserved is a debt
+        down = false;
+        fallback = 0;
+      }
       granted += g.units();
       grantedThisWindow = true;
       windowLeft = g.windowLeft();
@@ -620,6 +659,7 @@ public final class BudgetState implements SharedBudgets.Holder {
     int change;
     synchronized (this) {
       if (!sharing || down) {
+        stalled = false; // down by a stall, now called down: until storeUp
         return;
       }
       down = true;
@@ -641,6 +681,7 @@ public final class BudgetState implements SharedBudgets.Holder {
         return;
       }
       down = false;
+      stalled = false;
       fallback = 0;
       woken = false;
       asked = false;

@@ -23,13 +23,21 @@ import java.util.function.LongSupplier;
  * asks for the next lease on its own thread. While the store is down: what is held, then a local
  * GCRA bucket of {@code limit / fleet size last granted} per minute that starts empty (the fleet
  * was using the window), or of the whole limit, starting full, when no grant ever said how large
- * the fleet is (a pool that never reached the store behaves as a local-only one). Lock-free;
- * thread-safe.
+ * the fleet is (a pool that never reached the store behaves as a local-only one).
+ *
+ * <p><b>A stalled store</b> (connected, no answers) counts as down for this line: once the oldest
+ * lease request not answered is older than {@link #STALL_NANOS} (60 ms, 3 lease rounds) on the
+ * pool's clock, the request path admits from the same fallback as {@link #storeDown} until an
+ * answer arrives (then as after {@link #storeUp}). Decided from this holder's own timestamp (one
+ * volatile read), no store call, no thread. Lock-free on the request path; thread-safe.
  */
 public final class LeasedBucket implements SharedLimits.Holder {
   private static final long MINUTE = TimeUnit.MINUTES.toNanos(1);
   /** What {@link #untilRoom} says while a lease is on its way (the answer is a round trip away). */
   static final long ASKING_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  /** A lease request unanswered for longer than this (3 lease rounds of 20 ms): the store counts as down for the line. */
+  public static final long STALL_NANOS = TimeUnit.MILLISECONDS.toNanos(60);
+  private static final long NONE = Long.MIN_VALUE;
 
   private final SharedLimit limit;
   private final LongSupplier clock;
@@ -52,6 +60,10 @@ public final class LeasedBucket implements SharedLimits.Holder {
 
   // The fallback while the store is down (null while up).
   private volatile Fallback fallback;
+  /** Pool time of the oldest lease request not answered since ({@link #NONE}: none). */
+  private volatile long askedAt = NONE;
+  /** Whether {@link #fallback} was set by a stall (an answer ends it), not by {@link #storeDown}. */
+  private boolean stallFallback; // guarded by this
 
   /** The local bucket used while the store is down. */
   private static final class Fallback {
@@ -88,6 +100,9 @@ public final class LeasedBucket implements SharedLimits.Holder {
     this.line = l;
     this.leaseSize = Math.max(1, l.leaseSize());
     this.lowWater = Math.max(1, Math.min(leaseSize, l.lowWater()));
+    if (!everGranted && fallback == null) {
+      asked(clock.getAsLong()); // the line asks for the first lease when it opens
+    }
   }
 
   public SharedLimit limit() {
@@ -122,7 +137,52 @@ public final class LeasedBucket implements SharedLimits.Holder {
     fleet = grant.fleetSize();
     everGranted = true;
     retryAt = grant.retryAfterMillis() > 0 ? now + TimeUnit.MILLISECONDS.toNanos(grant.retryAfterMillis()) : now;
+    askedAt = NONE;
     woken.set(false);
+    if (fallback != null) {
+      endStall();
+    }
+  }
+
+  /** An answer arrived: a fallback a stall set ends (as after {@link #storeUp}). */
+  private synchronized void endStall() {
+    if (stallFallback) {
+      stallFallback = false;
+      fallback = null;
+    }
+  }
+
+  /** The fallback in force at {@code now}: the store's down, or it has stalled (this line's request unanswered too long). */
+  private Fallback fallback(long now) {
+    Fallback f = fallback;
+    if (f != null) {
+      return f;
+    }
+    long a = askedAt;
+    if (a == NONE || now - a <= STALL_NANOS || closed) {
+      return null;
+    }
+    return stall(now);
+  }
+
+  private synchronized Fallback stall(long now) {
+    long a = askedAt;
+    if (fallback == null && a != NONE && now - a > STALL_NANOS) {
+      fallback = newFallback(now);
+      stallFallback = true;
+    }
+    return fallback;
+  }
+
+  private Fallback newFallback(long now) {
+    int f = fleet;
+    return f > 0 ? new Fallback(Math.max(1, limit.perMinute() / f), now, false)
+        : new Fallback(limit.perMinute(), now, true);
+  }
+
+  /** Whether the line's store has stalled (a stall's fallback is in force). */
+  public synchronized boolean stalled() {
+    return stallFallback;
   }
 
   @Override
@@ -146,17 +206,18 @@ public final class LeasedBucket implements SharedLimits.Holder {
   }
 
   @Override
-  public void storeDown() {
+  public synchronized void storeDown() {
+    stallFallback = false; // down until storeUp, whatever answers
+    askedAt = NONE;
     if (fallback == null) {
-      int f = fleet;
-      long now = clock.getAsLong();
-      fallback = f > 0 ? new Fallback(Math.max(1, limit.perMinute() / f), now, false)
-          : new Fallback(limit.perMinute(), now, true);
+      fallback = newFallback(clock.getAsLong());
     }
   }
 
   @Override
-  public void storeUp() {
+  public synchronized void storeUp() {
+    stallFallback = false;
+    askedAt = NONE;
     fallback = null;
     woken.set(false);
   }
@@ -191,13 +252,16 @@ public final class LeasedBucket implements SharedLimits.Holder {
     if (h >= n) {
       return true;
     }
-    Fallback f = fallback;
+    Fallback f = fallback(now);
     if (f == null) {
       if (h + credit() >= n) {
         return true; // before the first grant: on credit, a debt the first grants pay
       }
       if (h >= lowWater && wanted < n) {
         wanted = n; // no dispatch will take held below the mark: the line tops it up at its next round
+        asked(now);
+      } else if (h < lowWater && now - retryAt >= 0 && askedAt == NONE) {
+        asked(now); // below the mark, the grant's retry time passed: the line's next round asks
       }
       return false;
     }
@@ -214,7 +278,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
    * {@link #FROM_FALLBACK} bits.
    */
   int take(long now, long units) {
-    Fallback f = fallback;
+    Fallback f = fallback(now);
     if (f != null && held.get() < Math.min(units, leaseSize)) {
       long cost = (long) (units * f.nanosPerUnit);
       long burst = (long) (f.perMinute * f.nanosPerUnit);
@@ -231,6 +295,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
     int fit = before + (f == null ? credit() : 0) >= Math.min(units, leaseSize) ? FIT : 0;
     long after = before - units;
     if (after < lowWater && !closed && !woken.get() && woken.compareAndSet(false, true)) {
+      asked(now);
       try {
         line.wake();
       } catch (RuntimeException e) {
@@ -238,6 +303,13 @@ public final class LeasedBucket implements SharedLimits.Holder {
       }
     }
     return fit;
+  }
+
+  /** A lease request goes out at {@code now}: the oldest unanswered one's time, unless one is older. */
+  private void asked(long now) {
+    if (askedAt == NONE && fallback == null) {
+      askedAt = now;
+    }
   }
 
   /** Corrects a dispatch's tokens by {@code delta} (reported minus estimated). */
@@ -259,7 +331,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
    */
   double room(long now) {
     long h = held.get();
-    Fallback f = fallback;
+    Fallback f = fallback(now);
     if (f != null) {
       return Math.max(0, h) + f.room(now);
     }
@@ -271,7 +343,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
     if (admits(now, need)) {
       return 0;
     }
-    Fallback f = fallback;
+    Fallback f = fallback(now);
     if (f != null) {
       long c = Math.min(Math.max(1, need), f.perMinute);
       return Math.max(1, f.tat.get() - now - (long) ((f.perMinute - c) * f.nanosPerUnit));

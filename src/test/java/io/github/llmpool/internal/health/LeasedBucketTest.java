@@ -209,6 +209,93 @@ class LeasedBucketTest {
   }
 
   @Test
+  void aStoreThatStopsAnsweringCountsAsDownForTheLineAfterTheStallBoundUntilAnAnswer() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.granted(grant(3, 100, 0, 4));
+    for (int i = 0; i < 3; i++) {
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1), "held units");
+    }
+    assertEquals(1, wakes.get(), "the line was asked for a lease; the store never answers");
+    assertFalse(b.admits(now.get(), 1), "within the stall bound: waiting for the lease");
+    now.addAndGet(LeasedBucket.STALL_NANOS);
+    assertFalse(b.admits(now.get(), 1), "exactly at the bound: still waiting");
+    assertFalse(b.down());
+    now.addAndGet(1);
+    assertFalse(b.admits(now.get(), 1), "past the bound: the fallback (limit / fleet, 30 a minute), starting empty");
+    assertTrue(b.down(), "down for this line");
+    assertTrue(b.stalled());
+    assertEquals(30, b.fallbackPerMinute());
+    now.addAndGet(TimeUnit.SECONDS.toNanos(2));
+    assertTrue(b.admits(now.get(), 1), "one per 2 s, as after storeDown");
+    assertEquals(LeasedBucket.FIT | LeasedBucket.FROM_FALLBACK, b.take(now.get(), 1));
+    assertFalse(b.admits(now.get(), 1));
+    assertEquals(TimeUnit.SECONDS.toNanos(2), b.untilRoom(now.get(), 1));
+    assertEquals(1, wakes.get(), "no call to the store while stalled");
+    b.granted(grant(3, 90, 0, 4)); // the answer arrives
+    assertFalse(b.down(), "an answer ends the stall");
+    assertFalse(b.stalled());
+    assertEquals(3, b.held());
+    assertTrue(b.admits(now.get(), 1), "back on leases");
+  }
+
+  @Test
+  void aStalledLineThatTheStoreCallsDownStaysDownUntilStoreUpNotTheNextAnswer() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.granted(grant(3, 100, 0, 4));
+    for (int i = 0; i < 3; i++) {
+      b.take(now.get(), 1);
+    }
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertFalse(b.admits(now.get(), 1));
+    assertTrue(b.stalled());
+    b.storeDown(); // the command timeout calls it down
+    assertFalse(b.stalled());
+    b.granted(grant(0, 90, 0, 4));
+    assertTrue(b.down(), "down until storeUp");
+    b.storeUp();
+    assertFalse(b.down());
+  }
+
+  @Test
+  void aStoreThatNeverAnswersTheFirstLeaseFallsBackToTheWholeLimitAfterTheCredit() {
+    LeasedBucket b = bucket(120, 3, 2);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(LeasedBucket.FIT, b.take(now.get(), 1), "the start credit");
+    }
+    assertFalse(b.admits(now.get(), 1));
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertTrue(b.admits(now.get(), 1), "no fleet size known: the whole limit, starting full (as storeDown)");
+    assertEquals(120, b.fallbackPerMinute());
+  }
+
+  @Test
+  void aRefusalBelowTheLowWaterMarkPastTheGrantsRetryTimeCountsAsAskedTheLinesRoundAsksThen() {
+    LeasedBucket b = bucket(120, 3, 2);
+    b.granted(grant(0, 0, 1000, 4)); // the window used up: its next room in 1 s; the line waits until then
+    assertFalse(b.admits(now.get(), 1));
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertFalse(b.admits(now.get(), 1));
+    assertFalse(b.down(), "nothing is asked before the retry time: no answer is due, no stall");
+    now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+    assertFalse(b.admits(now.get(), 1), "the retry time passed: the line's next round asks");
+    assertFalse(b.down());
+    now.addAndGet(LeasedBucket.STALL_NANOS + 1);
+    assertFalse(b.admits(now.get(), 1), "unanswered past the bound: the fallback, starting empty");
+    assertTrue(b.stalled());
+    b.granted(grant(0, 0, 1000, 4));
+    assertFalse(b.down(), "an answer (even of nothing) ends the stall");
+  }
+
+  @Test
+  void aLineWithoutAnUnansweredRequestNeverStalls() {
+    LeasedBucket b = bucket(120, 10, 2);
+    b.granted(grant(10, 100, 0, 4));
+    now.addAndGet(TimeUnit.SECONDS.toNanos(5));
+    assertEquals(LeasedBucket.FIT, b.take(now.get(), 1));
+    assertFalse(b.down(), "held units, nothing asked: no stall however much time passed");
+  }
+
+  @Test
   void downBeforeAnyGrantFallsBackToTheWholeLimitStartingFull() {
     LeasedBucket b = bucket(120, 3, 2);
     b.storeDown();

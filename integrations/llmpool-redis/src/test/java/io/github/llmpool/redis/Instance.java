@@ -50,6 +50,15 @@ final class Instance implements AutoCloseable {
 
   Instance(String uri, long nanosOffset, UnaryOperator<ProviderPool.Builder> pool,
       Consumer<RedisSharedState.Builder> shared) {
+    this(uri, nanosOffset, pool, shared, false);
+  }
+
+  /**
+   * As above; {@code parksMoveTime}: the pool's parks (a request waiting for a lease) advance this
+   * instance's ticker by what they park, as a real clock would while they wait.
+   */
+  Instance(String uri, long nanosOffset, UnaryOperator<ProviderPool.Builder> pool,
+      Consumer<RedisSharedState.Builder> shared, boolean parksMoveTime) {
     this.ticker = new ManualTicker(WALL).setNanos(1_000_000_000L + nanosOffset).setWall(WALL);
     RedisSharedState.Builder sb = RedisSharedState.builder().uri(uri).ticker(ticker);
     shared.accept(sb);
@@ -104,7 +113,25 @@ final class Instance implements AutoCloseable {
     });
       }
     };
-    this.pool = pool.apply(ProviderPool.builder().name("chat").ticker(ticker).sharedState(recording)
+    ManualTicker t = ticker;
+    io.github.llmpool.Ticker poolTicker = !parksMoveTime ? t : new io.github.llmpool.Ticker() {
+      @Override
+      public long read() {
+        return t.read();
+      }
+
+      @Override
+      public long wallMillis() {
+        return t.wallMillis();
+      }
+
+      @Override
+      public void park(long nanos) {
+        t.advance(Duration.ofNanos(nanos));
+        java.util.concurrent.locks.LockSupport.parkNanos(nanos); // a grant still wakes it early
+      }
+    };
+    this.pool = pool.apply(ProviderPool.builder().name("chat").ticker(poolTicker).sharedState(recording)
         .onEvent(events::add)).build();
     this.http = this.pool.newHttpClient();
   }

@@ -228,6 +228,65 @@ class SharedLimitsRedisTest extends RedisTestBase {
     assertEquals(N, drain(insts), "back on leases of the (restarted, empty) window");
   }
 
+  /**
+   * Redis stalled (SIGSTOP), with a command timeout (10 s) that does not call it down during the
+   * test: each instance spends the lease it holds, and its lease request stays unanswered; once it
+   * is 60 ms old on the pool's ticker (the stall bound) the line counts Redis as down and admits
+   * from the Redis-down fallback (N / 4 per minute, starting empty), so over a minute of stall the
+   * fleet admits N beyond what it held, where it admitted 0 until the command timeout before, and
+   * never more than the Redis-down bound.
+   */
+  @Test
+  void aStalledRedisCountsAsDownForEachLineAfterTheStallBoundTheFallbackAdmitsTheLimitOverTheFleet()
+      throws Exception {
+    List<Instance> insts = new ArrayList<>();
+    for (int i = 0; i < INSTANCES; i++) {
+      insts.add(instance(i * 3_000_000_000L, p -> p.whenAllEvicted(AllEvictedPolicy.FAIL_FAST)
+          .tier(a.provider().requestsPerMinute(N).build()), s -> s.leaseShare(SHARE).commandTimeout(Duration.ofSeconds(10))));
+    }
+    for (Instance i : insts) {
+      i.leased(); // the first lease: L = 3 held each, the window has room
+    }
+    int before = 0;
+    for (Instance i : insts) {
+      for (int k = 0; k < 2; k++) {
+        assertTrue(i.admitted());
+        before++;
+      }
+      i.leased(); // topped up again: each grant now says the fleet is 4
+    }
+    redis.stall();
+    int held = 0;
+    int during = 0;
+    try {
+      for (Instance i : insts) {
+        while (i.admitted()) { // the held lease, then the next lease request goes out into the stall
+          held++;
+        }
+      }
+      insts.forEach(i -> i.advance(Duration.ofMillis(61)));
+      for (Instance i : insts) {
+        while (i.admitted()) {
+          during++;
+        }
+      }
+      assertEquals(0, during, "past the stall bound: the fallback, starting empty (as when Redis is down)");
+      insts.forEach(i -> i.advance(Duration.ofSeconds(60)));
+      for (Instance i : insts) {
+        while (i.admitted()) {
+          during++;
+        }
+      }
+      System.out.println("[shared limits] Redis stalled (not called down): held " + held + ", then the stall fallback "
+          + during + " in a minute (N = " + N + ")");
+      assertTrue(held >= INSTANCES * 3 && held <= INSTANCES * 3 * 2, "what the leases held: " + held);
+      assertEquals(N, during, "a minute of stall: each instance admitted N / 4 = 60 on its own, the fleet N");
+      assertTrue(insts.stream().noneMatch(i -> i.shared.isDown()), "not called down: the stall bound did it");
+    } finally {
+      redis.resume();
+    }
+  }
+
   @Test
   void theConfigFilesSharedRedisKeyFindsThisModulesFactory() throws Exception {
     String json = "{\"name\":\"chat\",\"shared\":{\"redis\":\"${REDIS_URL}\"},\"whenAllEvicted\":\"fail_fast\","
