@@ -14,28 +14,12 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 
+import report_md
+from report_md import fewer, fmt, num, pct, table
+
 ORDER = ["independent", "redis-headers", "redis-configured"]
-
-
-def num(v):
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
-
-
-def fmt(v, digits=1):
-    return f"{float(v):.{digits}f}" if num(v) else "–"
-
-
-def pct(v, digits=1):
-    return f"{100 * float(v):.{digits}f}%" if num(v) else "–"
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def by(runs, load, contender):
@@ -49,15 +33,6 @@ def verdict(ok):
     if ok is None:
         return "not measured"
     return "met" if ok else "**missed**"
-
-
-def fewer(a, b):
-    """How many times fewer a has than b (b / a); inf when a is 0 and b is not."""
-    if not num(a) or not num(b):
-        return None
-    if a == 0:
-        return math.inf if b > 0 else 1.0
-    return b / a
 
 
 def times(x):
@@ -212,13 +187,10 @@ def main():
     blocks = {"meta": meta_block(exp, ovh), "targets": targets(exp, ovh), "runs": runs_table(exp),
               "minutes": minutes_table(exp), "overhead": overhead_table(ovh)}
     with open(a.doc) as f:
-        doc = f.read()
-    for name, text in blocks.items():
-        pat = re.compile(r"(<!-- fleet:begin " + name + r" -->\n).*?(<!-- fleet:end " + name + r" -->)", re.S)
-        if not pat.search(doc):
-            print(f"fleet_report: no block '{name}' in {a.doc}", file=sys.stderr)
-            return 1
-        doc = pat.sub(lambda m: m.group(1) + text + "\n" + m.group(2), doc)
+        doc, missing = report_md.replace_blocks(f.read(), "fleet", blocks)
+    if missing:
+        print(f"fleet_report: no block '{missing[0]}' in {a.doc}", file=sys.stderr)
+        return 1
     with open(a.doc, "w") as f:
         f.write(doc)
     print(f"fleet_report: wrote {len(blocks)} blocks into {a.doc}")

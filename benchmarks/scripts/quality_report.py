@@ -14,8 +14,10 @@ import html
 import json
 import math
 import os
-import re
 import sys
+
+import report_md
+from report_md import table
 
 STRATEGY_ORDER = ["round-robin", "weighted", "p2c-latency", "llmpool", "llmpool-concurrency-8", "llmpool-main",
                   "llmpool-main-concurrency-8", "healthy-only"]
@@ -57,13 +59,6 @@ def pct(v, digits=2):
     if v is None:
         return "–"
     return f"{100 * v:.{digits}f}%"
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for r in rows:
-        out.append("| " + " | ".join(str(c) for c in r) + " |")
-    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- SVG
@@ -650,15 +645,7 @@ def simulation_blocks(sim, charts, rel):
 
 def replace_blocks(doc, blocks):
     with open(doc, encoding="utf-8") as f:
-        text = f.read()
-    missing = []
-    for name, body in blocks.items():
-        pat = re.compile(r"(<!-- quality:begin " + re.escape(name) + r" -->\n)(.*?)(<!-- quality:end " +
-                         re.escape(name) + r" -->)", re.S)
-        if not pat.search(text):
-            missing.append(name)
-            continue
-        text = pat.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(3), text)
+        text, missing = report_md.replace_blocks(f.read(), "quality", blocks)
     with open(doc, "w", encoding="utf-8") as f:
         f.write(text)
     return missing

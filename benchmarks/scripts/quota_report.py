@@ -14,28 +14,12 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 
+import report_md
+from report_md import fewer, fmt, num, pct, table
+
 ORDER = ["reactive", "weighted", "header-aware", "configured-limits", "fail-fast", "queued-2s", "pacer"]
-
-
-def num(v):
-    return v is not None and not (isinstance(v, float) and math.isnan(v))
-
-
-def fmt(v, digits=1):
-    return f"{float(v):.{digits}f}" if num(v) else "–"
-
-
-def pct(v, digits=1):
-    return f"{100 * float(v):.{digits}f}%" if num(v) else "–"
-
-
-def table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def by(runs, scenario, contender):
@@ -47,15 +31,6 @@ def by(runs, scenario, contender):
 
 def verdict(ok):
     return "met" if ok else "**missed**"
-
-
-def ratio(a, b):
-    """How many times fewer a has than b (b / a), inf when a is 0 and b is not."""
-    if not num(a) or not num(b):
-        return None
-    if a == 0:
-        return math.inf if b > 0 else 1.0
-    return b / a
 
 
 def fx(x):
@@ -92,7 +67,7 @@ def targets(exp, sim):
             r, b = by(runs, sc, c), by(runs, sc, "reactive")
             if r is None or b is None:
                 continue
-            x = ratio(r["rateLimitedPer1000"], b["rateLimitedPer1000"])
+            x = fewer(r["rateLimitedPer1000"], b["rateLimitedPer1000"])
             vals.append(f"{sc} {fmt(r['rateLimitedPer1000'])} ({fx(x)} fewer)")
             base.append(f"{sc} {fmt(b['rateLimitedPer1000'])}")
             ok = ok and x is not None and x >= 10
@@ -156,7 +131,7 @@ def targets(exp, sim):
     for c in ["header-aware"] + OVERLOAD:
         r = by(runs, "instances-8", c)
         if r and base:
-            x = ratio(r["rateLimitedPer1000"], base["rateLimitedPer1000"])
+            x = fewer(r["rateLimitedPer1000"], base["rateLimitedPer1000"])
             row("8 instances, headers only, 120%: 429s at least 3× fewer than reactive", c,
                 fmt(base["rateLimitedPer1000"]), f"{fmt(r['rateLimitedPer1000'])} ({fx(x)} fewer)",
                 x is not None and x >= 3)
@@ -167,7 +142,7 @@ def targets(exp, sim):
             for c in AFTER:
                 h = next((x for x in s if x["contender"] == c), None)
                 if h and b:
-                    x = ratio(h["rateLimitedPer1000"], b["rateLimitedPer1000"])
+                    x = fewer(h["rateLimitedPer1000"], b["rateLimitedPer1000"])
                     row(f"simulation, 100 instances, global quota in headers, 90%, {fleet}: 429s at least 3× fewer",
                         c, fmt(b["rateLimitedPer1000"], 2), f"{fmt(h['rateLimitedPer1000'], 2)} ({fx(x)} fewer)",
                         x is not None and x >= 3)
@@ -270,15 +245,7 @@ def load(path):
 
 def replace_blocks(doc, blocks):
     with open(doc, encoding="utf-8") as f:
-        text = f.read()
-    missing = []
-    for name, body in blocks.items():
-        pat = re.compile(r"(<!-- quota:begin " + re.escape(name) + r" -->\n)(.*?)(<!-- quota:end " + re.escape(name)
-                         + r" -->)", re.S)
-        if not pat.search(text):
-            missing.append(name)
-            continue
-        text = pat.sub(lambda mm: mm.group(1) + body.rstrip() + "\n" + mm.group(3), text)
+        text, missing = report_md.replace_blocks(f.read(), "quota", blocks)
     with open(doc, "w", encoding="utf-8") as f:
         f.write(text)
     return missing
