@@ -7,6 +7,12 @@ final class Chunks {
 
   private Chunks() {}
 
+  /** Writes {@code data} to {@code sink} as one chunk of chunked transfer encoding (not flushed). */
+  static void write(okio.BufferedSink sink, String data) throws java.io.IOException {
+    byte[] bytes = data.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    sink.writeUtf8(Integer.toHexString(bytes.length)).writeUtf8("\r\n").write(bytes).writeUtf8("\r\n");
+  }
+
   /** One {@code chat.completion.chunk} event carrying {@code tokens} tokens of content. */
   static String delta(int tokens, boolean first) {
     StringBuilder sb = new StringBuilder(96 + tokens * 4);

@@ -260,7 +260,7 @@ final class FakeProvider implements AutoCloseable {
     }
   }
 
-  private static int intField(String body, String key, int dflt) {
+  static int intField(String body, String key, int dflt) {
     int i = body.indexOf(key);
     if (i < 0) {
       return dflt;
@@ -310,7 +310,7 @@ final class FakeProvider implements AutoCloseable {
           long now = System.nanoTime();
           int ready = perToken <= 0 ? tokens : (int) Math.min(tokens, 1 + Math.max(0, (now - firstAt) / perToken));
           if (ready > sent) {
-            chunk(sink, Chunks.delta(ready - sent, sent == 0));
+            Chunks.write(sink, Chunks.delta(ready - sent, sent == 0));
             sink.flush();
             sent = ready;
           }
@@ -321,19 +321,14 @@ final class FakeProvider implements AutoCloseable {
             sleepUntil(Math.max(firstAt + sent * perToken, now + MIN_CHUNK_GAP_NANOS));
           }
         }
-        chunk(sink, Chunks.finish(tokens));
-        chunk(sink, "data: [DONE]\n\n");
+        Chunks.write(sink, Chunks.finish(tokens));
+        Chunks.write(sink, "data: [DONE]\n\n");
         sink.writeUtf8("0\r\n"); // MockWebServer writes the (empty) trailers and the final CRLF
         sink.flush();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new java.io.InterruptedIOException("interrupted");
       }
-    }
-
-    private static void chunk(BufferedSink sink, String data) throws IOException {
-      byte[] bytes = data.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      sink.writeUtf8(Integer.toHexString(bytes.length)).writeUtf8("\r\n").write(bytes).writeUtf8("\r\n");
     }
   }
 

@@ -4,7 +4,6 @@ import io.github.llmpool.bench.NoDelay;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import mockwebserver3.Dispatcher;
@@ -94,7 +93,7 @@ final class QuotaFake implements AutoCloseable {
 
   /** The admission cost of a request body: characters / 4 (rounded up) plus {@code max_tokens}. */
   static long admissionCost(String body) {
-    return (body.length() + 3) / 4 + Math.max(0, intField(body, "\"max_tokens\":", 0));
+    return (body.length() + 3) / 4 + Math.max(0, FakeProvider.intField(body, "\"max_tokens\":", 0));
   }
 
   /** Requests and tokens left now (tokens -1 without a token limit), for traces. */
@@ -143,7 +142,7 @@ final class QuotaFake implements AutoCloseable {
       receivedAt.add(now);
       String body = request.getBody() == null ? "" : request.getBody().utf8();
       boolean stream = body.contains("\"stream\":true");
-      int maxTokens = Math.max(1, intField(body, "\"max_tokens\":", 64));
+      int maxTokens = Math.max(1, FakeProvider.intField(body, "\"max_tokens\":", 64));
       int answer = headerInt(request, ANSWER_HEADER, maxTokens);
       int prompt = headerInt(request, PROMPT_HEADER, (body.length() + 3) / 4);
       long cost = admissionCost(body);
@@ -233,24 +232,6 @@ final class QuotaFake implements AutoCloseable {
     }
   }
 
-  static int intField(String body, String key, int dflt) {
-    int i = body.indexOf(key);
-    if (i < 0) {
-      return dflt;
-    }
-    int p = i + key.length();
-    while (p < body.length() && body.charAt(p) == ' ') {
-      p++;
-    }
-    int v = 0;
-    boolean any = false;
-    while (p < body.length() && Character.isDigit(body.charAt(p))) {
-      v = v * 10 + (body.charAt(p++) - '0');
-      any = true;
-    }
-    return any ? v : dflt;
-  }
-
   static String usage(int answer, int prompt) {
     return "{\"prompt_tokens\":" + prompt + ",\"completion_tokens\":" + answer + ",\"total_tokens\":" + (prompt + answer)
         + "}";
@@ -296,7 +277,7 @@ final class QuotaFake implements AutoCloseable {
           long now = ticker.read();
           int ready = perToken <= 0 ? answer : (int) Math.min(answer, 1 + Math.max(0, (now - firstAt) / perToken));
           if (ready > sent) {
-            chunk(sink, Chunks.delta(ready - sent, sent == 0));
+            Chunks.write(sink, Chunks.delta(ready - sent, sent == 0));
             sink.flush();
             sent = ready;
           }
@@ -305,22 +286,17 @@ final class QuotaFake implements AutoCloseable {
           }
         }
         settle.run();
-        chunk(sink, "data: {\"id\":\"chatcmpl-q\",\"object\":\"chat.completion.chunk\",\"model\":\"fake-model\","
+        Chunks.write(sink, "data: {\"id\":\"chatcmpl-q\",\"object\":\"chat.completion.chunk\",\"model\":\"fake-model\","
             + "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
             + "data: {\"id\":\"chatcmpl-q\",\"object\":\"chat.completion.chunk\",\"model\":\"fake-model\","
             + "\"choices\":[],\"usage\":" + usage(answer, prompt) + "}\n\n");
-        chunk(sink, "data: [DONE]\n\n");
+        Chunks.write(sink, "data: [DONE]\n\n");
         sink.writeUtf8("0\r\n");
         sink.flush();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted");
       }
-    }
-
-    private void chunk(BufferedSink sink, String data) throws IOException {
-      byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
-      sink.writeUtf8(Integer.toHexString(bytes.length)).writeUtf8("\r\n").write(bytes).writeUtf8("\r\n");
     }
   }
 }

@@ -348,7 +348,7 @@ final class QuotaRun {
     if (usage == null) {
       return -1;
     }
-    int total = QuotaFake.intField(usage, "\"total_tokens\":", -1);
+    int total = FakeProvider.intField(usage, "\"total_tokens\":", -1);
     return total < 0 ? 0 : total;
   }
 
