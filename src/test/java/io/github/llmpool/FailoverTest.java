@@ -107,8 +107,10 @@ class FailoverTest {
     MockWebServer slow = up.start(r -> new MockResponse.Builder().headersDelay(3, TimeUnit.SECONDS).body("{}").build());
     MockWebServer good = up.startChat();
     ProviderPool pool = pool(Strategy.ROUND_ROBIN).tier(provider("slow", slow)).tier(provider("good", good)).build();
-    OkHttpClient c = up.client(pool, new OkHttpClient.Builder().readTimeout(200, TimeUnit.MILLISECONDS));
-    OkHttpClient fast = c.newBuilder().readTimeout(200, TimeUnit.MILLISECONDS).build();
+    // 1 s: far below the slow provider's 3 s, and far above what the good one takes on a loaded
+    // 2-core machine (200 ms was seen to time out the good provider's answer too, under load).
+    OkHttpClient c = up.client(pool, new OkHttpClient.Builder().readTimeout(1, TimeUnit.SECONDS));
+    OkHttpClient fast = c.newBuilder().readTimeout(1, TimeUnit.SECONDS).build();
     assertEquals("200", Upstreams.call(fast, Upstreams.chat(pool))[0]);
     assertEquals(1, up.count(good));
     assertEquals(0, pool.snapshot().inFlight());

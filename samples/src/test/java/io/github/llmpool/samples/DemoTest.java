@@ -50,9 +50,10 @@ class DemoTest {
   void chapter2PowerOfTwoChoicesMovesTrafficAwayFromTheSlowProvider() {
     Demo.Steering s = story.steering();
     assertEquals(0, s.failed());
-    // While all are fast the split follows millisecond latency noise (on a loaded 2-core CI machine
-    // charlie was seen at 9%); what matters is that it had traffic to lose, and lost at least half.
-    assertTrue(s.shareBefore("charlie") >= 5.0, "charlie had traffic while fast: " + s.before());
+    // While all are fast the split follows millisecond latency noise (on a loaded 2-core machine
+    // charlie was seen at 9%, and once at 4.3%); what matters is that it had traffic to lose, and
+    // lost at least half.
+    assertTrue(s.shareBefore("charlie") >= 3.0, "charlie had traffic while fast: " + s.before());
     assertTrue(s.shareAfter("charlie") <= 10.0, "charlie's share after it turned slow: " + s.after());
     assertTrue(s.shareAfter("charlie") * 2 <= s.shareBefore("charlie"), s.before() + " -> " + s.after());
     assertTrue(s.estimatesAfter().get("charlie").compareTo(s.estimatesAfter().get("alpha")) > 0,

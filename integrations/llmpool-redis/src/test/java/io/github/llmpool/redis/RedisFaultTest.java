@@ -117,10 +117,12 @@ class RedisFaultTest {
     System.out.printf("[llmpool-redis] call p50 us: before %d, stalled %d, stalled+down %d; p99-ish (max) %d / %d / %d%n",
         p50Before / 1000, p50During / 1000, p50After / 1000, before[before.length - 1] / 1000,
         during[during.length - 1] / 1000, after[after.length - 1] / 1000);
-    // The stall lasted over 500 ms; a call that waited on Redis would take that long.
-    assertTrue(during[during.length - 2] < 200_000_000L, Arrays.toString(during));
-    assertTrue(p50During < Math.max(20_000_000L, 5 * p50Before), p50During + " vs " + p50Before);
-    assertTrue(p50After < Math.max(20_000_000L, 5 * p50Before), p50After + " vs " + p50Before);
+    // The stall lasted over 500 ms (the command timeout); a call that waited on Redis would take at
+    // least that long. The margins leave room for a loaded 2-core machine (200 ms / 20 ms were
+    // exceeded once at a load average of 20-47) and stay below what a wait on Redis would cost.
+    assertTrue(during[during.length - 2] < 400_000_000L, Arrays.toString(during));
+    assertTrue(p50During < Math.max(50_000_000L, 5 * p50Before), p50During + " vs " + p50Before);
+    assertTrue(p50After < Math.max(50_000_000L, 5 * p50Before), p50After + " vs " + p50Before);
     ia.resynced();
     assertTrue(hget("llmpool:{chat}:evictions", "a") != null, "the eviction queued during the stall was written");
   }
