@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  * slot taken at dispatch and gives it back exactly once, whichever way the attempt ends: an
  * exception before the response, a response the pool discards to fail over, or the end, early
  * close or failure of the body the caller reads. At that moment it counts the attempt, adds its
- * tokens, feeds the latency estimate and delivers the {@link TokenUsage}. Thread-safe.
+ * tokens, feeds the latency estimate (a stream's, by default, already at its first token:
+ * {@link #firstToken}) and delivers the {@link TokenUsage}. Thread-safe.
  */
 public final class AttemptLease extends io.github.llmpool.internal.health.Headroom.Reservation {
   private static final UsageResult NONE = new UsageResult(false, 0, 0, 0, 0, 0, null, false, false, false, false, 0);
@@ -32,10 +33,18 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   /** 0 until the attempt ends, then 1: set once by compare-and-set (a field, not an AtomicBoolean). */
   private volatile int done;
   private static final VarHandle DONE;
+  /**
+   * 0 until a stream's latency sample is taken at its first token ({@link #firstToken}: 1, by
+   * compare-and-set), 2 once the attempt ended ({@link #finish} swaps it in and samples only when
+   * it did not find 1): one sample per attempt, never two.
+   */
+  private volatile int sampled;
+  private static final VarHandle SAMPLED;
 
   static {
     try {
       DONE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "done", int.class);
+      SAMPLED = MethodHandles.lookup().findVarHandle(AttemptLease.class, "sampled", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -209,6 +218,27 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     core.attemptEnded(started, outcome, -1, now - start, -1, -1, null, -1, -1, cost); // attempt hooks (no-op without)
   }
 
+  /**
+   * A streamed body's first token arrived at {@code now}: when the model {@linkplain
+   * io.github.llmpool.internal.health.LatencyModel#samplesAtFirstToken samples at the first token},
+   * the provider's latency estimate gets this attempt's sample now, its time to first token as the
+   * signal, once; the end of the body then takes no second sample. Only for a 2xx answer whose
+   * attempt has not ended yet. Called by the thread that reads the body (the tap), at most once.
+   */
+  public void firstToken(long now) {
+    int code = status;
+    if (code < 200 || code >= 300) {
+      return;
+    }
+    io.github.llmpool.internal.health.LatencyModel model = core.settings().latency();
+    if (!model.samplesAtFirstToken() || !SAMPLED.compareAndSet(this, 0, 1)) {
+      return; // not sampled at the first token, ended, or sampled already
+    }
+    slot.state.sampledInFlight(); // no longer awaits its sample: exploration need not wait for its end
+    long ttft = Math.max(0, now - start);
+    slot.state.sample(now, model.signal(true, ttft, ttft, 0, false), start, model);
+  }
+
   /** The pool closed this attempt's response to fail over: release and report it as discarded. */
   public void discard(long now) {
     finish(NONE, TokenUsage.End.DISCARDED, -1, now, false);
@@ -234,7 +264,8 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     boolean ok2xx = code >= 200 && code < 300;
     boolean bodyFailed = end == TokenUsage.End.FAILED || end == TokenUsage.End.TRUNCATED;
     boolean clientError = outcome == Outcome.CLIENT_ERROR;
-    slot.state.release();
+    boolean sampledEarly = (int) SAMPLED.getAndSet(this, 2) == 1; // from now on firstToken takes nothing
+    slot.state.release(sampledEarly);
     slot.state.count(ok2xx && !bodyFailed, clientError && !bodyFailed);
     if (usage.reported()) {
       slot.state.addTokens(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
@@ -266,7 +297,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     if (ok2xx) {
       if (bodyFailed && bodyFailure != null) {
         core.onFailure(slot, bodyFailure, code, -1, now, start, false);
-      } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
+      } else if (!sampledEarly && (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE)) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());
         slot.state.sample(now, signal, start, core.settings().latency());

@@ -41,6 +41,8 @@ public final class ProviderState {
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
+  // Of those, attempts whose latency sample was already taken (streams past their first token).
+  private final PaddedLong sampledInFlight = new PaddedLong();
 
   // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
   // Legacy model: estimateNanos is the peak EWMA. Bounded model: estimateNanos is the mean of the
@@ -565,6 +567,35 @@ public final class ProviderState {
       // dispatch starts the cold-start clock again. A dispatch racing this reset only loses the floor.
       unsampledSince.set(NO_PENDING);
     }
+  }
+
+  /**
+   * -1 in flight for an attempt whose latency sample was {@code sampled} already, while it was in
+   * flight ({@link #sampledInFlight()}: a stream past its first token).
+   */
+  public void release(boolean sampled) {
+    if (sampled) {
+      sampledInFlight.decrementAndGet();
+    }
+    release();
+  }
+
+  /**
+   * An attempt in flight gave its latency sample before its end (a stream, at its first token): it
+   * no longer awaits one ({@link #awaitingSample}). Pair with {@link #release(boolean) release(true)}.
+   */
+  public void sampledInFlight() {
+    sampledInFlight.incrementAndGet();
+  }
+
+  /**
+   * Attempts in flight whose latency sample has not been taken yet: the in-flight count less the
+   * streams past their first token. Exploration waits for these (an answer on its way measures the
+   * provider anyway), not for a slow stream still writing the answer it was measured by.
+   */
+  public long awaitingSample() {
+    long n = inFlight.get() - sampledInFlight.get();
+    return n > 0 ? n : 0;
   }
 
   /** Counts the end of an attempt: success, client error or failure. */

@@ -226,6 +226,7 @@ final class SimRun {
       long half = rtt() / 2;
       if (a.req.stream) {
         at(now + half, a::headers);
+        at(firstToken + half, a::firstToken); // the tap takes a stream's sample at its first token
       } else {
         at(end + half, a::headers);
       }
@@ -317,6 +318,10 @@ final class SimRun {
 
     void headers() {
       lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
+    }
+
+    void firstToken() {
+      lease.firstToken(clock.now);
     }
 
     void end(long firstTokenAt) {
