@@ -80,12 +80,14 @@ class StreamSampleTest {
     AttemptLease lease = AttemptLease.dispatch(core, a, 1, false, t0, "m", true);
     lease.answered(advance(50), 200, Outcome.SUCCESS, -1);
     assertEquals(-1, s.rawEstimate(), "no sample before the first token");
+    assertEquals(1, s.streamsWaiting());
     long t1 = advance(8_050); // a 27x stream: first token 8.1 s after dispatch
     lease.firstToken(t1);
     assertEquals(8_100 * MS, s.rawEstimate());
     assertEquals(t1, s.lastSampleAt());
     assertEquals(1, s.inFlight());
     assertEquals(0, s.awaitingSample(), "measured: exploration need not wait for its end");
+    assertEquals(0, s.streamsWaiting());
     lease.firstToken(advance(1)); // a second call takes nothing
     assertEquals(t1, s.lastSampleAt());
     long t2 = advance(20_000); // its answer ends 20 s later
@@ -164,6 +166,86 @@ class StreamSampleTest {
       assertEquals(core == plain ? 1_000 * MS : 300 * MS, a.state.rawEstimate());
       assertEquals(end, a.state.lastSampleAt());
     }
+  }
+
+  // ------------------------------------------------------------------ a stream still waiting for its first token
+
+  @Test
+  void aStreamWaitingForItsFirstTokenIsAFloorUnderTheEstimate() {
+    io.github.llmpool.internal.health.LatencyModel model =
+        new io.github.llmpool.internal.health.LatencyModel(10_000 * MS, 100 * MS, true);
+    ProviderState s = new ProviderState("s");
+    s.sample(0, 300 * MS, model);
+    s.dispatch(1_000 * MS, true);
+    assertEquals(1, s.streamsWaiting());
+    assertEquals(300, s.latencyEstimate(1_200 * MS, model) / MS); // 200 ms old: below the estimate
+    assertEquals(2_000, s.latencyEstimate(3_000 * MS, model) / MS); // 2 s without a token: at least 2 s
+    // the cost P2C compares carries the same floor (x 2 for the stream in flight)
+    assertEquals(2 * 2_000 * MS, s.cost(3_000 * MS, model, 300.0 * MS, 1), 1e-3);
+    ProviderState other = new ProviderState("o");
+    other.sample(0, 300 * MS, model);
+    other.dispatch(2_999 * MS, false); // a non-streamed attempt is no floor: 300 x 2
+    assertEquals(300, other.latencyEstimate(5_000 * MS, model) / MS);
+    assertEquals(1, ProviderState.compareCost(s, 300.0 * MS, 1, other, 300.0 * MS, 1, 3_000 * MS, model));
+    assertEquals(0, ProviderState.compareCost(s, 300.0 * MS, 1, other, 300.0 * MS, 1, 1_200 * MS, model)); // no floor yet
+    s.firstToken(1_000 * MS, 3_100 * MS);
+    assertEquals(0, s.streamsWaiting());
+    assertEquals(300, s.latencyEstimate(9_000 * MS, model) / MS);
+    // the legacy decay has no floor
+    io.github.llmpool.internal.health.LatencyModel legacy =
+        io.github.llmpool.internal.health.LatencyModel.legacy(10_000 * MS, 100 * MS, true);
+    ProviderState old = new ProviderState("old");
+    old.sample(0, 300 * MS, legacy);
+    old.dispatch(0, true);
+    assertEquals(300, old.latencyEstimate(0, legacy) / MS);
+    assertEquals(300 * 10.0 / 13, old.latencyEstimate(3_000 * MS, legacy) / (double) MS, 1);
+  }
+
+  @Test
+  void theOldestWaitingStreamIsBoundedFromBelowNeverOverstated() {
+    io.github.llmpool.internal.health.LatencyModel model =
+        new io.github.llmpool.internal.health.LatencyModel(10_000 * MS, 100 * MS, true);
+    ProviderState s = new ProviderState("s");
+    s.sample(0, 100 * MS, model);
+    s.dispatch(1_000 * MS, true); // A
+    s.dispatch(2_000 * MS, true); // B
+    assertEquals(3_000, s.latencyEstimate(4_000 * MS, model) / MS); // A's age
+    s.firstToken(2_000 * MS, 4_000 * MS); // B answered: A is still the oldest
+    assertEquals(4_000, s.latencyEstimate(5_000 * MS, model) / MS);
+    s.dispatch(5_000 * MS, true); // C
+    s.firstToken(1_000 * MS, 6_000 * MS); // A answered: C's dispatch is not kept, the bound moves to now
+    assertEquals(1, s.streamsWaiting());
+    assertEquals(1_000, s.latencyEstimate(7_000 * MS, model) / MS); // C is 2 s old: 1 s is a lower bound
+    s.firstToken(5_000 * MS, 7_000 * MS);
+    assertEquals(100, s.latencyEstimate(60_000 * MS, model) / MS);
+  }
+
+  @Test
+  void everyWayAStreamEndsStopsItsWait() {
+    PoolCore core = core(P2cSettings.builder());
+    ProviderState s = core.router().slot("a").state;
+    Slot a = core.router().slot("a");
+    AttemptLease failed = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
+    AttemptLease refused = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
+    AttemptLease discarded = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
+    AttemptLease closed = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
+    AttemptLease json = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", false);
+    assertEquals(4, s.streamsWaiting());
+    failed.failedBeforeResponse(Outcome.CONNECTION_FAILURE, advance(10)); // no response
+    refused.answered(advance(10), 429, Outcome.RATE_LIMITED, -1); // an error answer: nothing to wait for
+    assertEquals(2, s.streamsWaiting());
+    discarded.answered(advance(10), 503, Outcome.SERVER_ERROR, -1);
+    discarded.discard(advance(10));
+    refused.discard(advance(10));
+    closed.answered(advance(10), 200, Outcome.SUCCESS, -1);
+    assertEquals(1, s.streamsWaiting());
+    closed.finish(streamed(0), TokenUsage.End.CLOSED_EARLY, -1, advance(10), (Outcome) null); // no token
+    assertEquals(0, s.streamsWaiting());
+    json.answered(advance(10), 200, Outcome.SUCCESS, -1);
+    json.finish(json(5), TokenUsage.End.COMPLETE, -1, advance(10), (Outcome) null);
+    assertEquals(0, s.streamsWaiting());
+    assertEquals(0, s.inFlight());
+    assertEquals(0, s.awaitingSample());
   }
 
   // ------------------------------------------------------------------ a real stream on loopback

@@ -34,17 +34,26 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   private volatile int done;
   private static final VarHandle DONE;
   /**
-   * 0 until a stream's latency sample is taken at its first token ({@link #firstToken}: 1, by
-   * compare-and-set), 2 once the attempt ended ({@link #finish} swaps it in and samples only when
-   * it did not find 1): one sample per attempt, never two.
+   * Where the attempt is: {@link #WAITING} until its first token or its end, then
+   * {@link #TOKEN} (first token seen, no sample taken), {@link #SAMPLED_AT_TOKEN} (first token
+   * seen and sampled) or {@link #ENDED}; moved by compare-and-set from {@code WAITING} in
+   * {@link #firstToken}, swapped to {@code ENDED} at the end. Whoever moves it from
+   * {@code WAITING} ends the stream's wait for its first token; the end samples only when it did
+   * not find {@code SAMPLED_AT_TOKEN}: one sample per attempt, never two.
    */
-  private volatile int sampled;
-  private static final VarHandle SAMPLED;
+  private volatile int stage;
+  private static final int WAITING = 0;
+  private static final int TOKEN = 1;
+  private static final int SAMPLED_AT_TOKEN = 3;
+  private static final int ENDED = 2;
+  /** Whether this attempt is a stream (counted as waiting for its first token from its dispatch). */
+  private final boolean streaming;
+  private static final VarHandle STAGE;
 
   static {
     try {
       DONE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "done", int.class);
-      SAMPLED = MethodHandles.lookup().findVarHandle(AttemptLease.class, "sampled", int.class);
+      STAGE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "stage", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -63,7 +72,8 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   private volatile RequestHook endsRequest;
 
   private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel,
-      AttemptStart started) {
+      AttemptStart started, boolean streaming) {
+    this.streaming = streaming;
     this.core = core;
     this.slot = slot;
     this.attempt = attempt;
@@ -102,11 +112,11 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming, RequestHook request, long tokens,
       io.github.llmpool.internal.health.Headroom.Reservation reserved) {
-    slot.state.dispatch(now);
+    slot.state.dispatch(now, streaming);
     AttemptStart started = core.hasAttemptListeners()
         ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
         : null;
-    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
+    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started, streaming);
     if (reserved != null && reserved.held() && reserved.headroom() == slot.state.headroom()) {
       reserved.moveTo(lease);
     } else {
@@ -187,6 +197,9 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     this.headersAt = now;
     this.status = status;
     this.outcome = outcome;
+    if ((status < 200 || status >= 300) && STAGE.compareAndSet(this, WAITING, TOKEN) && streaming) {
+      slot.state.firstToken(start, now); // an error answer: no first token to wait for
+    }
   }
 
   /**
@@ -197,6 +210,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     if (!DONE.compareAndSet(this, 0, 1)) {
       return;
     }
+    end(now);
     slot.state.release();
     slot.state.count(false, false);
     if (outcome == null) {
@@ -227,16 +241,31 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
    */
   public void firstToken(long now) {
     int code = status;
-    if (code < 200 || code >= 300) {
-      return;
-    }
     io.github.llmpool.internal.health.LatencyModel model = core.settings().latency();
-    if (!model.samplesAtFirstToken() || !SAMPLED.compareAndSet(this, 0, 1)) {
-      return; // not sampled at the first token, ended, or sampled already
+    boolean sample = code >= 200 && code < 300 && model.samplesAtFirstToken();
+    if (!STAGE.compareAndSet(this, WAITING, sample ? SAMPLED_AT_TOKEN : TOKEN)) {
+      return; // ended, or its first token was seen already
     }
-    slot.state.sampledInFlight(); // no longer awaits its sample: exploration need not wait for its end
-    long ttft = Math.max(0, now - start);
-    slot.state.sample(now, model.signal(true, ttft, ttft, 0, false), start, model);
+    if (streaming) {
+      slot.state.firstToken(start, now); // no longer waiting for its first token
+    }
+    if (sample) {
+      slot.state.sampledInFlight(); // no longer awaits its sample: exploration need not wait for its end
+      long ttft = Math.max(0, now - start);
+      slot.state.sample(now, model.signal(true, ttft, ttft, 0, false), start, model);
+    }
+  }
+
+  /**
+   * Moves the stage to {@link #ENDED}, once: ends a stream's wait for its first token if nothing
+   * did yet; returns whether its sample was taken at its first token.
+   */
+  private boolean end(long now) {
+    int was = (int) STAGE.getAndSet(this, ENDED);
+    if (was == WAITING && streaming) {
+      slot.state.firstToken(start, now); // ended without a first token: no longer waiting for one
+    }
+    return was == SAMPLED_AT_TOKEN;
   }
 
   /** The pool closed this attempt's response to fail over: release and report it as discarded. */
@@ -264,7 +293,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     boolean ok2xx = code >= 200 && code < 300;
     boolean bodyFailed = end == TokenUsage.End.FAILED || end == TokenUsage.End.TRUNCATED;
     boolean clientError = outcome == Outcome.CLIENT_ERROR;
-    boolean sampledEarly = (int) SAMPLED.getAndSet(this, 2) == 1; // from now on firstToken takes nothing
+    boolean sampledEarly = end(now); // from now on firstToken takes nothing
     slot.state.release(sampledEarly);
     slot.state.count(ok2xx && !bodyFailed, clientError && !bodyFailed);
     if (usage.reported()) {

@@ -373,7 +373,7 @@ final class SimRun {
         if (DEBUG && slot.name().equals("p0") && fleet.hasSpell()) {
           debugDispatch(slot, now);
         }
-        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, req.stream);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
