@@ -230,7 +230,14 @@ class StreamSampleTest {
     AttemptLease discarded = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
     AttemptLease closed = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
     AttemptLease json = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", false);
+    AttemptLease whole = AttemptLease.dispatch(core, a, 1, false, ticker.read(), "m", true);
+    assertEquals(5, s.streamsWaiting());
+    whole.answered(advance(10), 200, Outcome.SUCCESS, -1);
+    whole.notStreamed(ticker.read()); // asked for a stream, answered with one JSON document
     assertEquals(4, s.streamsWaiting());
+    long wholeEnd = advance(10);
+    whole.finish(json(32), TokenUsage.End.COMPLETE, -1, wholeEnd, (Outcome) null);
+    assertEquals(wholeEnd, s.lastSampleAt()); // sampled at its end, as a non-streamed answer
     failed.failedBeforeResponse(Outcome.CONNECTION_FAILURE, advance(10)); // no response
     refused.answered(advance(10), 429, Outcome.RATE_LIMITED, -1); // an error answer: nothing to wait for
     assertEquals(2, s.streamsWaiting());
@@ -286,6 +293,20 @@ class StreamSampleTest {
   private static String delta(String content) {
     return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,"
         + "\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":null}]}\n\n";
+  }
+
+  @Test
+  void aStreamRequestAnsweredWithOneJsonDocumentWaitsForNoFirstToken() throws Exception {
+    MockWebServer server = up.start(r -> Fixtures.json("openai-chat.json"));
+    ProviderPool pool = ProviderPool.builder().ticker(ticker)
+        .tier(Provider.builder("p").baseUrl(Upstreams.baseUrl(server)).build()).build();
+    ProviderState state = Internals.core(pool).router().slot("p").state;
+    try (Response r = up.client(pool).newCall(Upstreams.post(pool, "chat/completions", "{\"stream\":true}")).execute()) {
+      assertEquals(1, state.inFlight()); // the body is not read yet
+      assertEquals(0, state.streamsWaiting(), "a JSON answer is no stream waiting for its first token");
+      r.body().string();
+    }
+    assertEquals(0, state.inFlight());
   }
 
   @Test

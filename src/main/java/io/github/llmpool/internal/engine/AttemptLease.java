@@ -257,6 +257,17 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   }
 
   /**
+   * The answer is not a stream (the request asked for one, but its body is not server-sent
+   * events, or the tap cannot read it): it waits for no first token from now on ({@code now}), and
+   * its sample is taken at its end, as a non-streamed answer's.
+   */
+  public void notStreamed(long now) {
+    if (streaming && STAGE.compareAndSet(this, WAITING, TOKEN)) {
+      slot.state.firstToken(start, now);
+    }
+  }
+
+  /**
    * Moves the stage to {@link #ENDED}, once: ends a stream's wait for its first token if nothing
    * did yet; returns whether its sample was taken at its first token.
    */

@@ -64,6 +64,9 @@ public final class UsageTap extends ResponseBody {
     MediaType type = delegate.contentType();
     this.type = type;
     this.parser = readable && type != null ? UsageParser.forMediaType(type.type(), type.subtype()) : UsageParser.none();
+    if (!parser.isStreaming()) {
+      lease.notStreamed(lease.core().now()); // no first token will come to end a stream's wait
+    }
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
 
