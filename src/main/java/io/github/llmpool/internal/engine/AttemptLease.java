@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  * slot taken at dispatch and gives it back exactly once, whichever way the attempt ends: an
  * exception before the response, a response the pool discards to fail over, or the end, early
  * close or failure of the body the caller reads. At that moment it counts the attempt, adds its
- * tokens, feeds the latency estimate and delivers the {@link TokenUsage}. Thread-safe.
+ * tokens, feeds the latency estimate (a stream's, by default, already at its first token:
+ * {@link #firstToken}) and delivers the {@link TokenUsage}. Thread-safe.
  */
 public final class AttemptLease extends io.github.llmpool.internal.health.Headroom.Reservation {
   private static final UsageResult NONE = new UsageResult(false, 0, 0, 0, 0, 0, null, false, false, false, false, 0);
@@ -32,10 +33,27 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   /** 0 until the attempt ends, then 1: set once by compare-and-set (a field, not an AtomicBoolean). */
   private volatile int done;
   private static final VarHandle DONE;
+  /**
+   * Where the attempt is: {@link #WAITING} until its first token or its end, then
+   * {@link #TOKEN} (first token seen, no sample taken), {@link #SAMPLED_AT_TOKEN} (first token
+   * seen and sampled) or {@link #ENDED}; moved by compare-and-set from {@code WAITING} in
+   * {@link #firstToken}, swapped to {@code ENDED} at the end. Whoever moves it from
+   * {@code WAITING} ends the stream's wait for its first token; the end samples only when it did
+   * not find {@code SAMPLED_AT_TOKEN}: one sample per attempt, never two.
+   */
+  private volatile int stage;
+  private static final int WAITING = 0;
+  private static final int TOKEN = 1;
+  private static final int SAMPLED_AT_TOKEN = 3;
+  private static final int ENDED = 2;
+  /** Whether this attempt is a stream (counted as waiting for its first token from its dispatch). */
+  private final boolean streaming;
+  private static final VarHandle STAGE;
 
   static {
     try {
       DONE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "done", int.class);
+      STAGE = MethodHandles.lookup().findVarHandle(AttemptLease.class, "stage", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -54,7 +72,8 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   private volatile RequestHook endsRequest;
 
   private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel,
-      AttemptStart started) {
+      AttemptStart started, boolean streaming) {
+    this.streaming = streaming;
     this.core = core;
     this.slot = slot;
     this.attempt = attempt;
@@ -93,11 +112,11 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming, RequestHook request, long tokens,
       io.github.llmpool.internal.health.Headroom.Reservation reserved) {
-    slot.state.dispatch(now);
+    slot.state.dispatch(now, streaming);
     AttemptStart started = core.hasAttemptListeners()
         ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
         : null;
-    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started);
+    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started, streaming);
     if (reserved != null && reserved.held() && reserved.headroom() == slot.state.headroom()) {
       reserved.moveTo(lease);
     } else {
@@ -178,6 +197,9 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     this.headersAt = now;
     this.status = status;
     this.outcome = outcome;
+    if ((status < 200 || status >= 300) && STAGE.compareAndSet(this, WAITING, TOKEN) && streaming) {
+      slot.state.firstToken(start, now); // an error answer: no first token to wait for
+    }
   }
 
   /**
@@ -188,6 +210,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     if (!DONE.compareAndSet(this, 0, 1)) {
       return;
     }
+    end(now);
     slot.state.release();
     slot.state.count(false, false);
     if (outcome == null) {
@@ -207,6 +230,53 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
       core.settleBudgets(slot, budgetHeld, cost, 0, false);
     }
     core.attemptEnded(started, outcome, -1, now - start, -1, -1, null, -1, -1, cost); // attempt hooks (no-op without)
+  }
+
+  /**
+   * A streamed body's first token arrived at {@code now}: when the model {@linkplain
+   * io.github.llmpool.internal.health.LatencyModel#samplesAtFirstToken samples at the first token},
+   * the provider's latency estimate gets this attempt's sample now, its time to first token as the
+   * signal, once; the end of the body then takes no second sample. Only for a 2xx answer whose
+   * attempt has not ended yet. Called by the thread that reads the body (the tap), at most once.
+   */
+  public void firstToken(long now) {
+    int code = status;
+    io.github.llmpool.internal.health.LatencyModel model = core.settings().latency();
+    boolean sample = code >= 200 && code < 300 && model.samplesAtFirstToken();
+    if (!STAGE.compareAndSet(this, WAITING, sample ? SAMPLED_AT_TOKEN : TOKEN)) {
+      return; // ended, or its first token was seen already
+    }
+    if (streaming) {
+      slot.state.firstToken(start, now); // no longer waiting for its first token
+    }
+    if (sample) {
+      slot.state.sampledInFlight(); // no longer awaits its sample: exploration need not wait for its end
+      long ttft = Math.max(0, now - start);
+      slot.state.sample(now, model.signal(true, ttft, ttft, 0, false), start, model);
+    }
+  }
+
+  /**
+   * The answer is not a stream (the request asked for one, but its body is not server-sent
+   * events, or the tap cannot read it): it waits for no first token from now on ({@code now}), and
+   * its sample is taken at its end, as a non-streamed answer's.
+   */
+  public void notStreamed(long now) {
+    if (streaming && STAGE.compareAndSet(this, WAITING, TOKEN)) {
+      slot.state.firstToken(start, now);
+    }
+  }
+
+  /**
+   * Moves the stage to {@link #ENDED}, once: ends a stream's wait for its first token if nothing
+   * did yet; returns whether its sample was taken at its first token.
+   */
+  private boolean end(long now) {
+    int was = (int) STAGE.getAndSet(this, ENDED);
+    if (was == WAITING && streaming) {
+      slot.state.firstToken(start, now); // ended without a first token: no longer waiting for one
+    }
+    return was == SAMPLED_AT_TOKEN;
   }
 
   /** The pool closed this attempt's response to fail over: release and report it as discarded. */
@@ -234,7 +304,8 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     boolean ok2xx = code >= 200 && code < 300;
     boolean bodyFailed = end == TokenUsage.End.FAILED || end == TokenUsage.End.TRUNCATED;
     boolean clientError = outcome == Outcome.CLIENT_ERROR;
-    slot.state.release();
+    boolean sampledEarly = end(now); // from now on firstToken takes nothing
+    slot.state.release(sampledEarly);
     slot.state.count(ok2xx && !bodyFailed, clientError && !bodyFailed);
     if (usage.reported()) {
       slot.state.addTokens(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
@@ -266,7 +337,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
     if (ok2xx) {
       if (bodyFailed && bodyFailure != null) {
         core.onFailure(slot, bodyFailure, code, -1, now, start, false);
-      } else if (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE) {
+      } else if (!sampledEarly && (usage.streamed() ? ttft >= 0 : end == TokenUsage.End.COMPLETE)) {
         long signal = core.settings().latency().signal(usage.streamed(), ttft, duration, usage.completionTokens(),
             usage.reported());
         slot.state.sample(now, signal, start, core.settings().latency());

@@ -6,7 +6,8 @@ package io.github.llmpool.internal.health;
  *
  * <p>The signal (one place computes it, {@link #signal}):
  * <ul>
- *   <li>streamed response: time to first token (the first data event);</li>
+ *   <li>streamed response: time to first token (the first data event), sampled when that token
+ *       arrives ({@link #samplesAtFirstToken});</li>
  *   <li>non-streamed response with reported output tokens {@code n}: {@code latency x c / (n + c)},
  *       with {@code c} = {@link #OVERHEAD_TOKENS}. If latency = TTFT + n x time-per-token and a
  *       provider's TTFT is worth {@code c} tokens, this is exactly its TTFT whatever {@code n}: a
@@ -122,6 +123,19 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
    */
   public long exploreAgeBadNanos() {
     return 2 * exploreAgeNanos;
+  }
+
+  /**
+   * Whether a streamed attempt's sample is taken when its first token arrives (at that ticker time,
+   * its time to first token as the signal) rather than when its body ends: with the LLM-aware
+   * signal under bounded forgetting. A stream 27x slower than usual then tells the pool so after its
+   * time to first token, not after its whole answer (which can be several times longer), and the
+   * first fast token after a recovery tells it as soon. The plain-latency signal is the whole
+   * latency, known only at the end; the legacy model keeps its end-of-body sample for the
+   * side-by-side benchmarks.
+   */
+  public boolean samplesAtFirstToken() {
+    return llmAware && !isLegacy();
   }
 
   /** Whether this is the legacy hyperbolic decay ({@link #legacy}). */

@@ -41,6 +41,8 @@ public final class ProviderState {
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
+  // Of those, attempts whose latency sample was already taken (streams past their first token).
+  private final PaddedLong sampledInFlight = new PaddedLong();
 
   // Latency estimate (peak EWMA) and failure score; written under the lock, read lock-free.
   // Legacy model: estimateNanos is the peak EWMA. Bounded model: estimateNanos is the mean of the
@@ -58,6 +60,11 @@ public final class ProviderState {
   // has no sample yet (NO_PENDING otherwise). A heuristic: see cost().
   private static final long NO_PENDING = Long.MIN_VALUE;
   private final AtomicLong unsampledSince = new AtomicLong(NO_PENDING);
+  // Streams in flight that have not produced their first token, and a time no earlier than the
+  // dispatch of the oldest of them (NO_PENDING when none): under bounded forgetting the estimate is
+  // at least that age, so a stream stuck before its first token counts before its sample lands.
+  private final PaddedLong streamsWaiting = new PaddedLong();
+  private volatile long waitingSince = NO_PENDING;
 
   // Eviction.
   private volatile boolean evicted;
@@ -209,6 +216,10 @@ public final class ProviderState {
    *       oldest of them (cold start). A provider that has not answered yet is at least as slow as
    *       the request it has kept waiting the longest, so a slow newcomer prices itself out after
    *       one healthy latency, not after its own.</li>
+   *   <li>under bounded forgetting, while a stream in flight has not produced its first token: at
+   *       least the age of the oldest such stream (a lower bound of it), so a provider that turned
+   *       slow prices itself out while its first slow answer is still on its way, not only when
+   *       that answer's sample lands.</li>
    * </ul>
    */
   public double latencyEstimate(long now, LatencyModel model, double reference) {
@@ -229,6 +240,7 @@ public final class ProviderState {
     } else {
       latency = boundedLatency(now, sampled ? est : model.defaultEstimateNanos(), sampled, reference,
           inverseHorizon(model), inverseStaleHorizon(model), model.tauNanos());
+      latency = waitingFloor(now, latency, 1);
     }
     if (!sampled) {
       long since = unsampledSince.get();
@@ -364,6 +376,7 @@ public final class ProviderState {
     if (invH != 0) {
       nl = boundedNumerator(now, est, sampled, reference, invH, invS, tau);
       dl = boundedDenominator(now, reference, invS, tau);
+      nl = waitingFloor(now, nl, dl);
     } else {
       long dt = now - lastSampleAt;
       if (dt <= 0) {
@@ -449,6 +462,9 @@ public final class ProviderState {
     long flight = inFlight.get();
     if (est < 0 && flight > 0) {
       nl = coldStartFloor(now, nl, boundedDenominator(now, reference, invS, tau));
+    }
+    if (waitingSince != NO_PENDING) { // a stream waits for its first token: at least its age
+      nl = waitingFloor(now, nl, boundedDenominator(now, reference, invS, tau));
     }
     double fail = failScore;
     return nl * (1 + flight * inverseCapacity) * (fail > 0 ? failNumerator(now, tau, fail) : 1);
@@ -551,6 +567,51 @@ public final class ProviderState {
     }
   }
 
+  /**
+   * {@link #dispatch(long)}; a {@code stream} also waits for its first token from now on: pair it
+   * with exactly one {@link #firstToken(long, long)} (at its first token, or at its end without one).
+   */
+  public void dispatch(long now, boolean stream) {
+    dispatch(now);
+    if (stream && streamsWaiting.incrementAndGet() == 1) {
+      waitingSince = now; // the only one waiting: the oldest
+    }
+  }
+
+  /**
+   * A stream dispatched at {@code startedAt} stopped waiting for its first token at {@code now}
+   * (it arrived, or the attempt ended without one). The oldest waiting stream's dispatch is not
+   * kept exactly: when this one may have been it, the bound moves to {@code now}, no earlier than
+   * any stream still waiting (an underestimate of their age, never an overestimate).
+   */
+  public void firstToken(long startedAt, long now) {
+    long left = streamsWaiting.decrementAndGet();
+    if (left <= 0) {
+      waitingSince = NO_PENDING;
+    } else if (startedAt - waitingSince <= 0) {
+      waitingSince = now;
+    }
+  }
+
+  /** Streams in flight that have not produced their first token yet. */
+  public long streamsWaiting() {
+    return Math.max(0, streamsWaiting.get());
+  }
+
+  /**
+   * The floor under bounded forgetting, over {@code d} (the latency's denominator): {@code nl}, or
+   * the age of the oldest stream still waiting for its first token x {@code d} when that is more.
+   * A provider that has kept a stream waiting longer than its estimate is at least that slow now.
+   */
+  private double waitingFloor(long now, double nl, double d) {
+    long since = waitingSince;
+    if (since == NO_PENDING || streamsWaiting.get() <= 0) {
+      return nl;
+    }
+    double age = (now - since) * d;
+    return age > nl ? age : nl;
+  }
+
   /** -1 in flight; never below zero (a double release is a bug and is refused). */
   public void release() {
     long v;
@@ -565,6 +626,35 @@ public final class ProviderState {
       // dispatch starts the cold-start clock again. A dispatch racing this reset only loses the floor.
       unsampledSince.set(NO_PENDING);
     }
+  }
+
+  /**
+   * -1 in flight for an attempt whose latency sample was {@code sampled} already, while it was in
+   * flight ({@link #sampledInFlight()}: a stream past its first token).
+   */
+  public void release(boolean sampled) {
+    if (sampled) {
+      sampledInFlight.decrementAndGet();
+    }
+    release();
+  }
+
+  /**
+   * An attempt in flight gave its latency sample before its end (a stream, at its first token): it
+   * no longer awaits one ({@link #awaitingSample}). Pair with {@link #release(boolean) release(true)}.
+   */
+  public void sampledInFlight() {
+    sampledInFlight.incrementAndGet();
+  }
+
+  /**
+   * Attempts in flight whose latency sample has not been taken yet: the in-flight count less the
+   * streams past their first token. Exploration waits for these (an answer on its way measures the
+   * provider anyway), not for a slow stream still writing the answer it was measured by.
+   */
+  public long awaitingSample() {
+    long n = inFlight.get() - sampledInFlight.get();
+    return n > 0 ? n : 0;
   }
 
   /** Counts the end of an attempt: success, client error or failure. */

@@ -21,7 +21,8 @@ import okio.Source;
  * A response body that passes every byte to the caller unchanged while a {@link UsageParser} reads
  * the same bytes (JSON or server-sent events) for token usage. When the body ends, is closed, or
  * fails, exactly once, it finishes the attempt's {@link AttemptLease}: in-flight released, counters
- * and latency updated, one {@link TokenUsage} delivered. A stream that ends without its terminal
+ * and latency updated (a stream's latency sample is taken earlier, at its first token: {@link
+ * AttemptLease#firstToken}), one {@link TokenUsage} delivered. A stream that ends without its terminal
  * event is reported as truncated and, when the pool is so configured (the default), read fails
  * with {@link TruncatedStreamException} instead of returning a clean end of stream.
  *
@@ -63,6 +64,9 @@ public final class UsageTap extends ResponseBody {
     MediaType type = delegate.contentType();
     this.type = type;
     this.parser = readable && type != null ? UsageParser.forMediaType(type.type(), type.subtype()) : UsageParser.none();
+    if (!parser.isStreaming()) {
+      lease.notStreamed(lease.core().now()); // no first token will come to end a stream's wait
+    }
     this.source = Okio.buffer(new TapSource(delegate.source()));
   }
 
@@ -165,6 +169,9 @@ public final class UsageTap extends ResponseBody {
       }
       if (ttftAt < 0 && parser.firstTokenSeen()) {
         ttftAt = lease.core().now();
+        if (parser.isStreaming()) {
+          lease.firstToken(ttftAt); // the stream's latency sample, now rather than at its end
+        }
       }
     }
 

@@ -310,7 +310,7 @@ public final class P2cPicker extends TierPicker {
       return eligible(0, now, exclusion) ? 0 : -1;
     }
     Reference ref = tierReference(now);
-    // Exploration: the provider due first, once due, idle (an answer on its way measures it
+    // Exploration: the provider due first, once due, with no answer on its way (which measures it
     // anyway) and the tier's budget allows, gets this pick. The common case costs one comparison
     // with a time the reference already holds.
     if (now - ref.staleAt >= 0 && explore(now, exclusion, ref)) {
@@ -340,12 +340,13 @@ public final class P2cPicker extends TierPicker {
   }
 
   /**
-   * Whether this pick explores {@code ref}'s candidate: still due (read live), idle, eligible, and
+   * Whether this pick explores {@code ref}'s candidate: still due (read live), with no attempt
+   * awaiting its latency sample (a stream past its first token was measured already), eligible, and
    * this pick is the one that spends the budget {@code ref} saw (compare-and-set on the count).
    */
   private boolean explore(long now, Exclusion exclusion, Reference ref) {
     int o = ref.candidate;
-    if (o < 0 || now - states[o].lastSampleAt() - ref.candidateAge < 0 || states[o].inFlight() != 0
+    if (o < 0 || now - states[o].lastSampleAt() - ref.candidateAge < 0 || states[o].awaitingSample() != 0
         || !eligible(o, now, exclusion)) {
       return false;
     }

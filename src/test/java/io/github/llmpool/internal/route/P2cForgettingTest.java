@@ -224,6 +224,27 @@ class P2cForgettingTest {
   }
 
   @Test
+  void aStreamPastItsFirstTokenDoesNotHoldBackExploration() {
+    List<Slot> t = tier();
+    ProviderState c = t.get(2).state;
+    ScriptedRandom r = new ScriptedRandom(1, 1, 0);
+    Router router = new Router(Strategy.POWER_OF_TWO_CHOICES, List.of(t), r, MODEL);
+    c.dispatch(0); // a slow stream of c's: sampled at its first token, still writing its answer
+    c.sampledInFlight();
+    assertEquals(1, c.inFlight());
+    assertEquals(0, c.awaitingSample());
+    // nothing of c's awaits a sample: due at 1 tau, explored although an answer is in flight
+    assertSame(t.get(2), router.pick(TAU, null));
+    assertEquals(2, r.remaining());
+    c.dispatch(TAU); // the exploring attempt, awaiting its sample: no second one (and no budget)
+    assertEquals(1, c.awaitingSample());
+    c.release(true);
+    c.release(false);
+    assertEquals(0, c.inFlight());
+    assertEquals(0, c.awaitingSample());
+  }
+
+  @Test
   void aProviderSampledLessThanHalfATauAgoIsNotExplored() {
     List<Slot> t = tier();
     ScriptedRandom r = new ScriptedRandom(1, 0, 1);

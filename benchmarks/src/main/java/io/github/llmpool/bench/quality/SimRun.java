@@ -226,6 +226,7 @@ final class SimRun {
       long half = rtt() / 2;
       if (a.req.stream) {
         at(now + half, a::headers);
+        at(firstToken + half, a::firstToken); // the tap takes a stream's sample at its first token
       } else {
         at(end + half, a::headers);
       }
@@ -319,6 +320,10 @@ final class SimRun {
       lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
     }
 
+    void firstToken() {
+      lease.firstToken(clock.now);
+    }
+
     void end(long firstTokenAt) {
       long now = clock.now;
       UsageResult usage = new UsageResult(true, 40, req.tokens, 40 + req.tokens, 0, 0, "sim", req.stream, true, false,
@@ -368,7 +373,7 @@ final class SimRun {
         if (DEBUG && slot.name().equals("p0") && fleet.hasSpell()) {
           debugDispatch(slot, now);
         }
-        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, false);
+        AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, req.stream);
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
