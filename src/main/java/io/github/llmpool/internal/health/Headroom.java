@@ -120,6 +120,23 @@ public final class Headroom {
   /** Whether the configured dimensions are all local buckets with a usable fast path (none leased). */
   private final boolean bucketsFast;
 
+  /**
+   * The pick's word (see {@link #quick}): the largest token estimate {@link #ample} admits as far as
+   * the header windows and the token bucket's ample size go ({@code Long.MIN_VALUE}: none, the
+   * exact checks decide), kept current by every writer ({@link #refreshQuick}). With
+   * {@link #quickFrom}, one or two volatile reads in one object replace the chain of window
+   * references, their flags and each bucket's {@code AtomicLong}.
+   */
+  private volatile long quickTokens = Long.MIN_VALUE;
+  /**
+   * With local buckets ({@link #quickBuckets}): the instant from which every bucket is within its
+   * ample lead ({@code max(tat - ampleAhead)} over the buckets; they only move back as time passes,
+   * so it holds from then until a writer moves it).
+   */
+  private volatile long quickFrom;
+  /** Whether the quick word's time part counts (a local bucket with a usable fast path exists). */
+  private final boolean quickBuckets;
+
   // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
   private final java.util.concurrent.atomic.AtomicLongArray recentAt =
       new java.util.concurrent.atomic.AtomicLongArray(RECENT);
@@ -162,6 +179,85 @@ public final class Headroom {
     this.bucketsFast = this.configured && this.requestLease == null && this.tokenLease == null
         && (this.requestTat == null || ampleUnits(this.requestsPerMinute, nanosPerRequest, requestAmpleAhead) >= 1)
         && (this.tokenTat == null || tokenUnits >= 1);
+    this.quickBuckets = this.bucketsFast;
+    refreshQuick();
+  }
+
+  // ---------------------------------------------------------------- the pick's word
+
+  /**
+   * {@link #quickTokens} as the live state gives it: what {@link #ample} reads (the windows'
+   * {@code ample} flags and {@code ampleRoom}, the buckets' usable fast path and token size),
+   * everything but the time.
+   */
+  private long quickTokensNow() {
+    if (configured && !bucketsFast) {
+      return Long.MIN_VALUE;
+    }
+    RateWindow rw = requestWindow;
+    if (rw != null && !rw.ample) {
+      return Long.MIN_VALUE;
+    }
+    long q = Long.MAX_VALUE;
+    RateWindow tw = tokenWindow;
+    if (tw != null) {
+      if (!tw.ample) {
+        return Long.MIN_VALUE;
+      }
+      q = tw.ampleRoom;
+    }
+    return tokenTat != null ? Math.min(q, tokenAmpleTokens) : q;
+  }
+
+  /** {@link #quickFrom} as the live buckets give it (0 without buckets: unused). */
+  private long quickFromNow() {
+    if (!quickBuckets) {
+      return 0;
+    }
+    AtomicLong rt = requestTat;
+    AtomicLong tt = tokenTat;
+    if (rt == null) {
+      return tt.get() - tokenAmpleAhead;
+    }
+    long a = rt.get() - requestAmpleAhead;
+    if (tt == null) {
+      return a;
+    }
+    long b = tt.get() - tokenAmpleAhead;
+    return b - a > 0 ? b : a; // the later (ticker times compare by difference)
+  }
+
+  /**
+   * Brings the pick's word up to date with the windows and buckets; every method that changes them
+   * calls it after the change. Write, then check: a writer that computed from a state another
+   * writer has changed since and stored its (stale) word after that writer's sees the change when
+   * it reads the state again (every part is volatile), and stores again; the last word stored is
+   * therefore one computed after the last change. Writes only what differs (the pick's line stays
+   * clean while nothing changes). Allocation-free.
+   */
+  void refreshQuick() {
+    while (true) {
+      long t = quickTokensNow();
+      long f = quickFromNow();
+      if (quickTokens != t) {
+        quickTokens = t;
+      }
+      if (quickFrom != f) {
+        quickFrom = f;
+      }
+      if (quickTokensNow() == t && quickFromNow() == f) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether {@link #ample} holds for a request of {@code tokens} at {@code now}, from the pick's
+   * word alone (one volatile read, two with configured buckets). The same answer as {@link #ample}
+   * on the live state once the writers' {@link #refreshQuick} returned.
+   */
+  boolean quick(long now, long tokens) {
+    return tokens <= quickTokens && (!quickBuckets || now - quickFrom >= 0);
   }
 
   /**
@@ -249,6 +345,9 @@ public final class Headroom {
     }
     if (ignoredValues > 0) {
       ignored.add(ignoredValues);
+    }
+    if (requests != null || tokens != null) {
+      refreshQuick();
     }
   }
 
@@ -449,6 +548,7 @@ public final class Headroom {
     if (tw != null && tokens != 0 && to - anchorFrom(tw) >= 0) {
       tw.useOthers(tokens);
     }
+    refreshQuick();
   }
 
   /** Other instances' units (requests, or tokens) of batches that ended after {@code from}. */
@@ -517,6 +617,7 @@ public final class Headroom {
     if (fixedWindows) {
       spend(REQUEST_WINDOW, requests, now);
       spend(TOKEN_WINDOW, tokens, now);
+      refreshQuick();
     }
   }
 
@@ -636,6 +737,11 @@ public final class Headroom {
    * one more per configured bucket while every dimension holds half its limit or more.
    */
   public boolean admits(long now, long tokens) {
+    return quick(now, tokens) || admitsPastQuick(now, tokens);
+  }
+
+  /** {@link #admits} when the pick's word says nothing: today's checks on the live state. */
+  private boolean admitsPastQuick(long now, long tokens) {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     return ample(rw, tw, now, tokens) || slowAdmits(rw, tw, now, tokens);
@@ -649,6 +755,9 @@ public final class Headroom {
    * bucket, no arithmetic.
    */
   public double pickFactor(long now, long tokens) {
+    if (quick(now, tokens)) {
+      return 1;
+    }
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     if (ample(rw, tw, now, tokens)) {
@@ -681,6 +790,11 @@ public final class Headroom {
     AtomicLong tt = tokenTat;
     return (rt == null || rt.get() - now <= requestAmpleAhead)
         && (tt == null || (tokens <= tokenAmpleTokens && tt.get() - now <= tokenAmpleAhead));
+  }
+
+  /** {@link #ample} on the live state (for tests of the pick's word, {@link #quick}). */
+  boolean ampleLive(long now, long tokens) {
+    return ample(requestWindow, tokenWindow, now, tokens);
   }
 
   /** {@link #admits} past {@link #ample}: every known dimension's exact room. */
@@ -718,6 +832,9 @@ public final class Headroom {
    * known.
    */
   public double costFactor(long now) {
+    if (quick(now, 0)) {
+      return 1;
+    }
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     return costFactor(rw, tw, now);
@@ -763,6 +880,12 @@ public final class Headroom {
    * settle later. Returns whether it fit.
    */
   public boolean reserve(long now, long tokens, Reservation into) {
+    boolean fit = reserveUnits(now, tokens, into);
+    refreshQuick();
+    return fit;
+  }
+
+  private boolean reserveUnits(long now, long tokens, Reservation into) {
     into.clear();
     into.headroom = this;
     boolean fixed = fixedWindows;
@@ -816,6 +939,12 @@ public final class Headroom {
    * taken: their leases are this instance's own units.)
    */
   public boolean tryReserve(long now, long tokens, Reservation into) {
+    boolean took = tryReserveUnits(now, tokens, into);
+    refreshQuick();
+    return took;
+  }
+
+  private boolean tryReserveUnits(long now, long tokens, Reservation into) {
     into.clear();
     boolean fixed = fixedWindows;
     RateWindow rw = requestWindow;
@@ -929,6 +1058,11 @@ public final class Headroom {
     if (r.headroom != this) {
       return;
     }
+    releaseUnits(r);
+    refreshQuick();
+  }
+
+  private void releaseUnits(Reservation r) {
     undoWindows(r.requestWindow, r.tokenWindow, r.tokens);
     if (r.requestBucket && requestTat != null) {
       requestTat.addAndGet(-(long) nanosPerRequest);
@@ -999,6 +1133,11 @@ public final class Headroom {
     if (r.headroom != this || actual < 0) {
       return;
     }
+    settleUnits(r, actual);
+    refreshQuick();
+  }
+
+  private void settleUnits(Reservation r, long actual) {
     if (r.tokenWindow != null && r.tokenWindow == tokenWindow) {
       r.tokenWindow.use(actual - r.tokens);
     }

@@ -19,6 +19,14 @@ public abstract class TierPicker {
   private final Headroom[] headrooms;
   /** Each slot's budgets (null entries: none), or null when no slot of the tier has one. */
   private final io.github.llmpool.internal.health.BudgetGate[][] budgets;
+  /**
+   * Flat, for the pick: each slot's first budget's state (null: no budget), or null when no slot of
+   * the tier has one; and {@link io.github.llmpool.internal.health.BudgetGate#ampleAt} of that
+   * gate, or {@code Long.MIN_VALUE} when the slot has more than one budget (the pick then checks
+   * them all). One array element and one volatile read instead of the gates' chain.
+   */
+  private final io.github.llmpool.internal.health.BudgetState[] budgetStates;
+  private final long[] budgetAmpleAt;
   /** cumulative[i] = weight of slots 0..i. */
   protected final int[] cumulative;
   protected final int totalWeight;
@@ -68,6 +76,19 @@ public abstract class TierPicker {
       }
     }
     this.budgets = b;
+    if (b == null) {
+      this.budgetStates = null;
+      this.budgetAmpleAt = null;
+    } else {
+      this.budgetStates = new io.github.llmpool.internal.health.BudgetState[slots.length];
+      this.budgetAmpleAt = new long[slots.length];
+      for (int i = 0; i < slots.length; i++) {
+        if (b[i] != null) {
+          budgetStates[i] = b[i][0].state;
+          budgetAmpleAt[i] = b[i].length == 1 ? b[i][0].ampleAt() : Long.MIN_VALUE;
+        }
+      }
+    }
     this.random = random;
     this.states = new ProviderState[slots.length];
     this.weights = new int[slots.length];
@@ -261,15 +282,22 @@ public abstract class TierPicker {
    * budget nearly spent. No allocation.
    */
   private boolean withinBudgets(int i, Exclusion exclusion) {
-    io.github.llmpool.internal.health.BudgetGate[][] b = budgets;
-    if (b == null) {
+    io.github.llmpool.internal.health.BudgetState[] s = budgetStates;
+    if (s == null) {
       return true;
     }
-    io.github.llmpool.internal.health.BudgetGate[] g = b[i];
-    if (g == null) {
+    io.github.llmpool.internal.health.BudgetState one = s[i];
+    if (one == null) {
       return true;
     }
     long prompt = exclusion == null ? 0 : exclusion.promptTokens();
+    // one budget with room for any request the pool reads: BudgetGate.ample, from the flat arrays
+    return (prompt <= io.github.llmpool.internal.health.BudgetGate.PROMPT_BOUND && one.committedAtMost(budgetAmpleAt[i]))
+        || gatesAdmit(budgets[i], prompt, exclusion);
+  }
+
+  /** {@link #withinBudgets} past the flat check: every gate of the slot, as before. */
+  private static boolean gatesAdmit(io.github.llmpool.internal.health.BudgetGate[] g, long prompt, Exclusion exclusion) {
     if (prompt <= io.github.llmpool.internal.health.BudgetGate.PROMPT_BOUND) {
       int k = 0;
       while (k < g.length && g[k].ample()) {

@@ -26,6 +26,78 @@ class HeadroomFastPathTest {
     assertEquals(fits, h.admits(now, tokens), where + ": admits");
     assertEquals(factor, h.costFactor(now), where + ": costFactor");
     assertEquals(fits ? factor : -1, h.pickFactor(now, tokens), where + ": pickFactor");
+    assertEquals(h.ampleLive(now, tokens), h.quick(now, tokens), where + ": the pick's word against the live state");
+    assertEquals(h.ampleLive(now, 0), h.quick(now, 0), where + ": the pick's word, no estimate");
+  }
+
+  /**
+   * The pick's word ({@code quickTokens}, {@code quickFrom}) is kept current by every writer:
+   * headers (both dimensions, replaced and superseded), a 429's fixed-window spend, other
+   * instances' dispatches, reservations, conditional reservations, releases and settlements, in a
+   * seeded random order over buckets and windows together; after each, the fast answers equal the
+   * live state's and the exact arithmetic's, now and around the instants the buckets' answers change.
+   */
+  @Test
+  void everyWriterKeepsThePicksWordCurrent() {
+    SplittableRandom r = new SplittableRandom(29);
+    int checks = 0;
+    for (int run = 0; run < 300; run++) {
+      long now = MINUTE;
+      int rpm = r.nextBoolean() ? 0 : 1 + r.nextInt(600);
+      long tpm = r.nextBoolean() ? 0 : 1 + r.nextLong(200_000);
+      Headroom h = new Headroom(null, rpm, tpm, now);
+      java.util.ArrayDeque<Headroom.Reservation> held = new java.util.ArrayDeque<>();
+      for (int step = 0; step < 80; step++) {
+        long tokens = r.nextLong(Math.max(2, tpm / 3 + 2));
+        switch (r.nextInt(8)) {
+          case 0 -> {
+            long rl = 1 + r.nextInt(1_000);
+            long tl = 1 + r.nextLong(100_000);
+            boolean reset = r.nextBoolean();
+            long resetAt = now + r.nextLong(MINUTE);
+            h.observe(r.nextInt(3) == 0 ? null : new RateWindow(rl, r.nextLong(rl + 1), reset, resetAt, now),
+                r.nextInt(3) == 0 ? null : new RateWindow(tl, r.nextLong(tl + 1), reset, resetAt, now, r.nextBoolean()),
+                0, now);
+          }
+          case 1 -> {
+            long resetAt = now + 1 + r.nextLong(MINUTE);
+            h.rateLimited(now, resetAt - now, new RateWindow(100, 0, true, resetAt, now),
+                new RateWindow(10_000, 0, true, resetAt, now));
+          }
+          case 2 -> h.othersDispatched(r.nextInt(40), r.nextLong(20_000) - 2_000, now);
+          case 3 -> {
+            Headroom.Reservation res = new Headroom.Reservation();
+            if (h.tryReserve(now, tokens, res)) {
+              held.add(res);
+            }
+          }
+          case 4 -> {
+            if (!held.isEmpty()) {
+              h.release(held.poll());
+            }
+          }
+          case 5 -> {
+            if (!held.isEmpty()) {
+              Headroom.Reservation res = held.poll();
+              h.settle(res, r.nextLong(2 * res.tokens() + 2));
+            }
+          }
+          default -> {
+            Headroom.Reservation res = new Headroom.Reservation();
+            h.reserve(now, tokens, res);
+            held.add(res);
+          }
+        }
+        for (long t : new long[] {0, 1, tokens, tpm / 2, tpm + 1}) {
+          for (long at : new long[] {now, now + 1, now + MINUTE / Math.max(1, rpm), now + r.nextLong(MINUTE)}) {
+            assertExact(h, at, t, "run " + run + " step " + step + " tokens " + t + " at +" + (at - now));
+            checks++;
+          }
+        }
+        now += r.nextInt(4) == 0 ? 0 : r.nextLong(2 * S);
+      }
+    }
+    assertTrue(checks > 100_000);
   }
 
   @Test
