@@ -111,6 +111,11 @@ class SharedBudgetsRedisTest extends RedisTestBase {
   private final AtomicInteger refusedWithRoom = new AtomicInteger();
   private final Map<String, AtomicInteger> refusalKinds = new ConcurrentHashMap<>();
   private volatile String firstWithRoom;
+  /** Of the refusals for now: another instance held units unreserved when the refusal was seen. */
+  private final AtomicInteger refusedIdleElsewhere = new AtomicInteger();
+  /** Of those: what the others held unreserved plus what the refused instance held would have served the call. */
+  private final AtomicInteger refusedIdleEnough = new AtomicInteger();
+  private volatile String firstIdleEnough;
   private volatile long startedAt;
 
   /** Units the fleet's window in Redis has not leased (the limit when it has no key yet). */
@@ -146,6 +151,28 @@ class SharedBudgetsRedisTest extends RedisTestBase {
                 return null;
               }
               refusedForALease.incrementAndGet();
+              // Units held unreserved by the other instances right after the refusal (held = granted,
+              // less spent and reserved: no attempt of theirs is using them).
+              long idle = 0;
+              for (Instance o : insts) {
+                if (o != inst) {
+                  idle += Math.max(0, o.budgetHolders.get("fleet").held());
+                }
+              }
+              long own = Math.max(0, inst.budgetHolders.get("fleet").held());
+
+              if (idle > 0) {
+                refusedIdleElsewhere.incrementAndGet();
+                if (idle + own >= COST) {
+                  refusedIdleEnough.incrementAndGet();
+                  if (firstIdleEnough == null) {
+                    firstIdleEnough = refused.getMessage() + " [instance " + n + " held " + own + ", the others " + idle
+                        + " unreserved, " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt)
+                        + " ms into the run; " + insts.stream().map(o -> o.budgetHolders.get("fleet").held() + "/"
+                        + snap(o)).toList() + "]";
+                  }
+                }
+              }
               // Redis's count only grows while the test's clock stands still (no lease expires): a window
               // that has room after the refusal had it during the refusal.
               if (unleased(inst) >= COST) {
@@ -180,6 +207,17 @@ class SharedBudgetsRedisTest extends RedisTestBase {
     return out;
   }
 
+  /** Redis's count of EVAL and PUBLISH commands since the last CONFIG RESETSTAT (what the run cost Redis). */
+  private static String commands() {
+    String stats = rawConn.sync().info("commandstats");
+    return "Redis: " + count(stats, "eval") + " EVAL, " + count(stats, "publish") + " PUBLISH";
+  }
+
+  private static long count(String stats, String command) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_" + command + ":calls=(\\d+)").matcher(stats);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
   private int dispatched() {
     return servers.stream().mapToInt(FakeLlmServer::requestCount).sum();
   }
@@ -196,14 +234,18 @@ class SharedBudgetsRedisTest extends RedisTestBase {
       i.leased();
       assertTrue(snap(i).shared());
     }
+    rawConn.sync().configResetstat();
     int[] ok = run(insts);
+    String commands = commands();
     long spent = fleetSpent(insts);
     int calls = java.util.Arrays.stream(ok).sum();
     System.out.println("[llmpool-redis] budget " + LIMIT + " tokens (" + REQUESTS + " calls of " + COST
         + ") on " + INSTANCES + " instances, " + THREADS + " threads, lease " + LEASE + ": window 1 admitted " + calls
         + " calls " + java.util.Arrays.toString(ok) + ", settled " + spent + " tokens; " + refusedForALease.get()
         + " calls refused for now " + refusalKinds + ", " + refusedWithRoom.get() + " of them while the window had room"
-        + (firstWithRoom == null ? "" : ": " + firstWithRoom));
+        + (firstWithRoom == null ? "" : ": " + firstWithRoom) + "; " + refusedIdleElsewhere.get()
+        + " while another instance held units unreserved, " + refusedIdleEnough.get() + " while those and its own held"
+        + " enough for the call; " + commands + (firstIdleEnough == null ? "" : ": " + firstIdleEnough));
     assertEquals(0, refusedWithRoom.get(), "no call refused while the fleet's window had room for it: " + firstWithRoom);
     assertEquals(calls, dispatched(), "every call admitted reached its provider once");
     assertEquals(calls * COST, spent, "settled = what the providers reported");
@@ -242,12 +284,19 @@ class SharedBudgetsRedisTest extends RedisTestBase {
     int before = dispatched();
     refusedForALease.set(0);
     refusalKinds.clear();
+    refusedIdleElsewhere.set(0);
+    refusedIdleEnough.set(0);
+    firstIdleEnough = null;
+    rawConn.sync().configResetstat();
     int[] ok2 = run(insts);
+    String commands2 = commands();
     long spent2 = fleetSpent(insts);
     System.out.println("[llmpool-redis] window 2 (first requests on the credit): admitted "
         + java.util.Arrays.toString(ok2) + ", settled " + spent2 + " tokens (bound limit + 4 x lease = "
         + (LIMIT + INSTANCES * LEASE) + "); " + refusedForALease.get() + " calls refused for now " + refusalKinds
-        + ", " + refusedWithRoom.get() + " of them while the window had room");
+        + ", " + refusedWithRoom.get() + " of them while the window had room; " + refusedIdleElsewhere.get()
+        + " while another instance held units unreserved, " + refusedIdleEnough.get() + " with enough for the call; "
+        + commands2);
     assertEquals(0, refusedWithRoom.get(), "window 2: no call refused while the window had room: " + firstWithRoom);
     for (int i = 0; i < INSTANCES; i++) {
       assertTrue(ok2[i] >= 1, "the reset freed the budget on instance " + i);
