@@ -186,6 +186,52 @@ class SharedBudgetStateTest {
     assertEquals(300, a.held());
   }
 
+  /**
+   * #19, idle units move: what an instance can spare (held above its waiting requests' need) and
+   * gives back when others are short (what they lack, or half its spare units when that is more;
+   * never what attempts reserved), and a budget not called spent while the other instances hold
+   * spare units that would make a reservation (restored when they say so, spent when they no longer do).
+   */
+  @Test
+  void spareUnitsGoBackWhenOthersAreShortAndTheBudgetIsNotSpentWhileOthersHoldSpare() {
+    MemoryStore store = new MemoryStore(500);
+    BudgetState a = shared(store, new Events());
+    assertEquals(0, a.spare(), "before the window's first grant: nothing to spare");
+    store.round(); // a holds 500
+    assertTrue(a.reserve(30));
+    assertEquals(470, a.spare());
+    assertEquals(0, a.lacking(), "no request waits here");
+    assertEquals(0, a.giveBack(a.windowStartMillis() + 1, 70), "another window: nothing");
+    assertEquals(220, a.giveBack(a.windowStartMillis(), 10),
+        "the 10 wanted, plus whole reservations of 30 up to half its spare units (235): 10 + 7 x 30");
+    assertEquals(250, a.held());
+    assertEquals(250, a.giveBack(a.windowStartMillis(), 300), "at most what it can spare");
+    assertEquals(0, a.held());
+    assertEquals(0, a.giveBack(a.windowStartMillis(), 50));
+    a.settle(30, 30, false);
+
+    MemoryStore store2 = new MemoryStore(100);
+    Events eb = new Events();
+    BudgetState b = shared(store2, eb);
+    store2.round(); // b holds 100
+    long start = b.windowStartMillis();
+    assertTrue(b.reserve(90));
+    b.settle(90, 90, false);
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 0));
+    assertTrue(b.exhaustedNow(), "10 held, nothing in the window, no other instance holds spare units");
+    assertEquals(1, eb.spent);
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 79));
+    assertTrue(b.exhaustedNow(), "79 spare elsewhere and 10 held: no 90-unit reservation");
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
+    assertFalse(b.exhaustedNow(), "80 spare elsewhere and 10 held make one: not spent");
+    assertEquals(1, eb.restored);
+    assertEquals(BudgetState.LEASE, b.shortfall(90), "short only until those units arrive: it waits for them");
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 0));
+    assertTrue(b.exhaustedNow(), "the others no longer hold them");
+    assertEquals(2, eb.spent);
+    assertEquals(BudgetState.OUT, b.shortfall(90));
+  }
+
   @Test
   void aNewWindowStartsFromNothingWithWhatIsInFlightItsDebt() {
     MemoryStore store = new MemoryStore(100);

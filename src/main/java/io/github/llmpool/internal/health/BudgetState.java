@@ -47,6 +47,14 @@ import java.util.concurrent.locks.LockSupport;
  * unanswered lease request and from its own start, in parks of {@link #LEASE_WAIT_SLICE_NANOS} (a
  * grant wakes it at once); a store that stalls or is down never makes it wait longer.
  *
+ * <p><b>Units move to where requests wait</b> ({@link #spare}, {@link #lacking}, {@link #giveBack}): each
+ * lease request reports what this instance's waiting requests lack and what it holds above their need;
+ * the answer says the same of the other instances. A request short while the window is leased out but
+ * others hold spare units waits for them as for a lease ({@link #LEASE}); told that others are short, the
+ * store takes this instance's spare units back and gives them to the window. The budget is not called
+ * spent while the window, the others' spare units and what this instance holds could still make a
+ * reservation.
+ *
  * <p><b>A stalled store</b> (connected, no answers): once the oldest lease request not answered is
  * {@link #LEASE_WAIT_BOUND_NANOS} old on the pool's ticker, the store counts as down for this line
  * ({@link #shortfall}, {@link #reserve}, {@link #awaitLease} decide it from that timestamp, no store
@@ -122,6 +130,8 @@ public final class BudgetState implements SharedBudgets.Holder {
   private long fleetSettled;
   /** Instances sharing the budget at the last grant; 0: none ever. */
   private int fleet;
+  /** From the last grant of this window: units the other instances hold spare, as they reported. */
+  private long othersSpare;
   /** The largest estimate a request needed and this instance could not hold (asked for by the next lease). */
   private long need;
   private boolean woken;
@@ -374,7 +384,8 @@ public final class BudgetState implements SharedBudgets.Holder {
       return false;
     }
     long lacking = e - (effective() - spent - reserved);
-    return !grantedThisWindow || windowLeft >= lacking;
+    // Units the window has, or that other instances hold spare and give back when told this one is short.
+    return !grantedThisWindow || windowLeft + othersSpare >= lacking;
   }
 
   /**
@@ -396,6 +407,9 @@ public final class BudgetState implements SharedBudgets.Holder {
       }
       waitingUnits += e;
       parked.add(me);
+      // A new wait is new demand (lacking() grows): ask even if a wake since the last answer found
+      // nothing to ask for then (the store skips a line whose retry time has not come unless it lacks).
+      woken = false;
       wake = needs(e);
     }
     try {
@@ -506,7 +520,10 @@ public final class BudgetState implements SharedBudgets.Holder {
     if (line == null || down) {
       return here;
     }
-    return here && grantedThisWindow && windowLeft < smallest;
+    // Not while the window, the other instances' spare units and what this one holds could still make a
+    // reservation: those units move here when its requests wait for them.
+    return here && grantedThisWindow
+        && windowLeft + othersSpare + Math.max(0, granted - spent - reserved) < smallest;
   }
 
   // ---------------------------------------------------------------- windows
@@ -544,6 +561,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       grantedThisWindow = false;
       windowLeft = -1;
       fleetSettled = 0;
+      othersSpare = 0;
       need = 0;
       woken = false;
       asked = false;
@@ -612,6 +630,56 @@ public final class BudgetState implements SharedBudgets.Holder {
     return spent;
   }
 
+  /**
+   * Units held above what this instance's requests waiting for a lease need (they may go to another
+   * instance that is short); 0 while the store is down or stalled, or before the window's first grant.
+   */
+  @Override
+  public synchronized long spare() {
+    if (line == null || down || !grantedThisWindow) {
+      return 0;
+    }
+    return Math.max(0, granted - spent - reserved - waitingUnits);
+  }
+
+  /**
+   * Units this instance's waiting requests need beyond what it holds (its demand on the fleet; a debt
+   * counts in it while requests wait, since a grant pays the debt first); 0 when none waits.
+   */
+  @Override
+  public synchronized long lacking() {
+    if (line == null || down || exhausted || !grantedThisWindow || waitingUnits <= 0) {
+      return 0;
+    }
+    return Math.max(0, waitingUnits - (granted - spent - reserved));
+  }
+
+  /**
+   * Other instances are short of {@code wanted} units: takes back that many of the spare ones, plus
+   * whole reservations of the window's smallest size up to half of them (an instance that went idle
+   * holding a large lease then needs a few such rounds, not one per request of the other; what the
+   * others lack exactly fills their fragments), to give back to the window.
+   */
+  @Override
+  public synchronized long giveBack(long windowStartMillis, long wanted) {
+    if (line == null || windowStartMillis != startMillis) {
+      return 0;
+    }
+    long spare = spare();
+    long back = Math.max(0, wanted);
+    long half = spare / 2;
+    if (half > back && smallest != Long.MAX_VALUE && smallest > 0) {
+      back += (half - back) / smallest * smallest;
+    }
+    back = Math.min(spare, back);
+    if (back <= 0) {
+      return 0;
+    }
+    granted -= back;
+    publish();
+    return back;
+  }
+
   @Override
   public void granted(SharedBudgets.Grant g) {
     int change;
@@ -629,6 +697,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       windowLeft = g.windowLeft();
       fleetSettled = g.fleetSettled();
       fleet = g.fleetSize();
+      othersSpare = g.othersSpare();
       if (granted - spent - reserved >= need) {
         need = 0;
       }
