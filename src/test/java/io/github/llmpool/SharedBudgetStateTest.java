@@ -202,10 +202,9 @@ class SharedBudgetStateTest {
     assertEquals(470, a.spare());
     assertEquals(0, a.lacking(), "no request waits here");
     assertEquals(0, a.giveBack(a.windowStartMillis() + 1, 70), "another window: nothing");
-    assertEquals(220, a.giveBack(a.windowStartMillis(), 10),
-        "the 10 wanted, plus whole reservations of 30 up to half its spare units (235): 10 + 7 x 30");
-    assertEquals(250, a.held());
-    assertEquals(250, a.giveBack(a.windowStartMillis(), 300), "at most what it can spare");
+    assertEquals(10, a.giveBack(a.windowStartMillis(), 10), "the 10 wanted, no more");
+    assertEquals(460, a.held());
+    assertEquals(460, a.giveBack(a.windowStartMillis(), 500), "at most what it can spare");
     assertEquals(0, a.held());
     assertEquals(0, a.giveBack(a.windowStartMillis(), 50));
     a.settle(30, 30, false);

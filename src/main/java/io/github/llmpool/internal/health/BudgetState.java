@@ -412,6 +412,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       woken = false;
       wake = needs(e);
     }
+    boolean fits = false;
     try {
       wake(wake);
       while (wait.parksLeft > 0) {
@@ -430,18 +431,25 @@ public final class BudgetState implements SharedBudgets.Holder {
         synchronized (this) {
           int k = shortfall(e);
           if (k != LEASE) {
-            return k == FITS;
+            fits = k == FITS;
+            return fits;
           }
           wake = needs(e); // a grant came short (or none yet): ask again, for all that waits
         }
         wake(wake);
       }
-      return shortfall(e) == FITS;
+      fits = shortfall(e) == FITS;
+      return fits;
     } finally {
+      boolean spareNow;
       synchronized (this) {
         waitingUnits -= e;
+        spareNow = !fits && spare() > 0;
       }
       parked.remove(me);
+      if (spareNow) {
+        wake(line); // the wait gave up: what it waited for is spare here now, which the next round reports
+      }
     }
   }
 
@@ -655,23 +663,16 @@ public final class BudgetState implements SharedBudgets.Holder {
   }
 
   /**
-   * Other instances are short of {@code wanted} units: takes back that many of the spare ones, plus
-   * whole reservations of the window's smallest size up to half of them (an instance that went idle
-   * holding a large lease then needs a few such rounds, not one per request of the other; what the
-   * others lack exactly fills their fragments), to give back to the window.
+   * Other instances are short of {@code wanted} units: takes back that many of the spare ones (at
+   * most all of them), to give back to the window, which hands them to the short instances. Exactly
+   * what they lack: more would sit in the window, where others could not know of it at once.
    */
   @Override
   public synchronized long giveBack(long windowStartMillis, long wanted) {
     if (line == null || windowStartMillis != startMillis) {
       return 0;
     }
-    long spare = spare();
-    long back = Math.max(0, wanted);
-    long half = spare / 2;
-    if (half > back && smallest != Long.MAX_VALUE && smallest > 0) {
-      back += (half - back) / smallest * smallest;
-    }
-    back = Math.min(spare, back);
+    long back = Math.min(spare(), Math.max(0, wanted));
     if (back <= 0) {
       return 0;
     }
@@ -683,6 +684,7 @@ public final class BudgetState implements SharedBudgets.Holder {
   @Override
   public void granted(SharedBudgets.Grant g) {
     int change;
+    boolean news;
     synchronized (this) {
       if (line == null || g.windowStartMillis() != startMillis) {
         return; // a lease of a window this state has left (or not reached): its units die with it
@@ -692,6 +694,9 @@ public final class BudgetState implements SharedBudgets.Holder {
         down = false;
         fallback = 0;
       }
+      // Waiters wake for news only: each wake takes one of a wait's parks, and a view that changed nothing
+      // (the store's notices repeat it) must not use them up before the units arrive.
+      news = g.units() > 0 || !grantedThisWindow || g.windowLeft() != windowLeft || g.othersSpare() != othersSpare;
       granted += g.units();
       grantedThisWindow = true;
       windowLeft = g.windowLeft();
@@ -705,7 +710,9 @@ public final class BudgetState implements SharedBudgets.Holder {
       asked = false;
       change = recheck();
     }
-    unparkWaiters();
+    if (news || change != 0) {
+      unparkWaiters();
+    }
     tell(change);
   }
 
