@@ -188,9 +188,9 @@ class SharedBudgetStateTest {
 
   /**
    * #19, idle units move: what an instance can spare (held above its waiting requests' need) and
-   * gives back when others are short (what they lack, or half its spare units when that is more;
-   * never what attempts reserved), and a budget not called spent while the other instances hold
-   * spare units that would make a reservation (restored when they say so, spent when they no longer do).
+   * gives back when others are short (exactly what they lack; never what attempts reserved), and a
+   * budget not called spent while the other instances hold spare units that would make a reservation
+   * (once spent, only units in the window restore it).
    */
   @Test
   void spareUnitsGoBackWhenOthersAreShortAndTheBudgetIsNotSpentWhileOthersHoldSpare() {
@@ -216,19 +216,18 @@ class SharedBudgetStateTest {
     long start = b.windowStartMillis();
     assertTrue(b.reserve(90));
     b.settle(90, 90, false);
-    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 0));
-    assertTrue(b.exhaustedNow(), "10 held, nothing in the window, no other instance holds spare units");
-    assertEquals(1, eb.spent);
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
+    assertFalse(b.exhaustedNow(), "10 held, nothing in the window, but 80 spare elsewhere make a 90-unit reservation");
+    assertEquals(BudgetState.LEASE, b.shortfall(90), "short only until those units arrive: it waits for them");
     b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 79));
     assertTrue(b.exhaustedNow(), "79 spare elsewhere and 10 held: no 90-unit reservation");
-    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
-    assertFalse(b.exhaustedNow(), "80 spare elsewhere and 10 held make one: not spent");
-    assertEquals(1, eb.restored);
-    assertEquals(BudgetState.LEASE, b.shortfall(90), "short only until those units arrive: it waits for them");
-    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 0));
-    assertTrue(b.exhaustedNow(), "the others no longer hold them");
-    assertEquals(2, eb.spent);
+    assertEquals(1, eb.spent);
     assertEquals(BudgetState.OUT, b.shortfall(90));
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
+    assertTrue(b.exhaustedNow(), "spare units elsewhere do not restore it (units moving between others would flip it)");
+    b.granted(SharedBudgets.Grant.of(start, 0, 80, 90, 2, 0, 0));
+    assertFalse(b.exhaustedNow(), "units in the window do");
+    assertEquals(1, eb.restored);
   }
 
   @Test

@@ -242,7 +242,8 @@ final class Budgets {
         actual = BudgetState.moneyUnits(cost.amount().orElseThrow());
       }
       if (g.state.settle(held[i], actual, unpriced)) {
-        spent(g.state);
+        BudgetState st = g.state;
+        st.tellSpent(() -> spent(st)); // in order with the shared store's spent / restored events
       }
     }
   }

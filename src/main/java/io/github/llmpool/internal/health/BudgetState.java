@@ -147,6 +147,8 @@ public final class BudgetState implements SharedBudgets.Holder {
   private long reservedAtLastWant;
   /** What this instance reserved per lease round lately (max of the last sample and half the previous). */
   private long perRound;
+  /** Orders the spent / restored events ({@link #tell}). */
+  private final Object tellLock = new Object();
   /** Threads parked in {@link #awaitLease} (a grant unparks them). */
   private final Set<Thread> parked = ConcurrentHashMap.newKeySet();
 
@@ -508,7 +510,7 @@ public final class BudgetState implements SharedBudgets.Holder {
     if (unpriced) {
       unpricedAttempts++;
     }
-    boolean now = !exhausted && spentOut();
+    boolean now = !exhausted && spentOut(true);
     if (now) {
       exhausted = true;
     }
@@ -522,7 +524,7 @@ public final class BudgetState implements SharedBudgets.Holder {
    * smallest reservation; shared, the same of what this instance may spend, and the store's last
    * answer left the fleet less than that too (while the store is down: the local rule alone).
    */
-  private boolean spentOut() {
+  private boolean spentOut(boolean countSpare) {
     long eff = effective();
     boolean here = spent >= eff || eff - spent < smallest;
     if (line == null || down) {
@@ -531,7 +533,7 @@ public final class BudgetState implements SharedBudgets.Holder {
     // Not while the window, the other instances' spare units and what this one holds could still make a
     // reservation: those units move here when its requests wait for them.
     return here && grantedThisWindow
-        && windowLeft + othersSpare + Math.max(0, granted - spent - reserved) < smallest;
+        && windowLeft + (countSpare ? othersSpare : 0) + Math.max(0, granted - spent - reserved) < smallest;
   }
 
   // ---------------------------------------------------------------- windows
@@ -784,11 +786,13 @@ public final class BudgetState implements SharedBudgets.Holder {
   private int recheck() {
     int change = 0;
     if (smallest != Long.MAX_VALUE) {
-      boolean out = spentOut();
-      if (out && !exhausted) {
+      // Hysteresis: the others' spare units keep a budget from being called spent, but only units in the
+      // window (or earmarked for this instance) restore one, so that views of units moving between the
+      // other instances do not flip it (and its events) back and forth.
+      if (!exhausted && spentOut(true)) {
         exhausted = true;
         change = 1;
-      } else if (!out && exhausted) {
+      } else if (exhausted && !spentOut(false)) {
         exhausted = false;
         change = -1;
       }
@@ -797,19 +801,39 @@ public final class BudgetState implements SharedBudgets.Holder {
     return change;
   }
 
+  /**
+   * Runs {@code event} (the engine's "spent" event for a settlement that spent the budget) in the order
+   * of the state, as {@link #tell}: not when a later change restored the budget meanwhile.
+   */
+  public void tellSpent(Runnable event) {
+    synchronized (tellLock) {
+      if (exhaustedNow()) {
+        event.run();
+      }
+    }
+  }
+
   private void tell(int change) {
     Listener l = listener;
     if (change == 0 || l == null) {
       return;
     }
-    try {
-      if (change > 0) {
-        l.spent(this);
-      } else {
-        l.restored(this);
+    // In the order of the state: changes are made under this monitor and told outside it, by the threads
+    // that made them; one told late (after a later, opposite change) is dropped, so the last event a
+    // listener hears is the state in force.
+    synchronized (tellLock) {
+      if ((change > 0) != exhaustedNow()) {
+        return;
       }
-    } catch (RuntimeException e) {
-      // the engine's events never fail a lease
+      try {
+        if (change > 0) {
+          l.spent(this);
+        } else {
+          l.restored(this);
+        }
+      } catch (RuntimeException e) {
+        // the engine's events never fail a lease
+      }
     }
   }
 
