@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.llmpool.internal.health.BudgetState;
 import io.github.llmpool.spi.SharedBudgets;
 import io.github.llmpool.spi.SharedState;
 import java.time.Duration;
@@ -169,6 +170,53 @@ class SharedBudgetLeaseWaitTest {
     assertTrue(s.awaitLease(25, w), "the request waited for its own lease, not cut short by the old one");
     assertEquals(Duration.ofMillis(10).toNanos(), t.fake.parkedNanos());
     assertTrue(s.reserve(25));
+  }
+
+  /**
+   * The window is leased out but another instance holds units spare (#19: idle units move): the
+   * request waits for them as for a lease on its way, says what it lacks while it waits (the store
+   * records that demand so the other instance gives units back), and is served when they arrive.
+   */
+  @Test
+  void aRequestShortWhileAnotherInstanceHoldsSpareUnitsWaitsForThemAndIsServed() throws Exception {
+    SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
+    long[] lackingSeen = {-1};
+    FakeTicker fake = new FakeTicker();
+    SharedBudgets.Holder[] h = new SharedBudgets.Holder[1];
+    Ticker t = new Ticker() {
+      @Override
+      public long read() {
+        return fake.read();
+      }
+
+      @Override
+      public long wallMillis() {
+        return fake.wallMillis();
+      }
+
+      @Override
+      public void park(long nanos) {
+        fake.park(nanos);
+        if (lackingSeen[0] < 0) {
+          lackingSeen[0] = h[0].lacking(); // what the store would record as this instance's demand
+          h[0].granted(SharedBudgets.Grant.of(h[0].windowStartMillis(), lackingSeen[0], 0, 0, 2, 0, 30));
+        }
+      }
+    };
+    try (Upstreams up = new Upstreams()) {
+      mockwebserver3.MockWebServer s = up.startChat();
+      ProviderPool p = pool(up, s, store, t);
+      okhttp3.OkHttpClient c = up.client(p);
+      h[0] = holder(store);
+      // 20 units held, nothing left in the window, the other instance holds 37 spare.
+      h[0].granted(SharedBudgets.Grant.of(h[0].windowStartMillis(), 20, 0, 0, 2, 0, 37));
+      assertEquals(20, h[0].spare(), "nothing waits here: all 20 are spare");
+      assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0], "served from the units that came back");
+      assertEquals(ESTIMATE - 20, lackingSeen[0], "while it waited it lacked 27 - 20 units");
+      assertEquals(BudgetState.LEASE_WAIT_SLICE_NANOS, fake.parkedNanos(), "it waited one park, until they arrived");
+      assertEquals(0, h[0].lacking(), "nothing waits any more");
+      assertEquals(1, up.count(s));
+    }
   }
 
   @Test

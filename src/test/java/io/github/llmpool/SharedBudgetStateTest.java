@@ -186,6 +186,50 @@ class SharedBudgetStateTest {
     assertEquals(300, a.held());
   }
 
+  /**
+   * #19, idle units move: what an instance can spare (held above its waiting requests' need) and
+   * gives back when others are short (exactly what they lack; never what attempts reserved), and a
+   * budget not called spent while the other instances hold spare units that would make a reservation
+   * (once spent, only units in the window restore it).
+   */
+  @Test
+  void spareUnitsGoBackWhenOthersAreShortAndTheBudgetIsNotSpentWhileOthersHoldSpare() {
+    MemoryStore store = new MemoryStore(500);
+    BudgetState a = shared(store, new Events());
+    assertEquals(0, a.spare(), "before the window's first grant: nothing to spare");
+    store.round(); // a holds 500
+    assertTrue(a.reserve(30));
+    assertEquals(470, a.spare());
+    assertEquals(0, a.lacking(), "no request waits here");
+    assertEquals(0, a.giveBack(a.windowStartMillis() + 1, 70), "another window: nothing");
+    assertEquals(10, a.giveBack(a.windowStartMillis(), 10), "the 10 wanted, no more");
+    assertEquals(460, a.held());
+    assertEquals(460, a.giveBack(a.windowStartMillis(), 500), "at most what it can spare");
+    assertEquals(0, a.held());
+    assertEquals(0, a.giveBack(a.windowStartMillis(), 50));
+    a.settle(30, 30, false);
+
+    MemoryStore store2 = new MemoryStore(100);
+    Events eb = new Events();
+    BudgetState b = shared(store2, eb);
+    store2.round(); // b holds 100
+    long start = b.windowStartMillis();
+    assertTrue(b.reserve(90));
+    b.settle(90, 90, false);
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
+    assertFalse(b.exhaustedNow(), "10 held, nothing in the window, but 80 spare elsewhere make a 90-unit reservation");
+    assertEquals(BudgetState.LEASE, b.shortfall(90), "short only until those units arrive: it waits for them");
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 79));
+    assertTrue(b.exhaustedNow(), "79 spare elsewhere and 10 held: no 90-unit reservation");
+    assertEquals(1, eb.spent);
+    assertEquals(BudgetState.OUT, b.shortfall(90));
+    b.granted(SharedBudgets.Grant.of(start, 0, 0, 90, 2, 0, 80));
+    assertTrue(b.exhaustedNow(), "spare units elsewhere do not restore it (units moving between others would flip it)");
+    b.granted(SharedBudgets.Grant.of(start, 0, 80, 90, 2, 0, 0));
+    assertFalse(b.exhaustedNow(), "units in the window do");
+    assertEquals(1, eb.restored);
+  }
+
   @Test
   void aNewWindowStartsFromNothingWithWhatIsInFlightItsDebt() {
     MemoryStore store = new MemoryStore(100);

@@ -30,6 +30,15 @@ import java.util.Objects;
  *       or a request needed more than it holds; never on the pick path; {@code wake} must not
  *       block. It also reports the window's spend of this instance ({@link Holder#settled()}, a
  *       total, so a report lost is no unit lost), and answers with the fleet's.</li>
+ *   <li><b>Units move to where requests wait.</b> With each lease request the implementation
+ *       reports what the holder {@link Holder#lacking() lacks} (its waiting requests' need beyond
+ *       what it holds) and can {@link Holder#spare() spare}, and answers with what the other
+ *       instances reported ({@link Grant#othersWanted()}, {@link Grant#othersSpare()}). A holder
+ *       short of units while the others hold spare ones waits for them (the same bounded wait as for
+ *       a lease on its way); an instance told that others are short takes its spare units back
+ *       ({@link Holder#giveBack}) and gives them to the window, where the short instance's next
+ *       lease request takes them. Units only move through the window, so the bound below is that
+ *       of grants alone.</li>
  *   <li>A lease expires after a time the implementation chooses: it then takes back the units
  *       not used with {@link Holder#reclaim}, gives them back to the window, and may take a fresh
  *       one.</li>
@@ -98,6 +107,44 @@ public interface SharedBudgets {
      */
     long reclaim(long windowStartMillis, long keep);
 
+    /**
+     * Units held above what this instance's requests waiting for a lease need: what it can give to
+     * another instance that is short ({@link Grant#othersWanted()}); 0 while the store is down or
+     * before the window's first grant. The implementation reports it with each lease request, so
+     * that an instance short of units knows whether waiting for them can help. Default 0 (a holder
+     * that never gives units away).
+     *
+     * @return the units, {@code >= 0}
+     */
+    default long spare() {
+      return 0;
+    }
+
+    /**
+     * Units this instance's requests waiting for a lease need beyond what it holds: its demand on the
+     * fleet, which the implementation records so that instances holding {@link #spare()} units give
+     * them back. 0 while the store is down or before the window's first grant. Default 0.
+     *
+     * @return the units, {@code >= 0}
+     */
+    default long lacking() {
+      return 0;
+    }
+
+    /**
+     * Other instances are short of {@code wanted} units: takes back {@link #spare()} units for them, to
+     * give back to the window (never units that attempts reserved or that requests waiting here need;
+     * the holder chooses how many, at most its spare units); zero when the holder is in another
+     * window. Default 0.
+     *
+     * @param windowStartMillis the window the units are wanted in
+     * @param wanted what the others lack, {@code >= 0}
+     * @return the units taken back
+     */
+    default long giveBack(long windowStartMillis, long wanted) {
+      return 0;
+    }
+
     /** The store is unreachable: reserve from what is held plus the fallback credit. */
     void storeDown();
 
@@ -127,13 +174,18 @@ public interface SharedBudgets {
     private final long windowLeft;
     private final long fleetSettled;
     private final int fleetSize;
+    private final long othersWanted;
+    private final long othersSpare;
 
-    private Grant(long windowStartMillis, long units, long windowLeft, long fleetSettled, int fleetSize) {
+    private Grant(long windowStartMillis, long units, long windowLeft, long fleetSettled, int fleetSize,
+        long othersWanted, long othersSpare) {
       this.windowStartMillis = windowStartMillis;
       this.units = units;
       this.windowLeft = windowLeft;
       this.fleetSettled = fleetSettled;
       this.fleetSize = fleetSize;
+      this.othersWanted = othersWanted;
+      this.othersSpare = othersSpare;
     }
 
     /**
@@ -152,7 +204,32 @@ public interface SharedBudgets {
       check("windowLeft", windowLeft, 0);
       check("fleetSettled", fleetSettled, 0);
       check("fleetSize", fleetSize, 1);
-      return new Grant(windowStartMillis, units, windowLeft, fleetSettled, fleetSize);
+      return new Grant(windowStartMillis, units, windowLeft, fleetSettled, fleetSize, 0, 0);
+    }
+
+    /**
+     * An answer that also says what the other instances sharing the window lack and hold spare, as
+     * they last reported ({@link Holder#lacking()}, {@link Holder#spare()}).
+     *
+     * @param windowStartMillis the window it is for (epoch millis of its start)
+     * @param units units granted, {@code >= 0}
+     * @param windowLeft units the fleet window still had to lease after this grant, {@code >= 0}
+     * @param fleetSettled units the fleet's settled attempts spent in the window, as reported, {@code >= 0}
+     * @param fleetSize instances sharing the window lately (this one included), {@code >= 1}
+     * @param othersWanted units the other instances' waiting requests lack, {@code >= 0}
+     * @param othersSpare units the other instances hold above what their waiting requests need, {@code >= 0}
+     * @return the value
+     * @throws IllegalArgumentException if a value is out of range ({@code othersSpare must be >= 0 but was -1})
+     */
+    public static Grant of(long windowStartMillis, long units, long windowLeft, long fleetSettled, int fleetSize,
+        long othersWanted, long othersSpare) {
+      check("units", units, 0);
+      check("windowLeft", windowLeft, 0);
+      check("fleetSettled", fleetSettled, 0);
+      check("fleetSize", fleetSize, 1);
+      check("othersWanted", othersWanted, 0);
+      check("othersSpare", othersSpare, 0);
+      return new Grant(windowStartMillis, units, windowLeft, fleetSettled, fleetSize, othersWanted, othersSpare);
     }
 
     private static void check(String name, long v, long min) {
@@ -186,21 +263,33 @@ public interface SharedBudgets {
       return fleetSize;
     }
 
+    /** Units the other instances' waiting requests lack, as they last reported (0: none is short). */
+    public long othersWanted() {
+      return othersWanted;
+    }
+
+    /** Units the other instances hold above what their waiting requests need, as they last reported. */
+    public long othersSpare() {
+      return othersSpare;
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof Grant g && windowStartMillis == g.windowStartMillis && units == g.units
-          && windowLeft == g.windowLeft && fleetSettled == g.fleetSettled && fleetSize == g.fleetSize;
+          && windowLeft == g.windowLeft && fleetSettled == g.fleetSettled && fleetSize == g.fleetSize
+          && othersWanted == g.othersWanted && othersSpare == g.othersSpare;
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(windowStartMillis, units, windowLeft, fleetSettled, fleetSize);
+      return Objects.hash(windowStartMillis, units, windowLeft, fleetSettled, fleetSize, othersWanted, othersSpare);
     }
 
     @Override
     public String toString() {
       return "Grant{window=" + windowStartMillis + ", units=" + units + ", windowLeft=" + windowLeft
-          + ", fleetSettled=" + fleetSettled + ", fleetSize=" + fleetSize + "}";
+          + ", fleetSettled=" + fleetSettled + ", fleetSize=" + fleetSize + ", othersWanted=" + othersWanted
+          + ", othersSpare=" + othersSpare + "}";
     }
   }
 }

@@ -242,7 +242,8 @@ final class Budgets {
         actual = BudgetState.moneyUnits(cost.amount().orElseThrow());
       }
       if (g.state.settle(held[i], actual, unpriced)) {
-        spent(g.state);
+        BudgetState st = g.state;
+        st.tellSpent(() -> spent(st)); // in order with the shared store's spent / restored events
       }
     }
   }
@@ -296,8 +297,8 @@ final class Budgets {
         + " spent, " + s.amount(v.reserved()).toPlainString() + " reserved, this request needs "
         + s.amount(need).toPlainString() + (v.exhausted() ? "; spent for this window" : !s.awaitingLease() ? ""
             : s.shortfall(need) == BudgetState.LEASE ? "; shared: this instance's lease is used up, the next is on its way"
-            : "; shared: the fleet's window is leased out for now (its units come back as attempts in flight settle"
-                + " or leases expire)") + "; resets in " + resetInMillis(s) + " ms)";
+            : "; shared: the fleet's window is leased out for now, no instance holds units spare (they come back as"
+                + " attempts in flight settle or leases expire)") + "; resets in " + resetInMillis(s) + " ms)";
   }
 
   /** The exception naming budget {@code s}: its limit, what it spent, when it resets. */

@@ -47,6 +47,14 @@ import java.util.concurrent.locks.LockSupport;
  * unanswered lease request and from its own start, in parks of {@link #LEASE_WAIT_SLICE_NANOS} (a
  * grant wakes it at once); a store that stalls or is down never makes it wait longer.
  *
+ * <p><b>Units move to where requests wait</b> ({@link #spare}, {@link #lacking}, {@link #giveBack}): each
+ * lease request reports what this instance's waiting requests lack and what it holds above their need;
+ * the answer says the same of the other instances. A request short while the window is leased out but
+ * others hold spare units waits for them as for a lease ({@link #LEASE}); told that others are short, the
+ * store takes this instance's spare units back and gives them to the window. The budget is not called
+ * spent while the window, the others' spare units and what this instance holds could still make a
+ * reservation.
+ *
  * <p><b>A stalled store</b> (connected, no answers): once the oldest lease request not answered is
  * {@link #LEASE_WAIT_BOUND_NANOS} old on the pool's ticker, the store counts as down for this line
  * ({@link #shortfall}, {@link #reserve}, {@link #awaitLease} decide it from that timestamp, no store
@@ -122,6 +130,8 @@ public final class BudgetState implements SharedBudgets.Holder {
   private long fleetSettled;
   /** Instances sharing the budget at the last grant; 0: none ever. */
   private int fleet;
+  /** From the last grant of this window: units the other instances hold spare, as they reported. */
+  private long othersSpare;
   /** The largest estimate a request needed and this instance could not hold (asked for by the next lease). */
   private long need;
   private boolean woken;
@@ -137,6 +147,8 @@ public final class BudgetState implements SharedBudgets.Holder {
   private long reservedAtLastWant;
   /** What this instance reserved per lease round lately (max of the last sample and half the previous). */
   private long perRound;
+  /** Orders the spent / restored events ({@link #tell}). */
+  private final Object tellLock = new Object();
   /** Threads parked in {@link #awaitLease} (a grant unparks them). */
   private final Set<Thread> parked = ConcurrentHashMap.newKeySet();
 
@@ -374,7 +386,8 @@ public final class BudgetState implements SharedBudgets.Holder {
       return false;
     }
     long lacking = e - (effective() - spent - reserved);
-    return !grantedThisWindow || windowLeft >= lacking;
+    // Units the window has, or that other instances hold spare and give back when told this one is short.
+    return !grantedThisWindow || windowLeft + othersSpare >= lacking;
   }
 
   /**
@@ -396,8 +409,12 @@ public final class BudgetState implements SharedBudgets.Holder {
       }
       waitingUnits += e;
       parked.add(me);
+      // A new wait is new demand (lacking() grows): ask even if a wake since the last answer found
+      // nothing to ask for then (the store skips a line whose retry time has not come unless it lacks).
+      woken = false;
       wake = needs(e);
     }
+    boolean fits = false;
     try {
       wake(wake);
       while (wait.parksLeft > 0) {
@@ -416,18 +433,25 @@ public final class BudgetState implements SharedBudgets.Holder {
         synchronized (this) {
           int k = shortfall(e);
           if (k != LEASE) {
-            return k == FITS;
+            fits = k == FITS;
+            return fits;
           }
           wake = needs(e); // a grant came short (or none yet): ask again, for all that waits
         }
         wake(wake);
       }
-      return shortfall(e) == FITS;
+      fits = shortfall(e) == FITS;
+      return fits;
     } finally {
+      boolean spareNow;
       synchronized (this) {
         waitingUnits -= e;
+        spareNow = !fits && spare() > 0;
       }
       parked.remove(me);
+      if (spareNow) {
+        wake(line); // the wait gave up: what it waited for is spare here now, which the next round reports
+      }
     }
   }
 
@@ -486,7 +510,7 @@ public final class BudgetState implements SharedBudgets.Holder {
     if (unpriced) {
       unpricedAttempts++;
     }
-    boolean now = !exhausted && spentOut();
+    boolean now = !exhausted && spentOut(true);
     if (now) {
       exhausted = true;
     }
@@ -500,13 +524,16 @@ public final class BudgetState implements SharedBudgets.Holder {
    * smallest reservation; shared, the same of what this instance may spend, and the store's last
    * answer left the fleet less than that too (while the store is down: the local rule alone).
    */
-  private boolean spentOut() {
+  private boolean spentOut(boolean countSpare) {
     long eff = effective();
     boolean here = spent >= eff || eff - spent < smallest;
     if (line == null || down) {
       return here;
     }
-    return here && grantedThisWindow && windowLeft < smallest;
+    // Not while the window, the other instances' spare units and what this one holds could still make a
+    // reservation: those units move here when its requests wait for them.
+    return here && grantedThisWindow
+        && windowLeft + (countSpare ? othersSpare : 0) + Math.max(0, granted - spent - reserved) < smallest;
   }
 
   // ---------------------------------------------------------------- windows
@@ -544,6 +571,7 @@ public final class BudgetState implements SharedBudgets.Holder {
       grantedThisWindow = false;
       windowLeft = -1;
       fleetSettled = 0;
+      othersSpare = 0;
       need = 0;
       woken = false;
       asked = false;
@@ -612,9 +640,53 @@ public final class BudgetState implements SharedBudgets.Holder {
     return spent;
   }
 
+  /**
+   * Units held above what this instance's requests waiting for a lease need (they may go to another
+   * instance that is short); 0 while the store is down or stalled, or before the window's first grant.
+   */
+  @Override
+  public synchronized long spare() {
+    if (line == null || down || !grantedThisWindow) {
+      return 0;
+    }
+    return Math.max(0, granted - spent - reserved - waitingUnits);
+  }
+
+  /**
+   * Units this instance's waiting requests need beyond what it holds (its demand on the fleet; a debt
+   * counts in it while requests wait, since a grant pays the debt first); 0 when none waits.
+   */
+  @Override
+  public synchronized long lacking() {
+    if (line == null || down || exhausted || !grantedThisWindow || waitingUnits <= 0) {
+      return 0;
+    }
+    return Math.max(0, waitingUnits - (granted - spent - reserved));
+  }
+
+  /**
+   * Other instances are short of {@code wanted} units: takes back that many of the spare ones (at
+   * most all of them), to give back to the window, which hands them to the short instances. Exactly
+   * what they lack: more would sit in the window, where others could not know of it at once.
+   */
+  @Override
+  public synchronized long giveBack(long windowStartMillis, long wanted) {
+    if (line == null || windowStartMillis != startMillis) {
+      return 0;
+    }
+    long back = Math.min(spare(), Math.max(0, wanted));
+    if (back <= 0) {
+      return 0;
+    }
+    granted -= back;
+    publish();
+    return back;
+  }
+
   @Override
   public void granted(SharedBudgets.Grant g) {
     int change;
+    boolean news;
     synchronized (this) {
       if (line == null || g.windowStartMillis() != startMillis) {
         return; // a lease of a window this state has left (or not reached): its units die with it
@@ -624,11 +696,15 @@ public final class BudgetState implements SharedBudgets.Holder {
         down = false;
         fallback = 0;
       }
+      // Waiters wake for news only: each wake takes one of a wait's parks, and a view that changed nothing
+      // (the store's notices repeat it) must not use them up before the units arrive.
+      news = g.units() > 0 || !grantedThisWindow || g.windowLeft() != windowLeft || g.othersSpare() != othersSpare;
       granted += g.units();
       grantedThisWindow = true;
       windowLeft = g.windowLeft();
       fleetSettled = g.fleetSettled();
       fleet = g.fleetSize();
+      othersSpare = g.othersSpare();
       if (granted - spent - reserved >= need) {
         need = 0;
       }
@@ -636,7 +712,9 @@ public final class BudgetState implements SharedBudgets.Holder {
       asked = false;
       change = recheck();
     }
-    unparkWaiters();
+    if (news || change != 0) {
+      unparkWaiters();
+    }
     tell(change);
   }
 
@@ -708,11 +786,13 @@ public final class BudgetState implements SharedBudgets.Holder {
   private int recheck() {
     int change = 0;
     if (smallest != Long.MAX_VALUE) {
-      boolean out = spentOut();
-      if (out && !exhausted) {
+      // Hysteresis: the others' spare units keep a budget from being called spent, but only units in the
+      // window (or earmarked for this instance) restore one, so that views of units moving between the
+      // other instances do not flip it (and its events) back and forth.
+      if (!exhausted && spentOut(true)) {
         exhausted = true;
         change = 1;
-      } else if (!out && exhausted) {
+      } else if (exhausted && !spentOut(false)) {
         exhausted = false;
         change = -1;
       }
@@ -721,19 +801,39 @@ public final class BudgetState implements SharedBudgets.Holder {
     return change;
   }
 
+  /**
+   * Runs {@code event} (the engine's "spent" event for a settlement that spent the budget) in the order
+   * of the state, as {@link #tell}: not when a later change restored the budget meanwhile.
+   */
+  public void tellSpent(Runnable event) {
+    synchronized (tellLock) {
+      if (exhaustedNow()) {
+        event.run();
+      }
+    }
+  }
+
   private void tell(int change) {
     Listener l = listener;
     if (change == 0 || l == null) {
       return;
     }
-    try {
-      if (change > 0) {
-        l.spent(this);
-      } else {
-        l.restored(this);
+    // In the order of the state: changes are made under this monitor and told outside it, by the threads
+    // that made them; one told late (after a later, opposite change) is dropped, so the last event a
+    // listener hears is the state in force.
+    synchronized (tellLock) {
+      if ((change > 0) != exhaustedNow()) {
+        return;
       }
-    } catch (RuntimeException e) {
-      // the engine's events never fail a lease
+      try {
+        if (change > 0) {
+          l.spent(this);
+        } else {
+          l.restored(this);
+        }
+      } catch (RuntimeException e) {
+        // the engine's events never fail a lease
+      }
     }
   }
 

@@ -97,7 +97,9 @@ import org.slf4j.LoggerFactory;
  *       its demand (plus one smallest lease of credit before a window's first grant), asks for the
  *       next one when a reservation takes it below half a lease, lets a request short only until
  *       that lease wait for it (at most 60 ms), and gives unused units back when a lease expires or
- *       on {@link #close()}.
+ *       on {@link #close()}. Idle units move: an instance short while others hold spare units records
+ *       its demand and waits (the same 60 ms); the script tells the fleet on the pool's channel, a
+ *       holder gives back exactly what is lacking, and the script earmarks it for the short instance.
  *       The fleet's settled spend stays within limit + instances x lease + what attempts in flight
  *       cost beyond their reservations; while Redis is down each instance falls back to what the
  *       window had left over the fleet size.</li>
@@ -149,6 +151,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   public static final long MAX_BUDGET_UNITS = 1L << 53;
   /** How long a budget window's key outlives the window. */
   static final long BUDGET_TTL_SLACK_MILLIS = 60_000;
+  /**
+   * How long an instance's report that its waiting requests lack units counts for the others: a
+   * little over the pool's longest wait for a lease (60 ms); a waiting instance renews it each round.
+   */
+  static final long BUDGET_DEMAND_FRESH_MILLIS = 100;
 
   static final long QUOTA_TTL_MILLIS = 600_000;
   /** At most this many affinity entries wait for the next write (per pool); more are dropped (counted). */
@@ -854,6 +861,13 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   /** A pub/sub message: one line per value; a member's own lines are skipped. */
   private void onMessage(String channel, String message) {
     long now = ticker.wallMillis();
+    if (message.startsWith("B ") || message.contains("\nB ")) {
+      for (String line : message.split("\n")) {
+        if (line.startsWith("B ")) {
+          onBudgetNotice(channel, line.split(" "));
+        }
+      }
+    }
     for (Member m : members) {
       if (!m.channel.equals(channel)) {
         continue;
@@ -899,6 +913,9 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
                   deliver(m, () -> m.receiver.onDispatched(d));
                 }
               }
+            }
+            case "B" -> {
+              // a budget notice: handled once per message above, not per pool member
             }
             default -> malformed.incrementAndGet();
           }
@@ -1084,6 +1101,25 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     /** The window {@link #retryAt} holds back (a short answer says nothing of the next window). */
     long retryWindow;
     long reportedAt;
+    /** What other instances said they lack (a notice or this line's last answer): give spare units back. */
+    long othersWanted;
+    /** What the window's hash holds as this instance's spare units (its last report, less what the grant covered). */
+    long reportedSpare;
+    /** What the window's hash holds as what this instance lacks (its last report, less what the grant covered). */
+    long reportedShort;
+    /** The window's call count ({@code n}) of the newest answer or notice applied: older notices are ignored. */
+    long lastSeq;
+    /** The window of this line's last answer (a notice updates a holder's view only after one), and its figures. */
+    long answeredWindow = Long.MIN_VALUE;
+    long lastFleetSettled;
+    int lastFleet = 1;
+    /** The view of the newest notice applied ({@link #lastSeq}): what the window had left, what the others lack and spare. */
+    long viewLeft;
+    long viewOthersWanted;
+    long viewOthersSpare;
+    /** Units others gave back and Redis earmarked for this line (a notice said so), until a call of a later {@code n} collects them. */
+    long pendingHandover;
+    long pendingSeq;
 
     BudgetLine(SharedBudget budget, SharedBudgets.Holder holder, PoolLines pool, long lease) {
       this.budget = budget;
@@ -1148,13 +1184,14 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
   private BudgetAsk budgetAsk(PoolLines pl, long now) {
     List<String> keys = new ArrayList<>();
     List<String> args = new ArrayList<>();
-    List<BudgetLine> asked = new ArrayList<>();
-    List<long[]> entries = new ArrayList<>(); // [window start, want, settled]
+    List<BudgetLine> inRound = new ArrayList<>();
+    List<long[]> entries = new ArrayList<>(); // [window start, want, settled, must, spare, given back]
     for (BudgetLine l : pl.budgetLines) {
       long start = l.holder.windowStartMillis();
       long end = l.budget.budget().windowEnd(Instant.ofEpochMilli(start)).toEpochMilli();
       long give = 0;
       long want = 0;
+      long asked = 0;
       if (l.closed) {
         give = l.holder.reclaim(start, 0);
         l.leases.clear();
@@ -1169,7 +1206,28 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           }
           give += l.holder.reclaim(start, keep);
         }
-        if (end > now && (now >= l.retryAt || start != l.retryWindow)) {
+        asked = l.othersWanted;
+        l.othersWanted = 0;
+        if (asked > 0) {
+          // Others are short: units this instance holds above its own waiting requests' need go back to
+          // the window, which earmarks them for the short instances (the oldest lease records shrink first).
+          long back = l.holder.giveBack(start, asked);
+          if (back > 0) {
+            give += back;
+            for (java.util.Iterator<long[]> it = l.leases.iterator(); it.hasNext() && back > 0; ) {
+              long[] x = it.next();
+              long cut = Math.min(back, x[2]);
+              x[2] -= cut;
+              back -= cut;
+              if (x[2] == 0) {
+                it.remove();
+              }
+            }
+          }
+        }
+        // Requests waiting here for units ask at every wake (bounded: they wait 60 ms at most), not at
+        // the retry time of a short answer: units may come back from other instances meanwhile.
+        if (end > now && (now >= l.retryAt || start != l.retryWindow || l.holder.lacking() > 0)) {
           want = l.holder.want();
           if (l.holder.windowStartMillis() != start) {
             want = 0; // the holder rolled to the next window meanwhile: ask for that one next round, not this
@@ -1178,9 +1236,16 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         }
       }
       long settled = l.holder.settled();
+      long lacking = l.closed ? 0 : l.holder.lacking();
+      long spare = l.closed ? 0 : l.holder.spare();
+      // What it must have: what its waiting requests lack (a debt included), else its debt: the window is charged for it.
+      long must = l.closed ? 0 : lacking > 0 ? lacking : Math.max(0, -l.holder.held());
       // Once per resync interval, with or without news: this instance's spend out, the fleet's back.
       boolean report = end > now && now - l.reportedAt >= resyncInterval.toMillis();
-      if (want <= 0 && give <= 0 && !report) {
+      // Told others are short: say what this instance can spare now (its last report may be out of date).
+      boolean correct = end > now && !l.closed && (asked > 0 || l.viewOthersWanted > 0) && spare != l.reportedSpare;
+      boolean collect = end > now && !l.closed && l.pendingHandover > 0; // units earmarked for this instance
+      if (want <= 0 && give <= 0 && !report && !correct && !collect) {
         continue;
       }
       keys.add(Wire.budgetKey(pl.base, l.budget.name(), start));
@@ -1190,29 +1255,60 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
       args.add(Long.toString(Math.max(0, give)));
       args.add(Long.toString(Math.max(0, settled)));
       args.add(Long.toString(Math.max(0, end - now) + BUDGET_TTL_SLACK_MILLIS));
-      asked.add(l);
-      entries.add(new long[] {start, want, settled});
+      args.add(Long.toString(Math.max(0, must)));
+      args.add(Long.toString(Math.max(0, spare)));
+      inRound.add(l);
+      entries.add(new long[] {start, want, settled, must, spare, give});
     }
-    return asked.isEmpty() ? null : new BudgetAsk(keys.toArray(String[]::new), args.toArray(String[]::new), asked,
-        entries);
+    if (inRound.isEmpty()) {
+      return null;
+    }
+    List<String> head = List.of(Long.toString(now), pl.base + "bus", Long.toString(BUDGET_DEMAND_FRESH_MILLIS),
+        Long.toString(3 * resyncInterval.toMillis()));
+    args.addAll(0, head);
+    return new BudgetAsk(keys.toArray(String[]::new), args.toArray(String[]::new), inRound, entries);
   }
 
   /** One pool's budget {@code EVAL}: its keys and arguments, and what each entry asked. */
   private record BudgetAsk(String[] keys, String[] args, List<BudgetLine> lines, List<long[]> entries) {}
 
   private void applyBudgetGrants(List<Object> reply, BudgetAsk ask, long now) {
-    if (reply == null || reply.size() != 4 * ask.lines().size()) {
+    if (reply == null || reply.size() != 7 * ask.lines().size()) {
       malformed.incrementAndGet();
       return;
     }
     for (int j = 0; j < ask.lines().size(); j++) {
       BudgetLine l = ask.lines().get(j);
       long[] e = ask.entries().get(j);
-      long granted = Math.max(0, asLong(reply.get(4 * j)));
-      long left = Math.max(0, asLong(reply.get(4 * j + 1)));
-      long spent = Math.max(0, asLong(reply.get(4 * j + 2)));
-      int fleet = (int) Math.max(1, Math.min(Integer.MAX_VALUE, asLong(reply.get(4 * j + 3))));
+      long granted = Math.max(0, asLong(reply.get(7 * j)));
+      long left = Math.max(0, asLong(reply.get(7 * j + 1)));
+      long spent = Math.max(0, asLong(reply.get(7 * j + 2)));
+      int fleet = (int) Math.max(1, Math.min(Integer.MAX_VALUE, asLong(reply.get(7 * j + 3))));
+      long othersWanted = Math.max(0, asLong(reply.get(7 * j + 4)));
+      long othersSpare = Math.max(0, asLong(reply.get(7 * j + 5)));
+      long seq = asLong(reply.get(7 * j + 6));
       l.reportedAt = now;
+      l.reportedSpare = e[4] + Math.max(0, granted - e[3]);
+      l.reportedShort = Math.max(0, e[3] - granted);
+      if (l.answeredWindow == e[0] && seq > l.pendingSeq) {
+        l.pendingHandover = 0; // collected by this call (the units granted include them)
+      }
+      if (l.answeredWindow == e[0] && seq < l.lastSeq) {
+        // A notice of a later call arrived first (pub/sub and commands are two connections): its view
+        // of the window is the newer one (it counts this grant already); the grant's units still count.
+        left = l.viewLeft;
+        othersWanted = l.viewOthersWanted;
+        othersSpare = l.viewOthersSpare;
+      }
+      l.viewOthersWanted = othersWanted;
+      if (l.answeredWindow != e[0]) {
+        l.lastSeq = 0; // a new window's key counts from 1
+      }
+      l.lastSeq = Math.max(l.lastSeq, seq);
+      l.answeredWindow = e[0];
+      l.lastFleetSettled = spent;
+      l.lastFleet = fleet;
+      left += l.pendingHandover; // units on their way to this instance (earmarked for it, not yet collected)
       if (l.closed) {
         if (granted > 0) {
           l.leases.clear(); // closed meanwhile: the next round gives it all back
@@ -1231,9 +1327,87 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         l.leases.addLast(new long[] {e[0], now + leaseTtlMillis, granted});
       }
       try {
-        l.holder.granted(SharedBudgets.Grant.of(e[0], granted, left, spent, fleet));
+        l.holder.granted(SharedBudgets.Grant.of(e[0], granted, left, spent, fleet, othersWanted, othersSpare));
       } catch (RuntimeException ex) {
         log.debug("llmpool redis: a pool refused a budget lease: {}", ex.getClass().getName());
+      }
+      // Others are short and this instance holds spare units: the next round gives them back (not when this
+      // round gave already: the answer cannot show yet whether that was enough).
+      if (othersWanted > 0 && e[5] == 0 && !moved && l.holder.spare() > 0) {
+        l.othersWanted = othersWanted;
+        l.wake();
+      }
+    }
+  }
+
+  /**
+   * A budget notice on a pool's channel (executor thread), published by another instance's lease
+   * request when units came back to the window, an instance is short, or it holds more spare units
+   * than the window has left: {@code B <line id> <key> <n> <units left> <lacking> <spare>
+   * [<line id>:<units>,...]}, lacking and spare for the whole fleet, then the units it earmarked for
+   * short instances (the named line collects them with its next call). Every other line of that window
+   * takes it as a fresh view (no grant: what the window has left, what the others lack and hold spare,
+   * so that units given back are seen at once); a line holding spare units while others lack gives
+   * them back; a line whose requests wait asks again when the window or the others have units.
+   * Notices older than the line's newest answer ({@code n}) are ignored.
+   */
+  private void onBudgetNotice(String channel, String[] f) {
+    long seq;
+    long left;
+    long lacking;
+    long spare;
+    try {
+      seq = Long.parseLong(f[3]);
+      left = Long.parseLong(f[4]);
+      lacking = Long.parseLong(f[5]);
+      spare = Long.parseLong(f[6]);
+    } catch (ArrayIndexOutOfBoundsException | NumberFormatException bad) {
+      malformed.incrementAndGet();
+      return;
+    }
+    for (PoolLines pl : lines.values()) {
+      if (!(pl.base + "bus").equals(channel)) {
+        continue;
+      }
+      for (BudgetLine l : pl.budgetLines) {
+        long start = l.holder.windowStartMillis();
+        if (l.closed || l.id.equals(f[1]) || l.answeredWindow != start
+            || !Wire.budgetKey(pl.base, l.budget.name(), start).equals(f[2]) || seq <= l.lastSeq) {
+          continue; // not this window, or not yet answered in it (a view would end its credit), or old news
+        }
+        l.lastSeq = seq;
+        if (f.length > 7) {
+          for (String h : f[7].split(",")) {
+            int c = h.lastIndexOf(':');
+            if (c > 0 && h.substring(0, c).equals(l.id)) {
+              try {
+                l.pendingHandover += Math.max(0, Long.parseLong(h.substring(c + 1)));
+                l.pendingSeq = seq;
+              } catch (NumberFormatException bad) {
+                malformed.incrementAndGet();
+              }
+            }
+          }
+        }
+        long othersWanted = Math.max(0, lacking - l.reportedShort);
+        long othersSpare = Math.max(0, spare - l.reportedSpare);
+        l.viewLeft = Math.max(0, left);
+        l.viewOthersWanted = othersWanted;
+        l.viewOthersSpare = othersSpare;
+        try {
+          l.holder.granted(SharedBudgets.Grant.of(start, 0, Math.max(0, left) + l.pendingHandover, l.lastFleetSettled,
+              l.lastFleet, othersWanted, othersSpare));
+        } catch (RuntimeException ex) {
+          log.debug("llmpool redis: a pool refused a budget notice: {}", ex.getClass().getName());
+        }
+        if (l.pendingHandover > 0) {
+          l.wake(); // collect the units earmarked for this instance
+        } else if (othersWanted > 0 && (l.holder.spare() > 0 || l.reportedSpare > 0)) {
+          l.othersWanted = Math.max(l.othersWanted, othersWanted);
+          l.wake(); // give back what this instance can spare, or say it has none
+        } else if (l.holder.lacking() > 0 && (left > 0 || othersSpare > 0)) {
+          l.wake(); // units came back, or others hold some: ask again
+        }
       }
     }
   }

@@ -148,44 +148,121 @@ final class Scripts {
   /**
    * Leases of shared budgets: KEYS[k] the count of one budget in one calendar window
    * ({@code llmpool:{pool}:budget:<name>:<window start>}, a hash: {@code used}, the units granted
-   * net of those given back, and {@code s:<holder>}, each pool instance's settled spend in the
-   * window); ARGV per key: sextuples (the holder's id, limit, units wanted, units given back, its
-   * settled total, TTL in ms). Per key, atomically: the units given back
-   * leave {@code used} (never below 0), then up to the units wanted are granted from
-   * {@code limit - used}; this instance's settled total is stored. Returns per key: units granted,
-   * units left to lease, the fleet's settled spend (the sum of the {@code s:} fields) and the
-   * fleet size (how many pool instances reported in the window). The TTL is the window's end plus a
-   * minute, only ever extended: a new window is a new key, so everything starts over. Amounts stay
-   * below 2^53 (checked when a budget is opened), so Lua's numbers are exact.
+   * net of those given back; {@code s:<holder>}, each pool instance's settled spend in the window;
+   * {@code a:<holder>}, what it last said it lacks and holds spare, {@code lacking|spare|epoch ms};
+   * {@code n}, the number of calls so far, which orders answers and notices; {@code g:<holder>}, units
+   * given back by others and earmarked for that instance, collected by its next call).
+   * ARGV[1] now (epoch ms), ARGV[2] the pool's channel, ARGV[3] how long a report of what an
+   * instance lacks counts (ms), ARGV[4] the same for what it holds spare; then per key octuples
+   * (the holder's id, limit, units wanted, units given back, its settled total, TTL in ms, units it
+   * must have: what its waiting requests lack plus any debt, units it holds spare). Per key, atomically: the units given back leave
+   * {@code used} (never below 0); then up to the units wanted are granted from
+   * {@code limit - used}, only what it must have while another instance is short (units go where
+   * requests wait); this instance's settled total and its report (less what the grant
+   * covered) are stored. When units came back to the window, an instance is short (this one or
+   * another), or this one holds more spare units than the window has left, the script publishes {@code B <holder> <key> <n> <units left> <lacking> <spare>} on
+   * the channel, the last two for the whole fleet, then {@code holder:units,...} for the units given
+   * back that it earmarked (first to the instances whose waiting requests lack units, charged to
+   * {@code used}, collected by their next call: no other instance takes them meanwhile; the units
+   * granted include those collected): every instance then knows what the window has
+   * (units given back are seen at once, not at the next round) and what the others lack and hold
+   * spare (holders with spare units give them back, waiting ones ask again). Returns per key: units
+   * granted, units left to lease, the fleet's settled spend (the sum of the {@code s:} fields), the
+   * fleet size (how many pool instances reported in the window), what the other instances lack and
+   * what they hold spare (fresh reports only), and {@code n}. The TTL is the window's end plus a minute, only ever
+   * extended: a new window is a new key, so everything starts over. Amounts stay below 2^53
+   * (checked when a budget is opened), so Lua's numbers are exact.
    */
   static final String BUDGET_LEASE = """
+      local now = tonumber(ARGV[1])
+      local chan = ARGV[2]
+      local wfresh = now - tonumber(ARGV[3])
+      local sfresh = now - tonumber(ARGV[4])
       local out = {}
       for k = 1, #KEYS do
-        local i = 1 + (k - 1) * 6
-        local mine = 's:' .. ARGV[i]
+        local i = 5 + (k - 1) * 8
+        local id = ARGV[i]
         local limit = tonumber(ARGV[i + 1])
         local want = tonumber(ARGV[i + 2])
         local give = tonumber(ARGV[i + 3])
+        local must = tonumber(ARGV[i + 6])
+        local spare = tonumber(ARGV[i + 7])
         local used = tonumber(redis.call('HGET', KEYS[k], 'used') or '0') or 0
         used = math.max(0, used - give)
-        local grant = math.max(0, math.min(want, limit - used))
-        used = used + grant
-        redis.call('HSET', KEYS[k], 'used', string.format('%.0f', used), mine, ARGV[i + 4])
+        redis.call('HSET', KEYS[k], 's:' .. id, ARGV[i + 4])
         local all = redis.call('HGETALL', KEYS[k])
         local spent = 0
         local fleet = 0
+        local wanted = 0
+        local spares = 0
+        local mine = 'a:' .. id
         for j = 1, #all, 2 do
-          if string.sub(all[j], 1, 2) == 's:' then
+          local f = all[j]
+          local p = string.sub(f, 1, 2)
+          if p == 's:' then
             spent = spent + (tonumber(all[j + 1]) or 0)
             fleet = fleet + 1
+          elseif p == 'a:' and f ~= mine then
+            local w, s, at = string.match(all[j + 1], '^(%d+)|(%d+)|(%d+)$')
+            at = tonumber(at)
+            if at then
+              if at >= wfresh then wanted = wanted + tonumber(w) end
+              if at >= sfresh then spares = spares + tonumber(s) end
+            end
           end
         end
+        -- Units given back go first to the instances whose waiting requests lack units (fresh reports):
+        -- earmarked for them (g:<holder>, charged to used), so no other instance can take them meanwhile.
+        local hand = {}
+        local avail = math.min(give, limit - used)
+        if avail > 0 and wanted > 0 then
+          for j = 1, #all, 2 do
+            local f = all[j]
+            if avail > 0 and string.sub(f, 1, 2) == 'a:' and f ~= mine then
+              local w, s, at = string.match(all[j + 1], '^(%d+)|(%d+)|(%d+)$')
+              w = tonumber(w)
+              if w and w > 0 and tonumber(at) >= wfresh then
+                local h = math.min(avail, w)
+                local who = string.sub(f, 3)
+                redis.call('HINCRBY', KEYS[k], 'g:' .. who, string.format('%.0f', h))
+                redis.call('HSET', KEYS[k], f, string.format('%.0f|%s|%s', w - h, s, at))
+                used = used + h
+                avail = avail - h
+                wanted = wanted - h
+                hand[#hand + 1] = who .. ':' .. string.format('%.0f', h)
+              end
+            end
+          end
+        end
+        -- Units earmarked for this instance by others' give-backs are collected with any call.
+        local mineg = tonumber(redis.call('HGET', KEYS[k], 'g:' .. id) or '0') or 0
+        if mineg > 0 then redis.call('HDEL', KEYS[k], 'g:' .. id) end
+        local grant = math.max(0, math.min(want, limit - used))
+        if wanted > 0 then grant = math.min(grant, math.max(0, must - mineg)) end
+        used = used + grant
+        grant = grant + mineg
+        local short = math.max(0, must - grant)
+        local left = spare + math.max(0, grant - must)
+        redis.call('HSET', KEYS[k], 'used', string.format('%.0f', used), mine,
+          string.format('%.0f|%.0f|%.0f', short, left, now))
         local ttl = tonumber(ARGV[i + 5])
         if redis.call('PTTL', KEYS[k]) < ttl then redis.call('PEXPIRE', KEYS[k], ttl) end
+        local seq = redis.call('HINCRBY', KEYS[k], 'n', 1)
+        -- News for the others: units came back, someone is short, or this instance now holds spare more than
+        -- the window has left (others short later must know of them at once, not at this one's next round).
+        if give > 0 or wanted > 0 or short > 0 or left > limit - used then
+          local msg = string.format('B %s %s %.0f %.0f %.0f %.0f', id, KEYS[k], seq, limit - used,
+            wanted + short, spares + left)
+          if #hand > 0 then msg = msg .. ' ' .. table.concat(hand, ',') end
+          redis.call('PUBLISH', chan, msg)
+        end
         out[#out + 1] = grant
         out[#out + 1] = limit - used
         out[#out + 1] = spent
         out[#out + 1] = fleet
+        out[#out + 1] = wanted
+        out[#out + 1] = spares
+        out[#out + 1] = seq
       end
       return out
       """;

@@ -43,6 +43,9 @@ final class Instance implements AutoCloseable {
   final BlockingQueue<PoolEvent> events = new LinkedBlockingQueue<>();
   /** Every value the shared state handed the pool: SharedEviction, SharedQuota, SharedAffinity, SharedDispatch. */
   final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+  /** The pool's side of each shared budget it opened, by budget name (what it holds: {@code held()}). */
+  final java.util.Map<String, io.github.llmpool.spi.SharedBudgets.Holder> budgetHolders =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   Instance(String uri, long nanosOffset, UnaryOperator<ProviderPool.Builder> pool) {
     this(uri, nanosOffset, pool, b -> {});
@@ -71,7 +74,11 @@ final class Instance implements AutoCloseable {
 
       @Override
       public io.github.llmpool.spi.SharedBudgets budgets() {
-        return Instance.this.shared.budgets();
+        io.github.llmpool.spi.SharedBudgets b = Instance.this.shared.budgets();
+        return b == null ? null : (budget, holder) -> {
+          budgetHolders.put(budget.name(), holder);
+          return b.open(budget, holder);
+        };
       }
 
       @Override
