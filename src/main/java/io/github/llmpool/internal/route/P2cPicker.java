@@ -126,11 +126,54 @@ public final class P2cPicker extends TierPicker {
       return r;
     }
     r = reference(slots, now, invH);
+    if (quotaRouting()) {
+      r.limitFactor = limitFactors();
+    }
     if (exploreEvery > 0) {
       aim(r);
     }
     cached = r;
     return r;
+  }
+
+  /**
+   * Under quota routing, the limits the providers' headers announced as evidence against the
+   * weights' prior: per slot {@code (weight / mean weight) / (limit / mean limit)}, the request
+   * limits of the tier's weighted slots, which multiplies the slot's cost in the comparison (the
+   * draw stays by weight: weights decide which two are compared). A provider whose limit is a
+   * smaller share of the tier's than its weight costs more, one with a larger share less; with
+   * weights matched to the limits every factor is 1. Null (no factor) unless every weighted slot
+   * has announced a request limit. Computed with the reference, every {@code tau / 64}.
+   */
+  private double[] limitFactors() {
+    long sum = 0;
+    int positive = 0;
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i].weight == 0) {
+        continue;
+      }
+      io.github.llmpool.internal.health.RateWindow w = states[i].headroom().requestWindow();
+      if (w == null || w.limit <= 0) {
+        return null;
+      }
+      sum += w.limit;
+      positive++;
+    }
+    if (positive == 0) {
+      return null;
+    }
+    double meanL = sum / (double) positive;
+    double meanW = totalWeight / (double) positive;
+    double[] f = new double[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i].weight == 0) {
+        f[i] = 1;
+        continue;
+      }
+      double ratio = (slots[i].weight / meanW) / (states[i].headroom().requestWindow().limit / meanL);
+      f[i] = Math.abs(ratio - 1) < 1e-9 ? 1 : ratio;
+    }
+    return f;
   }
 
   /** Attempts dispatched to the tier's providers so far (the exploration budget counts them). */
@@ -247,6 +290,8 @@ public final class P2cPicker extends TierPicker {
     long candidateAge;
     /** The tier's dispatched attempts when this was made. */
     long count;
+    /** Per slot, the announced limits' factor ({@link P2cPicker#limitFactors}), or null. */
+    double[] limitFactor;
 
     Reference(long at, double[] perSlot, int oldest) {
       this.at = at;
@@ -331,6 +376,11 @@ public final class P2cPicker extends TierPicker {
         if (fa >= 0) {
           double fb = eligibleFactor(b, now, exclusion);
           if (fb >= 0) {
+            double[] lf = ref.limitFactor;
+            if (lf != null) {
+              fa *= lf[a];
+              fb *= lf[b];
+            }
             return better(a, b, now, ref, fa, fb);
           }
         }
@@ -368,7 +418,18 @@ public final class P2cPicker extends TierPicker {
       return a;
     }
     int b = drawEligible(now, exclusion, a, rest);
-    return b < 0 ? a : better(a, b, now, tierReference(now), headroomFactor(a, now), headroomFactor(b, now));
+    if (b < 0) {
+      return a;
+    }
+    Reference ref = tierReference(now);
+    double fa = headroomFactor(a, now);
+    double fb = headroomFactor(b, now);
+    double[] lf = ref.limitFactor;
+    if (lf != null) {
+      fa *= lf[a];
+      fb *= lf[b];
+    }
+    return better(a, b, now, ref, fa, fb);
   }
 
   /**

@@ -15,8 +15,10 @@ import java.util.Map;
  *
  * <pre>
  *   java -cp target/benchmarks.jar io.github.llmpool.bench.quality.QuotaSimulation [--smoke] [--out DIR]
- *       [--instances N] [--seed N]
+ *       [--instances N] [--seed N] [--contenders label,label]
  * </pre>
+ *
+ * <p>{@code --contenders} runs only the named contenders (by label; default: every pooled one).
  */
 public final class QuotaSimulation {
   private QuotaSimulation() {}
@@ -27,14 +29,16 @@ public final class QuotaSimulation {
     int instances = 100;
     long seed = 11;
     Path out = Path.of("quality-results");
+    java.util.Set<String> only = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--smoke" -> smoke = true;
         case "--out" -> out = Path.of(args[++i]);
         case "--instances" -> instances = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
+        case "--contenders" -> only = java.util.Set.of(args[++i].split(","));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; usage: [--smoke] [--out DIR] [--instances N] [--seed N]");
+            + "; usage: [--smoke] [--out DIR] [--instances N] [--seed N] [--contenders label,label]");
       }
     }
     double duration = smoke ? 120 : 900;
@@ -56,7 +60,7 @@ public final class QuotaSimulation {
       fm.put("weights", fleet.weights());
       fleets.add(fm);
       for (QuotaContender c : QuotaContender.values()) {
-        if (!c.pooled() || !c.runsIn(u)) {
+        if (!c.pooled() || !c.runsIn(u) || (only != null && !only.contains(c.label))) {
           continue;
         }
         Map<String, Object> r = new QuotaSimRun(fleet, c, u, instances, duration, warmup, seed).run();
