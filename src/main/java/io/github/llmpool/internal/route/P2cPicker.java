@@ -330,11 +330,12 @@ public final class P2cPicker extends TierPicker {
   }
 
   /**
-   * {@code d} (the cost comparison of a and b), with each provider's cost multiplied by its headroom factor (1 while its
-   * quota windows are full; up to 64 as they empty), so that load leaves a provider
-   * before it hits its limit. Weights stay the prior: they decide which two are compared.
+   * The cost comparison of a and b (negative when a costs less) with each provider's cost multiplied
+   * by its factor: its headroom factor (1 while its quota windows are half full or more; up to 64 as
+   * they empty), so that load leaves a provider before it hits its limit, times its announced
+   * limits' factor. Weights stay the prior: they decide which two are compared.
    */
-  private double withHeadroom(double d, int a, int b, Reference ref, long now, double fa, double fb) {
+  private double withHeadroom(int a, int b, Reference ref, long now, double fa, double fb) {
     ProviderState sa = states[a];
     ProviderState sb = states[b];
     double ra = ref.forSlot(a);
@@ -439,14 +440,14 @@ public final class P2cPicker extends TierPicker {
    * are the candidates' headroom factors as their eligibility found them (1 without quota routing).
    */
   private int better(int a, int b, long now, Reference ref, double fa, double fb) {
-    double d = invH != 0
+    // With a factor (a candidate with less than half a limit left, or announced limits against the
+    // weights) the factored comparison is the whole answer: the plain one is not computed first.
+    double d = fa != 1 || fb != 1 ? withHeadroom(a, b, ref, now, fa, fb)
+        : invH != 0
         ? io.github.llmpool.internal.health.ProviderState.boundedCostDelta(states[a], ref.forSlot(a),
             inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS)
         : io.github.llmpool.internal.health.ProviderState.costDelta(states[a], ref.forSlot(a),
             inverseCapacity[a], states[b], ref.forSlot(b), inverseCapacity[b], now, tau, defaultEstimate, invH, invS);
-    if (fa != 1 || fb != 1) {
-      d = withHeadroom(d, a, b, ref, now, fa, fb); // a candidate with less than half a limit left
-    }
     if (d == 0 || d != d) { // a tie (NaN: both infinite)
       return tie(a, b);
     }
