@@ -20,11 +20,24 @@ public final class FakeTicker implements Ticker {
 
   private final AtomicLong parked = new AtomicLong();
 
-  /** A wait of the pool's (quota wait): moves this ticker instead of sleeping, and counts it. */
+  /** Run after each park, once the ticker has moved (null: none). */
+  private volatile Runnable onPark;
+
+  /** A wait of the pool's (quota wait): moves this ticker instead of sleeping, counts it, then runs {@link #onPark}'s hook. */
   @Override
   public void park(long n) {
     parked.addAndGet(n);
     advanceNanos(n);
+    Runnable hook = onPark;
+    if (hook != null) {
+      hook.run();
+    }
+  }
+
+  /** What happens while the pool waits (a lease landing, say): {@code hook} runs after every park. */
+  public FakeTicker onPark(Runnable hook) {
+    this.onPark = hook;
+    return this;
   }
 
   /** Nanoseconds the pool waited on this ticker. */

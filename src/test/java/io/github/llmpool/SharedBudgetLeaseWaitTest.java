@@ -28,33 +28,17 @@ class SharedBudgetLeaseWaitTest {
       .build();
 
   /** A fake ticker whose parks move it, and that runs the store's lease round once parks reach {@code answerAfter}. */
-  private static final class StoreTicker implements Ticker {
+  private static final class StoreTicker {
     final FakeTicker fake = new FakeTicker();
-    final SharedBudgetStateTest.MemoryStore store;
-    final long answerAfterNanos; // < 0: the store never answers
     final AtomicBoolean answered = new AtomicBoolean();
 
     StoreTicker(SharedBudgetStateTest.MemoryStore store, Duration answerAfter) {
-      this.store = store;
-      this.answerAfterNanos = answerAfter == null ? -1 : answerAfter.toNanos();
-    }
-
-    @Override
-    public long read() {
-      return fake.read();
-    }
-
-    @Override
-    public long wallMillis() {
-      return fake.wallMillis();
-    }
-
-    @Override
-    public void park(long nanos) {
-      fake.park(nanos);
-      if (answerAfterNanos >= 0 && fake.parkedNanos() >= answerAfterNanos && answered.compareAndSet(false, true)) {
-        store.round(); // the lease lands while the request waits
-      }
+      long answerAfterNanos = answerAfter == null ? -1 : answerAfter.toNanos(); // < 0: the store never answers
+      fake.onPark(() -> {
+        if (answerAfterNanos >= 0 && fake.parkedNanos() >= answerAfterNanos && answered.compareAndSet(false, true)) {
+          store.round(); // the lease lands while the request waits
+        }
+      });
     }
   }
 
@@ -87,7 +71,7 @@ class SharedBudgetLeaseWaitTest {
     StoreTicker t = new StoreTicker(store, Duration.ofMillis(30));
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
-      ProviderPool p = pool(up, s, store, t);
+      ProviderPool p = pool(up, s, store, t.fake);
       okhttp3.OkHttpClient c = up.client(p);
       assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0], "served once the lease landed, not refused");
       assertEquals(1, up.count(s));
@@ -104,7 +88,7 @@ class SharedBudgetLeaseWaitTest {
     StoreTicker t = new StoreTicker(store, null);
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
-      ProviderPool p = pool(up, s, store, t);
+      ProviderPool p = pool(up, s, store, t.fake);
       okhttp3.OkHttpClient c = up.client(p);
       assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0],
           "the first lease unanswered for 60 ms: the store counts as down for the line (no fleet known: the limit)");
@@ -135,8 +119,8 @@ class SharedBudgetLeaseWaitTest {
     SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
     StoreTicker t = new StoreTicker(store, null);
     io.github.llmpool.internal.health.BudgetState s = new io.github.llmpool.internal.health.BudgetState(BUDGET,
-        t.wallMillis());
-    s.share(store, "chat", null, t);
+        t.fake.wallMillis());
+    s.share(store, "chat", null, t.fake);
     store.round(); // 10 held, the window had 990 left, one instance
     assertTrue(s.reserve(10)); // below low water: a lease is asked for; the store never answers
     assertEquals(io.github.llmpool.internal.health.BudgetState.LEASE, s.shortfall(25), "waiting for the lease");
@@ -158,15 +142,15 @@ class SharedBudgetLeaseWaitTest {
     SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
     StoreTicker t = new StoreTicker(store, Duration.ofMillis(10));
     io.github.llmpool.internal.health.BudgetState s = new io.github.llmpool.internal.health.BudgetState(BUDGET,
-        t.wallMillis());
-    s.share(store, "chat", null, t);
+        t.fake.wallMillis());
+    s.share(store, "chat", null, t.fake);
     store.round(); // 10 held
     assertTrue(s.reserve(10)); // below low water: a lease is asked for...
     s.settle(10, 0, false); // ...but the attempt cost nothing: 10 held again
     assertEquals(0, s.want(), "the store asks what it wants: nothing, so it sends nothing and no answer comes");
     t.fake.advance(Duration.ofSeconds(1));
     io.github.llmpool.internal.health.BudgetState.LeaseWait w =
-        new io.github.llmpool.internal.health.BudgetState.LeaseWait(t.read());
+        new io.github.llmpool.internal.health.BudgetState.LeaseWait(t.fake.read());
     assertTrue(s.awaitLease(25, w), "the request waited for its own lease, not cut short by the old one");
     assertEquals(Duration.ofMillis(10).toNanos(), t.fake.parkedNanos());
     assertTrue(s.reserve(25));
@@ -181,31 +165,16 @@ class SharedBudgetLeaseWaitTest {
   void aRequestShortWhileAnotherInstanceHoldsSpareUnitsWaitsForThemAndIsServed() throws Exception {
     SharedBudgetStateTest.MemoryStore store = new SharedBudgetStateTest.MemoryStore(10);
     long[] lackingSeen = {-1};
-    FakeTicker fake = new FakeTicker();
     SharedBudgets.Holder[] h = new SharedBudgets.Holder[1];
-    Ticker t = new Ticker() {
-      @Override
-      public long read() {
-        return fake.read();
+    FakeTicker fake = new FakeTicker().onPark(() -> {
+      if (lackingSeen[0] < 0) {
+        lackingSeen[0] = h[0].lacking(); // what the store would record as this instance's demand
+        h[0].granted(SharedBudgets.Grant.of(h[0].windowStartMillis(), lackingSeen[0], 0, 0, 2, 0, 30));
       }
-
-      @Override
-      public long wallMillis() {
-        return fake.wallMillis();
-      }
-
-      @Override
-      public void park(long nanos) {
-        fake.park(nanos);
-        if (lackingSeen[0] < 0) {
-          lackingSeen[0] = h[0].lacking(); // what the store would record as this instance's demand
-          h[0].granted(SharedBudgets.Grant.of(h[0].windowStartMillis(), lackingSeen[0], 0, 0, 2, 0, 30));
-        }
-      }
-    };
+    });
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
-      ProviderPool p = pool(up, s, store, t);
+      ProviderPool p = pool(up, s, store, fake);
       okhttp3.OkHttpClient c = up.client(p);
       h[0] = holder(store);
       // 20 units held, nothing left in the window, the other instance holds 37 spare.
@@ -225,7 +194,7 @@ class SharedBudgetLeaseWaitTest {
     StoreTicker t = new StoreTicker(store, Duration.ZERO);
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
-      ProviderPool p = pool(up, s, store, t);
+      ProviderPool p = pool(up, s, store, t.fake);
       okhttp3.OkHttpClient c = up.client(p);
       SharedBudgets.Holder h = holder(store);
       // The store's answer: 20 units, nothing left in the window (the others hold the rest).
@@ -245,7 +214,7 @@ class SharedBudgetLeaseWaitTest {
     StoreTicker t2 = new StoreTicker(never, null);
     try (Upstreams up = new Upstreams()) {
       mockwebserver3.MockWebServer s = up.startChat();
-      ProviderPool p = pool(up, s, never, t2);
+      ProviderPool p = pool(up, s, never, t2.fake);
       okhttp3.OkHttpClient c = up.client(p);
       holder(never).storeDown(); // never reached the store: the whole limit, served without a wait
       assertEquals("200", Upstreams.call(c, Upstreams.chat(p))[0]);
