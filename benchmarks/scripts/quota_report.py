@@ -139,7 +139,7 @@ def targets(exp, sim):
         for fleet in ["mixed-weighted", "mixed-equal"]:
             s = [x for x in sim["runs"] if x["fleet"] == fleet]
             b = next((x for x in s if x["contender"] == "reactive"), None)
-            for c in AFTER:
+            for c in AFTER + ["header-aware+shared"]:  # +shared: the instances share through SharedState (simulated)
                 h = next((x for x in s if x["contender"] == c), None)
                 if h and b:
                     x = fewer(h["rateLimitedPer1000"], b["rateLimitedPer1000"])

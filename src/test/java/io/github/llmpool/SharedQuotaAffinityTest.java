@@ -116,6 +116,28 @@ class SharedQuotaAffinityTest {
   }
 
   @Test
+  void aWindowDatedToItsDispatchTravelsDated() throws Exception {
+    long sent = tickerA.wallMillis();
+    MockWebServer aA = up.start(r -> {
+      tickerA.advance(Duration.ofSeconds(2)); // a non-streamed answer: its headers come a generation later
+      return limited(7, "20s");
+    });
+    ProviderPool poolA = pool(tickerA, aA, new CopyOnWriteArrayList<>());
+    ProviderPool poolB = pool(tickerB, up.startChat(), new CopyOnWriteArrayList<>());
+    assertEquals("200", Upstreams.call(up.client(poolA), Upstreams.chat(poolA))[0]);
+    // The reader dated it to the dispatch (the reset counts from there); the others must read it so too.
+    assertEquals(List.of(SharedQuota.of("chat", "a", SharedQuota.Window.of(100, 7, sent + 20_000, sent, true), null)),
+        shared.quotas);
+    tickerB.advance(Duration.ofSeconds(2));
+    assertEquals(1, shared.deliver());
+    Quota q = requests(poolB);
+    assertEquals(Duration.ofSeconds(18), q.resetIn().orElseThrow());
+    assertEquals(Duration.ofSeconds(2), q.age(), "as old as on A: dated to the dispatch");
+    assertEquals("Window{limit=1, remaining=0, seenEpochMillis=5, dated}", SharedQuota.Window.of(1, 0, -1, 5, true).toString());
+    assertFalse(SharedQuota.Window.of(1, 0, -1, 5, true).equals(SharedQuota.Window.of(1, 0, -1, 5)));
+  }
+
+  @Test
   void aRemoteWindowGoesThroughTheLocalMergeAndOnlyStoredWindowsArePublished() throws Exception {
     AtomicInteger remainingA = new AtomicInteger(50);
     MockWebServer aA = up.start(r -> limited(remainingA.get(), "30s"));

@@ -116,12 +116,14 @@ public final class SharedQuota {
     private final long remaining;
     private final long resetEpochMillis;
     private final long seenEpochMillis;
+    private final boolean dated;
 
-    private Window(long limit, long remaining, long resetEpochMillis, long seenEpochMillis) {
+    private Window(long limit, long remaining, long resetEpochMillis, long seenEpochMillis, boolean dated) {
       this.limit = limit;
       this.remaining = remaining;
       this.resetEpochMillis = resetEpochMillis;
       this.seenEpochMillis = seenEpochMillis;
+      this.dated = dated;
     }
 
     /**
@@ -136,11 +138,33 @@ public final class SharedQuota {
      *     ({@code limit must be >= -1 but was -2})
      */
     public static Window of(long limit, long remaining, long resetEpochMillis, long seenEpochMillis) {
+      return of(limit, remaining, resetEpochMillis, seenEpochMillis, false);
+    }
+
+    /**
+     * A window, saying whether it is dated to its request's dispatch: the reader that took it from
+     * a response dated it ({@code seenEpochMillis} is then the dispatch, when the provider counted
+     * the request, and the reset is the window's own), so a pool applying it reads the reset as the
+     * provider's bucket's, not an inferred per-minute one's. Without it, a pool infers the window's
+     * age from its numbers, which for a bucket that is not per-minute can make it count a minute of
+     * the fleet's dispatches against a bucket that refills in seconds.
+     *
+     * @param limit the announced limit, or -1
+     * @param remaining the announced remaining count, or -1
+     * @param resetEpochMillis when the window resets (epoch milliseconds), or -1 when not announced
+     * @param seenEpochMillis when the response arrived, or its request was dispatched when
+     *     {@code dated} (epoch milliseconds), {@code >= 0}
+     * @param dated whether the window is dated to its request's dispatch
+     * @return the value
+     * @throws IllegalArgumentException if a value is below -1, or {@code seenEpochMillis} negative
+     *     ({@code limit must be >= -1 but was -2})
+     */
+    public static Window of(long limit, long remaining, long resetEpochMillis, long seenEpochMillis, boolean dated) {
       check("limit", limit, -1);
       check("remaining", remaining, -1);
       check("resetEpochMillis", resetEpochMillis, -1);
       check("seenEpochMillis", seenEpochMillis, 0);
-      return new Window(limit, remaining, resetEpochMillis, seenEpochMillis);
+      return new Window(limit, remaining, resetEpochMillis, seenEpochMillis, dated);
     }
 
     private static void check(String name, long v, long min) {
@@ -164,27 +188,32 @@ public final class SharedQuota {
       return resetEpochMillis;
     }
 
-    /** When the response that announced it arrived, epoch milliseconds. */
+    /** When the response that announced it arrived (its request's dispatch when {@link #dated}), epoch milliseconds. */
     public long seenEpochMillis() {
       return seenEpochMillis;
+    }
+
+    /** Whether the window is dated to its request's dispatch (see {@link #of(long, long, long, long, boolean)}). */
+    public boolean dated() {
+      return dated;
     }
 
     @Override
     public boolean equals(Object o) {
       return o instanceof Window w && limit == w.limit && remaining == w.remaining
-          && resetEpochMillis == w.resetEpochMillis && seenEpochMillis == w.seenEpochMillis;
+          && resetEpochMillis == w.resetEpochMillis && seenEpochMillis == w.seenEpochMillis && dated == w.dated;
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(limit, remaining, resetEpochMillis, seenEpochMillis);
+      return Objects.hash(limit, remaining, resetEpochMillis, seenEpochMillis, dated);
     }
 
     @Override
     public String toString() {
       return "Window{limit=" + limit + ", remaining=" + remaining
           + (resetEpochMillis >= 0 ? ", resetEpochMillis=" + resetEpochMillis : "") + ", seenEpochMillis="
-          + seenEpochMillis + "}";
+          + seenEpochMillis + (dated ? ", dated" : "") + "}";
     }
   }
 }

@@ -1049,7 +1049,7 @@ public final class PoolCore {
     }
     long reset = w.hasReset ? Math.max(0, wall + TimeUnit.NANOSECONDS.toMillis(w.resetAt - now)) : -1;
     long seen = Math.max(0, wall - TimeUnit.NANOSECONDS.toMillis(now - w.seenAt));
-    return SharedQuota.Window.of(Math.max(-1, w.limit), Math.max(-1, w.remaining), reset, seen);
+    return SharedQuota.Window.of(Math.max(-1, w.limit), Math.max(-1, w.remaining), reset, seen, w.dated);
   }
 
   private static RateWindow fromShared(SharedQuota.Window w, long now, long wall) {
@@ -1059,7 +1059,7 @@ public final class PoolCore {
     boolean hasReset = w.resetEpochMillis() >= 0;
     long resetAt = hasReset ? now + millisToNanos(w.resetEpochMillis() - wall) : 0;
     long seenAt = now - millisToNanos(wall - w.seenEpochMillis());
-    return new RateWindow(w.limit(), w.remaining(), hasReset, resetAt, seenAt);
+    return new RateWindow(w.limit(), w.remaining(), hasReset, resetAt, seenAt, w.dated()); // read as its reader read it
   }
 
   /** Milliseconds to nanoseconds, saturating at a day either way (a window never spans more). */

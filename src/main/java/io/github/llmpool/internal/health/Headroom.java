@@ -366,7 +366,7 @@ public final class Headroom {
     }
     long others = othersSince(anchorFrom(next), tokens); // other instances' dispatches the header does not know
     if (others != 0) {
-      next.useOthers(others);
+      next.useOthers(others, othersLatestAt());
     }
     observeDrain(old, next, tokens);
     while (!field.compareAndSet(this, old, next)) {
@@ -517,7 +517,7 @@ public final class Headroom {
   // ---------------------------------------------------------------- other instances' dispatches
 
   /** Batches of other instances' dispatches remembered (a power of two), for windows stored after them. */
-  static final int OTHERS = 64;
+  static final int OTHERS = 256;
   private final java.util.concurrent.atomic.AtomicLongArray othersAt =
       new java.util.concurrent.atomic.AtomicLongArray(OTHERS);
   private final java.util.concurrent.atomic.AtomicLongArray othersRequests =
@@ -542,13 +542,103 @@ public final class Headroom {
     othersCount.incrementAndGet();
     RateWindow rw = requestWindow;
     if (rw != null && requests != 0 && to - anchorFrom(rw) >= 0) { // a tie counts (the safe side)
-      rw.useOthers(requests);
+      rw.useOthers(requests, to);
     }
     RateWindow tw = tokenWindow;
     if (tw != null && tokens != 0 && to - anchorFrom(tw) >= 0) {
-      tw.useOthers(tokens);
+      tw.useOthers(tokens, to);
     }
     refreshQuick();
+  }
+
+  /**
+   * The room in header window {@code w} at {@code now}: the refill model's ({@link #roomIn}), or,
+   * when other instances share their dispatches and the model sees less than half the limit, the
+   * bucket's own floor if that is higher: once the header is older than one full refill
+   * ({@link #boundSpan}), so that every dispatch within that span is counted here, a token bucket
+   * holds at least its limit less what was taken within the span, whatever it held before; a fixed
+   * window past its reset, its limit less what was taken since the reset. The model counts
+   * every dispatch since the header's state and, past the reset, refills nothing more; with many
+   * instances a header describes a state seconds old (a non-streamed answer's headers come at its
+   * end), and the fleet's dispatches since then can exceed the limit while the bucket has long
+   * refilled for most of them. Walks only the dispatches within the span (newest first).
+   */
+  private double room(RateWindow w, long now, boolean fixed, double drain, boolean tokens) {
+    double r = roomIn(w, now, fixed, drain);
+    if (r >= w.limit / 2.0 || w.limit <= 0 || othersCount.get() == 0) {
+      return r;
+    }
+    long from;
+    if (fixed) { // past its reset a fixed window counts only what was taken since
+      long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
+      if (now - resetAt < 0) {
+        return r;
+      }
+      from = resetAt;
+    } else {
+      long span = boundSpan(w, false);
+      if (span <= 0 || now - span - anchorFrom(w) < 0) {
+        return r; // the header is younger than a full refill: its count and the model's refill are the better word
+      }
+      from = now - span;
+    }
+    long others = othersWithin(from, tokens);
+    if (others < 0) {
+      return r; // the batches remembered do not reach back a whole span
+    }
+    return Math.max(r, w.limit - reservedSince(from, now, tokens, w.limit) - others);
+  }
+
+  /**
+   * How long window {@code w}'s bucket takes to refill from empty to its limit, taken long: a
+   * minute for a per-minute window; else the limit over the slowest refill rate the window's
+   * numbers allow (the count is rounded down, so one unit less than announced may be missing),
+   * a minute when they allow none. -1 for a fixed window (it restarts at its reset) or an
+   * unknown limit or reset.
+   */
+  static long boundSpan(RateWindow w, boolean fixed) {
+    if (fixed || !w.hasReset || w.limit <= 0) {
+      return -1;
+    }
+    if (anchored(w)) {
+      return MINUTE;
+    }
+    long span = w.resetAt - w.seenAt;
+    double missing = w.limit - Math.max(0, w.remaining) - 1;
+    if (span <= 0 || missing <= 0) {
+      return MINUTE;
+    }
+    return (long) Math.min(MINUTE, Math.ceil(w.limit * (span / missing)));
+  }
+
+  /** When this instance last reserved (ticker time), or {@code Long.MIN_VALUE} before its first. */
+  private long latestReservation() {
+    long count = recentCount.get();
+    return count == 0 ? Long.MIN_VALUE : recentAt.get((int) ((count - 1) & (RECENT - 1)));
+  }
+
+  /**
+   * Other instances' units (requests, or tokens) of batches that ended after {@code from}, newest
+   * first; -1 when the batches remembered do not reach back to {@code from}.
+   */
+  private long othersWithin(long from, boolean tokens) {
+    long count = othersCount.get();
+    long n = Math.min(count, OTHERS);
+    long units = 0;
+    for (long k = 1; k <= n; k++) {
+      int slot = (int) ((count - k) & (OTHERS - 1));
+      if (othersAt.get(slot) - from < 0) {
+        return units;
+      }
+      units += tokens ? othersTokens.get(slot) : othersRequests.get(slot);
+    }
+    return count > OTHERS ? -1 : units;
+  }
+
+  /** The end of the latest batch of other instances' dispatches (meaningful once there is one). */
+  private long othersLatestAt() {
+    long count = othersCount.get();
+    return count == 0 ? Long.MIN_VALUE : othersAt.get((int) ((count - 1) & (OTHERS - 1)));
   }
 
   /** Other instances' units (requests, or tokens) of batches that ended after {@code from}. */
@@ -675,7 +765,7 @@ public final class Headroom {
     }
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long used = w.used.get();
-    long others = w.othersUsed.get();
+    long others = othersCounted(w, now, resetAt, fixed);
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) { // a drained bucket: rate - drain from the admission on
       double rate = refillRate(w);
@@ -690,6 +780,36 @@ public final class Headroom {
       return others == 0 ? drained : Math.min(drained, undrainedLevel(w, now, fixed, resetAt) - used - others);
     }
     return undrainedLevel(w, now, fixed, resetAt) - used - others;
+  }
+
+  /**
+   * What other instances dispatched against window {@code w} that still counts at {@code now}: all
+   * of it until the window's reset; past the reset, nothing once it is forgotten
+   * ({@link #othersForgottenAt}). Without that, a fleet whose instances all counted the others'
+   * dispatches past the limit would never dispatch again, so would never learn a newer window: the
+   * provider would stay out of rotation for good.
+   */
+  static long othersCounted(RateWindow w, long now, long resetAt, boolean fixed) {
+    long others = w.othersUsed.get();
+    if (others <= 0 || now - resetAt < 0) {
+      return others;
+    }
+    return now - othersForgottenAt(w, resetAt, fixed) >= 0 ? 0 : others;
+  }
+
+  /**
+   * When, past window {@code w}'s reset, the others' dispatches counted against it stop counting: a
+   * fixed window's batches that ended before its reset belong to the window that ended; otherwise a
+   * full refill after the latest batch ({@link #boundSpan}; a minute when it is not known), after
+   * which a bucket holds its limit again whatever they took.
+   */
+  static long othersForgottenAt(RateWindow w, long resetAt, boolean fixed) {
+    long last = w.othersLastAt;
+    if (last == Long.MIN_VALUE || (fixed && last - resetAt < 0)) {
+      return resetAt;
+    }
+    long full = boundSpan(w, fixed);
+    return Math.max(resetAt, last + (full > 0 ? full : MINUTE));
   }
 
   /** The level of header window {@code w} at {@code now} without any drain, before what was dispatched since. */
@@ -800,10 +920,10 @@ public final class Headroom {
   /** {@link #admits} past {@link #ample}: every known dimension's exact room. */
   boolean slowAdmits(RateWindow rw, RateWindow tw, long now, long tokens) {
     boolean fixed = fixedWindows;
-    if (rw != null && roomIn(rw, now, fixed, requestDrain) < 1 - EPS) {
+    if (rw != null && room(rw, now, fixed, requestDrain, false) < 1 - EPS) {
       return false;
     }
-    if (tw != null && roomIn(tw, now, fixed, tokenDrain) < capped(tokens, tw.limit) - EPS) {
+    if (tw != null && room(tw, now, fixed, tokenDrain, true) < capped(tokens, tw.limit) - EPS) {
       return false;
     }
     if (requestTat != null && roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) < 1 - EPS) {
@@ -851,10 +971,10 @@ public final class Headroom {
     boolean fixed = fixedWindows;
     double share = 1;
     if (rw != null && rw.limit > 0) {
-      share = Math.min(share, roomIn(rw, now, fixed, requestDrain) / rw.limit);
+      share = Math.min(share, room(rw, now, fixed, requestDrain, false) / rw.limit);
     }
     if (tw != null && tw.limit > 0) {
-      share = Math.min(share, roomIn(tw, now, fixed, tokenDrain) / tw.limit);
+      share = Math.min(share, room(tw, now, fixed, tokenDrain, true) / tw.limit);
     }
     if (requestTat != null) {
       share = Math.min(share, roomIn(requestTat, nanosPerRequest, requestsPerMinute, now) / requestsPerMinute);
@@ -900,12 +1020,12 @@ public final class Headroom {
     if (rw != null) {
       rw.use(1);
       into.requestWindow = rw;
-      fit = roomIn(rw, now, fixed, requestDrain) >= 0;
+      fit = room(rw, now, fixed, requestDrain, false) >= 0;
     }
     if (tw != null) {
       tw.use(t);
       into.tokenWindow = tw;
-      fit &= roomIn(tw, now, fixed, tokenDrain) >= 0 || t > tw.limit;
+      fit &= room(tw, now, fixed, tokenDrain, true) >= 0 || t > tw.limit;
     }
     if (requestTat != null) {
       fit &= take(requestTat, nanosPerRequest, requestsPerMinute, 1, now);
@@ -950,10 +1070,10 @@ public final class Headroom {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     long t = Math.max(0, tokens);
-    if (rw != null && !tryUse(rw, now, fixed, requestDrain, 1, 1)) {
+    if (rw != null && !tryUse(rw, now, fixed, requestDrain, 1, 1, false)) {
       return false;
     }
-    if (tw != null && !tryUse(tw, now, fixed, tokenDrain, capped(t, tw.limit), t)) {
+    if (tw != null && !tryUse(tw, now, fixed, tokenDrain, capped(t, tw.limit), t, true)) {
       undoWindows(rw, null, t);
       return false;
     }
@@ -1010,10 +1130,10 @@ public final class Headroom {
   }
 
   /** Takes {@code units} from header window {@code w} if it holds {@code need} now (one compare-and-set). */
-  private static boolean tryUse(RateWindow w, long now, boolean fixed, double drain, long need, long units) {
+  private boolean tryUse(RateWindow w, long now, boolean fixed, double drain, long need, long units, boolean tokens) {
     while (true) {
       long u = w.used.get();
-      if (roomIn(w, now, fixed, drain) < need - EPS) { // reads used again: a change since fails the CAS below
+      if (room(w, now, fixed, drain, tokens) < need - EPS) { // reads used again: a change since fails the CAS below
         return false;
       }
       if (w.tryUse(u, units)) {
@@ -1166,10 +1286,10 @@ public final class Headroom {
     RateWindow rw = requestWindow;
     RateWindow tw = tokenWindow;
     if (rw != null) {
-      wait = Math.max(wait, untilRoomIn(rw, now, fixed, 1, requestDrain));
+      wait = Math.max(wait, untilRoomIn(rw, now, fixed, 1, requestDrain, false));
     }
     if (tw != null) {
-      wait = Math.max(wait, untilRoomIn(tw, now, fixed, capped(tokens, tw.limit), tokenDrain));
+      wait = Math.max(wait, untilRoomIn(tw, now, fixed, capped(tokens, tw.limit), tokenDrain, true));
     }
     if (requestTat != null) {
       wait = Math.max(wait, requestTat.get() - now - (long) ((requestsPerMinute - 1) * nanosPerRequest));
@@ -1188,10 +1308,18 @@ public final class Headroom {
   }
 
   /** Nanoseconds until header window {@code w} holds {@code need} units: its refill, else its reset. */
-  private static long untilRoomIn(RateWindow w, long now, boolean fixed, long need, double drain) {
-    if (roomIn(w, now, fixed, drain) >= need - EPS) {
+  private long untilRoomIn(RateWindow w, long now, boolean fixed, long need, double drain, boolean tokens) {
+    if (room(w, now, fixed, drain, tokens) >= need - EPS) {
       return 0;
     }
+    long full = othersCount.get() == 0 ? -1 : boundSpan(w, fixed); // as room(): with others' dispatches only
+    long latest = full > 0 ? Math.max(anchorFrom(w), Math.max(latestReservation(), othersLatestAt())) : Long.MIN_VALUE;
+    long byBound = latest == Long.MIN_VALUE ? Long.MAX_VALUE : Math.max(1, latest + full - now);
+    return Math.min(byBound, modelWait(w, now, fixed, need, drain));
+  }
+
+  /** {@link #untilRoomIn} by the refill model alone. */
+  private static long modelWait(RateWindow w, long now, boolean fixed, long need, double drain) {
     double d = fixed ? 0 : effectiveDrain(w, drain);
     if (d > 0 && w.limit > Math.max(0, w.remaining)) {
       double rate = refillRate(w);
@@ -1213,9 +1341,12 @@ public final class Headroom {
 
   /** {@link #untilRoomIn} without a drain, counting what this instance and the others dispatched since. */
   private static long undrainedWait(RateWindow w, long now, boolean fixed, long need) {
-    long usedAll = w.used.get() + w.othersUsed.get();
     long resetAt = w.hasReset ? w.resetAt : w.seenAt + NO_RESET_HOLD_NANOS;
     long toReset = Math.max(0, resetAt - now);
+    if (toReset == 0 && othersCounted(w, now, resetAt, fixed) > 0) { // past the reset: until the others' units are forgotten
+      return Math.max(1, othersForgottenAt(w, resetAt, fixed) - now);
+    }
+    long usedAll = w.used.get() + w.othersUsed.get();
     double remaining = Math.max(0, w.remaining);
     if (fixed || !w.hasReset || w.limit <= remaining) {
       return toReset;
@@ -1253,7 +1384,7 @@ public final class Headroom {
 
   /** Request units left now in the tightest view (header or configured), or -1 when unknown. */
   public double requestRoom(long now) {
-    double r = Math.min(roomIn(requestWindow, now, fixedWindows, requestDrain),
+    double r = Math.min(requestWindow == null ? Double.POSITIVE_INFINITY : room(requestWindow, now, fixedWindows, requestDrain, false),
         requestTat == null ? Double.POSITIVE_INFINITY : roomIn(requestTat, nanosPerRequest, requestsPerMinute, now));
     if (requestLease != null) {
       r = Math.min(r, requestLease.room(now));
@@ -1263,7 +1394,7 @@ public final class Headroom {
 
   /** Token units left now in the tightest view, or -1 when unknown. */
   public double tokenRoom(long now) {
-    double r = Math.min(roomIn(tokenWindow, now, fixedWindows, tokenDrain),
+    double r = Math.min(tokenWindow == null ? Double.POSITIVE_INFINITY : room(tokenWindow, now, fixedWindows, tokenDrain, true),
         tokenTat == null ? Double.POSITIVE_INFINITY : roomIn(tokenTat, nanosPerToken, tokensPerMinute, now));
     if (tokenLease != null) {
       r = Math.min(r, tokenLease.room(now));

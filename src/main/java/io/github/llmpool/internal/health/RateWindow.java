@@ -30,6 +30,13 @@ public final class RateWindow {
    */
   final java.util.concurrent.atomic.AtomicLong othersUsed = new java.util.concurrent.atomic.AtomicLong();
   /**
+   * The end (ticker time) of the latest batch of others' dispatches counted in {@link #othersUsed};
+   * {@code Long.MIN_VALUE} before the first. Past the window's reset, others' units are forgotten
+   * once a full refill has passed since it ({@link Headroom}): nothing else would ever release
+   * them when no instance dispatches (and so none learns a newer window).
+   */
+  volatile long othersLastAt = Long.MIN_VALUE;
+  /**
    * Half the window (of its limit, or of the remaining count when no limit is announced): while
    * the units dispatched since leave at least this much of the announced remaining count, the
    * window is {@link #ample} and the pick needs no refill arithmetic.
@@ -75,8 +82,12 @@ public final class RateWindow {
     }
   }
 
-  /** Counts {@code units} other instances dispatched against this window (or a correction of them). */
-  void useOthers(long units) {
+  /** Counts {@code units} other instances dispatched against this window (or a correction of them) in a batch that ended at {@code to}. */
+  void useOthers(long units, long to) {
+    long last = othersLastAt;
+    if (last == Long.MIN_VALUE || to - last > 0) {
+      othersLastAt = to; // racing writers: either batch's end is within a publish interval of the other
+    }
     long o = othersUsed.addAndGet(units);
     if (ample && remaining - used.get() - o < ampleRoom) {
       ample = false;

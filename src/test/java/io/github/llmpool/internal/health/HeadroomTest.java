@@ -75,6 +75,53 @@ class HeadroomTest {
   }
 
   @Test
+  void othersDispatchesPastTheResetAreForgottenAfterAFullRefillSoNoFleetStaysOutForGood() {
+    // A bucket of 10, 1 left (rounded down: up to 2), full again at 400 ms: it refills 20 a second
+    // or more, so a full refill takes at most 500 ms.
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(10, 1, 400 * MS, 0), null, 0, 0);
+    h.othersDispatched(12, 0, 100 * MS); // the others took more than the limit; nobody learns a newer window
+    assertFalse(h.admits(500 * MS, 0), "past the reset, their 12 still count within a full refill of their batch");
+    assertEquals(100 * MS, h.untilRoom(500 * MS, 0), "until 100 ms + 500 ms: the earliest return, not a spin");
+    assertFalse(h.admits(600 * MS - 1, 0));
+    assertTrue(h.admits(600 * MS, 0), "a full refill after the batch: the bucket holds its limit whatever they took");
+    assertEquals(10, Headroom.roomIn(h.requestWindow(), 600 * MS, false), 1e-9);
+    assertTrue(h.admits(3_600 * S, 0), "and for good: before, their 12 counted forever");
+
+    // A fixed window: batches that ended before the reset belong to the window that ended.
+    RateWindow fixed = window(10, 8, 400 * MS, 0);
+    fixed.useOthers(12, 100 * MS);
+    assertEquals(-4, Headroom.roomIn(fixed, 300 * MS, true), 1e-9, "before the reset: 8 - 12");
+    assertEquals(10, Headroom.roomIn(fixed, 400 * MS, true), 1e-9, "the new window owes nothing to the old one");
+    fixed.useOthers(3, 500 * MS); // a batch in the new window: counts until a minute after it (no rate known)
+    assertEquals(-5, Headroom.roomIn(fixed, S, true), 1e-9, "10 - 15: the whole count while it counts");
+    assertEquals(10, Headroom.roomIn(fixed, 500 * MS + 60 * S, true), 1e-9);
+
+    // No reset announced: held for a minute, then forgotten a minute after the others' latest batch.
+    RateWindow held = window(10, 5, -1, 0);
+    held.useOthers(20, 50 * S);
+    assertEquals(-10, Headroom.roomIn(held, 61 * S, false), 1e-9, "past the hold, within a minute of the batch");
+    assertEquals(10, Headroom.roomIn(held, 110 * S, false), 1e-9);
+  }
+
+  @Test
+  void withOthersDispatchingABucketHoldsAtLeastItsLimitLessWhatWasTakenWithinOneFullRefill() {
+    // Empty, full again at 1 s: it refills 9 a second or more (the count is rounded down), so a full
+    // refill takes at most 10 / 9 s. The header is old: the fleet keeps dispatching and no newer
+    // window comes (say its answers are long).
+    Headroom h = new Headroom(null, 0, 0, 0);
+    h.observe(window(10, 0, S, 0), null, 0, 0);
+    for (long t = 500 * MS; t <= 2 * S; t += 500 * MS) {
+      h.othersDispatched(4, 0, t); // 16 in all, more than the limit
+    }
+    assertFalse(h.admits(2 * S, 0), "12 taken within the last 10/9 s: 10 - 12");
+    assertEquals(-2, h.requestRoom(2 * S), 1e-9);
+    assertTrue(h.admits(2_200 * MS, 0), "8 within the last 10/9 s: 2 left (the count since the header says -6)");
+    assertEquals(2, h.requestRoom(2_200 * MS), 1e-9);
+    assertEquals(0, h.untilRoom(2_200 * MS, 0));
+  }
+
+  @Test
   void withADrainKnownTheRoomIsTheLesserOfTheDrainedRefillAndTheWholeCount() {
     // A token bucket of 60 per minute (one a second), anchored on its reset; 30 left at 0.
     Headroom h = new Headroom(null, 0, 0, 0);
@@ -86,9 +133,9 @@ class HeadroomTest {
     // the drained model: 30 + 5, less half a standard deviation of the others' take (sqrt(5) units)
     double drained = 35 - Headroom.DRAIN_DEVIATIONS * Math.sqrt(5);
     assertEquals(drained, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "the drained model");
-    w.useOthers(3); // the others' dispatches, counted: within their share of the refill
+    w.useOthers(3, 5 * S); // the others' dispatches, counted: within their share of the refill
     assertEquals(drained, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "not counted twice");
-    w.useOthers(7); // 10 by the others: more than their 5 of the refill, the rest from the stock
+    w.useOthers(7, 9 * S); // 10 by the others: more than their 5 of the refill, the rest from the stock
     assertEquals(30, Headroom.roomIn(w, 10 * S, false, drain), 1e-6, "40 - 10: the whole count is lower");
     assertEquals(30, Headroom.roomIn(w, 10 * S, false, 0), 1e-6);
   }

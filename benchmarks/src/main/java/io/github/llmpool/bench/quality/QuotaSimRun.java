@@ -18,9 +18,13 @@ import io.github.llmpool.internal.route.Exclusion;
 import io.github.llmpool.internal.route.Slot;
 import io.github.llmpool.internal.usage.UsageResult;
 import io.github.llmpool.spi.RandomSource;
+import io.github.llmpool.spi.SharedDispatch;
+import io.github.llmpool.spi.SharedEviction;
+import io.github.llmpool.spi.SharedQuota;
 import io.github.llmpool.spi.SharedState;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,6 +65,8 @@ final class QuotaSimRun {
   final long durationNanos;
   final long warmupNanos;
   final long seed;
+  /** Whether the instances share evictions, header windows and dispatches ({@link SimShared}). */
+  final boolean shared;
 
   private final SimRun.Clock clock = new SimRun.Clock();
   private final PriorityQueue<Ev> queue = new PriorityQueue<>();
@@ -80,6 +86,17 @@ final class QuotaSimRun {
 
   QuotaSimRun(SimFleet fleet, QuotaContender contender, double utilization, int instances, double durationSec,
       double warmupSec, long seed) {
+    this(fleet, contender, utilization, instances, durationSec, warmupSec, seed, false);
+  }
+
+  /**
+   * As above; with {@code shared}, the instances share what they learn through {@link SimShared}, a
+   * shared state in virtual time modelled on {@code RedisSharedState} (the contender's label gains
+   * {@code +shared}).
+   */
+  QuotaSimRun(SimFleet fleet, QuotaContender contender, double utilization, int instances, double durationSec,
+      double warmupSec, long seed, boolean shared) {
+    this.shared = shared;
     if (!contender.pooled()) {
       throw new IllegalArgumentException("the simulation runs pools only, not " + contender.label);
     }
@@ -285,6 +302,7 @@ final class QuotaSimRun {
       RateWindow requests = arrived(rw, now);
       RateWindow tokens = arrived(tw, now);
       slot.state.observeRateLimits(requests, tokens, 0, now);
+      lease.core().publishRateLimits(slot, requests, tokens); // as LogicalCall: nothing when local-only
       if (limited) {
         slot.state.headroom().rateLimited(now, hintNanos, requests, tokens);
       }
@@ -296,7 +314,9 @@ final class QuotaSimRun {
       // the window is dated to it (within its bound).
       long at = now - sentAt > 0 && now - sentAt <= io.github.llmpool.internal.okhttp.RateLimitHeaders.MAX_DATING_NANOS
           ? sentAt : now;
-      return new RateWindow(w.limit, w.remaining, w.hasReset, at + (w.resetAt - w.seenAt), at);
+      // ... and marks it dated (RateWindow.dated: its reset is read as this bucket's, not inferred
+      // as a per-minute one's), as the reader does.
+      return new RateWindow(w.limit, w.remaining, w.hasReset, at + (w.resetAt - w.seenAt), at, at != now);
     }
 
     void rateLimited(long retryAfterSec, RateWindow rw, RateWindow tw) {
@@ -410,11 +430,14 @@ final class QuotaSimRun {
     }
     pools = new PoolCore[instances];
     Strategy strategy = contender.strategy;
+    SimShared store = shared ? new SimShared(new SplittableRandom(seed * 31 + 7)) : null;
     for (int i = 0; i < instances; i++) {
       RandomSource r = new SimRun.Seeded(seed * 7919 + i);
-      PoolCore.Settings settings = new PoolCore.Settings("qsim-" + i, clock, r,
+      // Sharing instances are instances of ONE pool (the name is the shared identity).
+      PoolCore.Settings settings = new PoolCore.Settings(shared ? "qsim" : "qsim-" + i, clock, r,
           new Health(EvictionPolicy.defaults(), LLM_AWARE, r), RetryPolicy.defaults(), classifier,
-          contender.allEvictedPolicy(), LLM_AWARE, List.of(), List.of(), List.of(), SharedState.LOCAL_ONLY, true,
+          contender.allEvictedPolicy(), LLM_AWARE, List.of(), List.of(), List.of(),
+          shared ? store : SharedState.LOCAL_ONLY, true,
           "llmpool.invalid", "/v1", List.of(), contender.quotaRouting,
           contender.quotaWait == null ? 0 : contender.quotaWait.toNanos());
       pools[i] = new PoolCore(settings, strategy, List.of(endpoints), List.of(weights));
@@ -429,7 +452,11 @@ final class QuotaSimRun {
     }
     Map<String, Object> m = Json.obj();
     m.put("fleet", fleet.name());
-    m.put("contender", contender.label);
+    m.put("contender", label());
+    if (store != null) {
+      m.put("sharedFlushes", store.flushes);
+      m.put("sharedMessages", store.messages);
+    }
     m.put("coreQuotaRouting", QuotaContender.CORE_QUOTA_ROUTING);
     m.put("utilization", utilization);
     m.put("instances", instances);
@@ -449,6 +476,128 @@ final class QuotaSimRun {
     }
     m.put("rateLimitedPerProvider", limited);
     return m;
+  }
+
+  /** The contender's label in the results: {@code +shared} when the instances share state. */
+  String label() {
+    return shared ? contender.label + "+shared" : contender.label;
+  }
+
+  /** Publish interval of the simulated store: {@code RedisSharedState}'s default (20 ms). */
+  static final long PUBLISH_INTERVAL_NANOS = 20_000_000L;
+  /** From one instance's flush to the others' receivers (a round trip to Redis and its PUBLISH). */
+  static final long DELIVERY_NANOS = 2_000_000L;
+
+  /**
+   * A shared state in virtual time, modelled on {@code RedisSharedState}: each instance keeps what
+   * it published since its last flush (the latest eviction and quota window per provider, its
+   * dispatch counts per provider over the interval) and flushes every {@link #PUBLISH_INTERVAL_NANOS}
+   * on a grid of its own (seeded phase); {@link #DELIVERY_NANOS} later every other instance's
+   * receiver applies the batch, as the subscription does. No message is lost here, so the
+   * store's periodic resync (which bounds staleness when one is) is not simulated.
+   */
+  private final class SimShared implements SharedState {
+    private final List<SharedState.Receiver> receivers = new ArrayList<>();
+    private final List<Outbox> outboxes = new ArrayList<>();
+    private final SplittableRandom phases;
+    long flushes;
+    long messages;
+
+    SimShared(SplittableRandom phases) {
+      this.phases = phases;
+    }
+
+    private final class Outbox implements SharedState.Publisher {
+      final int index;
+      final String pool;
+      final long phase;
+      final Map<String, SharedEviction> evictions = new LinkedHashMap<>();
+      final Map<String, SharedQuota> quotas = new LinkedHashMap<>();
+      final Map<String, long[]> dispatched = new LinkedHashMap<>(); // scope -> {group, requests, tokens}
+      long since = -1; // wall millis of the interval's start
+      boolean scheduled;
+
+      Outbox(int index, String pool, long phase) {
+        this.index = index;
+        this.pool = pool;
+        this.phase = phase;
+      }
+
+      private void touched() {
+        if (since < 0) {
+          since = clock.wallMillis();
+        }
+        if (!scheduled) {
+          scheduled = true;
+          long now = clock.now;
+          long k = Math.floorDiv(now - phase, PUBLISH_INTERVAL_NANOS) + 1;
+          at(phase + k * PUBLISH_INTERVAL_NANOS, this::flush);
+        }
+      }
+
+      @Override
+      public void publish(SharedEviction eviction) {
+        evictions.put(eviction.provider(), eviction);
+        touched();
+      }
+
+      @Override
+      public void publishQuota(SharedQuota quota) {
+        quotas.put((quota.group() ? "g:" : "p:") + quota.provider(), quota);
+        touched();
+      }
+
+      @Override
+      public void publishDispatched(String scope, boolean group, long requests, long tokens) {
+        long[] c = dispatched.computeIfAbsent(scope, x -> new long[] {group ? 1 : 0, 0, 0});
+        c[1] += requests;
+        c[2] += tokens;
+        touched();
+      }
+
+      void flush() {
+        scheduled = false;
+        long wall = clock.wallMillis();
+        List<SharedEviction> e = new ArrayList<>(evictions.values());
+        List<SharedQuota> q = new ArrayList<>(quotas.values());
+        List<SharedDispatch> d = new ArrayList<>();
+        for (Map.Entry<String, long[]> x : dispatched.entrySet()) {
+          long[] c = x.getValue();
+          d.add(SharedDispatch.of(pool, x.getKey(), c[0] == 1, c[1], c[2], Math.min(since, wall), wall));
+        }
+        evictions.clear();
+        quotas.clear();
+        dispatched.clear();
+        since = -1;
+        flushes++;
+        at(clock.now + DELIVERY_NANOS, () -> {
+          for (int j = 0; j < receivers.size(); j++) {
+            if (j == index) {
+              continue;
+            }
+            SharedState.Receiver r = receivers.get(j);
+            for (SharedEviction x : e) {
+              r.onEviction(x);
+            }
+            for (SharedQuota x : q) {
+              r.onQuota(x);
+            }
+            for (SharedDispatch x : d) {
+              r.onDispatched(x);
+            }
+            messages += e.size() + q.size() + d.size();
+          }
+        });
+      }
+    }
+
+    @Override
+    public SharedState.Publisher join(String pool, SharedState.Receiver receiver) {
+      Outbox o = new Outbox(receivers.size(), pool, phases.nextLong(PUBLISH_INTERVAL_NANOS));
+      receivers.add(receiver);
+      outboxes.add(o);
+      return o;
+    }
   }
 
   private void scheduleArrival(long t, double lambda) {

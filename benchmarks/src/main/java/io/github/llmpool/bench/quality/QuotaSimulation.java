@@ -60,14 +60,25 @@ public final class QuotaSimulation {
       fm.put("weights", fleet.weights());
       fleets.add(fm);
       for (QuotaContender c : QuotaContender.values()) {
-        if (!c.pooled() || !c.runsIn(u) || (only != null && !only.contains(c.label))) {
+        if (!c.pooled() || !c.runsIn(u)
+            || (only != null && !only.contains(c.label) && !only.contains(c.label + "+shared"))) {
           continue;
         }
-        Map<String, Object> r = new QuotaSimRun(fleet, c, u, instances, duration, warmup, seed).run();
-        runs.add(r);
-        System.out.printf(Locale.ROOT, "  %-15s u=%.1f %-18s n=%7d ok=%.5f 429/1000=%8.2f attempts=%.3f%n",
-            fleet.name(), u, c.label, (Long) r.get("requests"), (Double) r.get("successRate"),
-            (Double) r.get("rateLimitedPer1000"), (Double) r.get("attemptsPerRequest"));
+        for (boolean shared : new boolean[] {false, true}) {
+          // The shared store (llmpool-redis, simulated: SimShared) for the header-aware pool only.
+          if (shared && c != QuotaContender.HEADER_AWARE) {
+            continue;
+          }
+          QuotaSimRun run = new QuotaSimRun(fleet, c, u, instances, duration, warmup, seed, shared);
+          if (only != null && !only.contains(run.label()) && !(only.contains(c.label) && !shared)) {
+            continue;
+          }
+          Map<String, Object> r = run.run();
+          runs.add(r);
+          System.out.printf(Locale.ROOT, "  %-15s u=%.1f %-22s n=%7d ok=%.5f 429/1000=%8.2f attempts=%.3f%n",
+              fleet.name(), u, run.label(), (Long) r.get("requests"), (Double) r.get("successRate"),
+              (Double) r.get("rateLimitedPer1000"), (Double) r.get("attemptsPerRequest"));
+        }
       }
     }
     Map<String, Object> doc = Json.obj();

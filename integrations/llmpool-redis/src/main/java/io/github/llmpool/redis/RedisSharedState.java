@@ -655,6 +655,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
           q.add(Long.toString(w.remaining()));
           q.add(Long.toString(w.resetEpochMillis()));
           q.add(Long.toString(w.seenEpochMillis()));
+          q.add(w.dated() ? "1" : "0");
           line(bus, "Q", m.id, field, Wire.windowValue(w).replace('|', ' '));
           undo.add(() -> m.pendingQuota.putIfAbsent(field, w));
         });
@@ -889,7 +890,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
             }
             case "Q" -> {
               if (shareQuota) {
-                receiveQuota(m, f[2], f[3] + "|" + f[4] + "|" + f[5] + "|" + f[6]);
+                receiveQuota(m, f[2], f[3] + "|" + f[4] + "|" + f[5] + "|" + f[6] + (f.length > 7 ? "|" + f[7] : ""));
               }
             }
             case "A" -> {

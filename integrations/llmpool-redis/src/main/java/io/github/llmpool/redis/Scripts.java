@@ -31,19 +31,20 @@ final class Scripts {
 
   /**
    * Quota windows: KEYS[1] the pool's quota hash; ARGV[1] now (epoch ms), ARGV[2] the hash's TTL
-   * (ms), then quintuples (field, limit, remaining, reset, seen). The core's merge
+   * (ms), then sextuples (field, limit, remaining, reset, seen, dated 1/0; a stored value written by
+   * an older version has no dated field). The core's merge
    * ({@code RateWindow.supersedes}): while the stored reset is ahead and both have one, the later
    * reset wins; otherwise the later arrival.
    */
   static final String QUOTA = """
       local now = tonumber(ARGV[1])
-      for i = 3, #ARGV, 5 do
+      for i = 3, #ARGV, 6 do
         local reset = tonumber(ARGV[i + 3])
         local seen = tonumber(ARGV[i + 4])
         local old = redis.call('HGET', KEYS[1], ARGV[i])
         local write = true
         if old then
-          local _, _, _, _, oreset, oseen = string.find(old, '^(-?%d+)|(-?%d+)|(-?%d+)|(-?%d+)$')
+          local _, _, _, _, oreset, oseen = string.find(old, '^(-?%d+)|(-?%d+)|(-?%d+)|(-?%d+)')
           oreset = tonumber(oreset) or -1
           oseen = tonumber(oseen) or -1
           if reset >= 0 and oreset >= 0 and oreset > now and reset ~= oreset then
@@ -53,7 +54,8 @@ final class Scripts {
           end
         end
         if write then
-          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[i + 4])
+          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[i + 4]
+            .. '|' .. ARGV[i + 5])
         end
       end
       redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))

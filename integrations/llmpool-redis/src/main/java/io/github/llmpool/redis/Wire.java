@@ -78,15 +78,20 @@ final class Wire {
   }
 
   static String windowValue(SharedQuota.Window w) {
-    return w.limit() + "|" + w.remaining() + "|" + w.resetEpochMillis() + "|" + w.seenEpochMillis();
+    return w.limit() + "|" + w.remaining() + "|" + w.resetEpochMillis() + "|" + w.seenEpochMillis() + "|"
+        + (w.dated() ? 1 : 0);
   }
 
   /** The window of a hash value, or null when malformed. */
   static SharedQuota.Window window(String value) {
     try {
       String[] f = value.split("\\|", -1);
+      if (f.length != 4 && f.length != 5) {
+        return null;
+      }
+      // A fifth field, 1 when the window is dated (older versions write four: not dated).
       return SharedQuota.Window.of(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
-          Long.parseLong(f[3]));
+          Long.parseLong(f[3]), f.length == 5 && f[4].equals("1"));
     } catch (RuntimeException malformed) {
       return null;
     }
