@@ -54,6 +54,27 @@ def experiment_row(exp, strategy):
     return out + [" / ".join(back), " / ".join(share), " / ".join(herd), m.get("loadAverage", "?").split(" ")[0]]
 
 
+def timeline_rows(exp, strategy):
+    """Per spell scenario: slow attempts / all attempts while slow, and the bins of the slow ones."""
+    rows = []
+    for r in exp["runs"]:
+        if r["scenario"] not in SPELLS or r["strategy"] != strategy:
+            continue
+        b = r.get("bad") or {}
+        s = r["series"]
+        t = s["t"]
+        bins = []
+        for p in b.get("providers", []):
+            per = s["attempts"][p]
+            bins += [t[k] for k in range(len(t)) for _ in range(per[k]) if b["fromSec"] <= t[k] < b["toSec"]]
+        all_ = sum(s["attempts"][p][k] for p in s["attempts"] for k in range(len(t))
+                   if b["fromSec"] <= t[k] < b["toSec"])
+        gaps = [bins[i + 1] - bins[i] for i in range(len(bins) - 1)]
+        rows.append((r["scenario"], b.get("attemptsWhileBad"), all_, ", ".join(f"{x:.1f}" for x in sorted(bins)),
+                     ", ".join(f"{g:.1f}" for g in gaps)))
+    return rows
+
+
 def simulation_rows(sim, strategy):
     rows = []
     for fl in SIM_SPELLS:
@@ -72,6 +93,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dirs", nargs="+", help="LABEL=DIR")
     ap.add_argument("--strategy", default="llmpool")
+    ap.add_argument("--timeline", action="store_true", help="also the dispatch bins of the slow attempts")
     a = ap.parse_args()
     pairs = [x.split("=", 1) for x in a.dirs]
     print(f"strategy {a.strategy}\n")
@@ -83,6 +105,13 @@ def main():
         if exp:
             r = experiment_row(exp, a.strategy)
             print(f"| {label} | {r[0]} / {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+    if a.timeline:
+        print("\n| run | scenario | slow attempts / all while slow | dispatched in bins (s) | gaps (s) |")
+        print("|---|---|---|---|---|")
+        for label, d in pairs:
+            exp = load(d, "experiment.json")
+            for row in timeline_rows(exp, a.strategy) if exp else []:
+                print(f"| {label} | {row[0]} | {row[1]} / {row[2]} | {row[3]} | {row[4]} |")
     sims = [(label, load(d, "simulation.json")) for label, d in pairs]
     sims = [(label, s) for label, s in sims if s]
     if sims:

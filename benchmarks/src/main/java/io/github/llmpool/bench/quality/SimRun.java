@@ -16,6 +16,7 @@ import io.github.llmpool.internal.engine.AttemptLease;
 import io.github.llmpool.internal.route.Endpoint;
 import io.github.llmpool.internal.engine.PoolCore;
 import io.github.llmpool.internal.route.Slot;
+import io.github.llmpool.internal.route.P2cPicker;
 import io.github.llmpool.internal.route.Exclusion;
 import io.github.llmpool.internal.usage.UsageResult;
 import java.util.ArrayDeque;
@@ -157,6 +158,7 @@ final class SimRun {
     double tokens;
     long refilledAt;
     int busy;
+    int slowBusy;
     final ArrayDeque<Attempt> waiting = new ArrayDeque<>();
     // Load integral (busy + waiting) over time, after the warm-up.
     double loadIntegral;
@@ -224,6 +226,10 @@ final class SimRun {
       long firstToken = now + ttftNanos;
       long end = firstToken + decode;
       long half = rtt() / 2;
+      boolean slowed = slow != 1;
+      if (slowed) {
+        slowBusy++;
+      }
       if (a.req.stream) {
         at(now + half, a::headers);
         at(firstToken + half, a::firstToken); // the tap takes a stream's sample at its first token
@@ -231,7 +237,12 @@ final class SimRun {
         at(end + half, a::headers);
       }
       at(end + half, () -> a.end(firstToken + half));
-      at(end, this::free);
+      at(end, () -> {
+        if (slowed) {
+          slowBusy--;
+        }
+        free();
+      });
     }
 
     void free() {
@@ -405,22 +416,39 @@ final class SimRun {
     dbgAge[b]++;
   }
 
+  /**
+   * Debug (-Dllmpool.sim.debug=true): around the end of p0's spell, p0's slots (busy, of them still
+   * generating at the spell's slowdown) and FIFO queue, and the pools' view of p0: how many have a
+   * stream to it still waiting for its first token, whose p0 estimate is within 1.5x its reference,
+   * which sampled it in the last 5 s, and the mean estimate.
+   */
   private void debugAt(long t) {
-    int good = 0;
-    int fresh = 0;
+    Prov p0 = provs[0];
+    int waitingStreams = 0;
+    int cheap = 0;
+    int exploredRecently = 0;
+    double estSum = 0;
+    int estN = 0;
     for (PoolCore c : pools) {
-      for (Slot s : c.router().slots()) {
-        if (s.name().equals("p0")) {
-          if (s.state.rawEstimate() >= 0 && s.state.rawEstimate() < 1.5 * NS) {
-            good++;
-          }
-          if (t - s.state.lastSampleAt() < 10 * NS) {
-            fresh++;
-          }
-        }
+      Slot s = c.router().slot("p0");
+      if (s.state.streamsWaiting() > 0) {
+        waitingStreams++;
+      }
+      P2cPicker.Reference r = c.router().tierReference(0, t);
+      double ref = r.forSlot(0);
+      double est = s.state.latencyEstimate(t, model(contender), ref);
+      estSum += est / NS;
+      estN++;
+      if (ref > 0 && est < 1.5 * ref) {
+        cheap++;
+      }
+      if (t - s.state.lastSampleAt() < 5 * NS) {
+        exploredRecently++;
       }
     }
-    System.out.printf("      t=%.0f pools with p0 raw estimate < 1.5 s: %d, sampled in the last 10 s: %d%n", t / 1e9, good, fresh);
+    System.out.printf("      t=%+.0f s p0 busy %d waiting %d slowInSlots %d; pools: stream waiting %d, est<1.5ref %d, sampled<5s %d, mean est %.2f s%n",
+        (t - fleet.spellToFrac() * durationNanos) / 1e9, p0.busy, p0.waiting.size(), p0.slowBusy, waitingStreams, cheap,
+        exploredRecently, estSum / estN);
   }
 
   // ------------------------------------------------------------------ the run
@@ -458,7 +486,8 @@ final class SimRun {
     }
     if (DEBUG && fleet.hasSpell()) {
       long to = (long) (fleet.spellToFrac() * durationNanos);
-      for (long t : new long[] {to - 5 * NS, to + 5 * NS, to + 15 * NS, to + 30 * NS, to + 60 * NS}) {
+      for (long t : new long[] {to - 30 * NS, to - 5 * NS, to, to + 5 * NS, to + 10 * NS, to + 15 * NS, to + 20 * NS,
+          to + 30 * NS, to + 40 * NS, to + 50 * NS, to + 60 * NS}) {
         at(t, () -> debugAt(t));
       }
     }
