@@ -169,8 +169,9 @@ class SharedSemanticsTest extends RedisTestBase {
     Quota tokens = ib.provider("a").tokenQuota().orElseThrow();
     assertEquals(OptionalLong.of(1200), tokens.remaining());
     assertEquals(Optional.of(Duration.ofSeconds(6)), tokens.resetIn());
-    assertEquals(Map.of("r:a", "100|3|" + (Instance.WALL.toEpochMilli() + 20_000) + "|" + Instance.WALL.toEpochMilli(),
-        "t:a", "40000|1200|" + (Instance.WALL.toEpochMilli() + 6_000) + "|" + Instance.WALL.toEpochMilli()),
+    // limit|remaining|reset|seen|dated (0: the answer came at once, the reader did not date it)
+    assertEquals(Map.of("r:a", "100|3|" + (Instance.WALL.toEpochMilli() + 20_000) + "|" + Instance.WALL.toEpochMilli() + "|0",
+        "t:a", "40000|1200|" + (Instance.WALL.toEpochMilli() + 6_000) + "|" + Instance.WALL.toEpochMilli() + "|0"),
         redisCli().hgetall("llmpool:{chat}:quota"));
     assertEquals(0, b.requestCount());
   }
