@@ -243,6 +243,11 @@ public final class PoolCore {
       List<Endpoint> all = new ArrayList<>();
       tiers.forEach(all::addAll);
       secrets = secrets.plus(Secrets.of(all)); // before the router: no request reaches a provider unredacted
+      for (ProviderState st : states.values()) {
+        if (next.get(st.name()) != st) {
+          st.retire(); // dropped: its headroom stops writing the pick's copy of its word
+        }
+      }
       states = next;
       groups = nextGroups;
       router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting());

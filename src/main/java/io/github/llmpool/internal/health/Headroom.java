@@ -136,6 +136,21 @@ public final class Headroom {
   private volatile long quickFrom;
   /** Whether the quick word's time part counts (a local bucket with a usable fast path exists). */
   private final boolean quickBuckets;
+  /**
+   * The pick's copy of the word's time part in every provider state pointing here
+   * ({@link ProviderState#roomQuick}): {@link #quickFrom} with buckets, else an instant that every
+   * ticker time of the next 146 years is after (creation minus 2^62), so the pick's check is one
+   * comparison per part with no flag to read.
+   */
+  private final long sinceEver;
+  /**
+   * The provider states pointing at this headroom (several for a quota group's): every writer's
+   * {@link #refreshQuick} also stores the word into each, next to the fields
+   * {@link ProviderState#isAvailable} reads, so the weighted pick reads it without going through
+   * this object. Copy on write, under this object's lock; read lock-free.
+   */
+  private volatile ProviderState[] mirrors = NO_MIRRORS;
+  private static final ProviderState[] NO_MIRRORS = new ProviderState[0];
 
   // The latest reservations: ticker time and tokens, slot = sequence number mod RECENT.
   private final java.util.concurrent.atomic.AtomicLongArray recentAt =
@@ -180,7 +195,49 @@ public final class Headroom {
         && (this.requestTat == null || ampleUnits(this.requestsPerMinute, nanosPerRequest, requestAmpleAhead) >= 1)
         && (this.tokenTat == null || tokenUnits >= 1);
     this.quickBuckets = this.bucketsFast;
+    this.sinceEver = now - (1L << 62);
     refreshQuick();
+  }
+
+  /**
+   * {@code s} now points at this headroom ({@link ProviderState#headroom(Headroom)}): its copy of the
+   * word is kept current from here on, starting now.
+   */
+  void mirror(ProviderState s) {
+    synchronized (this) {
+      ProviderState[] m = mirrors;
+      for (ProviderState x : m) {
+        if (x == s) {
+          refreshQuick();
+          return;
+        }
+      }
+      ProviderState[] n = java.util.Arrays.copyOf(m, m.length + 1);
+      n[m.length] = s;
+      mirrors = n;
+    }
+    refreshQuick(); // after the registration: a writer that missed it changed the state before this reads it
+  }
+
+  /** {@code s} no longer points here: its copy is no longer written from here. */
+  void unmirror(ProviderState s) {
+    synchronized (this) {
+      ProviderState[] m = mirrors;
+      for (int i = 0; i < m.length; i++) {
+        if (m[i] == s) {
+          ProviderState[] n = new ProviderState[m.length - 1];
+          System.arraycopy(m, 0, n, 0, i);
+          System.arraycopy(m, i + 1, n, i, m.length - i - 1);
+          mirrors = n;
+          return;
+        }
+      }
+    }
+  }
+
+  /** The provider states holding a copy of the word (tests). */
+  ProviderState[] mirrored() {
+    return mirrors.clone();
   }
 
   // ---------------------------------------------------------------- the pick's word
@@ -233,7 +290,8 @@ public final class Headroom {
    * writer has changed since and stored its (stale) word after that writer's sees the change when
    * it reads the state again (every part is volatile), and stores again; the last word stored is
    * therefore one computed after the last change. Writes only what differs (the pick's line stays
-   * clean while nothing changes). Allocation-free.
+   * clean while nothing changes). The provider states' copies ({@link #mirror}) are written in the
+   * same pass, before the check, so the same holds for each of them. Allocation-free.
    */
   void refreshQuick() {
     while (true) {
@@ -244,6 +302,10 @@ public final class Headroom {
       }
       if (quickFrom != f) {
         quickFrom = f;
+      }
+      long from = quickBuckets ? f : sinceEver;
+      for (ProviderState s : mirrors) {
+        s.quickWord(this, t, from);
       }
       if (quickTokensNow() == t && quickFromNow() == f) {
         return;

@@ -81,6 +81,13 @@ public final class ProviderState {
   // Drain: an operator took the provider out of rotation (no new attempt, not even a probe).
   private volatile boolean drained;
 
+  // The pick's copy of its headroom's word (Headroom.quickTokens and the time part), kept current by
+  // the headroom's writers (Headroom.mirror): declared next to the eviction fields isAvailable reads,
+  // so that the weighted pick's common case is two loads from the object it already reads.
+  private volatile long pickTokens = Long.MIN_VALUE;
+  private volatile long pickFrom;
+  private volatile boolean retired;
+
   // What the provider may still take (headers, configured limits): its own, or its quota group's.
   // Written by the pool under its reconfiguration lock before the routing snapshot that uses it is
   // published (volatile: the interceptor also reads it outside a snapshot).
@@ -111,8 +118,10 @@ public final class ProviderState {
     this.name = name;
     this.createdAt = createdAt;
     this.lastSampleAt = createdAt;
-    this.headroom = new Headroom(null, 0, 0, createdAt);
     this.peakAt = createdAt;
+    Headroom h = new Headroom(null, 0, 0, createdAt);
+    this.headroom = h;
+    h.mirror(this);
   }
 
   public String name() {
@@ -136,7 +145,56 @@ public final class ProviderState {
 
   /** Points the provider at {@code h} (its quota group's, or new configured limits); the pool's reconfiguration only. */
   public void headroom(Headroom h) {
-    this.headroom = java.util.Objects.requireNonNull(h, "headroom");
+    java.util.Objects.requireNonNull(h, "headroom");
+    Headroom old = this.headroom;
+    if (old == h) {
+      return;
+    }
+    this.headroom = h;
+    old.unmirror(this);
+    h.mirror(this); // registers, then writes h's word here
+  }
+
+  /**
+   * The pool no longer routes to this provider (a reconfiguration dropped it): its headroom stops
+   * writing this state's copy of the word, and the copy sends every pick that still reads it (a
+   * snapshot already in use) to the exact checks.
+   */
+  public void retire() {
+    retired = true;
+    headroom.unmirror(this);
+    pickTokens = Long.MIN_VALUE;
+  }
+
+  /**
+   * Whether the headroom this state points at admits a request of {@code tokens} at {@code now} by
+   * its word alone ({@link Headroom#admits}'s fast path), from this state's copy: two volatile loads
+   * and two comparisons. False only means "check exactly" ({@code headroom().admits}).
+   */
+  public boolean roomQuick(long now, long tokens) {
+    return tokens <= pickTokens && now - pickFrom >= 0;
+  }
+
+  /**
+   * The headroom {@code from}'s writer stores its word here. Write, then check: if this state was
+   * pointed at another headroom meanwhile, that one's word is written again (it may have been
+   * overwritten by this stale one), so the last word stored is the current headroom's.
+   */
+  void quickWord(Headroom from, long tokens, long since) {
+    if (pickTokens != tokens) {
+      pickTokens = tokens;
+    }
+    if (pickFrom != since) {
+      pickFrom = since;
+    }
+    if (retired) {
+      pickTokens = Long.MIN_VALUE; // a writer that read the mirrors before retire(): never a stale word
+      return;
+    }
+    Headroom now = headroom;
+    if (now != from) {
+      now.refreshQuick();
+    }
   }
 
   /** The request window the headers last announced, or null. */

@@ -313,10 +313,18 @@ public abstract class TierPicker {
   /**
    * Whether the provider has quota headroom for the request (always, without quota routing): one
    * request and the request's token estimate in every dimension its headers or limits make known.
+   * In the common case two volatile loads from the provider's state ({@link ProviderState#roomQuick}),
+   * no load of the headroom.
    */
   private boolean roomFor(int i, long now, Exclusion exclusion) {
     Headroom[] h = headrooms;
-    return h == null || h[i].admits(now, exclusion == null ? 0 : exclusion.tokens());
+    if (h == null) {
+      return true;
+    }
+    long tokens = exclusion == null ? 0 : exclusion.tokens();
+    // the common case from the provider state eligible() just read (its copy of the headroom's
+    // word), then the exact checks as before
+    return states[i].roomQuick(now, tokens) || h[i].admits(now, tokens);
   }
 
   /** Whether this tier routes on quota headroom. */

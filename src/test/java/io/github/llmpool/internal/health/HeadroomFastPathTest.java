@@ -28,6 +28,11 @@ class HeadroomFastPathTest {
     assertEquals(fits ? factor : -1, h.pickFactor(now, tokens), where + ": pickFactor");
     assertEquals(h.ampleLive(now, tokens), h.quick(now, tokens), where + ": the pick's word against the live state");
     assertEquals(h.ampleLive(now, 0), h.quick(now, 0), where + ": the pick's word, no estimate");
+    for (ProviderState s : h.mirrored()) {
+      assertTrue(s.headroom() == h, where + ": a mirror points here");
+      assertEquals(h.ampleLive(now, tokens), s.roomQuick(now, tokens), where + ": " + s.name() + "'s copy of the word");
+      assertEquals(h.ampleLive(now, 0), s.roomQuick(now, 0), where + ": " + s.name() + "'s copy, no estimate");
+    }
   }
 
   /**
@@ -46,9 +51,21 @@ class HeadroomFastPathTest {
       int rpm = r.nextBoolean() ? 0 : 1 + r.nextInt(600);
       long tpm = r.nextBoolean() ? 0 : 1 + r.nextLong(200_000);
       Headroom h = new Headroom(null, rpm, tpm, now);
+      // provider states pointing here (a quota group's two members), and one that moves between
+      // this headroom and another (a reconfiguration): each holds the pick's copy of the word
+      ProviderState a = new ProviderState("a", now);
+      ProviderState b = new ProviderState("b", now);
+      ProviderState moving = new ProviderState("moving", now);
+      Headroom other = new Headroom(null, 1 + r.nextInt(600), r.nextLong(200_000), now);
+      a.headroom(h);
+      b.headroom(h);
       java.util.ArrayDeque<Headroom.Reservation> held = new java.util.ArrayDeque<>();
       for (int step = 0; step < 80; step++) {
         long tokens = r.nextLong(Math.max(2, tpm / 3 + 2));
+        if (r.nextInt(5) == 0) {
+          moving.headroom(moving.headroom() == h ? other : h);
+          assertEquals(moving.headroom().ampleLive(now, tokens), moving.roomQuick(now, tokens), "moved: its copy is the new headroom's");
+        }
         switch (r.nextInt(8)) {
           case 0 -> {
             long rl = 1 + r.nextInt(1_000);
@@ -94,8 +111,20 @@ class HeadroomFastPathTest {
             checks++;
           }
         }
+        for (long t : new long[] {0, tokens}) {
+          assertEquals(other.ampleLive(now, t), other.quick(now, t), "the other headroom's word");
+          for (ProviderState s : other.mirrored()) {
+            assertEquals(other.ampleLive(now, t), s.roomQuick(now, t), "run " + run + " step " + step + ": the other's copy");
+          }
+        }
         now += r.nextInt(4) == 0 ? 0 : r.nextLong(2 * S);
       }
+      assertEquals(moving.headroom() == h ? 3 : 2, h.mirrored().length, "run " + run + ": who holds h's word");
+      // a dropped provider's copy sends the pick to the exact checks, whatever the writers do after
+      b.retire();
+      assertEquals(1 + (moving.headroom() == h ? 1 : 0), h.mirrored().length, "retired: no longer written");
+      h.observe(new RateWindow(1_000, 1_000, true, now + MINUTE, now), null, 0, now);
+      assertFalse(b.roomQuick(now, 0), "run " + run + ": a retired state's copy never admits");
     }
     assertTrue(checks > 100_000);
   }
