@@ -498,7 +498,6 @@ final class QuotaSimRun {
    */
   private final class SimShared implements SharedState {
     private final List<SharedState.Receiver> receivers = new ArrayList<>();
-    private final List<Outbox> outboxes = new ArrayList<>();
     private final SplittableRandom phases;
     long flushes;
     long messages;
@@ -595,7 +594,6 @@ final class QuotaSimRun {
     public SharedState.Publisher join(String pool, SharedState.Receiver receiver) {
       Outbox o = new Outbox(receivers.size(), pool, phases.nextLong(PUBLISH_INTERVAL_NANOS));
       receivers.add(receiver);
-      outboxes.add(o);
       return o;
     }
   }
