@@ -145,6 +145,30 @@ class SharedSemanticsTest extends RedisTestBase {
   }
 
   @Test
+  void aWindowDatedToItsDispatchTravelsDatedThroughRedis() throws Exception {
+    Instance[] answering = new Instance[1];
+    a.answerWith(r -> {
+      answering[0].ticker.advance(Duration.ofSeconds(2)); // not streamed: the headers come a generation later
+      return new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
+          .addHeader("x-ratelimit-limit-requests", "100").addHeader("x-ratelimit-remaining-requests", "3")
+          .addHeader("x-ratelimit-reset-requests", "20s")
+          .body("{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,"
+              + "\"completion_tokens\":1,\"total_tokens\":2}}").build();
+    });
+    Instance ia = tiered(0);
+    answering[0] = ia;
+    Instance ib = tiered(3_000_000_000L);
+    ia.resynced();
+    ib.resynced();
+    assertOk(ia.call());
+    SharedQuota q = ib.next(SharedQuota.class, ARRIVAL);
+    long sent = Instance.WALL.toEpochMilli();
+    // B reads it as A's reader did: counts of the window at the dispatch, the reset 20 s from it.
+    assertEquals(SharedQuota.Window.of(100, 3, sent + 20_000, sent, true), q.requests());
+    assertEquals("100|3|" + (sent + 20_000) + "|" + sent + "|1", redisCli().hgetall("llmpool:{chat}:quota").get("r:a"));
+  }
+
+  @Test
   void quotaHeadersSeenOnASteerB() throws Exception {
     a.answerWith(r -> new MockResponse.Builder().code(200).addHeader("content-type", "application/json")
         .addHeader("x-ratelimit-limit-requests", "100").addHeader("x-ratelimit-remaining-requests", "3")
