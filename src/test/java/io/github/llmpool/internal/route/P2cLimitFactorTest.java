@@ -39,46 +39,52 @@ class P2cLimitFactorTest {
     return n;
   }
 
+  /** Providers "small" and "big" with these weights, each with one 100 ms latency sample. */
+  private static Slot[] sampledPair(int smallWeight, int bigWeight) {
+    Slot[] slots = {slot("small", smallWeight), slot("big", bigWeight)};
+    for (Slot s : slots) {
+      s.state.sample(0, 100 * MS, MODEL);
+    }
+    return slots;
+  }
+
   @Test
   void equalWeightsUnequalLimits_theLargerLimitWinsEveryComparison() {
-    Slot small = slot("small", 1);
-    Slot big = slot("big", 1);
-    small.state.sample(0, 100 * MS, MODEL);
-    big.state.sample(0, 100 * MS, MODEL);
+    Slot[] slots = sampledPair(1, 1);
+    Slot small = slots[0];
+    Slot big = slots[1];
     announce(small, 100);
     announce(big, 300);
     ScriptedRandom random = new ScriptedRandom(7);
-    P2cPicker p = new P2cPicker(new Slot[] {small, big}, random, MODEL, true);
+    P2cPicker p = new P2cPicker(slots, random, MODEL, true);
     // small: (1 / 1) / (100 / 200) = 2; big: (1 / 1) / (300 / 200) = 2/3; equal costs otherwise.
     assertEquals(200, secondChosen(p, 200, random));
   }
 
   @Test
   void withoutEveryLimitAnnounced_orWithoutQuotaRouting_theWeightsAloneDecide() {
-    Slot small = slot("small", 1);
-    Slot big = slot("big", 1);
-    small.state.sample(0, 100 * MS, MODEL);
-    big.state.sample(0, 100 * MS, MODEL);
+    Slot[] slots = sampledPair(1, 1);
+    Slot small = slots[0];
+    Slot big = slots[1];
     announce(big, 300); // small announced nothing: no factor, every comparison a tie
     ScriptedRandom random = new ScriptedRandom(7);
-    int n = secondChosen(new P2cPicker(new Slot[] {small, big}, random, MODEL, true), 400, random);
+    int n = secondChosen(new P2cPicker(slots, random, MODEL, true), 400, random);
     assertTrue(n > 150 && n < 250, "ties broken by a random bit: " + n);
     announce(small, 100);
     random = new ScriptedRandom(7);
-    n = secondChosen(new P2cPicker(new Slot[] {small, big}, random, MODEL, false), 400, random);
+    n = secondChosen(new P2cPicker(slots, random, MODEL, false), 400, random);
     assertTrue(n > 150 && n < 250, "no quota routing: the limits are not read: " + n);
   }
 
   @Test
   void weightsMatchedToTheLimits_noFactor() {
-    Slot small = slot("small", 1);
-    Slot big = slot("big", 3);
-    small.state.sample(0, 100 * MS, MODEL);
-    big.state.sample(0, 100 * MS, MODEL);
+    Slot[] slots = sampledPair(1, 3);
+    Slot small = slots[0];
+    Slot big = slots[1];
     announce(small, 100);
     announce(big, 300);
     ScriptedRandom random = new ScriptedRandom(7);
-    P2cPicker p = new P2cPicker(new Slot[] {small, big}, random, MODEL, true);
+    P2cPicker p = new P2cPicker(slots, random, MODEL, true);
     // Every pick compares the two (the second draw excludes the first); equal costs: a tie each time.
     int n = secondChosen(p, 400, random);
     assertTrue(n > 150 && n < 250, "ties broken by a random bit: " + n);
