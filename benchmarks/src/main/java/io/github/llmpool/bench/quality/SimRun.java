@@ -11,6 +11,7 @@ import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.health.Health;
 import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.health.ProviderState;
 import io.github.llmpool.internal.health.RetryHints;
 import io.github.llmpool.internal.engine.AttemptLease;
 import io.github.llmpool.internal.route.Endpoint;
@@ -293,6 +294,7 @@ final class SimRun {
     final Slot slot;
     final AttemptLease lease;
     final double jitter;
+    final long start = clock.now;
 
     Attempt(Req req, Slot slot, AttemptLease lease) {
       this.req = req;
@@ -332,14 +334,22 @@ final class SimRun {
     }
 
     void firstToken() {
+      long prev = slot.state.lastSampleAt();
       lease.firstToken(clock.now);
+      if (core().settings().latency().samplesAtFirstToken() && shareable(this, prev)) {
+        share(this, clock.now - start);
+      }
     }
 
     void end(long firstTokenAt) {
       long now = clock.now;
       UsageResult usage = new UsageResult(true, 40, req.tokens, 40 + req.tokens, 0, 0, "sim", req.stream, true, false,
           false, req.stream ? req.tokens : 0);
+      long prev = slot.state.lastSampleAt();
       lease.finish(usage, TokenUsage.End.COMPLETE, req.stream ? firstTokenAt : -1, now, false);
+      if (!req.stream && shareable(this, prev)) {
+        share(this, core().settings().latency().signal(false, -1, now - start, req.tokens, true));
+      }
       if (req.measured) {
         succeeded++;
         latency.add((now - req.arrival) / 1e9);
@@ -385,6 +395,7 @@ final class SimRun {
           debugDispatch(slot, now);
         }
         AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, req.stream);
+        known[req.instance][Integer.parseInt(slot.name().substring(1))] = slot.state;
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
@@ -402,6 +413,70 @@ final class SimRun {
   }
 
   static final boolean DEBUG = Boolean.getBoolean("llmpool.sim.debug");
+  /**
+   * Benchmarks-only experiment (R10 in QUALITY.md): every pool's latency samples also reach every
+   * other pool's estimate of that provider, 22 ms later (RedisSharedState's publish interval and
+   * delivery), as a shared latency channel in the fleet's shared state would carry them. Modes
+   * ({@code -Dllmpool.sim.shareSamples=MODE}): {@code all} every sample as the receiver's own;
+   * {@code replaced} only a sample that replaced its pool's silent estimate (an exploration-like
+   * re-measurement); {@code median} every sample, but none lower than the receiver's median estimate
+   * of the other providers (good news brings a provider back to ordinary, not ahead of the others);
+   * {@code news} as {@code median}, and only samples that change the receiver's verdict (bad, at
+   * {@link LatencyModel#EXPLORE_BAD_RATIO} times that median or more, against its estimate).
+   * Unset: nothing shared (the library as it is).
+   */
+  static final String SHARE = System.getProperty("llmpool.sim.shareSamples", "");
+  static final long SHARE_DELAY = 22_000_000L;
+  private ProviderState[][] known;
+
+  /** Whether {@code a}'s sample, taken now, is shared ({@code prevSampleAt}: its state's last sample before it). */
+  private boolean shareable(Attempt a, long prevSampleAt) {
+    if (SHARE.isEmpty()) {
+      return false;
+    }
+    return !SHARE.equals("replaced") || (a.slot.state.lastSampleAt() == clock.now
+        && clock.now - prevSampleAt >= a.core().settings().latency().replaceAfterNanos());
+  }
+
+  private void share(Attempt a, long signal) {
+    int pi = Integer.parseInt(a.slot.name().substring(1));
+    long start = a.start;
+    LatencyModel m = a.core().settings().latency();
+    boolean clamp = SHARE.equals("median") || SHARE.equals("news");
+    for (int j = 0; j < instances; j++) {
+      ProviderState st = known[j][pi];
+      if (j == a.req.instance || st == null) {
+        continue;
+      }
+      ProviderState[] mine = known[j];
+      at(clock.now + SHARE_DELAY, () -> {
+        long sig = signal;
+        if (clamp) {
+          long[] e = new long[mine.length];
+          int n = 0;
+          for (ProviderState o : mine) {
+            if (o != null && o != st && o.rawEstimate() > 0) {
+              e[n++] = o.rawEstimate();
+            }
+          }
+          if (n > 0) {
+            java.util.Arrays.sort(e, 0, n);
+            long ref = e[n / 2];
+            if (SHARE.equals("news")) {
+              boolean bad = st.rawEstimate() >= LatencyModel.EXPLORE_BAD_RATIO * ref;
+              boolean news = sig >= LatencyModel.EXPLORE_BAD_RATIO * ref;
+              if (bad == news && !(bad && sig > st.rawEstimate())) {
+                return; // nothing this receiver needs: an ordinary sample, or a bad one it already holds
+              }
+            }
+            sig = Math.max(sig, ref);
+          }
+        }
+        st.sample(clock.now, sig, start, m);
+      });
+    }
+  }
+
   private final long[] dbgAge = new long[8];
   private long dbgInSpell;
 
@@ -466,6 +541,7 @@ final class SimRun {
     }
     LatencyModel model = model(contender);
     pools = new PoolCore[instances];
+    known = new ProviderState[instances][k];
     for (int i = 0; i < instances; i++) {
       RandomSource r = new Seeded(seed * 7919 + i);
       PoolCore.Settings settings = new PoolCore.Settings("sim-" + i, clock, r,
