@@ -220,6 +220,7 @@ final class SimRun {
 
     void start(Attempt a) {
       long now = clock.now;
+      a.started = true;
       busy++;
       double slow = slowdown(now);
       long ttftNanos = (long) (SimFleet.TTFT_SEC * Math.exp(SimFleet.TTFT_SIGMA * a.jitter) * slow * NS);
@@ -231,19 +232,54 @@ final class SimRun {
       if (slowed) {
         slowBusy++;
       }
+      a.slowed = slowed;
       if (a.req.stream) {
-        at(now + half, a::headers);
-        at(firstToken + half, a::firstToken); // the tap takes a stream's sample at its first token
+        at(now + half, () -> {
+          if (!a.abandoned) {
+            a.headers();
+          }
+        });
+        at(firstToken + half, () -> { // the tap takes a stream's sample at its first token
+          if (!a.abandoned) {
+            a.firstToken();
+          }
+        });
       } else {
-        at(end + half, a::headers);
+        at(end + half, () -> {
+          if (!a.abandoned) {
+            a.headers();
+          }
+        });
       }
-      at(end + half, () -> a.end(firstToken + half));
+      at(end + half, () -> {
+        if (!a.abandoned) {
+          a.end(firstToken + half);
+        }
+      });
       at(end, () -> {
+        if (a.abandoned) {
+          return; // its slot was freed when the caller gave it up
+        }
+        a.served = true;
         if (slowed) {
           slowBusy--;
         }
         free();
       });
+    }
+
+    /** An abandoned attempt leaves: out of the queue, or its slot freed (the provider stops generating). */
+    void leave(Attempt a) {
+      if (!a.started) {
+        waiting.remove(a);
+        return;
+      }
+      if (!a.served) {
+        if (a.slowed) {
+          slowBusy--;
+        }
+        free();
+      }
     }
 
     void free() {
@@ -278,6 +314,7 @@ final class SimRun {
     };
     Attempt pending; // the last failed attempt, discarded once the next one is dispatched
     int attempts;
+    boolean abandonedOnce;
 
     Req(int instance, long arrival, boolean stream, int tokens, boolean measured) {
       this.instance = instance;
@@ -295,6 +332,11 @@ final class SimRun {
     final AttemptLease lease;
     final double jitter;
     final long start = clock.now;
+    boolean abandoned;
+    boolean started;
+    boolean served;
+    boolean slowed;
+    boolean alive; // a first token (stream) or the answer's headers came
 
     Attempt(Req req, Slot slot, AttemptLease lease) {
       this.req = req;
@@ -308,6 +350,10 @@ final class SimRun {
     }
 
     void rateLimited(long retryAfterSec) {
+      if (abandoned) {
+        return;
+      }
+      alive = true;
       long now = clock.now;
       Map<String, String> headers = Map.of("retry-after", Long.toString(retryAfterSec));
       Outcome outcome = classifier.classify(429, new OutcomeClassifier.ResponseInfo() {
@@ -331,9 +377,35 @@ final class SimRun {
 
     void headers() {
       lease.answered(clock.now, 200, Outcome.SUCCESS, -1);
+      if (!req.stream) {
+        alive = true;
+      }
+    }
+
+    /**
+     * The exploring attempt's deadline (-Dllmpool.sim.abandonAt=K): still no first token (stream) or
+     * answer (otherwise) K times its pool's reference after dispatch, the caller gives it up: it
+     * leaves the provider, its pool takes the elapsed time as a lower-bound sample, and the request
+     * goes to another provider without spending the retry budget.
+     */
+    void deadline() {
+      if (alive || abandoned) {
+        return;
+      }
+      long now = clock.now;
+      abandoned = true;
+      Prov p = provs[Integer.parseInt(slot.name().substring(1))];
+      p.leave(this);
+      lease.discard(now);
+      LatencyModel m = core().settings().latency();
+      slot.state.sample(now, m.signal(req.stream, now - start, now - start, req.tokens, true), start, m);
+      abandonedCount++;
+      req.abandonedOnce = true;
+      attempt(req);
     }
 
     void firstToken() {
+      alive = true;
       long prev = slot.state.lastSampleAt();
       lease.firstToken(clock.now);
       if (core().settings().latency().samplesAtFirstToken() && shareable(this, prev)) {
@@ -374,7 +446,7 @@ final class SimRun {
       if (slot == null && n == 1) {
         slot = core.failOpen(now, req.exclusion);
       }
-      if (slot != null && n > 1 && !core.budget().tryRetry(now)) {
+      if (slot != null && n > 1 && !req.abandonedOnce && !core.budget().tryRetry(now)) {
         core.onNeutral(slot, probe[0]);
         slot = null;
       }
@@ -399,6 +471,14 @@ final class SimRun {
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
         at(now + rtt() / 2, () -> p.arrive(a));
+        if (ABANDON_AT > 0 && !req.abandonedOnce) {
+          long ref = exploringBad(req.instance, slot.state, now);
+          if (ref > 0) {
+            long wait = (long) (ABANDON_AT * ref * (req.stream ? 1 : (req.tokens + LatencyModel.OVERHEAD_TOKENS)
+                / (double) LatencyModel.OVERHEAD_TOKENS));
+            at(now + wait, a::deadline);
+          }
+        }
         return;
       }
     }
@@ -425,6 +505,34 @@ final class SimRun {
    * {@link LatencyModel#EXPLORE_BAD_RATIO} times that median or more, against its estimate).
    * Unset: nothing shared (the library as it is).
    */
+  static final double ABANDON_AT = Double.parseDouble(System.getProperty("llmpool.sim.abandonAt", "0"));
+  private long abandonedCount;
+
+  /**
+   * Whether a pick of {@code st} in pool {@code instance} explores a provider whose estimate is bad
+   * (its own estimate at least {@link LatencyModel#EXPLORE_BAD_RATIO} times the median of the pool's
+   * other estimates, its last sample as old as the bad exploration age): that median, else 0.
+   */
+  private long exploringBad(int instance, ProviderState st, long now) {
+    LatencyModel m = pools[instance].settings().latency();
+    if (now - st.lastSampleAt() < m.exploreAgeBadNanos() || st.rawEstimate() <= 0) {
+      return 0;
+    }
+    long[] e = new long[known[instance].length];
+    int n = 0;
+    for (ProviderState o : known[instance]) {
+      if (o != null && o != st && o.rawEstimate() > 0) {
+        e[n++] = o.rawEstimate();
+      }
+    }
+    if (n == 0) {
+      return 0;
+    }
+    java.util.Arrays.sort(e, 0, n);
+    long ref = e[n / 2];
+    return st.rawEstimate() >= LatencyModel.EXPLORE_BAD_RATIO * ref ? ref : 0;
+  }
+
   static final String SHARE = System.getProperty("llmpool.sim.shareSamples", "");
   static final long SHARE_DELAY = 22_000_000L;
   private ProviderState[][] known;
@@ -575,6 +683,9 @@ final class SimRun {
     if (DEBUG && fleet.hasSpell()) {
       System.out.printf("      p0 dispatches in spell: %d; by age of its last sample (<5,<10,<20,<40,<60,<90,<150,more s): %s%n",
           dbgInSpell, java.util.Arrays.toString(dbgAge));
+    }
+    if (ABANDON_AT > 0) {
+      System.out.printf("      abandoned exploring attempts: %d%n", abandonedCount);
     }
     return summary(lambda, capacityRate);
   }
