@@ -38,6 +38,14 @@ public final class ProviderState {
    */
   private static final PaddedLong RESTORES = new PaddedLong();
 
+  // The pick's word (pickQuick): availability and headroom folded into two adjacent longs, the
+  // first fields of the object (offsets 16-31 on a 64-bit JVM with compressed class pointers: one
+  // cache line for 7 of the 8 object alignments). pickTokens is roomTokens while the provider is
+  // simply available (not drained, not evicted, not retired), else Long.MIN_VALUE (the exact checks
+  // decide); pickFrom is roomFrom. Every writer of an input calls refreshPick after its change.
+  private volatile long pickTokens = Long.MIN_VALUE;
+  private volatile long pickFrom;
+
   private final String name;
   private final long createdAt;
   private final PaddedLong inFlight = new PaddedLong();
@@ -81,11 +89,10 @@ public final class ProviderState {
   // Drain: an operator took the provider out of rotation (no new attempt, not even a probe).
   private volatile boolean drained;
 
-  // The pick's copy of its headroom's word (Headroom.quickTokens and the time part), kept current by
-  // the headroom's writers (Headroom.mirror): declared next to the eviction fields isAvailable reads,
-  // so that the weighted pick's common case is two loads from the object it already reads.
-  private volatile long pickTokens = Long.MIN_VALUE;
-  private volatile long pickFrom;
+  // The copy of its headroom's word (Headroom.quickTokens and the time part), kept current by the
+  // headroom's writers (Headroom.mirror): roomQuick reads it.
+  private volatile long roomTokens = Long.MIN_VALUE;
+  private volatile long roomFrom;
   private volatile boolean retired;
 
   // What the provider may still take (headers, configured limits): its own, or its quota group's.
@@ -163,7 +170,8 @@ public final class ProviderState {
   public void retire() {
     retired = true;
     headroom.unmirror(this);
-    pickTokens = Long.MIN_VALUE;
+    roomTokens = Long.MIN_VALUE;
+    refreshPick();
   }
 
   /**
@@ -172,7 +180,47 @@ public final class ProviderState {
    * and two comparisons. False only means "check exactly" ({@code headroom().admits}).
    */
   public boolean roomQuick(long now, long tokens) {
+    return tokens <= roomTokens && now - roomFrom >= 0;
+  }
+
+  /**
+   * The pick's common case under quota routing, from one word: the provider is simply available
+   * (not drained, not evicted: {@link #isAvailable} holds at any time) and its headroom admits a
+   * request of {@code tokens} at {@code now} by its word alone ({@link #roomQuick}). Two adjacent
+   * volatile loads and two comparisons. False only means "check exactly" ({@link #isAvailable},
+   * then {@code headroom().admits}): an evicted provider past its deadline, a drained or retired
+   * one, a headroom whose word says nothing.
+   */
+  public boolean pickQuick(long now, long tokens) {
     return tokens <= pickTokens && now - pickFrom >= 0;
+  }
+
+  /** {@link #pickTokens} as the live inputs give it. */
+  private long pickTokensNow() {
+    return drained || evicted || retired ? Long.MIN_VALUE : roomTokens;
+  }
+
+  /**
+   * Brings the pick's word up to date with its inputs (drained, evicted, retired, the headroom's
+   * copy); every writer of one calls it after the change. Write, then check (as
+   * {@link Headroom#refreshQuick}): the last word stored is computed after the last change. The
+   * time part is written before the tokens part, so a pick that reads the tokens a writer stored
+   * reads that writer's time part or a later one. Writes only what differs. Allocation-free.
+   */
+  private void refreshPick() {
+    while (true) {
+      long t = pickTokensNow();
+      long f = roomFrom;
+      if (pickFrom != f) {
+        pickFrom = f;
+      }
+      if (pickTokens != t) {
+        pickTokens = t;
+      }
+      if (pickTokensNow() == t && roomFrom == f) {
+        return;
+      }
+    }
   }
 
   /**
@@ -181,16 +229,18 @@ public final class ProviderState {
    * overwritten by this stale one), so the last word stored is the current headroom's.
    */
   void quickWord(Headroom from, long tokens, long since) {
-    if (pickTokens != tokens) {
-      pickTokens = tokens;
+    if (roomTokens != tokens) {
+      roomTokens = tokens;
     }
-    if (pickFrom != since) {
-      pickFrom = since;
+    if (roomFrom != since) {
+      roomFrom = since;
     }
     if (retired) {
-      pickTokens = Long.MIN_VALUE; // a writer that read the mirrors before retire(): never a stale word
+      roomTokens = Long.MIN_VALUE; // a writer that read the mirrors before retire(): never a stale word
+      refreshPick();
       return;
     }
+    refreshPick();
     Headroom now = headroom;
     if (now != from) {
       now.refreshQuick();
@@ -605,6 +655,7 @@ public final class ProviderState {
     namedEnd = false;
     consecutiveFailures = 0;
     consecutiveRateLimits = 0;
+    refreshPick();
     RESTORES.incrementAndGet();
     return true;
   }
@@ -861,6 +912,7 @@ public final class ProviderState {
       evictedUntil = until; // later by the difference, which stays right across a ticker wrap
     }
     evicted = true;
+    refreshPick();
     if (countEjection) {
       ejections++;
     }
@@ -891,6 +943,7 @@ public final class ProviderState {
       // evictedUntil keeps its value: a lock-free reader that still sees evicted == true must not
       // pair it with a zero deadline (it would claim a probe of a provider that is back).
       evicted = false;
+      refreshPick();
       RESTORES.incrementAndGet();
       return true;
     }
@@ -920,6 +973,7 @@ public final class ProviderState {
   public boolean drain(boolean drain) {
     boolean was = drained;
     drained = drain;
+    refreshPick();
     return was;
   }
 

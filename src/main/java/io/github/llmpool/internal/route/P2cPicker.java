@@ -340,6 +340,14 @@ public final class P2cPicker extends TierPicker {
     ProviderState sb = states[b];
     double ra = ref.forSlot(a);
     double rb = ref.forSlot(b);
+    if (invH != 0) {
+      // bounded forgetting: the same halves as the plain comparison's (boundedCostDelta), which are
+      // costNumerator's and costDenominator's values for invH != 0, small enough to be inlined
+      return fa * sa.boundedCostNumerator(now, tau, defaultEstimate, ra, inverseCapacity[a], invH, invS)
+          * sb.boundedCostDenominator(now, tau, rb, invS)
+          - fb * sb.boundedCostNumerator(now, tau, defaultEstimate, rb, inverseCapacity[b], invH, invS)
+          * sa.boundedCostDenominator(now, tau, ra, invS);
+    }
     return fa * sa.costNumerator(now, tau, defaultEstimate, ra, inverseCapacity[a], invH, invS)
         * sb.costDenominator(now, tau, rb, invH, invS)
         - fb * sb.costNumerator(now, tau, defaultEstimate, rb, inverseCapacity[b], invH, invS)

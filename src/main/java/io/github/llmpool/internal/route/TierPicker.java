@@ -256,8 +256,26 @@ public abstract class TierPicker {
   public abstract int pick(long now, Exclusion exclusion);
 
   protected final boolean eligible(int i, long now, Exclusion exclusion) {
-    return weights[i] > 0 && states[i].isAvailable(now) && (exclusion == null || !exclusion.excludes(slots[i]))
-        && roomFor(i, now, exclusion) && withinBudgets(i, exclusion);
+    return weights[i] > 0 && availableWithRoom(i, now, exclusion)
+        && (exclusion == null || !exclusion.excludes(slots[i])) && withinBudgets(i, exclusion);
+  }
+
+  /**
+   * Whether the provider is available ({@link ProviderState#isAvailable}) and has quota headroom
+   * for the request (always, without quota routing). Under quota routing, the common case is the
+   * provider state's one word ({@link ProviderState#pickQuick}: two adjacent volatile loads, no
+   * read of the eviction fields or of the headroom); anything else takes the exact checks as
+   * before (availability, the state's copy of the headroom's word, {@link Headroom#admits}).
+   */
+  private boolean availableWithRoom(int i, long now, Exclusion exclusion) {
+    ProviderState s = states[i];
+    Headroom[] h = headrooms;
+    if (h == null) {
+      return s.isAvailable(now);
+    }
+    long tokens = exclusion == null ? 0 : exclusion.tokens();
+    return s.pickQuick(now, tokens)
+        || (s.isAvailable(now) && (s.roomQuick(now, tokens) || h[i].admits(now, tokens)));
   }
 
   /**
@@ -266,11 +284,30 @@ public abstract class TierPicker {
    * (1 without quota routing).
    */
   protected final double eligibleFactor(int i, long now, Exclusion exclusion) {
-    if (weights[i] <= 0 || !states[i].isAvailable(now) || (exclusion != null && exclusion.excludes(slots[i]))) {
+    if (weights[i] <= 0) {
       return -1;
     }
+    ProviderState s = states[i];
     Headroom[] h = headrooms;
-    double f = h == null ? 1 : h[i].pickFactor(now, exclusion == null ? 0 : exclusion.tokens());
+    double f;
+    if (h == null) {
+      if (!s.isAvailable(now)) {
+        return -1;
+      }
+      f = 1;
+    } else {
+      long tokens = exclusion == null ? 0 : exclusion.tokens();
+      if (s.pickQuick(now, tokens)) {
+        f = 1; // available, and the headroom's word admits: every known dimension half full or more
+      } else if (!s.isAvailable(now)) {
+        return -1;
+      } else {
+        f = h[i].pickFactor(now, tokens);
+      }
+    }
+    if (exclusion != null && exclusion.excludes(slots[i])) {
+      return -1;
+    }
     return f >= 0 && withinBudgets(i, exclusion) ? f : -1;
   }
 
@@ -308,23 +345,6 @@ public abstract class TierPicker {
       }
     }
     return io.github.llmpool.internal.health.BudgetGate.admitsAll(g, prompt, exclusion == null ? -1 : exclusion.maxTokens());
-  }
-
-  /**
-   * Whether the provider has quota headroom for the request (always, without quota routing): one
-   * request and the request's token estimate in every dimension its headers or limits make known.
-   * In the common case two volatile loads from the provider's state ({@link ProviderState#roomQuick}),
-   * no load of the headroom.
-   */
-  private boolean roomFor(int i, long now, Exclusion exclusion) {
-    Headroom[] h = headrooms;
-    if (h == null) {
-      return true;
-    }
-    long tokens = exclusion == null ? 0 : exclusion.tokens();
-    // the common case from the provider state eligible() just read (its copy of the headroom's
-    // word), then the exact checks as before
-    return states[i].roomQuick(now, tokens) || h[i].admits(now, tokens);
   }
 
   /** Whether this tier routes on quota headroom. */

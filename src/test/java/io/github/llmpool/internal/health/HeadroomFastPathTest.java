@@ -32,6 +32,8 @@ class HeadroomFastPathTest {
       assertTrue(s.headroom() == h, where + ": a mirror points here");
       assertEquals(h.ampleLive(now, tokens), s.roomQuick(now, tokens), where + ": " + s.name() + "'s copy of the word");
       assertEquals(h.ampleLive(now, 0), s.roomQuick(now, 0), where + ": " + s.name() + "'s copy, no estimate");
+      assertEquals(!s.drained() && !s.evicted() && h.ampleLive(now, tokens), s.pickQuick(now, tokens),
+          where + ": " + s.name() + "'s pick word (availability and the headroom's word)");
     }
   }
 
@@ -125,6 +127,7 @@ class HeadroomFastPathTest {
       assertEquals(1 + (moving.headroom() == h ? 1 : 0), h.mirrored().length, "retired: no longer written");
       h.observe(new RateWindow(1_000, 1_000, true, now + MINUTE, now), null, 0, now);
       assertFalse(b.roomQuick(now, 0), "run " + run + ": a retired state's copy never admits");
+      assertFalse(b.pickQuick(now, 0), "run " + run + ": nor its pick word");
     }
     assertTrue(checks > 100_000);
   }

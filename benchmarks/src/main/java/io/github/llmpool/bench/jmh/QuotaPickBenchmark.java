@@ -79,8 +79,9 @@ public class QuotaPickBenchmark {
   private long now;
   /** {@link #picks}' instants: now, now + 1 ns, ... (every answer the same as at now). */
   private final long[] instants = new long[BATCH];
+  private final Exclusion request = REQUEST;
   /** A request of about 700 tokens (prompt estimate plus max_tokens), none tried yet. */
-  private final Exclusion request = new Exclusion() {
+  static final Exclusion REQUEST = new Exclusion() {
     @Override
     public boolean excludes(Slot slot) {
       return false;
@@ -105,6 +106,17 @@ public class QuotaPickBenchmark {
   @Setup
   public void setup() {
     now = TimeUnit.HOURS.toNanos(1);
+    router = router(quota, providers, strategy, now, request);
+    for (int k = 0; k < BATCH; k++) {
+      instants[k] = now + k;
+    }
+  }
+
+  /**
+   * The seeded fleet of {@code providers} in one tier with the state of mode {@code quota} (see the
+   * class comment), picking by {@code strategy}; checked to pick {@code request} at {@code now}.
+   */
+  static Router router(String quota, int providers, Strategy strategy, long now, Exclusion request) {
     Fleet fleet = new Fleet(providers);
     ProviderState[] states = fleet.states(now);
     List<Slot> tier = new ArrayList<>();
@@ -115,7 +127,8 @@ public class QuotaPickBenchmark {
             new RateWindow(10_000, 9_000, true, now + TimeUnit.SECONDS.toNanos(6), now - 1_000_000),
             new RateWindow(2_000_000, 1_500_000, true, now + TimeUnit.SECONDS.toNanos(15), now - 1_000_000), 0, now);
         case "configured" -> s.headroom(new Headroom(null, 10_000, 2_000_000, now - TimeUnit.SECONDS.toNanos(1)));
-        default -> { }
+        case "off", "unknown", "budget" -> { }
+        default -> throw new IllegalArgumentException("quota mode: " + quota);
       }
       io.github.llmpool.internal.health.BudgetGate[] gates = null;
       if (quota.equals("budget")) {
@@ -127,13 +140,11 @@ public class QuotaPickBenchmark {
       tier.add(new Slot(Fleet.endpoint(s.name()), s, 0, fleet.weight[i], 0, gates));
     }
     boolean quotaRouting = !quota.equals("off") && !quota.equals("budget");
-    router = new Router(strategy, List.of(tier), RandomSource.threadLocal(), Fleet.MODEL, quotaRouting);
+    Router router = new Router(strategy, List.of(tier), RandomSource.threadLocal(), Fleet.MODEL, quotaRouting);
     if (router.pick(now, request) == null) {
       throw new IllegalStateException("setup: nothing eligible");
     }
-    for (int k = 0; k < BATCH; k++) {
-      instants[k] = now + k;
-    }
+    return router;
   }
 
   /** Picks per invocation of {@link #picksCpu}. */
