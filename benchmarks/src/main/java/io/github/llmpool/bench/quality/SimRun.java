@@ -493,18 +493,7 @@ final class SimRun {
   }
 
   static final boolean DEBUG = Boolean.getBoolean("llmpool.sim.debug");
-  /**
-   * Benchmarks-only experiment (R10 in QUALITY.md): every pool's latency samples also reach every
-   * other pool's estimate of that provider, 22 ms later (RedisSharedState's publish interval and
-   * delivery), as a shared latency channel in the fleet's shared state would carry them. Modes
-   * ({@code -Dllmpool.sim.shareSamples=MODE}): {@code all} every sample as the receiver's own;
-   * {@code replaced} only a sample that replaced its pool's silent estimate (an exploration-like
-   * re-measurement); {@code median} every sample, but none lower than the receiver's median estimate
-   * of the other providers (good news brings a provider back to ordinary, not ahead of the others);
-   * {@code news} as {@code median}, and only samples that change the receiver's verdict (bad, at
-   * {@link LatencyModel#EXPLORE_BAD_RATIO} times that median or more, against its estimate).
-   * Unset: nothing shared (the library as it is).
-   */
+  /** Benchmarks-only experiment (R11 in QUALITY.md): see {@link Attempt#deadline}; 0 (unset): off. */
   static final double ABANDON_AT = Double.parseDouble(System.getProperty("llmpool.sim.abandonAt", "0"));
   private long abandonedCount;
 
@@ -518,9 +507,15 @@ final class SimRun {
     if (now - st.lastSampleAt() < m.exploreAgeBadNanos() || st.rawEstimate() <= 0) {
       return 0;
     }
-    long[] e = new long[known[instance].length];
+    long ref = medianOfOthers(known[instance], st);
+    return ref > 0 && st.rawEstimate() >= LatencyModel.EXPLORE_BAD_RATIO * ref ? ref : 0;
+  }
+
+  /** The median raw estimate of a pool's providers other than {@code st} that have one, else 0. */
+  private static long medianOfOthers(ProviderState[] mine, ProviderState st) {
+    long[] e = new long[mine.length];
     int n = 0;
-    for (ProviderState o : known[instance]) {
+    for (ProviderState o : mine) {
       if (o != null && o != st && o.rawEstimate() > 0) {
         e[n++] = o.rawEstimate();
       }
@@ -529,10 +524,21 @@ final class SimRun {
       return 0;
     }
     java.util.Arrays.sort(e, 0, n);
-    long ref = e[n / 2];
-    return st.rawEstimate() >= LatencyModel.EXPLORE_BAD_RATIO * ref ? ref : 0;
+    return e[n / 2];
   }
 
+  /**
+   * Benchmarks-only experiment (R10 in QUALITY.md): every pool's latency samples also reach every
+   * other pool's estimate of that provider, 22 ms later (RedisSharedState's publish interval and
+   * delivery), as a shared latency channel in the fleet's shared state would carry them. Modes
+   * ({@code -Dllmpool.sim.shareSamples=MODE}): {@code all} every sample as the receiver's own;
+   * {@code replaced} only a sample that replaced its pool's silent estimate (an exploration-like
+   * re-measurement); {@code median} every sample, but none lower than the receiver's median estimate
+   * of the other providers (good news brings a provider back to ordinary, not ahead of the others);
+   * {@code news} as {@code median}, and only samples that change the receiver's verdict (bad, at
+   * {@link LatencyModel#EXPLORE_BAD_RATIO} times that median or more, against its estimate).
+   * Unset: nothing shared (the library as it is).
+   */
   static final String SHARE = System.getProperty("llmpool.sim.shareSamples", "");
   static final long SHARE_DELAY = 22_000_000L;
   private ProviderState[][] known;
@@ -560,16 +566,8 @@ final class SimRun {
       at(clock.now + SHARE_DELAY, () -> {
         long sig = signal;
         if (clamp) {
-          long[] e = new long[mine.length];
-          int n = 0;
-          for (ProviderState o : mine) {
-            if (o != null && o != st && o.rawEstimate() > 0) {
-              e[n++] = o.rawEstimate();
-            }
-          }
-          if (n > 0) {
-            java.util.Arrays.sort(e, 0, n);
-            long ref = e[n / 2];
+          long ref = medianOfOthers(mine, st);
+          if (ref > 0) {
             if (SHARE.equals("news")) {
               boolean bad = st.rawEstimate() >= LatencyModel.EXPLORE_BAD_RATIO * ref;
               boolean news = sig >= LatencyModel.EXPLORE_BAD_RATIO * ref;
