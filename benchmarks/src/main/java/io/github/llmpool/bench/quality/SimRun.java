@@ -234,28 +234,12 @@ final class SimRun {
       }
       a.slowed = slowed;
       if (a.req.stream) {
-        at(now + half, () -> {
-          if (!a.abandoned) {
-            a.headers();
-          }
-        });
-        at(firstToken + half, () -> { // the tap takes a stream's sample at its first token
-          if (!a.abandoned) {
-            a.firstToken();
-          }
-        });
+        at(now + half, unlessAbandoned(a, a::headers));
+        at(firstToken + half, unlessAbandoned(a, a::firstToken)); // the tap samples a stream at its first token
       } else {
-        at(end + half, () -> {
-          if (!a.abandoned) {
-            a.headers();
-          }
-        });
+        at(end + half, unlessAbandoned(a, a::headers));
       }
-      at(end + half, () -> {
-        if (!a.abandoned) {
-          a.end(firstToken + half);
-        }
-      });
+      at(end + half, unlessAbandoned(a, () -> a.end(firstToken + half)));
       at(end, () -> {
         if (a.abandoned) {
           return; // its slot was freed when the caller gave it up
@@ -290,6 +274,15 @@ final class SimRun {
         start(next);
       }
     }
+  }
+
+  /** {@code step} of {@code a}, unless its caller gave it up meanwhile ({@link Attempt#deadline}). */
+  private static Runnable unlessAbandoned(Attempt a, Runnable step) {
+    return () -> {
+      if (!a.abandoned) {
+        step.run();
+      }
+    };
   }
 
   private static long rtt() {
