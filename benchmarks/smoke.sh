@@ -30,14 +30,17 @@ timeout 150 java -jar target/benchmarks.jar \
   'UsageTapBenchmark\.tapped$' \
   'RetryBudgetBenchmark\.onRequest$' \
   'MetricsBenchmark\.poolMetrics$' \
-  -p providers=8 -p strategy=POWER_OF_TWO_CHOICES -p readSize=8192 \
+  'QuotaPickBenchmark\.picksCpu$' \
+  'QuotaPickPairedBenchmark\.paired$' \
+  -p providers=8 -p strategy=POWER_OF_TWO_CHOICES -p readSize=8192 -p quota=configured \
   -f 1 -wi 0 -i 1 -r 200ms -foe true -rf json -rff "$out"
 
 python3 - "$out" <<'PY'
 import json, math, sys
 runs = json.load(open(sys.argv[1]))
 names = sorted(r["benchmark"].rsplit(".", 1)[-1] for r in runs)
-want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped", "onRequest", "poolMetrics"])
+want = sorted(["p2c", "ribbonAvailabilityFiltering", "busy", "poolChat", "tapped", "onRequest", "poolMetrics",
+               "picksCpu", "paired"])
 bad = [r["benchmark"] for r in runs if not math.isfinite(r["primaryMetric"]["score"]) or r["primaryMetric"]["score"] <= 0]
 if names != want or bad:
     sys.exit(f"smoke: expected results for {want}, got {names}; bad scores: {bad}")
