@@ -106,7 +106,7 @@ public class QuotaPickPairedBenchmark {
     return sum;
   }
 
-  /** off, mode, mode, off: {@value #CHUNK} picks each, five reads of the thread's CPU time. */
+  /** off, mode, mode, off: {@value #CHUNK} picks each, four reads of the thread's CPU time (the two mode chunks timed together). */
   @Benchmark
   @OperationsPerInvocation(4 * CHUNK)
   public int paired(Pair p) {
