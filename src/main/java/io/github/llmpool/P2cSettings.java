@@ -42,6 +42,8 @@ public final class P2cSettings {
   public static final double DEFAULT_EXPLORATION = 0.02;
   /** Largest {@link Builder#exploration(double) exploration}: 5% of picks. */
   public static final double MAX_EXPLORATION = 0.05;
+  /** Default of {@link Builder#probes(boolean) probes}: false (the pool sends no request of its own). */
+  public static final boolean DEFAULT_PROBES = false;
 
   private static final P2cSettings DEFAULTS = builder().build();
 
@@ -49,6 +51,7 @@ public final class P2cSettings {
   private final Duration initialLatency;
   private final boolean llmAware;
   private final double exploration;
+  private final boolean probes;
   /** The decay before bounded forgetting (hyperbolic, no exploration): for side-by-side benchmarks only. */
   final boolean legacyDecay;
 
@@ -57,6 +60,7 @@ public final class P2cSettings {
     this.initialLatency = b.initialLatency;
     this.llmAware = b.llmAware;
     this.exploration = b.exploration;
+    this.probes = b.probes;
     this.legacyDecay = b.legacyDecay;
   }
 
@@ -90,10 +94,15 @@ public final class P2cSettings {
     return exploration;
   }
 
+  /** Whether a provider that still looks slow is re-measured by a probe of the pool's own. */
+  public boolean probes() {
+    return probes;
+  }
+
   /** A builder holding these settings. */
   public Builder toBuilder() {
     Builder b = builder().latencyDecay(latencyDecay).initialLatency(initialLatency).llmAware(llmAware)
-        .exploration(exploration);
+        .exploration(exploration).probes(probes);
     b.legacyDecay = legacyDecay;
     return b;
   }
@@ -101,18 +110,19 @@ public final class P2cSettings {
   @Override
   public boolean equals(Object o) {
     return o instanceof P2cSettings p && latencyDecay.equals(p.latencyDecay) && initialLatency.equals(p.initialLatency)
-        && llmAware == p.llmAware && exploration == p.exploration && legacyDecay == p.legacyDecay;
+        && llmAware == p.llmAware && exploration == p.exploration && probes == p.probes
+        && legacyDecay == p.legacyDecay;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(latencyDecay, initialLatency, llmAware, exploration, legacyDecay);
+    return Objects.hash(latencyDecay, initialLatency, llmAware, exploration, probes, legacyDecay);
   }
 
   @Override
   public String toString() {
     return "P2cSettings{latencyDecay=" + latencyDecay + ", initialLatency=" + initialLatency + ", llmAware="
-        + llmAware + ", exploration=" + exploration + (legacyDecay ? ", legacyDecay" : "") + "}";
+        + llmAware + ", exploration=" + exploration + (probes ? ", probes" : "") + (legacyDecay ? ", legacyDecay" : "") + "}";
   }
 
   /** A mutable, not thread-safe builder; {@link #build()} returns an immutable value. */
@@ -121,6 +131,7 @@ public final class P2cSettings {
     private Duration initialLatency = DEFAULT_INITIAL_LATENCY;
     private boolean llmAware = DEFAULT_LLM_AWARE;
     private double exploration = DEFAULT_EXPLORATION;
+    private boolean probes = DEFAULT_PROBES;
     boolean legacyDecay;
 
     private Builder() {}
@@ -184,6 +195,28 @@ public final class P2cSettings {
         throw new IllegalArgumentException("exploration must be in [0, " + MAX_EXPLORATION + "] but was " + share);
       }
       this.exploration = share;
+      return this;
+    }
+
+    /**
+     * Whether a provider that still looks slow (its estimate twice the others' or more, no sample
+     * for {@code latencyDecay}) is re-measured by a <em>probe</em>: a streamed chat completion of
+     * the pool's own asking for one output token ({@code "max_tokens": 1}, or
+     * {@code max_completion_tokens} when the provider's last request used that), with the model,
+     * path and credentials of the last chat completion the pool sent it. The caller's request
+     * that would have explored it goes where P2C sends it instead. So a provider that stays slow
+     * costs no caller a slow answer, and one that recovered is found within {@code latencyDecay}
+     * plus one time to first token. At most one probe per provider in flight, and one per
+     * {@value io.github.llmpool.internal.health.LatencyModel#PROBE_EVERY} attempts of the tier. A
+     * provider the pool has sent no chat completion to yet is explored with a caller's request as
+     * without probes. Probes are requests the caller did not make: they count against the
+     * provider's rate limits and are billed (a few prompt tokens and one output token each); their
+     * usage reaches {@code onUsage} like any attempt's, and a failed probe evicts like a failed
+     * attempt. Needs exploration on ({@link #exploration} above 0). Default
+     * {@link #DEFAULT_PROBES} (false).
+     */
+    public Builder probes(boolean enabled) {
+      this.probes = enabled;
       return this;
     }
 

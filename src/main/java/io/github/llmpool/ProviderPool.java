@@ -797,7 +797,7 @@ public final class ProviderPool {
       long tau = p2c.latencyDecay().toNanos();
       long initial = p2c.initialLatency().toNanos();
       return p2c.legacyDecay ? LatencyModel.legacy(tau, initial, p2c.llmAware())
-          : new LatencyModel(tau, initial, p2c.llmAware(), p2c.exploration());
+          : new LatencyModel(tau, initial, p2c.llmAware(), p2c.exploration()).withProbes(p2c.probes());
     }
 
     List<List<Provider>> copyTiers() {

@@ -55,6 +55,7 @@ public final class ProviderSnapshot {
   private final long inFlight;
   private final Duration latencyEstimate;
   private final long requests;
+  private final long probes;
   private final long successes;
   private final long clientErrors;
   private final long failures;
@@ -79,6 +80,7 @@ public final class ProviderSnapshot {
     this.inFlight = b.inFlight;
     this.latencyEstimate = b.latencyEstimate;
     this.requests = b.requests;
+    this.probes = b.probes;
     this.successes = b.successes;
     this.clientErrors = b.clientErrors;
     this.failures = b.failures;
@@ -145,9 +147,17 @@ public final class ProviderSnapshot {
     return latencyEstimate;
   }
 
-  /** Attempts dispatched. */
+  /** Attempts dispatched, the pool's own probes included ({@link #probes()}). */
   public long requests() {
     return requests;
+  }
+
+  /**
+   * Probes the pool sent of its own ({@code P2cSettings.probes}): one-token requests that
+   * re-measured this provider while it looked slow; part of {@link #requests()}, no caller's.
+   */
+  public long probes() {
+    return probes;
   }
 
   /** Attempts that ended well (2xx, body not failed). */
@@ -231,7 +241,7 @@ public final class ProviderSnapshot {
     return o instanceof ProviderSnapshot p && sameSpend(spend, p.spend) && unpricedTokens.equals(p.unpricedTokens)
         && unpricedAttempts == p.unpricedAttempts && name.equals(p.name) && tier == p.tier && weight == p.weight
         && status == p.status && Objects.equals(evictedFor, p.evictedFor) && ejections == p.ejections
-        && inFlight == p.inFlight && latencyEstimate.equals(p.latencyEstimate) && requests == p.requests
+        && inFlight == p.inFlight && latencyEstimate.equals(p.latencyEstimate) && requests == p.requests && probes == p.probes
         && successes == p.successes && clientErrors == p.clientErrors && failures == p.failures
         && tokens.equals(p.tokens) && Objects.equals(requestQuota, p.requestQuota)
         && Objects.equals(tokenQuota, p.tokenQuota) && ignoredQuotaValues == p.ignoredQuotaValues;
@@ -251,7 +261,7 @@ public final class ProviderSnapshot {
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, tier, weight, status, evictedFor, ejections, inFlight, latencyEstimate, requests,
+    return Objects.hash(name, tier, weight, status, evictedFor, ejections, inFlight, latencyEstimate, requests, probes,
         successes, clientErrors, failures, tokens, requestQuota, tokenQuota, ignoredQuotaValues, spend.keySet(),
         unpricedTokens, unpricedAttempts);
   }
@@ -264,7 +274,7 @@ public final class ProviderSnapshot {
   public String toString() {
     return "ProviderSnapshot{name=" + name + ", tier=" + tier + ", weight=" + weight + ", status=" + status
         + (evictedFor == null ? "" : ", evictedFor=" + evictedFor) + ", ejections=" + ejections + ", inFlight="
-        + inFlight + ", latencyEstimate=" + latencyEstimate + ", requests=" + requests + ", successes=" + successes
+        + inFlight + ", latencyEstimate=" + latencyEstimate + ", requests=" + requests + ", probes=" + probes + ", successes=" + successes
         + ", clientErrors=" + clientErrors + ", failures=" + failures + ", tokens=" + tokens
         + (requestQuota == null ? "" : ", requestQuota=" + requestQuota)
         + (tokenQuota == null ? "" : ", tokenQuota=" + tokenQuota)
@@ -299,6 +309,7 @@ public final class ProviderSnapshot {
     private long inFlight;
     private Duration latencyEstimate = Duration.ZERO;
     private long requests;
+    private long probes;
     private long successes;
     private long clientErrors;
     private long failures;
@@ -392,6 +403,16 @@ public final class ProviderSnapshot {
      */
     public Builder requests(long requests) {
       this.requests = Checks.atLeast("requests", requests, 0L);
+      return this;
+    }
+
+    /**
+     * Probes the pool sent of its own. Default 0.
+     *
+     * @throws IllegalArgumentException if {@code probes} is negative
+     */
+    public Builder probes(long probes) {
+      this.probes = Checks.atLeast("probes", probes, 0L);
       return this;
     }
 

@@ -88,10 +88,10 @@ class SnapshotValuesTest {
   @Test
   void providerSnapshotToStringLeavesAnAbsentEvictionOut() {
     assertEquals("ProviderSnapshot{name=mini, tier=1, weight=80, status=EVICTED, evictedFor=PT5S, ejections=2,"
-        + " inFlight=3, latencyEstimate=PT0.12S, requests=10, successes=6, clientErrors=1, failures=3,"
+        + " inFlight=3, latencyEstimate=PT0.12S, requests=10, probes=0, successes=6, clientErrors=1, failures=3,"
         + " tokens=TokenCounts{prompt=100, completion=50, total=150, cached=0, reasoning=0}}", full().build().toString());
     assertEquals("ProviderSnapshot{name=p, tier=0, weight=1, status=AVAILABLE, ejections=0, inFlight=0,"
-        + " latencyEstimate=PT0S, requests=0, successes=0, clientErrors=0, failures=0,"
+        + " latencyEstimate=PT0S, requests=0, probes=0, successes=0, clientErrors=0, failures=0,"
         + " tokens=TokenCounts{prompt=0, completion=0, total=0, cached=0, reasoning=0}}",
         ProviderSnapshot.builder("p").build().toString());
   }

@@ -1,6 +1,7 @@
 package io.github.llmpool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,6 +174,12 @@ class ValidationTest {
     assertEquals(s.hashCode(), s.toBuilder().build().hashCode());
     assertEquals("P2cSettings{latencyDecay=PT0.1S, initialLatency=PT10M, llmAware=false, exploration=0.02}",
         s.toString());
+    assertFalse(d.probes(), "probes are off by default: the pool sends no request of its own");
+    P2cSettings probing = s.toBuilder().probes(true).build();
+    assertTrue(probing.probes());
+    assertNotEquals(s, probing);
+    assertEquals(probing, probing.toBuilder().build());
+    assertTrue(probing.toString().endsWith("exploration=0.02, probes}"), probing.toString());
     assertEquals(P2cSettings.DEFAULT_EXPLORATION, d.exploration());
     assertEquals(0.02, d.exploration());
     P2cSettings e = P2cSettings.builder().exploration(P2cSettings.MAX_EXPLORATION).build();

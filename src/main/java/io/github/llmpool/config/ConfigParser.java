@@ -54,7 +54,7 @@ final class ConfigParser {
   static final List<String> RETRY_FIELDS = List.of("maxAttempts", "budgetRatio", "minRetriesPerSecond", "budgetWindow");
   static final List<String> AFFINITY_FIELDS = List.of("key", "maxSize", "idleExpiry");
   static final List<String> QUOTA_FIELDS = List.of("routing", "wait");
-  static final List<String> P2C_FIELDS = List.of("latencyDecay", "initialLatency", "llmAware", "exploration");
+  static final List<String> P2C_FIELDS = List.of("latencyDecay", "initialLatency", "llmAware", "exploration", "probes");
   static final List<String> BUDGET_FIELDS = List.of("name", "amount", "currency", "tokens", "window", "zone",
       "provider", "quotaGroup", "reservationCap");
 
@@ -233,6 +233,10 @@ final class ConfigParser {
       b.llmAware(aware.bool());
     }
     number(n, "exploration", b::exploration);
+    ConfigNode probes = n.get("probes");
+    if (probes.present()) {
+      b.probes(probes.bool());
+    }
     return built(n, P2C_FIELDS, b::build);
   }
 

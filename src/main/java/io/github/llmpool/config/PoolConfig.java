@@ -362,6 +362,7 @@ public final class PoolConfig {
       diff(diffs, "$.p2c.initialLatency", p2c.initialLatency(), p.initialLatency());
       diff(diffs, "$.p2c.llmAware", p2c.llmAware(), p.llmAware());
       diff(diffs, "$.p2c.exploration", p2c.exploration(), p.exploration());
+      diff(diffs, "$.p2c.probes", p2c.probes(), p.probes());
     }
     if (states("budgets")) {
       diff(diffs, "$.budgets", budgets, pool.budgets());

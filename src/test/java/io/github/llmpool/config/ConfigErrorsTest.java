@@ -315,6 +315,12 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void probesMustBeABoolean() {
+    String e = error(file("\"p2c\":{\"probes\":\"yes\"}", A));
+    assertTrue(e.contains("$.p2c.probes") && e.contains("true or false"), e);
+  }
+
+  @Test
   void maxAttemptsOutOfRange() {
     assertEquals("$.retry.maxAttempts must be in [1, 100] but was 0", error(file("\"retry\":{\"maxAttempts\":0}", A)));
   }

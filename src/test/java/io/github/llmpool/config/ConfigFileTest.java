@@ -64,10 +64,11 @@ class ConfigFileTest {
   @Test
   void p2cSectionSetsThePoolsP2cSettings() throws Exception {
     PoolConfig c = PoolConfig.read(json("{\"p2c\":{\"latencyDecay\":\"30s\",\"initialLatency\":\"250ms\","
-        + "\"llmAware\":false,\"exploration\":0.02},\"tiers\":[{\"providers\":[{\"name\":\"a\","
+        + "\"llmAware\":false,\"exploration\":0.02,\"probes\":true},\"tiers\":[{\"providers\":[{\"name\":\"a\","
         + "\"baseUrl\":\"http://127.0.0.1:9/v1\"}]}]}"), ENV::get);
     P2cSettings expected = P2cSettings.builder().latencyDecay(java.time.Duration.ofSeconds(30))
-        .initialLatency(java.time.Duration.ofMillis(250)).llmAware(false).exploration(0.02).build();
+        .initialLatency(java.time.Duration.ofMillis(250)).llmAware(false).exploration(0.02).probes(true).build();
+    assertTrue(c.p2c().probes());
     assertEquals(expected, c.p2c());
     assertEquals(expected, c.toPoolBuilder().build().p2c());
     PoolConfig none = PoolConfig.read(json("{\"tiers\":[{\"providers\":[{\"name\":\"a\","

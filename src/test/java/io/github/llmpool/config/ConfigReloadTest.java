@@ -14,6 +14,7 @@ import io.github.llmpool.Upstreams;
 import io.github.llmpool.config.PoolConfig;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
@@ -171,6 +172,10 @@ class ConfigReloadTest {
     write("\"p2c\":{\"exploration\":0.01},", provider("b", b, 2));
     PoolConfig.read(file, ENV).applyTo(pool);
     assertEquals(2, pool.tiers().get(0).get(0).weight());
+    write("\"p2c\":{\"exploration\":0.01,\"probes\":true},", provider("b", b, 2));
+    IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
+        () -> PoolConfig.read(file, ENV).applyTo(pool));
+    assertTrue(p.getMessage().endsWith("$.p2c.probes is true in the file but false in force"), p.getMessage());
   }
 
   @Test

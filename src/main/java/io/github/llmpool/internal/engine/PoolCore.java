@@ -137,6 +137,8 @@ public final class PoolCore {
   private volatile Router router;
   private Map<String, ProviderState> states = Map.of(); // guarded by reconfigureLock
   private Map<String, Headroom> groups = Map.of(); // quota groups by name; guarded by reconfigureLock
+  /** The pool's probes, or null (see {@link #probes()}). */
+  private final Probes probes;
   /** The whole pool is drained (written under reconfigureLock, read lock-free by the pick path). */
   private volatile boolean drainedAll;
   /** Where evictions are published; null when the pool shares nothing (local only). */
@@ -158,6 +160,7 @@ public final class PoolCore {
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
       AffinityTable affinity, List<io.github.llmpool.Budget> budgets) {
     this.settings = settings;
+    this.probes = settings.latency().probes() ? new Probes(settings.latency().exploreAgeBadNanos()) : null;
     this.budgets = new Budgets(this, List.copyOf(budgets), settings.ticker().wallMillis());
     this.hasBudgets = !budgets.isEmpty();
     this.name = settings.name();
@@ -174,6 +177,11 @@ public final class PoolCore {
     SharedState shared = settings.sharedState();
     this.publisher = shared == SharedState.LOCAL_ONLY ? null
         : Objects.requireNonNull(shared.join(name, new SharedReceiver()), "SharedState.join returned null");
+  }
+
+  /** The pool's probes ({@code P2cSettings.probes}), or null when it sends none. */
+  public Probes probes() {
+    return probes;
   }
 
   public Settings settings() {
@@ -250,7 +258,7 @@ public final class PoolCore {
       }
       states = next;
       groups = nextGroups;
-      router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting());
+      router = new Router(strategy, slotTiers, settings.random(), settings.latency(), settings.quotaRouting(), probes);
       closeUnused(headroomsBefore, next, nextGroups);
       if (!first) {
         log.info("llmpool[{}] reconfigured: {} providers in {} tiers, strategy {}", name, next.size(), tiers.size(),
@@ -1471,7 +1479,7 @@ public final class PoolCore {
         .evictedFor(left)
         .ejections(st.ejections()).inFlight(st.inFlight())
         .latencyEstimate(Duration.ofNanos(Math.max(0, (long) st.latencyEstimate(now, settings.latency(), reference))))
-        .requests(count(st.requests())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
+        .requests(count(st.requests())).probes(count(st.probes())).successes(count(st.successes())).clientErrors(count(st.clientErrors()))
         .failures(count(st.failures())).tokens(tokens)
         .requestQuota(quota(st.requestWindow(), s.endpoint.requestsPerMinute, s.configuredAt, now,
             st.headroom().requestRoom(now)))

@@ -37,9 +37,17 @@ package io.github.llmpool.internal.health;
  * @param staleHorizonNanos after how long an estimate no sample refreshed weighs nothing
  * @param exploreThreshold the largest share of exploring picks, in 1/65536 ({@code 0}: none)
  * @param exploreAgeNanos how old a provider's last sample must be for it to be explored
+ * @param probes whether a provider whose estimate is still bad is re-measured by a probe request
+ *     (one output token, sent by the pool) instead of a caller's request (see {@code P2cPicker})
  */
 public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, long horizonNanos,
-    long staleHorizonNanos, int exploreThreshold, long exploreAgeNanos) {
+    long staleHorizonNanos, int exploreThreshold, long exploreAgeNanos, boolean probes) {
+
+  /**
+   * Attempts of the tier per probe at most (see {@code P2cPicker}): 10. A probe asks for one output
+   * token, so even at this rate its tokens are well under 1% of the traffic's.
+   */
+  public static final int PROBE_EVERY = 10;
 
   /** Output tokens a typical time to first token is worth: 32. */
   public static final long OVERHEAD_TOKENS = 32;
@@ -75,6 +83,19 @@ public record LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llm
     if (exploreThreshold < 0 || exploreThreshold > EXPLORE_ONE || exploreAgeNanos < 0) {
       throw new IllegalArgumentException("exploration must be in [0, 65536] with a non-negative age");
     }
+  }
+
+  /** Without probes. */
+  public LatencyModel(long tauNanos, long defaultEstimateNanos, boolean llmAware, long horizonNanos,
+      long staleHorizonNanos, int exploreThreshold, long exploreAgeNanos) {
+    this(tauNanos, defaultEstimateNanos, llmAware, horizonNanos, staleHorizonNanos, exploreThreshold, exploreAgeNanos,
+        false);
+  }
+
+  /** This model with probes on or off (no effect on the legacy model, which does not explore). */
+  public LatencyModel withProbes(boolean on) {
+    return new LatencyModel(tauNanos, defaultEstimateNanos, llmAware, horizonNanos, staleHorizonNanos,
+        exploreThreshold, exploreAgeNanos, on && !isLegacy());
   }
 
   /**

@@ -102,6 +102,8 @@ public final class ProviderState {
 
   // Counters.
   final LongAdder requests = new LongAdder();
+  /** Probes sent ({@code P2cSettings.probes}): counted in {@link #requests} too. */
+  private final LongAdder probes = new LongAdder();
   final LongAdder successes = new LongAdder();
   final LongAdder clientErrors = new LongAdder();
   final LongAdder failures = new LongAdder();
@@ -1016,6 +1018,16 @@ public final class ProviderState {
 
   public long inFlight() {
     return inFlight.get();
+  }
+
+  /** Counts a probe of the pool's own, just dispatched (it is one of {@link #requests()} too). */
+  public void countProbe() {
+    probes.increment();
+  }
+
+  /** Probes sent. */
+  public long probes() {
+    return probes.sum();
   }
 
   public long requests() {

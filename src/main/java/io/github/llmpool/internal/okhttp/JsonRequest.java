@@ -40,8 +40,15 @@ public final class JsonRequest {
   private final String user;
   private final String promptCacheKey;
   private final boolean transcoded;
+  /** Whether the request named its budget {@code max_completion_tokens}. */
+  boolean completionTokensNamed() {
+    return completionTokensNamed;
+  }
+
   /** {@code max_completion_tokens}, else {@code max_tokens}, when a non-negative integer; else -1. */
   private long maxTokens = -1;
+  /** Whether the budget was named {@code max_completion_tokens} (a probe copies the name). */
+  private boolean completionTokensNamed;
 
   private JsonRequest(byte[] bytes, String model, int modelStart, int modelEnd, boolean stream,
       boolean hasStreamOptions, boolean emptyObject, int rootEnd, String user, String promptCacheKey,
@@ -223,6 +230,7 @@ public final class JsonRequest {
   /** Sets the completion budget read by a parser (once, before the request is shared). */
   private JsonRequest withMaxTokens(long maxCompletionTokens, long maxTokensField) {
     this.maxTokens = maxCompletionTokens >= 0 ? maxCompletionTokens : maxTokensField;
+    this.completionTokensNamed = maxCompletionTokens >= 0;
     return this;
   }
 

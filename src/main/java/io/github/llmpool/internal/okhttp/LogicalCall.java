@@ -75,7 +75,11 @@ final class LogicalCall implements Exclusion {
     this.call = chain.call();
     this.prepared = plan;
     this.watch = watch;
+    this.prober = Prober.of(core);
   }
+
+  /** The pool's probe sender ({@code P2cSettings.probes}), or null. */
+  private final Prober prober;
 
   /** The request's token estimate (set once the request is read). */
   private long tokens;
@@ -312,6 +316,10 @@ final class LogicalCall implements Exclusion {
       lease.holdBudgets(budgetHeld);
       budgetHeld = null;
       dispatched = n;
+      if (prober != null) {
+        prober.remember(slot, plan, now);
+        prober.sendDue(); // what this request's picks queued: sent before its own attempt waits
+      }
       Response response = attempt(out, lease, slot, n, now, maxAttempts);
       if (response == null) {
         continue; // failed before a response; recorded
@@ -457,21 +465,9 @@ final class LogicalCall implements Exclusion {
   private Response judge(Response response, Request out, AttemptLease lease, Slot slot, int n, long now,
       int maxAttempts) throws IOException {
     long headersAt = core.now();
-    // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
-    RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
-    if (limits != null) {
-      RateWindow requestWindow = limits.requests(headersAt, now); // dated to the dispatch: the provider's counts are of then
-      RateWindow tokenWindow = limits.tokens(headersAt, now);
-      slot.state.observeRateLimits(requestWindow, tokenWindow, limits.ignored(), headersAt);
-      core.publishRateLimits(slot, requestWindow, tokenWindow); // nothing when local-only
-      if (response.code() == 429) {
-        slot.state.headroom().rateLimited(headersAt,
-            RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()), requestWindow, tokenWindow);
-      }
-      core.observedHeadroom(slot, headersAt);
-      if (lease.hooked()) {
-        lease.rateLimits(limits.requestRemaining(), limits.tokenRemaining());
-      }
+    RateLimitHeaders.Reading limits = observeLimits(core, slot, response, headersAt, now);
+    if (limits != null && lease.hooked()) {
+      lease.rateLimits(limits.requestRemaining(), limits.tokenRemaining());
     }
     watch.check(call, headersAt);
     RedirectGuard.Seen seen = out.tag(RedirectGuard.Seen.class);
@@ -501,6 +497,29 @@ final class LogicalCall implements Exclusion {
         RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()));
     retried(slot, n, outcome, response.code(), maxAttempts);
     return null;
+  }
+
+  /**
+   * Reads the rate-limit headers of {@code response} (every response, whatever its status: one pass
+   * over the header names, nothing allocated without them) into {@code slot}'s headroom, dated to
+   * the dispatch at {@code now}; publishes them when the pool shares state. Returns the reading, or
+   * null when the response has none.
+   */
+  static RateLimitHeaders.Reading observeLimits(PoolCore core, Slot slot, Response response, long headersAt, long now) {
+    // Every response, whatever its status: one pass over the header names, nothing allocated without rate-limit headers.
+    RateLimitHeaders.Reading limits = RateLimitHeaders.read(response.headers(), core.settings().ticker().wallMillis());
+    if (limits != null) {
+      RateWindow requestWindow = limits.requests(headersAt, now); // dated to the dispatch: the provider's counts are of then
+      RateWindow tokenWindow = limits.tokens(headersAt, now);
+      slot.state.observeRateLimits(requestWindow, tokenWindow, limits.ignored(), headersAt);
+      core.publishRateLimits(slot, requestWindow, tokenWindow); // nothing when local-only
+      if (response.code() == 429) {
+        slot.state.headroom().rateLimited(headersAt,
+            RetryHints.delayNanos(response::header, core.settings().ticker().wallMillis()), requestWindow, tokenWindow);
+      }
+      core.observedHeadroom(slot, headersAt);
+    }
+    return limits;
   }
 
   /**
@@ -547,6 +566,11 @@ final class LogicalCall implements Exclusion {
   }
 
   private Outcome classify(Response response, boolean signed) {
+    return classify(core, response, signed);
+  }
+
+  /** The pool's classifier's verdict on {@code response} ({@code signed}: the pool set its credential). */
+  static Outcome classify(PoolCore core, Response response, boolean signed) {
     OutcomeClassifier classifier = core.settings().classifier();
     return classifier.classify(response.code(), new OutcomeClassifier.ResponseInfo() {
       @Override

@@ -39,6 +39,13 @@ import io.github.llmpool.internal.route.Slot;
  * sample lands), and a provider that recovered is re-measured at a known time rather than after a
  * random wait. A tier whose providers are all fresh pays one comparison; exploration spends no
  * random bits.
+ *
+ * <p>Probes ({@link LatencyModel#probes}): a provider whose estimate is still bad is no exploration
+ * candidate; once its last sample is {@code exploreAgeBad} old, the next pick hands it to the
+ * {@link ProbeSink} (at most once per {@link LatencyModel#PROBE_EVERY} attempts of the tier, one
+ * compare-and-set) and goes on as an ordinary pick: the pool's own one-token request re-measures
+ * it, not the caller's. A provider the sink cannot probe (no request known to probe it with) stays
+ * an exploration candidate.
  */
 public final class P2cPicker extends TierPicker {
   private final LatencyModel model;
@@ -70,6 +77,19 @@ public final class P2cPicker extends TierPicker {
   /** Per slot: 1 / the requests in flight that count as one more latency (multiplied on the pick path). */
   private final double[] inverseCapacity;
   private volatile Reference cached;
+  /** Where a provider due a probe goes ({@link LatencyModel#probes}), or null: no probes. */
+  private final ProbeSink probes;
+  /** The tier's dispatched-attempt count at the last probe (compare-and-set, like {@link #exploredAt}). */
+  private volatile long probedAt;
+  private static final java.lang.invoke.VarHandle PROBED_AT;
+
+  static {
+    try {
+      PROBED_AT = java.lang.invoke.MethodHandles.lookup().findVarHandle(P2cPicker.class, "probedAt", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model) {
     this(slots, random, model, false);
@@ -81,6 +101,15 @@ public final class P2cPicker extends TierPicker {
    * io.github.llmpool.internal.health.Headroom#costFactor}).
    */
   public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model, boolean quotaRouting) {
+    this(slots, random, model, quotaRouting, null);
+  }
+
+  /**
+   * As above; {@code probes} (used when the model {@linkplain LatencyModel#probes probes} and
+   * explores, else ignored): a provider whose estimate is still bad is re-measured by a probe
+   * handed to it instead of by a caller's pick.
+   */
+  public P2cPicker(Slot[] slots, RandomSource random, LatencyModel model, boolean quotaRouting, ProbeSink probes) {
     super(slots, random, quotaRouting);
     this.model = model;
     this.tau = model.tauNanos();
@@ -94,6 +123,8 @@ public final class P2cPicker extends TierPicker {
     this.exploreEvery = exploreThreshold == 0 ? 0
         : (LatencyModel.EXPLORE_ONE + exploreThreshold - 1) / exploreThreshold;
     this.exploredAt = dispatched() - exploreEvery; // the first exploration needs no prior attempts
+    this.probes = model.probes() && exploreEvery > 0 ? probes : null;
+    this.probedAt = dispatched() - LatencyModel.PROBE_EVERY;
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
     for (Slot s : slots) {
@@ -195,6 +226,8 @@ public final class P2cPicker extends TierPicker {
     int best = -1;
     long bestDue = 0;
     long bestAge = 0;
+    int probeBest = -1;
+    long probeDue = 0;
     for (int i = 0; i < slots.length; i++) {
       ProviderState s = states[i];
       if (slots[i].weight == 0 || s.evicted()) {
@@ -204,6 +237,13 @@ public final class P2cPicker extends TierPicker {
       double own = s.ownEstimate(r.at, invH);
       long age = ref > 0 && own >= LatencyModel.EXPLORE_BAD_RATIO * ref ? exploreAgeBad : exploreAge;
       long due = s.lastSampleAt() + age;
+      if (age == exploreAgeBad && probes != null && probes.canProbe(slots[i], r.at)) {
+        if (probeBest < 0 || due - probeDue < 0) { // still bad: a probe re-measures it, no caller's pick
+          probeBest = i;
+          probeDue = due;
+        }
+        continue;
+      }
       if (best < 0 || due - bestDue < 0) {
         best = i;
         bestDue = due;
@@ -215,6 +255,8 @@ public final class P2cPicker extends TierPicker {
     r.candidateAge = bestAge;
     r.count = count;
     r.staleAt = best < 0 || count - exploredAt < exploreEvery ? Long.MAX_VALUE : bestDue;
+    r.probeCandidate = probeBest;
+    r.probeAt = probeBest < 0 || count - probedAt < LatencyModel.PROBE_EVERY ? Long.MAX_VALUE : probeDue;
   }
 
   /** {@link #reference(Slot[], long, double)} under the legacy decay (raw estimates). */
@@ -288,6 +330,10 @@ public final class P2cPicker extends TierPicker {
     int candidate = -1;
     /** The exploration age that applies to it. */
     long candidateAge;
+    /** The probe candidate (the still-bad slot due first, when probes are on), or -1. */
+    int probeCandidate = -1;
+    /** From when it may be probed, or {@code Long.MAX_VALUE}. */
+    long probeAt = Long.MAX_VALUE;
     /** The tier's dispatched attempts when this was made. */
     long count;
     /** Per slot, the announced limits' factor ({@link P2cPicker#limitFactors}), or null. */
@@ -367,6 +413,9 @@ public final class P2cPicker extends TierPicker {
     // Exploration: the provider due first, once due, with no answer on its way (which measures it
     // anyway) and the tier's budget allows, gets this pick. The common case costs one comparison
     // with a time the reference already holds.
+    if (now - ref.probeAt >= 0) {
+      probe(now, exclusion, ref); // a probe of the pool's own re-measures it; this pick goes on as usual
+    }
     if (now - ref.staleAt >= 0 && explore(now, exclusion, ref)) {
       return ref.candidate;
     }
@@ -396,6 +445,22 @@ public final class P2cPicker extends TierPicker {
       }
     }
     return slowPick(now, exclusion);
+  }
+
+  /**
+   * Hands {@code ref}'s probe candidate to the sink when it is still due (read live), awaits no
+   * sample, is eligible, and this pick spends the probe budget {@code ref} saw (compare-and-set).
+   */
+  private void probe(long now, Exclusion exclusion, Reference ref) {
+    int o = ref.probeCandidate;
+    if (o < 0 || now - states[o].lastSampleAt() - exploreAgeBad < 0 || states[o].awaitingSample() != 0
+        || !eligible(o, now, exclusion)) {
+      return;
+    }
+    long seen = probedAt;
+    if (ref.count - seen >= LatencyModel.PROBE_EVERY && PROBED_AT.compareAndSet(this, seen, ref.count)) {
+      probes.probeDue(slots[o], now);
+    }
   }
 
   /**

@@ -35,6 +35,12 @@ public final class Router {
    */
   public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model,
       boolean quotaRouting) {
+    this(strategy, tiers, random, model, quotaRouting, null);
+  }
+
+  /** As above; {@code probes}: where P2C tiers hand a provider due a probe (null: none; see {@link ProbeSink}). */
+  public Router(Strategy strategy, List<List<Slot>> tiers, RandomSource random, LatencyModel model,
+      boolean quotaRouting, ProbeSink probes) {
     this.strategy = strategy;
     this.quotaRouting = quotaRouting;
     this.kind = switch (strategy) {
@@ -49,7 +55,7 @@ public final class Router {
       this.tiers[t] = switch (strategy) {
         case WEIGHTED -> new WeightedPicker(slots, random, quotaRouting);
         case ROUND_ROBIN -> new RoundRobinPicker(slots, random, quotaRouting);
-        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model, quotaRouting);
+        case POWER_OF_TWO_CHOICES -> new P2cPicker(slots, random, model, quotaRouting, probes);
       };
       Collections.addAll(flat, slots);
     }

@@ -29,7 +29,13 @@ enum Contender {
    */
   LLMPOOL_MAIN("llmpool-main", Strategy.POWER_OF_TWO_CHOICES, true, 1, true),
   /** {@link #LLMPOOL_MAIN} with {@code concurrency(8)}. */
-  LLMPOOL_MAIN_CONCURRENCY_8("llmpool-main-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8, true);
+  LLMPOOL_MAIN_CONCURRENCY_8("llmpool-main-concurrency-8", Strategy.POWER_OF_TWO_CHOICES, true, 8, true),
+  /**
+   * llmpool's default with {@code P2cSettings.probes(true)}: a provider that still looks slow is
+   * re-measured by a one-token probe of the pool's own instead of a caller's request. Only where
+   * forgetting is measured.
+   */
+  LLMPOOL_PROBES("llmpool-probes", Strategy.POWER_OF_TWO_CHOICES, true, 1, false, true);
 
   final String label;
   final Strategy strategy;
@@ -38,6 +44,8 @@ enum Contender {
   final int concurrency;
   /** The decay before bounded forgetting (hyperbolic, no exploration). */
   final boolean legacy;
+  /** {@code P2cSettings.probes}. */
+  final boolean probes;
 
   Contender(String label, Strategy strategy, boolean llmAware) {
     this(label, strategy, llmAware, 1);
@@ -48,6 +56,11 @@ enum Contender {
   }
 
   Contender(String label, Strategy strategy, boolean llmAware, int concurrency, boolean legacy) {
+    this(label, strategy, llmAware, concurrency, legacy, false);
+  }
+
+  Contender(String label, Strategy strategy, boolean llmAware, int concurrency, boolean legacy, boolean probes) {
+    this.probes = probes;
     this.label = label;
     this.strategy = strategy;
     this.llmAware = llmAware;
@@ -57,12 +70,13 @@ enum Contender {
 
   /** Whether this contender runs in {@code sc} (the legacy concurrency(8) one only where forgetting is measured). */
   boolean runsIn(Scenario sc) {
-    return this != LLMPOOL_MAIN_CONCURRENCY_8 || sc.forgetting();
+    return (this != LLMPOOL_MAIN_CONCURRENCY_8 && this != LLMPOOL_PROBES) || sc.forgetting();
   }
 
   void configure(ProviderPool.Builder b, P2cSettings.Builder p2c) {
     b.strategy(strategy);
     p2c.llmAware(llmAware);
     io.github.llmpool.BenchP2c.legacyDecay(p2c, legacy);
+    p2c.probes(probes);
   }
 }

@@ -80,6 +80,8 @@ final class LoadRun {
   final List<String> names = new ArrayList<>();
   /** Cumulative attempts per provider at each sample; statuses ('A', 'E', 'P') at each sample. */
   final List<long[]> cumulative = new ArrayList<>();
+  /** Per sample, each provider's probes sent so far ({@code P2cSettings.probes}; not in {@link #cumulative}). */
+  final List<long[]> cumulativeProbes = new ArrayList<>();
   final List<char[]> statuses = new ArrayList<>();
   final List<Long> sampleTimes = new ArrayList<>();
   long binNanos;
@@ -351,10 +353,12 @@ final class LoadRun {
         FakeProvider.sleepUntil(t0 + k * binNanos);
         PoolSnapshot snap = pool.snapshot();
         long[] cum = new long[names.size()];
+        long[] probes = new long[names.size()];
         char[] st = new char[names.size()];
         for (ProviderSnapshot p : snap.providers()) {
           int idx = names.indexOf(p.name());
-          cum[idx] = p.requests();
+          cum[idx] = p.requests() - p.probes(); // the callers' attempts: a probe is the pool's own
+          probes[idx] = p.probes();
           st[idx] = switch (p.status()) {
             case AVAILABLE -> 'A';
             case EVICTED -> 'E';
@@ -365,6 +369,7 @@ final class LoadRun {
         synchronized (this) {
           sampleTimes.add(System.nanoTime() - t0);
           cumulative.add(cum);
+          cumulativeProbes.add(probes);
           statuses.add(st);
         }
       }

@@ -199,6 +199,28 @@ final class RunSummary {
     return new Series(json, t, per, failBins);
   }
 
+  /** Probes the pool sent the bad providers while bad (samples whose world time is in [from, to)). */
+  private static long probesWhileBad(LoadRun run, double from, double to) {
+    List<Long> times;
+    List<long[]> probes;
+    synchronized (run) {
+      times = new ArrayList<>(run.sampleTimes);
+      probes = new ArrayList<>(run.cumulativeProbes);
+    }
+    long n = 0;
+    for (int k = 0; k + 1 < times.size() && k + 1 < probes.size(); k++) {
+      double t = run.world.worldSeconds(times.get(k));
+      if (t >= from && t < to) {
+        for (int i = 0; i < run.names.size(); i++) {
+          if (run.scenario.bad().contains(run.names.get(i))) {
+            n += probes.get(k + 1)[i] - probes.get(k)[i];
+          }
+        }
+      }
+    }
+    return n;
+  }
+
   private static Map<String, Object> bad(LoadRun run, Series s) {
     Scenario sc = run.scenario;
     World w = run.world;
@@ -227,6 +249,7 @@ final class RunSummary {
     m.put("fairShare", Stats.round(fair, 4));
     m.put("attemptsWhileBad", badAttempts);
     m.put("shareWhileBad", all == 0 ? Double.NaN : Stats.round(badAttempts / (double) all, 5));
+    m.put("probesWhileBad", probesWhileBad(run, from, to));
     long serverReceived = 0;
     for (String b : sc.bad()) {
       serverReceived += run.fakes.get(b).received.sum();

@@ -77,8 +77,8 @@ public final class ScaleSimulation {
               ((Number) r.get("arrivalDispersion")).doubleValue(),
               ((Number) ttft.get("p99")).doubleValue());
           if (r.get("spell") instanceof Map<?, ?> sp) {
-            System.out.printf(Locale.ROOT, "      spell: before %s during %s after %s peak/fair %s half share back after %s s%n",
-                sp.get("shareBefore"), sp.get("shareDuring"), sp.get("shareAfter"), sp.get("peakOverFair"),
+            System.out.printf(Locale.ROOT, "      spell: before %s during %s after %s peak/fair %s (10 s in 30: %s) half share back after %s s%n",
+                sp.get("shareBefore"), sp.get("shareDuring"), sp.get("shareAfter"), sp.get("peakOverFair"), sp.get("peak10sOverFair"),
                 sp.get("halfShareBackSec"));
           }
         }

@@ -10,6 +10,7 @@ import io.github.llmpool.RetryPolicy;
 import io.github.llmpool.Ticker;
 import io.github.llmpool.TokenUsage;
 import io.github.llmpool.internal.health.Health;
+import io.github.llmpool.internal.engine.Probes;
 import io.github.llmpool.internal.health.LatencyModel;
 import io.github.llmpool.internal.health.ProviderState;
 import io.github.llmpool.internal.health.RetryHints;
@@ -49,6 +50,9 @@ final class SimRun {
     long initial = 100_000_000L;
     if (c.legacy) {
       return LatencyModel.legacy(tau, initial, c.llmAware);
+    }
+    if (c.probes) {
+      return new LatencyModel(tau, initial, c.llmAware).withProbes(true);
     }
     String x = System.getProperty("llmpool.sim.exploration");
     LatencyModel m = x == null ? new LatencyModel(tau, initial, c.llmAware)
@@ -166,6 +170,7 @@ final class SimRun {
     long loadAt;
     long admitted;
     long limited;
+    long probeArrivals;
     long windowArrivals;
     // Per-second arrival counts after the warm-up: sum, sum of squares, windows.
     double arrSum;
@@ -201,7 +206,11 @@ final class SimRun {
       long now = clock.now;
       tokens = Math.min(burst, tokens + (now - refilledAt) / (double) NS * rate);
       refilledAt = now;
-      windowArrivals++;
+      if (a.req.probe) {
+        probeArrivals++;
+      } else {
+        windowArrivals++;
+      }
       if (tokens < 1) {
         limited++;
         long retryAfterSec = Math.max(1, (long) Math.ceil((1 - tokens) / rate));
@@ -210,6 +219,7 @@ final class SimRun {
       }
       tokens -= 1;
       admitted++;
+
       accountLoad(now);
       if (busy < capacity) {
         start(a);
@@ -307,6 +317,7 @@ final class SimRun {
     };
     Attempt pending; // the last failed attempt, discarded once the next one is dispatched
     int attempts;
+    boolean probe;
     boolean abandonedOnce;
 
     Req(int instance, long arrival, boolean stream, int tokens, boolean measured) {
@@ -361,6 +372,10 @@ final class SimRun {
         }
       });
       lease.answered(now, 429, outcome, RetryHints.delayNanos(headers::get, clock.wallMillis()));
+      if (req.probe) {
+        lease.discard(now);
+        return;
+      }
       if (req.measured) {
         rateLimitedAttempts++;
       }
@@ -460,6 +475,10 @@ final class SimRun {
           debugDispatch(slot, now);
         }
         AttemptLease lease = AttemptLease.dispatch(core, slot, n, probe[0], now, null, req.stream);
+        if (core.probes() != null) {
+          core.probes().remember(slot, PROBE_TEMPLATE, now);
+          sendProbes(req.instance, now); // after the caller's dispatch, as LogicalCall sends them
+        }
         known[req.instance][Integer.parseInt(slot.name().substring(1))] = slot.state;
         Attempt a = new Attempt(req, slot, lease);
         Prov p = provs[Integer.parseInt(slot.name().substring(1))];
@@ -482,6 +501,35 @@ final class SimRun {
     }
     if (req.measured) {
       failedRequests++;
+    }
+  }
+
+  /** The probes template every pool remembers for every provider (the sim's requests are chat completions). */
+  private static final Probes.Template PROBE_TEMPLATE = new Probes.Template("/chat/completions", "sim", false);
+  private long probesSent;
+
+  /**
+   * The probes {@code instance}'s pick queued ({@code P2cSettings.probes}), sent as the library's
+   * {@code Prober} sends them: a streamed request for one output token, an attempt of its own that
+   * no caller waits for (a 429 is recorded and not retried).
+   */
+  private void sendProbes(int instance, long now) {
+    Probes probes = pools[instance].probes();
+    if (probes == null) {
+      return;
+    }
+    Slot slot;
+    while ((slot = probes.poll()) != null) {
+      PoolCore core = pools[instance];
+      Req pr = new Req(instance, now, true, 1, false);
+      pr.probe = true;
+      AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, now, null, true);
+      Attempt a = new Attempt(pr, slot, lease);
+      Prov p = provs[Integer.parseInt(slot.name().substring(1))];
+      probes.sent(slot);
+      slot.state.countProbe();
+      probesSent++;
+      at(now + rtt() / 2, () -> p.arrive(a));
     }
   }
 
@@ -674,6 +722,10 @@ final class SimRun {
     if (DEBUG && fleet.hasSpell()) {
       System.out.printf("      p0 dispatches in spell: %d; by age of its last sample (<5,<10,<20,<40,<60,<90,<150,more s): %s%n",
           dbgInSpell, java.util.Arrays.toString(dbgAge));
+    }
+    if (contender.probes) {
+      long toP0 = provs[0].probeArrivals;
+      System.out.printf("      probes sent: %d (%.2f/s), admitted at p0: %d%n", probesSent, probesSent / (durationNanos / 1e9), toP0);
     }
     if (ABANDON_AT > 0) {
       System.out.printf("      abandoned exploring attempts: %d%n", abandonedCount);
@@ -882,7 +934,21 @@ final class SimRun {
         break;
       }
     }
+    // The experiment's herd figure: the highest 10-s share starting within 30 s of recovery.
+    double peak10 = 0;
+    for (int i = 0; i + 10 <= timeline.size(); i++) {
+      double t0 = timeline.get(i)[0];
+      if (t0 < to || t0 >= to + 30) {
+        continue;
+      }
+      double w = 0;
+      for (int j = i; j < i + 10; j++) {
+        w += timeline.get(j)[2];
+      }
+      peak10 = Math.max(peak10, w / 10);
+    }
     Map<String, Object> s = Json.obj();
+    s.put("peak10sOverFair", Stats.round(peak10 / fair, 3));
     s.put("fromSec", Stats.round(from, 1));
     s.put("toSec", Stats.round(to, 1));
     s.put("halfShareBackSec", back == null ? null : Stats.round(back, 1));

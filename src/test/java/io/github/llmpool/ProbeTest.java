@@ -1,0 +1,263 @@
+package io.github.llmpool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.llmpool.internal.engine.PoolCore;
+import io.github.llmpool.internal.health.LatencyModel;
+import io.github.llmpool.internal.health.ProviderState;
+import io.github.llmpool.internal.route.Slot;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Probes ({@code P2cSettings.probes}, issue 17 item 6): a provider that still looks slow is
+ * re-measured by a one-token streamed chat completion of the pool's own, not by a caller's request.
+ * Real loopback servers, a fake ticker; the estimates are set through the provider states so the
+ * "slow" provider is slow exactly, and every wait for the asynchronous probe is on an event (the
+ * server's recorded request, the probe's usage record), never on time.
+ */
+class ProbeTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long MS = 1_000_000L;
+  private static final String STREAM_CHAT = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"max_completion_tokens\":64,"
+      + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+  private final FakeTicker ticker = new FakeTicker();
+  private final Upstreams up = new Upstreams();
+  private final BlockingQueue<TokenUsage> usages = new LinkedBlockingQueue<>();
+  private final BlockingQueue<io.github.llmpool.spi.AttemptEnd> ends = new LinkedBlockingQueue<>();
+  private final BlockingQueue<RecordedRequest> atC = new LinkedBlockingQueue<>();
+  private MockWebServer a;
+  private MockWebServer b;
+  private MockWebServer c;
+  private volatile MockResponse cAnswer = Fixtures.sse("openai-chat-stream-usage.sse");
+
+  @AfterEach
+  void close() {
+    up.close();
+  }
+
+  private ProviderPool pool(boolean probes) {
+    a = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
+    b = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
+    c = up.start(r -> {
+      atC.add(r);
+      return cAnswer;
+    });
+    return ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(17))
+        .p2c(P2cSettings.builder().probes(probes).build())
+        .onUsage(usages::add)
+        .onAttempt(new io.github.llmpool.spi.AttemptListener() {
+          @Override
+          public void onEnd(io.github.llmpool.spi.AttemptEnd end) {
+            ends.add(end);
+          }
+        })
+        .tier(Provider.builder("a").baseUrl(Upstreams.baseUrl(a)).apiKey("sk-a-secret").build(),
+            Provider.builder("b").baseUrl(Upstreams.baseUrl(b)).apiKey("sk-b-secret").build(),
+            Provider.builder("c").baseUrl(Upstreams.baseUrl(c)).apiKey("sk-c-secret").build())
+        .build();
+  }
+
+  /** One caller's streamed chat completion to {@code provider} (the others drained for it), read to its end. */
+  private void sendTo(ProviderPool pool, OkHttpClient client, String provider) throws Exception {
+    for (String p : List.of("a", "b", "c")) {
+      if (!p.equals(provider)) {
+        pool.drain(p);
+      }
+    }
+    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertEquals("200", r[0]);
+    pool.resumeAll();
+    assertEquals(provider, usages.poll(5, TimeUnit.SECONDS).provider());
+  }
+
+  /**
+   * Every provider has served one caller's chat completion (so the pool knows what to probe it
+   * with); then c measures 20x the others and the others are measured again after {@code tau}: c
+   * is the one provider that still looks bad and is due its re-measurement.
+   */
+  private PoolCore cStillBad(ProviderPool pool, OkHttpClient client) throws Exception {
+    sendTo(pool, client, "a");
+    sendTo(pool, client, "b");
+    sendTo(pool, client, "c");
+    atC.clear();
+    ends.clear();
+    PoolCore core = Internals.core(pool);
+    LatencyModel m = core.settings().latency();
+    ProviderState sc = core.router().slot("c").state;
+    long now = ticker.read();
+    sc.sample(now, 2_000 * MS, now, m);
+    ticker.advance(Duration.ofMillis(10_100)); // past c's bad exploration age (tau)
+    now = ticker.read();
+    for (String p : List.of("a", "b")) {
+      core.router().slot(p).state.sample(now, 100 * MS, now, m);
+    }
+    return core;
+  }
+
+  @Test
+  void aProviderThatStillLooksSlowIsReMeasuredByAOneTokenProbeNotByTheCallersRequest() throws Exception {
+    ProviderPool pool = pool(true);
+    OkHttpClient client = up.client(pool);
+    PoolCore core = cStillBad(pool, client);
+    Slot c = core.router().slot("c");
+    long before = c.state.lastSampleAt();
+
+    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertEquals("200", r[0]);
+
+    // The pool's own request reached c, in the caller's shape, asking for one token...
+    RecordedRequest probe = atC.poll(5, TimeUnit.SECONDS);
+    assertNotNull(probe, "c was probed");
+    assertEquals("/v1/chat/completions", probe.getTarget());
+    assertEquals("Bearer sk-c-secret", probe.getHeaders().get("Authorization"));
+    JsonNode body = JSON.readTree(probe.getBody().utf8());
+    assertEquals("gpt-4o-mini", body.get("model").asText());
+    assertEquals(1, body.get("max_completion_tokens").asInt(), "the caller's budget name, one token");
+    assertFalse(body.has("max_tokens"));
+    assertTrue(body.get("stream").asBoolean());
+    // ... while the caller's request went elsewhere.
+    TokenUsage first = usages.poll(5, TimeUnit.SECONDS);
+    TokenUsage second = usages.poll(5, TimeUnit.SECONDS);
+    assertNotNull(second, "the caller's attempt and the probe each end with a usage record");
+    TokenUsage callers = first.provider().equals("c") ? second : first;
+    TokenUsage probes = first.provider().equals("c") ? first : second;
+    assertNotEquals("c", callers.provider(), "the caller's request is not the re-measurement");
+    assertEquals("c", probes.provider());
+    assertEquals(1, probes.attempt());
+    assertTrue(probes.streamed());
+    // Its first token is c's sample now: the estimate is what c measures today.
+    assertTrue(c.state.lastSampleAt() - before > 0, "c was measured again by the probe");
+    assertTrue(c.state.rawEstimate() < 2_000 * MS, "the probe's fast first token replaced the slow estimate");
+    assertFalse(c.state.evicted());
+  }
+
+  @Test
+  void withoutProbesTheCallersRequestIsTheReMeasurement() throws Exception {
+    ProviderPool pool = pool(false);
+    OkHttpClient client = up.client(pool);
+    cStillBad(pool, client);
+
+    Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+
+    RecordedRequest explored = atC.poll(5, TimeUnit.SECONDS);
+    assertNotNull(explored, "c was explored");
+    assertEquals(64, JSON.readTree(explored.getBody().utf8()).get("max_completion_tokens").asInt(),
+        "the caller's own request went to c");
+    assertEquals("c", usages.poll(5, TimeUnit.SECONDS).provider());
+  }
+
+  @Test
+  void aProviderIsProbedAtMostOncePerDecayTime() throws Exception {
+    ProviderPool pool = pool(true);
+    OkHttpClient client = up.client(pool);
+    PoolCore core = cStillBad(pool, client);
+    cAnswer = new MockResponse.Builder().code(500).body("{\"error\":{\"message\":\"busy\"}}").build();
+
+    Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertNotNull(atC.poll(5, TimeUnit.SECONDS), "the first probe");
+    assertEquals("c", waitForUsageOf("c").provider()); // the failed probe ended
+    for (int i = 0; i < 30; i++) { // well past the 10 attempts per probe
+      Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    }
+    assertNull(atC.poll(0, TimeUnit.SECONDS), "no second probe, and no caller's request, within tau");
+    assertEquals(1, up.count(c) - 1, "c served one caller's request (the set-up) and one probe");
+    // A 500 to a probe is the provider's answer: it counts against c like a caller's 500.
+    assertEquals(1, pool.snapshot().provider("c").orElseThrow().failures());
+  }
+
+  @Test
+  void aProbeTheProviderRefusesAsAClientErrorTurnsProbesOffForItAndCallersExploreItAgain() throws Exception {
+    ProviderPool pool = pool(true);
+    OkHttpClient client = up.client(pool);
+    PoolCore core = cStillBad(pool, client);
+    cAnswer = new MockResponse.Builder().code(400)
+        .body("{\"error\":{\"message\":\"max_completion_tokens is too small\",\"type\":\"invalid_request_error\"}}")
+        .build();
+    Slot c = core.router().slot("c");
+
+    Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertNotNull(atC.poll(5, TimeUnit.SECONDS), "the probe");
+    waitForUsageOf("c");
+    assertTrue(core.probes().isRefused(c));
+    assertFalse(core.probes().canProbe(c, ticker.read()));
+    assertFalse(c.state.evicted(), "a client error evicts nothing");
+
+    // From now on c is explored as without probes: by a caller's request, once it is due again.
+    cAnswer = Fixtures.sse("openai-chat-stream-usage.sse");
+    ticker.advance(Duration.ofMillis(10_100));
+    long now = ticker.read();
+    for (String p : List.of("a", "b")) {
+      core.router().slot(p).state.sample(now, 100 * MS, now, core.settings().latency());
+    }
+    RecordedRequest next = null;
+    for (int i = 0; i < 60 && next == null; i++) { // the exploration budget: one pick in 50
+      Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+      next = atC.poll(0, TimeUnit.SECONDS);
+    }
+    assertNotNull(next, "c was explored again");
+    assertEquals(64, JSON.readTree(next.getBody().utf8()).get("max_completion_tokens").asInt(), "by a caller");
+  }
+
+  @Test
+  void aProbeThatCannotConnectIsNoVerdictOnTheProvider() throws Exception {
+    ProviderPool pool = pool(true);
+    OkHttpClient client = up.client(pool);
+    PoolCore core = cStillBad(pool, client);
+    Slot c = core.router().slot("c");
+    this.c.close(); // nothing listens on c's port any more
+
+    Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    io.github.llmpool.spi.AttemptEnd end = null;
+    for (int i = 0; i < 10 && (end == null || !end.start().provider().equals("c")); i++) {
+      end = ends.poll(5, TimeUnit.SECONDS); // the probe's end, on the probe client's thread
+    }
+    assertNotNull(end);
+    assertEquals("c", end.start().provider());
+    assertTrue(end.outcome().isEmpty(), "no verdict: " + end.outcome());
+    assertFalse(c.state.evicted(), "the probe client's failure is not the provider's");
+    assertEquals(ProviderSnapshot.Status.AVAILABLE, pool.snapshot().provider("c").orElseThrow().status());
+    assertFalse(core.probes().canProbe(c, ticker.read() + 10_100 * MS), "no probes of c for a while");
+    assertTrue(core.probes().canProbe(c, ticker.read() + 101 * 1_000 * MS), "until 10 tau have passed");
+  }
+
+  @Test
+  void aProbesBodyIsValidJsonForAnyModelName() throws Exception {
+    String body = io.github.llmpool.internal.okhttp.Prober.body("we\"ird\\model\n", false);
+    JsonNode n = JSON.readTree(body);
+    assertEquals("we\"ird\\model\n", n.get("model").asText());
+    assertEquals(1, n.get("max_tokens").asInt());
+    assertTrue(n.get("stream").asBoolean());
+    assertFalse(JSON.readTree(io.github.llmpool.internal.okhttp.Prober.body(null, true)).has("model"));
+  }
+
+  private TokenUsage waitForUsageOf(String provider) throws InterruptedException {
+    for (int i = 0; i < 10; i++) {
+      TokenUsage u = usages.poll(5, TimeUnit.SECONDS);
+      if (u == null) {
+        break;
+      }
+      if (u.provider().equals(provider)) {
+        return u;
+      }
+    }
+    throw new AssertionError("no usage record of " + provider);
+  }
+}
