@@ -101,6 +101,9 @@ public final class ProviderPool {
     this.core = new PoolCore(settings, b.strategy, endpoints(tiers), weights(tiers),
         b.affinity == null ? null : new AffinityTable(b.affinity, b.ticker), budgets);
     this.interceptor = new PoolInterceptor(core);
+    if (b.probeClient != null) {
+      io.github.llmpool.internal.okhttp.Prober.install(core, b.probeClient);
+    }
     this.baseUrl = URI.create("http://" + b.virtualHost + VIRTUAL_PREFIX + "/");
   }
 
@@ -539,6 +542,7 @@ public final class ProviderPool {
     private Affinity affinity;
     private boolean quotaRouting = true;
     private Duration quotaWait = Duration.ZERO;
+    private OkHttpClient probeClient;
     private final List<Budget> budgets = new ArrayList<>();
 
     private Builder() {}
@@ -783,6 +787,21 @@ public final class ProviderPool {
      */
     public Builder budget(Budget budget) {
       budgets.add(Objects.requireNonNull(budget, "budget"));
+      return this;
+    }
+
+    /**
+     * The OkHttp client the pool's probes are sent with ({@link P2cSettings.Builder#probes}): set it
+     * when your providers are reached through a proxy, with your own TLS set-up or timeouts. A
+     * client built with {@link ProviderPool#newHttpClient()} or {@link ProviderPool#configure} of
+     * another pool works too (a probe names its provider's host, which the pool's interceptor passes
+     * through). Default: a client with OkHttp's defaults (60-s read timeout), made at the first
+     * probe. Ignored while probes are off.
+     *
+     * @throws NullPointerException if {@code client} is null
+     */
+    public Builder probeClient(OkHttpClient client) {
+      this.probeClient = Objects.requireNonNull(client, "probeClient");
       return this;
     }
 

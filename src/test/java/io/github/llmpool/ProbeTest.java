@@ -54,13 +54,21 @@ class ProbeTest {
   }
 
   private ProviderPool pool(boolean probes) {
+    return pool(probes, null);
+  }
+
+  private ProviderPool pool(boolean probes, OkHttpClient probeClient) {
     a = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
     b = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
     c = up.start(r -> {
       atC.add(r);
       return cAnswer;
     });
-    return ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(17))
+    ProviderPool.Builder builder = ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(17));
+    if (probeClient != null) {
+      builder.probeClient(probeClient);
+    }
+    return builder
         .p2c(P2cSettings.builder().probes(probes).build())
         .onUsage(usages::add)
         .onAttempt(new io.github.llmpool.spi.AttemptListener() {
@@ -236,6 +244,26 @@ class ProbeTest {
     assertEquals(ProviderSnapshot.Status.AVAILABLE, pool.snapshot().provider("c").orElseThrow().status());
     assertFalse(core.probes().canProbe(c, ticker.read() + 10_100 * MS), "no probes of c for a while");
     assertTrue(core.probes().canProbe(c, ticker.read() + 101 * 1_000 * MS), "until 10 tau have passed");
+  }
+
+  @Test
+  void probesGoThroughTheProbeClientWhenOneIsSet() throws Exception {
+    OkHttpClient mine = new OkHttpClient.Builder()
+        .addInterceptor(chain -> chain.proceed(chain.request().newBuilder().header("X-Through", "mine").build()))
+        .build();
+    try {
+      ProviderPool pool = pool(true, mine);
+      OkHttpClient client = up.client(pool);
+      cStillBad(pool, client);
+      Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+      RecordedRequest probe = atC.poll(5, TimeUnit.SECONDS);
+      assertNotNull(probe);
+      assertEquals("mine", probe.getHeaders().get("X-Through"), "sent with the configured client");
+      assertEquals(1, JSON.readTree(probe.getBody().utf8()).get("max_completion_tokens").asInt());
+    } finally {
+      mine.dispatcher().executorService().shutdown();
+      mine.connectionPool().evictAll();
+    }
   }
 
   @Test

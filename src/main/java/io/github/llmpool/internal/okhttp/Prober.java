@@ -62,6 +62,16 @@ public final class Prober {
     return s != null ? (Prober) s : (Prober) p.sender(new Prober(core, null));
   }
 
+  /**
+   * Makes {@code core}'s prober send with {@code client} ({@code ProviderPool.Builder.probeClient});
+   * nothing when the pool sends no probes. Call before the pool serves requests.
+   */
+  public static void install(PoolCore core, OkHttpClient client) {
+    if (core.probes() != null) {
+      core.probes().sender(new Prober(core, client));
+    }
+  }
+
   /** For {@code core} (whose {@link PoolCore#probes()} is not null); {@code client} null: a client of OkHttp's defaults, made at the first probe. */
   Prober(PoolCore core, OkHttpClient client) {
     this.core = core;
@@ -191,7 +201,10 @@ public final class Prober {
         if (c == null) {
           OkHttpClient.Builder b = configured != null ? configured.newBuilder()
               : new OkHttpClient.Builder().readTimeout(60, TimeUnit.SECONDS);
-          c = b.addNetworkInterceptor(RedirectGuard.get()).build();
+          if (!b.networkInterceptors().contains(RedirectGuard.get())) {
+            b.addNetworkInterceptor(RedirectGuard.get());
+          }
+          c = b.build();
           client = c;
         }
       }
