@@ -200,13 +200,14 @@ public final class P2cSettings {
 
     /**
      * Whether a provider that still looks slow (its estimate twice the others' or more, no sample
-     * for {@code latencyDecay}) is re-measured by a <em>probe</em>: a streamed chat completion of
+     * for {@code 0.75 x latencyDecay}) is re-measured by a <em>probe</em>: a streamed chat completion of
      * the pool's own asking for one output token ({@code "max_tokens": 1}, or
      * {@code max_completion_tokens} when the provider's last request used that), with the model,
      * path and credentials of the last chat completion the pool sent it. The caller's request
      * that would have explored it goes where P2C sends it instead. So a provider that stays slow
-     * costs no caller a slow answer, and one that recovered is found within {@code latencyDecay}
-     * plus one time to first token. At most one probe per provider in flight, and one per
+     * costs no caller a slow answer, and one that recovered is found within {@code 0.75 x
+     * latencyDecay} plus one time to first token. At most one probe per provider in flight and per
+     * {@code 0.75 x latencyDecay}, and one per
      * {@value io.github.llmpool.internal.health.LatencyModel#PROBE_EVERY} attempts of the tier. A
      * provider the pool has sent no chat completion to yet is explored with a caller's request as
      * without probes. Probes are requests the caller did not make: they count against the

@@ -158,6 +158,31 @@ class ProbeTest {
   }
 
   @Test
+  void aStillBadProviderIsProbedOnceItsLastSampleIsThreeQuartersOfTauOld() throws Exception {
+    ProviderPool pool = pool(true);
+    OkHttpClient client = up.client(pool);
+    sendTo(pool, client, "a");
+    sendTo(pool, client, "b");
+    sendTo(pool, client, "c");
+    PoolCore core = Internals.core(pool);
+    LatencyModel m = core.settings().latency();
+    assertEquals(7_500 * MS, m.probeAgeNanos(), "0.75 tau");
+    long t0 = ticker.read();
+    core.router().slot("c").state.sample(t0, 2_000 * MS, t0, m);
+    for (long at : new long[] {7_400, 7_600}) {
+      ticker.advance(Duration.ofMillis(at - (ticker.read() - t0) / MS));
+      long now = ticker.read();
+      for (String p : List.of("a", "b")) {
+        core.router().slot(p).state.sample(now, 100 * MS, now, m);
+      }
+      Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+      // counted when it is sent, before the caller's own attempt: exact once the call returns
+      assertEquals(at < 7_500 ? 0 : 1, pool.snapshot().provider("c").orElseThrow().probes(), "at " + at + " ms");
+    }
+    assertNotNull(atC.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
   void withoutProbesTheCallersRequestIsTheReMeasurement() throws Exception {
     ProviderPool pool = pool(false);
     OkHttpClient client = up.client(pool);

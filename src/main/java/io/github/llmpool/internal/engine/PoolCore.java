@@ -160,7 +160,7 @@ public final class PoolCore {
   public PoolCore(Settings settings, Strategy strategy, List<List<Endpoint>> tiers, List<List<Integer>> weights,
       AffinityTable affinity, List<io.github.llmpool.Budget> budgets) {
     this.settings = settings;
-    this.probes = settings.latency().probes() ? new Probes(settings.latency().exploreAgeBadNanos()) : null;
+    this.probes = settings.latency().probes() ? new Probes(settings.latency().probeAgeNanos()) : null;
     this.budgets = new Budgets(this, List.copyOf(budgets), settings.ticker().wallMillis());
     this.hasBudgets = !budgets.isEmpty();
     this.name = settings.name();

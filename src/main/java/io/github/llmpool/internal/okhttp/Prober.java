@@ -134,8 +134,8 @@ public final class Prober {
       @Override
       public void onFailure(Call call, IOException e) {
         long now = core.now();
+        probes.failed(slot, now, 10 * probes.waitNanos()); // paused before anyone hears of the end
         lease.failedBeforeResponse(null, now); // no verdict: see the class comment
-        probes.failed(slot, now, 10 * probes.waitNanos());
       }
 
       @Override

@@ -41,7 +41,7 @@ import io.github.llmpool.internal.route.Slot;
  * random bits.
  *
  * <p>Probes ({@link LatencyModel#probes}): a provider whose estimate is still bad is no exploration
- * candidate; once its last sample is {@code exploreAgeBad} old, the next pick hands it to the
+ * candidate; once its last sample is {@link LatencyModel#probeAgeNanos} (0.75 tau) old, the next pick hands it to the
  * {@link ProbeSink} (at most once per {@link LatencyModel#PROBE_EVERY} attempts of the tier, one
  * compare-and-set) and goes on as an ordinary pick: the pool's own one-token request re-measures
  * it, not the caller's. A provider the sink cannot probe (no request known to probe it with) stays
@@ -79,6 +79,8 @@ public final class P2cPicker extends TierPicker {
   private volatile Reference cached;
   /** Where a provider due a probe goes ({@link LatencyModel#probes}), or null: no probes. */
   private final ProbeSink probes;
+  /** How old a still-bad provider's last sample must be for it to be probed ({@link LatencyModel#probeAgeNanos}). */
+  private final long probeAge;
   /** The tier's dispatched-attempt count at the last probe (compare-and-set, like {@link #exploredAt}). */
   private volatile long probedAt;
   private static final java.lang.invoke.VarHandle PROBED_AT;
@@ -124,6 +126,7 @@ public final class P2cPicker extends TierPicker {
         : (LatencyModel.EXPLORE_ONE + exploreThreshold - 1) / exploreThreshold;
     this.exploredAt = dispatched() - exploreEvery; // the first exploration needs no prior attempts
     this.probes = model.probes() && exploreEvery > 0 ? probes : null;
+    this.probeAge = model.probeAgeNanos();
     this.probedAt = dispatched() - LatencyModel.PROBE_EVERY;
     this.inverseCapacity = new double[slots.length];
     int positive = 0;
@@ -238,9 +241,10 @@ public final class P2cPicker extends TierPicker {
       long age = ref > 0 && own >= LatencyModel.EXPLORE_BAD_RATIO * ref ? exploreAgeBad : exploreAge;
       long due = s.lastSampleAt() + age;
       if (age == exploreAgeBad && probes != null && probes.canProbe(slots[i], r.at)) {
-        if (probeBest < 0 || due - probeDue < 0) { // still bad: a probe re-measures it, no caller's pick
+        long probeAt = s.lastSampleAt() + probeAge; // still bad: a probe re-measures it, no caller's pick
+        if (probeBest < 0 || probeAt - probeDue < 0) {
           probeBest = i;
-          probeDue = due;
+          probeDue = probeAt;
         }
         continue;
       }
@@ -453,7 +457,7 @@ public final class P2cPicker extends TierPicker {
    */
   private void probe(long now, Exclusion exclusion, Reference ref) {
     int o = ref.probeCandidate;
-    if (o < 0 || now - states[o].lastSampleAt() - exploreAgeBad < 0 || states[o].awaitingSample() != 0
+    if (o < 0 || now - states[o].lastSampleAt() - probeAge < 0 || states[o].awaitingSample() != 0
         || !eligible(o, now, exclusion)) {
       return;
     }
