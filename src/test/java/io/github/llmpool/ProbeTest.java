@@ -113,10 +113,7 @@ class ProbeTest {
     long now = ticker.read();
     sc.sample(now, 2_000 * MS, now, m);
     ticker.advance(Duration.ofMillis(10_100)); // past c's bad exploration age (tau)
-    now = ticker.read();
-    for (String p : List.of("a", "b")) {
-      core.router().slot(p).state.sample(now, 100 * MS, now, m);
-    }
+    othersMeasuredNow(core);
     return core;
   }
 
@@ -171,10 +168,7 @@ class ProbeTest {
     core.router().slot("c").state.sample(t0, 2_000 * MS, t0, m);
     for (long at : new long[] {7_400, 7_600}) {
       ticker.advance(Duration.ofMillis(at - (ticker.read() - t0) / MS));
-      long now = ticker.read();
-      for (String p : List.of("a", "b")) {
-        core.router().slot(p).state.sample(now, 100 * MS, now, m);
-      }
+      othersMeasuredNow(core);
       Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
       // counted when it is sent, before the caller's own attempt: exact once the call returns
       assertEquals(at < 7_500 ? 0 : 1, pool.snapshot().provider("c").orElseThrow().probes(), "at " + at + " ms");
@@ -236,10 +230,7 @@ class ProbeTest {
     // From now on c is explored as without probes: by a caller's request, once it is due again.
     cAnswer = Fixtures.sse("openai-chat-stream-usage.sse");
     ticker.advance(Duration.ofMillis(10_100));
-    long now = ticker.read();
-    for (String p : List.of("a", "b")) {
-      core.router().slot(p).state.sample(now, 100 * MS, now, core.settings().latency());
-    }
+    othersMeasuredNow(core);
     RecordedRequest next = null;
     for (int i = 0; i < 60 && next == null; i++) { // the exploration budget: one pick in 50
       Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
@@ -299,6 +290,14 @@ class ProbeTest {
     assertEquals(1, n.get("max_tokens").asInt());
     assertTrue(n.get("stream").asBoolean());
     assertFalse(JSON.readTree(io.github.llmpool.internal.okhttp.Prober.body(null, true)).has("model"));
+  }
+
+  /** a and b measured at 100 ms now: fresh, so only c can be due a re-measurement. */
+  private void othersMeasuredNow(PoolCore core) {
+    long now = ticker.read();
+    for (String p : List.of("a", "b")) {
+      core.router().slot(p).state.sample(now, 100 * MS, now, core.settings().latency());
+    }
   }
 
   private TokenUsage waitForUsageOf(String provider) throws InterruptedException {
