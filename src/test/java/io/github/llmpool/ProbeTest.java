@@ -283,6 +283,29 @@ class ProbeTest {
   }
 
   @Test
+  void aProbeClientThatCannotTakeTheCallLeavesNoCounterBehind() throws Exception {
+    OkHttpClient closed = new OkHttpClient.Builder().build();
+    closed.dispatcher().executorService().shutdown(); // every call it is given fails at once
+    ProviderPool pool = pool(true, closed);
+    OkHttpClient client = up.client(pool);
+    PoolCore core = cStillBad(pool, client);
+    Slot c = core.router().slot("c");
+
+    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertEquals("200", r[0], "the caller's request is served whatever happens to the probe");
+    io.github.llmpool.spi.AttemptEnd end = null;
+    for (int i = 0; i < 10 && (end == null || !end.start().provider().equals("c")); i++) {
+      end = ends.poll(5, TimeUnit.SECONDS);
+    }
+    assertNotNull(end, "the probe ended");
+    assertTrue(end.outcome().isEmpty(), "no verdict");
+    assertEquals(1, pool.snapshot().provider("c").orElseThrow().probes());
+    assertEquals(0, pool.snapshot().provider("c").orElseThrow().inFlight(), "nothing left in flight");
+    assertEquals(0, c.state.awaitingSample(), "nothing holds exploration off");
+    assertFalse(c.state.evicted());
+  }
+
+  @Test
   void aProbesBodyIsValidJsonForAnyModelName() throws Exception {
     String body = io.github.llmpool.internal.okhttp.Prober.body("we\"ird\\model\n", false);
     JsonNode n = JSON.readTree(body);

@@ -130,6 +130,17 @@ public final class Prober {
     AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, start, template.model(), true, null, 0);
     slot.state.countProbe();
     probes.sent(slot); // in flight now: awaitingSample keeps the next one off until it is measured
+    try {
+      enqueue(slot, lease, start, out);
+    } catch (RuntimeException e) { // a client that cannot take the call (shut down): the lease ends here
+      long now = core.now();
+      probes.failed(slot, now, 10 * probes.waitNanos());
+      lease.failedBeforeResponse(null, now);
+      throw e;
+    }
+  }
+
+  private void enqueue(Slot slot, AttemptLease lease, long start, Request out) {
     client().newCall(out).enqueue(new Callback() {
       @Override
       public void onFailure(Call call, IOException e) {
