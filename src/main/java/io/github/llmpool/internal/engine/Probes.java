@@ -130,12 +130,13 @@ public final class Probes implements ProbeSink {
   /** The HTTP layer's sender of this pool's probes, set once by it (null until then). */
   private final java.util.concurrent.atomic.AtomicReference<Object> sender = new java.util.concurrent.atomic.AtomicReference<>();
 
-  /** The sender set for this pool, or {@code candidate} once set as it (the first one set wins). */
+  /** The sender set for this pool, or null while none is. */
+  public Object sender() {
+    return sender.get();
+  }
+
+  /** Sets {@code candidate} as the sender unless one is set; returns the one in force (the first one set wins). */
   public Object sender(Object candidate) {
-    Object s = sender.get();
-    if (s != null) {
-      return s;
-    }
     return sender.compareAndSet(null, candidate) ? candidate : sender.get();
   }
 

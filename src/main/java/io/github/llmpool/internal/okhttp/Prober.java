@@ -58,7 +58,7 @@ public final class Prober {
     if (p == null) {
       return null;
     }
-    Object s = p.sender(null);
+    Object s = p.sender();
     return s != null ? (Prober) s : (Prober) p.sender(new Prober(core, null));
   }
 
