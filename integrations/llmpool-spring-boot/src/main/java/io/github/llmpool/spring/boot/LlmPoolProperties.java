@@ -70,10 +70,26 @@ public record LlmPoolProperties(Map<String, Pool> pools, String primary, SpringA
    * @param quota quota routing ({@code quota.routing}, {@code quota.max-wait}); default on, no wait
    * @param budgets spend limits ({@code budgets[i].*}, the configuration file's {@code "budgets"});
    *     default none
+   * @param p2c power-of-two-choices settings ({@code p2c.*}, {@code P2cSettings.Builder}); default the library's
    */
   public record Pool(String virtualHost, Strategy strategy, AllEvictedPolicy whenAllEvicted, Eviction eviction,
       Retry retry, Affinity affinity, List<Tier> tiers, List<ProviderEntry> providers, Http http, Quota quota,
-      List<BudgetEntry> budgets) {
+      List<BudgetEntry> budgets, P2c p2c) {
+  }
+
+  /**
+   * Power-of-two-choices settings ({@code p2c.*}): the settings of {@code P2cSettings.Builder}, the
+   * configuration file's {@code "p2c"} in kebab case. Each left unset keeps the library's default.
+   *
+   * @param latencyDecay the estimates' time constant tau; default 10 s
+   * @param initialLatency the estimate of a provider with no sample yet; default 100 ms
+   * @param llmAware the LLM-aware latency signal; default true
+   * @param exploration the largest share of exploring picks, 0 to 0.05; default 0.02
+   * @param probes re-measure a provider that still looks slow with a one-token probe of the pool's
+   *     own instead of a caller's request; default false
+   */
+  public record P2c(Duration latencyDecay, Duration initialLatency, Boolean llmAware, Double exploration,
+      Boolean probes) {
   }
 
   /**

@@ -61,6 +61,9 @@ final class PoolFactory {
         set(root + ".quota.max-wait", () -> b.quotaWait(pool.quota().maxWait()));
       }
     }
+    if (pool.p2c() != null) {
+      b.p2c(p2c(root + ".p2c", pool.p2c()));
+    }
     if (pool.affinity() != null) {
       Affinity a = affinity(root + ".affinity", pool.affinity());
       if (a != null) {
@@ -282,6 +285,26 @@ final class PoolFactory {
     if (reasoning != null) {
       set(path + ".reasoning", () -> b.reasoning(reasoning));
     }
+  }
+
+  private static io.github.llmpool.P2cSettings p2c(String path, LlmPoolProperties.P2c p) {
+    io.github.llmpool.P2cSettings.Builder b = io.github.llmpool.P2cSettings.builder();
+    if (p.latencyDecay() != null) {
+      set(path + ".latency-decay", () -> b.latencyDecay(p.latencyDecay()));
+    }
+    if (p.initialLatency() != null) {
+      set(path + ".initial-latency", () -> b.initialLatency(p.initialLatency()));
+    }
+    if (p.llmAware() != null) {
+      b.llmAware(p.llmAware());
+    }
+    if (p.exploration() != null) {
+      set(path + ".exploration", () -> b.exploration(p.exploration()));
+    }
+    if (p.probes() != null) {
+      b.probes(p.probes());
+    }
+    return b.build();
   }
 
   private static EvictionPolicy eviction(String path, LlmPoolProperties.Eviction e) {

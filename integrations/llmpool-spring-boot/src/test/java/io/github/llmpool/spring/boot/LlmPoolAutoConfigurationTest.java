@@ -71,6 +71,9 @@ class LlmPoolAutoConfigurationTest {
         "llmpool.pools.chat.tiers[0].providers[0].quota-group=openai-org",
         "llmpool.pools.chat.quota.routing=false",
         "llmpool.pools.chat.quota.max-wait=2s",
+        "llmpool.pools.chat.p2c.latency-decay=30s",
+        "llmpool.pools.chat.p2c.exploration=0.01",
+        "llmpool.pools.chat.p2c.probes=true",
         "llmpool.pools.chat.tiers[0].providers[0].price.currency=USD",
         "llmpool.pools.chat.tiers[0].providers[0].price.input=0.15",
         "llmpool.pools.chat.tiers[0].providers[0].price.cached-input=0.075",
@@ -93,6 +96,8 @@ class LlmPoolAutoConfigurationTest {
           assertThat(pool.whenAllEvicted()).isEqualTo(AllEvictedPolicy.FAIL_FAST);
           assertThat(pool.quotaRouting()).isFalse();
           assertThat(pool.quotaWait()).isEqualTo(Duration.ofSeconds(2));
+          assertThat(pool.p2c()).isEqualTo(io.github.llmpool.P2cSettings.builder()
+              .latencyDecay(Duration.ofSeconds(30)).exploration(0.01).probes(true).build());
           assertThat(pool.tiers().get(0).get(0).quotaGroup()).contains("openai-org");
           assertThat(pool.baseUrl().toString()).isEqualTo("http://chat.invalid/v1/");
           assertThat(pool.eviction().baseDuration()).isEqualTo(Duration.ofSeconds(2));
@@ -168,6 +173,9 @@ class LlmPoolAutoConfigurationTest {
     runner.withPropertyValues(onePool("llmpool.pools.main.eviction.jitter=1.5")).run(context ->
         assertThat(context).getFailure().rootCause()
             .hasMessageStartingWith("llmpool.pools.main.eviction.jitter: jitter").hasMessageContaining("1.5"));
+    runner.withPropertyValues(onePool("llmpool.pools.main.p2c.exploration=0.5")).run(context ->
+        assertThat(context).getFailure().rootCause()
+            .hasMessage("llmpool.pools.main.p2c.exploration: exploration must be in [0, 0.05] but was 0.5"));
     runner.withPropertyValues(onePool("llmpool.pools.main.providers[0].base-url=ftp://a.example/v1")).run(context ->
         assertThat(context).getFailure().rootCause().hasMessage("llmpool.pools.main.providers[0]: "
             + "baseUrl of provider 'a' must be http or https but was 'ftp://a.example/v1'"));
