@@ -84,7 +84,8 @@ def simulation_rows(sim, strategy):
             if not r or "spell" not in r:
                 continue
             sp = r["spell"]
-            rows.append((fl, int(u * 100), f(sp.get("halfShareBackSec"), 0), f(100 * sp["shareDuring"], 2),
+            rows.append((fl, int(u * 100), f(sp.get("halfShareBackSec"), 0), f(sp.get("p0QueueDrainedSec"), 0),
+                         f(100 * sp["shareDuring"], 2),
                          f(sp["peakOverFair"], 2), f(r["ttftSec"]["p99"], 2), f(r["rateLimitedPer1000"], 2)))
     return rows
 
@@ -115,9 +116,9 @@ def main():
     sims = [(label, load(d, "simulation.json")) for label, d in pairs]
     sims = [(label, s) for label, s in sims if s]
     if sims:
-        print("\n| run | fleet | load | half share back (s) | share while slow (%) | peak / fair | TTFT p99 (s) "
-              "| 429s / 1000 |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("\n| run | fleet | load | half share back (s) | p0's queue drained (s) | share while slow (%) | peak / fair "
+              "| TTFT p99 (s) | 429s / 1000 |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for label, s in sims:
             for row in simulation_rows(s, a.strategy):
                 print(f"| {label} (seed {s['meta']['seed']}) | " + " | ".join(str(x) for x in row) + " |")

@@ -542,7 +542,9 @@ def forgetting_targets(scen, sim, status, new="llmpool", prefix=""):
                 tag = f"{fl} {int(u * 100)}%"
                 b = sp.get("halfShareBackSec")
                 ok_back = ok_back and b is not None and b <= 1.5 * tau
-                back.append(f"{tag} {fmt(b, 0)} s ({fmt(so.get('halfShareBackSec'), 0)})")
+                d = sp.get("p0QueueDrainedSec")
+                back.append(f"{tag} {fmt(b, 0)} s ({fmt(so.get('halfShareBackSec'), 0)})"
+                            + (f" [p0's queue drained at {fmt(d, 0)} s]" if d else ""))
                 if prefix:  # the experiment's definition: the highest 10-s share within 30 s of recovery
                     ok_herd = ok_herd and sp.get("peak10sOverFair", 9) <= 1.5
                     herd.append(f"{tag} {fmt(sp.get('peak10sOverFair'), 2)} ({fmt(so.get('peak10sOverFair'), 2)};"

@@ -77,9 +77,9 @@ public final class ScaleSimulation {
               ((Number) r.get("arrivalDispersion")).doubleValue(),
               ((Number) ttft.get("p99")).doubleValue());
           if (r.get("spell") instanceof Map<?, ?> sp) {
-            System.out.printf(Locale.ROOT, "      spell: before %s during %s after %s peak/fair %s (10 s in 30: %s) half share back after %s s%n",
+            System.out.printf(Locale.ROOT, "      spell: before %s during %s after %s peak/fair %s (10 s in 30: %s) half share back after %s s (p0's queue drained after %s s; back %s s after that)%n",
                 sp.get("shareBefore"), sp.get("shareDuring"), sp.get("shareAfter"), sp.get("peakOverFair"), sp.get("peak10sOverFair"),
-                sp.get("halfShareBackSec"));
+                sp.get("halfShareBackSec"), sp.get("p0QueueDrainedSec"), sp.get("halfShareBackAfterDrainSec"));
           }
         }
       }

@@ -92,7 +92,7 @@ final class SimRun {
   private long failedRequests;
   private final List<Double> instantImbalance = new ArrayList<>();
   private final List<Double> arrivalImbalance = new ArrayList<>();
-  private final List<double[]> timeline = new ArrayList<>(); // t, max/mean load, p0 share
+  private final List<double[]> timeline = new ArrayList<>(); // t, max/mean load, p0 share, mean load, p0 queue
 
   SimRun(SimFleet fleet, Contender contender, double utilization, int instances, double durationSec, double warmupSec,
       long seed) {
@@ -794,7 +794,7 @@ final class SimRun {
       arrivalImbalance.add(arrMaxRatio);
     }
     double p0Share = arrivalsTotal == 0 ? 0 : provs[0].windowArrivals / (double) arrivalsTotal;
-    timeline.add(new double[] {t / 1e9, mean > 0 ? max / mean : 0, p0Share, mean});
+    timeline.add(new double[] {t / 1e9, mean > 0 ? max / mean : 0, p0Share, mean, provs[0].waiting.size()});
     for (Prov p : provs) {
       p.arrSum += p.windowArrivals;
       p.arrSumSq += (double) p.windowArrivals * p.windowArrivals;
@@ -934,6 +934,17 @@ final class SimRun {
         break;
       }
     }
+    // When p0 could start a new answer at once again: the first second after the spell with nothing
+    // queued at p0. Answers started during the spell keep its slowdown to their end, so a provider
+    // whose slots filled with slow answers (and whose queue grew) is still slow for a new request
+    // until that queue has drained.
+    Double drained = null;
+    for (double[] row : timeline) {
+      if (row[0] >= to && row[4] == 0) {
+        drained = row[0] - to;
+        break;
+      }
+    }
     // The experiment's herd figure: the highest 10-s share starting within 30 s of recovery.
     double peak10 = 0;
     for (int i = 0; i + 10 <= timeline.size(); i++) {
@@ -952,6 +963,8 @@ final class SimRun {
     s.put("fromSec", Stats.round(from, 1));
     s.put("toSec", Stats.round(to, 1));
     s.put("halfShareBackSec", back == null ? null : Stats.round(back, 1));
+    s.put("p0QueueDrainedSec", drained == null ? null : Stats.round(drained, 1));
+    s.put("halfShareBackAfterDrainSec", back == null || drained == null ? null : Stats.round(Math.max(0, back - drained), 1));
     s.put("fairShare", Stats.round(fair, 4));
     s.put("shareBefore", nb == 0 ? Double.NaN : Stats.round(before / nb, 4));
     s.put("shareDuring", nd == 0 ? Double.NaN : Stats.round(during / nd, 4));
