@@ -258,8 +258,10 @@ class ProbeTest {
     assertTrue(end.outcome().isEmpty(), "no verdict: " + end.outcome());
     assertFalse(c.state.evicted(), "the probe client's failure is not the provider's");
     assertEquals(ProviderSnapshot.Status.AVAILABLE, pool.snapshot().provider("c").orElseThrow().status());
+    // Paused for ten probe intervals (10 x 0.75 tau = 75 s at tau = 10 s), counted from the failure.
     assertFalse(core.probes().canProbe(c, ticker.read() + 10_100 * MS), "no probes of c for a while");
-    assertTrue(core.probes().canProbe(c, ticker.read() + 101 * 1_000 * MS), "until 10 tau have passed");
+    assertFalse(core.probes().canProbe(c, ticker.read() + 74_900 * MS), "not before 7.5 tau have passed");
+    assertTrue(core.probes().canProbe(c, ticker.read() + 75_100 * MS), "and again once they have");
   }
 
   @Test
