@@ -58,6 +58,10 @@ class ProbeTest {
   }
 
   private ProviderPool pool(boolean probes, OkHttpClient probeClient) {
+    return pool(probes, probeClient, null);
+  }
+
+  private ProviderPool pool(boolean probes, OkHttpClient probeClient, Budget budget) {
     a = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
     b = up.start(r -> Fixtures.sse("openai-chat-stream-usage.sse"));
     c = up.start(r -> {
@@ -67,6 +71,9 @@ class ProbeTest {
     ProviderPool.Builder builder = ProviderPool.builder().ticker(ticker).random(ScriptedRandom.seeded(17));
     if (probeClient != null) {
       builder.probeClient(probeClient);
+    }
+    if (budget != null) {
+      builder.budget(budget);
     }
     return builder
         .p2c(P2cSettings.builder().probes(probes).build())
@@ -85,12 +92,16 @@ class ProbeTest {
 
   /** One caller's streamed chat completion to {@code provider} (the others drained for it), read to its end. */
   private void sendTo(ProviderPool pool, OkHttpClient client, String provider) throws Exception {
+    sendTo(pool, client, provider, STREAM_CHAT);
+  }
+
+  private void sendTo(ProviderPool pool, OkHttpClient client, String provider, String json) throws Exception {
     for (String p : List.of("a", "b", "c")) {
       if (!p.equals(provider)) {
         pool.drain(p);
       }
     }
-    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", json));
     assertEquals("200", r[0]);
     pool.resumeAll();
     assertEquals(provider, usages.poll(5, TimeUnit.SECONDS).provider());
@@ -102,9 +113,13 @@ class ProbeTest {
    * is the one provider that still looks bad and is due its re-measurement.
    */
   private PoolCore cStillBad(ProviderPool pool, OkHttpClient client) throws Exception {
-    sendTo(pool, client, "a");
-    sendTo(pool, client, "b");
-    sendTo(pool, client, "c");
+    return cStillBad(pool, client, STREAM_CHAT);
+  }
+
+  private PoolCore cStillBad(ProviderPool pool, OkHttpClient client, String json) throws Exception {
+    sendTo(pool, client, "a", json);
+    sendTo(pool, client, "b", json);
+    sendTo(pool, client, "c", json);
     atC.clear();
     ends.clear();
     PoolCore core = Internals.core(pool);
@@ -152,6 +167,54 @@ class ProbeTest {
     assertTrue(c.state.lastSampleAt() - before > 0, "c was measured again by the probe");
     assertTrue(c.state.rawEstimate() < 2_000 * MS, "the probe's fast first token replaced the slow estimate");
     assertFalse(c.state.evicted());
+  }
+
+  @Test
+  void aProbeIsChargedToTheProvidersBudgetsLikeACallersRequest() throws Exception {
+    ProviderPool pool = pool(true, null,
+        Budget.builder("c-tokens").tokens(1_000_000).window(Budget.Window.HOUR).provider("c").build());
+    OkHttpClient client = up.client(pool);
+    cStillBad(pool, client);
+    assertEquals(21, pool.snapshot().budget("c-tokens").orElseThrow().spent().longValueExact(), "c's caller");
+
+    Upstreams.call(client, Upstreams.post(pool, "chat/completions", STREAM_CHAT));
+    assertNotNull(atC.poll(5, TimeUnit.SECONDS), "c was probed");
+    TokenUsage probe = waitForUsageOf("c");
+    assertEquals(21, probe.totalTokens(), "the fixture's usage");
+    BudgetSnapshot b = pool.snapshot().budget("c-tokens").orElseThrow();
+    assertEquals(42, b.spent().longValueExact(), "the probe's 21 tokens are spent from c's budget: " + b);
+    assertEquals(0, b.reserved().signum(), "and its reservation settled: " + b);
+  }
+
+  @Test
+  void aProbeTheProvidersBudgetWouldNotTakeIsNotSent() throws Exception {
+    // A caller's request smaller than the probe's, so that c's budget takes the caller's but not the probe's.
+    String tiny = "{\"stream\":true,\"max_completion_tokens\":1,\"messages\":[]}";
+    long callerCost = (tiny.length() + 3) / 4 + 1;
+    long probeCost = (io.github.llmpool.internal.okhttp.Prober.body(null, true).length() + 3) / 4 + 1;
+    assertTrue(callerCost < probeCost - 1, callerCost + " < " + probeCost);
+    // After c's caller (21 tokens, the fixture's usage) the budget has one token less than the probe needs.
+    ProviderPool pool = pool(true, null,
+        Budget.builder("c-tokens").tokens(21 + probeCost - 1).window(Budget.Window.HOUR).provider("c").build());
+    OkHttpClient client = up.client(pool);
+    cStillBad(pool, client, tiny);
+
+    String[] r = Upstreams.call(client, Upstreams.post(pool, "chat/completions", tiny));
+    assertEquals("200", r[0]);
+    // Counted when sent, before the caller's attempt: exact once the call returns.
+    assertEquals(0, pool.snapshot().provider("c").orElseThrow().probes(), "no probe was sent to c");
+    assertNull(atC.poll(0, TimeUnit.SECONDS));
+    BudgetSnapshot b = pool.snapshot().budget("c-tokens").orElseThrow();
+    assertEquals(21, b.spent().longValueExact(), b.toString());
+    assertEquals(0, b.reserved().signum(), "nothing left reserved: " + b);
+    // With room for it, the next due probe goes out.
+    usages.clear();
+    ProviderPool roomy = pool(true, null,
+        Budget.builder("c-tokens").tokens(21 + probeCost).window(Budget.Window.HOUR).provider("c").build());
+    OkHttpClient roomyClient = up.client(roomy);
+    cStillBad(roomy, roomyClient, tiny);
+    Upstreams.call(roomyClient, Upstreams.post(roomy, "chat/completions", tiny));
+    assertEquals(1, roomy.snapshot().provider("c").orElseThrow().probes(), "with one token more, c is probed");
   }
 
   @Test

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * asynchronously on the probe client, so the thread that picked pays for building it only. The
  * answer is an attempt like any other: its first token is the provider's latency sample, a 429 or
  * 5xx counts against it, its rate-limit headers feed its headroom, its usage reaches
- * {@code onUsage}. A probe that fails before an answer (no connection, a timeout of the probe
- * client) is no verdict: the probe client is not the callers' client, and a failure of its own
+ * {@code onUsage}, it reserves its estimate from the provider's budgets and settles to its usage
+ * (a budget that would not take it keeps it unsent). A probe that fails before an answer (no
+ * connection, a timeout of the probe client) is no verdict: the probe client is not the callers' client, and a failure of its own
  * must not evict a provider the callers reach. A client error (4xx other than 429) stops probes
  * of that provider until the pool sends it another model or path. Thread-safe.
  */
@@ -125,9 +126,19 @@ public final class Prober {
         .url("https://" + s.virtualHost() + s.virtualPrefix() + template.restPath())
         .post(RequestBody.create(body(template.model(), template.completionTokensNamed()), JSON))
         .build();
-    Request out = RequestPlan.of(virtual, s.virtualPrefix()).forEndpoint(slot.endpoint);
+    RequestPlan plan = RequestPlan.of(virtual, s.virtualPrefix());
+    Request out = plan.forEndpoint(slot.endpoint);
+    // A probe is billed like any request: it reserves its estimate from the provider's budgets and
+    // settles to its usage, and a budget that would not take it keeps it unsent.
+    long[] held = core.reserveBudgets(slot, plan.promptTokens(), plan.maxTokens());
+    if (held == null) {
+      probes.sent(slot);
+      return;
+    }
     long start = core.now();
-    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, start, template.model(), true, null, 0);
+    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, start, template.model(), true, null,
+        plan.estimatedTokens());
+    lease.holdBudgets(held);
     slot.state.countProbe();
     probes.sent(slot); // in flight now: awaitingSample keeps the next one off until it is measured
     try {
