@@ -59,6 +59,7 @@ public final class TokenUsage {
   private final int attempt;
   private final End end;
   private final boolean errorEvent;
+  private final boolean latencyProbe;
   private final Cost cost;
 
   private TokenUsage(Builder b) {
@@ -79,6 +80,7 @@ public final class TokenUsage {
     this.attempt = b.attempt;
     this.end = b.end;
     this.errorEvent = b.errorEvent;
+    this.latencyProbe = b.latencyProbe;
   }
 
   /**
@@ -197,6 +199,15 @@ public final class TokenUsage {
   }
 
   /**
+   * Whether the attempt was a request of the pool's own, not a caller's: a latency probe of P2C
+   * ({@code P2cSettings.probes}), billed like any request but made for no caller (a listener that
+   * attributes usage to callers leaves these out, or books them to the pool).
+   */
+  public boolean latencyProbe() {
+    return latencyProbe;
+  }
+
+  /**
    * What the attempt cost at its provider's {@link Price}: {@link Cost#UNPRICED} when the provider
    * has none; zero ({@link Cost.Status#EXACT}) for an error answer; a lower bound
    * ({@link Cost.Status#ESTIMATED}) for a 2xx answer whose usage was partial or missing.
@@ -219,13 +230,13 @@ public final class TokenUsage {
         && tokens.equals(u.tokens) && reported == u.reported && status == u.status && streamed == u.streamed
         && timeToFirstByte == u.timeToFirstByte && timeToFirstToken == u.timeToFirstToken
         && duration == u.duration && attempt == u.attempt && end == u.end && errorEvent == u.errorEvent
-        && cost.equals(u.cost);
+        && latencyProbe == u.latencyProbe && cost.equals(u.cost);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(provider, tier, requestedModel, servedModel, responseId, finishReasons, tokens, reported, status, streamed,
-        timeToFirstByte, timeToFirstToken, duration, attempt, end, errorEvent, cost);
+        timeToFirstByte, timeToFirstToken, duration, attempt, end, errorEvent, latencyProbe, cost);
   }
 
   /**
@@ -254,8 +265,8 @@ public final class TokenUsage {
     if (timeToFirstToken >= 0) {
       sb.append(", timeToFirstToken=").append(Duration.ofNanos(timeToFirstToken));
     }
-    return sb.append(", duration=").append(duration()).append(", errorEvent=").append(errorEvent).append('}')
-        .toString();
+    sb.append(", duration=").append(duration()).append(", errorEvent=").append(errorEvent);
+    return (latencyProbe ? sb.append(", latencyProbe=true") : sb).append('}').toString();
   }
 
   /**
@@ -279,6 +290,7 @@ public final class TokenUsage {
     private int attempt = 1;
     private End end = End.COMPLETE;
     private boolean errorEvent;
+    private boolean latencyProbe;
     private Cost cost = Cost.UNPRICED;
 
     private Builder(String provider) {
@@ -412,6 +424,12 @@ public final class TokenUsage {
     /** Whether the stream carried an in-band {@code error} event. Default false. */
     public Builder errorEvent(boolean errorEvent) {
       this.errorEvent = errorEvent;
+      return this;
+    }
+
+    /** Whether the attempt was a latency probe of the pool's own ({@link TokenUsage#latencyProbe()}). Default false. */
+    public Builder latencyProbe(boolean latencyProbe) {
+      this.latencyProbe = latencyProbe;
       return this;
     }
 

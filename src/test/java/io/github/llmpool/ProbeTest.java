@@ -163,6 +163,17 @@ class ProbeTest {
     assertEquals("c", probes.provider());
     assertEquals(1, probes.attempt());
     assertTrue(probes.streamed());
+    assertTrue(probes.latencyProbe(), "the probe's usage says it was the pool's own request: " + probes);
+    assertFalse(callers.latencyProbe(), "the caller's does not");
+    io.github.llmpool.spi.AttemptEnd e1 = ends.poll(5, TimeUnit.SECONDS);
+    io.github.llmpool.spi.AttemptEnd e2 = ends.poll(5, TimeUnit.SECONDS);
+    assertNotNull(e2);
+    io.github.llmpool.spi.AttemptEnd probeEnd = e1.start().provider().equals("c") ? e1 : e2;
+    io.github.llmpool.spi.AttemptEnd callerEnd = probeEnd == e1 ? e2 : e1;
+    assertTrue(probeEnd.start().latencyProbe(), probeEnd.start().toString());
+    assertEquals(0, probeEnd.start().requestId(), "a probe belongs to no caller's request");
+    assertFalse(callerEnd.start().latencyProbe());
+    assertNotEquals(0, callerEnd.start().requestId());
     // Its first token is c's sample now: the estimate is what c measures today.
     assertTrue(c.state.lastSampleAt() - before > 0, "c was measured again by the probe");
     assertTrue(c.state.rawEstimate() < 2_000 * MS, "the probe's fast first token replaced the slow estimate");

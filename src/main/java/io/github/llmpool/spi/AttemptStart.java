@@ -16,6 +16,7 @@ public final class AttemptStart {
   private final int tier;
   private final int attempt;
   private final boolean probe;
+  private final boolean latencyProbe;
   private final String requestedModel;
   private final boolean streaming;
   private final long requestId;
@@ -27,6 +28,7 @@ public final class AttemptStart {
     this.tier = b.tier;
     this.attempt = b.attempt;
     this.probe = b.probe;
+    this.latencyProbe = b.latencyProbe;
     this.requestedModel = b.requestedModel;
     this.streaming = b.streaming;
   }
@@ -61,6 +63,15 @@ public final class AttemptStart {
     return probe;
   }
 
+  /**
+   * Whether this attempt is a request of the pool's own, not a caller's: a latency probe of P2C
+   * ({@code P2cSettings.probes}), a one-token chat completion re-measuring a provider that still
+   * looks slow. It belongs to no logical request ({@link #requestId()} is 0).
+   */
+  public boolean latencyProbe() {
+    return latencyProbe;
+  }
+
   /** The top-level {@code model} of the caller's JSON body, if it named one. */
   public Optional<String> requestedModel() {
     return Optional.ofNullable(requestedModel);
@@ -84,7 +95,7 @@ public final class AttemptStart {
   public String toString() {
     return "AttemptStart{pool=" + pool + ", request=" + requestId + ", provider=" + provider + ", tier=" + tier
         + ", attempt=" + attempt
-        + (probe ? ", probe" : "") + (streaming ? ", streaming" : "") + "}";
+        + (probe ? ", probe" : "") + (latencyProbe ? ", latencyProbe" : "") + (streaming ? ", streaming" : "") + "}";
   }
 
   /** A mutable, not thread-safe builder; {@link #build()} checks and copies. */
@@ -94,6 +105,7 @@ public final class AttemptStart {
     private int tier;
     private int attempt = 1;
     private boolean probe;
+    private boolean latencyProbe;
     private String requestedModel;
     private boolean streaming;
     private long requestId;
@@ -162,6 +174,12 @@ public final class AttemptStart {
     /** Whether the attempt is a probe. Default false. */
     public Builder probe(boolean probe) {
       this.probe = probe;
+      return this;
+    }
+
+    /** Whether the attempt is a latency probe of the pool's own ({@link AttemptStart#latencyProbe()}). Default false. */
+    public Builder latencyProbe(boolean latencyProbe) {
+      this.latencyProbe = latencyProbe;
       return this;
     }
 

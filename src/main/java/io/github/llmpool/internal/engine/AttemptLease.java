@@ -68,11 +68,14 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   private final AttemptStart started;
   /** What this attempt reserved from its provider's budgets (null: none); settled once, when it ends. */
   private long[] budgetHeld;
+  /** A latency probe of the pool's own, not a caller's attempt. */
+  private final boolean latencyProbe;
   /** The request this attempt's body ends, once it is the one the caller gets; null otherwise or without hooks. */
   private volatile RequestHook endsRequest;
 
   private AttemptLease(PoolCore core, Slot slot, int attempt, boolean probe, long start, String requestedModel,
-      AttemptStart started, boolean streaming) {
+      AttemptStart started, boolean streaming, boolean latencyProbe) {
+    this.latencyProbe = latencyProbe;
     this.streaming = streaming;
     this.core = core;
     this.slot = slot;
@@ -112,11 +115,29 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
   public static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
       String requestedModel, boolean streaming, RequestHook request, long tokens,
       io.github.llmpool.internal.health.Headroom.Reservation reserved) {
+    return dispatch(core, slot, attempt, probe, now, requestedModel, streaming, request, tokens, reserved, false);
+  }
+
+  /**
+   * A latency probe of the pool's own ({@code P2cSettings.probes}): attempt 1 of no logical request,
+   * streamed, of {@code tokens} estimated tokens; its start and usage records say
+   * {@code latencyProbe}.
+   */
+  public static AttemptLease dispatchLatencyProbe(PoolCore core, Slot slot, long now, String requestedModel,
+      long tokens) {
+    return dispatch(core, slot, 1, false, now, requestedModel, true, null, tokens, null, true);
+  }
+
+  private static AttemptLease dispatch(PoolCore core, Slot slot, int attempt, boolean probe, long now,
+      String requestedModel, boolean streaming, RequestHook request, long tokens,
+      io.github.llmpool.internal.health.Headroom.Reservation reserved, boolean latencyProbe) {
     slot.state.dispatch(now, streaming);
     AttemptStart started = core.hasAttemptListeners()
-        ? core.attemptStarted(slot, attempt, probe, requestedModel, streaming, request == null ? 0 : request.id())
+        ? core.attemptStarted(slot, attempt, probe, latencyProbe, requestedModel, streaming,
+            request == null ? 0 : request.id())
         : null;
-    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started, streaming);
+    AttemptLease lease = new AttemptLease(core, slot, attempt, probe, now, requestedModel, started, streaming,
+        latencyProbe);
     if (reserved != null && reserved.held() && reserved.headroom() == slot.state.headroom()) {
       reserved.moveTo(lease);
     } else {
@@ -366,7 +387,7 @@ public final class AttemptLease extends io.github.llmpool.internal.health.Headro
         .tokens(tokens).reported(usage.reported()).status(Math.max(0, code))
         .streamed(usage.streamed()).timeToFirstByte(nanos(headersAt >= 0 ? headersAt - start : duration))
         .timeToFirstToken(ttft >= 0 ? nanos(ttft) : null).duration(nanos(duration)).attempt(attempt).end(end)
-        .errorEvent(usage.errorEvent()).build();
+        .errorEvent(usage.errorEvent()).latencyProbe(latencyProbe).build();
   }
 
   private static TokenCounts tokens(UsageResult usage) {

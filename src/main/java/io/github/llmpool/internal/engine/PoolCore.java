@@ -1368,14 +1368,15 @@ public final class PoolCore {
    * Tells every attempt hook that an attempt was dispatched; returns the start value to hand to
    * {@link #attemptEnded}, or null when no hook is registered (nothing is built).
    */
-  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, String requestedModel, boolean streaming,
-      long requestId) {
+  public AttemptStart attemptStarted(Slot slot, int attempt, boolean probe, boolean latencyProbe, String requestedModel,
+      boolean streaming, long requestId) {
     AttemptListener[] ls = attemptListeners;
     if (ls.length == 0) {
       return null;
     }
     AttemptStart start = AttemptStart.builder().pool(name).provider(slot.name()).tier(slot.tier).attempt(attempt)
-        .probe(probe).requestedModel(requestedModel).streaming(streaming).requestId(requestId).build();
+        .probe(probe).latencyProbe(latencyProbe).requestedModel(requestedModel).streaming(streaming)
+        .requestId(requestId).build();
     for (int i = 0; i < ls.length; i++) {
       try {
         ls[i].onStart(start);

@@ -136,8 +136,7 @@ public final class Prober {
       return;
     }
     long start = core.now();
-    AttemptLease lease = AttemptLease.dispatch(core, slot, 1, false, start, template.model(), true, null,
-        plan.estimatedTokens());
+    AttemptLease lease = AttemptLease.dispatchLatencyProbe(core, slot, start, template.model(), plan.estimatedTokens());
     lease.holdBudgets(held);
     slot.state.countProbe();
     probes.sent(slot); // in flight now: awaitingSample keeps the next one off until it is measured

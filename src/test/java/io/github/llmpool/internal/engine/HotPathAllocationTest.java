@@ -52,8 +52,8 @@ class HotPathAllocationTest {
   void attemptHooksBuildNothingWhenNoneIsRegistered() {
     PoolCore core = Internals.core(pool(Strategy.POWER_OF_TWO_CHOICES));
     Slot slot = core.router().slot("a");
-    assertNull(core.attemptStarted(slot, 1, false, "m", false, 0));
-    assertEquals(0, Allocation.measure(() -> core.attemptStarted(slot, 1, false, "m", false, 0) == null
+    assertNull(core.attemptStarted(slot, 1, false, false, "m", false, 0));
+    assertEquals(0, Allocation.measure(() -> core.attemptStarted(slot, 1, false, false, "m", false, 0) == null
         ? Boolean.TRUE : Boolean.FALSE));
     assertEquals(0, Allocation.measure(() -> {
       core.attemptEnded(null, Outcome.SUCCESS, 200, 5, 1, 1, TokenUsage.End.COMPLETE);

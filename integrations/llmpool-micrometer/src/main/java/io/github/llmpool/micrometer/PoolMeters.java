@@ -246,7 +246,31 @@ final class PoolMeters implements RequestTracker.Sink {
     if (usage != null && usage.reported()) {
       info.tokens(sentModel(info, r.requestedModel())).add(usage);
     }
-    io.github.llmpool.Cost cost = e.cost();
+    spend(info, e.cost());
+  }
+
+  /**
+   * A latency probe of the pool's own: counted in {@code llmpool.latency_probes} by outcome (not in
+   * {@code llmpool.attempts}, which are the callers'), its tokens and spend where every attempt's
+   * go (it is billed like one), its rate-limit headers in the remaining gauges.
+   */
+  @Override
+  public void probeEnded(AttemptStart s, AttemptEnd e, TokenUsage usage) {
+    ProviderInfo info = providers().get(s.provider());
+    if (info == null) {
+      return;
+    }
+    e.remainingRequests().ifPresent(v -> info.remainingRequests = v);
+    e.remainingTokens().ifPresent(v -> info.remainingTokens = v);
+    info.counter("llmpool.latency_probes", "Latency probes of the pool's own (P2cSettings.probes), by provider and how"
+        + " they ended", "outcome", TelemetryValues.result(e)).increment();
+    if (usage != null && usage.reported()) {
+      info.tokens(sentModel(info, s.requestedModel().orElse(null))).add(usage);
+    }
+    spend(info, e.cost());
+  }
+
+  private static void spend(ProviderInfo info, io.github.llmpool.Cost cost) {
     if (cost.priced()) { // an unpriced attempt is never counted as zero spend
       info.counter("llmpool.spend", "Money the provider's priced attempts cost (exact and estimated), by currency;"
           + " the provider's Price, per 1M tokens", "currency", cost.currency().get())

@@ -278,6 +278,54 @@ class LlmPoolMetricsTest {
     assertTrue(Double.isNaN(get("llmpool.provider.remaining.tokens", "provider", "quiet").gauge().value()));
   }
 
+  /**
+   * A latency probe of the pool's own (P2cSettings.probes): counted in llmpool.latency_probes, not
+   * in the callers' llmpool.attempts, and its tokens in llmpool.tokens (it is billed). Each answer
+   * takes 50 ms on the pool's ticker, c's first 2 s ({@code FakeLlmServer.latencyOn}); 10 s later
+   * c still looks slow and the next pick probes it. The probe client's one thread says when the probe has ended.
+   */
+  @Test
+  void aLatencyProbeIsCountedApartFromTheCallersAttemptsAndItsTokensAreCounted() throws Exception {
+    io.github.llmpool.testing.ManualTicker ticker = new io.github.llmpool.testing.ManualTicker();
+    java.time.Duration fast = java.time.Duration.ofMillis(50);
+    FakeLlmServer a = streaming("a").latencyOn(ticker, fast);
+    FakeLlmServer b = streaming("b").latencyOn(ticker, fast);
+    FakeLlmServer c = streaming("c").latencyOn(ticker, java.time.Duration.ofSeconds(2));
+    java.util.concurrent.ExecutorService probeThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+    OkHttpClient probeClient = new OkHttpClient.Builder().dispatcher(new okhttp3.Dispatcher(probeThread)).build();
+    ProviderPool pool = LlmPoolMetrics.bind(ProviderPool.builder().name("chat").ticker(ticker)
+        .p2c(io.github.llmpool.P2cSettings.builder().probes(true).build()).probeClient(probeClient)
+        .tier(a.provider().build(), b.provider().build(), c.provider().build()), registry);
+    OkHttpClient client = pool.newHttpClient();
+    for (String only : List.of("a", "b", "c")) { // one caller's stream each, c's slow
+      callOnly(pool, client, only);
+    }
+    c.latencyOn(ticker, fast);
+    ticker.advance(java.time.Duration.ofMillis(10_100));
+    callOnly(pool, client, "a"); // a and b measured again; c's last sample is 10 s old
+    callOnly(pool, client, "b");
+
+    assertEquals(200, Calls.chat(client, pool, "gpt-4o-mini", true).status()); // the pick that probes c
+    probeThread.shutdown(); // the probe was handed to it during the call
+    assertTrue(probeThread.awaitTermination(10, TimeUnit.SECONDS), "the probe ended");
+
+    assertEquals(2, c.requestCount(), "c: one caller's stream and the probe");
+    assertEquals(1, count("llmpool.latency_probes", "provider", "c", "outcome", "success"));
+    assertEquals(1, count("llmpool.attempts", "provider", "c"), "the callers' attempts do not count the probe");
+    assertEquals(2 * 19, count("llmpool.tokens", "provider", "c", "type", "input"), "the fixture's 19, twice");
+    assertEquals(1, pool.snapshot().provider("c").orElseThrow().probes());
+  }
+
+  private static void callOnly(ProviderPool pool, OkHttpClient client, String provider) throws IOException {
+    for (String p : List.of("a", "b", "c")) {
+      if (!p.equals(provider)) {
+        pool.drain(p);
+      }
+    }
+    assertEquals(200, Calls.chat(client, pool, "gpt-4o-mini", true).status());
+    pool.resumeAll();
+  }
+
   @Test
   void sameTierFailoverIsCountedAsSuch() throws IOException {
     FakeLlmServer a = answering("a", "openai-503.http");

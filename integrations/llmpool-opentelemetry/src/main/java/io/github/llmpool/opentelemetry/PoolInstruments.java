@@ -74,6 +74,7 @@ final class PoolInstruments implements RequestTracker.Sink {
   private final LongCounter failovers;
   private final LongCounter evictions;
   private final LongCounter probes;
+  private final LongCounter latencyProbes;
   private final LongCounter exhausted;
   private final LongCounter budgetRefusals;
   private final LongCounter tokens;
@@ -121,6 +122,8 @@ final class PoolInstruments implements RequestTracker.Sink {
         .setDescription("Attempts after the first of a request, to a provider of the same tier or of another tier").build();
     evictions = meter.counterBuilder("llmpool.evictions").setDescription("Evictions of the provider, by cause").build();
     probes = meter.counterBuilder("llmpool.probes").setDescription("Probes of a provider whose eviction ended").build();
+    latencyProbes = meter.counterBuilder("llmpool.latency_probes")
+        .setDescription("Latency probes of the pool's own (P2cSettings.probes), by provider and how they ended").build();
     exhausted = meter.counterBuilder("llmpool.exhausted")
         .setDescription("Requests the pool stopped trying before a success, by why").build();
     budgetRefusals = meter.counterBuilder("llmpool.retry_budget.refusals")
@@ -287,13 +290,39 @@ final class PoolInstruments implements RequestTracker.Sink {
     attempts.add(1, a);
     attemptDuration.record(e.duration().toNanos() / 1e9, a);
     if (usage != null && usage.reported()) {
-      Attributes[] t = tokenAttributes(info, view.sentModel(info, r.requestedModel()));
-      tokens.add(usage.tokens().prompt(), t[0]);
-      tokens.add(usage.tokens().completion(), t[1]);
-      tokens.add(usage.tokens().cached(), t[2]);
-      tokens.add(usage.tokens().reasoning(), t[3]);
+      addTokens(usage, tokenAttributes(info, view.sentModel(info, r.requestedModel())));
     }
-    io.github.llmpool.Cost cost = e.cost();
+    addSpend(info, e.cost());
+  }
+
+  /**
+   * A latency probe of the pool's own: counted in {@code llmpool.latency_probes} by outcome (not in
+   * {@code llmpool.attempts}, which are the callers'), its tokens and spend where every attempt's
+   * go (it is billed like one), its rate-limit headers in the remaining gauges.
+   */
+  @Override
+  public void probeEnded(AttemptStart s, AttemptEnd e, TokenUsage usage) {
+    PoolView.Info info = view.provider(s.provider());
+    if (info == null) {
+      return;
+    }
+    e.remainingRequests().ifPresent(v -> info.remainingRequests = v);
+    e.remainingTokens().ifPresent(v -> info.remainingTokens = v);
+    latencyProbes.add(1, info.poolProvider.toBuilder().put(OUTCOME, TelemetryValues.result(e)).build());
+    if (usage != null && usage.reported()) {
+      addTokens(usage, tokenAttributes(info, view.sentModel(info, s.requestedModel().orElse(null))));
+    }
+    addSpend(info, e.cost());
+  }
+
+  private void addTokens(TokenUsage usage, Attributes[] t) {
+    tokens.add(usage.tokens().prompt(), t[0]);
+    tokens.add(usage.tokens().completion(), t[1]);
+    tokens.add(usage.tokens().cached(), t[2]);
+    tokens.add(usage.tokens().reasoning(), t[3]);
+  }
+
+  private void addSpend(PoolView.Info info, io.github.llmpool.Cost cost) {
     if (cost.priced()) { // an unpriced attempt is never counted as zero spend
       spend.add(cost.amount().get().doubleValue(), info.poolProvider.toBuilder()
           .put(CURRENCY, cost.currency().get()).build());

@@ -87,6 +87,58 @@ class LlmPoolTelemetryTest {
         .body(Calls.fixture("openai-chat-stream-usage.sse")).build();
   }
 
+  /**
+   * A latency probe of the pool's own (P2cSettings.probes): counted in llmpool.latency_probes, not
+   * in the callers' llmpool.attempts, its tokens in llmpool.tokens (it is billed), and no span (it
+   * belongs to no caller's request). Each answer takes 50 ms on the pool's ticker, c's first 2 s
+   * ({@code FakeLlmServer.latencyOn}); 10 s later c still looks slow and the next pick probes it.
+   * The probe client's one thread says when the probe has ended.
+   */
+  @Test
+  void aLatencyProbeIsCountedApartFromTheCallersAttemptsAndItsTokensAreCounted() throws Exception {
+    io.github.llmpool.testing.ManualTicker ticker = new io.github.llmpool.testing.ManualTicker();
+    Duration fast = Duration.ofMillis(50);
+    FakeLlmServer a = server("a").answerWith(r -> streamAnswer()).latencyOn(ticker, fast);
+    FakeLlmServer b = server("b").answerWith(r -> streamAnswer()).latencyOn(ticker, fast);
+    FakeLlmServer c = server("c").answerWith(r -> streamAnswer()).latencyOn(ticker, Duration.ofSeconds(2));
+    java.util.concurrent.ExecutorService probeThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+    OkHttpClient probeClient = new OkHttpClient.Builder().dispatcher(new okhttp3.Dispatcher(probeThread)).build();
+    ProviderPool pool = bind(ProviderPool.builder().name("chat").ticker(ticker)
+        .p2c(io.github.llmpool.P2cSettings.builder().probes(true).build()).probeClient(probeClient)
+        .tier(a.provider().build(), b.provider().build(), c.provider().build()));
+    OkHttpClient client = pool.newHttpClient();
+    for (String only : List.of("a", "b", "c")) { // one caller's stream each, c's slow
+      callOnly(pool, client, only);
+    }
+    c.latencyOn(ticker, fast);
+    ticker.advance(Duration.ofMillis(10_100));
+    callOnly(pool, client, "a"); // a and b measured again; c's last sample is 10 s old
+    callOnly(pool, client, "b");
+    otel.spans.reset();
+
+    assertTrue(Calls.chat(client, pool, "gpt-4o-mini", true).startsWith("200 ")); // the pick that probes c
+    probeThread.shutdown(); // the probe was handed to it during the call
+    assertTrue(probeThread.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS), "the probe ended");
+
+    assertEquals(2, c.requestCount(), "c: one caller's stream and the probe");
+    assertEquals(1, otel.sum("llmpool.latency_probes", "provider", "c", "outcome", "success"));
+    assertEquals(1, otel.sum("llmpool.attempts", "provider", "c"), "the callers' attempts do not count the probe");
+    assertEquals(2 * 19, otel.sum("llmpool.tokens", "provider", "c", "type", "input"), "the fixture's 19, twice");
+    assertTrue(otel.spans.getFinishedSpanItems().stream()
+        .noneMatch(sp -> "c".equals(sp.getAttributes().get(AttributeKey.stringKey("llmpool.provider")))),
+        "no span for the probe: " + otel.spans.getFinishedSpanItems());
+  }
+
+  private static void callOnly(ProviderPool pool, OkHttpClient client, String provider) throws IOException {
+    for (String p : List.of("a", "b", "c")) {
+      if (!p.equals(provider)) {
+        pool.drain(p);
+      }
+    }
+    assertTrue(Calls.chat(client, pool, "gpt-4o-mini", true).startsWith("200 "));
+    pool.resumeAll();
+  }
+
   @Test
   void eachBudgetExportsItsSpendLimitRemainingAndWhetherItIsSpentByNameScopeAndUnit() throws IOException {
     FakeLlmServer a = server("a").answerWith(r -> fixtureAnswer());

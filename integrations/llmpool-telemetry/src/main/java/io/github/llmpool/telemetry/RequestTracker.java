@@ -64,6 +64,16 @@ public final class RequestTracker implements RequestListener, AttemptListener, P
     default void attemptEnded(TrackedRequest r, AttemptStart s, AttemptEnd e, TokenUsage usage) {}
 
     /**
+     * A latency probe of the pool's own ({@link AttemptStart#latencyProbe()}, {@code
+     * P2cSettings.probes}) ended: an attempt of no caller's request, billed like one.
+     *
+     * @param s the probe's start
+     * @param e its end
+     * @param usage its usage, or null when it reported none
+     */
+    default void probeEnded(AttemptStart s, AttemptEnd e, TokenUsage usage) {}
+
+    /**
      * Request {@code r} ended ({@link TrackedRequest#end()}), after the {@link #attemptEnded} of
      * its last attempt {@code last}; both are null for a request that made no attempt (refused:
      * {@link TrackedRequest#attempts()} is 0).
@@ -145,6 +155,12 @@ public final class RequestTracker implements RequestListener, AttemptListener, P
       if (u.attempt() != s.attempt() || !u.provider().equals(s.provider())) {
         u = null; // not this attempt's (defensive: never seen with the core's order)
       }
+    }
+    if (s.latencyProbe()) { // the pool's own request: no caller's request to track
+      for (Sink k : sinks) {
+        k.probeEnded(s, e, u);
+      }
+      return;
     }
     TrackedRequest r = open.get(s.requestId());
     if (r == null || r.ended) {

@@ -95,6 +95,8 @@ public final class FakeLlmServer implements AutoCloseable {
   private volatile Fault alwaysFault;
   private volatile Function<ReceivedRequest, MockResponse> custom;
   private volatile long headersDelayNanos;
+  private volatile ManualTicker latencyTicker; // with latencyTickerNanos: see latencyOn
+  private volatile long latencyTickerNanos;
   private volatile long bodyDelayNanos;
   private volatile long throttleBytes;
   private volatile long throttlePeriodNanos;
@@ -330,6 +332,25 @@ public final class FakeLlmServer implements AutoCloseable {
   }
 
   /**
+   * Moves {@code ticker} forward by {@code delay} while answering each request (before the answer
+   * is written, faults included): a pool on that ticker measures {@code delay} as this server's
+   * latency, and nothing waits in real time. For tests of latency-aware routing (P2C) with a
+   * {@link ManualTicker}; zero turns it off.
+   *
+   * @param ticker the pool's ticker
+   * @param delay zero or positive
+   * @return this server
+   * @throws IllegalArgumentException if {@code delay} is null or negative
+   * @throws NullPointerException if {@code ticker} is null
+   */
+  public FakeLlmServer latencyOn(ManualTicker ticker, Duration delay) {
+    long nanos = nonNegative("latencyOn", delay).toNanos();
+    this.latencyTicker = java.util.Objects.requireNonNull(ticker, "ticker");
+    this.latencyTickerNanos = nanos;
+    return this;
+  }
+
+  /**
    * Waits {@code delay} before writing each response's headers (mockwebserver3's
    * {@code headersDelay}): the time to first byte a client measures. Applies to every answer,
    * faults included. Zero (the default) for none.
@@ -509,6 +530,11 @@ public final class FakeLlmServer implements AutoCloseable {
         requestCount.incrementAndGet();
       }
       boolean[] fault = {false};
+      ManualTicker t = latencyTicker;
+      long moved = latencyTickerNanos;
+      if (t != null && moved > 0) {
+        t.advance(Duration.ofNanos(moved));
+      }
       MockResponse.Builder answer = answer(seen, fault);
       if (headersDelayNanos > 0) {
         answer.headersDelay(headersDelayNanos, TimeUnit.NANOSECONDS);

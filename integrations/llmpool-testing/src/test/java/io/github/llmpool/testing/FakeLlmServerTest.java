@@ -274,6 +274,21 @@ class FakeLlmServerTest {
   }
 
   @Test
+  void latencyOnMovesTheTickerWhileAnsweringAndWaitsForNothing() throws Exception {
+    ManualTicker ticker = new ManualTicker();
+    long t0 = ticker.read();
+    server.latencyOn(ticker, Duration.ofMillis(750));
+    assertEquals(200, post("/chat/completions", chat("m", false, false)).code());
+    assertEquals(750_000_000L, ticker.read() - t0, "one answer, 750 ms on the ticker");
+    server.failNext(1, Fault.serverError());
+    assertEquals(500, post("/chat/completions", chat("m", false, false)).code());
+    assertEquals(1_500_000_000L, ticker.read() - t0, "a fault takes its time too");
+    server.latencyOn(ticker, Duration.ZERO);
+    assertEquals(200, post("/chat/completions", chat("m", false, false)).code());
+    assertEquals(1_500_000_000L, ticker.read() - t0, "zero: off");
+  }
+
+  @Test
   void downRefusesConnectionsAndUpComesBackOnTheSamePort() throws Exception {
     assertEquals(200, post("/chat/completions", chat("m", false, false)).code());
     int port = server.port();
@@ -380,6 +395,8 @@ class FakeLlmServerTest {
         assertThrows(IllegalArgumentException.class, () -> server.failNext(-1, Fault.serverError())).getMessage());
     assertEquals("latency must be zero or positive, was pt-1s",
         assertThrows(IllegalArgumentException.class, () -> server.latency(Duration.ofSeconds(-1))).getMessage());
+    assertEquals("latencyOn must be zero or positive, was pt-0.001s", assertThrows(IllegalArgumentException.class,
+        () -> server.latencyOn(new ManualTicker(), Duration.ofMillis(-1))).getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class, () -> Fault.rateLimited(Duration.ZERO)).getMessage()
         .contains("retryAfter must be positive, was pt0s"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> server.throttle(10, Duration.ZERO)).getMessage()
