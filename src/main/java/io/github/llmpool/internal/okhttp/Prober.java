@@ -32,11 +32,12 @@ import org.slf4j.LoggerFactory;
  * asynchronously on the probe client, so the thread that picked pays for building it only. The
  * answer is an attempt like any other: its first token is the provider's latency sample, a 429 or
  * 5xx counts against it, its rate-limit headers feed its headroom, its usage reaches
- * {@code onUsage}, it reserves its estimate from the provider's budgets and settles to its usage
- * (a budget that would not take it keeps it unsent). A probe that fails before an answer (no
- * connection, a timeout of the probe client) is no verdict: the probe client is not the callers' client, and a failure of its own
- * must not evict a provider the callers reach. A client error (4xx other than 429) stops probes
- * of that provider until the pool sends it another model or path. Thread-safe.
+ * {@code onUsage} (marked {@code latencyProbe}), it reserves its estimate from the provider's
+ * budgets and settles to its usage (a budget that would not take it keeps it unsent). A probe that
+ * fails before an answer (no connection, a timeout of the probe client) is no verdict: the probe
+ * client is not the callers' client, and a failure of its own must not evict a provider the callers
+ * reach. A client error (4xx other than 429) stops probes of that provider until the pool sends it
+ * another model or path. Thread-safe.
  */
 public final class Prober {
   private static final Logger log = LoggerFactory.getLogger("io.github.llmpool");
