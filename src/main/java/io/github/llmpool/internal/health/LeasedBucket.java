@@ -44,7 +44,17 @@ public final class LeasedBucket implements SharedLimits.Holder {
   private final SharedLimits.Line line;
   private final long leaseSize;
   private final long lowWater;
+  /**
+   * The units admission may use: those held in leases plus the start credit while it is
+   * outstanding ({@link #creditOutstanding}). One word, so that the first grant, which pays the
+   * credit back and adds its units in one {@code addAndGet}, is never seen half done by a request
+   * (before: a request could read the held units before the grant and the credit as already gone,
+   * and be refused with a whole lease on its way in). The holder's own {@link #held()} is this
+   * less the credit.
+   */
   private final AtomicLong held = new AtomicLong();
+  /** Whether {@link #held} includes the start credit (from the constructor to the first grant; guarded by this for writes). */
+  private volatile boolean creditOutstanding;
   private final AtomicBoolean woken = new AtomicBoolean();
   /** Units the fleet window held after the last grant (for the P2C share and the snapshot). */
   private volatile long windowLeft;
@@ -100,6 +110,12 @@ public final class LeasedBucket implements SharedLimits.Holder {
     this.line = l;
     this.leaseSize = Math.max(1, l.leaseSize());
     this.lowWater = Math.max(1, Math.min(leaseSize, l.lowWater()));
+    synchronized (this) { // a grant may have come (on the store's thread) since open returned
+      if (!everGranted) {
+        held.addAndGet(leaseSize);
+        creditOutstanding = true;
+      }
+    }
     if (!everGranted && fallback == null) {
       asked(clock.getAsLong()); // the line asks for the first lease when it opens
     }
@@ -120,15 +136,19 @@ public final class LeasedBucket implements SharedLimits.Holder {
   // ---------------------------------------------------------------- Holder (the store's thread)
 
   @Override
-  public long held() {
-    return held.get();
+  public synchronized long held() {
+    return held.get() - credit();
   }
 
   @Override
-  public void granted(SharedLimits.Grant grant) {
+  public synchronized void granted(SharedLimits.Grant grant) {
     long now = clock.getAsLong();
-    if (grant.units() > 0) {
-      held.addAndGet(grant.units());
+    // The first grant pays the start credit back in the same addition that brings its units.
+    long paid = creditOutstanding ? leaseSize : 0;
+    creditOutstanding = false;
+    long units = Math.max(0, grant.units());
+    if (units != paid) {
+      held.addAndGet(units - paid);
     }
     if (held.get() >= wanted) {
       wanted = 0;
@@ -191,15 +211,16 @@ public final class LeasedBucket implements SharedLimits.Holder {
   }
 
   @Override
-  public long reclaim(long keep) {
+  public synchronized long reclaim(long keep) {
     long k = Math.max(0, keep);
+    long c = credit(); // fixed while this holds the lock (only a grant changes it)
     while (true) {
       long h = held.get();
-      long back = h - k;
+      long back = h - c - k;
       if (back <= 0) {
         return 0;
       }
-      if (held.compareAndSet(h, k)) {
+      if (held.compareAndSet(h, k + c)) {
         return back;
       }
     }
@@ -235,9 +256,9 @@ public final class LeasedBucket implements SharedLimits.Holder {
 
   // ---------------------------------------------------------------- the pool's side
 
-  /** The start credit now: one lease before the first grant, then none. */
+  /** The start credit {@link #held} includes now: one lease before the first grant, then none. */
   private long credit() {
-    return everGranted ? 0 : leaseSize;
+    return creditOutstanding ? leaseSize : 0;
   }
 
   /** Whether no grant arrived yet (the start credit applies). */
@@ -248,13 +269,14 @@ public final class LeasedBucket implements SharedLimits.Holder {
   /** Whether {@code need} units fit now (lock-free, allocation-free). */
   boolean admits(long now, long need) {
     long n = Math.max(1, Math.min(need, leaseSize));
-    long h = held.get();
+    long usable = held.get(); // with the start credit while it is outstanding
+    long h = usable - credit(); // what the leases hold
     if (h >= n) {
       return true;
     }
     Fallback f = fallback(now);
     if (f == null) {
-      if (h + credit() >= n) {
+      if (usable >= n) {
         return true; // before the first grant: on credit, a debt the first grants pay
       }
       if (h >= lowWater && wanted < n) {
@@ -279,7 +301,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
    */
   int take(long now, long units) {
     Fallback f = fallback(now);
-    if (f != null && held.get() < Math.min(units, leaseSize)) {
+    if (f != null && held.get() - credit() < Math.min(units, leaseSize)) {
       long cost = (long) (units * f.nanosPerUnit);
       long burst = (long) (f.perMinute * f.nanosPerUnit);
       while (true) {
@@ -291,9 +313,9 @@ public final class LeasedBucket implements SharedLimits.Holder {
         }
       }
     }
-    long before = held.getAndAdd(-units);
-    int fit = before + (f == null ? credit() : 0) >= Math.min(units, leaseSize) ? FIT : 0;
-    long after = before - units;
+    long before = held.getAndAdd(-units); // with the credit while it is outstanding
+    int fit = before - (f == null ? 0 : credit()) >= Math.min(units, leaseSize) ? FIT : 0;
+    long after = before - units - credit();
     if (after < lowWater && !closed && !woken.get() && woken.compareAndSet(false, true)) {
       asked(now);
       try {
@@ -330,12 +352,12 @@ public final class LeasedBucket implements SharedLimits.Holder {
    * room); before the first grant, held plus the start credit.
    */
   double room(long now) {
-    long h = held.get();
+    long usable = held.get();
     Fallback f = fallback(now);
     if (f != null) {
-      return Math.max(0, h) + f.room(now);
+      return Math.max(0, usable - credit()) + f.room(now);
     }
-    return everGranted ? h + windowLeft : Math.max(0, h + leaseSize);
+    return everGranted ? usable + windowLeft : Math.max(0, usable);
   }
 
   /** Nanoseconds until {@code need} units could fit (0 when they fit now). */
@@ -377,7 +399,7 @@ public final class LeasedBucket implements SharedLimits.Holder {
 
   @Override
   public String toString() {
-    return "LeasedBucket{" + limit.key() + ", perMinute=" + limit.perMinute() + ", held=" + held.get() + ", lease="
+    return "LeasedBucket{" + limit.key() + ", perMinute=" + limit.perMinute() + ", held=" + (held.get() - credit()) + ", lease="
         + leaseSize + (everGranted ? "" : ", credit") + (fallback != null ? ", fallback=" + fallback.perMinute + "/min" : "") + "}";
   }
 }

@@ -53,6 +53,7 @@ class StartCreditRedisTest extends RedisTestBase {
     // 10,000/min with the default lease share (0.005): a lease, and the start credit, of 50 requests.
     Instance i = instance(0, 10_000, RedisSharedState.DEFAULT_LEASE_SHARE);
     int calls = 50;
+    java.util.concurrent.atomic.AtomicReference<String> firstRefusal = new java.util.concurrent.atomic.AtomicReference<>();
     ExecutorService pool = Executors.newFixedThreadPool(calls);
     try {
       CountDownLatch go = new CountDownLatch(1);
@@ -60,7 +61,12 @@ class StartCreditRedisTest extends RedisTestBase {
       for (int k = 0; k < calls; k++) {
         results.add(pool.submit(() -> {
           go.await();
-          return i.admitted();
+          try {
+            return i.call() == 200;
+          } catch (io.github.llmpool.NoProviderAvailableException e) {
+            firstRefusal.compareAndSet(null, e.getMessage() + " [" + i.pool.snapshot().provider("a").orElseThrow() + "]");
+            return false;
+          }
         }));
       }
       go.countDown(); // at once after build: the first lease is a connection and a round trip away
@@ -72,7 +78,8 @@ class StartCreditRedisTest extends RedisTestBase {
       }
       System.out.println("[llmpool-redis] a pool just built: " + refused + " of " + calls
           + " concurrent calls refused");
-      assertEquals(0, refused, refused + " of the first " + calls + " concurrent calls were refused");
+      assertEquals(0, refused, refused + " of the first " + calls + " concurrent calls were refused, the first: "
+          + firstRefusal.get());
       assertEquals(calls, a.requestCount());
     } finally {
       pool.shutdownNow();
