@@ -280,7 +280,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         deliver(m, () -> m.receiver.onSharedStateDown(reason));
       }
       if (pubsub != null) {
-        pubsub.async().subscribe(m.channel);
+        subscribe(pubsub, List.of(m));
       }
     });
     return m;
@@ -443,6 +443,13 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     final Map<String, String> knownQuota = new HashMap<>();
     final Map<String, SharedQuota.Window> ownQuota = new HashMap<>();
     boolean affinitySynced;
+    /**
+     * Whether Redis confirmed this pool's channel subscription. The affinity hash is read once, but
+     * a read made before the subscription took effect may miss a binding published in between (its
+     * message reached no subscriber here): such a read does not count as the sync, and the next
+     * resync reads the hash again.
+     */
+    boolean subscribed;
 
     Member(String pool, Receiver receiver, String id) {
       this.pool = pool;
@@ -560,6 +567,16 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     }
   }
 
+  /** Subscribes to the channels of {@code ms}; each is marked {@link Member#subscribed} once Redis confirms (executor only). */
+  private void subscribe(StatefulRedisPubSubConnection<String, String> c, List<Member> ms) {
+    String[] channels = ms.stream().map(m -> m.channel).distinct().toArray(String[]::new);
+    c.async().subscribe(channels).whenComplete((v, e) -> {
+      if (e == null) {
+        execute(() -> ms.forEach(m -> m.subscribed = true));
+      }
+    });
+  }
+
   /** Opens the command connection (and the subscription) if needed; false while not connected. */
   private boolean connected() {
     if (closed) {
@@ -583,9 +600,8 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
             execute(() -> onMessage(channel, message));
           }
         });
-        String[] channels = members.stream().map(m -> m.channel).distinct().toArray(String[]::new);
-        if (channels.length > 0) {
-          c.async().subscribe(channels);
+        if (!members.isEmpty()) {
+          subscribe(c, List.copyOf(members));
         }
       }));
     }
@@ -755,8 +771,11 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
     List<CompletableFuture<Map<String, String>>> evictions = new ArrayList<>();
     List<CompletableFuture<Map<String, String>>> quotas = new ArrayList<>();
     List<CompletableFuture<Map<String, String>>> affinities = new ArrayList<>();
+    boolean[] subscribedAtRead = new boolean[ms.size()];
     CompletableFuture<Map<String, String>> none = CompletableFuture.completedFuture(Map.of());
-    for (Member m : ms) {
+    for (int i = 0; i < ms.size(); i++) {
+      Member m = ms.get(i);
+      subscribedAtRead[i] = m.subscribed;
       evictions.add(cmd.hgetall(m.evictionsKey).toCompletableFuture());
       quotas.add(shareQuota ? cmd.hgetall(m.quotaKey).toCompletableFuture() : none);
       affinities.add(shareAffinity && !m.affinitySynced ? cmd.hgetall(m.affinityKey).toCompletableFuture() : none);
@@ -785,7 +804,7 @@ public final class RedisSharedState implements SharedState, AutoCloseable {
         applyQuota(m, quotas.get(i).join(), now);
         if (shareAffinity && !m.affinitySynced) {
           applyAffinity(m, affinities.get(i).join(), now);
-          m.affinitySynced = true;
+          m.affinitySynced = subscribedAtRead[i]; // read before the subscription took effect: read again
         }
       }
       resyncs.incrementAndGet();

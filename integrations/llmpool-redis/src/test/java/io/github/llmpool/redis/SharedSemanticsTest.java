@@ -238,6 +238,44 @@ class SharedSemanticsTest extends RedisTestBase {
     assertEquals(bBefore + 10, b.requestCount());
   }
 
+  /**
+   * The affinity hash is read once per pool, but a read made before the pool's subscription took
+   * effect does not count: a binding published in between reached no subscriber here (seen under
+   * load as a missing SharedAffinity in {@link #affinityOfAKeySetOnAIsHonouredOnB}). Here B's
+   * subscription never takes effect (its ACL user may not SUBSCRIBE): its first resync reads the
+   * empty hash, A then binds ten sessions, and B's next resync reads the hash again and honours
+   * them. Before: B never read it again and sent A's sessions by its own weights (to a).
+   */
+  @Test
+  void aPoolWhoseSubscriptionHasNotTakenEffectReadsTheBindingsAgainAtItsNextResync() throws Exception {
+    try (RedisServerProcess acl = RedisServerProcess.start("--user", "default", "on", "nopass", "~*", "&*", "+@all",
+        "--user", "nosub", "on", ">pw", "~*", "&*", "+@all", "-subscribe")) {
+      Affinity sticky = Affinity.header("X-Session-Id");
+      try (Instance ia = new Instance(acl.uri(), 0, p -> p.affinity(sticky).strategy(Strategy.WEIGHTED)
+              .tier(a.provider().build(), b.provider().build()));
+          Instance ib = new Instance("redis://nosub:pw@127.0.0.1:" + acl.port(), 4_000_000_000L,
+              p -> p.affinity(sticky).strategy(Strategy.WEIGHTED)
+                  .tier(a.provider().weight(999).build(), b.provider().weight(1).build()))) {
+        ia.resynced();
+        ib.resynced(); // B read the (empty) affinity hash; Redis refused its SUBSCRIBE
+        ia.pool.drain("a"); // A binds every session to b
+        for (int i = 0; i < 10; i++) {
+          assertOk(ia.call("s" + i));
+        }
+        ia.resynced(); // A's bindings written (a resync writes first)
+        ib.resynced();
+        for (int i = 0; i < 10; i++) {
+          assertEquals("b", ib.next(SharedAffinity.class, ARRIVAL).provider(), "binding " + i + " read from the hash");
+        }
+        int before = b.requestCount();
+        for (int i = 0; i < 10; i++) {
+          assertOk(ib.call("s" + i));
+        }
+        assertEquals(before + 10, b.requestCount(), "B sends A's sessions where A bound them");
+      }
+    }
+  }
+
   @Test
   void aLostMessageIsCaughtByTheNextResync() throws Exception {
     Instance ib = tiered(0);
