@@ -36,7 +36,10 @@ public final class Probes implements ProbeSink {
   private final ConcurrentLinkedQueue<Slot> due = new ConcurrentLinkedQueue<>();
   private final long wait;
 
-  /** With {@code waitNanos} the shortest time between two probes of one provider (the bad exploration age). */
+  /** Probes of a provider that failed before an answer pause for this many probe intervals. */
+  public static final int FAILED_PAUSE_INTERVALS = 10;
+
+  /** With {@code waitNanos} the shortest time between two probes of one provider ({@code LatencyModel.probeAgeNanos}). */
   public Probes(long waitNanos) {
     this.wait = waitNanos;
   }
@@ -113,18 +116,14 @@ public final class Probes implements ProbeSink {
 
   /**
    * A probe of {@code slot} failed before an answer (no connection, a timeout of the probe client):
-   * no probes of it for {@code nanos}, the provider explored with callers' requests meanwhile.
+   * no probes of it for {@link #FAILED_PAUSE_INTERVALS} probe intervals from {@code now}, the
+   * provider explored with callers' requests meanwhile.
    */
-  public void failed(Slot slot, long now, long nanos) {
+  public void failed(Slot slot, long now) {
     Target t = targets.get(slot.state);
     if (t != null) {
-      t.refusedUntil = now + nanos;
+      t.refusedUntil = now + FAILED_PAUSE_INTERVALS * wait;
     }
-  }
-
-  /** The shortest time between two probes of one provider. */
-  public long waitNanos() {
-    return wait;
   }
 
   /** The HTTP layer's sender of this pool's probes, set once by it (null until then). */

@@ -145,7 +145,7 @@ public final class Prober {
       enqueue(slot, lease, start, out);
     } catch (RuntimeException e) { // a client that cannot take the call (shut down): the lease ends here
       long now = core.now();
-      probes.failed(slot, now, 10 * probes.waitNanos());
+      probes.failed(slot, now);
       lease.failedBeforeResponse(null, now);
       throw e;
     }
@@ -156,7 +156,7 @@ public final class Prober {
       @Override
       public void onFailure(Call call, IOException e) {
         long now = core.now();
-        probes.failed(slot, now, 10 * probes.waitNanos()); // paused before anyone hears of the end
+        probes.failed(slot, now); // paused before anyone hears of the end
         lease.failedBeforeResponse(null, now); // no verdict: see the class comment
       }
 
